@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { duration, expect, httpUrl, secret } from '../../src/config/fields.js';
+import { monitorConfig } from '../types.js';
+
+/**
+ * One GitHub organisation. Several orgs are several monitor instances.
+ * See monitors/github/README.md for the token it needs.
+ */
+export const githubConfigSchema = monitorConfig('github', {
+  /** Organisation login, as in https://github.com/<org>. */
+  org: z.string({ error: expect('the organisation login, as in https://github.com/<org>') }).min(1, 'must not be empty'),
+  /** Classic PAT with read:org from an org owner, or a fine-grained token with Members: read. */
+  token: secret(),
+  /** REST API root; GitHub Enterprise Server: https://HOST/api/v3. */
+  baseUrl: httpUrl().default('https://api.github.com'),
+  /** Also watch outside collaborators (default true). */
+  outsideCollaborators: z.boolean().default(true),
+  /** Per-request timeout (default 30s). */
+  requestTimeout: duration().default(30_000),
+  /** Retries of a 5xx answer by @octokit/plugin-retry (default 3). */
+  retries: z.number().int().min(0).max(10).default(3),
+});
+
+export type GithubConfig = z.output<typeof githubConfigSchema>;

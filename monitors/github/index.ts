@@ -1,0 +1,257 @@
+/**
+ * GitHub organisation monitor: members and outside collaborators with their 2FA state, read with
+ * the fewest requests GitHub allows (per_page=100, Link-header pagination):
+ *   members: filter=2fa_disabled, filter=2fa_insecure, role=admin, then filter=all (streamed)
+ *   outside collaborators: filter=2fa_disabled, filter=2fa_insecure, then filter=all (streamed)
+ * The small filtered sets are held in memory; the full lists are streamed page by page.
+ * https://docs.github.com/en/rest/orgs/members#list-organization-members
+ * https://docs.github.com/en/rest/orgs/outside-collaborators#list-outside-collaborators-for-an-organization
+ */
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import { z } from 'zod';
+import type { ModuleDeps } from '../../src/core/deps.js';
+import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
+import type { MfaState, Observation } from '../../src/core/types.js';
+import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
+import { githubConfigSchema, type GithubConfig } from './config.js';
+
+const PROVIDER = 'GitHub';
+const README = 'see monitors/github/README.md';
+const GithubClient = Octokit.plugin(throttling, retry);
+type GithubClientInstance = InstanceType<typeof GithubClient>;
+
+/** What mfawatch reads of a user object in a list response. */
+const listedUser = z.object({
+  id: z.number().int(),
+  login: z.string().min(1),
+  html_url: z.string().optional(),
+});
+const userPage = z.array(listedUser);
+type ListedUser = z.infer<typeof listedUser>;
+
+/** Knobs for tests: how many ms one "second" of Retry-After / backoff is (Octokit's retryAfterBaseValue). */
+export interface GithubTuning {
+  retryAfterBaseValue?: number;
+}
+
+type Listing =
+  | { kind: 'members'; filter: 'all' | '2fa_disabled' | '2fa_insecure'; role?: 'admin' }
+  | { kind: 'outside_collaborators'; filter: 'all' | '2fa_disabled' | '2fa_insecure' };
+
+interface HttpLikeError {
+  status?: number;
+  message?: string;
+  name?: string;
+  response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+}
+
+function describeListing(org: string, l: Listing): string {
+  const role = l.kind === 'members' && l.role ? `&role=${l.role}` : '';
+  return `GET /orgs/${org}/${l.kind}?filter=${l.filter}${role}`;
+}
+
+/** Turns an Octokit error into a ProviderError whose message says what to do. */
+export function classifyGithubError(err: unknown, org: string, what: string, clock: () => number): ProviderError {
+  if (err instanceof ProviderError) return err;
+  const e = (err ?? {}) as HttpLikeError;
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const headers = e.response?.headers ?? {};
+  const bodyMessage = (e.response?.data as { message?: unknown } | undefined)?.message;
+  const ghMessage = typeof bodyMessage === 'string' ? bodyMessage : '';
+  if (status === undefined || status === 500 && e.name !== 'HttpError') {
+    if (e.name === 'AbortError' || e.name === 'TimeoutError' || /aborted|timeout/i.test(e.message ?? '')) {
+      return new ProviderError(`GitHub did not answer ${what} in time`, { reason: 'timeout', provider: PROVIDER, hint: 'check connectivity to the GitHub API or raise requestTimeout/scanDeadline', cause: err });
+    }
+    if (status === undefined) {
+      return new ProviderError(`could not reach GitHub for ${what} (${e.message ?? 'network error'})`, { reason: 'network', provider: PROVIDER, hint: 'check baseUrl, DNS, proxy and firewall', cause: err });
+    }
+  }
+  const reason = reasonForStatus(status);
+  const remaining = headers['x-ratelimit-remaining'];
+  if ((status === 403 || status === 429) && (String(remaining) === '0' || /rate limit/i.test(ghMessage))) {
+    const reset = Number(headers['x-ratelimit-reset']);
+    const retryAfter = Number(headers['retry-after']);
+    const waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : Number.isFinite(reset) && reset > 0 ? reset * 1000 - clock() : undefined;
+    const kind = /secondary/i.test(ghMessage) ? 'secondary rate limit' : 'rate limit';
+    return new ProviderError(`GitHub ${kind} hit during ${what} and the wait would pass the scan deadline`, {
+      reason: 'rate_limited', provider: PROVIDER, status, ...(waitMs !== undefined ? { retryAfterMs: Math.max(0, waitMs) } : {}),
+      hint: 'the scan will run again on schedule; use a dedicated token or scan less often', cause: err,
+    });
+  }
+  if (status === 401) {
+    return new ProviderError(`GitHub returned 401 for ${what}: the token is invalid, expired or revoked`, { reason, provider: PROVIDER, status, hint: `create a new token and set it in the environment (${README})`, cause: err });
+  }
+  if (status === 403) {
+    if (/SAML/i.test(ghMessage)) {
+      return new ProviderError(`GitHub returned 403 for ${what}: the organisation "${org}" enforces SAML SSO and the token is not authorised for it`, { reason, provider: PROVIDER, status, hint: `authorise the token for SSO in its settings (${README})`, cause: err });
+    }
+    return new ProviderError(`GitHub returned 403 for ${what}: the token lacks the read:org scope (classic) or the "Members: read" organisation permission (fine-grained)`, { reason, provider: PROVIDER, status, hint: README, cause: err });
+  }
+  if (status === 404) {
+    return new ProviderError(`GitHub returned 404 for ${what}: organisation "${org}" does not exist or the token cannot see it`, { reason, provider: PROVIDER, status, hint: `check "org" and that the token's owner is a member (${README})`, cause: err });
+  }
+  if (status >= 500) {
+    return new ProviderError(`GitHub returned ${status} for ${what} after retries`, { reason, provider: PROVIDER, status, hint: 'GitHub is having trouble (https://www.githubstatus.com); the scan will run again on schedule', cause: err });
+  }
+  return new ProviderError(`GitHub returned ${status} for ${what}${ghMessage ? `: ${ghMessage}` : ''}`, { reason, provider: PROVIDER, status, hint: README, cause: err });
+}
+
+/** True for GitHub's answer to a 2FA filter the token may not use (owners only) or the server does not know. */
+function isFilterRefused(err: unknown): boolean {
+  const status = (err as HttpLikeError | undefined)?.status;
+  return status === 422 || status === 400;
+}
+
+/** Creates the monitor for one organisation. */
+export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuning: GithubTuning = {}): Monitor {
+  const scope: ScopeInfo = { id: '', label: config.org };
+  const baseUrl = config.baseUrl.replace(/\/+$/, '');
+  const webBase = baseUrl === 'https://api.github.com' ? 'https://github.com' : baseUrl.replace(/\/api\/v3$/, '');
+
+  function client(ctx: ScanContext): GithubClientInstance {
+    const canWait = (retryAfterSec: number, kind: string, retryCount: number): boolean => {
+      const waitMs = retryAfterSec * (tuning.retryAfterBaseValue ?? 1000);
+      const fits = deps.clock.now().getTime() + waitMs < ctx.deadline.getTime();
+      ctx.logger.warn({ monitor: config.id, kind, retryAfterSec, retryCount, willWait: fits && retryCount < 5 }, `GitHub ${kind} reached`);
+      return fits && retryCount < 5;
+    };
+    const octokit = new GithubClient({
+      auth: config.token.reveal(),
+      baseUrl,
+      userAgent: 'mfawatch',
+      request: { fetch: deps.fetch },
+      log: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (message: string) => ctx.logger.debug({ monitor: config.id }, message),
+        error: (message: string) => ctx.logger.debug({ monitor: config.id }, message),
+      },
+      throttle: {
+        ...(tuning.retryAfterBaseValue !== undefined ? { retryAfterBaseValue: tuning.retryAfterBaseValue } : {}),
+        onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => canWait(retryAfter, 'primary rate limit', retryCount),
+        onSecondaryRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => canWait(retryAfter, 'secondary rate limit', retryCount),
+      },
+      retry: {
+        retries: config.retries,
+        ...(tuning.retryAfterBaseValue !== undefined ? { retryAfterBaseValue: tuning.retryAfterBaseValue } : {}),
+      },
+    });
+    // Every request (and every retry) gets the scan's abort signal plus its own timeout, and is
+    // counted; the rate-limit headers of each answer feed metrics.
+    octokit.hook.wrap('request', async (request, options) => {
+      ctx.countRequest();
+      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(config.requestTimeout)]);
+      const response = await request({ ...options, request: { ...options.request, signal } });
+      const remaining = Number(response.headers['x-ratelimit-remaining']);
+      const reset = Number(response.headers['x-ratelimit-reset']);
+      if (Number.isFinite(remaining)) ctx.reportRateLimit(remaining, Number.isFinite(reset) ? new Date(reset * 1000) : undefined);
+      return response;
+    });
+    return octokit;
+  }
+
+  /** Yields each page of one listing, validated. */
+  async function* pages(octokit: GithubClientInstance, listing: Listing): AsyncGenerator<ListedUser[]> {
+    const what = describeListing(config.org, listing);
+    const base = { org: config.org, filter: listing.filter, per_page: 100 } as const;
+    const iterable =
+      listing.kind === 'members'
+        ? octokit.paginate.iterator('GET /orgs/{org}/members', listing.role ? { ...base, role: listing.role } : base)
+        : octokit.paginate.iterator('GET /orgs/{org}/outside_collaborators', base);
+    const iterator = iterable[Symbol.asyncIterator]();
+    for (;;) {
+      let step: IteratorResult<{ data: unknown }>;
+      try {
+        step = await iterator.next();
+      } catch (err) {
+        throw err instanceof ProviderError ? err : Object.assign(err as object, { listing: what });
+      }
+      if (step.done) return;
+      const parsed = userPage.safeParse(step.value.data);
+      if (!parsed.success) {
+        throw new ProviderError(`GitHub answered ${what} with a body that is not a list of users`, {
+          reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers, or baseUrl does not point at the REST API root (GitHub Enterprise Server: https://HOST/api/v3)',
+        });
+      }
+      yield parsed.data;
+    }
+  }
+
+  async function idSet(octokit: GithubClientInstance, listing: Listing): Promise<Set<number>> {
+    const ids = new Set<number>();
+    for await (const page of pages(octokit, listing)) for (const u of page) ids.add(u.id);
+    return ids;
+  }
+
+  /** The 2FA sets of one list; `insecure` is null when GitHub refused the filter. */
+  async function twoFactorSets(octokit: GithubClientInstance, kind: Listing['kind'], ctx: ScanContext) {
+    let disabled: Set<number>;
+    try {
+      disabled = await idSet(octokit, { kind, filter: '2fa_disabled' });
+    } catch (err) {
+      if (!isFilterRefused(err)) throw err;
+      throw new ProviderError(`GitHub refused filter=2fa_disabled on /orgs/${config.org}/${kind}: only organisation owners can see members' 2FA state`, {
+        reason: 'permission', provider: PROVIDER, status: (err as HttpLikeError).status, hint: `use a token of an organisation owner (${README})`, cause: err,
+      });
+    }
+    let insecure: Set<number> | null = null;
+    try {
+      insecure = await idSet(octokit, { kind, filter: '2fa_insecure' });
+    } catch (err) {
+      if (!isFilterRefused(err)) throw err;
+      ctx.warn(`GitHub refused filter=2fa_insecure on ${kind} (older GitHub Enterprise Server, or not an owner): accounts with only SMS 2FA are reported as enabled, not weak`);
+    }
+    return { disabled, insecure };
+  }
+
+  function observation(user: ListedUser, kind: 'member' | 'outside_collaborator', admin: boolean, sets: { disabled: Set<number>; insecure: Set<number> | null }): Observation {
+    let mfa: MfaState = 'enabled';
+    if (sets.disabled.has(user.id)) mfa = 'disabled';
+    else if (sets.insecure?.has(user.id)) mfa = 'weak';
+    return {
+      accountId: String(user.id),
+      login: user.login,
+      kind,
+      admin,
+      mfa,
+      factors: mfa === 'weak' ? ['sms'] : [],
+      url: user.html_url ?? `${webBase}/${user.login}`,
+    };
+  }
+
+  async function* scanOrg(ctx: ScanContext): AsyncGenerator<Observation> {
+    const octokit = client(ctx);
+    const memberSets = await twoFactorSets(octokit, 'members', ctx);
+    const admins = await idSet(octokit, { kind: 'members', filter: 'all', role: 'admin' });
+    for await (const page of pages(octokit, { kind: 'members', filter: 'all' })) {
+      for (const user of page) yield observation(user, 'member', admins.has(user.id), memberSets);
+    }
+    if (!config.outsideCollaborators) return;
+    const outsideSets = await twoFactorSets(octokit, 'outside_collaborators', ctx);
+    for await (const page of pages(octokit, { kind: 'outside_collaborators', filter: 'all' })) {
+      for (const user of page) yield observation(user, 'outside_collaborator', false, outsideSets);
+    }
+  }
+
+  return {
+    scopes: () => [scope],
+    async *scan(_scope: ScopeInfo, ctx: ScanContext): AsyncGenerator<Observation> {
+      try {
+        yield* scanOrg(ctx);
+      } catch (err) {
+        const what = (err as { listing?: string } | undefined)?.listing ?? `the listing of ${config.org}`;
+        throw classifyGithubError(err, config.org, what, () => deps.clock.now().getTime());
+      }
+    },
+  };
+}
+
+export const githubMonitor: MonitorModule<GithubConfig> = {
+  type: 'github',
+  provider: PROVIDER,
+  configSchema: githubConfigSchema,
+  secretKeys: ['token'],
+  create: (config, deps) => createGithubMonitor(config, deps),
+};

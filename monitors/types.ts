@@ -1,0 +1,89 @@
+/**
+ * The monitor contract: a monitor yields observations as it pages through a provider's API.
+ * Everything else (deadlines, persistence, diff, retries beyond the provider SDK's own) is the
+ * core's job.
+ */
+import { z } from 'zod';
+import { cronExpression, duration, instanceId } from '../src/config/fields.js';
+import type { Logger, ModuleDeps } from '../src/core/deps.js';
+import type { Observation } from '../src/core/types.js';
+
+/** Config keys every monitor instance accepts, whatever its type. */
+export const monitorCommonShape = {
+  id: instanceId(),
+  /** Cron expression overriding the global `schedule` for this instance. */
+  schedule: cronExpression().optional(),
+  /** How long one scan may take before it is abandoned (default: the global `scanDeadline`). */
+  scanDeadline: duration().optional(),
+} as const;
+
+/** The parsed common keys. */
+export interface MonitorCommonConfig {
+  id: string;
+  type: string;
+  schedule?: string | undefined;
+  scanDeadline?: number | undefined;
+}
+
+/** Builds a module's strict config schema: the common keys, `type` fixed to the module's, and its own keys. */
+export function monitorConfig<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
+  return z.strictObject({ ...monitorCommonShape, type: z.literal(type), ...shape });
+}
+
+/**
+ * One independently committed part of a monitor instance: a GitHub org is one scope; a
+ * multi-account AWS instance has one scope per AWS account, so one account failing never touches
+ * another's state. `id` is '' for single-scope monitors.
+ */
+export interface ScopeInfo {
+  id: string;
+  label: string;
+}
+
+/** What the core gives a monitor for one scan. */
+export interface ScanContext {
+  /** Aborts at the scan deadline or on shutdown; pass it to every request. */
+  readonly signal: AbortSignal;
+  /** When the scan must be done; rate-limit waits past it must fail instead. */
+  readonly deadline: Date;
+  readonly logger: Logger;
+  /** The provider's own time of the data, when older than now (AWS credential report). */
+  setDataAsOf(at: Date): void;
+  /** A better label for the scope, learned during the scan (an AWS account alias). */
+  setScopeLabel(label: string): void;
+  /** A caveat of a complete scan (e.g. "weak 2FA cannot be detected"), shown in `status`. */
+  warn(message: string): void;
+  /** Counts HTTP requests made, for `status` and the benchmarks. */
+  countRequest(n?: number): void;
+  /** Reports the provider's remaining rate-limit budget, for metrics. */
+  reportRateLimit(remaining: number, resetAt?: Date): void;
+}
+
+/** A configured monitor instance. */
+export interface Monitor {
+  /** The scopes this instance covers; each is scanned and committed on its own. */
+  scopes(): readonly ScopeInfo[];
+  /**
+   * Yields every account of the scope exactly once. Throwing (a ProviderError, ideally) means the
+   * scan is incomplete: the core then commits nothing.
+   */
+  scan(scope: ScopeInfo, ctx: ScanContext): AsyncIterable<Observation>;
+}
+
+/** A monitor type: its folder name, its schema and its factory. */
+export interface MonitorModule<C extends MonitorCommonConfig = MonitorCommonConfig> {
+  /** The config `type`, equal to the folder name under monitors/. */
+  readonly type: string;
+  /** Display name of the provider: "GitHub", "AWS IAM". */
+  readonly provider: string;
+  /** Strict schema of one config entry (built with monitorConfig). */
+  readonly configSchema: z.ZodType<C, unknown>;
+  /** JSON paths (relative to the entry) of secret values, for the literal-secret warning. */
+  readonly secretKeys: readonly string[];
+  create(config: C, deps: ModuleDeps): Monitor;
+}
+
+/** Erases a module's own config type for the registry; the core only hands it configs its schema produced. */
+export function registerMonitor<C extends MonitorCommonConfig>(module: MonitorModule<C>): MonitorModule<MonitorCommonConfig> {
+  return module as unknown as MonitorModule<MonitorCommonConfig>;
+}

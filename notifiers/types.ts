@@ -1,0 +1,85 @@
+/**
+ * The notifier contract (after Alertmanager's one-method Notifier): send one batch, or throw a
+ * ProviderError whose reason tells the core whether trying again may help. Retry, backoff,
+ * routing, batching and "mark as sent" live in src/delivery, never in a notifier.
+ */
+import { z } from 'zod';
+import { instanceId, severity } from '../src/config/fields.js';
+import type { ModuleDeps } from '../src/core/deps.js';
+import { CHANGE_EVENT_TYPES, type ChangeEvent, type ChangeEventType, type Severity } from '../src/core/types.js';
+
+/** What a batch is about. */
+export type BatchKind = 'changes' | 'health' | 'reminder' | 'test' | 'response' | 'anomaly' | 'delivery_failure';
+
+/** The monitor scope a batch came from. */
+export interface BatchSource {
+  monitorId: string;
+  provider: string;
+  type: string;
+  scope: string;
+  label: string;
+}
+
+/** One message's worth of events: all events of one scan that pass one notifier's routing. */
+export interface NotificationBatch {
+  /** Stable id, the same on every retry (usable as an idempotency key). */
+  id: string;
+  kind: BatchKind;
+  /** One line: "GitHub acme: 2 changes, highest critical". */
+  title: string;
+  /** Extra prose for batches that are not only events (test, health, response). */
+  text?: string | undefined;
+  severity: Severity;
+  source: BatchSource | null;
+  events: ChangeEvent[];
+  createdAt: string;
+}
+
+export interface SendContext {
+  signal: AbortSignal;
+}
+
+/** A configured channel. */
+export interface Notifier {
+  /** Delivers the batch; resolves only once the channel accepted it. */
+  send(batch: NotificationBatch, ctx: SendContext): Promise<void>;
+}
+
+/** Config keys every notifier accepts: identity and routing. */
+export const notifierCommonShape = {
+  id: instanceId(),
+  /** Only events at least this severe reach this notifier. */
+  minSeverity: severity().default('info'),
+  /** Only events of these monitor instance ids (default: all). */
+  monitors: z.array(z.string()).min(1).optional(),
+  /** Only these event types (default: all). */
+  events: z.array(z.enum(CHANGE_EVENT_TYPES as [ChangeEventType, ...ChangeEventType[]])).min(1).optional(),
+} as const;
+
+export interface NotifierCommonConfig {
+  id: string;
+  type: string;
+  minSeverity: Severity;
+  monitors?: string[] | undefined;
+  events?: ChangeEventType[] | undefined;
+}
+
+/** Builds a notifier's strict config schema: common keys, fixed `type`, its own keys. */
+export function notifierConfig<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
+  return z.strictObject({ ...notifierCommonShape, type: z.literal(type), ...shape });
+}
+
+/** A notifier type. */
+export interface NotifierModule<C extends NotifierCommonConfig = NotifierCommonConfig> {
+  readonly type: string;
+  /** Display name: "Slack", "email". */
+  readonly channel: string;
+  readonly configSchema: z.ZodType<C, unknown>;
+  readonly secretKeys: readonly string[];
+  create(config: C, deps: ModuleDeps): Notifier;
+}
+
+/** Erases a module's own config type for the registry; the core only hands it configs its schema produced. */
+export function registerNotifier<C extends NotifierCommonConfig>(module: NotifierModule<C>): NotifierModule<NotifierCommonConfig> {
+  return module as unknown as NotifierModule<NotifierCommonConfig>;
+}

@@ -1,0 +1,181 @@
+/**
+ * The command line (DESIGN.md "Command line"). Exit codes: 0 ok, 1 a monitor or delivery failed,
+ * 2 bad config or usage.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createApp, type App, type AppOverrides } from '../app.js';
+import { loadConfig, type ResolvedConfig } from '../config/load.js';
+import { ConfigError, UsageError } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
+import { runCycle } from '../cycle.js';
+import { startDaemon } from '../scheduler.js';
+import { renderEvent } from './render.js';
+import { buildStatus, renderStatus } from './status.js';
+
+/** Streams and environment of one CLI invocation; tests pass their own. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Dependencies for the app (a pinned clock, a test logger). */
+  overrides?: AppOverrides | undefined;
+  /** Resolves when the daemon should stop (default: SIGTERM or SIGINT). */
+  stopSignal?: Promise<void> | undefined;
+}
+
+const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+function write(stream: NodeJS.WritableStream, text: string): void {
+  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Runs the CLI with `argv` (as process.argv); resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('mfawatch')
+    .description('Watches the MFA state of every account at your identity providers and tells you the moment it changes.')
+    .addOption(new Option('-c, --config <file>', 'config file').default(io.env.MFAWATCH_CONFIG ?? './mfawatch.json'))
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError();
+
+  const config = (): ResolvedConfig => loadConfig(program.opts<{ config: string }>().config, io.env);
+  const withApp = async <T>(fn: (app: App) => Promise<T> | T): Promise<T> => {
+    const app = createApp(config(), { stdout: io.stdout, ...io.overrides });
+    try {
+      return await fn(app);
+    } finally {
+      app.close();
+    }
+  };
+
+  program
+    .command('run')
+    .description('run one cycle now: scan, diff, deliver; exit 0 when all ok, 1 when a monitor or delivery failed')
+    .option('-m, --monitor <id...>', 'only these monitor instances')
+    .action(async (opts: { monitor?: string[] }) => {
+      const cfg = config();
+      const unknown = (opts.monitor ?? []).filter((id) => !cfg.monitors.some((m) => m.config.id === id));
+      if (unknown.length) throw new UsageError(`no monitor with id ${unknown.map((u) => `"${u}"`).join(', ')}; configured: ${cfg.monitors.map((m) => m.config.id).join(', ')}`);
+      const app = createApp(cfg, { stdout: io.stdout, ...io.overrides });
+      try {
+        const result = await runCycle(app, { monitorIds: opts.monitor, signal: new AbortController().signal });
+        for (const s of result.scans) {
+          const name = `${s.monitorId}${s.scope ? `/${s.scope}` : ''}`;
+          if (s.status === 'succeeded') write(io.stderr, `${name}: ${s.baseline ? 'baseline' : 'scan'} ok, ${s.accounts} accounts, ${s.events.filter((e) => e.type !== 'baseline').length} change(s)`);
+          else write(io.stderr, `${name}: scan ${s.status}: ${s.error?.message ?? ''}`);
+        }
+        const d = result.delivery;
+        if (d.sent || d.failed || d.pending) write(io.stderr, `deliveries: ${d.sent} sent, ${d.failed} failed, ${d.pending} still pending${d.pending ? ' (retried on the next run)' : ''}`);
+        exitCode = result.exitCode;
+      } finally {
+        app.close();
+      }
+    });
+
+  program
+    .command('start')
+    .description('run as a daemon: every monitor on its schedule, deliveries continuously; stops on SIGTERM/SIGINT')
+    .option('--no-initial-scan', 'do not scan every monitor once at start')
+    .action(async (opts: { initialScan: boolean }) => {
+      await withApp(async (app) => {
+        const daemon = startDaemon(app);
+        const stopSignal =
+          io.stopSignal ??
+          new Promise<void>((resolve) => {
+            process.once('SIGTERM', resolve);
+            process.once('SIGINT', resolve);
+          });
+        void stopSignal.then(() => daemon.stop());
+        if (opts.initialScan) await Promise.all(app.monitors.map((m) => daemon.scanNow(m.config.id)));
+        await daemon.done;
+      });
+    });
+
+  program
+    .command('status')
+    .description('per monitor: last scan and its result, accounts, MFA coverage, accounts without MFA')
+    .option('--json', 'machine-readable output (mfawatch.status/v1)')
+    .action(async (opts: { json?: boolean }) => {
+      await withApp((app) => {
+        const now = app.clock.now();
+        const report = buildStatus(app.config, app.store, now, (id) => [...(app.monitors.find((m) => m.config.id === id)?.monitor.scopes() ?? [])]);
+        write(io.stdout, opts.json ? JSON.stringify(report, null, 2) : renderStatus(report, now));
+      });
+    });
+
+  program
+    .command('events')
+    .description('recent change events and their delivery state')
+    .option('--since <duration>', 'how far back, e.g. 1h, 7d', '7d')
+    .option('--limit <n>', 'at most this many (newest)', '200')
+    .option('--json', 'machine-readable output (mfawatch.events/v1)')
+    .action(async (opts: { since: string; limit: string; json?: boolean }) => {
+      const since = parseDuration(opts.since);
+      if (since === undefined) throw new UsageError(`--since "${opts.since}" is not a duration; use e.g. 30m, 24h, 7d`);
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
+      await withApp((app) => {
+        const now = app.clock.now();
+        const events = app.store.eventsSince(new Date(now.getTime() - since), limit);
+        if (opts.json) write(io.stdout, JSON.stringify({ schema: 'mfawatch.events/v1', generatedAt: now.toISOString(), events }, null, 2));
+        else write(io.stdout, events.length ? events.map(renderEvent).join('\n\n') : `no events in the last ${opts.since}`);
+      });
+    });
+
+  program
+    .command('history')
+    .argument('<account>', 'account id, login or email')
+    .description("an account's recorded states over time, at every monitor")
+    .option('--json', 'machine-readable output')
+    .action(async (account: string, opts: { json?: boolean }) => {
+      await withApp((app) => {
+        const rows = app.store.history(account);
+        if (rows.length === 0) throw new UsageError(`no account with id, login or email "${account}" has been seen`);
+        if (opts.json) {
+          write(io.stdout, JSON.stringify({ schema: 'mfawatch.history/v1', account, history: rows.map((r) => ({ ...r, admin: r.admin === 1, factors: JSON.parse(r.factors) as string[] })) }, null, 2));
+          return;
+        }
+        for (const r of rows) write(io.stdout, `${r.at}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);
+      });
+    });
+
+  program
+    .command('config')
+    .description('config file commands')
+    .command('check')
+    .description('validate the config and exit (0 valid, 2 invalid)')
+    .action(() => {
+      const cfg = config();
+      for (const w of cfg.warnings) write(io.stderr, `warning: ${w}`);
+      write(io.stdout, `${cfg.path}: valid (${cfg.monitors.length} monitor(s), ${cfg.notifiers.length} notifier(s), ${cfg.responders.length} responder(s))`);
+    });
+
+  program
+    .command('demo')
+    .description('the whole pipeline against a simulated GitHub organisation on loopback; no credentials, no network')
+    .action(async () => {
+      const { runDemo } = await import('../demo/demo.js');
+      exitCode = await runDemo(io);
+    });
+
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      write(io.stderr, `mfawatch: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      write(io.stderr, `mfawatch: ${err.message}`);
+      return 2;
+    }
+    write(io.stderr, `mfawatch: ${(err as Error).message ?? String(err)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * `mfawatch status`: per monitor scope, the last scan and its result, accounts, MFA coverage and
+ * the accounts without MFA. The JSON shape (`mfawatch.status/v1`) is documented in the README.
+ */
+import type { ResolvedConfig } from '../config/load.js';
+import type { Store } from '../../storage/store.js';
+import { formatDuration } from '../core/duration.js';
+import type { MfaState } from '../core/types.js';
+
+export interface StatusAccount {
+  accountId: string;
+  login: string;
+  kind: string;
+  admin: boolean;
+  mfa: MfaState;
+}
+
+export interface MonitorStatus {
+  id: string;
+  type: string;
+  provider: string;
+  scope: string;
+  label: string;
+  /** ok: last scan succeeded; failing: last scan failed; never: no scan yet. */
+  health: 'ok' | 'failing' | 'never';
+  lastScan: { id: number; status: string; startedAt: string; endedAt: string | null; requests: number; error: { reason: string | null; message: string | null } | null } | null;
+  lastSuccess: { at: string; dataAsOf: string | null; dataAgeSeconds: number | null } | null;
+  consecutiveFailures: number;
+  accounts: number;
+  byState: Record<MfaState, number>;
+  /** enabled / (enabled + weak + disabled); null when no account can have MFA. */
+  coverage: number | null;
+  withoutMfa: StatusAccount[];
+  withoutMfaTotal: number;
+  warnings: string[];
+}
+
+export interface StatusReport {
+  schema: 'mfawatch.status/v1';
+  generatedAt: string;
+  monitors: MonitorStatus[];
+}
+
+const LIST_LIMIT = 50;
+
+/** Builds the status of every configured monitor scope (and scopes the database still knows). */
+export function buildStatus(config: ResolvedConfig, store: Store, now: Date, scopesOf: (id: string) => Array<{ id: string; label: string }>): StatusReport {
+  const monitors: MonitorStatus[] = [];
+  for (const m of config.monitors) {
+    const known = store.knownScopes().filter((s) => s.monitor_id === m.config.id).map((s) => s.scope);
+    const scopes = new Map(scopesOf(m.config.id).map((s) => [s.id, s.label]));
+    for (const k of known) if (!scopes.has(k)) scopes.set(k, k);
+    for (const [scope, label] of scopes) {
+      const last = store.lastScan(m.config.id, scope);
+      const ok = store.lastScan(m.config.id, scope, 'succeeded');
+      const counts = store.storedCounts(m.config.id, scope);
+      const applicable = counts.byState.enabled + counts.byState.weak + counts.byState.disabled;
+      const warnings = ok ? (JSON.parse(ok.warnings) as string[]) : [];
+      const dataAsOf = ok?.data_as_of ?? null;
+      monitors.push({
+        id: m.config.id,
+        type: m.module.type,
+        provider: m.module.provider,
+        scope,
+        label: last?.scope_label || label,
+        health: !last ? 'never' : last.status === 'succeeded' ? 'ok' : 'failing',
+        lastScan: last
+          ? { id: last.id, status: last.status, startedAt: last.started_at, endedAt: last.ended_at, requests: last.requests, error: last.error_reason || last.error_message ? { reason: last.error_reason, message: last.error_message } : null }
+          : null,
+        lastSuccess: ok?.ended_at ? { at: ok.ended_at, dataAsOf, dataAgeSeconds: Math.round((now.getTime() - Date.parse(dataAsOf ?? ok.ended_at)) / 1000) } : null,
+        consecutiveFailures: store.consecutiveFailures(m.config.id, scope),
+        accounts: counts.accounts,
+        byState: counts.byState,
+        coverage: applicable ? counts.byState.enabled / applicable : null,
+        withoutMfa: store.accountsWithoutMfa(m.config.id, scope, LIST_LIMIT).map((a) => ({ accountId: a.accountId, login: a.login, kind: a.kind, admin: a.admin, mfa: a.mfa })),
+        withoutMfaTotal: counts.byState.disabled + counts.byState.weak,
+        warnings,
+      });
+    }
+  }
+  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors };
+}
+
+/** Renders the status for a terminal. */
+export function renderStatus(report: StatusReport, now: Date): string {
+  const lines: string[] = [];
+  for (const m of report.monitors) {
+    const name = `${m.id}${m.scope ? `/${m.scope}` : ''}`;
+    const title = `${name}  (${m.provider} ${m.label})`;
+    lines.push(title);
+    if (!m.lastScan) {
+      lines.push('  never scanned: run `mfawatch run` or start the daemon', '');
+      continue;
+    }
+    const ago = (iso: string) => `${formatDuration(now.getTime() - Date.parse(iso))} ago`;
+    const last = m.lastScan;
+    const result = last.status === 'succeeded' ? 'succeeded' : `${last.status.toUpperCase()}${last.error?.reason ? ` (${last.error.reason})` : ''}`;
+    lines.push(`  last scan      ${result}, ${ago(last.endedAt ?? last.startedAt)}, ${last.requests} requests`);
+    if (last.status !== 'succeeded' && last.error?.message) lines.push(`                 ${last.error.message}`);
+    if (m.consecutiveFailures > 0) lines.push(`  failing        ${m.consecutiveFailures} scan(s) in a row since the last success`);
+    if (m.lastSuccess) {
+      const age = m.lastSuccess.dataAsOf ? `, data as of ${ago(m.lastSuccess.dataAsOf)}` : '';
+      lines.push(`  last success   ${ago(m.lastSuccess.at)}${age}`);
+    } else {
+      lines.push('  last success   never');
+    }
+    const cov = m.coverage === null ? 'n/a' : `${(m.coverage * 100).toFixed(1)}%`;
+    const s = m.byState;
+    const extra = [s.not_applicable ? `${s.not_applicable} not applicable (API-only)` : '', s.unknown ? `${s.unknown} unknown` : ''].filter(Boolean).join(', ');
+    lines.push(`  accounts       ${m.accounts}: ${s.enabled} with MFA, ${s.weak} weak, ${s.disabled} without${extra ? `, ${extra}` : ''}`);
+    lines.push(`  MFA coverage   ${cov}`);
+    for (const w of m.warnings) lines.push(`  warning        ${w}`);
+    if (m.withoutMfaTotal > 0) {
+      lines.push(`  without MFA (${m.withoutMfaTotal}):`);
+      for (const a of m.withoutMfa) lines.push(`    ${a.mfa === 'weak' ? 'weak    ' : 'none    '}${a.login}${a.admin ? ' [admin]' : ''}${a.kind === 'root' ? ' [root]' : ''}  (${a.kind}, id ${a.accountId})`);
+      if (m.withoutMfaTotal > m.withoutMfa.length) lines.push(`    … and ${m.withoutMfaTotal - m.withoutMfa.length} more (mfawatch status --json lists the first ${m.withoutMfa.length})`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}

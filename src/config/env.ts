@@ -1,0 +1,57 @@
+/**
+ * `${ENV_NAME}` substitution over the raw JSON of the config file, done once before validation.
+ * Modules never read the environment themselves (STYLE.md rule 3).
+ */
+
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+export interface EnvSubstitution {
+  value: unknown;
+  /** Problems, each with its JSON path: an unset variable. */
+  issues: string[];
+  /** JSON paths that referenced an unset variable (their other errors would only be noise). */
+  unsetPaths: Set<string>;
+  /** JSON paths whose value came (at least partly) from the environment. */
+  fromEnv: Set<string>;
+}
+
+/** Formats a JSON path the way config errors show it: `monitors[0].token`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}
+
+/** Replaces every `${NAME}` in every string of `raw` with the environment's value. */
+export function substituteEnv(raw: unknown, env: Readonly<Record<string, string | undefined>>): EnvSubstitution {
+  const issues: string[] = [];
+  const fromEnv = new Set<string>();
+  const unsetPaths = new Set<string>();
+  const walk = (node: unknown, path: PropertyKey[]): unknown => {
+    if (typeof node === 'string') {
+      if (!node.includes('${')) return node;
+      fromEnv.add(formatPath(path));
+      return node.replace(REFERENCE, (_whole, name: string) => {
+        const value = env[name];
+        if (value === undefined) {
+          issues.push(`${formatPath(path)}: environment variable ${name} is not set (export it, or remove the reference)`);
+          unsetPaths.add(formatPath(path));
+          return '';
+        }
+        return value;
+      });
+    }
+    if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
+    if (node !== null && typeof node === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(node)) out[k] = walk(v, [...path, k]);
+      return out;
+    }
+    return node;
+  };
+  const value = walk(raw, []);
+  return { value, issues, fromEnv, unsetPaths };
+}

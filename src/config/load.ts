@@ -1,0 +1,187 @@
+/**
+ * Loading the config: read, parse, substitute `${ENV}`, validate everything, and report every
+ * problem at once with its JSON path. Nothing runs until this succeeds.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { z } from 'zod';
+import { MONITORS } from '../../monitors/index.js';
+import type { MonitorCommonConfig, MonitorModule } from '../../monitors/types.js';
+import { NOTIFIERS } from '../../notifiers/index.js';
+import type { NotifierCommonConfig, NotifierModule } from '../../notifiers/types.js';
+import { RESPONDERS } from '../../responders/index.js';
+import type { ResponderCommonConfig, ResponderModule } from '../../responders/types.js';
+import { ConfigError } from '../core/errors.js';
+import { formatPath, substituteEnv } from './env.js';
+import { rootSchema, type RootConfig } from './schema.js';
+
+export interface ConfiguredMonitor {
+  config: MonitorCommonConfig;
+  module: MonitorModule<MonitorCommonConfig>;
+}
+export interface ConfiguredNotifier {
+  config: NotifierCommonConfig;
+  module: NotifierModule<NotifierCommonConfig>;
+}
+export interface ConfiguredResponder {
+  config: ResponderCommonConfig;
+  module: ResponderModule<ResponderCommonConfig>;
+}
+
+/** The validated config, with every module entry resolved to its module. */
+export interface ResolvedConfig extends Omit<RootConfig, 'monitors' | 'notifiers' | 'responders'> {
+  /** Absolute path of the config file ('' when built in memory). */
+  path: string;
+  monitors: ConfiguredMonitor[];
+  notifiers: ConfiguredNotifier[];
+  responders: ConfiguredResponder[];
+  /** Problems that do not stop mfawatch (a literal secret in a file others can read). */
+  warnings: string[];
+}
+
+interface ModuleLike {
+  type: string;
+  configSchema: z.ZodType<unknown, unknown>;
+  secretKeys: readonly string[];
+}
+
+function zodIssues(error: z.ZodError, prefix: ReadonlyArray<PropertyKey>, skip: ReadonlySet<string>): string[] {
+  return error.issues.filter((issue) => !skip.has(formatPath([...prefix, ...issue.path]))).map((issue) => {
+    const path = formatPath([...prefix, ...issue.path]);
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+      return `${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} (check the spelling against config.example.json)`;
+    }
+    if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return `${path}: required`;
+    return `${path}: ${issue.message}`;
+  });
+}
+
+/** Validates the entries of one module list (monitors, notifiers, responders). */
+function checkEntries<M extends ModuleLike>(
+  section: 'monitors' | 'notifiers' | 'responders',
+  entries: readonly unknown[],
+  registry: ReadonlyMap<string, M>,
+  issues: string[],
+  skip: ReadonlySet<string>,
+): Array<{ config: unknown; module: M; index: number }> {
+  const out: Array<{ config: unknown; module: M; index: number }> = [];
+  const known = [...registry.keys()].sort().join(', ') || '(none yet)';
+  entries.forEach((entry, index) => {
+    const path = formatPath([section, index]);
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      issues.push(`${path}: must be an object with "id" and "type"`);
+      return;
+    }
+    const type = (entry as { type?: unknown }).type;
+    if (type === undefined) {
+      issues.push(`${path}.type: required (one of: ${known})`);
+      return;
+    }
+    const module = typeof type === 'string' ? registry.get(type) : undefined;
+    if (!module) {
+      issues.push(`${path}.type: unknown ${section.slice(0, -1)} type ${JSON.stringify(type)}; known types: ${known}`);
+      return;
+    }
+    const parsed = module.configSchema.safeParse(entry);
+    if (!parsed.success) {
+      issues.push(...zodIssues(parsed.error, [section, index], skip));
+      return;
+    }
+    out.push({ config: parsed.data, module, index });
+  });
+  const seen = new Map<string, number>();
+  for (const { config, index } of out) {
+    const id = (config as { id: string }).id;
+    const first = seen.get(id);
+    if (first !== undefined) issues.push(`${formatPath([section, index, 'id'])}: duplicate id "${id}" (already used by ${formatPath([section, first])})`);
+    else seen.set(id, index);
+  }
+  return out;
+}
+
+/** Validates a parsed JSON value as a config; throws ConfigError listing every problem. */
+export function resolveConfig(raw: unknown, env: Readonly<Record<string, string | undefined>>, path = '', fileMode?: number): ResolvedConfig {
+  const sub = substituteEnv(raw, env);
+  const issues = [...sub.issues];
+  const root = rootSchema.safeParse(sub.value);
+  if (!root.success) {
+    issues.push(...zodIssues(root.error, [], sub.unsetPaths));
+    // Still check the module entries, so every error is reported at once.
+  }
+  const value = (sub.value ?? {}) as Record<string, unknown>;
+  const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  const monitors = checkEntries('monitors', asList(value.monitors), MONITORS, issues, sub.unsetPaths);
+  const notifiers = checkEntries('notifiers', asList(value.notifiers), NOTIFIERS, issues, sub.unsetPaths);
+  const responders = checkEntries('responders', asList(value.responders), RESPONDERS, issues, sub.unsetPaths);
+
+  // Dangling references between sections.
+  const monitorIds = new Set(monitors.map((m) => (m.config as MonitorCommonConfig).id));
+  for (const n of notifiers) {
+    const filter = (n.config as NotifierCommonConfig).monitors ?? [];
+    filter.forEach((id, i) => {
+      if (!monitorIds.has(id)) issues.push(`${formatPath(['notifiers', n.index, 'monitors', i])}: no monitor has the id "${id}"`);
+    });
+  }
+
+  if (issues.length > 0 || !root.success) throw new ConfigError(issues);
+
+  // A literal secret is a warning when others can read the file (it belongs in the environment).
+  const warnings: string[] = [];
+  const readableByOthers = fileMode !== undefined && (fileMode & 0o044) !== 0;
+  const literalSecrets = [
+    ...monitors.map((m) => ({ section: 'monitors', ...m })),
+    ...notifiers.map((n) => ({ section: 'notifiers', ...n })),
+    ...responders.map((r) => ({ section: 'responders', ...r })),
+  ].flatMap(({ section, index, module }) =>
+    module.secretKeys
+      .map((key) => formatPath([section, index, ...key.split('.')]))
+      .filter((p) => {
+        const entry = asList(value[section])[index] as Record<string, unknown>;
+        const v = p.split('.').slice(1).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], entry);
+        return v !== undefined && !sub.fromEnv.has(p);
+      }),
+  );
+  if (readableByOthers && literalSecrets.length > 0) {
+    warnings.push(
+      `the config file is readable by other users and holds literal secrets at ${literalSecrets.join(', ')}: move them to the environment ("\${NAME}") or chmod 600 the file`,
+    );
+  }
+
+  const cfg = root.data;
+  const baseDir = path ? dirname(path) : process.cwd();
+  return {
+    ...cfg,
+    database: cfg.database === ':memory:' || isAbsolute(cfg.database) ? cfg.database : resolve(baseDir, cfg.database),
+    path,
+    monitors: monitors.map((m) => ({ config: m.config as MonitorCommonConfig, module: m.module })),
+    notifiers: notifiers.map((n) => ({ config: n.config as NotifierCommonConfig, module: n.module })),
+    responders: responders.map((r) => ({ config: r.config as ResponderCommonConfig, module: r.module })),
+    warnings,
+  };
+}
+
+/** Reads and validates the config file at `path`. Throws ConfigError (exit 2) on any problem. */
+export function loadConfig(path: string, env: Readonly<Record<string, string | undefined>> = process.env): ResolvedConfig {
+  const absolute = resolve(path);
+  let text: string;
+  let mode: number;
+  try {
+    text = readFileSync(absolute, 'utf8');
+    mode = statSync(absolute).mode;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new ConfigError([
+      code === 'ENOENT'
+        ? `${absolute}: no such file; copy config.example.json to start, or pass --config FILE (or set MFAWATCH_CONFIG)`
+        : `${absolute}: cannot read the file (${code ?? String(err)})`,
+    ]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`${absolute}: not valid JSON (${(err as Error).message})`]);
+  }
+  return resolveConfig(raw, env, absolute, mode);
+}

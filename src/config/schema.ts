@@ -1,0 +1,74 @@
+/**
+ * The root of the config file (DESIGN.md "Configuration contract"). Module entries are checked by
+ * their own module's schema in load.ts, so each error names the module's own keys.
+ */
+import { z } from 'zod';
+import { CHANGE_EVENT_TYPES, type ChangeEventType } from '../core/types.js';
+import { cronExpression, duration, expect, severity } from './fields.js';
+
+const severityOverride = z.union([severity(), z.strictObject({ default: severity().optional(), admin: severity().optional() })], {
+  error: 'must be a severity name, or { "default": severity, "admin": severity }',
+});
+
+const severityShape = Object.fromEntries(CHANGE_EVENT_TYPES.map((t) => [t, severityOverride.optional()])) as Record<ChangeEventType, z.ZodOptional<typeof severityOverride>>;
+
+export const rootSchema = z.strictObject({
+  /** Editors' JSON schema hint; ignored. */
+  $schema: z.string().optional(),
+  /** SQLite file; a relative path is relative to the config file's folder. */
+  database: z.string({ error: expect('a file path') }).min(1).default('./mfawatch.db'),
+  /** Default cron schedule of every monitor (hourly). */
+  schedule: cronExpression().default('0 * * * *'),
+  /** IANA time zone for schedules (default: the system's). */
+  timezone: z.string().optional(),
+  /** Longest a scan may run before it is abandoned uncommitted. */
+  scanDeadline: duration().default(15 * 60_000),
+  /** Per-event-type severity overrides of DESIGN.md's table. */
+  severity: z.strictObject(severityShape).default({}),
+  health: z
+    .strictObject({
+      /** Consecutive failed scans of one monitor before a `scan_failed` alert. */
+      failureThreshold: z.number().int().min(1).max(100).default(3),
+    })
+    .default({ failureThreshold: 3 }),
+  delivery: z
+    .strictObject({
+      /** Give up on a delivery that has failed transiently for this long. */
+      maxAge: duration().default(3 * 86_400_000),
+      /** First retry delay; doubles per attempt. */
+      initialBackoff: duration().default(30_000),
+      /** Longest retry delay. */
+      maxBackoff: duration().default(3_600_000),
+      /** How long `mfawatch run` keeps retrying deliveries before it exits. */
+      runDeadline: duration().default(60_000),
+      /** Per-send timeout. */
+      timeout: duration().default(30_000),
+    })
+    .default({ maxAge: 3 * 86_400_000, initialBackoff: 30_000, maxBackoff: 3_600_000, runDeadline: 60_000, timeout: 30_000 }),
+  log: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    })
+    .default({ level: 'info' }),
+  monitors: z.array(z.unknown(), { error: expect('a list of monitor entries') }).min(1, 'configure at least one monitor'),
+  notifiers: z.array(z.unknown(), { error: expect('a list of notifier entries') }).default([]),
+  responders: z.array(z.unknown(), { error: expect('a list of responder entries') }).default([]),
+  autoResponse: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      dryRun: z.boolean().default(true),
+      on: z.array(z.enum(['mfa_disabled', 'mfa_weakened', 'account_added', 'privilege_changed'])).default(['mfa_disabled']),
+      minSeverity: severity().default('high'),
+      exempt: z.array(z.string()).default([]),
+      maxPerRun: z.number().int().min(0).default(3),
+    })
+    .default({ enabled: false, dryRun: true, on: ['mfa_disabled'], minSeverity: 'high', exempt: [], maxPerRun: 3 }),
+  identities: z
+    .strictObject({
+      /** "provider:login" → identity (email); wins over every other link. */
+      map: z.record(z.string().regex(/^[a-z0-9-]+:.+$/, 'keys are "provider:login", e.g. "github:octocat"'), z.string().min(1)).default({}),
+    })
+    .default({ map: {} }),
+});
+
+export type RootConfig = z.output<typeof rootSchema>;

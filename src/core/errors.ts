@@ -1,0 +1,100 @@
+/**
+ * Typed errors. A `reason` decides whether the core retries; the message tells the operator what
+ * to do next. Error messages never contain secrets: modules build them from status codes and
+ * provider error codes, never from request headers or URLs carrying credentials.
+ */
+
+/** Why a call to a provider or a channel failed. */
+export type ErrorReason =
+  | 'auth'
+  | 'permission'
+  | 'not_found'
+  | 'rate_limited'
+  | 'client'
+  | 'server'
+  | 'timeout'
+  | 'network'
+  | 'malformed'
+  | 'aborted';
+
+/** Reasons worth retrying after a pause. */
+const TRANSIENT: ReadonlySet<ErrorReason> = new Set(['rate_limited', 'server', 'timeout', 'network']);
+
+/** Returns true when a failure of this reason may succeed if tried again. */
+export function isTransient(reason: ErrorReason): boolean {
+  return TRANSIENT.has(reason);
+}
+
+export interface ProviderErrorOptions {
+  reason: ErrorReason;
+  /** Provider or channel display name: "GitHub", "Slack". */
+  provider: string;
+  status?: number | undefined;
+  /** Milliseconds the provider asked us to wait (Retry-After, rate-limit reset). */
+  retryAfterMs?: number | undefined;
+  /** What the operator should do, e.g. "see monitors/github/README.md". */
+  hint?: string | undefined;
+  cause?: unknown;
+}
+
+/** A failure talking to an outside service, with a reason that decides retry. */
+export class ProviderError extends Error {
+  readonly reason: ErrorReason;
+  readonly provider: string;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: ProviderErrorOptions) {
+    super(options.hint ? `${message}: ${options.hint}` : message, { cause: options.cause });
+    this.name = 'ProviderError';
+    this.reason = options.reason;
+    this.provider = options.provider;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+    this.hint = options.hint;
+  }
+
+  /** True when trying again later may succeed. */
+  get transient(): boolean {
+    return isTransient(this.reason);
+  }
+}
+
+/** Raised for a config problem; the CLI exits 2. */
+export class ConfigError extends Error {
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+/** Raised for a wrong command line; the CLI exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Maps an HTTP status to a reason. */
+export function reasonForStatus(status: number): ErrorReason {
+  if (status === 401) return 'auth';
+  if (status === 403) return 'permission';
+  if (status === 404) return 'not_found';
+  if (status === 429) return 'rate_limited';
+  if (status >= 500) return 'server';
+  return 'client';
+}
+
+/** Turns anything thrown into a ProviderError, keeping an existing one as it is. */
+export function toProviderError(err: unknown, provider: string): ProviderError {
+  if (err instanceof ProviderError) return err;
+  const e = err as { name?: string; code?: string; message?: string } | undefined;
+  if (e?.name === 'AbortError') return new ProviderError(`${provider}: the operation was aborted`, { reason: 'aborted', provider, cause: err });
+  if (e?.name === 'TimeoutError') return new ProviderError(`${provider} did not answer in time`, { reason: 'timeout', provider, cause: err });
+  const message = e?.message ?? String(err);
+  return new ProviderError(`${provider}: ${message}`, { reason: 'network', provider, cause: err });
+}

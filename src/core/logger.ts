@@ -1,0 +1,38 @@
+/**
+ * Structured logs: pino JSON lines on stderr, pretty on a TTY. Secrets are Secret objects that
+ * serialise as "[redacted]"; the redact paths are a second line of defence for raw headers.
+ */
+import pino from 'pino';
+import type { Logger } from './deps.js';
+
+export interface LoggerOptions {
+  level: string;
+  /** Human-readable output (default: when stderr is a TTY). */
+  pretty?: boolean | undefined;
+  /** Where JSON lines go (default: stderr); tests pass a stream to read them. */
+  destination?: NodeJS.WritableStream | undefined;
+}
+
+const REDACT = [
+  'headers.authorization',
+  '*.headers.authorization',
+  'request.headers.authorization',
+  '*.request.headers.authorization',
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+  'webhookUrl',
+  '*.webhookUrl',
+];
+
+/** Creates the process logger. */
+export function createLogger(options: LoggerOptions): Logger {
+  const pretty = options.pretty ?? (options.destination === undefined && process.stderr.isTTY === true);
+  const base = { level: options.level, base: { app: 'mfawatch' }, redact: { paths: REDACT, censor: '[redacted]' } };
+  if (options.destination) return pino(base, options.destination);
+  if (pretty) {
+    return pino(base, pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,app' } }));
+  }
+  return pino(base, pino.destination({ dest: 2, sync: true }));
+}

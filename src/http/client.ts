@@ -1,0 +1,200 @@
+/**
+ * The one HTTP client of every provider module that has no SDK of its own: JSON in and out, a
+ * per-request timeout, the scan's abort signal, status → ErrorReason classification, bounded
+ * retries of transient failures that honour Retry-After, and zod validation of answers.
+ * Error messages name the method and path only: never a query string, header or body that could
+ * carry a credential.
+ */
+import type { z } from 'zod';
+import { sleep as defaultSleep } from '../core/deps.js';
+import { ProviderError, isTransient, reasonForStatus, type ErrorReason } from '../core/errors.js';
+import { redactSecrets, type Secret } from '../core/secret.js';
+
+export type QueryValue = string | number | boolean | undefined | null;
+
+export interface HttpRequest {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** A path relative to baseUrl ("/api/v1/users") or an absolute URL (a Link-header "next"). */
+  path: string;
+  query?: Record<string, QueryValue> | undefined;
+  headers?: Record<string, string> | undefined;
+  /** JSON body (sets content-type). */
+  json?: unknown;
+  /** Form or raw body. */
+  body?: string | URLSearchParams | undefined;
+  signal?: AbortSignal | undefined;
+  /** Override the client's retry count for this request (0 for non-idempotent calls). */
+  retries?: number | undefined;
+  /** Statuses that are answers, not errors, for this call (e.g. 404 meaning "no such user"). */
+  acceptStatus?: readonly number[] | undefined;
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  headers: Headers;
+  data: T;
+  url: string;
+}
+
+/** What a module says about a failed answer: the operator-facing message and what to do. */
+export interface ErrorDescription {
+  message: string;
+  hint?: string | undefined;
+  reason?: ErrorReason | undefined;
+}
+
+export interface HttpClientOptions {
+  /** Display name used in errors: "Okta", "Slack". */
+  provider: string;
+  baseUrl: string;
+  fetch: typeof globalThis.fetch;
+  /** Headers of every request (authorization); may be async (OAuth token fetch). */
+  headers?: (() => Record<string, string> | Promise<Record<string, string>>) | undefined;
+  /** Per-request timeout in ms (default 30 s). */
+  timeoutMs?: number | undefined;
+  /** Retries of transient failures (default 3). */
+  retries?: number | undefined;
+  /** First backoff in ms, doubled per retry (default 1 s). */
+  backoffMs?: number | undefined;
+  /** Longest single wait in ms, Retry-After included (default 60 s); a longer ask fails as rate_limited. */
+  maxWaitMs?: number | undefined;
+  /** Never wait past this time. */
+  deadline?: Date | undefined;
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  /** Values to scrub from anything that reaches an error message. */
+  secrets?: ReadonlyArray<Secret | string | undefined> | undefined;
+  /** Module-specific wording of a failed answer (e.g. "the token lacks okta.users.read"). */
+  describeError?: ((status: number, body: unknown, request: { method: string; path: string }) => ErrorDescription | undefined) | undefined;
+  /** Called with every answer's headers (rate-limit accounting). */
+  onResponse?: ((response: Response) => void) | undefined;
+  /** Called before each request is sent (request counting). */
+  onRequest?: (() => void) | undefined;
+}
+
+/** Parses an RFC 8288 Link header into rel → URL. */
+export function parseLinkHeader(header: string | null | undefined): Record<string, string> {
+  const links: Record<string, string> = {};
+  if (!header) return links;
+  for (const part of header.split(',')) {
+    const m = /<([^>]*)>\s*;(.*)/.exec(part.trim());
+    if (!m?.[1] || !m[2]) continue;
+    const rel = /rel="?([^";]+)"?/.exec(m[2])?.[1];
+    if (rel) for (const r of rel.split(/\s+/)) links[r] = m[1];
+  }
+  return links;
+}
+
+/** Parses Retry-After (seconds or an HTTP date) into ms from `now`. */
+export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
+}
+
+function buildUrl(baseUrl: string, path: string, query?: Record<string, QueryValue>): URL {
+  const url = /^https?:\/\//.test(path) ? new URL(path) : new URL(baseUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`));
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
+  return url;
+}
+
+/** A JSON HTTP client for one provider. */
+export interface HttpClient {
+  /** Sends a request and returns the parsed answer, validated by `schema` when given. */
+  request<T = unknown>(req: HttpRequest, schema?: z.ZodType<T>): Promise<HttpResponse<T>>;
+}
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const provider = options.provider;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxWait = options.maxWaitMs ?? 60_000;
+  const wait = options.sleep ?? defaultSleep;
+  const scrub = (text: string) => redactSecrets(text, options.secrets ?? []);
+
+  async function once<T>(req: HttpRequest, schema: z.ZodType<T> | undefined): Promise<HttpResponse<T>> {
+    const method = req.method ?? (req.json !== undefined || req.body !== undefined ? 'POST' : 'GET');
+    const url = buildUrl(options.baseUrl, req.path, req.query);
+    const where = { method, path: url.pathname };
+    const label = `${method} ${url.pathname}`;
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'mfawatch', ...(await options.headers?.()), ...req.headers };
+    let body: string | URLSearchParams | undefined = req.body;
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] = 'application/json';
+    }
+    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(req.signal ? [req.signal] : [])]);
+    options.onRequest?.();
+    let response: Response;
+    let text: string;
+    try {
+      response = await options.fetch(url, { method, headers, body: body ?? null, signal, redirect: 'error' });
+      options.onResponse?.(response);
+      text = await response.text();
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      if (req.signal?.aborted) throw new ProviderError(`${provider}: ${label} was cancelled`, { reason: 'aborted', provider, cause: err });
+      if (name === 'TimeoutError' || name === 'AbortError') {
+        throw new ProviderError(`${provider} did not answer ${label} within ${Math.round(timeoutMs / 1000)}s`, { reason: 'timeout', provider, hint: 'check the provider status and connectivity', cause: err });
+      }
+      const detail = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new ProviderError(`could not reach ${provider} for ${label} (${scrub(String(detail))})`, { reason: 'network', provider, hint: 'check the base URL, DNS, proxy and firewall', cause: err });
+    }
+    let parsed: unknown = undefined;
+    const isJson = /json/i.test(response.headers.get('content-type') ?? '') || /^\s*[[{]/.test(text);
+    if (text.length > 0 && isJson) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        if (response.ok) {
+          throw new ProviderError(`${provider} answered ${label} with a truncated or malformed JSON body`, { reason: 'malformed', provider, status: response.status, hint: 'a proxy may be cutting answers short; the scan will run again on schedule' });
+        }
+      }
+    } else if (text.length > 0) {
+      parsed = text;
+    }
+    const accepted = req.acceptStatus?.includes(response.status) ?? false;
+    if (!response.ok && !accepted) {
+      const described = options.describeError?.(response.status, parsed, where);
+      const reason = described?.reason ?? reasonForStatus(response.status);
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+      const message = described?.message ?? `${provider} returned ${response.status} for ${label}`;
+      throw new ProviderError(scrub(message), { reason, provider, status: response.status, retryAfterMs, hint: described?.hint ? scrub(described.hint) : undefined });
+    }
+    if (schema) {
+      const result = schema.safeParse(parsed);
+      if (!result.success) {
+        const first = result.error.issues[0];
+        const at = first ? first.path.join('.') || '(root)' : '(root)';
+        throw new ProviderError(`${provider} answered ${label} with a body of an unexpected shape (at ${at}: ${first?.message ?? 'invalid'})`, {
+          reason: 'malformed', provider, status: response.status, hint: 'check that the base URL points at the API root; nothing was committed',
+        });
+      }
+      return { status: response.status, headers: response.headers, data: result.data, url: response.url || url.toString() };
+    }
+    return { status: response.status, headers: response.headers, data: parsed as T, url: response.url || url.toString() };
+  }
+
+  return {
+    async request<T>(req: HttpRequest, schema?: z.ZodType<T>): Promise<HttpResponse<T>> {
+      const retries = req.retries ?? options.retries ?? 3;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await once(req, schema);
+        } catch (err) {
+          if (!(err instanceof ProviderError) || !isTransient(err.reason) || attempt >= retries) throw err;
+          const backoff = (options.backoffMs ?? 1000) * 2 ** attempt;
+          const delay = Math.max(backoff, err.retryAfterMs ?? 0);
+          const deadlineLeft = options.deadline ? options.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
+          if (delay > maxWait || delay >= deadlineLeft) {
+            if (err.reason === 'rate_limited') {
+              throw new ProviderError(`${err.message}; the requested wait (${Math.round(delay / 1000)}s) is longer than mfawatch may wait`, { reason: 'rate_limited', provider, status: err.status, retryAfterMs: err.retryAfterMs, hint: 'the scan will run again on schedule', cause: err });
+            }
+            throw err;
+          }
+          await wait(delay, req.signal);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The diff: pure functions from (stored state, new observation) to change events with one meaning
+ * each. The store finds the accounts that differ with set-based SQL; only those reach here.
+ */
+import type { AccountState, ChangeEventType, MfaState, Observation, Severity } from '../core/types.js';
+import { isPrivileged, lacksMfa, severityOf, type SeverityOverrides } from './policy.js';
+
+/** An event before it has an id, a monitor and a time. */
+export interface EventDraft {
+  type: ChangeEventType;
+  severity: Severity;
+  accountId: string;
+  login: string;
+  before: AccountState | null;
+  after: AccountState | null;
+  summary: string;
+}
+
+/** Normalises an observation into the stored shape (sorted factors, explicit nulls). */
+export function toAccountState(o: Observation): AccountState {
+  return {
+    accountId: o.accountId,
+    login: o.login,
+    email: o.email ?? null,
+    displayName: o.displayName ?? null,
+    kind: o.kind,
+    admin: o.admin,
+    mfa: o.mfa,
+    factors: [...new Set(o.factors ?? [])].sort(),
+    url: o.url ?? null,
+  };
+}
+
+/**
+ * The state to store after an observation. An `unknown` MFA reading never overwrites a known one:
+ * unknown is not a change, and the next known reading is compared with the last known state.
+ */
+export function effectiveState(before: AccountState | null, observed: AccountState): AccountState {
+  if (observed.mfa === 'unknown' && before && before.mfa !== 'unknown') {
+    return { ...observed, mfa: before.mfa, factors: before.factors };
+  }
+  return observed;
+}
+
+/** True when anything stored about the account differs. */
+export function stateDiffers(a: AccountState, b: AccountState): boolean {
+  return (
+    a.login !== b.login ||
+    a.email !== b.email ||
+    a.displayName !== b.displayName ||
+    a.kind !== b.kind ||
+    a.admin !== b.admin ||
+    a.mfa !== b.mfa ||
+    a.url !== b.url ||
+    a.factors.join(',') !== b.factors.join(',')
+  );
+}
+
+/** The MFA event for a transition, if it has one (DESIGN.md "Change events"). */
+export function mfaTransition(from: MfaState, to: MfaState): ChangeEventType | null {
+  if (from === to) return null;
+  if ((from === 'enabled' || from === 'weak') && to === 'disabled') return 'mfa_disabled';
+  if (from === 'enabled' && to === 'weak') return 'mfa_weakened';
+  if ((from === 'disabled' || from === 'weak') && to === 'enabled') return 'mfa_enabled';
+  // not_applicable and unknown on either side carry no MFA meaning.
+  return null;
+}
+
+const KIND_WORDS: Record<string, string> = {
+  member: 'member',
+  outside_collaborator: 'outside collaborator',
+  iam_user: 'IAM user',
+  root: 'root account',
+  user: 'user',
+};
+
+function who(a: AccountState): string {
+  if (a.kind === 'root') return 'the root account';
+  return isPrivileged(a) ? `${a.login} (admin)` : a.login;
+}
+
+function mfaWords(a: AccountState): string {
+  switch (a.mfa) {
+    case 'enabled':
+      return 'with MFA';
+    case 'weak':
+      return `with only weak MFA${a.factors.length ? ` (${a.factors.join(', ')})` : ''}`;
+    case 'disabled':
+      return 'without MFA';
+    case 'not_applicable':
+      return 'without console sign-in (MFA not applicable)';
+    case 'unknown':
+      return 'with MFA state unknown';
+  }
+}
+
+/** One plain sentence for an event. */
+export function describeChange(type: ChangeEventType, before: AccountState | null, after: AccountState | null): string {
+  const a = after ?? before;
+  if (!a) return type;
+  switch (type) {
+    case 'mfa_disabled':
+      return `${who(a)} disabled MFA (was ${before?.mfa === 'weak' ? 'weak' : 'enabled'}, now none)`;
+    case 'mfa_weakened':
+      return `${who(a)} weakened MFA: only ${a.factors.length ? a.factors.join(', ') : 'weak methods'} left`;
+    case 'mfa_enabled':
+      return `${who(a)} enabled MFA`;
+    case 'account_added':
+      return `${who(a)} was added as ${KIND_WORDS[a.kind] ?? a.kind} ${mfaWords(a)}`;
+    case 'account_removed':
+      return `${a.login} was removed (no longer listed)`;
+    case 'privilege_changed':
+      return after?.admin
+        ? `${a.login} became an admin${lacksMfa(a.mfa) ? ` ${mfaWords(a)}` : ''}`
+        : `${a.login} is no longer an admin`;
+    default:
+      return `${a.login}: ${type}`;
+  }
+}
+
+function draft(type: ChangeEventType, before: AccountState | null, after: AccountState | null, overrides: SeverityOverrides): EventDraft {
+  const a = (after ?? before) as AccountState;
+  return {
+    type,
+    severity: severityOf(type, before, after, overrides),
+    accountId: a.accountId,
+    login: a.login,
+    before,
+    after,
+    summary: describeChange(type, before, after),
+  };
+}
+
+/**
+ * The events one account's change produces. `before` null: a new account; `after` null: removed.
+ * An unchanged account produces none.
+ */
+export function diffAccount(before: AccountState | null, after: AccountState | null, overrides: SeverityOverrides = {}): EventDraft[] {
+  if (!before && !after) return [];
+  if (!before) return [draft('account_added', null, after, overrides)];
+  if (!after) return [draft('account_removed', before, null, overrides)];
+  const events: EventDraft[] = [];
+  const mfa = mfaTransition(before.mfa, after.mfa);
+  if (mfa) events.push(draft(mfa, before, after, overrides));
+  if (before.admin !== after.admin) events.push(draft('privilege_changed', before, after, overrides));
+  return events;
+}

@@ -1,0 +1,81 @@
+/**
+ * The daemon (`mfawatch start`): each monitor instance on its cron schedule (the instance's own or
+ * the global one), never two scans of one instance at once, the dispatcher delivering
+ * continuously, and a clean stop on SIGTERM/SIGINT (running scans are abandoned uncommitted).
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import type { App, MonitorInstance } from './app.js';
+import { scanMonitors } from './cycle.js';
+
+/** How often the dispatcher looks for due deliveries between scans. */
+const DISPATCH_INTERVAL_MS = 5_000;
+
+export interface Daemon {
+  /** Resolves once stopped. */
+  done: Promise<void>;
+  stop(): Promise<void>;
+  /** Scans one instance now (unless it is already running); for the start-up scan and tests. */
+  scanNow(id: string): Promise<void>;
+}
+
+/** Starts the schedules and the dispatcher loop. */
+export function startDaemon(app: App): Daemon {
+  const shutdown = new AbortController();
+  const running = new Map<string, Promise<void>>();
+  const tasks: ScheduledTask[] = [];
+  let dispatching: Promise<unknown> = Promise.resolve();
+
+  const dispatch = () => {
+    dispatching = dispatching.then(() => app.dispatcher.deliverDue(shutdown.signal)).catch((err: unknown) => app.logger.error({ err }, 'dispatcher pass failed'));
+    return dispatching;
+  };
+
+  const scan = (m: MonitorInstance): Promise<void> => {
+    const already = running.get(m.config.id);
+    if (already) {
+      app.logger.warn({ monitor: m.config.id }, 'previous scan still running; this run is skipped');
+      return already;
+    }
+    const job = scanMonitors(app, [m], shutdown.signal)
+      .then(() => dispatch())
+      .then(() => undefined)
+      .catch((err: unknown) => app.logger.error({ err, monitor: m.config.id }, 'scan crashed'))
+      .finally(() => running.delete(m.config.id));
+    running.set(m.config.id, job);
+    return job;
+  };
+
+  app.store.abandonRunningScans(app.clock.now());
+  for (const m of app.monitors) {
+    const expression = m.config.schedule ?? app.config.schedule;
+    tasks.push(cron.schedule(expression, () => void scan(m), { name: m.config.id, noOverlap: true, ...(app.config.timezone ? { timezone: app.config.timezone } : {}) }));
+    app.logger.info({ monitor: m.config.id, schedule: expression }, 'scheduled');
+  }
+  const timer = setInterval(() => void dispatch(), DISPATCH_INTERVAL_MS);
+  void dispatch();
+
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      app.logger.info('stopping: abandoning running scans, finishing the current delivery');
+      for (const t of tasks) await t.stop();
+      clearInterval(timer);
+      shutdown.abort(new Error('mfawatch is stopping'));
+      await Promise.allSettled([...running.values()]);
+      await dispatching.catch(() => undefined);
+      resolveDone();
+    })();
+    return stopping;
+  };
+
+  return {
+    done,
+    stop,
+    scanNow: async (id) => {
+      const m = app.monitors.find((x) => x.config.id === id);
+      if (m) await scan(m);
+    },
+  };
+}

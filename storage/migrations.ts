@@ -1,0 +1,132 @@
+/**
+ * Versioned schema migrations, applied in order inside one transaction each; the version lives in
+ * `PRAGMA user_version`. Never edit a shipped migration: add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: state, history, scans, events, outbox, audit
+  `
+  CREATE TABLE scans (
+    id            INTEGER PRIMARY KEY,
+    monitor_id    TEXT NOT NULL,
+    scope         TEXT NOT NULL DEFAULT '',
+    scope_label   TEXT NOT NULL DEFAULT '',
+    provider      TEXT NOT NULL,
+    started_at    TEXT NOT NULL,
+    ended_at      TEXT,
+    status        TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'abandoned', 'held')),
+    baseline      INTEGER NOT NULL DEFAULT 0,
+    accounts      INTEGER,
+    without_mfa   INTEGER,
+    changes       INTEGER,
+    requests      INTEGER NOT NULL DEFAULT 0,
+    data_as_of    TEXT,
+    error_reason  TEXT,
+    error_message TEXT,
+    warnings      TEXT NOT NULL DEFAULT '[]'
+  );
+  CREATE INDEX scans_by_monitor ON scans (monitor_id, scope, id);
+
+  CREATE TABLE accounts (
+    monitor_id   TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    account_id   TEXT NOT NULL,
+    login        TEXT NOT NULL,
+    email        TEXT,
+    display_name TEXT,
+    kind         TEXT NOT NULL,
+    admin        INTEGER NOT NULL,
+    mfa          TEXT NOT NULL,
+    factors      TEXT NOT NULL DEFAULT '[]',
+    url          TEXT,
+    first_seen   TEXT NOT NULL,
+    changed_at   TEXT NOT NULL,
+    PRIMARY KEY (monitor_id, scope, account_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX accounts_by_login ON accounts (login);
+  CREATE INDEX accounts_by_email ON accounts (email);
+
+  CREATE TABLE account_history (
+    id         INTEGER PRIMARY KEY,
+    monitor_id TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    scan_id    INTEGER NOT NULL,
+    at         TEXT NOT NULL,
+    change     TEXT NOT NULL CHECK (change IN ('added', 'changed', 'removed')),
+    login      TEXT NOT NULL,
+    email      TEXT,
+    kind       TEXT NOT NULL,
+    admin      INTEGER NOT NULL,
+    mfa        TEXT NOT NULL,
+    factors    TEXT NOT NULL DEFAULT '[]'
+  );
+  CREATE INDEX history_by_account ON account_history (monitor_id, scope, account_id, id);
+
+  CREATE TABLE events (
+    id         INTEGER PRIMARY KEY,
+    scan_id    INTEGER,
+    monitor_id TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    provider   TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    severity   TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    account_id TEXT,
+    login      TEXT,
+    summary    TEXT NOT NULL,
+    before     TEXT,
+    after      TEXT,
+    detail     TEXT
+  );
+  CREATE INDEX events_by_time ON events (at);
+  CREATE INDEX events_by_account ON events (monitor_id, scope, account_id);
+
+  CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    notifier_id     TEXT NOT NULL,
+    batch_id        TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    created_at      TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    sent_at         TEXT,
+    last_error      TEXT,
+    UNIQUE (notifier_id, batch_id)
+  );
+  CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+
+  CREATE TABLE outbox_events (
+    outbox_id INTEGER NOT NULL REFERENCES outbox (id),
+    event_id  INTEGER NOT NULL REFERENCES events (id),
+    PRIMARY KEY (event_id, outbox_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE delivery_attempts (
+    id          INTEGER PRIMARY KEY,
+    outbox_id   INTEGER NOT NULL REFERENCES outbox (id),
+    at          TEXT NOT NULL,
+    ok          INTEGER NOT NULL,
+    reason      TEXT,
+    error       TEXT,
+    duration_ms INTEGER NOT NULL
+  );
+  CREATE INDEX attempts_by_outbox ON delivery_attempts (outbox_id);
+
+  CREATE TABLE audit (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT,
+    detail    TEXT NOT NULL DEFAULT '{}',
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+  );
+  CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
+];

@@ -1,0 +1,171 @@
+/**
+ * A fake of the GitHub REST API for one organisation, faithful to GitHub's published formats:
+ * list endpoints with per_page/page and a Link header (rel="next"/"last"/"prev"/"first", pointing
+ * at /organizations/{id}/...), x-ratelimit-* headers on every answer, GitHub's error bodies
+ * ({"message", "documentation_url", "status"}), the owner-only 2FA filters, and primary and
+ * secondary rate-limit answers.
+ * https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
+ * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
+ */
+import type { ServerResponse } from 'node:http';
+import { LoopbackServer, sendJson, type RecordedRequest } from './http.js';
+
+export type TwoFactor = 'enabled' | 'insecure' | 'disabled';
+
+export interface FakeUser {
+  id: number;
+  login: string;
+  twoFactor: TwoFactor;
+  /** Members only. */
+  role?: 'admin' | 'member';
+}
+
+export interface FakeGitHubOptions {
+  org?: string;
+  orgId?: number;
+  /** Tokens the fake accepts; `owner: false` makes the 2FA filters answer 422. */
+  tokens?: Record<string, { owner: boolean }>;
+  /** Older GitHub Enterprise Server: filter=2fa_insecure answers 422. */
+  insecureFilter?: boolean;
+  /** Primary rate-limit budget per window. */
+  rateLimit?: number;
+}
+
+const DOCS = 'https://docs.github.com/rest';
+
+function simpleUser(base: string, u: FakeUser) {
+  return {
+    login: u.login,
+    id: u.id,
+    node_id: Buffer.from(`04:User${u.id}`).toString('base64'),
+    avatar_url: `https://avatars.githubusercontent.com/u/${u.id}?v=4`,
+    gravatar_id: '',
+    url: `${base}/users/${u.login}`,
+    html_url: `https://github.com/${u.login}`,
+    followers_url: `${base}/users/${u.login}/followers`,
+    following_url: `${base}/users/${u.login}/following{/other_user}`,
+    gists_url: `${base}/users/${u.login}/gists{/gist_id}`,
+    starred_url: `${base}/users/${u.login}/starred{/owner}{/repo}`,
+    subscriptions_url: `${base}/users/${u.login}/subscriptions`,
+    organizations_url: `${base}/users/${u.login}/orgs`,
+    repos_url: `${base}/users/${u.login}/repos`,
+    events_url: `${base}/users/${u.login}/events{/privacy}`,
+    received_events_url: `${base}/users/${u.login}/received_events`,
+    type: 'User',
+    user_view_type: 'public',
+    site_admin: false,
+  };
+}
+
+export class FakeGitHub extends LoopbackServer {
+  readonly org: string;
+  readonly orgId: number;
+  members = new Map<number, FakeUser>();
+  outsideCollaborators = new Map<number, FakeUser>();
+  tokens: Record<string, { owner: boolean }>;
+  insecureFilter: boolean;
+  rateLimit: number;
+  rateRemaining: number;
+  /** Epoch seconds when the window resets. */
+  rateReset: number;
+
+  constructor(options: FakeGitHubOptions = {}) {
+    super((req, res) => this.#route(req, res));
+    this.org = options.org ?? 'acme';
+    this.orgId = options.orgId ?? 9919;
+    this.tokens = options.tokens ?? { 'ghp_test_owner_token': { owner: true } };
+    this.insecureFilter = options.insecureFilter ?? true;
+    this.rateLimit = options.rateLimit ?? 5000;
+    this.rateRemaining = this.rateLimit;
+    this.rateReset = Math.floor(Date.now() / 1000) + 3600;
+  }
+
+  /** The REST API root to configure as baseUrl. */
+  get apiUrl(): string {
+    return this.url;
+  }
+
+  addMember(u: FakeUser): void {
+    this.members.set(u.id, { role: 'member', ...u });
+  }
+
+  addOutsideCollaborator(u: FakeUser): void {
+    this.outsideCollaborators.set(u.id, u);
+  }
+
+  /** Fills the org with `n` generated members (ids from `firstId`); every 50th lacks 2FA, every 200th is an owner. */
+  generateMembers(n: number, firstId = 100_000): void {
+    for (let i = 0; i < n; i++) {
+      const id = firstId + i;
+      this.members.set(id, { id, login: `user${id}`, role: i % 200 === 0 ? 'admin' : 'member', twoFactor: i % 50 === 7 ? 'disabled' : i % 97 === 3 ? 'insecure' : 'enabled' });
+    }
+  }
+
+  /** Requests made to list endpoints. */
+  listRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => /\/(members|outside_collaborators)$/.test(r.path));
+  }
+
+  #rateHeaders(): Record<string, string> {
+    return {
+      'x-ratelimit-limit': String(this.rateLimit),
+      'x-ratelimit-remaining': String(Math.max(0, this.rateRemaining)),
+      'x-ratelimit-reset': String(this.rateReset),
+      'x-ratelimit-used': String(this.rateLimit - Math.max(0, this.rateRemaining)),
+      'x-ratelimit-resource': 'core',
+      'x-github-api-version-selected': '2022-11-28',
+    };
+  }
+
+  #error(res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}, docs = DOCS): void {
+    sendJson(res, status, { message, documentation_url: docs, status: String(status) }, { ...this.#rateHeaders(), ...extra });
+  }
+
+  #route(req: RecordedRequest, res: ServerResponse): void {
+    const auth = req.headers.authorization ?? '';
+    const token = auth.replace(/^(token|bearer)\s+/i, '');
+    const who = this.tokens[token];
+    if (!who) return this.#error(res, 401, 'Bad credentials');
+    if (this.rateRemaining <= 0) {
+      return this.#error(res, 403, 'API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID.', {}, 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api');
+    }
+    this.rateRemaining -= 1;
+
+    const m = /^\/(?:orgs\/([^/]+)|organizations\/(\d+))\/(members|outside_collaborators)$/.exec(req.path);
+    if (req.method !== 'GET' || !m) return this.#error(res, 404, 'Not Found');
+    const orgName = m[1];
+    const orgId = m[2];
+    if ((orgName && orgName.toLowerCase() !== this.org.toLowerCase()) || (orgId && Number(orgId) !== this.orgId)) return this.#error(res, 404, 'Not Found');
+    const listKind = m[3] as 'members' | 'outside_collaborators';
+
+    const filter = req.query.get('filter') ?? 'all';
+    const role = req.query.get('role') ?? 'all';
+    if (!['all', '2fa_disabled', '2fa_insecure'].includes(filter) || (filter === '2fa_insecure' && !this.insecureFilter)) {
+      return this.#error(res, 422, 'Validation Failed', {}, 'https://docs.github.com/rest/orgs/members#list-organization-members');
+    }
+    if (filter !== 'all' && !who.owner) {
+      return this.#error(res, 422, 'Only owners can use this filter.', {}, 'https://docs.github.com/rest/orgs/members#list-organization-members');
+    }
+    const perPage = Math.min(100, Math.max(1, Number(req.query.get('per_page') ?? 30) || 30));
+    const page = Math.max(1, Number(req.query.get('page') ?? 1) || 1);
+
+    const source = listKind === 'members' ? this.members : this.outsideCollaborators;
+    const all = [...source.values()]
+      .filter((u) => (filter === '2fa_disabled' ? u.twoFactor === 'disabled' : filter === '2fa_insecure' ? u.twoFactor === 'insecure' : true))
+      .filter((u) => listKind !== 'members' || role === 'all' || (role === 'admin' ? u.role === 'admin' : u.role !== 'admin'))
+      .sort((a, b) => a.id - b.id);
+    const lastPage = Math.max(1, Math.ceil(all.length / perPage));
+    const slice = all.slice((page - 1) * perPage, page * perPage);
+
+    const linkFor = (p: number) => {
+      const q = new URLSearchParams(req.query);
+      q.set('page', String(p));
+      return `<${this.url}/organizations/${this.orgId}/${listKind}?${q.toString()}>`;
+    };
+    const links: string[] = [];
+    if (page > 1) links.push(`${linkFor(page - 1)}; rel="prev"`);
+    if (page < lastPage) links.push(`${linkFor(page + 1)}; rel="next"`, `${linkFor(lastPage)}; rel="last"`);
+    if (page > 1) links.push(`${linkFor(1)}; rel="first"`);
+    sendJson(res, 200, slice.map((u) => simpleUser(this.url, u)), { ...this.#rateHeaders(), ...(links.length ? { link: links.join(', ') } : {}) });
+  }
+}
