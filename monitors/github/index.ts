@@ -53,27 +53,31 @@ function describeListing(org: string, l: Listing): string {
 }
 
 /** Turns an Octokit error into a ProviderError whose message says what to do. */
-export function classifyGithubError(err: unknown, org: string, what: string, clock: () => number): ProviderError {
+export function classifyGithubError(err: unknown, org: string, what: string): ProviderError {
   if (err instanceof ProviderError) return err;
   const e = (err ?? {}) as HttpLikeError;
   const status = typeof e.status === 'number' ? e.status : undefined;
   const headers = e.response?.headers ?? {};
   const bodyMessage = (e.response?.data as { message?: unknown } | undefined)?.message;
   const ghMessage = typeof bodyMessage === 'string' ? bodyMessage : '';
-  if (status === undefined || status === 500 && e.name !== 'HttpError') {
-    if (e.name === 'AbortError' || e.name === 'TimeoutError' || /aborted|timeout/i.test(e.message ?? '')) {
-      return new ProviderError(`GitHub did not answer ${what} in time`, { reason: 'timeout', provider: PROVIDER, hint: 'check connectivity to the GitHub API or raise requestTimeout/scanDeadline', cause: err });
+  // Octokit reports a request that never got an answer as an HttpError with status 500 and no
+  // response; a real 5xx carries the response.
+  if (status === undefined || e.response === undefined) {
+    const text = `${e.message ?? ''} ${String((e as { cause?: unknown }).cause ?? '')}`;
+    if (e.name === 'AbortError' || e.name === 'TimeoutError' || /timeout|timed out/i.test(text)) {
+      return new ProviderError(`GitHub did not answer ${what} in time`, { reason: 'timeout', provider: PROVIDER, hint: 'check connectivity to the GitHub API, or raise requestTimeout/scanDeadline', cause: err });
     }
-    if (status === undefined) {
-      return new ProviderError(`could not reach GitHub for ${what} (${e.message ?? 'network error'})`, { reason: 'network', provider: PROVIDER, hint: 'check baseUrl, DNS, proxy and firewall', cause: err });
+    if (err instanceof TypeError || err instanceof SyntaxError) {
+      return new ProviderError(`GitHub answered ${what} with a body mfawatch cannot read`, { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers; nothing was committed', cause: err });
     }
+    return new ProviderError(`could not reach GitHub for ${what} (${e.message ?? 'network error'})`, { reason: 'network', provider: PROVIDER, hint: 'check baseUrl, DNS, proxy and firewall', cause: err });
   }
   const reason = reasonForStatus(status);
   const remaining = headers['x-ratelimit-remaining'];
   if ((status === 403 || status === 429) && (String(remaining) === '0' || /rate limit/i.test(ghMessage))) {
     const reset = Number(headers['x-ratelimit-reset']);
     const retryAfter = Number(headers['retry-after']);
-    const waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : Number.isFinite(reset) && reset > 0 ? reset * 1000 - clock() : undefined;
+    const waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : Number.isFinite(reset) && reset > 0 ? reset * 1000 - Date.now() : undefined; // reset is real epoch time
     const kind = /secondary/i.test(ghMessage) ? 'secondary rate limit' : 'rate limit';
     return new ProviderError(`GitHub ${kind} hit during ${what} and the wait would pass the scan deadline`, {
       reason: 'rate_limited', provider: PROVIDER, status, ...(waitMs !== undefined ? { retryAfterMs: Math.max(0, waitMs) } : {}),
@@ -111,9 +115,10 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
   const webBase = baseUrl === 'https://api.github.com' ? 'https://github.com' : baseUrl.replace(/\/api\/v3$/, '');
 
   function client(ctx: ScanContext): GithubClientInstance {
+    // Waits are real time, whatever clock records timestamps.
     const canWait = (retryAfterSec: number, kind: string, retryCount: number): boolean => {
       const waitMs = retryAfterSec * (tuning.retryAfterBaseValue ?? 1000);
-      const fits = deps.clock.now().getTime() + waitMs < ctx.deadline.getTime();
+      const fits = Date.now() + waitMs < ctx.deadline.getTime();
       ctx.logger.warn({ monitor: config.id, kind, retryAfterSec, retryCount, willWait: fits && retryCount < 5 }, `GitHub ${kind} reached`);
       return fits && retryCount < 5;
     };
@@ -121,7 +126,16 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
       auth: config.token.reveal(),
       baseUrl,
       userAgent: 'mfawatch',
-      request: { fetch: deps.fetch },
+      // Every request on the wire (retries included) gets the scan's abort signal plus its own
+      // timeout, and is counted. (A signal set in a request hook does not reach fetch once the
+      // throttling plugin is loaded, so this is done at the fetch layer.)
+      request: {
+        fetch: (url: string | URL | Request, init?: RequestInit) => {
+          ctx.countRequest();
+          const signals = [ctx.signal, AbortSignal.timeout(config.requestTimeout), ...(init?.signal ? [init.signal] : [])];
+          return deps.fetch(url, { ...init, signal: AbortSignal.any(signals) });
+        },
+      },
       log: {
         debug: () => undefined,
         info: () => undefined,
@@ -138,12 +152,16 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
         ...(tuning.retryAfterBaseValue !== undefined ? { retryAfterBaseValue: tuning.retryAfterBaseValue } : {}),
       },
     });
-    // Every request (and every retry) gets the scan's abort signal plus its own timeout, and is
-    // counted; the rate-limit headers of each answer feed metrics.
+    // Each answer: its rate-limit headers feed metrics, and a list body must be a list. Octokit
+    // turns a body cut off mid-stream or unparseable into a string (or ''), which pagination would
+    // read as an empty page: a silently partial listing. Refuse it here, before pagination sees it.
     octokit.hook.wrap('request', async (request, options) => {
-      ctx.countRequest();
-      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(config.requestTimeout)]);
-      const response = await request({ ...options, request: { ...options.request, signal } });
+      const response = await request(options);
+      if (!Array.isArray(response.data)) {
+        throw new ProviderError(`GitHub answered ${options.method} ${new URL(options.url, 'http://x').pathname} with a body that is not a list of users (truncated or malformed)`, {
+          reason: 'malformed', provider: PROVIDER, status: response.status, hint: 'a proxy may be cutting or rewriting answers; nothing was committed and the next scan will retry',
+        });
+      }
       const remaining = Number(response.headers['x-ratelimit-remaining']);
       const reset = Number(response.headers['x-ratelimit-reset']);
       if (Number.isFinite(remaining)) ctx.reportRateLimit(remaining, Number.isFinite(reset) ? new Date(reset * 1000) : undefined);
@@ -242,7 +260,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
         yield* scanOrg(ctx);
       } catch (err) {
         const what = (err as { listing?: string } | undefined)?.listing ?? `the listing of ${config.org}`;
-        throw classifyGithubError(err, config.org, what, () => deps.clock.now().getTime());
+        throw classifyGithubError(err, config.org, what);
       }
     },
   };

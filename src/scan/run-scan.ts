@@ -63,7 +63,9 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
   const { store, clock } = env;
   const startedAt = clock.now();
   const deadlineMs = instance.scanDeadline ?? env.scanDeadline;
-  const deadline = new Date(startedAt.getTime() + deadlineMs);
+  // The deadline bounds real waiting (rate limits, timeouts), so it is real time even when the
+  // recorded clock is pinned.
+  const deadline = new Date(Date.now() + deadlineMs);
   const log = env.logger.child({ monitor: instance.id, ...(scope.id ? { scope: scope.id } : {}) });
   const scanId = store.beginScan({ monitorId: instance.id, scope: scope.id, scopeLabel: scope.label, provider, startedAt });
 
