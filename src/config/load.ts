@@ -53,6 +53,7 @@ function zodIssues(error: z.ZodError, prefix: ReadonlyArray<PropertyKey>, skip: 
       return `${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} (check the spelling against config.example.json)`;
     }
     if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return `${path}: required`;
+    if (issue.code === 'invalid_key') return `${path}: invalid key: ${issue.issues.map((i) => i.message).join('; ')}`;
     return `${path}: ${issue.message}`;
   });
 }

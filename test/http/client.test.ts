@@ -1,0 +1,134 @@
+import type { ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ProviderError } from '../../src/core/errors.js';
+import { Secret } from '../../src/core/secret.js';
+import { createHttpClient, parseLinkHeader, parseRetryAfter } from '../../src/http/client.js';
+import { LoopbackServer, sendJson } from '../fakes/http.js';
+
+const SECRET = new Secret('s3cr3t-token-value');
+let server: LoopbackServer;
+let answer: (res: ServerResponse) => void;
+beforeEach(async () => {
+  answer = (res) => sendJson(res, 200, { ok: true });
+  server = new LoopbackServer((_req, res) => answer(res));
+  await server.start();
+});
+afterEach(async () => server.stop());
+
+const client = (over: Partial<Parameters<typeof createHttpClient>[0]> = {}) =>
+  createHttpClient({
+    provider: 'Acme',
+    baseUrl: server.url,
+    fetch: globalThis.fetch,
+    headers: () => ({ authorization: `Bearer ${SECRET.reveal()}` }),
+    retries: 2,
+    backoffMs: 5,
+    secrets: [SECRET],
+    ...over,
+  });
+
+async function failure(p: Promise<unknown>): Promise<ProviderError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ProviderError) return err;
+    throw err;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('createHttpClient', () => {
+  it('sends JSON with the headers and validates the answer', async () => {
+    const res = await client().request({ path: '/v1/x', query: { a: 1, skip: undefined } }, z.object({ ok: z.boolean() }));
+    expect(res.data.ok).toBe(true);
+    const req = server.requests[0]!;
+    expect(req.path).toBe('/v1/x');
+    expect(req.query.get('a')).toBe('1');
+    expect(req.query.has('skip')).toBe(false);
+    expect(req.headers.authorization).toBe(`Bearer ${SECRET.reveal()}`);
+  });
+
+  it.each([
+    [401, 'auth'],
+    [403, 'permission'],
+    [404, 'not_found'],
+    [400, 'client'],
+  ] as const)('%i is %s and is not retried', async (status, reason) => {
+    server.inject({ kind: 'status', status, body: { error: `bad ${SECRET.reveal()}` } }, 10);
+    const err = await failure(client().request({ path: '/x' }));
+    expect(err.reason).toBe(reason);
+    expect(err.status).toBe(status);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('retries 5xx and 429 (honouring Retry-After) and then succeeds', async () => {
+    server.inject({ kind: 'status', status: 503 }, 1);
+    server.inject({ kind: 'status', status: 429, headers: { 'retry-after': '0' } }, 1);
+    const res = await client().request({ path: '/x' });
+    expect(res.status).toBe(200);
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('gives up after the retries with the last reason', async () => {
+    server.inject({ kind: 'status', status: 500 }, 10);
+    const err = await failure(client().request({ path: '/x' }));
+    expect(err.reason).toBe('server');
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('fails as rate_limited without waiting when Retry-After is longer than it may wait', async () => {
+    server.inject({ kind: 'status', status: 429, headers: { 'retry-after': '3600' } }, 10);
+    const err = await failure(client({ maxWaitMs: 1000 }).request({ path: '/x' }));
+    expect(err.reason).toBe('rate_limited');
+    expect(err.message).toMatch(/longer than mfawatch may wait/);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('a truncated JSON body is malformed; valid JSON of the wrong shape too', async () => {
+    server.inject({ kind: 'truncate', body: '{"users": [' });
+    expect((await failure(client({ retries: 0 }).request({ path: '/x' }))).reason).toBe('malformed');
+    answer = (res) => sendJson(res, 200, { users: 'nope' });
+    const err = await failure(client().request({ path: '/x' }, z.object({ users: z.array(z.string()) })));
+    expect(err.reason).toBe('malformed');
+    expect(err.message).toMatch(/unexpected shape \(at users/);
+  });
+
+  it('a hang is a timeout; a refused connection is a network error', async () => {
+    server.inject({ kind: 'hang' }, 10);
+    expect((await failure(client({ retries: 0, timeoutMs: 200 }).request({ path: '/x' }))).reason).toBe('timeout');
+    const url = server.url;
+    await server.stop();
+    const err = await failure(createHttpClient({ provider: 'Acme', baseUrl: url, fetch: globalThis.fetch, retries: 0 }).request({ path: '/x' }));
+    expect(err.reason).toBe('network');
+    expect(err.message).toMatch(/could not reach Acme/);
+    server = new LoopbackServer(() => undefined);
+    await server.start();
+  });
+
+  it('describeError words the failure; secrets are scrubbed from messages', async () => {
+    server.inject({ kind: 'status', status: 403, body: { code: 'E1' } });
+    const err = await failure(
+      client({ describeError: (status, body) => ({ message: `Acme returned ${status} (${(body as { code: string }).code}) for token ${SECRET.reveal()}`, hint: 'grant acme.read' }) }).request({ path: '/x' }),
+    );
+    expect(err.message).toBe('Acme returned 403 (E1) for token [redacted]: grant acme.read');
+  });
+
+  it('acceptStatus makes a status an answer', async () => {
+    server.inject({ kind: 'status', status: 404, body: { error: 'no such user' } });
+    const res = await client().request({ path: '/x', acceptStatus: [404] });
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('header parsers', () => {
+  it('parses a Link header', () => {
+    expect(parseLinkHeader('<https://a/x?page=2>; rel="next", <https://a/x?page=5>; rel="last"')).toEqual({ next: 'https://a/x?page=2', last: 'https://a/x?page=5' });
+    expect(parseLinkHeader(null)).toEqual({});
+  });
+  it('parses Retry-After as seconds or a date', () => {
+    expect(parseRetryAfter('3', 0)).toBe(3000);
+    expect(parseRetryAfter('Thu, 01 Jan 1970 00:00:10 GMT', 4000)).toBe(6000);
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+  });
+});
