@@ -4,6 +4,7 @@
  */
 import type { App, MonitorInstance } from './app.js';
 import type { DeliveryTally } from './delivery/dispatcher.js';
+import { queueReminderIfDue } from './delivery/reminders.js';
 import { scanScope, type ScanOutcome } from './scan/run-scan.js';
 
 /** Scopes scanned at the same time, across monitors. */
@@ -53,7 +54,13 @@ export async function runCycle(app: App, options: { monitorIds?: readonly string
   const selected = options.monitorIds?.length ? app.monitors.filter((m) => options.monitorIds?.includes(m.config.id)) : app.monitors;
   app.store.abandonRunningScans(app.clock.now());
   const scans = await scanMonitors(app, selected, options.signal);
+  queueReminders(app);
   const delivery = await app.dispatcher.drain(app.config.delivery.runDeadline, options.signal);
   const ok = scans.every((s) => s.status === 'succeeded') && delivery.failed === 0 && delivery.pending === 0;
   return { scans, delivery, exitCode: ok ? 0 : 1 };
+}
+
+/** Queues the reminder digest when one is due (src/delivery/reminders.ts). */
+export function queueReminders(app: App): void {
+  queueReminderIfDue({ store: app.store, clock: app.clock, logger: app.logger, notifiers: [...app.notifiers.values()], settings: app.config.reminders, actor: app.actor });
 }

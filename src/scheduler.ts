@@ -5,7 +5,7 @@
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { App, MonitorInstance } from './app.js';
-import { scanMonitors } from './cycle.js';
+import { queueReminders, scanMonitors } from './cycle.js';
 
 /** How often the dispatcher looks for due deliveries between scans. */
 const DISPATCH_INTERVAL_MS = 5_000;
@@ -26,7 +26,11 @@ export function startDaemon(app: App): Daemon {
   let dispatching: Promise<unknown> = Promise.resolve();
 
   const dispatch = () => {
-    dispatching = dispatching.then(() => app.dispatcher.deliverDue(shutdown.signal)).catch((err: unknown) => app.logger.error({ err }, 'dispatcher pass failed'));
+    dispatching = dispatching
+      .then(() => {
+        queueReminders(app);
+        return app.dispatcher.deliverDue(shutdown.signal);
+      }).catch((err: unknown) => app.logger.error({ err }, 'dispatcher pass failed'));
     return dispatching;
   };
 

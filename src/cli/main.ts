@@ -9,6 +9,8 @@ import { ConfigError, UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { runCycle } from '../cycle.js';
 import { startDaemon } from '../scheduler.js';
+import { registerAckCommand } from './ack.js';
+import { registerNotifyTestCommand } from './notify-test.js';
 import { renderEvent } from './render.js';
 import { buildStatus, renderStatus } from './status.js';
 
@@ -139,6 +141,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         for (const r of rows) write(io.stdout, `${r.at}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);
       });
     });
+
+  registerAckCommand(program, withApp, io);
+  registerNotifyTestCommand(program, withApp, io, (code) => (exitCode = Math.max(exitCode, code)));
 
   program
     .command('config')

@@ -125,6 +125,14 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
     });
   }
 
+  const notifierIds = new Set(notifiers.map((n) => (n.config as NotifierCommonConfig).id));
+  const reminderTargets = (value.reminders as { notifiers?: unknown } | undefined)?.notifiers;
+  if (Array.isArray(reminderTargets)) {
+    reminderTargets.forEach((id, i) => {
+      if (typeof id === 'string' && !notifierIds.has(id)) issues.push(`${formatPath(['reminders', 'notifiers', i])}: no notifier has the id "${id}"`);
+    });
+  }
+
   if (issues.length > 0 || !root.success) throw new ConfigError(issues);
 
   // A literal secret is a warning when others can read the file (it belongs in the environment).
