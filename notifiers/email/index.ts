@@ -1,6 +1,6 @@
 /**
  * The `email` notifier: one mail per batch over SMTP with nodemailer, with a text and an HTML part;
- * the subject carries the highest severity and the count ("[mfawatch] CRITICAL · 3 changes at
+ * the subject carries the highest severity and the count ("[mfawatch] CRITICAL: 3 changes at
  * GitHub acme"). One connection per send, closed when the send is cancelled.
  *
  * SMTP replies decide retry: 4xx replies are temporary (retried by the dispatcher), 5xx replies

@@ -120,24 +120,24 @@ export function reminderSummary(d: ReminderDigest): string {
 
 /**
  * The subject line of a batch, with its highest severity and its count:
- * "[mfawatch] CRITICAL · 3 changes at GitHub acme".
+ * "[mfawatch] CRITICAL: 3 changes at GitHub acme".
  */
 export function batchSubject(batch: NotificationBatch): string {
   const sev = batch.severity.toUpperCase();
   const where = batch.source ? ` at ${batch.source.provider} ${batch.source.label || batch.source.monitorId}` : '';
   switch (batch.kind) {
     case 'reminder':
-      return `[mfawatch] ${sev} · reminder: ${batch.reminder?.total ?? 0} account${batch.reminder?.total === 1 ? '' : 's'} still without MFA`;
+      return `[mfawatch] ${sev}: reminder: ${batch.reminder?.total ?? 0} account${batch.reminder?.total === 1 ? '' : 's'} still without MFA`;
     case 'test':
     case 'delivery_failure':
     case 'response':
     case 'anomaly':
-      return `[mfawatch] ${sev} · ${batch.title}`;
+      return `[mfawatch] ${sev}: ${batch.title}`;
     case 'changes':
     case 'health': {
       const [only] = batch.events;
-      if (batch.events.length === 1 && only) return `[mfawatch] ${sev} · ${only.summary}${where ? ` (${where.slice(4)})` : ''}`;
-      return `[mfawatch] ${sev} · ${batch.events.length} changes${where}`;
+      if (batch.events.length === 1 && only) return `[mfawatch] ${sev}: ${only.summary}${where ? ` (${where.slice(4)})` : ''}`;
+      return `[mfawatch] ${sev}: ${batch.events.length} changes${where}`;
     }
   }
 }
