@@ -53,7 +53,7 @@ export interface DeliveryTally {
   retrying: number;
 }
 
-/** Extra time a claimed row stays reserved beyond the send timeout. */
+/** Extra time a claimed row stays reserved beyond the send timeout (at most the timeout again). */
 const LEASE_MARGIN_MS = 30_000;
 const DEFAULT_ALERT_AFTER = 3;
 
@@ -126,7 +126,7 @@ export class Dispatcher {
     }
     // Reserve the row for this attempt: another process will not send it meanwhile, and if this
     // one dies mid-send the row is due again when the lease ends.
-    if (!this.#delivery.claim(row.id, row.next_attempt_at, new Date(started.getTime() + settings.timeout + LEASE_MARGIN_MS))) return 'skipped';
+    if (!this.#delivery.claim(row.id, row.next_attempt_at, new Date(started.getTime() + settings.timeout + Math.min(LEASE_MARGIN_MS, settings.timeout)))) return 'skipped';
 
     const batch = JSON.parse(row.payload) as NotificationBatch;
     const t0 = performance.now();
