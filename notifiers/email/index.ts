@@ -136,6 +136,7 @@ export function createEmailNotifier(config: EmailConfig, deps: Pick<ModuleDeps, 
           subject: batchSubject(batch),
           text: renderBatchText(batch, now),
           html: htmlBody(batch, now),
+          date: now,
           headers: { 'X-Mfawatch-Batch': batch.id, 'X-Mfawatch-Severity': batch.severity },
           messageId: `<${batch.id.replace(/[^A-Za-z0-9.-]/g, '-')}.${now.getTime()}@mfawatch>`,
         });
