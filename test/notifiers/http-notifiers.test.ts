@@ -5,7 +5,7 @@
  * (webhook URL token, routing key, HMAC secret) reaches an error or a log line.
  */
 import { createHmac } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { NOTIFIERS } from '../../notifiers/index.js';
 import type { Notifier, NotificationBatch } from '../../notifiers/types.js';
 import { ProviderError } from '../../src/core/errors.js';
