@@ -13,7 +13,7 @@ import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
 import { redactSecrets } from '../../src/core/secret.js';
 import type { Severity } from '../../src/core/types.js';
-import { SEVERITY_WORDS, adviceFor, batchSubject, durationSince, reminderLine, reminderSummary, renderBatchText, renderEvent } from '../../src/delivery/render.js';
+import { SEVERITY_WORDS, adviceFor, batchSubject, durationSince, reminderDetail, reminderSummary, renderBatchText, renderEvent } from '../../src/delivery/render.js';
 import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
 import { emailConfigSchema, type EmailConfig } from './config.js';
 
@@ -57,7 +57,7 @@ function htmlBody(batch: NotificationBatch, now: Date): string {
     parts.push(`<p>${html(reminderSummary(d))}</p><ul>`);
     for (const a of d.accounts) {
       const url = safeUrl(a.url);
-      parts.push(`<li>${url ? `<a href="${html(url)}">${html(a.login)}</a>` : html(a.login)}${html(reminderLine(a, now).slice(a.login.length))}</li>`);
+      parts.push(`<li>${url ? `<a href="${html(url)}">${html(a.login)}</a>` : html(a.login)}${html(reminderDetail(a, now))}</li>`);
     }
     parts.push('</ul>');
     if (d.total > d.accounts.length) parts.push(`<p>… and ${d.total - d.accounts.length} more (<code>mfawatch status</code> lists every account).</p>`);

@@ -10,7 +10,7 @@ import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, reasonForStatus, type ErrorReason } from '../../src/core/errors.js';
 import { redactSecrets } from '../../src/core/secret.js';
 import { severityAtLeast, type Severity } from '../../src/core/types.js';
-import { SEVERITY_WORDS, durationSince, reminderLine, reminderSummary, renderEvent, batchSubject } from '../../src/delivery/render.js';
+import { SEVERITY_WORDS, durationSince, reminderDetail, reminderSummary, renderEvent, batchSubject } from '../../src/delivery/render.js';
 import { parseRetryAfter } from '../../src/http/client.js';
 import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
 import { slackConfigSchema, type SlackConfig } from './config.js';
@@ -84,7 +84,7 @@ function slackMessage(batch: NotificationBatch, config: SlackConfig, now: Date):
 
   if (batch.reminder) {
     const d = batch.reminder;
-    const lines = d.accounts.map((a) => `• ${a.url ? `<${a.url}|${esc(a.login)}>` : esc(a.login)} ${esc(reminderLine(a, now).slice(a.login.length))}`);
+    const lines = d.accounts.map((a) => `• ${a.url ? `<${a.url}|${esc(a.login)}>` : esc(a.login)}${esc(reminderDetail(a, now))}`);
     const room = MAX_BLOCKS - blocks.length - 2;
     const chunks = chunkLines(lines);
     const kept = chunks.slice(0, room);

@@ -95,6 +95,8 @@ export class Dispatcher {
   async drain(deadlineMs: number, signal?: AbortSignal): Promise<DeliveryTally & { pending: number }> {
     const { clock, store } = this.#deps;
     const until = clock.now().getTime() + deadlineMs;
+    // Real elapsed time bounds the loop too, so a clock that does not move (tests pin it) cannot keep it waiting.
+    const realUntil = Date.now() + deadlineMs;
     const total: DeliveryTally = { sent: 0, failed: 0, retrying: 0 };
     for (;;) {
       const t = await this.deliverDue(signal);
@@ -105,7 +107,7 @@ export class Dispatcher {
       const next = pending[0];
       if (!next || signal?.aborted) return { ...total, pending: pending.length };
       const wait = Date.parse(next.next_attempt_at) - clock.now().getTime();
-      if (clock.now().getTime() + Math.max(0, wait) > until) return { ...total, pending: pending.length };
+      if (clock.now().getTime() + Math.max(0, wait) > until || Date.now() + Math.max(0, wait) > realUntil) return { ...total, pending: pending.length };
       await this.#deps.sleep(Math.max(0, wait), signal).catch(() => undefined);
     }
   }

@@ -105,10 +105,15 @@ export function durationSince(sinceIso: string, now: Date): string {
   return formatDuration(Math.max(0, now.getTime() - Date.parse(sinceIso)));
 }
 
+/** What a digest says after an account's login: " (id 2, admin) at GitHub (monitor gh-acme): no MFA for 12d". */
+export function reminderDetail(a: ReminderAccount, now: Date): string {
+  const state = a.mfa === 'weak' ? `only weak MFA${a.factors.length ? ` (${a.factors.join(', ')})` : ''}` : 'no MFA';
+  return `${accountWords(a).slice(a.login.length)} at ${a.provider} (monitor ${a.monitorId}${a.scope ? `/${a.scope}` : ''}): ${state} for ${durationSince(a.withoutMfaSince, now)}`;
+}
+
 /** One line of a reminder digest: "alice (id 2, admin) at GitHub (monitor gh-acme): no MFA for 12d". */
 export function reminderLine(a: ReminderAccount, now: Date): string {
-  const state = a.mfa === 'weak' ? `only weak MFA${a.factors.length ? ` (${a.factors.join(', ')})` : ''}` : 'no MFA';
-  return `${accountWords(a)} at ${a.provider} (monitor ${a.monitorId}${a.scope ? `/${a.scope}` : ''}): ${state} for ${durationSince(a.withoutMfaSince, now)}`;
+  return `${a.login}${reminderDetail(a, now)}`;
 }
 
 /** The summary sentence of a digest. */
