@@ -4,8 +4,9 @@
  */
 import { entraMonitor } from './entra/index.js';
 import { githubMonitor } from './github/index.js';
+import { gitlabMonitor } from './gitlab/index.js';
 import { registerMonitor, type MonitorCommonConfig, type MonitorModule } from './types.js';
 
 export const MONITORS: ReadonlyMap<string, MonitorModule<MonitorCommonConfig>> = new Map(
-  [registerMonitor(githubMonitor), registerMonitor(entraMonitor)].map((m) => [m.type, m]),
+  [registerMonitor(githubMonitor), registerMonitor(entraMonitor), registerMonitor(gitlabMonitor)].map((m) => [m.type, m]),
 );

@@ -118,21 +118,21 @@ describe('entra monitor: method → MFA state table', () => {
 });
 
 describe('entra monitor: failures', () => {
-  const cases: Array<[string, () => void, string, RegExp]> = [
-    ['401 from Graph', () => fake.inject({ kind: 'status', status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Lifetime validation failed, the token is expired.' } } }, 1, (r) => r.method === 'GET'), 'auth', /401 \(InvalidAuthenticationToken\).*token was refused/],
-    ['403 without AuditLog.Read.All', () => (fake.consented = false), 'permission', /403 \(Authorization_RequestDenied\).*AuditLog\.Read\.All.*consent/],
-    ['403 without a P1/P2 licence', () => (fake.premium = false), 'permission', /P1 or P2 licence/],
-    ['404 wrong graphBaseUrl', () => fake.inject({ kind: 'status', status: 404, body: { error: { code: 'Request_ResourceNotFound', message: 'nope' } } }, 1, (r) => r.method === 'GET'), 'not_found', /404.*graphBaseUrl/],
-    ['429 beyond the retries', () => fake.inject({ kind: 'status', status: 429, body: { error: { code: 'TooManyRequests', message: 'Too many requests' } }, headers: { 'retry-after': '1' } }, 10, (r) => r.method === 'GET'), 'rate_limited', /throttled.*429/],
-    ['5xx after retries', () => fake.inject({ kind: 'status', status: 503, body: { error: { code: 'serviceNotAvailable', message: 'down' } } }, 10, (r) => r.method === 'GET'), 'server', /503.*status\.cloud\.microsoft/],
-    ['truncated body', () => fake.inject({ kind: 'truncate', body: '{"value":[{"id":"a1","userPrincipalName":"al' }, 1, (r) => r.method === 'GET'), 'malformed', /truncated or malformed JSON/],
-    ['valid JSON of the wrong shape', () => fake.inject({ kind: 'status', status: 200, body: { users: [] } }, 1, (r) => r.method === 'GET'), 'malformed', /unexpected shape \(at value/],
-    ['a row without its id', () => fake.inject({ kind: 'status', status: 200, body: { value: [{ userPrincipalName: 'x@contoso.com' }] } }, 1, (r) => r.method === 'GET'), 'malformed', /unexpected shape \(at value\.0\.id/],
-    ['wrong client secret', () => (fake.clientSecret = 'another'), 'auth', /invalid_client AADSTS7000215.*secret is wrong/],
-    ['unknown tenant', () => (fake.tenantId = 'elsewhere.onmicrosoft.com'), 'auth', /AADSTS90002.*tenant "tenantId" was not found/],
-    ['unknown client id', () => (fake.clientId = 'other-app'), 'auth', /AADSTS700016.*no application with this clientId/],
+  const cases: Array<[string, string, RegExp, () => void]> = [
+    ['401 from Graph', 'auth', /401 \(InvalidAuthenticationToken\).*token was refused/, () => fake.inject({ kind: 'status', status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Lifetime validation failed, the token is expired.' } } }, 1, (r) => r.method === 'GET')],
+    ['403 without AuditLog.Read.All', 'permission', /403 \(Authorization_RequestDenied\).*AuditLog\.Read\.All.*consent/, () => (fake.consented = false)],
+    ['403 without a P1/P2 licence', 'permission', /P1 or P2 licence/, () => (fake.premium = false)],
+    ['404 wrong graphBaseUrl', 'not_found', /404.*graphBaseUrl/, () => fake.inject({ kind: 'status', status: 404, body: { error: { code: 'Request_ResourceNotFound', message: 'nope' } } }, 1, (r) => r.method === 'GET')],
+    ['429 beyond the retries', 'rate_limited', /throttled.*429/, () => fake.inject({ kind: 'status', status: 429, body: { error: { code: 'TooManyRequests', message: 'Too many requests' } }, headers: { 'retry-after': '1' } }, 10, (r) => r.method === 'GET')],
+    ['5xx after retries', 'server', /503.*status\.cloud\.microsoft/, () => fake.inject({ kind: 'status', status: 503, body: { error: { code: 'serviceNotAvailable', message: 'down' } } }, 10, (r) => r.method === 'GET')],
+    ['truncated body', 'malformed', /truncated or malformed JSON/, () => fake.inject({ kind: 'truncate', body: '{"value":[{"id":"a1","userPrincipalName":"al' }, 1, (r) => r.method === 'GET')],
+    ['valid JSON of the wrong shape', 'malformed', /unexpected shape \(at value/, () => fake.inject({ kind: 'status', status: 200, body: { users: [] } }, 1, (r) => r.method === 'GET')],
+    ['a row without its id', 'malformed', /unexpected shape \(at value\.0\.id/, () => fake.inject({ kind: 'status', status: 200, body: { value: [{ userPrincipalName: 'x@contoso.com' }] } }, 1, (r) => r.method === 'GET')],
+    ['wrong client secret', 'auth', /invalid_client AADSTS7000215.*secret is wrong/, () => (fake.clientSecret = 'another')],
+    ['unknown tenant', 'auth', /AADSTS90002.*tenant "tenantId" was not found/, () => (fake.tenantId = 'elsewhere.onmicrosoft.com')],
+    ['unknown client id', 'auth', /AADSTS700016.*no application with this clientId/, () => (fake.clientId = 'other-app')],
   ];
-  it.each(cases)('%s fails the scan (%s) and says what to do', async (_name, arrange, reason, message) => {
+  it.each(cases)('%s fails the scan (%s) and says what to do', async (_name, reason, message, arrange) => {
     seed();
     const { monitor, deps } = monitorFor();
     arrange();
