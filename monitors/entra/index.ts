@@ -127,24 +127,27 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
   const scope: ScopeInfo = { id: '', label: config.tenantId };
   const graphBase = config.graphBaseUrl.replace(/\/+$/, '');
   const graphOrigin = new URL(graphBase).origin;
+  // Values scrubbed from every error: the client secret and the latest tokens.
+  const secrets: string[] = [config.clientSecret.reveal()];
+  const token = clientCredentialsToken({
+    path: `/${encodeURIComponent(config.tenantId)}/oauth2/v2.0/token`,
+    form: () => ({ grant_type: 'client_credentials', client_id: config.clientId, client_secret: config.clientSecret.reveal(), scope: `${graphBase}/.default` }),
+    onToken: (t) => {
+      secrets.push(t);
+      if (secrets.length > 4) secrets.splice(1, 1); // keep the secret and the last three tokens
+    },
+  });
 
   async function* scanTenant(ctx: ScanContext): AsyncGenerator<Observation> {
-    const secrets: string[] = [config.clientSecret.reveal()];
     const common = {
       provider: PROVIDER, fetch: deps.fetch, timeoutMs: config.requestTimeout, retries: config.retries, deadline: ctx.deadline,
       sleep: deps.sleep, secrets, onRequest: () => ctx.countRequest(), ...(tuning.backoffMs !== undefined ? { backoffMs: tuning.backoffMs } : {}),
     };
     const login = createHttpClient({ ...common, baseUrl: config.loginBaseUrl, describeError: describeTokenError });
-    const token = clientCredentialsToken({
-      http: login,
-      path: `/${encodeURIComponent(config.tenantId)}/oauth2/v2.0/token`,
-      form: () => ({ grant_type: 'client_credentials', client_id: config.clientId, client_secret: config.clientSecret.reveal(), scope: `${graphBase}/.default` }),
-      onToken: (t) => secrets.push(t),
-    });
     const graph = createHttpClient({
       ...common,
       baseUrl: graphBase,
-      headers: async () => ({ authorization: `Bearer ${await token.get(ctx.signal)}`, prefer: 'include-unknown-enum-members' }),
+      headers: async () => ({ authorization: `Bearer ${await token.get(login, ctx.signal)}`, prefer: 'include-unknown-enum-members' }),
       describeError: describeGraphError,
     });
 
@@ -185,7 +188,15 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
 
   return {
     scopes: () => [scope],
-    scan: (_scope: ScopeInfo, ctx: ScanContext) => scanTenant(ctx),
+    async *scan(_scope: ScopeInfo, ctx: ScanContext): AsyncGenerator<Observation> {
+      try {
+        yield* scanTenant(ctx);
+      } catch (err) {
+        // A refused token (revoked, app re-created) must not be reused by the next scan.
+        if (err instanceof ProviderError && err.status === 401) token.invalidate();
+        throw err;
+      }
+    },
   };
 }
 

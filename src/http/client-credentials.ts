@@ -14,8 +14,6 @@ const tokenAnswer = z.object({
 });
 
 export interface ClientCredentialsOptions {
-  /** A client whose baseUrl is the authorisation server (its describeError words token failures). */
-  http: HttpClient;
   /** Token endpoint path: "/oauth/token", "/{tenant}/oauth2/v2.0/token". */
   path: string;
   /** The form sent: grant_type, client_id, client_secret, audience or scope. Built per call so the secret is revealed only then. */
@@ -24,10 +22,16 @@ export interface ClientCredentialsOptions {
   onToken?: ((token: string) => void) | undefined;
 }
 
-/** A cached bearer token. */
+/**
+ * A bearer token cached for as long as the provider says it lives (across scans: Auth0 counts
+ * machine-to-machine token requests against a monthly quota).
+ */
 export interface ClientCredentialsToken {
-  /** The current token, fetched when missing or within a minute of expiry. */
-  get(signal?: AbortSignal): Promise<string>;
+  /**
+   * The current token, fetched through `http` (a client whose baseUrl is the authorisation server
+   * and whose describeError words token failures) when missing or within a minute of expiry.
+   */
+  get(http: HttpClient, signal?: AbortSignal): Promise<string>;
   /** Forgets the cached token (after the API answered 401 for it). */
   invalidate(): void;
 }
@@ -39,12 +43,12 @@ export function clientCredentialsToken(options: ClientCredentialsOptions): Clien
   let cached: { token: string; expiresAt: number } | null = null;
   let pending: Promise<string> | null = null;
   return {
-    async get(signal?: AbortSignal): Promise<string> {
+    async get(http: HttpClient, signal?: AbortSignal): Promise<string> {
       if (cached && Date.now() < cached.expiresAt) return cached.token;
       if (pending) return pending;
       pending = (async () => {
         try {
-          const res = await options.http.request({ method: 'POST', path: options.path, body: new URLSearchParams(options.form()), signal, retries: 1 }, tokenAnswer);
+          const res = await http.request({ method: 'POST', path: options.path, body: new URLSearchParams(options.form()), signal, retries: 1 }, tokenAnswer);
           const lifetimeMs = (res.data.expires_in ?? 3600) * 1000;
           cached = { token: res.data.access_token, expiresAt: Date.now() + Math.max(0, lifetimeMs - EXPIRY_MARGIN_MS) };
           options.onToken?.(res.data.access_token);

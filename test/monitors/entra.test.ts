@@ -50,9 +50,10 @@ describe('entra monitor: what it reports', () => {
     expect(scan.warnings).toEqual([]);
   });
 
-  it('asks for a token once with client credentials and the .default scope', async () => {
+  it('asks for a token once with client credentials and the .default scope, and reuses it for the next scan', async () => {
     seed();
     const { monitor, deps } = monitorFor();
+    await collectScan(monitor, deps.logger);
     await collectScan(monitor, deps.logger);
     const tokenRequests = fake.requests.filter((r) => r.path.endsWith('/oauth2/v2.0/token'));
     expect(tokenRequests).toHaveLength(1);
@@ -181,6 +182,18 @@ describe('entra monitor: failures', () => {
   });
 });
 
+describe('entra monitor: token lifetime', () => {
+  it('forgets a token Graph refused (401), so the next scan asks for a new one', async () => {
+    seed();
+    const { monitor, deps } = monitorFor();
+    expect((await collectScan(monitor, deps.logger)).error).toBeUndefined();
+    fake.tokensIssued.length = 0; // e.g. revoked
+    expect(((await collectScan(monitor, deps.logger)).error as ProviderError).reason).toBe('auth');
+    expect((await collectScan(monitor, deps.logger)).error).toBeUndefined();
+    expect(fake.requests.filter((r) => r.path.endsWith('/token'))).toHaveLength(2);
+  });
+});
+
 describe('entra monitor: secret hygiene', () => {
   it('neither the client secret nor the access token appears in errors or logs', async () => {
     seed();
@@ -194,7 +207,8 @@ describe('entra monitor: secret hygiene', () => {
       for (const t of fake.tokensIssued) expect(text).not.toContain(t);
     }
     fake.clientSecret = 'rotated';
-    const refused = await collectScan(monitor, deps.logger);
+    const stale = createEntraMonitor(entraConfigSchema.parse({ id: 'entra', type: 'entra', tenantId: fake.tenantId, clientId: fake.clientId, clientSecret: 'entra~test~client~secret~value', loginBaseUrl: fake.url, graphBaseUrl: fake.url }), deps);
+    const refused = await collectScan(stale, deps.logger);
     expect(String((refused.error as Error).message)).not.toContain('entra~test~client~secret~value');
     const logs = deps.logs.text();
     expect(logs).not.toContain('entra~test~client~secret~value');
