@@ -157,7 +157,16 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
     /** The users' observations, in order, after one bounded fan-out of method look-ups. */
     async function observe(users: Auth0User[]): Promise<Observation[]> {
       const active = users.filter((u) => u.blocked !== true);
-      const results = await Promise.all(active.map((u) => gate.run(() => methodsOf(api, u, ctx))));
+      // One failed look-up fails the scan: cancel the others rather than let them run on.
+      const stop = new AbortController();
+      const signal = AbortSignal.any([ctx.signal, stop.signal]);
+      let results: Array<AuthMethods | null>;
+      try {
+        results = await Promise.all(active.map((u) => gate.run(() => (stop.signal.aborted ? Promise.resolve(null) : methodsOf(api, u, signal)))));
+      } catch (err) {
+        stop.abort();
+        throw err;
+      }
       const out: Observation[] = [];
       active.forEach((u, i) => {
         const methods = results[i];
@@ -208,8 +217,8 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
   }
 
   /** One user's authentication methods; null when the user was deleted since it was listed. */
-  async function methodsOf(api: HttpClient, user: Auth0User, ctx: ScanContext): Promise<AuthMethods | null> {
-    const res = await api.request({ path: `/api/v2/users/${encodeURIComponent(user.user_id)}/authentication-methods`, signal: ctx.signal, acceptStatus: [404] });
+  async function methodsOf(api: HttpClient, user: Auth0User, signal: AbortSignal): Promise<AuthMethods | null> {
+    const res = await api.request({ path: `/api/v2/users/${encodeURIComponent(user.user_id)}/authentication-methods`, signal, acceptStatus: [404] });
     if (res.status === 404) {
       if (auth0Body(res.data).errorCode === 'inexistent_user') return null;
       throw new ProviderError(`Auth0 returned 404 for the authentication methods of a user`, { reason: 'not_found', provider: PROVIDER, status: 404, hint: 'check "baseUrl"; nothing was committed' });
