@@ -13,6 +13,7 @@ import { Octokit } from '@octokit/rest';
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
+import { redactSecrets, type Secret } from '../../src/core/secret.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { parseLinkHeader } from '../../src/http/client.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
@@ -54,13 +55,15 @@ function describeListing(org: string, l: Listing): string {
 }
 
 /** Turns an Octokit error into a ProviderError whose message says what to do. */
-export function classifyGithubError(err: unknown, org: string, what: string): ProviderError {
+export function classifyGithubError(err: unknown, org: string, what: string, secrets: readonly Secret[] = []): ProviderError {
   if (err instanceof ProviderError) return err;
   const e = (err ?? {}) as HttpLikeError;
   const status = typeof e.status === 'number' ? e.status : undefined;
   const headers = e.response?.headers ?? {};
   const bodyMessage = (e.response?.data as { message?: unknown } | undefined)?.message;
-  const ghMessage = typeof bodyMessage === 'string' ? bodyMessage : '';
+  // GitHub's own message is shown to the operator; a proxy or server that echoes the request back
+  // must not put the token in it.
+  const ghMessage = typeof bodyMessage === 'string' ? redactSecrets(bodyMessage, secrets) : '';
   // Octokit reports a request that never got an answer as an HttpError with status 500 and no
   // response; a real 5xx carries the response.
   if (status === undefined || e.response === undefined) {
@@ -282,7 +285,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
         yield* scanOrg(ctx);
       } catch (err) {
         const what = (err as { listing?: string } | undefined)?.listing ?? `the listing of ${config.org}`;
-        throw classifyGithubError(err, config.org, what);
+        throw classifyGithubError(err, config.org, what, [config.token]);
       }
     },
   };

@@ -12,6 +12,7 @@ import type { ConfiguredNotifier } from '../config/load.js';
 import type { CrashPoint } from '../core/crash-point.js';
 import type { Clock, Logger } from '../core/deps.js';
 import { ProviderError, toProviderError } from '../core/errors.js';
+import { redactSecrets, Secret } from '../core/secret.js';
 import { MFA_STATES, type AccountState, type ChangeEvent, type Observation } from '../core/types.js';
 import { buildBatch, routeEvents } from '../delivery/routing.js';
 import { diffAccount, effectiveState, stateDiffers, toAccountState, type EventDraft } from './diff.js';
@@ -68,6 +69,14 @@ function checkObservation(o: Observation, provider: string): void {
   }
 }
 
+/** Every Secret in a module's config (any depth). */
+export function secretsIn(config: unknown, seen = new Set<unknown>()): Secret[] {
+  if (config instanceof Secret) return [config];
+  if (config === null || typeof config !== 'object' || seen.has(config)) return [];
+  seen.add(config);
+  return Object.values(config).flatMap((v) => secretsIn(v, seen));
+}
+
 /** Scans one scope and commits the result if, and only if, the scan completed. */
 export async function scanScope(instance: MonitorCommonConfig, provider: string, monitor: Monitor, scope: ScopeInfo, env: ScanEnvironment): Promise<ScanOutcome> {
   const { store, clock } = env;
@@ -120,6 +129,9 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
     store.dropStaging(scanId);
     const abandoned = env.signal.aborted;
     let error = toProviderError(thrown, provider);
+    // Last line of defence: whatever a module put in its message, no configured secret of this
+    // instance reaches the database, the logs or a notification.
+    error.message = redactSecrets(error.message, secretsIn(instance));
     if (!abandoned && timeout.aborted && error.reason !== 'rate_limited') {
       error = new ProviderError(`the scan did not finish within its deadline of ${Math.round(deadlineMs / 1000)}s`, { reason: 'timeout', provider, hint: 'raise scanDeadline, or check why the provider is slow; nothing was committed', cause: thrown });
     }
