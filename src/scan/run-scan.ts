@@ -342,7 +342,8 @@ function holdScan(
     type: 'anomaly', severity: severityOf('anomaly', null, null, env.severity), monitorId: instance.id, scope: scope.id, provider, at,
     accountId: null, login: null, before: null, after: null, summary: `${provider} ${input.label}: ${decision.summary}; ${advice}`, detail,
   }, scanId);
-  enqueue(store, env, `scan-${scanId}`, 'anomaly', { ...input.source, label: input.label }, [event], input.endedAt);
+  // Its own batch id: the scan's `scan-ID` batch is used if the hold is accepted later.
+  enqueue(store, env, `anomaly-${scanId}`, 'anomaly', { ...input.source, label: input.label }, [event], input.endedAt);
   store.finishScan(scanId, {
     status: 'held', endedAt: input.endedAt, scopeLabel: input.label, accounts: input.staged, changes: 0, requests: input.requests, dataAsOf: input.dataAsOf, warnings: input.warnings,
     errorReason: 'mass_change', errorMessage: `${decision.summary}; ${advice}`,
