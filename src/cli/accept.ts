@@ -8,7 +8,7 @@ import { openHoldsOf } from '../../storage/held.js';
 import { createApp } from '../app.js';
 import { UsageError } from '../core/errors.js';
 import { scanEnvironment } from '../cycle.js';
-import { takeWorkerLease } from '../lease.js';
+import { LeaseHeldError, takeWorkerLease } from '../lease.js';
 import { acceptHeldScan } from '../scan/run-scan.js';
 import { writeLine, type CliContext } from './context.js';
 
@@ -26,7 +26,15 @@ export function registerAcceptCommand(program: Command, ctx: CliContext): void {
       const app = createApp(cfg, ctx.appOverrides);
       let lease: { release(): void } | undefined;
       try {
-        lease = takeWorkerLease(app, 'accept');
+        // With a daemon running, the commit (one SQLite transaction) is safe alongside it, but
+        // delivering is the lease holder's job: two dispatchers could send one batch twice.
+        let daemon: LeaseHeldError | undefined;
+        try {
+          lease = takeWorkerLease(app, 'accept');
+        } catch (err) {
+          if (!(err instanceof LeaseHeldError)) throw err;
+          daemon = err;
+        }
         const holds = openHoldsOf(app.store, monitorId).filter((h) => opts.scope === undefined || h.scope === opts.scope);
         if (holds.length === 0) throw new UsageError(`monitor "${monitorId}" has no held scan${opts.scope !== undefined ? ` for scope "${opts.scope}"` : ''}; \`mfawatch status\` shows each monitor's last scan`);
         const m = app.monitors.find((x) => x.config.id === monitorId);
@@ -37,6 +45,10 @@ export function registerAcceptCommand(program: Command, ctx: CliContext): void {
           const outcome = acceptHeldScan(m.config, m.module.provider, scope, hold, scanEnvironment(app, monitorId, signal));
           const changes = outcome.events.filter((e) => e.type !== 'baseline' && e.type !== 'scan_recovered').length;
           writeLine(ctx.io.stderr, `${monitorId}${hold.scope ? `/${hold.scope}` : ''}: held scan ${hold.scan_id} accepted and committed: ${outcome.accounts} accounts, ${changes} change(s)`);
+        }
+        if (daemon) {
+          writeLine(ctx.io.stderr, `the events are queued; the running mfawatch (pid ${daemon.holder.holder}) delivers them`);
+          return;
         }
         const d = await app.dispatcher.drain(app.config.delivery.runDeadline, signal);
         if (d.sent || d.failed || d.pending) writeLine(ctx.io.stderr, `deliveries: ${d.sent} sent, ${d.failed} failed, ${d.pending} still pending`);

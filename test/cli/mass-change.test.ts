@@ -127,3 +127,19 @@ describe('mass-change guard', () => {
     expect(events(out).filter((e) => e.type === 'account_removed')).toHaveLength(50);
   });
 });
+
+describe('accept beside a running daemon', () => {
+  it('commits the hold and leaves delivery to the lease holder', async () => {
+    removeMembers(30);
+    await run();
+    const db = new Database(join(dir.path, 'm.db'));
+    db.prepare(`INSERT INTO leases (name, holder, pid, host, command, acquired_at, expires_at) VALUES ('worker', '777@elsewhere', 777, 'elsewhere', 'mfawatch start', ?, ?)`).run(new Date().toISOString(), new Date(Date.now() + 3_600_000).toISOString());
+    db.close();
+    const out = await cli('accept', 'gh');
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stderr).toMatch(/the events are queued; the running mfawatch \(pid 777@elsewhere\) delivers them/);
+    expect(events(out)).toEqual([]);
+    expect(query<Array<{ n: number }>>(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'`)[0]?.n).toBe(1);
+    expect(query<Array<{ n: number }>>('SELECT COUNT(*) AS n FROM accounts')[0]?.n).toBe(70);
+  });
+});

@@ -4,8 +4,8 @@
  * from them (rewritten only when its content changed, and without timestamps, so it does not
  * churn). A partial run (one file, a filter) leaves the document alone.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { renderReliability } from './render.js';
 import { RESULTS_DIR, type CorpusFigures, type CrashRow, type MatrixRow } from './results.js';
 
@@ -25,5 +25,6 @@ export function teardown(): void {
   const corpus = read<CorpusFigures>('config-corpus');
   if (!matrix || !crash || !corpus) return;
   const text = renderReliability(matrix, crash, corpus);
+  mkdirSync(dirname(DOC), { recursive: true });
   if (!existsSync(DOC) || readFileSync(DOC, 'utf8') !== text) writeFileSync(DOC, text);
 }

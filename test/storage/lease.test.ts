@@ -1,0 +1,28 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { migrate } from '../../storage/db.js';
+import { acquireLease, releaseLease, renewLease, WORKER_LEASE } from '../../storage/lease.js';
+import { Store } from '../../storage/store.js';
+
+const at = (iso: string) => new Date(iso);
+const claim = (pid: number, now: string, isDead = false) => ({ pid, host: 'h1', command: 'mfawatch start', now: at(now), ttlMs: 120_000, isDead: () => isDead });
+
+describe('lease rows', () => {
+  it('one holder at a time; renewals extend it; expiry or death frees it; release gives it up', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    const store = new Store(db);
+    expect(acquireLease(store, WORKER_LEASE, claim(1, '2026-11-22T10:00:00Z'))).toEqual({ acquired: true, tookOver: null });
+    expect(acquireLease(store, WORKER_LEASE, claim(2, '2026-11-22T10:01:00Z'))).toMatchObject({ acquired: false, current: { holder: '1@h1', expires_at: '2026-11-22T10:02:00.000Z' } });
+    expect(renewLease(store, WORKER_LEASE, 1, 'h1', at('2026-11-22T10:01:30Z'), 120_000)).toBe(true);
+    expect(acquireLease(store, WORKER_LEASE, claim(2, '2026-11-22T10:03:00Z')).acquired).toBe(false); // renewed until 10:03:30
+    expect(acquireLease(store, WORKER_LEASE, claim(2, '2026-11-22T10:03:00Z', true))).toMatchObject({ acquired: true, tookOver: { holder: '1@h1' } });
+    expect(renewLease(store, WORKER_LEASE, 1, 'h1', at('2026-11-22T10:03:10Z'), 120_000)).toBe(false); // no longer ours
+    releaseLease(store, WORKER_LEASE, 1, 'h1'); // not ours: no effect
+    expect(acquireLease(store, WORKER_LEASE, claim(3, '2026-11-22T10:04:00Z')).acquired).toBe(false);
+    releaseLease(store, WORKER_LEASE, 2, 'h1');
+    expect(acquireLease(store, WORKER_LEASE, claim(3, '2026-11-22T10:04:00Z'))).toEqual({ acquired: true, tookOver: null });
+    expect(acquireLease(store, WORKER_LEASE, claim(3, '2026-11-22T10:04:10Z')).acquired).toBe(true); // re-entrant
+    store.close();
+  });
+});
