@@ -42,8 +42,12 @@ function isDeadHere(row: LeaseRow): boolean {
   }
 }
 
-/** Takes the worker lease for `command` ("run", "start", "accept"), renewing it until released; throws LeaseHeldError. */
-export function takeWorkerLease(app: App, command: string): LeaseHandle {
+/**
+ * Takes the worker lease for `command` ("run", "start", "accept"), renewing it until released;
+ * throws LeaseHeldError. `onLost` runs once if another process takes the lease over (this one
+ * was stalled past the expiry): the caller must stop working.
+ */
+export function takeWorkerLease(app: App, command: string, onLost?: () => void): LeaseHandle {
   const host = hostname();
   const pid = process.pid;
   const result = acquireLease(app.store, WORKER_LEASE, { pid, host, command: `mfawatch ${command}`, now: app.clock.now(), ttlMs: LEASE_TTL_MS, isDead: isDeadHere });
@@ -55,7 +59,11 @@ export function takeWorkerLease(app: App, command: string): LeaseHandle {
   }
   const timer = setInterval(() => {
     try {
-      if (!renewLease(app.store, WORKER_LEASE, pid, host, app.clock.now(), LEASE_TTL_MS)) app.logger.error('the worker lease was taken over by another process; stop this one');
+      if (!renewLease(app.store, WORKER_LEASE, pid, host, app.clock.now(), LEASE_TTL_MS)) {
+        clearInterval(timer);
+        app.logger.error('the worker lease was taken over by another mfawatch (this one was stalled past its expiry); stopping so that only one works on the database');
+        onLost?.();
+      }
     } catch (err) {
       app.logger.error({ err }, 'could not renew the worker lease');
     }

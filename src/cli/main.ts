@@ -91,7 +91,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     .option('--no-initial-scan', 'do not scan every monitor once at start')
     .action(async (opts: { initialScan: boolean }) => {
       await withApp(async (app) => {
-        const lease = takeWorkerLease(app, 'start');
+        let lost = (): void => undefined;
+        const lease = takeWorkerLease(app, 'start', () => lost());
         const listen = app.config.observability?.listen;
         const server = listen ? await startObservabilityServer(app, listen).catch((err: unknown) => {
           lease.release();
@@ -99,6 +100,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         }) : undefined;
         if (server) app.logger.info({ url: server.url }, 'serving /healthz and /metrics');
         const daemon = startDaemon(app);
+        lost = () => {
+          exitCode = 1;
+          void daemon.stop();
+        };
         const stopSignal =
           io.stopSignal ??
           new Promise<void>((resolve) => {
