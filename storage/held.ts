@@ -13,6 +13,8 @@ export interface HeldScanRow {
   monitor_id: string;
   scope: string;
   fingerprint: string;
+  /** JSON list of what the held scan would change (see changeKeys in src/scan/mass-change.ts). */
+  change_keys: string;
   summary: string;
   detail: string;
   held_at: string;
@@ -21,10 +23,10 @@ export interface HeldScanRow {
 }
 
 /** Copies a scan's staged accounts into a durable hold (set-based). */
-export function holdStagedScan(store: Store, hold: { scanId: number; monitorId: string; scope: string; fingerprint: string; summary: string; detail: Record<string, unknown>; at: Date }): void {
+export function holdStagedScan(store: Store, hold: { scanId: number; monitorId: string; scope: string; fingerprint: string; changeKeys: readonly string[]; summary: string; detail: Record<string, unknown>; at: Date }): void {
   store.db
-    .prepare(`INSERT INTO held_scans (scan_id, monitor_id, scope, fingerprint, summary, detail, held_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'held')`)
-    .run(hold.scanId, hold.monitorId, hold.scope, hold.fingerprint, hold.summary, JSON.stringify(hold.detail), hold.at.toISOString());
+    .prepare(`INSERT INTO held_scans (scan_id, monitor_id, scope, fingerprint, change_keys, summary, detail, held_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'held')`)
+    .run(hold.scanId, hold.monitorId, hold.scope, hold.fingerprint, JSON.stringify(hold.changeKeys), hold.summary, JSON.stringify(hold.detail), hold.at.toISOString());
   store.db.prepare(`INSERT INTO held_accounts (scan_id, ${COLUMNS}) SELECT scan_id, ${COLUMNS} FROM temp.staging WHERE scan_id = ?`).run(hold.scanId);
 }
 

@@ -139,6 +139,7 @@ export const MIGRATIONS: readonly string[] = [
     monitor_id  TEXT NOT NULL,
     scope       TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
+    change_keys TEXT NOT NULL DEFAULT '[]',
     summary     TEXT NOT NULL,
     detail      TEXT NOT NULL DEFAULT '{}',
     held_at     TEXT NOT NULL,

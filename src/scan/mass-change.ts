@@ -31,7 +31,14 @@ export interface MassChangeInput {
 
 export type MassChangeDecision =
   | { hold: false }
-  | { hold: true; affected: number; share: number; fingerprint: string; summary: string };
+  | { hold: true; affected: number; share: number; fingerprint: string; keys: string[]; summary: string };
+
+/**
+ * How alike a following scan's picture must be to the held one to confirm it (Jaccard similarity
+ * of the change keys). Not 1: in a real reorganisation of thousands, a few more people come and go
+ * between two scans, and an exact match would hold the change forever.
+ */
+export const CONFIRM_SIMILARITY = 0.9;
 
 const rank = (a: AccountState): number => (a.mfa === 'enabled' ? 2 : a.mfa === 'weak' ? 1 : a.mfa === 'disabled' ? 0 : -1);
 
@@ -41,16 +48,30 @@ export function isDowngrade(before: AccountState, after: AccountState): boolean 
   return mfaWorse || (before.admin && !after.admin);
 }
 
-/**
- * A stable digest of what the scan would change: the same removals and downgrades give the same
- * fingerprint, so a following scan that confirms the picture is recognised.
- */
-export function changeFingerprint(input: Pick<MassChangeInput, 'removed' | 'downgraded'>): string {
-  const parts = [
+/** What the scan would change, one sorted key per removal or downgrade. */
+export function changeKeys(input: Pick<MassChangeInput, 'removed' | 'downgraded'>): string[] {
+  return [
     ...input.removed.map((a) => `-${a.accountId}`),
     ...input.downgraded.map((d) => `~${d.after.accountId}:${d.after.mfa}:${d.after.admin ? 1 : 0}`),
   ].sort();
-  return createHash('sha256').update(parts.join('\n')).digest('hex');
+}
+
+/**
+ * A stable digest of what the scan would change: the same removals and downgrades give the same
+ * fingerprint, in any order.
+ */
+export function changeFingerprint(input: Pick<MassChangeInput, 'removed' | 'downgraded'>): string {
+  return createHash('sha256').update(changeKeys(input).join('\n')).digest('hex');
+}
+
+/** True when a following scan shows (nearly) the same picture as the held one: the change is real. */
+export function confirmsHold(held: { fingerprint: string; keys: readonly string[] }, next: { fingerprint: string; keys: readonly string[] }, minSimilarity = CONFIRM_SIMILARITY): boolean {
+  if (held.fingerprint === next.fingerprint) return true;
+  const a = new Set(held.keys);
+  let common = 0;
+  for (const k of next.keys) if (a.has(k)) common += 1;
+  const union = a.size + next.keys.length - common;
+  return union > 0 && common / union >= minSimilarity;
 }
 
 /** Decides whether a complete scan must be held. */
@@ -65,5 +86,6 @@ export function assessMassChange(input: MassChangeInput, settings: MassChangeSet
   const summary = emptied
     ? `the scan listed no accounts where ${input.stored} were stored; held as a likely provider or permission fault`
     : `the scan would remove ${input.removed.length} and downgrade ${input.downgraded.length} of ${input.stored} accounts (${pct}%, above the ${Math.round(settings.share * 100)}% guard); held as a likely provider or permission fault`;
-  return { hold: true, affected, share, fingerprint: changeFingerprint(input), summary };
+  const keys = changeKeys(input);
+  return { hold: true, affected, share, fingerprint: createHash('sha256').update(keys.join('\n')).digest('hex'), keys, summary };
 }

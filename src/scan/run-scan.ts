@@ -16,7 +16,7 @@ import { redactSecrets, Secret } from '../core/secret.js';
 import { MFA_STATES, type AccountState, type ChangeEvent, type Observation } from '../core/types.js';
 import { buildBatch, routeEvents } from '../delivery/routing.js';
 import { diffAccount, effectiveState, stateDiffers, toAccountState, type EventDraft } from './diff.js';
-import { assessMassChange, isDowngrade, type MassChangeSettings } from './mass-change.js';
+import { assessMassChange, confirmsHold, isDowngrade, type MassChangeSettings } from './mass-change.js';
 import { severityOf, type SeverityOverrides } from './policy.js';
 
 /** Rows staged per SQLite transaction while a scan streams. */
@@ -169,7 +169,8 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
   const endedAt = clock.now();
   try {
     const outcome = store.transaction(() => commitScan(instance, provider, scope, scanId, env, { endedAt, requests, dataAsOf, warnings, label, source, staged }));
-    log.info({ scanId, accounts: outcome.accounts, events: outcome.events.length, baseline: outcome.baseline, requests }, 'scan committed');
+    if (outcome.status === 'held') log.warn({ scanId, accounts: outcome.accounts, requests }, `scan held by the mass-change guard: ${outcome.events[0]?.summary ?? ''}`);
+    else log.info({ scanId, accounts: outcome.accounts, events: outcome.events.length, baseline: outcome.baseline, requests }, 'scan committed');
     return outcome;
   } finally {
     store.dropStaging(scanId);
@@ -302,8 +303,9 @@ function guardMassChange(
     closeOpen('discarded');
     return null;
   }
-  if (open?.fingerprint === decision.fingerprint) {
-    // A second complete scan shows the same picture: it is real. Commit it (events emitted now, once).
+  if (open && confirmsHold({ fingerprint: open.fingerprint, keys: JSON.parse(open.change_keys) as string[] }, decision)) {
+    // A second complete scan shows the same picture: it is real. Commit this scan (its events are
+    // emitted now, once; accounts that changed meanwhile are reported as they are now).
     closeOpen('committed');
     store.audit({ at: input.endedAt, actor: env.actor, action: 'scan.hold_confirmed', subject: instance.id, detail: { scanId, heldScanId: open.scan_id, scope: scope.id } });
     return null;
@@ -319,7 +321,7 @@ function holdScan(
   scanId: number,
   env: ScanEnvironment,
   input: CommitInput,
-  decision: { summary: string; fingerprint: string; affected: number; share: number },
+  decision: { summary: string; fingerprint: string; keys: string[]; affected: number; share: number },
   picture: { stored: number; removed: readonly AccountState[]; downgraded: ReadonlyArray<{ before: AccountState; after: AccountState }> },
 ): ScanOutcome {
   const { store } = env;
@@ -337,7 +339,7 @@ function holdScan(
     fingerprint: decision.fingerprint,
     accept: `mfawatch accept ${instance.id}`,
   };
-  holdStagedScan(store, { scanId, monitorId: instance.id, scope: scope.id, fingerprint: decision.fingerprint, summary: decision.summary, detail, at: input.endedAt });
+  holdStagedScan(store, { scanId, monitorId: instance.id, scope: scope.id, fingerprint: decision.fingerprint, changeKeys: decision.keys, summary: decision.summary, detail, at: input.endedAt });
   const event = insertEvent(store, {
     type: 'anomaly', severity: severityOf('anomaly', null, null, env.severity), monitorId: instance.id, scope: scope.id, provider, at,
     accountId: null, login: null, before: null, after: null, summary: `${provider} ${input.label}: ${decision.summary}; ${advice}`, detail,

@@ -60,6 +60,7 @@ describe('mass-change guard', () => {
     expect(query<Array<{ status: string; error_reason: string }>>('SELECT status, error_reason FROM scans ORDER BY id DESC LIMIT 1')[0]).toEqual({ status: 'held', error_reason: 'mass_change' });
     const status = JSON.parse((await cli('status', '--json')).stdout) as { monitors: Array<{ lastScan: { status: string } }> };
     expect(status.monitors[0]?.lastScan.status).toBe('held');
+    expect(status.monitors[0]).toMatchObject({ health: 'held' });
 
     const confirmed = await run();
     expect(confirmed.code).toBe(0);
@@ -94,6 +95,16 @@ describe('mass-change guard', () => {
     expect(events(second).map((e) => e.type)).toEqual(['anomaly']);
     expect(query<Array<{ n: number }>>('SELECT COUNT(*) AS n FROM accounts')[0]?.n).toBe(100);
     expect(query<Array<{ status: string }>>('SELECT status FROM held_scans ORDER BY scan_id')).toEqual([{ status: 'discarded' }, { status: 'held' }]);
+  });
+
+  it('a following scan with nearly the same picture (one more person left) confirms it; every change is reported once', async () => {
+    removeMembers(30);
+    await run();
+    removeMembers(1);
+    const confirmed = await run();
+    expect(confirmed.code).toBe(0);
+    expect(events(confirmed).filter((e) => e.type === 'account_removed')).toHaveLength(31);
+    expect(query<Array<{ status: string }>>('SELECT status FROM held_scans')).toEqual([{ status: 'committed' }]);
   });
 
   it('mfawatch accept commits the held scan, emits and delivers its events once, and audits the operator', async () => {

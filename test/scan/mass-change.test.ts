@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountState } from '../../src/core/types.js';
-import { assessMassChange, changeFingerprint, isDowngrade } from '../../src/scan/mass-change.js';
+import { assessMassChange, changeFingerprint, confirmsHold, isDowngrade } from '../../src/scan/mass-change.js';
 
 const acct = (id: number, over: Partial<AccountState> = {}): AccountState => ({ accountId: String(id), login: `u${id}`, email: null, displayName: null, kind: 'member', admin: false, mfa: 'enabled', factors: [], url: null, ...over });
 const many = (n: number, from = 1) => Array.from({ length: n }, (_, i) => acct(from + i));
@@ -49,5 +49,19 @@ describe('isDowngrade and changeFingerprint', () => {
     const a = changeFingerprint({ removed: many(3), downgraded: [] });
     expect(changeFingerprint({ removed: many(3).reverse(), downgraded: [] })).toBe(a);
     expect(changeFingerprint({ removed: many(3, 2), downgraded: [] })).not.toBe(a);
+  });
+});
+
+describe('confirmsHold', () => {
+  const keys = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `-${from + i}`);
+  const pic = (k: string[]) => ({ fingerprint: k.join(','), keys: k });
+  it.each([
+    ['the same picture', keys(100), keys(100), true],
+    ['two more people left meanwhile (98% alike)', keys(100), keys(102), true],
+    ['a few of the held ones came back (95% alike)', keys(100), keys(95), true],
+    ['a different set of accounts', keys(100), keys(100, 500), false],
+    ['half of it', keys(100), keys(50), false],
+  ])('%s', (_name, held, next, confirmed) => {
+    expect(confirmsHold(pic(held), pic(next))).toBe(confirmed);
   });
 });
