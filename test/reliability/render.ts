@@ -43,7 +43,7 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     '  `scan_failed` alert goes out, and `scan_recovered` on the next success.',
     '- **A mass change is held, not believed.** A complete scan that would remove or downgrade more than',
     '  `health.massChange.share` (default 20 %) of a monitor\'s accounts, or finds none where many were, is',
-    '  held: one `anomaly` alert, nothing committed until the next scan shows the same picture or an',
+    '  held: one `anomaly` alert, nothing committed until the next scan shows the same picture (90 % alike) or an',
     '  operator runs `mfawatch accept MONITOR`.',
     '- **The next good scan is exact.** After any fault, the next complete scan reports exactly the changes',
     '  that really happened meanwhile: nothing spurious, nothing lost.',
