@@ -1,5 +1,5 @@
 /**
- * Queries of the delivery side (notifiers issue): claiming outbox rows, notifier health,
+ * Queries of the delivery side (notifiers issue): notifier health,
  * acknowledgements and reminder digests. Kept out of store.ts so the core store stays small.
  */
 import type { AccountState } from '../src/core/types.js';
@@ -48,22 +48,6 @@ export class DeliveryStore {
 
   get #db() {
     return this.#store.db;
-  }
-
-  // ── outbox claims ────────────────────────────────────────────────────────
-
-  /**
-   * Claims a due row for one attempt by pushing its next_attempt_at to `leaseUntil`, if nobody
-   * else claimed it since it was read (two processes, `start` and a manual `run`, never send the
-   * same row at once). If this process dies mid-send, the row becomes due again when the lease
-   * ends: at-least-once, never lost.
-   */
-  claim(outboxId: number, seenNextAttemptAt: string, leaseUntil: Date): boolean {
-    return (
-      this.#db
-        .prepare(`UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at = ?`)
-        .run(leaseUntil.toISOString(), outboxId, seenNextAttemptAt).changes === 1
-    );
   }
 
   // ── notifier health ──────────────────────────────────────────────────────

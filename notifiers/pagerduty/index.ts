@@ -62,7 +62,8 @@ function isResolution(e: ChangeEvent): boolean {
 /** The PagerDuty event for one change, or null when it is no incident (a baseline summary). */
 function eventFor(e: ChangeEvent, batch: NotificationBatch, routingKey: string, source: string): PdEvent | null {
   if (e.type === 'baseline') return null;
-  const key = e.type === 'scan_failed' || e.type === 'scan_recovered' ? scanKey(e) : accountKey(e);
+  // Monitor health shares one alert per monitor scope: a scan that succeeds again resolves it.
+  const key = e.type === 'scan_failed' || e.type === 'scan_recovered' || e.type === 'stale_data' ? scanKey(e) : e.type === 'anomaly' ? `${scanKey(e)}/anomaly/${e.at}`.slice(0, DEDUP_MAX) : accountKey(e);
   if (isResolution(e)) return { routing_key: routingKey, event_action: 'resolve', dedup_key: key, client: 'mfawatch' };
   const r = renderEvent(e, batch);
   return {

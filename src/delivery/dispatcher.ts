@@ -10,6 +10,10 @@
  * When one notifier keeps failing (`delivery.alertAfter` failed attempts in a row, or any
  * permanent failure), one `delivery_failure` batch goes out through the other notifiers, and one
  * "recovered" batch when it delivers again: never one alert per failed row.
+ *
+ * One process delivers at a time: `run` and `start` hold the worker lease (src/lease.ts). A row
+ * being sent when the process dies stays pending and is sent again after restart (at least once;
+ * the batch id is the same on every attempt, so receivers can drop a duplicate).
  */
 import type { NotificationBatch, Notifier, NotifierCommonConfig, NotifierModule } from '../../notifiers/types.js';
 import { DeliveryStore } from '../../storage/delivery.js';
@@ -53,8 +57,6 @@ export interface DeliveryTally {
   retrying: number;
 }
 
-/** Extra time a claimed row stays reserved beyond the send timeout (at most the timeout again). */
-const LEASE_MARGIN_MS = 30_000;
 const DEFAULT_ALERT_AFTER = 3;
 
 /** The delay before attempt number `attempts + 1`: doubling from `initial`, capped, at least what the channel asked. */
@@ -82,7 +84,7 @@ export class Dispatcher {
       for (const row of due) {
         if (signal?.aborted) break;
         const result = await this.#attempt(row, signal);
-        if (result !== 'skipped') tally[result] += 1;
+        tally[result] += 1;
       }
     }
     return tally;
@@ -112,7 +114,7 @@ export class Dispatcher {
     }
   }
 
-  async #attempt(row: OutboxRow, signal?: AbortSignal): Promise<keyof DeliveryTally | 'skipped'> {
+  async #attempt(row: OutboxRow, signal?: AbortSignal): Promise<keyof DeliveryTally> {
     const { store, clock, logger, settings } = this.#deps;
     const target = this.#deps.notifiers.get(row.notifier_id);
     const started = clock.now();
@@ -126,10 +128,6 @@ export class Dispatcher {
       log.error(error);
       return 'failed';
     }
-    // Reserve the row for this attempt: another process will not send it meanwhile, and if this
-    // one dies mid-send the row is due again when the lease ends.
-    if (!this.#delivery.claim(row.id, row.next_attempt_at, new Date(started.getTime() + settings.timeout + Math.min(LEASE_MARGIN_MS, settings.timeout)))) return 'skipped';
-
     const batch = JSON.parse(row.payload) as NotificationBatch;
     const t0 = performance.now();
     const timeout = AbortSignal.timeout(settings.timeout);

@@ -20,6 +20,8 @@ const HEADLINES: Record<ChangeEventType, string> = {
   privilege_changed: 'Privilege changed',
   scan_failed: 'Monitor failing',
   scan_recovered: 'Monitor recovered',
+  anomaly: 'Mass change held',
+  stale_data: 'Data out of date',
 };
 
 const KIND_WORDS: Record<string, string> = { outside_collaborator: 'outside collaborator', iam_user: 'IAM user', root: 'root account' };
@@ -156,6 +158,7 @@ export function adviceFor(type: ChangeEventType): string | null {
     case 'mfa_weakened':
       return 'Confirm with the person that they made this change; if not, treat the account as compromised.';
     case 'scan_failed':
+    case 'stale_data':
       return 'mfawatch cannot see this provider: run `mfawatch status` for the error and what to do.';
     default:
       return null;

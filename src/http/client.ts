@@ -74,6 +74,11 @@ export interface HttpClientOptions {
   onResponse?: ((response: Response) => void) | undefined;
   /** Called before each request is sent (request counting). */
   onRequest?: (() => void) | undefined;
+  /**
+   * The wait (ms from `now`) a failed answer asks for when it has no Retry-After header, from the
+   * provider's own rate-limit headers (Auth0's epoch-seconds `x-ratelimit-reset`). Optional.
+   */
+  retryAfterFromHeaders?: ((headers: Headers, now: number) => number | undefined) | undefined;
 }
 
 /** Parses an RFC 8288 Link header into rel → URL. */
@@ -163,7 +168,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (!response.ok && !accepted) {
       const described = options.describeError?.(response.status, parsed, where);
       const reason = described?.reason ?? reasonForStatus(response.status);
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now()) ?? options.retryAfterFromHeaders?.(response.headers, Date.now());
       const message = described?.message ?? `${provider} returned ${response.status} for ${label}`;
       throw new ProviderError(scrub(message), { reason, provider, status: response.status, retryAfterMs, hint: described?.hint ? scrub(described.hint) : undefined });
     }

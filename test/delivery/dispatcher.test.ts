@@ -1,8 +1,8 @@
 /**
  * The dispatcher against real notifiers and receivers on loopback, with a real SQLite file and a
  * pinned clock (time moves only when the test moves it): retries of transient failures with
- * backoff, Retry-After, 4xx not retried, maxAge, timeouts, shutdown, claims across two
- * processes, and one delivery_failure alert per failing notifier (and one recovery notice).
+ * backoff, Retry-After, 4xx not retried, maxAge, timeouts, shutdown, and one delivery_failure
+ * alert per failing notifier (and one recovery notice).
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -183,28 +183,6 @@ describe('dispatcher', () => {
     expect(Date.parse(row(id).next_attempt_at)).toBeLessThanOrEqual(clock.now().getTime());
     expect(attempts(id)[0]?.reason).toBe('aborted');
     expect(failureBatches()).toEqual([]);
-  });
-
-  it('a row being sent by one process is not sent by another at the same time', async () => {
-    const id = enqueue();
-    hook.inject({ kind: 'hang' }, 1);
-    const other = Store.open(join(dir.path, 'd.db'));
-    try {
-      const first = dispatcher(store, { ...SETTINGS, timeout: 60_000 });
-      const ac = new AbortController();
-      const running = first.deliverDue(ac.signal);
-      for (let i = 0; i < 200 && hook.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-      // The second process sees the row claimed and leaves it alone.
-      expect(await dispatcher(other).deliverDue()).toEqual({ sent: 0, failed: 0, retrying: 0 });
-      expect(hook.requests).toHaveLength(1);
-      ac.abort();
-      await running;
-      expect(await dispatcher(other).deliverDue()).toEqual({ sent: 1, failed: 0, retrying: 0 });
-      expect(row(id).status).toBe('sent');
-      expect(hook.accepted).toHaveLength(1);
-    } finally {
-      other.close();
-    }
   });
 
   it('a row for a notifier that is no longer configured fails with a clear error', async () => {
