@@ -8,7 +8,7 @@
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, reasonForStatus, type ErrorReason } from '../../src/core/errors.js';
-import { redactSecrets } from '../../src/core/secret.js';
+import { redactSecrets, secretUrlParts } from '../../src/core/secret.js';
 import { severityAtLeast, type Severity } from '../../src/core/types.js';
 import { SEVERITY_WORDS, durationSince, reminderDetail, reminderSummary, renderEvent, batchSubject } from '../../src/delivery/render.js';
 import { parseRetryAfter } from '../../src/http/client.js';
@@ -133,13 +133,13 @@ export function createSlackNotifier(config: SlackConfig, deps: Pick<ModuleDeps, 
         const e = err as { code?: string; statusCode?: number; body?: unknown; original?: { name?: string; message?: string; cause?: { code?: string } } };
         if (e.code === 'slack_webhook_http_error' && typeof e.statusCode === 'number') {
           const d = describeSlackError(e.statusCode, typeof e.body === 'string' ? e.body : '');
-          throw new ProviderError(d.message, { reason: d.reason, provider: 'Slack', status: e.statusCode, retryAfterMs: parseRetryAfter(retryAfter, deps.clock.now().getTime()), hint: d.hint });
+          throw new ProviderError(redactSecrets(d.message, secretUrlParts(config.webhookUrl)), { reason: d.reason, provider: 'Slack', status: e.statusCode, retryAfterMs: parseRetryAfter(retryAfter, deps.clock.now().getTime()), hint: d.hint });
         }
         const name = e.original?.name;
         if (ctx.signal.aborted || name === 'AbortError' || name === 'TimeoutError') {
           throw new ProviderError('Slack did not accept the message in time', { reason: 'timeout', provider: 'Slack', hint: 'check connectivity to hooks.slack.com; mfawatch will retry' });
         }
-        const detail = redactSecrets(e.original?.cause?.code ?? e.original?.message ?? 'unknown error', [config.webhookUrl]);
+        const detail = redactSecrets(e.original?.cause?.code ?? e.original?.message ?? 'unknown error', secretUrlParts(config.webhookUrl));
         throw new ProviderError(`could not reach Slack (${detail})`, { reason: 'network', provider: 'Slack', hint: 'check DNS, proxy and firewall access to hooks.slack.com; mfawatch will retry' });
       }
     },

@@ -9,6 +9,7 @@
 import type { ModuleDeps } from '../../src/core/deps.js';
 import type { Severity } from '../../src/core/types.js';
 import { SEVERITY_WORDS, batchSubject, durationSince, reminderLine, reminderSummary, renderEvent } from '../../src/delivery/render.js';
+import { secretUrlParts } from '../../src/core/secret.js';
 import { createHttpClient } from '../../src/http/client.js';
 import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
 import { teamsConfigSchema, type TeamsConfig } from './config.js';
@@ -72,7 +73,7 @@ export function createTeamsNotifier(config: TeamsConfig, deps: Pick<ModuleDeps, 
     fetch: deps.fetch,
     retries: 0, // the dispatcher owns retries
     hidePath: true,
-    secrets: [config.webhookUrl],
+    secrets: secretUrlParts(config.webhookUrl),
     describeError: (status, body) => {
       const said = typeof body === 'string' ? body.slice(0, 200) : '';
       if (status === 429 || status >= 500) return { message: `Teams answered ${status}`, hint: 'mfawatch will retry' };

@@ -5,6 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { ModuleDeps } from '../../src/core/deps.js';
+import { secretUrlParts } from '../../src/core/secret.js';
 import { createHttpClient } from '../../src/http/client.js';
 import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
 import { webhookConfigSchema, type WebhookConfig } from './config.js';
@@ -25,7 +26,7 @@ export function createWebhookNotifier(config: WebhookConfig, deps: Pick<ModuleDe
     fetch: deps.fetch,
     retries: 0, // the dispatcher owns retries
     hidePath: true,
-    secrets: [config.url, config.secret],
+    secrets: [...secretUrlParts(config.url), config.secret],
     describeError: (status, body) => {
       const said = typeof body === 'string' ? body.slice(0, 200) : typeof body === 'object' && body !== null ? JSON.stringify(body).slice(0, 200) : '';
       if (status === 408) return { message: `the webhook receiver timed out (HTTP 408)`, reason: 'timeout' };

@@ -97,6 +97,16 @@ describe.each(KINDS)('%s notifier: the contract every channel keeps', (kind) => 
     expectNoSecrets(err.message, String(err.hint), JSON.stringify(err), deps.logs.text());
   });
 
+  it('a hostile receiver that echoes the credential back in its error body does not leak it', async () => {
+    const n = await setup(kind);
+    const own: Record<ChannelKind, string[]> = { slack: [SLACK_TOKEN], webhook: [WEBHOOK_TOKEN, HMAC_SECRET], pagerduty: [ROUTING_KEY], teams: [TEAMS_SIG] };
+    const echo = own[kind].join(' ');
+    server.inject({ kind: 'status', status: 400, body: kind === 'pagerduty' ? { status: 'invalid event', message: echo, errors: [echo] } : `bad request from ${echo}`, headers: { 'content-type': 'text/plain' } }, 10);
+    const err = await failure(n);
+    expect(err.reason).toBe('client');
+    expectNoSecrets(err.message, String(err.hint), JSON.stringify(err), deps.logs.text());
+  });
+
   it('a connection reset is a transient network failure, with no secret in the error', async () => {
     const n = await setup(kind);
     server.inject({ kind: 'reset' }, 10);
