@@ -90,7 +90,21 @@ export class DeliveryStore {
     this.#db.prepare(`UPDATE notifier_health SET alerted_at = ? WHERE notifier_id = ?`).run(at.toISOString(), notifierId);
   }
 
+  /** Outbox counts of one notifier: pending rows (and the oldest), rows failed since `since`. */
+  outboxCounts(notifierId: string, since: Date): { pending: number; oldestPending: string | null; failedSince: number } {
+    const p = this.#db.prepare(`SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE notifier_id = ? AND status = 'pending'`).get(notifierId) as { n: number; oldest: string | null };
+    const f = this.#db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE notifier_id = ? AND status = 'failed' AND created_at >= ?`).get(notifierId, since.toISOString()) as { n: number };
+    return { pending: p.n, oldestPending: p.oldest, failedSince: f.n };
+  }
+
   // ── acknowledgements ─────────────────────────────────────────────────────
+
+  /** Acknowledgements in force at `now`, soonest to expire first. */
+  activeAckList(now: Date): Array<{ monitorId: string; scope: string; accountId: string; login: string; at: string; until: string; reason: string; actor: string }> {
+    return this.#db
+      .prepare(`SELECT monitor_id AS monitorId, scope, account_id AS accountId, login, at, until, reason, actor FROM acks WHERE until > ? ORDER BY until, id`)
+      .all(now.toISOString()) as ReturnType<DeliveryStore['activeAckList']>;
+  }
 
   addAck(ack: AckInput): number {
     const r = this.#db

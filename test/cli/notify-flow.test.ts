@@ -143,6 +143,10 @@ describe('notification flow', () => {
     expect((await cli('ack', 'nobody', '--for', '7d', '--reason', 'x')).code).toBe(2);
     expect((await cli('ack', 'dave', '--for', 'forever', '--reason', 'x')).code).toBe(2);
     expect((await cli('ack', 'dave', '--for', '7d')).code).toBe(2);
+    const status = JSON.parse((await cli('status', '--json')).stdout) as { acknowledgements: unknown[]; notifiers: Array<Record<string, unknown>> };
+    expect(status.acknowledgements).toEqual([{ monitorId: 'gh-acme', scope: '', accountId: '3', login: 'dave', until: '2026-12-09T09:30:00.000Z', reason: 'on leave, hardware key ordered', actor: expect.any(String) }]);
+    expect(status.notifiers.map((n) => [n.id, n.health, n.pending])).toEqual([['slack-sec', 'ok', 0], ['mail-sec', 'ok', 0], ['soar', 'ok', 0]]);
+    expect((await cli('status')).stdout).toMatch(/acknowledged \(left out of reminder digests\)\n {2}dave \(id 3\) at gh-acme until 2026-12-09T09:30:00.000Z/);
 
     clock.set('2026-11-15T09:31:00.000Z');
     await cli('run');

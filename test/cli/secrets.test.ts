@@ -81,6 +81,12 @@ describe('secrets', () => {
     const events = await runCli(['events', '--json', '--config', configPath], { env });
     expect(events.stdout).toMatch(/"lastError":/);
     expectNoSecret('events --json', events.stdout + events.stderr);
+    const status = await runCli(['status', '--config', configPath], { env });
+    expect(status.stdout).toMatch(/slack-sec\s+slack\s+FAILING, 1 failed in 7 days/);
+    expect(status.stdout).toMatch(/Slack answered 404 \(no_service\)/);
+    expectNoSecret('status', status.stdout + status.stderr);
+    const statusJson = await runCli(['status', '--json', '--config', configPath], { env });
+    expectNoSecret('status --json', statusJson.stdout);
     const test = await runCli(['notify-test', '--config', configPath], { env });
     expect(test.code).toBe(1);
     expectNoSecret('notify-test', test.stdout + test.stderr);
