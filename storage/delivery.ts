@@ -97,6 +97,17 @@ export class DeliveryStore {
     return { pending: p.n, oldestPending: p.oldest, failedSince: f.n };
   }
 
+  /**
+   * Puts failed rows of these notifiers created since `since` back in the queue, due now, with a
+   * fresh maximum age (created_at = now); returns how many. Attempts and the last error stay.
+   */
+  requeueFailed(notifierIds: readonly string[], since: Date, now: Date): number {
+    const update = this.#db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = @now, created_at = @now WHERE status = 'failed' AND notifier_id = @id AND created_at >= @since`);
+    let n = 0;
+    for (const id of notifierIds) n += update.run({ id, now: now.toISOString(), since: since.toISOString() }).changes;
+    return n;
+  }
+
   // ── acknowledgements ─────────────────────────────────────────────────────
 
   /** Acknowledgements in force at `now`, soonest to expire first. */

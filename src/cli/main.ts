@@ -16,6 +16,7 @@ import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
 import { registerAckCommand } from './ack.js';
 import { registerNotifyTestCommand } from './notify-test.js';
+import { registerRedeliverCommand } from './redeliver.js';
 import { renderEvent } from './render.js';
 import { buildStatus, renderStatus } from './status.js';
 
@@ -187,6 +188,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
 
   registerAcceptCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerAuditCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
+  registerRedeliverCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
 
   program
     .command('demo')

@@ -204,7 +204,8 @@ export class Dispatcher {
         : `mfawatch delivers to ${target.channel} again (notifier ${notifierId})`,
       text: failing
         ? `Alerts for notifier "${notifierId}" have failed ${failures} time(s) in a row since ${since}. Last error: ${lastError ?? 'unknown'}. ` +
-          'Transient failures are retried until delivery.maxAge; check the channel (webhook URL, credentials, outage) and `mfawatch events` for what is still pending.'
+          'Transient failures are retried until delivery.maxAge; check the channel (webhook URL, credentials, outage) and `mfawatch status` for what is pending or failed. ' +
+          `Once it is fixed, \`mfawatch redeliver --notifier ${notifierId}\` sends what failed.`
         : `Notifier "${notifierId}" delivered again after failing since ${since}. Alerts queued meanwhile are being delivered.`,
       severity: failing ? 'high' : 'info',
       source: null,
