@@ -2,9 +2,10 @@
  * The monitor registry: an explicit list, one entry per folder under monitors/ (a test checks
  * that the two agree). The key is the config `type`.
  */
+import { awsIamMonitor } from './aws-iam/index.js';
 import { githubMonitor } from './github/index.js';
 import { registerMonitor, type MonitorCommonConfig, type MonitorModule } from './types.js';
 
 export const MONITORS: ReadonlyMap<string, MonitorModule<MonitorCommonConfig>> = new Map(
-  [registerMonitor(githubMonitor)].map((m) => [m.type, m]),
+  [registerMonitor(githubMonitor), registerMonitor(awsIamMonitor)].map((m) => [m.type, m]),
 );

@@ -2,6 +2,7 @@
  * One cycle (`mfawatch run`): scan every selected monitor scope with bounded concurrency, then
  * deliver what the scans queued. Also used by the daemon for one monitor at a time.
  */
+import type { Monitor, ScopeInfo } from '../monitors/types.js';
 import type { App, MonitorInstance } from './app.js';
 import type { DeliveryTally } from './delivery/dispatcher.js';
 import { scanScope, type ScanOutcome } from './scan/run-scan.js';
@@ -30,11 +31,40 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
   return results;
 }
 
+/** A monitor whose every scan fails with `error`: how a failure to resolve scopes is recorded. */
+function failingMonitor(error: unknown): Monitor {
+  return {
+    scopes: () => [],
+    // eslint-disable-next-line require-yield
+    async *scan() {
+      throw error;
+    },
+  };
+}
+
+/**
+ * The scans one instance needs this cycle: its scopes, asked of the provider when the monitor
+ * must (resolveScopes). When that fails, the failure is scanned (and so recorded, audited and
+ * counted towards scan_failed) under every scope the instance had before, or under scope ''.
+ */
+async function scopeJobs(app: App, m: MonitorInstance, signal: AbortSignal): Promise<Array<{ m: MonitorInstance; monitor: Monitor; scope: ScopeInfo }>> {
+  if (!m.monitor.resolveScopes) return m.monitor.scopes().map((scope) => ({ m, monitor: m.monitor, scope }));
+  try {
+    const scopes = await m.monitor.resolveScopes(signal);
+    return scopes.map((scope) => ({ m, monitor: m.monitor, scope }));
+  } catch (err) {
+    const known = app.store.knownScopes().filter((s) => s.monitor_id === m.config.id && s.scope !== '');
+    const scopes = known.length ? known.map((s) => ({ id: s.scope, label: app.store.lastScan(m.config.id, s.scope)?.scope_label || s.scope })) : [{ id: '', label: m.config.id }];
+    const monitor = failingMonitor(err);
+    return scopes.map((scope) => ({ m, monitor, scope }));
+  }
+}
+
 /** Scans every scope of the given monitor instances. */
 export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal): Promise<ScanOutcome[]> {
-  const jobs = instances.flatMap((m) => m.monitor.scopes().map((scope) => ({ m, scope })));
-  return mapWithConcurrency(jobs, SCAN_CONCURRENCY, ({ m, scope }) =>
-    scanScope(m.config, m.module.provider, m.monitor, scope, {
+  const jobs = (await Promise.all(instances.map((m) => scopeJobs(app, m, signal)))).flat();
+  return mapWithConcurrency(jobs, SCAN_CONCURRENCY, ({ m, monitor, scope }) =>
+    scanScope(m.config, m.module.provider, monitor, scope, {
       store: app.store,
       clock: app.clock,
       logger: app.logger,
