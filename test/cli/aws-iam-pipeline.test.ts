@@ -115,7 +115,7 @@ describe('mfawatch run with aws-iam', () => {
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/aws-mgmt: scan failed: AWS denied sts:GetCallerIdentity/);
     let status = await cli('status');
-    expect(status.stdout).toMatch(/aws-mgmt  \(AWS IAM aws-mgmt\)\n  last scan      FAILED \(permission\)/);
+    expect(status.stdout).toMatch(/aws-mgmt {2}\(AWS IAM aws-mgmt\)\n {2}last scan {6}FAILED \(permission\)/);
 
     aws.accounts.get(MGMT)!.denied.clear();
     const ok = await cli('run', '--monitor', 'aws-mgmt');
