@@ -113,7 +113,8 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
       ...(endpoint ? { endpoint } : {}),
       ...(credentials ? { credentials } : config.profile ? { profile: config.profile } : {}),
       ...(tuning.retryStrategy ? { retryStrategy: tuning.retryStrategy } : { maxAttempts: config.maxAttempts, retryMode: config.retryMode }),
-      requestHandler: { requestTimeout: config.requestTimeout, connectionTimeout: Math.min(config.requestTimeout, 10_000) },
+      // throwOnRequestTimeout: without it the SDK only logs a warning and keeps waiting.
+      requestHandler: { requestTimeout: config.requestTimeout, connectionTimeout: Math.min(config.requestTimeout, 10_000), throwOnRequestTimeout: true },
       logger: {
         debug: () => undefined,
         info: () => undefined,

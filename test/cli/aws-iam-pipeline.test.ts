@@ -124,4 +124,12 @@ describe('mfawatch run with aws-iam', () => {
     expect(status.stdout).toContain(`aws-mgmt/${MGMT}  (AWS IAM acme-mgmt (${MGMT}))`);
     expect(status.stdout).not.toMatch(/^aws-mgmt {2}\(/m);
   });
+
+  it('says where credentials come from when the default provider chain finds none', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', '');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', '');
+    const out = await cli('run', '--monitor', 'aws-mgmt');
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/aws-mgmt: scan failed: no AWS credentials were found for sts:GetCallerIdentity.*AWS_PROFILE/);
+  });
 });

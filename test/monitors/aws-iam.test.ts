@@ -232,6 +232,50 @@ describe('aws-iam monitor, report mode', () => {
   });
 });
 
+describe('aws-iam monitor, HTTP failures', () => {
+  const serviceFailure = '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>Internal failure</Message></Error><RequestId>1b7e8a5e-0000-4000-8000-000000000000</RequestId></ErrorResponse>';
+  const isGetReport = (r: { body: string }) => new URLSearchParams(r.body).get('Action') === 'GetCredentialReport';
+
+  it('retries a 500 ServiceFailure and succeeds', async () => {
+    seedMgmt();
+    aws.inject({ kind: 'status', status: 500, body: serviceFailure, headers: { 'content-type': 'text/xml' } }, 1, isGetReport);
+    const { monitor, deps } = monitorFor({ accountId: MGMT });
+    const scan = await collectScan(monitor, deps.logger, { scopeId: MGMT });
+    expect(scan.error).toBeUndefined();
+    expect(scan.observations).toHaveLength(7);
+  });
+
+  it('fails as server after the retries when IAM keeps answering 5xx', async () => {
+    seedMgmt();
+    aws.inject({ kind: 'status', status: 503, body: serviceFailure.replace('ServiceFailure', 'ServiceUnavailable'), headers: { 'content-type': 'text/xml' } }, 10, isGetReport);
+    const { monitor, deps } = monitorFor({ accountId: MGMT });
+    const scan = await collectScan(monitor, deps.logger, { scopeId: MGMT });
+    expect(scan.observations).toEqual([]);
+    const err = scan.error as ProviderError;
+    expect(err.reason).toBe('server');
+    expect(err.message).toMatch(/AWS returned 503 \(ServiceUnavailable\) for iam:GetCredentialReport in account 111111111111 after retries/);
+  });
+
+  it('fails as timeout when IAM never answers within requestTimeout', async () => {
+    seedMgmt();
+    aws.inject({ kind: 'hang' }, 10, isGetReport);
+    const { monitor, deps } = monitorFor({ accountId: MGMT, requestTimeout: '200ms' });
+    const scan = await collectScan(monitor, deps.logger, { scopeId: MGMT });
+    expect(scan.observations).toEqual([]);
+    expect((scan.error as ProviderError).reason).toBe('timeout');
+    expect((scan.error as ProviderError).message).toMatch(/did not answer iam:GetCredentialReport/);
+  });
+
+  it('fails as malformed when a 200 answer is cut off mid-XML', async () => {
+    seedMgmt();
+    aws.inject({ kind: 'truncate', status: 200, body: '<GetCredentialReportResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetCredentialReportResult><Content>dXNlcixhcm4K', contentType: 'text/xml' }, 10, isGetReport);
+    const { monitor, deps } = monitorFor({ accountId: MGMT });
+    const scan = await collectScan(monitor, deps.logger, { scopeId: MGMT });
+    expect(scan.observations).toEqual([]);
+    expect((scan.error as ProviderError).reason).toBe('malformed');
+  });
+});
+
 describe('aws-iam monitor, live mode', () => {
   it('reads users, virtual devices and per-user calls, with hardware vs virtual factors', async () => {
     seedMgmt();
@@ -287,6 +331,8 @@ describe('aws-iam monitor, many accounts through AssumeRole', () => {
     const err = dev.error as ProviderError;
     expect(err.reason).toBe('permission');
     expect(err.message).toMatch(/STS refused to let mfawatch assume arn:aws:iam::333333333333:role\/mfawatch-audit.*trust policy/);
+    // The temporary credentials STS handed out never reach a log line or an error.
+    expect(`${deps.logs.text()} ${err.message}`).not.toMatch(/fakeSecretForAssumedRole|FakeSessionToken/);
   });
 
   it('rejects a config listing one account twice, or both accountId and accounts', () => {
