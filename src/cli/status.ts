@@ -3,6 +3,7 @@
  * the accounts without MFA. The JSON shape (`mfawatch.status/v1`) is documented in the README.
  */
 import type { ResolvedConfig } from '../config/load.js';
+import { accountsInState } from '../../storage/account-lists.js';
 import type { Store } from '../../storage/store.js';
 import { formatDuration } from '../core/duration.js';
 import type { MfaState } from '../core/types.js';
@@ -33,6 +34,8 @@ export interface MonitorStatus {
   coverage: number | null;
   withoutMfa: StatusAccount[];
   withoutMfaTotal: number;
+  /** Accounts MFA does not apply to (IAM users without a console password: API-only), first of them. */
+  notApplicable: StatusAccount[];
   warnings: string[];
 }
 
@@ -83,6 +86,7 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
         coverage: applicable ? counts.byState.enabled / applicable : null,
         withoutMfa: store.accountsWithoutMfa(m.config.id, scope, LIST_LIMIT).map((a) => ({ accountId: a.accountId, login: a.login, kind: a.kind, admin: a.admin, mfa: a.mfa })),
         withoutMfaTotal: counts.byState.disabled + counts.byState.weak,
+        notApplicable: accountsInState(store, m.config.id, scope, 'not_applicable', LIST_LIMIT).map((a) => ({ accountId: a.accountId, login: a.login, kind: a.kind, admin: a.admin, mfa: a.mfa })),
         warnings,
       });
     }
@@ -123,6 +127,11 @@ export function renderStatus(report: StatusReport, now: Date): string {
       lines.push(`  without MFA (${m.withoutMfaTotal}):`);
       for (const a of m.withoutMfa) lines.push(`    ${a.mfa === 'weak' ? 'weak    ' : 'none    '}${a.login}${a.admin ? ' [admin]' : ''}${a.kind === 'root' ? ' [root]' : ''}  (${a.kind}, id ${a.accountId})`);
       if (m.withoutMfaTotal > m.withoutMfa.length) lines.push(`    … and ${m.withoutMfaTotal - m.withoutMfa.length} more (mfawatch status --json lists the first ${m.withoutMfa.length})`);
+    }
+    if (s.not_applicable > 0) {
+      const shown = m.notApplicable.slice(0, 10).map((a) => a.login);
+      const more = s.not_applicable - shown.length;
+      lines.push(`  API-only (${s.not_applicable}, MFA not applicable): ${shown.join(', ')}${more > 0 ? `, … and ${more} more` : ''}`);
     }
     lines.push('');
   }

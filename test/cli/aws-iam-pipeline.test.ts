@@ -103,6 +103,7 @@ describe('mfawatch run with aws-iam', () => {
     expect(status.stdout).toContain('credential report generated 3h ago');
     expect(status.stdout).toContain('4: 0 with MFA, 0 weak, 3 without, 1 not applicable (API-only)');
     expect(status.stdout).toMatch(/none {4}root \[admin\] \[root\]/);
+    expect(status.stdout).toContain('API-only (1, MFA not applicable): ci-deployer');
     expect(status.stdout).toMatch(new RegExp(`aws-org/${DEV}  \\(AWS IAM dev\\)\\n  last scan      FAILED \\(permission\\)`));
     const json = JSON.parse((await cli('status', '--json')).stdout) as { monitors: Array<{ scope: string; lastSuccess: { dataAsOfLabel: string } | null }> };
     expect(json.monitors.find((m) => m.scope === MGMT)?.lastSuccess?.dataAsOfLabel).toBe('credential report generated');
