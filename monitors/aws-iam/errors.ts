@@ -37,7 +37,7 @@ export function classifyAwsError(err: unknown, action: string, account: string):
   const where = `${action} in account ${account}`;
   const base = { provider: PROVIDER, status, cause: err };
 
-  if (code === 'CredentialsProviderError' || /Could not load credentials|Unable to find|credentials? (?:provider|chain)/i.test(e.message ?? '') && status === undefined) {
+  if (code === 'CredentialsProviderError' || (status === undefined && /Could not load credentials|Unable to find|credentials? (?:provider|chain)/i.test(e.message ?? ''))) {
     return new ProviderError(`no AWS credentials were found for ${where}`, {
       ...base, reason: 'auth',
       hint: `mfawatch uses the SDK's default provider chain: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or "profile" (SSO: run aws sso login), or run with an instance/task role (${README})`,
@@ -54,7 +54,7 @@ export function classifyAwsError(err: unknown, action: string, account: string):
   if (THROTTLE_CODES.has(code) || status === 429) {
     return new ProviderError(`AWS throttled ${where} (${code || status}) and the SDK's retries ran out`, { ...base, reason: 'rate_limited', hint: 'another tool may be calling IAM heavily; the scan will run again on schedule (raise maxAttempts or scan less often)' });
   }
-  if (code === 'TimeoutError' || code === 'RequestTimeout' || code === 'RequestTimeoutException' || e.code === 'ETIMEDOUT' && status === undefined) {
+  if (code === 'TimeoutError' || code === 'RequestTimeout' || code === 'RequestTimeoutException' || (status === undefined && e.code === 'ETIMEDOUT')) {
     return new ProviderError(`AWS did not answer ${where} in time`, { ...base, reason: 'timeout', hint: 'check connectivity to the IAM/STS endpoints, or raise requestTimeout/scanDeadline' });
   }
   if (code === 'AbortError') {
@@ -67,7 +67,7 @@ export function classifyAwsError(err: unknown, action: string, account: string):
     // The SDK could not read a 2xx answer: a body cut off or not the AWS Query XML.
     return new ProviderError(`AWS answered ${where} with a body mfawatch cannot read`, { ...base, reason: 'malformed', hint: 'a proxy may be cutting or rewriting answers, or the endpoint is not IAM/STS; nothing was committed' });
   }
-  if (code === 'SyntaxError' || /Deserialization error|char |Unexpected end|not well-formed|XML/i.test(e.message ?? '') && status === undefined) {
+  if (code === 'SyntaxError' || (status === undefined && /Deserialization error|char |Unexpected end|not well-formed|XML/i.test(e.message ?? ''))) {
     return new ProviderError(`AWS answered ${where} with a body mfawatch cannot read`, { ...base, reason: 'malformed', hint: 'a proxy may be cutting or rewriting answers; nothing was committed' });
   }
   if (status !== undefined && status >= 500) {
