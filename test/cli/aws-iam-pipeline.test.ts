@@ -29,7 +29,7 @@ const cli = (...args: string[]) => runCli([...args, '--config', configPath], { e
 
 beforeEach(async () => {
   aws = new FakeAws();
-  aws.addAccount(MGMT, { alias: 'acme-mgmt', baseKey: KEY, rootMfa: 'virtual' });
+  aws.addAccount(MGMT, { alias: 'acme-mgmt', baseKey: { id: KEY, secret: SECRET }, rootMfa: 'virtual' });
   aws.addAccount(PROD, { alias: 'acme-prod', roles: { 'mfawatch-audit': null } });
   aws.addAccount(DEV, {});
   aws.addUser(MGMT, { name: 'alice@acme.example', password: true, devices: ['virtual'] });

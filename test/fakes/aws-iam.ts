@@ -1,7 +1,8 @@
 /**
  * A fake of AWS IAM and STS speaking the real AWS Query protocol, for the real IAMClient and
  * STSClient: form-encoded POSTs (`Action=…&Version=2010-05-08` for IAM, `2011-06-15` for STS),
- * SigV4-signed (the credential scope names the service; the access key id names the account),
+ * SigV4-signed and verified (the credential scope names the service; the access key id names the
+ * account; a wrong secret is SignatureDoesNotMatch),
  * XML answers in each service's namespace, and XML errors
  * (`<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`) with the
  * documented HTTP statuses. Several AWS accounts live in one fake; STS AssumeRole hands out
@@ -10,7 +11,7 @@
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetCredentialReport.html
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { LoopbackServer, type RecordedRequest } from './http.js';
 
@@ -50,6 +51,31 @@ export interface FakeAccount {
 interface KeyInfo {
   account: string;
   arn: string;
+  secret: string;
+  /** Temporary (STS) credentials must send it as x-amz-security-token. */
+  sessionToken?: string;
+}
+
+const sha256 = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
+const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
+
+/**
+ * The SigV4 signature of a recorded request, computed as AWS does.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+ */
+function sigV4(req: RecordedRequest, secret: string, date: string, region: string, service: string, signedHeaders: string): string {
+  const amzDate = String(req.headers['x-amz-date'] ?? '');
+  const canonicalHeaders = signedHeaders.split(';').map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const query = [...req.query.entries()]
+    .map(([k, v]): [string, string] => [encodeURIComponent(k), encodeURIComponent(v)])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  const canonical = [req.method, req.path, query, canonicalHeaders, signedHeaders, sha256(req.body)].join('\n');
+  const scope = `${date}/${region}/${service}/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
+  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+  return createHmac('sha256', key).update(toSign, 'utf8').digest('hex');
 }
 
 const xmlEscape = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -73,14 +99,14 @@ export class FakeAws extends LoopbackServer {
   }
 
   /** Adds an AWS account; `baseKey` makes an access key id whose calls act in it as an IAM user. */
-  addAccount(id: string, options: { alias?: string; rootMfa?: FakeDevice | null; baseKey?: string; roles?: Record<string, string | null> } = {}): FakeAccount {
+  addAccount(id: string, options: { alias?: string; rootMfa?: FakeDevice | null; baseKey?: { id: string; secret: string }; roles?: Record<string, string | null> } = {}): FakeAccount {
     const account: FakeAccount = {
       id, users: new Map(), rootMfa: options.rootMfa === undefined ? 'hardware_totp' : options.rootMfa, roles: new Map(Object.entries(options.roles ?? {})),
       denied: new Set(), reportPendingPolls: 0, reportState: 'none', reportGeneratedAt: null,
       ...(options.alias ? { alias: options.alias } : {}),
     };
     this.accounts.set(id, account);
-    if (options.baseKey) this.keys.set(options.baseKey, { account: id, arn: `arn:aws:iam::${id}:user/mfawatch` });
+    if (options.baseKey) this.keys.set(options.baseKey.id, { account: id, arn: `arn:aws:iam::${id}:user/mfawatch`, secret: options.baseKey.secret });
     return account;
   }
 
@@ -134,11 +160,15 @@ export class FakeAws extends LoopbackServer {
     if (req.method !== 'POST' || !/application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) return error(400, 'InvalidAction', 'Query requests are form-encoded POSTs');
     const expectedVersion = service === 'sts' ? '2011-06-15' : '2010-05-08';
     if (params.get('Version') !== expectedVersion) return error(400, 'InvalidParameterValue', `Version must be ${expectedVersion}`);
-    const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/\d{8}\/([a-z0-9-]+)\/(iam|sts)\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.exec(req.headers.authorization ?? '');
+    const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([a-z0-9-]+)\/(iam|sts)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(req.headers.authorization ?? '');
     if (!auth) return error(403, 'IncompleteSignature', 'Request must be signed with AWS Signature Version 4');
-    if (service === 'iam' && auth[2] !== 'us-east-1') return error(403, 'SignatureDoesNotMatch', `Credential should be scoped to a valid region, not '${auth[2]}'. `);
-    const key = this.keys.get(auth[1] as string);
-    if (!key) return error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+    const [, keyId, date, region, , signedHeaders, signature] = auth as unknown as [string, string, string, string, string, string, string];
+    if (service === 'iam' && region !== 'us-east-1') return error(403, 'SignatureDoesNotMatch', `Credential should be scoped to a valid region, not '${region}'. `);
+    const key = this.keys.get(keyId);
+    if (!key || (key.sessionToken !== undefined && req.headers['x-amz-security-token'] !== key.sessionToken)) return error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+    if (!signedHeaders.split(';').includes('host') || sigV4(req, key.secret, date, region, service, signedHeaders) !== signature) {
+      return error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
+    }
     const account = this.#account(key.account);
 
     const throttle = this.#throttles.find((t) => t.times > 0 && (t.action === null || t.action === action));
@@ -164,8 +194,10 @@ export class FakeAws extends LoopbackServer {
         this.#serial += 1;
         const tempKey = `ASIAFAKE${String(this.#serial).padStart(12, '0')}`;
         const assumedArn = `arn:aws:sts::${target.id}:assumed-role/${m[2]}/${session}`;
-        this.keys.set(tempKey, { account: target.id, arn: assumedArn });
-        return ok(`<Credentials><AccessKeyId>${tempKey}</AccessKeyId><SecretAccessKey>fakeSecretForAssumedRole${this.#serial}</SecretAccessKey><SessionToken>FwoGZXIvYXdzEFakeSessionToken${this.#serial}</SessionToken><Expiration>${iso(new Date(Date.now() + 3_600_000))}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROAFAKEROLEID:${xmlEscape(session)}</AssumedRoleId><Arn>${xmlEscape(assumedArn)}</Arn></AssumedRoleUser><PackedPolicySize>0</PackedPolicySize>`);
+        const secret = `fakeSecretForAssumedRole${this.#serial}`;
+        const sessionToken = `FwoGZXIvYXdzEFakeSessionToken${this.#serial}`;
+        this.keys.set(tempKey, { account: target.id, arn: assumedArn, secret, sessionToken });
+        return ok(`<Credentials><AccessKeyId>${tempKey}</AccessKeyId><SecretAccessKey>${secret}</SecretAccessKey><SessionToken>${sessionToken}</SessionToken><Expiration>${iso(new Date(Date.now() + 3_600_000))}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROAFAKEROLEID:${xmlEscape(session)}</AssumedRoleId><Arn>${xmlEscape(assumedArn)}</Arn></AssumedRoleUser><PackedPolicySize>0</PackedPolicySize>`);
       }
       return error(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
     }

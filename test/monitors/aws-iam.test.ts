@@ -21,7 +21,7 @@ const BASE_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYFAKESECRET';
 let aws: FakeAws;
 beforeEach(async () => {
   aws = new FakeAws();
-  aws.addAccount(MGMT, { alias: 'acme-mgmt', baseKey: BASE_KEY, rootMfa: 'hardware_totp' });
+  aws.addAccount(MGMT, { alias: 'acme-mgmt', baseKey: { id: BASE_KEY, secret: BASE_SECRET }, rootMfa: 'hardware_totp' });
   await aws.start();
 });
 afterEach(async () => {
@@ -218,6 +218,18 @@ describe('aws-iam monitor, report mode', () => {
     expect(err.reason).toBe('auth');
     expect(err.message).toMatch(/AWS rejected the credentials for sts:GetCallerIdentity.*InvalidClientTokenId/);
     expect(`${err.message} ${JSON.stringify(err)} ${deps.logs.text()}`).not.toContain(BASE_SECRET);
+  });
+
+  it('fails as auth when the secret key is wrong (the fake verifies the SigV4 signature)', async () => {
+    const config = awsIamConfigSchema.parse({ id: 'aws', type: 'aws-iam', endpoint: { iam: aws.url, sts: aws.url }, accountId: MGMT });
+    const deps = testDeps();
+    const wrong = 'wrongSecretKeyWrongSecretKeyWrongSecret0';
+    const monitor = createAwsIamMonitor(config, deps, { credentials: { accessKeyId: BASE_KEY, secretAccessKey: wrong }, retryStrategy: new ConfiguredRetryStrategy(2, 5) });
+    const scan = await collectScan(monitor, deps.logger, { scopeId: MGMT });
+    const err = scan.error as ProviderError;
+    expect(err.reason).toBe('auth');
+    expect(err.message).toMatch(/SignatureDoesNotMatch/);
+    expect(`${err.message} ${deps.logs.text()}`).not.toContain(wrong);
   });
 
   it('fails as network when the endpoint does not answer, and as malformed when it answers garbage', async () => {
