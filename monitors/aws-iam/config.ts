@@ -78,7 +78,9 @@ export const awsIamConfigSchema = monitorConfig('aws-iam', {
   });
 });
 
+/** One aws-iam monitor entry after validation and defaults. */
 export type AwsIamConfig = z.output<typeof awsIamConfigSchema>;
+/** One entry of `accounts`. */
 export type AwsAccountEntry = z.output<typeof accountEntry>;
 
 /** The 12-digit account id inside a role ARN (validated by the schema). */

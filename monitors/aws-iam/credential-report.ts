@@ -95,6 +95,23 @@ function bool(value: string, column: string, line: number, allowed: readonly str
   throw new ReportFormatError(`line ${line}: ${column} is ${JSON.stringify(value.slice(0, 40))}, expected TRUE or FALSE${allowed.length ? ` or ${allowed.join(', ')}` : ''}`);
 }
 
+/**
+ * IAM user names may contain commas ("+=,.@_-" are allowed). Should AWS write such a name
+ * unquoted, its row has 2k extra fields: k in `user` and the same k in `arn` (which ends with the
+ * name). Rejoins them when, and only when, the result is exactly that shape; otherwise returns
+ * the fields unchanged and the width check refuses the row.
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html (UserName pattern)
+ */
+function rejoinCommaInName(fields: string[], width: number, index: ReadonlyMap<string, number>): string[] {
+  const extra = fields.length - width;
+  if (extra <= 0 || extra % 2 !== 0 || index.get('user') !== 0 || index.get('arn') !== 1) return fields;
+  const k = extra / 2;
+  const user = fields.slice(0, k + 1).join(',');
+  const arn = fields.slice(k + 1, 2 * k + 2).join(',');
+  if (!arn.endsWith(`/${user}`) || !ARN.test(arn)) return fields;
+  return [user, arn, ...fields.slice(2 * k + 2)];
+}
+
 const ARN = /^arn:aws[a-z-]*:iam::(\d{12}):(root|user\/.+)$/;
 
 /**
@@ -114,8 +131,10 @@ export function parseCredentialReport(csv: string, accountId?: string): ReportRo
   const rows: ReportRow[] = [];
   const seen = new Set<string>();
   let roots = 0;
-  for (const { fields, line } of records) {
-    if (fields.length === 1 && fields[0] === '') continue; // a blank line (the trailing newline)
+  for (const record of records) {
+    const { line } = record;
+    if (record.fields.length === 1 && record.fields[0] === '') continue; // a blank line (the trailing newline)
+    const fields = rejoinCommaInName(record.fields, header.length, index);
     if (fields.length !== header.length) {
       throw new ReportFormatError(`line ${line}: ${fields.length} fields where the header has ${header.length} (the report is truncated or malformed)`);
     }

@@ -6,6 +6,7 @@
  */
 import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
 
+/** Display name in messages, events and `status`. */
 export const PROVIDER = 'AWS IAM';
 const README = 'see monitors/aws-iam/README.md';
 

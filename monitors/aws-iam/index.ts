@@ -410,6 +410,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
   };
 }
 
+/** The `aws-iam` monitor module, for the registry. */
 export const awsIamMonitor: MonitorModule<AwsIamConfig> = {
   type: 'aws-iam',
   provider: PROVIDER,

@@ -28,6 +28,16 @@ describe('parseCredentialReport', () => {
     expect(parseCredentialReport(csv)).toHaveLength(2);
   });
 
+  it('reads a user name with commas even when AWS leaves it unquoted (the same commas are in its ARN)', () => {
+    const csv = `${REPORT_HEADER}\n${ROOT}\n${row('ops,eu', `arn:aws:iam::${ACCT}:user/team/ops,eu`, 'true', 'false')}\n${row('"a,b"', `"arn:aws:iam::${ACCT}:user/a,b"`, 'true', 'true')}\n`;
+    expect(parseCredentialReport(csv, ACCT).slice(1)).toEqual([
+      { user: 'ops,eu', arn: `arn:aws:iam::${ACCT}:user/team/ops,eu`, root: false, passwordEnabled: true, mfaActive: false },
+      { user: 'a,b', arn: `arn:aws:iam::${ACCT}:user/a,b`, root: false, passwordEnabled: true, mfaActive: true },
+    ]);
+    // Extra fields that are not that shape are still refused.
+    expect(() => parseCredentialReport(`${REPORT_HEADER}\n${ROOT}\n${row('bob', `arn:aws:iam::${ACCT}:user/bob`, 'true', 'false')},x,y\n`, ACCT)).toThrow(/24 fields where the header has 22/);
+  });
+
   it.each([
     ['an empty report', '', /empty/],
     ['a root row claiming a password_enabled other than not_supported or a boolean', `${REPORT_HEADER}\n${ROOT.replace('not_supported', 'N/A')}\n`, /password_enabled is "N\/A"/],
