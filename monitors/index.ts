@@ -5,10 +5,11 @@
 import { auth0Monitor } from './auth0/index.js';
 import { commandMonitor } from './command/index.js';
 import { entraMonitor } from './entra/index.js';
+import { awsIamMonitor } from './aws-iam/index.js';
 import { githubMonitor } from './github/index.js';
 import { gitlabMonitor } from './gitlab/index.js';
 import { registerMonitor, type MonitorCommonConfig, type MonitorModule } from './types.js';
 
 export const MONITORS: ReadonlyMap<string, MonitorModule<MonitorCommonConfig>> = new Map(
-  [registerMonitor(githubMonitor), registerMonitor(entraMonitor), registerMonitor(gitlabMonitor), registerMonitor(commandMonitor), registerMonitor(auth0Monitor)].map((m) => [m.type, m]),
+  [registerMonitor(githubMonitor), registerMonitor(entraMonitor), registerMonitor(gitlabMonitor), registerMonitor(commandMonitor), registerMonitor(auth0Monitor), registerMonitor(awsIamMonitor)].map((m) => [m.type, m]),
 );
