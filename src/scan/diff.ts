@@ -81,10 +81,13 @@ function who(a: AccountState): string {
 
 /**
  * How a provider names MFA in its own interface, so that an alert reads the way the person fixing
- * it will see it at the provider: GitHub says "two-factor authentication", most others "MFA".
+ * it will see it at the provider: GitHub and GitLab say "two-factor authentication", Google
+ * "2-Step Verification", most others "MFA".
  */
 export function mfaTerm(provider: string): string {
-  return /^github$/i.test(provider) ? 'two-factor authentication' : 'MFA';
+  if (/^(github|gitlab)$/i.test(provider)) return 'two-factor authentication';
+  if (/^google/i.test(provider)) return '2-Step Verification';
+  return 'MFA';
 }
 
 function mfaWords(a: AccountState, term: string): string {

@@ -81,6 +81,7 @@ describe('diffAccount', () => {
       'the root account disabled MFA',
     );
     expect(diffAccount(account(), account({ mfa: 'disabled' }), {}, mfaTerm('GitHub'))[0]?.summary).toBe('alice disabled two-factor authentication');
+    expect([mfaTerm('GitLab'), mfaTerm('Google Workspace'), mfaTerm('Okta'), mfaTerm('AWS IAM')]).toEqual(['two-factor authentication', '2-Step Verification', 'MFA', 'MFA']);
     expect(diffAccount(account({ mfa: 'weak', factors: ['sms'] }), account({ mfa: 'disabled' }))[0]?.summary).toBe('alice disabled MFA (it had only weak methods before)');
     expect(diffAccount(null, account({ mfa: 'disabled', admin: true }), {}, mfaTerm('GitHub'))[0]?.summary).toBe('alice (admin) was added as member without two-factor authentication');
   });
