@@ -20,6 +20,8 @@ import { DeliveryStore } from '../../storage/delivery.js';
 import type { OutboxRow, Store } from '../../storage/store.js';
 import type { Clock, Logger } from '../core/deps.js';
 import { ProviderError, toProviderError } from '../core/errors.js';
+import { redactSecrets, secretUrlParts } from '../core/secret.js';
+import { secretsIn } from '../scan/run-scan.js';
 import { severityAtLeast } from '../core/types.js';
 import { queueBatch } from './outbox.js';
 import { acceptsKind } from './routing.js';
@@ -158,6 +160,9 @@ export class Dispatcher {
       if (timeout.aborted && (err.reason === 'aborted' || err.reason === 'network')) {
         err = new ProviderError(`${target.channel} did not accept the message within ${Math.round(settings.timeout / 1000)}s`, { reason: 'timeout', provider: target.channel, hint: 'check the channel status and connectivity; mfawatch will retry', cause: thrown });
       }
+      // Last line of defence: whatever a notifier put in its message, none of its configured
+      // secrets (nor the token parts of a secret URL) reaches the database, a log or another channel.
+      err.message = redactSecrets(err.message, secretsIn(target.config).flatMap((x) => secretUrlParts(x)));
       const attempts = row.attempts + 1;
       const age = at.getTime() - Date.parse(row.created_at);
       const nextAt = at.getTime() + backoffDelay(attempts, settings, err.retryAfterMs);

@@ -185,6 +185,17 @@ describe('dispatcher', () => {
     expect(failureBatches()).toEqual([]);
   });
 
+  it('scrubs a notifier\'s own secrets from whatever it throws before recording or logging it', async () => {
+    const [id, real] = target('webhook', 'soar', hook.url);
+    const leaky: DispatchTarget = { ...real, notifier: { send: () => Promise.reject(new Error(`socket closed talking to ${hook.url}/in?token=${HOOK_TOKEN} (token ${HOOK_TOKEN})`)) } };
+    const d = new Dispatcher({ store, notifiers: new Map([[id, leaky]]), clock, logger: logs.logger, settings: SETTINGS, sleep: async () => undefined, actor: 'test' });
+    const rowId = enqueue();
+    await d.deliverDue();
+    expect(row(rowId).last_error).toMatch(/\[redacted\]/);
+    expect(row(rowId).last_error).not.toContain(HOOK_TOKEN);
+    expect(logs.text()).not.toContain(HOOK_TOKEN);
+  });
+
   it('a row for a notifier that is no longer configured fails with a clear error', async () => {
     const id = enqueue('gone');
     expect((await dispatcher().deliverDue()).failed).toBe(1);
