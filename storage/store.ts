@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { ProviderError } from '../src/core/errors.js';
 import type { AccountState, ChangeEvent, MfaState } from '../src/core/types.js';
+import type { Statement } from 'better-sqlite3';
 import { openDatabase, type Db } from './db.js';
 import { accountFromRow, accountParams, eventFromRow, type AccountRow, type EventRow } from './rows.js';
 
@@ -95,6 +96,10 @@ export interface AuditRow {
 }
 
 const GENESIS = '0'.repeat(64);
+/** Columns of one staged row: scan_id and ACCOUNT_COLUMNS. */
+const STAGE_COLUMNS = 10;
+/** Rows per staging INSERT: 1,000 bound values, far below SQLite's limit of 32,766. */
+const STAGE_ROWS_PER_INSERT = 100;
 const ACCOUNT_COLUMNS = 'account_id, login, email, display_name, kind, admin, mfa, factors, url';
 
 function emptyByState(): Record<MfaState, number> {
@@ -113,6 +118,8 @@ export function auditHash(prevHash: string, row: Omit<AuditRow, 'id' | 'prev_has
 /** The data access object of one database. */
 export class Store {
   readonly db: Db;
+  /** Prepared staging INSERTs by row count (see #stageInsert). */
+  readonly #stageInserts = new Map<number, Statement<unknown[]>>();
 
   constructor(db: Db) {
     this.db = db;
@@ -208,14 +215,33 @@ export class Store {
 
   // ── staging ──────────────────────────────────────────────────────────────
 
+  /**
+   * The INSERT of `rows` staged accounts in one statement, prepared once per row count. One
+   * statement per account cost more than the rest of the scan's SQLite work together.
+   */
+  #stageInsert(rows: number): Statement<unknown[]> {
+    let insert = this.#stageInserts.get(rows);
+    if (!insert) {
+      const tuple = `(${new Array<string>(STAGE_COLUMNS).fill('?').join(', ')})`;
+      insert = this.db.prepare<unknown[]>(`INSERT INTO temp.staging (scan_id, ${ACCOUNT_COLUMNS}) VALUES ${new Array<string>(rows).fill(tuple).join(', ')}`);
+      this.#stageInserts.set(rows, insert);
+    }
+    return insert;
+  }
+
   /** Adds observations of a running scan; an account seen twice fails the scan (the list shifted while paging). */
   stage(scanId: number, accounts: readonly AccountState[]): void {
-    const insert = this.db.prepare(
-      `INSERT INTO temp.staging (scan_id, ${ACCOUNT_COLUMNS}) VALUES (@scan_id, @account_id, @login, @email, @display_name, @kind, @admin, @mfa, @factors, @url)`,
-    );
     try {
       this.transaction(() => {
-        for (const a of accounts) insert.run({ scan_id: scanId, ...accountParams(a) });
+        const values: unknown[] = [];
+        for (let start = 0; start < accounts.length; start += STAGE_ROWS_PER_INSERT) {
+          const rows = accounts.slice(start, start + STAGE_ROWS_PER_INSERT);
+          values.length = 0;
+          for (const a of rows) {
+            values.push(scanId, a.accountId, a.login, a.email, a.displayName, a.kind, a.admin ? 1 : 0, a.mfa, a.factors.length === 0 ? '[]' : JSON.stringify(a.factors), a.url);
+          }
+          this.#stageInsert(rows.length).run(values);
+        }
       });
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -231,7 +257,11 @@ export class Store {
   }
 
   dropStaging(scanId: number): void {
-    this.db.prepare(`DELETE FROM temp.staging WHERE scan_id = ?`).run(scanId);
+    // Alone in staging (the usual case), the whole table is emptied with SQLite's truncate
+    // optimisation instead of a million single-row deletes.
+    const others = this.db.prepare(`SELECT 1 FROM temp.staging WHERE scan_id != ? LIMIT 1`).get(scanId);
+    if (others === undefined) this.db.prepare(`DELETE FROM temp.staging`).run();
+    else this.db.prepare(`DELETE FROM temp.staging WHERE scan_id = ?`).run(scanId);
   }
 
   /** Counts of the staged accounts. */
