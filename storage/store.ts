@@ -120,6 +120,8 @@ export class Store {
   readonly db: Db;
   /** Prepared staging INSERTs by row count (see #stageInsert). */
   readonly #stageInserts = new Map<number, Statement<unknown[]>>();
+  /** Statements run once per changed account or event, prepared once per connection. */
+  readonly #prepared = new Map<string, Statement>();
 
   constructor(db: Db) {
     this.db = db;
@@ -128,6 +130,16 @@ export class Store {
       scan_id INTEGER NOT NULL, account_id TEXT NOT NULL, login TEXT NOT NULL, email TEXT, display_name TEXT,
       kind TEXT NOT NULL, admin INTEGER NOT NULL, mfa TEXT NOT NULL, factors TEXT NOT NULL, url TEXT,
       PRIMARY KEY (scan_id, account_id)) WITHOUT ROWID`);
+  }
+
+  /** `sql` prepared once per connection: for statements run once per account or event, where compiling cost more than running. */
+  #cached(sql: string): Statement {
+    let statement = this.#prepared.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.#prepared.set(sql, statement);
+    }
+    return statement;
   }
 
   /** Opens the database file and wraps it. */
@@ -365,8 +377,8 @@ export class Store {
   }
 
   upsertAccount(monitorId: string, scope: string, a: AccountState, at: Date): void {
-    this.db
-      .prepare(
+    this
+      .#cached(
         `INSERT INTO accounts (monitor_id, scope, ${ACCOUNT_COLUMNS}, first_seen, changed_at)
          VALUES (@m, @s, @account_id, @login, @email, @display_name, @kind, @admin, @mfa, @factors, @url, @at, @at)
          ON CONFLICT (monitor_id, scope, account_id) DO UPDATE SET login = excluded.login, email = excluded.email,
@@ -377,13 +389,13 @@ export class Store {
   }
 
   deleteAccount(monitorId: string, scope: string, accountId: string): void {
-    this.db.prepare(`DELETE FROM accounts WHERE monitor_id = ? AND scope = ? AND account_id = ?`).run(monitorId, scope, accountId);
+    this.#cached(`DELETE FROM accounts WHERE monitor_id = ? AND scope = ? AND account_id = ?`).run(monitorId, scope, accountId);
   }
 
   addHistory(monitorId: string, scope: string, scanId: number, at: Date, change: 'added' | 'changed' | 'removed', a: AccountState): void {
     const p = accountParams(a);
-    this.db
-      .prepare(
+    this
+      .#cached(
         `INSERT INTO account_history (monitor_id, scope, account_id, scan_id, at, change, login, email, kind, admin, mfa, factors)
          VALUES (@m, @s, @account_id, @scan, @at, @change, @login, @email, @kind, @admin, @mfa, @factors)`,
       )
@@ -421,8 +433,8 @@ export class Store {
   // ── events ───────────────────────────────────────────────────────────────
 
   insertEvent(e: Omit<ChangeEvent, 'id'>, scanId: number | null): number {
-    const r = this.db
-      .prepare(
+    const r = this
+      .#cached(
         `INSERT INTO events (scan_id, monitor_id, scope, provider, type, severity, at, account_id, login, summary, before, after, detail)
          VALUES (@scan_id, @monitor_id, @scope, @provider, @type, @severity, @at, @account_id, @login, @summary, @before, @after, @detail)`,
       )

@@ -147,9 +147,11 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
   const endedAt = clock.now();
   // How long the diff and the writes held the database (an operator's view of scan cost; `npm run bench` reads it).
   const commitStarted = performance.now();
+  const commitCpu = process.cpuUsage();
   try {
     const outcome = store.transaction(() => commitScan(instance, provider, scope, scanId, env, { endedAt, requests, dataAsOf, warnings, label, source, staged }));
-    log.info({ scanId, accounts: outcome.accounts, events: outcome.events.length, baseline: outcome.baseline, requests, commitMs: Math.round(performance.now() - commitStarted) }, 'scan committed');
+    const cpu = process.cpuUsage(commitCpu);
+    log.info({ scanId, accounts: outcome.accounts, events: outcome.events.length, baseline: outcome.baseline, requests, commitMs: Math.round(performance.now() - commitStarted), commitCpuMs: Math.round((cpu.user + cpu.system) / 1000) }, 'scan committed');
     return outcome;
   } finally {
     store.dropStaging(scanId);
