@@ -51,12 +51,12 @@ function dbCounts(path: string, since: Date): DbCounts {
 }
 
 /** The "scan committed" log line of a run (pino JSON on stderr). */
-function committedLine(stderr: string): { accounts: number; events: number; requests: number; commitMs: number; commitCpuMs: number } | undefined {
+function committedLine(stderr: string): { accounts: number; events: number; requests: number; commitMs: number; commitCpuMs: number; diffMs: number | undefined } | undefined {
   for (const line of stderr.split('\n')) {
     if (!line.startsWith('{')) continue;
-    const entry = JSON.parse(line) as { msg?: string; accounts?: number; events?: number; requests?: number; commitMs?: number; commitCpuMs?: number };
+    const entry = JSON.parse(line) as { msg?: string; accounts?: number; events?: number; requests?: number; commitMs?: number; commitCpuMs?: number; diffMs?: number };
     if (entry.msg === 'scan committed') {
-      return { accounts: entry.accounts ?? 0, events: entry.events ?? 0, requests: entry.requests ?? 0, commitMs: entry.commitMs ?? 0, commitCpuMs: entry.commitCpuMs ?? 0 };
+      return { accounts: entry.accounts ?? 0, events: entry.events ?? 0, requests: entry.requests ?? 0, commitMs: entry.commitMs ?? 0, commitCpuMs: entry.commitCpuMs ?? 0, diffMs: entry.diffMs };
     }
   }
   return undefined;
@@ -112,7 +112,7 @@ async function runScenario(scenario: ProviderScenario, bareScript: string): Prom
     const after = dbCounts(database, since);
     process.stderr.write(`${(m.wallMs / 1000).toFixed(1)} s\n`);
     scans.push({
-      label, accounts, changes, requests, minimumRequests: minimum, mfawatchRequests: committed.requests, events: committed.events, commitMs: committed.commitMs, commitCpuMs: committed.commitCpuMs,
+      label, accounts, changes, requests, minimumRequests: minimum, mfawatchRequests: committed.requests, events: committed.events, commitMs: committed.commitMs, commitCpuMs: committed.commitCpuMs, diffMs: committed.diffMs,
       historyRowsWritten: after.history - before.history, accountRowsWritten: after.accountsWritten, mfawatch: m,
     });
   };

@@ -199,14 +199,23 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
         ? octokit.paginate.iterator('GET /orgs/{org}/members', listing.role ? { ...base, role: listing.role } : base)
         : octokit.paginate.iterator('GET /orgs/{org}/outside_collaborators', base);
     const iterator = iterable[Symbol.asyncIterator]();
+    // Read-ahead of one page: the next page is requested as soon as this one has arrived, so
+    // GitHub's work and the network overlap with the processing of this page. Requests stay
+    // serial, one in flight at a time, as GitHub asks of clients; no page is requested that a
+    // sequential scan would not request.
+    let next = iterator.next();
     for (;;) {
       let step: IteratorResult<{ data: unknown }>;
       try {
-        step = await iterator.next();
+        step = await next;
       } catch (err) {
         throw err instanceof ProviderError ? err : Object.assign(err as object, { listing: what });
       }
       if (step.done) return;
+      next = iterator.next();
+      // Awaited above on the next turn; this only keeps the failure of a page read ahead for a
+      // scan that has already stopped from becoming an unhandled rejection.
+      next.catch(() => undefined);
       const parsed = userPage.safeParse(step.value.data);
       if (!parsed.success) {
         throw new ProviderError(`GitHub answered ${what} with a body that is not a list of users`, {
