@@ -146,6 +146,24 @@ async function runScenario(scenario: ProviderScenario, bareScript: string): Prom
   }
 }
 
+/**
+ * mfawatch's fixed cost per run: Node, the tsx loader, importing every module, reading the
+ * config (`config check` loads what `run` loads, then stops). The median of three runs.
+ */
+async function measureStartup(): Promise<Measurement> {
+  const dir = join(WORK, 'startup');
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, 'mfawatch.json');
+  writeFileSync(config, JSON.stringify({ database: join(dir, 'mfawatch.db'), monitors: [{ id: 'bench', type: 'github', org: 'bench-org', token: '${BENCH_GITHUB_TOKEN}', baseUrl: 'http://127.0.0.1:9' }] }));
+  const runs: Measurement[] = [];
+  for (let i = 0; i < 3; i++) {
+    const m = await measureProcess(process.execPath, [join(ROOT, 'bin/mfawatch.js'), 'config', 'check', '--config', config], { env: { ...process.env, BENCH_GITHUB_TOKEN: 'x' }, workDir: dir });
+    if (m.exitCode !== 0) throw failure('mfawatch config check', m);
+    runs.push(m);
+  }
+  return runs.sort((a, b) => a.wallMs - b.wallMs)[1] as Measurement;
+}
+
 async function main(): Promise<void> {
   checkGnuTime();
   const wanted = process.argv.slice(2);
@@ -159,6 +177,7 @@ async function main(): Promise<void> {
 
   const started = new Date();
   const loadBefore = loadavg();
+  const startup = await measureStartup();
   const results: ScenarioResult[] = [];
   for (const scenario of selected) results.push(await runScenario(scenario, bareScript));
   const finished = new Date();
@@ -173,6 +192,7 @@ async function main(): Promise<void> {
     loadBefore,
     loadAfter: loadavg(),
     partial: wanted.length > 0,
+    startup,
   });
   writeFileSync(join(BENCH, 'RESULTS.md'), markdown);
   process.stderr.write(`bench/RESULTS.md written (${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s)\n`);
