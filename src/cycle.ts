@@ -4,6 +4,8 @@
  */
 import type { App, MonitorInstance } from './app.js';
 import type { DeliveryTally } from './delivery/dispatcher.js';
+import { autoResponseContext, responseRunnerFor } from './response/wiring.js';
+import type { KillReport } from './response/runner.js';
 import { scanScope, type ScanOutcome } from './scan/run-scan.js';
 
 /** Scopes scanned at the same time, across monitors. */
@@ -12,6 +14,8 @@ const SCAN_CONCURRENCY = 4;
 export interface CycleResult {
   scans: ScanOutcome[];
   delivery: DeliveryTally & { pending: number };
+  /** Auto-response kills run in this cycle. */
+  responses: KillReport[];
   /** 0: all scans and deliveries succeeded; 1: a scan or a delivery failed or is still pending. */
   exitCode: 0 | 1;
 }
@@ -44,6 +48,7 @@ export async function scanMonitors(app: App, instances: readonly MonitorInstance
       scanDeadline: app.config.scanDeadline,
       signal,
       actor: app.actor,
+      autoResponse: autoResponseContext(app, { ...m.config, type: m.module.type }),
     }),
   );
 }
@@ -52,8 +57,12 @@ export async function scanMonitors(app: App, instances: readonly MonitorInstance
 export async function runCycle(app: App, options: { monitorIds?: readonly string[] | undefined; signal: AbortSignal }): Promise<CycleResult> {
   const selected = options.monitorIds?.length ? app.monitors.filter((m) => options.monitorIds?.includes(m.config.id)) : app.monitors;
   app.store.abandonRunningScans(app.clock.now());
+  const runner = responseRunnerFor(app);
+  runner.recoverInterrupted();
   const scans = await scanMonitors(app, selected, options.signal);
+  // Kills decided by these scans run now, before the deliveries that announce them.
+  const responses = await runner.runDue(options.signal);
   const delivery = await app.dispatcher.drain(app.config.delivery.runDeadline, options.signal);
-  const ok = scans.every((s) => s.status === 'succeeded') && delivery.failed === 0 && delivery.pending === 0;
-  return { scans, delivery, exitCode: ok ? 0 : 1 };
+  const ok = scans.every((s) => s.status === 'succeeded') && delivery.failed === 0 && delivery.pending === 0 && responses.every((r) => r.ok);
+  return { scans, delivery, responses, exitCode: ok ? 0 : 1 };
 }
