@@ -69,6 +69,12 @@ export function classifyAwsError(err: unknown, action: string): ProviderError {
   return new ProviderError(`AWS IAM ${action} failed: ${words}`, { reason, provider: SERVICE, status, hint: README, cause: err });
 }
 
+/** True for IAM's NoSuchEntity (the SDK names it NoSuchEntityException; the wire code is NoSuchEntity). */
+function isNoSuchEntity(err: unknown): boolean {
+  const e = (err ?? {}) as AwsSdkError & { Code?: string };
+  return e.name === 'NoSuchEntityException' || e.name === 'NoSuchEntity' || e.Code === 'NoSuchEntity';
+}
+
 /** The account id of an IAM ARN (arn:aws:iam::123456789012:user/alice). */
 function arnAccount(arn: string): string | undefined {
   return /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(arn)?.[1];
@@ -100,7 +106,7 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
         const exists = await send('GetUser', () => client.send(new GetUserCommand({ UserName }), { abortSignal: signal })).then(
           () => true,
           (err: ProviderError) => {
-            if ((err.cause as AwsSdkError | undefined)?.name === 'NoSuchEntity') return false;
+            if (isNoSuchEntity(err.cause)) return false;
             throw err;
           },
         );
@@ -130,7 +136,7 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
             const deleted = await send('DeleteLoginProfile', () => client.send(new DeleteLoginProfileCommand({ UserName }), { abortSignal: signal })).then(
               () => true,
               (err: ProviderError) => {
-                if ((err.cause as AwsSdkError | undefined)?.name === 'NoSuchEntity') return false;
+                if (isNoSuchEntity(err.cause)) return false;
                 throw err;
               },
             );

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
+import { ProviderError } from '../../src/core/errors.js';
 import { createHttpClient, type ErrorDescription } from '../../src/http/client.js';
 import { accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
 import { githubResponderSchema, type GithubResponderConfig } from './config.js';
@@ -48,7 +49,10 @@ export function createGithubResponder(config: GithubResponderConfig, deps: Modul
           return { outcome: 'unsupported', detail: `GitHub answered 404 for the SSO authorisations of ${config.org}: the organisation does not use SAML single sign-on (or the token cannot see it), so there is no SSO session to revoke` };
         }
         const parsed = authorizations.safeParse(list.data);
-        const creds = parsed.success ? parsed.data.filter((c) => c.login.toLowerCase() === login.toLowerCase()) : [];
+        if (!parsed.success) {
+          throw new ProviderError(`GitHub answered the SSO authorisations of ${config.org} with a body that is not a list of credentials`, { reason: 'malformed', provider: SERVICE, hint: 'check baseUrl; nothing was revoked' });
+        }
+        const creds = parsed.data.filter((c) => c.login.toLowerCase() === login.toLowerCase());
         for (const c of creds) {
           const path = `/orgs/${org}/credential-authorizations/${c.credential_id}`;
           record({ method: 'DELETE', url: `${base}${path}`, note: `revoke SSO authorisation of ${c.credential_type ?? 'credential'} ${c.credential_id}` });
