@@ -109,12 +109,12 @@ export function decideKills(candidates: readonly Candidate[], policy: AutoRespon
       block('exempt', `${who ?? login} is exempt from auto-response (autoResponse.exempt)`);
       continue;
     }
-    if (!who) {
-      block('no_identity', `${login} is not linked to a person (no email at the provider and no identities.map entry), so mfawatch cannot tell whose sessions to kill`);
-      continue;
-    }
     if (tripped) {
       block('mass_change', `${state.changedAccounts} of ${state.scopeAccounts} accounts changed in one scan (more than ${Math.round(policy.massChangeShare * 100)}%): this looks like a policy or provider change, not an attack on one person, so nobody is killed automatically`);
+      continue;
+    }
+    if (!who) {
+      block('no_identity', `${login} is not linked to a person (no email at the provider and no identities.map entry), so mfawatch cannot tell whose sessions to kill`);
       continue;
     }
     const last = state.lastKillAt(who);
