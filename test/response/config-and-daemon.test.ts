@@ -48,6 +48,10 @@ describe('config', () => {
     expect(text).toMatch(/autoResponse: unknown key "bogus"/);
   });
 
+  it('auto-response on without responders is a config error', () => {
+    expect(issues({ autoResponse: { enabled: true } })).toEqual([expect.stringMatching(/^autoResponse\.enabled: auto-response is on but no responders are configured/)]);
+  });
+
   it('defaults: auto-response off and in dry run, with every guard set', () => {
     const cfg = resolveConfig({ monitors: [monitor] }, {});
     expect(cfg.autoResponse).toEqual({ enabled: false, dryRun: true, on: ['mfa_disabled'], minSeverity: 'high', exempt: [], maxPerRun: 3, maxPerDay: 10, cooldown: 86_400_000, massChangeShare: 0.1, massChangeMinAccounts: 3, graceMinutes: 0, killTimeout: 60_000 });
