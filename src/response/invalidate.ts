@@ -3,7 +3,8 @@
  * in plain words with the API calls it made (or, in a dry run, would make).
  */
 import type { ApiCall, Responder, ResponseTarget } from '../../responders/types.js';
-import { toProviderError, type ErrorReason } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+import { ProviderError, toProviderError, type ErrorReason } from '../core/errors.js';
 
 /** A responder instance built from the config. */
 export interface ResponderInstance {
@@ -53,9 +54,9 @@ export async function invalidateEverywhere(responders: readonly ResponderInstanc
       } catch (thrown) {
         let err = toProviderError(thrown, r.service);
         if (deadline.aborted && !options.signal?.aborted && (err.reason === 'aborted' || err.reason === 'timeout')) {
-          err = toProviderError(Object.assign(new Error(`${r.service} did not finish within the kill deadline of ${Math.round(options.timeoutMs / 1000)}s`), { name: 'TimeoutError' }), r.service);
+          err = new ProviderError(`${r.service} did not finish within the kill deadline of ${formatDuration(options.timeoutMs)}`, { reason: 'timeout', provider: r.service, hint: 'run the kill again, or raise autoResponse.killTimeout / --timeout' });
         }
-        const message = err.reason === 'timeout' && !/deadline/.test(err.message) ? `${err.message} (kill deadline ${Math.round(options.timeoutMs / 1000)}s)` : err.message;
+        const message = err.message;
         return { responderId: r.id, type: r.type, service: r.service, outcome: 'failed', detail: message, calls, error: { reason: err.reason, message }, durationMs: Math.round(performance.now() - t0) };
       }
     }),
