@@ -3,8 +3,9 @@
  * that the two agree). The key is the config `type`.
  */
 import { githubMonitor } from './github/index.js';
+import { oktaMonitor } from './okta/index.js';
 import { registerMonitor, type MonitorCommonConfig, type MonitorModule } from './types.js';
 
 export const MONITORS: ReadonlyMap<string, MonitorModule<MonitorCommonConfig>> = new Map(
-  [registerMonitor(githubMonitor)].map((m) => [m.type, m]),
+  [registerMonitor(githubMonitor), registerMonitor(oktaMonitor)].map((m) => [m.type, m]),
 );

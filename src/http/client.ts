@@ -69,6 +69,11 @@ export interface HttpClientOptions {
   onResponse?: ((response: Response) => void) | undefined;
   /** Called before each request is sent (request counting). */
   onRequest?: (() => void) | undefined;
+  /**
+   * How long a failed answer without a Retry-After header asks us to wait, from the provider's own
+   * headers (Okta's X-Rate-Limit-Reset epoch seconds). Retry-After, when present, wins.
+   */
+  retryAfterFromHeaders?: ((headers: Headers, now: number) => number | undefined) | undefined;
 }
 
 /** Parses an RFC 8288 Link header into rel → URL. */
@@ -157,7 +162,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (!response.ok && !accepted) {
       const described = options.describeError?.(response.status, parsed, where);
       const reason = described?.reason ?? reasonForStatus(response.status);
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+      const now = Date.now();
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now) ?? options.retryAfterFromHeaders?.(response.headers, now);
       const message = described?.message ?? `${provider} returned ${response.status} for ${label}`;
       throw new ProviderError(scrub(message), { reason, provider, status: response.status, retryAfterMs, hint: described?.hint ? scrub(described.hint) : undefined });
     }
