@@ -4,8 +4,9 @@
  */
 import { githubMonitor } from './github/index.js';
 import { oktaMonitor } from './okta/index.js';
+import { slackMonitor } from './slack/index.js';
 import { registerMonitor, type MonitorCommonConfig, type MonitorModule } from './types.js';
 
 export const MONITORS: ReadonlyMap<string, MonitorModule<MonitorCommonConfig>> = new Map(
-  [registerMonitor(githubMonitor), registerMonitor(oktaMonitor)].map((m) => [m.type, m]),
+  [registerMonitor(githubMonitor), registerMonitor(oktaMonitor), registerMonitor(slackMonitor)].map((m) => [m.type, m]),
 );
