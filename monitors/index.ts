@@ -3,10 +3,11 @@
  * that the two agree). The key is the config `type`.
  */
 import { githubMonitor } from './github/index.js';
+import { googleWorkspaceMonitor } from './google-workspace/index.js';
 import { oktaMonitor } from './okta/index.js';
 import { slackMonitor } from './slack/index.js';
 import { registerMonitor, type MonitorCommonConfig, type MonitorModule } from './types.js';
 
 export const MONITORS: ReadonlyMap<string, MonitorModule<MonitorCommonConfig>> = new Map(
-  [registerMonitor(githubMonitor), registerMonitor(oktaMonitor), registerMonitor(slackMonitor)].map((m) => [m.type, m]),
+  [registerMonitor(githubMonitor), registerMonitor(googleWorkspaceMonitor), registerMonitor(oktaMonitor), registerMonitor(slackMonitor)].map((m) => [m.type, m]),
 );
