@@ -119,7 +119,9 @@ function classifyTokenError(err: unknown, config: GoogleWorkspaceConfig, key: Se
   const code = typeof data.error === 'string' && /^[a-z_]{1,60}$/.test(data.error) ? data.error : undefined;
   const description = typeof data.error_description === 'string' ? (plainGoogleText(scrub(data.error_description)) ?? '') : '';
   const clientId = key.client_id ? ` (client ID ${key.client_id})` : '';
-  const base = { provider: PROVIDER, status, cause: err };
+  // No `cause`: a gaxios error carries the request, whose body holds the signed assertion (a
+  // credential for an hour), and a logger serialising causes must never see it.
+  const base = { provider: PROVIDER, status };
   if (status === undefined) {
     const text = `${e.name ?? ''} ${e.message ?? ''} ${String((e.cause as { name?: string } | undefined)?.name ?? '')}`;
     if (/abort|timeout|timed out/i.test(text)) return new ProviderError('Google did not answer the token request in time', { ...base, reason: 'timeout', hint: 'check connectivity to oauth2.googleapis.com' });

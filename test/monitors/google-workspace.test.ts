@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { googleWorkspaceConfigSchema } from '../../monitors/google-workspace/config.js';
 import { createGoogleWorkspaceMonitor, googleMfaState } from '../../monitors/google-workspace/index.js';
@@ -252,8 +253,11 @@ describe('google-workspace monitor: secret hygiene', () => {
       google.inject({ kind: 'status', status, body: path === '/token' ? { error: 'invalid_grant', error_description: `bad ${sa.keyJson.private_key}` } : googleError(status, `echo ${issued.join(' ')} ${PRIVATE_KEY_LINE}`, 'x', 'X') }, 10, (r) => r.path === path);
       const scan = await collectScan(monitor, deps.logger);
       google.clearFaults();
-      const text = `${String((scan.error as Error).message)} ${JSON.stringify(scan.error)}`;
+      const text = `${String((scan.error as Error).message)} ${JSON.stringify(scan.error)} ${inspect(scan.error, { depth: 20 })}`;
       expect(text).not.toContain(PRIVATE_KEY_LINE);
+      // the signed assertion is a credential for an hour: not even in the error's cause chain
+      const assertions = google.requests.filter((r) => r.path === '/token').map((r) => new URLSearchParams(r.body).get('assertion') ?? '');
+      for (const a of assertions) expect(text).not.toContain(a.split('.')[2]);
       for (const t of [...google.tokens.keys()]) expect(text).not.toContain(t);
     }
     expect(deps.logs.text()).not.toContain(PRIVATE_KEY_LINE);
