@@ -138,8 +138,12 @@ export class RateGate {
     this.waits += 1;
     this.#o.onWait?.(ms, b);
     await (this.#o.sleep ?? defaultSleep)(ms, this.#o.signal);
-    // The window has reset: the budget is unknown until the next answer reports it.
+    // The window has reset: the budget is unknown until the next answer reports it. Every task that
+    // queued behind the low budget looks again, so concurrency comes back to `concurrency` at once.
     this.#budget = undefined;
     this.#sinceReport = 0;
+    const waiting = this.#queue;
+    this.#queue = [];
+    for (const wake of waiting) wake();
   }
 }

@@ -49,6 +49,26 @@ describe('RateGate', () => {
     expect(gate.waits).toBe(1);
   });
 
+  it('comes back to full concurrency after a pause', async () => {
+    let paused = false;
+    const gate = new RateGate({ provider: 'Acme', concurrency: 4, now: () => 0, skewMs: 0, reserve: () => 2, sleep: async () => void (paused = true) });
+    gate.observe({ remaining: 5, limit: 100, resetAt: 1_000 });
+    let running = 0;
+    let maxAfterPause = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        gate.run(async () => {
+          running += 1;
+          if (paused) maxAfterPause = Math.max(maxAfterPause, running);
+          await tick();
+          running -= 1;
+        }),
+      ),
+    );
+    expect(gate.waits).toBe(1);
+    expect(maxAfterPause).toBe(4);
+  });
+
   it('follows fresher budgets reported by answers', async () => {
     const slept: number[] = [];
     const gate = new RateGate({ provider: 'Acme', concurrency: 1, now: () => 0, skewMs: 0, reserve: () => 1, sleep: async (ms) => void slept.push(ms) });
