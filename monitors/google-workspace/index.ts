@@ -262,6 +262,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
       for (const u of users) yield observation(u);
       pageToken = page.data.nextPageToken || undefined;
     } while (pageToken);
+    ctx.warn("Google's Directory API does not say which 2-Step Verification method a user has: SMS-only 2SV is reported as enabled, not weak");
     if (active - known > 0) ctx.warn(`Google did not say the 2-Step Verification state of ${active - known} of ${active} users: they are reported as unknown`);
   }
 

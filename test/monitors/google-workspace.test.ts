@@ -71,6 +71,7 @@ describe('google-workspace monitor: what it reports', () => {
     expect(list.query.get('maxResults')).toBe('500');
     expect(list.headers.authorization).toMatch(/^Bearer ya29\./);
     expect(scan.requests).toBe(2); // token + one page
+    expect(scan.warnings).toEqual([expect.stringMatching(/SMS-only 2SV is reported as enabled, not weak/)]);
   });
 
   it('reads the key from serviceAccountKeyFile', async () => {
