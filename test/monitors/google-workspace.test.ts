@@ -195,7 +195,7 @@ describe('google-workspace monitor: Directory API failures', () => {
     ['wrong user shape', () => google.inject({ kind: 'status', status: 200, body: { kind: 'admin#directory#users', users: [{ id: 5 }] } }, 1, (r) => r.path !== '/token'), 'malformed', /unexpected shape \(at users\.0/],
     ['connection refused', () => void google.stop(), 'network', /could not reach Google/],
   ];
-  it.each(cases)('%s fails the scan with reason %s and says what to do', async (name, inject, reason, message) => {
+  it.each(cases)('%s: fails the scan with the right reason and says what to do', async (name, inject, reason, message) => {
     seedDomain();
     inject();
     const { monitor, deps } = monitorFor(name === '400 bad customer' ? { customer: 'C999' } : {});

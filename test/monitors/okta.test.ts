@@ -200,7 +200,7 @@ describe('okta monitor: failures', () => {
     ['connection reset mid-body', () => okta.inject({ kind: 'reset' }, 10), 'network', /could not reach Okta/],
     ['connection refused', () => void okta.stop(), 'network', /could not reach Okta.*base URL/],
   ];
-  it.each(cases)('%s fails the scan with reason %s and says what to do', async (_name, inject, reason, message) => {
+  it.each(cases)('%s: fails the scan with the right reason and says what to do', async (_name, inject, reason, message) => {
     seedSmallOrg();
     inject();
     const { monitor, deps } = monitorFor();

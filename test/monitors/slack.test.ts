@@ -131,7 +131,7 @@ describe('slack monitor: failures', () => {
     ['not a Web API answer', () => slack.inject({ kind: 'status', status: 200, body: [1, 2, 3] }), 'malformed', /not a Web API answer/],
     ['connection refused', () => void slack.stop(), 'network', /could not reach Slack/],
   ];
-  it.each(cases)('%s fails the scan with reason %s and says what to do', async (name, inject, reason, message) => {
+  it.each(cases)('%s: fails the scan with the right reason and says what to do', async (name, inject, reason, message) => {
     seedWorkspace();
     inject();
     const { monitor, deps } = monitorFor(name === 'missing_scope' ? { token: 'xoxp-4444-no-scope' } : {});
