@@ -297,13 +297,13 @@ describe('google-workspace monitor: end to end through the CLI', () => {
     });
     const run = () => runCli(['run', '--config', configPath], { env: { GOOGLE_SA_KEY: KEY } });
     const first = await run();
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
     expect(events(first).map((e) => e.type)).toEqual(['baseline']);
 
     google.users.get('1001')!.isEnrolledIn2Sv = false; // the super admin drops 2SV
     google.users.get('1002')!.isEnrolledIn2Sv = true; // bob enrols
     const second = await run();
-    expect(second.code).toBe(0);
+    expect(second.code, second.stderr).toBe(0);
     const changes = events(second).map((e) => [e.type, e.login, e.severity]);
     expect(changes).toEqual(expect.arrayContaining([
       ['mfa_disabled', ADMIN, 'critical'],

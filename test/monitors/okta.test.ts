@@ -278,13 +278,13 @@ describe('okta monitor: end to end through the CLI', () => {
     });
     const run = () => runCli(['run', '--config', configPath], { env: { OKTA_TOKEN: TOKEN } });
     const first = await run();
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
     expect(events(first).map((e) => e.type)).toEqual(['baseline']);
 
     okta.users.get('00ua1')!.factors = [{ factorType: 'sms' }]; // alice (super admin) drops her security key
     okta.users.get('00ug7')!.factors = [{ factorType: 'push', status: 'INACTIVE' }]; // grace loses push
     const second = await run();
-    expect(second.code).toBe(0);
+    expect(second.code, second.stderr).toBe(0);
     const changes = events(second).map((e) => [e.type, e.login, e.severity]);
     expect(changes).toEqual(expect.arrayContaining([
       ['mfa_weakened', 'alice@example.com', 'high'],

@@ -223,7 +223,7 @@ describe('slack monitor: end to end through the CLI', () => {
     });
     const run = () => runCli(['run', '--config', configPath], { env: { SLACK_TOKEN: TOKEN } });
     const first = await run();
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
     const baseline = events(first);
     expect(baseline.map((e) => e.type)).toEqual(['baseline']);
     expect(String(baseline[0]?.summary)).toMatch(/Acme: 5 accounts/);
@@ -231,7 +231,7 @@ describe('slack monitor: end to end through the CLI', () => {
     slack.members.get('U0OWNER')!.has2fa = false; // the primary owner turns 2FA off
     slack.members.get('U0ADMIN')!.twoFactorType = 'sms'; // alice moves to SMS
     const second = await run();
-    expect(second.code).toBe(0);
+    expect(second.code, second.stderr).toBe(0);
     const changes = events(second).map((e) => [e.type, e.login, e.severity]);
     expect(changes).toEqual(expect.arrayContaining([['mfa_disabled', 'olga', 'critical'], ['mfa_weakened', 'alice', 'high']]));
     expect(changes).toHaveLength(2);
