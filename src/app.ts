@@ -7,9 +7,11 @@ import type { Monitor } from '../monitors/types.js';
 import type { Notifier } from '../notifiers/types.js';
 import { Store } from '../storage/store.js';
 import type { ConfiguredMonitor, ConfiguredNotifier, ResolvedConfig } from './config/load.js';
+import type { CrashPoint } from './core/crash-point.js';
 import { sleep, systemClock, type Clock, type Logger, type ModuleDeps } from './core/deps.js';
 import { createLogger } from './core/logger.js';
 import { Dispatcher } from './delivery/dispatcher.js';
+import { Metrics } from './observability/metrics.js';
 
 export interface MonitorInstance extends ConfiguredMonitor {
   monitor: Monitor;
@@ -31,12 +33,18 @@ export interface App {
   dispatcher: Dispatcher;
   /** Who acts, for the audit log: the OS user running mfawatch. */
   actor: string;
+  /** This app's Prometheus metrics (its own registry). */
+  metrics: Metrics;
+  /** Test-only crash points (src/core/crash-point.ts); undefined in production. */
+  crashPoint: ((at: CrashPoint) => void) | undefined;
   close(): void;
 }
 
 export interface AppOverrides extends Partial<ModuleDeps> {
   /** An open store to use instead of opening config.database. */
   store?: Store;
+  /** Test-only crash points, read from MFAWATCH_TEST_CRASH_POINT at the CLI edge. */
+  crashPoint?: ((at: CrashPoint) => void) | undefined;
 }
 
 /** The OS user, for the audit log ("system" when it cannot be read). */
@@ -62,8 +70,16 @@ export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}):
   const store = overrides.store ?? Store.open(config.database);
   const actor = currentActor();
   const monitors = config.monitors.map((m) => ({ ...m, monitor: m.module.create(m.config, { ...deps, logger: logger.child({ monitor: m.config.id }) }) }));
+  const crashPoint = overrides.crashPoint;
   const notifiers = new Map<string, NotifierInstance>(
-    config.notifiers.map((n) => [n.config.id, { ...n, channel: n.module.channel, notifier: n.module.create(n.config, { ...deps, logger: logger.child({ notifier: n.config.id }) }) }]),
+    config.notifiers.map((n) => {
+      const created = n.module.create(n.config, { ...deps, logger: logger.child({ notifier: n.config.id }) });
+      // The test-only `after-send` point: the channel accepted the batch, the outbox does not know yet.
+      const notifier: Notifier = crashPoint
+        ? { send: async (batch, ctx) => { await created.send(batch, ctx); crashPoint('after-send'); } }
+        : created;
+      return [n.config.id, { ...n, channel: n.module.channel, notifier }];
+    }),
   );
   const dispatcher = new Dispatcher({ store, notifiers, clock, logger, settings: config.delivery, sleep: deps.sleep, actor });
   for (const warning of config.warnings) logger.warn(warning);
@@ -77,6 +93,8 @@ export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}):
     notifiers,
     dispatcher,
     actor,
+    metrics: new Metrics(),
+    crashPoint,
     close: () => {
       if (!overrides.store) store.close();
     },

@@ -4,7 +4,8 @@
  */
 import type { App, MonitorInstance } from './app.js';
 import type { DeliveryTally } from './delivery/dispatcher.js';
-import { scanScope, type ScanOutcome } from './scan/run-scan.js';
+import { checkStaleData, sendHeartbeat } from './observability/health.js';
+import { scanScope, type ScanEnvironment, type ScanOutcome } from './scan/run-scan.js';
 
 /** Scopes scanned at the same time, across monitors. */
 const SCAN_CONCURRENCY = 4;
@@ -30,30 +31,49 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
   return results;
 }
 
+/** The scan environment of one monitor instance in this app. */
+export function scanEnvironment(app: App, instanceId: string, signal: AbortSignal): ScanEnvironment {
+  const guard = app.config.health.massChange;
+  return {
+    store: app.store,
+    clock: app.clock,
+    logger: app.logger,
+    notifiers: [...app.notifiers.values()],
+    severity: app.config.severity,
+    failureThreshold: app.config.health.failureThreshold,
+    scanDeadline: app.config.scanDeadline,
+    signal,
+    actor: app.actor,
+    massChange: guard === false ? undefined : guard,
+    onRateLimit: (remaining) => app.metrics.rateLimitRemaining.set({ monitor: instanceId }, remaining),
+    crashPoint: app.crashPoint,
+  };
+}
+
 /** Scans every scope of the given monitor instances. */
 export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal): Promise<ScanOutcome[]> {
   const jobs = instances.flatMap((m) => m.monitor.scopes().map((scope) => ({ m, scope })));
-  return mapWithConcurrency(jobs, SCAN_CONCURRENCY, ({ m, scope }) =>
-    scanScope(m.config, m.module.provider, m.monitor, scope, {
-      store: app.store,
-      clock: app.clock,
-      logger: app.logger,
-      notifiers: [...app.notifiers.values()],
-      severity: app.config.severity,
-      failureThreshold: app.config.health.failureThreshold,
-      scanDeadline: app.config.scanDeadline,
-      signal,
-      actor: app.actor,
-    }),
-  );
+  return mapWithConcurrency(jobs, SCAN_CONCURRENCY, async ({ m, scope }) => {
+    const t0 = performance.now();
+    const outcome = await scanScope(m.config, m.module.provider, m.monitor, scope, scanEnvironment(app, m.config.id, signal));
+    app.metrics.recordScan({ monitorId: m.config.id, provider: m.module.provider, status: outcome.status, seconds: (performance.now() - t0) / 1000, events: outcome.events });
+    return outcome;
+  });
 }
 
-/** One full cycle: scan, then deliver until done or the delivery deadline. */
+/**
+ * One full cycle: scan, check for stale data, then deliver until done or the delivery deadline;
+ * then the heartbeat when everything is healthy.
+ */
 export async function runCycle(app: App, options: { monitorIds?: readonly string[] | undefined; signal: AbortSignal }): Promise<CycleResult> {
   const selected = options.monitorIds?.length ? app.monitors.filter((m) => options.monitorIds?.includes(m.config.id)) : app.monitors;
   app.store.abandonRunningScans(app.clock.now());
   const scans = await scanMonitors(app, selected, options.signal);
+  checkStaleData(app);
+  app.crashPoint?.('after-commit');
   const delivery = await app.dispatcher.drain(app.config.delivery.runDeadline, options.signal);
+  app.metrics.recordDeliveries(delivery);
   const ok = scans.every((s) => s.status === 'succeeded') && delivery.failed === 0 && delivery.pending === 0;
+  if (ok) await sendHeartbeat(app, options.signal);
   return { scans, delivery, exitCode: ok ? 0 : 1 };
 }

@@ -6,9 +6,12 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { App, MonitorInstance } from './app.js';
 import { scanMonitors } from './cycle.js';
+import { checkStaleData, sendHeartbeat } from './observability/health.js';
 
 /** How often the dispatcher looks for due deliveries between scans. */
 const DISPATCH_INTERVAL_MS = 5_000;
+/** How often the daemon looks for monitors whose data went stale (alerts are deduplicated). */
+const STALE_CHECK_INTERVAL_MS = 60_000;
 
 export interface Daemon {
   /** Resolves once stopped. */
@@ -26,7 +29,10 @@ export function startDaemon(app: App): Daemon {
   let dispatching: Promise<unknown> = Promise.resolve();
 
   const dispatch = () => {
-    dispatching = dispatching.then(() => app.dispatcher.deliverDue(shutdown.signal)).catch((err: unknown) => app.logger.error({ err }, 'dispatcher pass failed'));
+    dispatching = dispatching
+      .then(() => app.dispatcher.deliverDue(shutdown.signal))
+      .then((tally) => app.metrics.recordDeliveries(tally))
+      .catch((err: unknown) => app.logger.error({ err }, 'dispatcher pass failed'));
     return dispatching;
   };
 
@@ -37,7 +43,11 @@ export function startDaemon(app: App): Daemon {
       return already;
     }
     const job = scanMonitors(app, [m], shutdown.signal)
-      .then(() => dispatch())
+      .then(() => {
+        checkStaleData(app);
+        return dispatch();
+      })
+      .then(() => sendHeartbeat(app, shutdown.signal))
       .then(() => undefined)
       .catch((err: unknown) => app.logger.error({ err, monitor: m.config.id }, 'scan crashed'))
       .finally(() => running.delete(m.config.id));
@@ -52,6 +62,13 @@ export function startDaemon(app: App): Daemon {
     app.logger.info({ monitor: m.config.id, schedule: expression }, 'scheduled');
   }
   const timer = setInterval(() => void dispatch(), DISPATCH_INTERVAL_MS);
+  const staleTimer = setInterval(() => {
+    try {
+      if (checkStaleData(app).length > 0) void dispatch();
+    } catch (err) {
+      app.logger.error({ err }, 'stale-data check failed');
+    }
+  }, STALE_CHECK_INTERVAL_MS);
   void dispatch();
 
   let resolveDone: () => void = () => undefined;
@@ -62,6 +79,7 @@ export function startDaemon(app: App): Daemon {
       app.logger.info('stopping: abandoning running scans, finishing the current delivery');
       for (const t of tasks) await t.stop();
       clearInterval(timer);
+      clearInterval(staleTimer);
       shutdown.abort(new Error('mfawatch is stopping'));
       await Promise.allSettled([...running.values()]);
       await dispatching.catch(() => undefined);

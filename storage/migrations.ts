@@ -129,4 +129,56 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
+  // 2, 3: owned by other branches (the lead fixes the order at merge)
+  '',
+  '',
+  // 4: reliability: held (mass-change) scans, the single-instance lease, health-alert dedupe
+  `
+  CREATE TABLE held_scans (
+    scan_id     INTEGER PRIMARY KEY REFERENCES scans (id),
+    monitor_id  TEXT NOT NULL,
+    scope       TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    change_keys TEXT NOT NULL DEFAULT '[]',
+    summary     TEXT NOT NULL,
+    detail      TEXT NOT NULL DEFAULT '{}',
+    held_at     TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('held', 'committed', 'discarded')),
+    resolved_at TEXT
+  );
+  CREATE INDEX held_by_monitor ON held_scans (monitor_id, scope, status);
+
+  CREATE TABLE held_accounts (
+    scan_id      INTEGER NOT NULL REFERENCES held_scans (scan_id),
+    account_id   TEXT NOT NULL,
+    login        TEXT NOT NULL,
+    email        TEXT,
+    display_name TEXT,
+    kind         TEXT NOT NULL,
+    admin        INTEGER NOT NULL,
+    mfa          TEXT NOT NULL,
+    factors      TEXT NOT NULL,
+    url          TEXT,
+    PRIMARY KEY (scan_id, account_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE leases (
+    name        TEXT PRIMARY KEY,
+    holder      TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    host        TEXT NOT NULL,
+    command     TEXT NOT NULL,
+    acquired_at TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
+  );
+
+  CREATE TABLE health_alerts (
+    monitor_id TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    ref        TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    PRIMARY KEY (monitor_id, scope, kind)
+  ) WITHOUT ROWID;
+  `,
 ];

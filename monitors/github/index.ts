@@ -13,7 +13,9 @@ import { Octokit } from '@octokit/rest';
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
+import { redactSecrets, type Secret } from '../../src/core/secret.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
+import { parseLinkHeader } from '../../src/http/client.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { githubConfigSchema, type GithubConfig } from './config.js';
 
@@ -53,13 +55,15 @@ function describeListing(org: string, l: Listing): string {
 }
 
 /** Turns an Octokit error into a ProviderError whose message says what to do. */
-export function classifyGithubError(err: unknown, org: string, what: string): ProviderError {
+export function classifyGithubError(err: unknown, org: string, what: string, secrets: readonly Secret[] = []): ProviderError {
   if (err instanceof ProviderError) return err;
   const e = (err ?? {}) as HttpLikeError;
   const status = typeof e.status === 'number' ? e.status : undefined;
   const headers = e.response?.headers ?? {};
   const bodyMessage = (e.response?.data as { message?: unknown } | undefined)?.message;
-  const ghMessage = typeof bodyMessage === 'string' ? bodyMessage : '';
+  // GitHub's own message is shown to the operator; a proxy or server that echoes the request back
+  // must not put the token in it.
+  const ghMessage = typeof bodyMessage === 'string' ? redactSecrets(bodyMessage, secrets) : '';
   // Octokit reports a request that never got an answer as an HttpError with status 500 and no
   // response; a real 5xx carries the response.
   if (status === undefined || e.response === undefined) {
@@ -179,14 +183,35 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
         ? octokit.paginate.iterator('GET /orgs/{org}/members', listing.role ? { ...base, role: listing.role } : base)
         : octokit.paginate.iterator('GET /orgs/{org}/outside_collaborators', base);
     const iterator = iterable[Symbol.asyncIterator]();
+    // GitHub's first page names the last one (rel="last"); a listing that stops short of it, or a
+    // page that comes back empty while more are announced, is partial: refuse it rather than
+    // report the missing accounts as removed.
+    let expectedPages: number | undefined;
+    let seenPages = 0;
+    const partial = (detail: string) =>
+      new ProviderError(`GitHub answered ${what} with a partial listing (${detail})`, {
+        reason: 'malformed', provider: PROVIDER, hint: 'the list may have changed while it was paged through, or a proxy dropped a page; nothing was committed and the next scan will retry',
+      });
     for (;;) {
-      let step: IteratorResult<{ data: unknown }>;
+      let step: IteratorResult<{ data: unknown; headers: Record<string, string | number | undefined> }>;
       try {
         step = await iterator.next();
       } catch (err) {
         throw err instanceof ProviderError ? err : Object.assign(err as object, { listing: what });
       }
-      if (step.done) return;
+      if (step.done) {
+        if (expectedPages !== undefined && seenPages < expectedPages) throw partial(`it ended after page ${seenPages} of ${expectedPages}`);
+        return;
+      }
+      seenPages += 1;
+      const links = parseLinkHeader(String(step.value.headers.link ?? ''));
+      if (seenPages === 1 && links.last) {
+        const last = Number(new URL(links.last).searchParams.get('page'));
+        if (Number.isInteger(last) && last > 1) expectedPages = last;
+      }
+      if (Array.isArray(step.value.data) && step.value.data.length === 0 && (links.next || (expectedPages !== undefined && seenPages < expectedPages))) {
+        throw partial(`page ${seenPages} was empty while more pages were announced`);
+      }
       const parsed = userPage.safeParse(step.value.data);
       if (!parsed.success) {
         throw new ProviderError(`GitHub answered ${what} with a body that is not a list of users`, {
@@ -260,7 +285,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
         yield* scanOrg(ctx);
       } catch (err) {
         const what = (err as { listing?: string } | undefined)?.listing ?? `the listing of ${config.org}`;
-        throw classifyGithubError(err, config.org, what);
+        throw classifyGithubError(err, config.org, what, [config.token]);
       }
     },
   };

@@ -7,8 +7,13 @@ import { createApp, type App, type AppOverrides } from '../app.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
+import { crashHookFor } from '../core/crash-point.js';
 import { runCycle } from '../cycle.js';
+import { takeWorkerLease } from '../lease.js';
+import { startObservabilityServer } from '../observability/server.js';
 import { startDaemon } from '../scheduler.js';
+import { registerAcceptCommand } from './accept.js';
+import { registerAuditCommand } from './audit.js';
 import { renderEvent } from './render.js';
 import { buildStatus, renderStatus } from './status.js';
 
@@ -40,8 +45,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     .showHelpAfterError();
 
   const config = (): ResolvedConfig => loadConfig(program.opts<{ config: string }>().config, io.env);
+  // Test-only (src/core/crash-point.ts): read once, here at the edge.
+  const crashPoint = crashHookFor(io.env.MFAWATCH_TEST_CRASH_POINT);
+  const appOverrides: AppOverrides = { stdout: io.stdout, ...(crashPoint ? { crashPoint } : {}), ...io.overrides };
   const withApp = async <T>(fn: (app: App) => Promise<T> | T): Promise<T> => {
-    const app = createApp(config(), { stdout: io.stdout, ...io.overrides });
+    const app = createApp(config(), appOverrides);
     try {
       return await fn(app);
     } finally {
@@ -57,18 +65,22 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       const cfg = config();
       const unknown = (opts.monitor ?? []).filter((id) => !cfg.monitors.some((m) => m.config.id === id));
       if (unknown.length) throw new UsageError(`no monitor with id ${unknown.map((u) => `"${u}"`).join(', ')}; configured: ${cfg.monitors.map((m) => m.config.id).join(', ')}`);
-      const app = createApp(cfg, { stdout: io.stdout, ...io.overrides });
+      const app = createApp(cfg, appOverrides);
+      let lease: { release(): void } | undefined;
       try {
+        lease = takeWorkerLease(app, 'run');
         const result = await runCycle(app, { monitorIds: opts.monitor, signal: new AbortController().signal });
         for (const s of result.scans) {
           const name = `${s.monitorId}${s.scope ? `/${s.scope}` : ''}`;
           if (s.status === 'succeeded') write(io.stderr, `${name}: ${s.baseline ? 'baseline' : 'scan'} ok, ${s.accounts} accounts, ${s.events.filter((e) => e.type !== 'baseline').length} change(s)`);
+          else if (s.status === 'held') write(io.stderr, `${name}: scan HELD: ${s.events[0]?.summary ?? ''}`);
           else write(io.stderr, `${name}: scan ${s.status}: ${s.error?.message ?? ''}`);
         }
         const d = result.delivery;
         if (d.sent || d.failed || d.pending) write(io.stderr, `deliveries: ${d.sent} sent, ${d.failed} failed, ${d.pending} still pending${d.pending ? ' (retried on the next run)' : ''}`);
         exitCode = result.exitCode;
       } finally {
+        lease?.release();
         app.close();
       }
     });
@@ -79,7 +91,19 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     .option('--no-initial-scan', 'do not scan every monitor once at start')
     .action(async (opts: { initialScan: boolean }) => {
       await withApp(async (app) => {
+        let lost = (): void => undefined;
+        const lease = takeWorkerLease(app, 'start', () => lost());
+        const listen = app.config.observability?.listen;
+        const server = listen ? await startObservabilityServer(app, listen).catch((err: unknown) => {
+          lease.release();
+          throw new Error(`cannot serve /healthz and /metrics on ${listen} (observability.listen): ${(err as Error).message}`);
+        }) : undefined;
+        if (server) app.logger.info({ url: server.url }, 'serving /healthz and /metrics');
         const daemon = startDaemon(app);
+        lost = () => {
+          exitCode = 1;
+          void daemon.stop();
+        };
         const stopSignal =
           io.stopSignal ??
           new Promise<void>((resolve) => {
@@ -87,8 +111,13 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
             process.once('SIGINT', resolve);
           });
         void stopSignal.then(() => daemon.stop());
-        if (opts.initialScan) await Promise.all(app.monitors.map((m) => daemon.scanNow(m.config.id)));
-        await daemon.done;
+        try {
+          if (opts.initialScan) await Promise.all(app.monitors.map((m) => daemon.scanNow(m.config.id)));
+          await daemon.done;
+        } finally {
+          await server?.close();
+          lease.release();
+        }
       });
     });
 
@@ -150,6 +179,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       for (const w of cfg.warnings) write(io.stderr, `warning: ${w}`);
       write(io.stdout, `${cfg.path}: valid (${cfg.monitors.length} monitor(s), ${cfg.notifiers.length} notifier(s), ${cfg.responders.length} responder(s))`);
     });
+
+  registerAcceptCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
+  registerAuditCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
 
   program
     .command('demo')

@@ -21,8 +21,8 @@ export interface MonitorStatus {
   provider: string;
   scope: string;
   label: string;
-  /** ok: last scan succeeded; failing: last scan failed; never: no scan yet. */
-  health: 'ok' | 'failing' | 'never';
+  /** ok: last scan succeeded; held: last scan held by the mass-change guard; failing: last scan failed; never: no scan yet. */
+  health: 'ok' | 'held' | 'failing' | 'never';
   lastScan: { id: number; status: string; startedAt: string; endedAt: string | null; requests: number; error: { reason: string | null; message: string | null } | null } | null;
   lastSuccess: { at: string; dataAsOf: string | null; dataAgeSeconds: number | null } | null;
   consecutiveFailures: number;
@@ -63,7 +63,7 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
         provider: m.module.provider,
         scope,
         label: last?.scope_label || label,
-        health: !last ? 'never' : last.status === 'succeeded' ? 'ok' : 'failing',
+        health: !last ? 'never' : last.status === 'succeeded' ? 'ok' : last.status === 'held' ? 'held' : 'failing',
         lastScan: last
           ? { id: last.id, status: last.status, startedAt: last.started_at, endedAt: last.ended_at, requests: last.requests, error: last.error_reason || last.error_message ? { reason: last.error_reason, message: last.error_message } : null }
           : null,

@@ -39,6 +39,9 @@ export interface ResolvedConfig extends Omit<RootConfig, 'monitors' | 'notifiers
   warnings: string[];
 }
 
+/** JSON paths of secrets in the root sections (module secrets come from each module's secretKeys). */
+const ROOT_SECRET_PATHS = ['health.heartbeatUrl'] as const;
+
 interface ModuleLike {
   type: string;
   configSchema: z.ZodType<unknown, unknown>;
@@ -143,6 +146,11 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
         return v !== undefined && !sub.fromEnv.has(p);
       }),
   );
+  // Root-level secrets (not owned by a module).
+  for (const p of ROOT_SECRET_PATHS) {
+    const v = p.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], value);
+    if (v !== undefined && !sub.fromEnv.has(p)) literalSecrets.push(p);
+  }
   if (readableByOthers && literalSecrets.length > 0) {
     warnings.push(
       `the config file is readable by other users and holds literal secrets at ${literalSecrets.join(', ')}: move them to the environment ("\${NAME}") or chmod 600 the file`,

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { CHANGE_EVENT_TYPES, type ChangeEventType } from '../core/types.js';
-import { cronExpression, duration, expect, severity } from './fields.js';
+import { parseListen } from '../observability/listen.js';
+import { cronExpression, duration, expect, secretUrl, severity } from './fields.js';
 
 const severityOverride = z.union([severity(), z.strictObject({ default: severity().optional(), admin: severity().optional() })], {
   error: 'must be a severity name, or { "default": severity, "admin": severity }',
@@ -29,8 +30,34 @@ export const rootSchema = z.strictObject({
     .strictObject({
       /** Consecutive failed scans of one monitor before a `scan_failed` alert. */
       failureThreshold: z.number().int().min(1).max(100).default(3),
+      /** A monitor scope with no successful scan for this long raises `stale_data` (once) and fails /healthz. */
+      staleAfter: duration().default(86_400_000),
+      /** Dead-man's switch: GET this URL after each fully healthy cycle (a secret: it identifies the check). */
+      heartbeatUrl: secretUrl().optional(),
+      /** The mass-change guard (see src/scan/mass-change.ts); `false` turns it off. */
+      massChange: z
+        .union([
+          z.literal(false),
+          z.strictObject({
+            /** Share of a monitor's accounts (0-1) that one scan may remove or downgrade before it is held. */
+            share: z.number({ error: expect('a share between 0 and 1, e.g. 0.2 for 20%') }).gt(0).max(1).default(0.2),
+            /** Changes touching fewer accounts than this are never held. */
+            minAccounts: z.number().int().min(1).default(5),
+          }),
+        ], { error: 'must be false or { "share": 0.2, "minAccounts": 5 }' })
+        .default({ share: 0.2, minAccounts: 5 }),
     })
-    .default({ failureThreshold: 3 }),
+    .default({ failureThreshold: 3, staleAfter: 86_400_000, massChange: { share: 0.2, minAccounts: 5 } }),
+  /** The daemon's /healthz and /metrics endpoint; absent: not served. */
+  observability: z
+    .strictObject({
+      /** HOST:PORT to listen on; loopback by default. */
+      listen: z
+        .string({ error: expect('HOST:PORT, e.g. "127.0.0.1:9464"') })
+        .refine((v) => parseListen(v) !== undefined, 'must be HOST:PORT, e.g. "127.0.0.1:9464" or "[::1]:9464"')
+        .default('127.0.0.1:9464'),
+    })
+    .optional(),
   delivery: z
     .strictObject({
       /** Give up on a delivery that has failed transiently for this long. */

@@ -59,7 +59,9 @@ export type ChangeEventType =
   | 'account_removed'
   | 'privilege_changed'
   | 'scan_failed'
-  | 'scan_recovered';
+  | 'scan_recovered'
+  | 'anomaly'
+  | 'stale_data';
 
 export const CHANGE_EVENT_TYPES: readonly ChangeEventType[] = [
   'baseline',
@@ -71,6 +73,8 @@ export const CHANGE_EVENT_TYPES: readonly ChangeEventType[] = [
   'privilege_changed',
   'scan_failed',
   'scan_recovered',
+  'anomaly',
+  'stale_data',
 ];
 
 /** Summary carried by a `baseline` event: counts and the accounts without MFA. */

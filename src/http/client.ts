@@ -70,8 +70,9 @@ export interface HttpClientOptions {
   /** Called before each request is sent (request counting). */
   onRequest?: (() => void) | undefined;
   /**
-   * How long a failed answer without a Retry-After header asks us to wait, from the provider's own
-   * headers (Okta's X-Rate-Limit-Reset epoch seconds). Retry-After, when present, wins.
+   * The wait (ms from `now`) a failed answer asks for when it has no Retry-After header, from the
+   * provider's own rate-limit headers (Auth0's epoch-seconds `x-ratelimit-reset`, Okta's
+   * `X-Rate-Limit-Reset`). Retry-After, when present, wins. Optional.
    */
   retryAfterFromHeaders?: ((headers: Headers, now: number) => number | undefined) | undefined;
 }
@@ -162,8 +163,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (!response.ok && !accepted) {
       const described = options.describeError?.(response.status, parsed, where);
       const reason = described?.reason ?? reasonForStatus(response.status);
-      const now = Date.now();
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now) ?? options.retryAfterFromHeaders?.(response.headers, now);
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now()) ?? options.retryAfterFromHeaders?.(response.headers, Date.now());
       const message = described?.message ?? `${provider} returned ${response.status} for ${label}`;
       throw new ProviderError(scrub(message), { reason, provider, status: response.status, retryAfterMs, hint: described?.hint ? scrub(described.hint) : undefined });
     }

@@ -12,6 +12,8 @@
  * | scan_failed       | high                    |                             |
  * | scan_recovered    | info                    |                             |
  * | baseline          | info                    |                             |
+ * | anomaly           | high (a mass change held, see mass-change.ts) |               |
+ * | stale_data        | high (no successful scan for health.staleAfter) |             |
  */
 import type { AccountState, ChangeEventType, MfaState, Severity } from '../core/types.js';
 
@@ -42,6 +44,8 @@ function defaultSeverity(type: ChangeEventType, before: AccountState | null, aft
     case 'privilege_changed':
       return isPrivileged(after) && after !== null && lacksMfa(after.mfa) ? 'critical' : 'medium';
     case 'scan_failed':
+    case 'anomaly':
+    case 'stale_data':
       return 'high';
     case 'mfa_enabled':
     case 'account_removed':

@@ -6,14 +6,18 @@
  */
 import type { MonitorCommonConfig, Monitor, ScanContext, ScopeInfo } from '../../monitors/types.js';
 import type { BatchSource } from '../../notifiers/types.js';
+import { holdStagedScan, openHold, resolveHold, restageHold, type HeldScanRow } from '../../storage/held.js';
 import type { Store } from '../../storage/store.js';
 import type { ConfiguredNotifier } from '../config/load.js';
+import type { CrashPoint } from '../core/crash-point.js';
 import type { Clock, Logger } from '../core/deps.js';
 import { ProviderError, toProviderError } from '../core/errors.js';
-import { MFA_STATES, type ChangeEvent, type Observation } from '../core/types.js';
+import { redactSecrets, Secret } from '../core/secret.js';
+import { MFA_STATES, type AccountState, type ChangeEvent, type Observation } from '../core/types.js';
 import { buildBatch, routeEvents } from '../delivery/routing.js';
 import { diffAccount, effectiveState, stateDiffers, toAccountState, type EventDraft } from './diff.js';
-import type { SeverityOverrides } from './policy.js';
+import { assessMassChange, confirmsHold, isDowngrade, type MassChangeSettings } from './mass-change.js';
+import { severityOf, type SeverityOverrides } from './policy.js';
 
 /** Rows staged per SQLite transaction while a scan streams. */
 const STAGE_BATCH = 2_000;
@@ -33,13 +37,20 @@ export interface ScanEnvironment {
   signal: AbortSignal;
   /** Who is acting, for the audit log. */
   actor: string;
+  /** The mass-change guard; absent: every complete scan is committed. */
+  massChange?: MassChangeSettings | undefined;
+  /** Receives the provider's remaining rate-limit budget (metrics). */
+  onRateLimit?: ((remaining: number, resetAt: Date | undefined) => void) | undefined;
+  /** Test-only crash points (see src/core/crash-point.ts); absent in production. */
+  crashPoint?: ((at: CrashPoint) => void) | undefined;
 }
 
 export interface ScanOutcome {
   monitorId: string;
   scope: string;
   scanId: number;
-  status: 'succeeded' | 'failed' | 'abandoned';
+  /** `held`: complete, but held by the mass-change guard (nothing committed, one anomaly event). */
+  status: 'succeeded' | 'failed' | 'abandoned' | 'held';
   baseline: boolean;
   accounts: number;
   events: ChangeEvent[];
@@ -56,6 +67,14 @@ function checkObservation(o: Observation, provider: string): void {
   if (!ok) {
     throw new ProviderError(`${provider} returned an account mfawatch cannot read`, { reason: 'malformed', provider, hint: 'the provider answer did not have the expected shape; nothing was committed' });
   }
+}
+
+/** Every Secret in a module's config (any depth). */
+export function secretsIn(config: unknown, seen = new Set<unknown>()): Secret[] {
+  if (config instanceof Secret) return [config];
+  if (config === null || typeof config !== 'object' || seen.has(config)) return [];
+  seen.add(config);
+  return Object.values(config).flatMap((v) => secretsIn(v, seen));
 }
 
 /** Scans one scope and commits the result if, and only if, the scan completed. */
@@ -86,7 +105,7 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
       log.warn({ scanId }, m);
     },
     countRequest: (n = 1) => (requests += n),
-    reportRateLimit: () => undefined,
+    reportRateLimit: (remaining, resetAt) => env.onRateLimit?.(remaining, resetAt),
   };
   const source: BatchSource = { monitorId: instance.id, provider, type: provider, scope: scope.id, label };
 
@@ -110,6 +129,9 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
     store.dropStaging(scanId);
     const abandoned = env.signal.aborted;
     let error = toProviderError(thrown, provider);
+    // Last line of defence: whatever a module put in its message, no configured secret of this
+    // instance reaches the database, the logs or a notification.
+    error.message = redactSecrets(error.message, secretsIn(instance));
     if (!abandoned && timeout.aborted && error.reason !== 'rate_limited') {
       error = new ProviderError(`the scan did not finish within its deadline of ${Math.round(deadlineMs / 1000)}s`, { reason: 'timeout', provider, hint: 'raise scanDeadline, or check why the provider is slow; nothing was committed', cause: thrown });
     }
@@ -131,7 +153,7 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
         if (failures === env.failureThreshold) {
           events.push(
             insertEvent(store, {
-              type: 'scan_failed', severity: 'high', monitorId: instance.id, scope: scope.id, provider, at: endedAt.toISOString(),
+              type: 'scan_failed', severity: severityOf('scan_failed', null, null, env.severity), monitorId: instance.id, scope: scope.id, provider, at: endedAt.toISOString(),
               accountId: null, login: null, before: null, after: null,
               summary: `${provider} ${label}: ${failures} scans in a row failed (${error.reason}): ${error.message}`,
               detail: { failures, reason: error.reason, message: error.message },
@@ -147,7 +169,8 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
   const endedAt = clock.now();
   try {
     const outcome = store.transaction(() => commitScan(instance, provider, scope, scanId, env, { endedAt, requests, dataAsOf, warnings, label, source, staged }));
-    log.info({ scanId, accounts: outcome.accounts, events: outcome.events.length, baseline: outcome.baseline, requests }, 'scan committed');
+    if (outcome.status === 'held') log.warn({ scanId, accounts: outcome.accounts, requests }, `scan held by the mass-change guard: ${outcome.events[0]?.summary ?? ''}`);
+    else log.info({ scanId, accounts: outcome.accounts, events: outcome.events.length, baseline: outcome.baseline, requests }, 'scan committed');
     return outcome;
   } finally {
     store.dropStaging(scanId);
@@ -162,6 +185,8 @@ interface CommitInput {
   label: string;
   source: BatchSource;
   staged: number;
+  /** An operator accepted a held scan: the mass-change guard is not applied. */
+  accepted?: boolean;
 }
 
 function insertEvent(store: Store, e: Omit<ChangeEvent, 'id'>, scanId: number): ChangeEvent {
@@ -169,7 +194,7 @@ function insertEvent(store: Store, e: Omit<ChangeEvent, 'id'>, scanId: number): 
 }
 
 /** Queues one batch per notifier that wants any of `events`. */
-function enqueue(store: Store, env: ScanEnvironment, batchId: string, kind: 'changes' | 'health', source: BatchSource, events: ChangeEvent[], at: Date): void {
+function enqueue(store: Store, env: ScanEnvironment, batchId: string, kind: 'changes' | 'health' | 'anomaly', source: BatchSource, events: ChangeEvent[], at: Date): void {
   for (const n of env.notifiers) {
     const routed = routeEvents(events, n.config);
     if (routed.length === 0) continue;
@@ -212,21 +237,26 @@ function commitScan(instance: MonitorCommonConfig, provider: string, scope: Scop
       },
     });
   } else {
-    for (const { before, after } of store.changedAccounts(scanId, instance.id, scope.id)) {
-      const next = effectiveState(before, after);
-      if (before && !stateDiffers(before, next)) continue;
+    const changed = store
+      .changedAccounts(scanId, instance.id, scope.id)
+      .map(({ before, after }) => ({ before, next: effectiveState(before, after) }))
+      .filter(({ before, next }) => !before || stateDiffers(before, next));
+    const removed = store.removedAccounts(scanId, instance.id, scope.id);
+    const held = guardMassChange(instance, provider, scope, scanId, env, input, changed, removed);
+    if (held) return held;
+    for (const { before, next } of changed) {
       for (const d of diffAccount(before, next, env.severity)) addDraft(d);
       store.upsertAccount(instance.id, scope.id, next, endedAt);
       store.addHistory(instance.id, scope.id, scanId, endedAt, before ? 'changed' : 'added', next);
     }
-    for (const gone of store.removedAccounts(scanId, instance.id, scope.id)) {
+    for (const gone of removed) {
       for (const d of diffAccount(gone, null, env.severity)) addDraft(d);
       store.deleteAccount(instance.id, scope.id, gone.accountId);
       store.addHistory(instance.id, scope.id, scanId, endedAt, 'removed', gone);
     }
   }
   if (wasFailing) {
-    addEvent({ ...base, type: 'scan_recovered', severity: 'info', accountId: null, login: null, before: null, after: null, summary: `${provider} ${input.label}: scans succeed again` });
+    addEvent({ ...base, type: 'scan_recovered', severity: severityOf('scan_recovered', null, null, env.severity), accountId: null, login: null, before: null, after: null, summary: `${provider} ${input.label}: scans succeed again` });
   }
 
   enqueue(store, env, `scan-${scanId}`, 'changes', { ...input.source, label: input.label }, events, endedAt);
@@ -237,6 +267,113 @@ function commitScan(instance: MonitorCommonConfig, provider: string, scope: Scop
     changes: events.filter((e) => e.type !== 'baseline' && e.type !== 'scan_recovered').length,
     requests: input.requests, dataAsOf: input.dataAsOf, warnings: input.warnings,
   });
-  store.audit({ at: endedAt, actor: env.actor, action: baseline ? 'scan.baseline' : 'scan.committed', subject: instance.id, detail: { scanId, scope: scope.id, accounts: counts.accounts, withoutMfa, events: events.length, requests: input.requests } });
+  store.audit({ at: endedAt, actor: env.actor, action: baseline ? 'scan.baseline' : input.accepted ? 'scan.accepted' : 'scan.committed', subject: instance.id, detail: { scanId, scope: scope.id, accounts: counts.accounts, withoutMfa, events: events.length, requests: input.requests } });
+  env.crashPoint?.('mid-commit');
   return { monitorId: instance.id, scope: scope.id, scanId, status: 'succeeded', baseline, accounts: counts.accounts, events };
+}
+
+/**
+ * Applies the mass-change guard inside the commit transaction. Returns the `held` outcome when the
+ * scan must be held, or null to commit (no mass change; or a following scan confirms the held
+ * picture; or an operator accepted it). An open hold is closed either way.
+ */
+function guardMassChange(
+  instance: MonitorCommonConfig,
+  provider: string,
+  scope: ScopeInfo,
+  scanId: number,
+  env: ScanEnvironment,
+  input: CommitInput,
+  changed: ReadonlyArray<{ before: AccountState | null; next: AccountState }>,
+  removed: readonly AccountState[],
+): ScanOutcome | null {
+  const { store } = env;
+  const open = openHold(store, instance.id, scope.id);
+  const closeOpen = (status: 'committed' | 'discarded') => {
+    if (open && open.scan_id !== scanId) resolveHold(store, open.scan_id, status, input.endedAt);
+  };
+  if (!env.massChange || input.accepted) {
+    closeOpen('discarded');
+    return null;
+  }
+  const downgraded = changed.flatMap(({ before, next }) => (before && isDowngrade(before, next) ? [{ before, after: next }] : []));
+  const stored = store.storedCounts(instance.id, scope.id).accounts;
+  const decision = assessMassChange({ stored, seen: input.staged, removed, downgraded }, env.massChange);
+  if (!decision.hold) {
+    closeOpen('discarded');
+    return null;
+  }
+  if (open && confirmsHold({ fingerprint: open.fingerprint, keys: JSON.parse(open.change_keys) as string[] }, decision)) {
+    // A second complete scan shows the same picture: it is real. Commit this scan (its events are
+    // emitted now, once; accounts that changed meanwhile are reported as they are now).
+    closeOpen('committed');
+    store.audit({ at: input.endedAt, actor: env.actor, action: 'scan.hold_confirmed', subject: instance.id, detail: { scanId, heldScanId: open.scan_id, scope: scope.id } });
+    return null;
+  }
+  closeOpen('discarded');
+  return holdScan(instance, provider, scope, scanId, env, input, decision, { stored, removed, downgraded });
+}
+
+function holdScan(
+  instance: MonitorCommonConfig,
+  provider: string,
+  scope: ScopeInfo,
+  scanId: number,
+  env: ScanEnvironment,
+  input: CommitInput,
+  decision: { summary: string; fingerprint: string; keys: string[]; affected: number; share: number },
+  picture: { stored: number; removed: readonly AccountState[]; downgraded: ReadonlyArray<{ before: AccountState; after: AccountState }> },
+): ScanOutcome {
+  const { store } = env;
+  const at = input.endedAt.toISOString();
+  const advice = `nothing was committed; if the change is real, the next scan confirms it, or run \`mfawatch accept ${instance.id}\``;
+  const sample = (list: readonly AccountState[]) => list.slice(0, BASELINE_LIST_LIMIT).map((a) => a.login);
+  const detail = {
+    stored: picture.stored,
+    seen: input.staged,
+    removed: picture.removed.length,
+    downgraded: picture.downgraded.length,
+    share: Number(decision.share.toFixed(4)),
+    removedLogins: sample(picture.removed),
+    downgradedLogins: sample(picture.downgraded.map((d) => d.after)),
+    fingerprint: decision.fingerprint,
+    accept: `mfawatch accept ${instance.id}`,
+  };
+  holdStagedScan(store, { scanId, monitorId: instance.id, scope: scope.id, fingerprint: decision.fingerprint, changeKeys: decision.keys, summary: decision.summary, detail, at: input.endedAt });
+  const event = insertEvent(store, {
+    type: 'anomaly', severity: severityOf('anomaly', null, null, env.severity), monitorId: instance.id, scope: scope.id, provider, at,
+    accountId: null, login: null, before: null, after: null, summary: `${provider} ${input.label}: ${decision.summary}; ${advice}`, detail,
+  }, scanId);
+  // Its own batch id: the scan's `scan-ID` batch is used if the hold is accepted later.
+  enqueue(store, env, `anomaly-${scanId}`, 'anomaly', { ...input.source, label: input.label }, [event], input.endedAt);
+  store.finishScan(scanId, {
+    status: 'held', endedAt: input.endedAt, scopeLabel: input.label, accounts: input.staged, changes: 0, requests: input.requests, dataAsOf: input.dataAsOf, warnings: input.warnings,
+    errorReason: 'mass_change', errorMessage: `${decision.summary}; ${advice}`,
+  });
+  store.audit({ at: input.endedAt, actor: env.actor, action: 'scan.held', subject: instance.id, detail: { scanId, scope: scope.id, ...detail, removedLogins: undefined, downgradedLogins: undefined } });
+  return { monitorId: instance.id, scope: scope.id, scanId, status: 'held', baseline: false, accounts: input.staged, events: [event] };
+}
+
+/**
+ * Commits a held scan on an operator's word (`mfawatch accept`): its accounts are restaged and
+ * committed against the current state, the change events emitted once, the hold closed.
+ */
+export function acceptHeldScan(instance: MonitorCommonConfig, provider: string, scope: ScopeInfo, hold: HeldScanRow, env: ScanEnvironment): ScanOutcome {
+  const { store } = env;
+  const endedAt = env.clock.now();
+  const staged = restageHold(store, hold.scan_id);
+  const row = store.db.prepare(`SELECT scope_label, requests, warnings FROM scans WHERE id = ?`).get(hold.scan_id) as { scope_label: string; requests: number; warnings: string } | undefined;
+  const label = row?.scope_label || scope.label;
+  const source: BatchSource = { monitorId: instance.id, provider, type: provider, scope: scope.id, label };
+  try {
+    return store.transaction(() => {
+      const outcome = commitScan(instance, provider, scope, hold.scan_id, env, {
+        endedAt, requests: row?.requests ?? 0, dataAsOf: undefined, warnings: row ? (JSON.parse(row.warnings) as string[]) : [], label, source, staged, accepted: true,
+      });
+      resolveHold(store, hold.scan_id, 'committed', endedAt);
+      return outcome;
+    });
+  } finally {
+    store.dropStaging(hold.scan_id);
+  }
 }

@@ -68,6 +68,12 @@ export class FakeGitHub extends LoopbackServer {
   rateRemaining: number;
   /** Epoch seconds when the window resets. */
   rateReset: number;
+  /**
+   * A pagination fault on one page of one full listing (filter=all, no role): `empty` answers
+   * that page with [] and no Link header (a dropped page); `repeat_previous` answers it with the
+   * previous page's users and the normal Link header (the list shifted while paging).
+   */
+  pageQuirk: { list: 'members' | 'outside_collaborators'; page: number; kind: 'empty' | 'repeat_previous' } | null = null;
 
   constructor(options: FakeGitHubOptions = {}) {
     super((req, res) => this.#route(req, res));
@@ -155,7 +161,10 @@ export class FakeGitHub extends LoopbackServer {
       .filter((u) => listKind !== 'members' || role === 'all' || (role === 'admin' ? u.role === 'admin' : u.role !== 'admin'))
       .sort((a, b) => a.id - b.id);
     const lastPage = Math.max(1, Math.ceil(all.length / perPage));
-    const slice = all.slice((page - 1) * perPage, page * perPage);
+    const quirk = this.pageQuirk && this.pageQuirk.list === listKind && this.pageQuirk.page === page && filter === 'all' && role === 'all' ? this.pageQuirk.kind : null;
+    if (quirk === 'empty') return sendJson(res, 200, [], this.#rateHeaders());
+    const servedPage = quirk === 'repeat_previous' ? page - 1 : page;
+    const slice = all.slice((servedPage - 1) * perPage, servedPage * perPage);
 
     const linkFor = (p: number) => {
       const q = new URLSearchParams(req.query);

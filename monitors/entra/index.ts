@@ -1,0 +1,209 @@
+/**
+ * Microsoft Entra ID monitor: every user's MFA registration from Microsoft Graph's
+ * authentication-methods registration report, paged with @odata.nextLink.
+ *   POST {login}/{tenant}/oauth2/v2.0/token   (client credentials, scope {graph}/.default)
+ *   GET  {graph}/v1.0/reports/authenticationMethods/userRegistrationDetails
+ * https://learn.microsoft.com/en-us/graph/api/authenticationmethodsroot-list-userregistrationdetails
+ * https://learn.microsoft.com/en-us/graph/api/resources/userregistrationdetails
+ */
+import { z } from 'zod';
+import type { ModuleDeps } from '../../src/core/deps.js';
+import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
+import type { MfaState, Observation } from '../../src/core/types.js';
+import { createHttpClient, type ErrorDescription, type HttpResponse } from '../../src/http/client.js';
+import { clientCredentialsToken } from '../../src/http/client-credentials.js';
+import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
+import { entraConfigSchema, type EntraConfig } from './config.js';
+
+const PROVIDER = 'Microsoft Entra ID';
+const README = 'see monitors/entra/README.md';
+const REPORT_PATH = '/v1.0/reports/authenticationMethods/userRegistrationDetails';
+
+/** One row of the registration report (the fields mfawatch reads). */
+const registration = z.object({
+  id: z.string().min(1),
+  userPrincipalName: z.string().min(1),
+  userDisplayName: z.string().nullish(),
+  userType: z.string().nullish(),
+  isAdmin: z.boolean().nullish(),
+  isMfaRegistered: z.boolean().nullish(),
+  methodsRegistered: z.array(z.string()).nullish(),
+});
+type Registration = z.infer<typeof registration>;
+
+const reportPage = z.object({
+  value: z.array(registration),
+  '@odata.nextLink': z.string().optional(),
+});
+
+/**
+ * methodsRegistered values (an evolvable enum: newer members are only sent with
+ * `Prefer: include-unknown-enum-members`, which mfawatch sends).
+ * https://learn.microsoft.com/en-us/graph/api/resources/userregistrationdetails
+ */
+export const STRONG_METHODS: ReadonlySet<string> = new Set([
+  'microsoftAuthenticatorPush',
+  'microsoftAuthenticatorPasswordless',
+  'softwareOneTimePasscode',
+  'hardwareOneTimePasscode',
+  'fido2SecurityKey',
+  'windowsHelloForBusiness',
+  'passKeyDeviceBound',
+  'passKeyDeviceBoundAuthenticator',
+  'passKeyDeviceBoundWindowsHello',
+  'passKeySynced',
+  'macOsSecureEnclaveKey',
+  'platformCredential',
+  'externalAuthMethod',
+]);
+/** Phone and email factors: interceptable or phishable, so `weak`. */
+export const WEAK_METHODS: ReadonlySet<string> = new Set(['mobilePhone', 'alternateMobilePhone', 'officePhone', 'sms', 'voice', 'email']);
+/** Registered methods that are not a second factor at all. */
+export const NOT_MFA_METHODS: ReadonlySet<string> = new Set(['password', 'securityQuestion', 'temporaryAccessPass', 'appPassword']);
+
+/**
+ * The MFA state of one report row: a strong method → enabled; otherwise a method mfawatch does not
+ * know → unknown (it cannot tell strong from weak); otherwise a phone/email method → weak;
+ * otherwise Microsoft's own isMfaRegistered decides: false → disabled, true (no method listed)
+ * or absent → unknown.
+ */
+export function entraMfaState(row: Pick<Registration, 'isMfaRegistered' | 'methodsRegistered'>): { mfa: MfaState; factors: string[]; unrecognised: string[] } {
+  const methods = (row.methodsRegistered ?? []).filter((m) => !NOT_MFA_METHODS.has(m));
+  const strong = methods.filter((m) => STRONG_METHODS.has(m));
+  const weak = methods.filter((m) => WEAK_METHODS.has(m));
+  const unrecognised = methods.filter((m) => !STRONG_METHODS.has(m) && !WEAK_METHODS.has(m));
+  if (strong.length > 0) return { mfa: 'enabled', factors: methods, unrecognised };
+  if (unrecognised.length > 0) return { mfa: 'unknown', factors: methods, unrecognised };
+  if (weak.length > 0) return { mfa: 'weak', factors: weak, unrecognised };
+  if (row.isMfaRegistered === false) return { mfa: 'disabled', factors: [], unrecognised };
+  return { mfa: 'unknown', factors: [], unrecognised };
+}
+
+function graphError(body: unknown): { code: string; message: string } {
+  const e = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  return { code: typeof e?.code === 'string' ? e.code : '', message: typeof e?.message === 'string' ? e.message : '' };
+}
+
+/** Wording of a failed Graph answer. https://learn.microsoft.com/en-us/graph/errors */
+export function describeGraphError(status: number, body: unknown): ErrorDescription {
+  const { code } = graphError(body);
+  const tag = code ? ` (${code})` : '';
+  if (status === 401) return { message: `Microsoft Graph returned 401${tag}: the access token was refused`, hint: `check that the app registration belongs to tenant "tenantId" and its secret is current (${README})` };
+  if (status === 403 && code === 'Authentication_RequestFromNonPremiumTenantOrB2CTenant') {
+    return { message: `Microsoft Graph returned 403${tag}: the tenant has no Microsoft Entra ID P1 or P2 licence, which the authentication-methods registration report requires`, hint: README };
+  }
+  if (status === 403) return { message: `Microsoft Graph returned 403${tag}: the app lacks the AuditLog.Read.All application permission, or an administrator has not granted consent for it`, hint: README };
+  if (status === 404) return { message: `Microsoft Graph returned 404${tag} for the registration report`, hint: 'check graphBaseUrl (the Graph root, e.g. https://graph.microsoft.com, without /v1.0)' };
+  if (status === 429) return { message: `Microsoft Graph throttled the scan (429${tag})`, hint: 'the scan will run again on schedule' };
+  if (status >= 500) return { message: `Microsoft Graph returned ${status}${tag}`, hint: 'Microsoft Graph is having trouble (https://status.cloud.microsoft); the scan will run again on schedule' };
+  return { message: `Microsoft Graph returned ${status}${tag}`, hint: README };
+}
+
+/** Wording of a failed token request. https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes */
+export function describeTokenError(status: number, body: unknown): ErrorDescription {
+  const b = (body ?? {}) as { error?: unknown; error_description?: unknown };
+  const error = typeof b.error === 'string' ? b.error : '';
+  const aadsts = typeof b.error_description === 'string' ? (/AADSTS\d+/.exec(b.error_description)?.[0] ?? '') : '';
+  const tag = [error, aadsts].filter(Boolean).join(' ');
+  const label = `Microsoft Entra ID refused the client-credentials token request (${status}${tag ? ` ${tag}` : ''})`;
+  if (aadsts === 'AADSTS90002' || aadsts === 'AADSTS900023') return { message: `${label}: tenant "tenantId" was not found`, hint: 'check tenantId (the directory id or a verified domain)', reason: 'auth' };
+  if (aadsts === 'AADSTS700016' || error === 'unauthorized_client') return { message: `${label}: no application with this clientId exists in the tenant`, hint: 'check clientId and tenantId', reason: 'auth' };
+  if (aadsts === 'AADSTS7000222') return { message: `${label}: the client secret has expired`, hint: `create a new client secret and set it in the environment (${README})`, reason: 'auth' };
+  if (error === 'invalid_client' || status === 401) return { message: `${label}: the client secret is wrong`, hint: `set the secret's value (not its id) in the environment (${README})`, reason: 'auth' };
+  if (status >= 500 || status === 429) return { message: label, hint: 'the scan will run again on schedule' };
+  return { message: label, hint: README, reason: status === 400 ? 'auth' : reasonForStatus(status) };
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+}
+
+/** Creates the monitor for one tenant. */
+export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning: { backoffMs?: number } = {}): Monitor {
+  const scope: ScopeInfo = { id: '', label: config.tenantId };
+  const graphBase = config.graphBaseUrl.replace(/\/+$/, '');
+  const graphOrigin = new URL(graphBase).origin;
+  // Values scrubbed from every error: the client secret and the latest tokens.
+  const secrets: string[] = [config.clientSecret.reveal()];
+  const token = clientCredentialsToken({
+    path: `/${encodeURIComponent(config.tenantId)}/oauth2/v2.0/token`,
+    form: () => ({ grant_type: 'client_credentials', client_id: config.clientId, client_secret: config.clientSecret.reveal(), scope: `${graphBase}/.default` }),
+    onToken: (t) => {
+      secrets.push(t);
+      if (secrets.length > 4) secrets.splice(1, 1); // keep the secret and the last three tokens
+    },
+  });
+
+  async function* scanTenant(ctx: ScanContext): AsyncGenerator<Observation> {
+    const common = {
+      provider: PROVIDER, fetch: deps.fetch, timeoutMs: config.requestTimeout, retries: config.retries, deadline: ctx.deadline,
+      sleep: deps.sleep, secrets, onRequest: () => ctx.countRequest(), ...(tuning.backoffMs !== undefined ? { backoffMs: tuning.backoffMs } : {}),
+    };
+    const login = createHttpClient({ ...common, baseUrl: config.loginBaseUrl, describeError: describeTokenError });
+    const graph = createHttpClient({
+      ...common,
+      baseUrl: graphBase,
+      headers: async () => ({ authorization: `Bearer ${await token.get(login, ctx.signal)}`, prefer: 'include-unknown-enum-members' }),
+      describeError: describeGraphError,
+    });
+
+    const unrecognised = new Set<string>();
+    let path: string | undefined = REPORT_PATH;
+    while (path) {
+      const res: HttpResponse<z.infer<typeof reportPage>> = await graph.request({ path, signal: ctx.signal }, reportPage);
+      for (const row of res.data.value) {
+        const guest = (row.userType ?? '').toLowerCase() === 'guest';
+        if (guest && !config.includeGuests) continue;
+        const state = entraMfaState(row);
+        for (const m of state.unrecognised) unrecognised.add(m);
+        const upn = row.userPrincipalName;
+        yield {
+          accountId: row.id,
+          login: upn,
+          // A member's UPN is, in practice, their email; a guest's is "x_domain#EXT#@tenant", not an address.
+          email: !guest && upn.includes('@') && !upn.includes('#EXT#') ? upn.toLowerCase() : null,
+          displayName: row.userDisplayName ?? null,
+          kind: guest ? 'guest' : 'member',
+          admin: row.isAdmin === true,
+          mfa: state.mfa,
+          factors: state.factors,
+          url: `https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/overview/userId/${row.id}`,
+        };
+      }
+      const next: string | undefined = res.data['@odata.nextLink'];
+      // The bearer token goes wherever nextLink points: never let it leave the Graph host.
+      if (next !== undefined && originOf(next) !== graphOrigin) {
+        throw new ProviderError('Microsoft Graph answered with an @odata.nextLink outside graphBaseUrl; mfawatch does not send the token elsewhere', { reason: 'malformed', provider: PROVIDER, hint: 'check graphBaseUrl and any proxy in between; nothing was committed' });
+      }
+      path = next;
+    }
+    if (unrecognised.size > 0) {
+      ctx.warn(`Microsoft Graph reported authentication methods mfawatch does not classify (${[...unrecognised].sort().join(', ')}): accounts with only these are reported as unknown; please report them to the mfawatch project`);
+    }
+  }
+
+  return {
+    scopes: () => [scope],
+    async *scan(_scope: ScopeInfo, ctx: ScanContext): AsyncGenerator<Observation> {
+      try {
+        yield* scanTenant(ctx);
+      } catch (err) {
+        // A refused token (revoked, app re-created) must not be reused by the next scan.
+        if (err instanceof ProviderError && err.status === 401) token.invalidate();
+        throw err;
+      }
+    },
+  };
+}
+
+export const entraMonitor: MonitorModule<EntraConfig> = {
+  type: 'entra',
+  provider: PROVIDER,
+  configSchema: entraConfigSchema,
+  secretKeys: ['clientSecret'],
+  create: (config, deps) => createEntraMonitor(config, deps),
+};

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { duration, httpUrl, secret } from '../../src/config/fields.js';
+import { monitorConfig } from '../types.js';
+
+/**
+ * GitLab users and their two-factor state. Without `group`: every user of a self-managed (or
+ * Dedicated) instance, read with an administrator's token. With `group`: the enterprise users of
+ * a GitLab.com top-level group, read with a group Owner's token.
+ * See monitors/gitlab/README.md for the tokens and scopes.
+ */
+export const gitlabConfigSchema = monitorConfig('gitlab', {
+  /** Instance URL (https://gitlab.example.com); the API root /api/v4 is appended. */
+  baseUrl: httpUrl().default('https://gitlab.com'),
+  /** Personal, group or service-account access token (sent as PRIVATE-TOKEN). */
+  token: secret(),
+  /** GitLab.com: the top-level group (numeric id or full path) whose enterprise users to watch. */
+  group: z.union([z.string().min(1, 'must not be empty'), z.number().int().positive()], { error: 'must be the top-level group id (a number) or its path (a string)' }).optional(),
+  /** Also watch blocked and banned users, who cannot sign in (default false). */
+  includeBlocked: z.boolean().default(false),
+  /** Also list bot users (project/group access tokens, service accounts) as not_applicable (default false). */
+  includeBots: z.boolean().default(false),
+  /** Per-request timeout (default 30s). */
+  requestTimeout: duration().default(30_000),
+  /** Retries of a 5xx, 429 (after its Retry-After) or timeout (default 3). */
+  retries: z.number().int().min(0).max(10).default(3),
+});
+
+export type GitlabConfig = z.output<typeof gitlabConfigSchema>;

@@ -1,0 +1,173 @@
+/**
+ * GitLab monitor: users and their two-factor state, with per_page=100 and GitLab's Link-header
+ * pagination (keyset where the server supports it).
+ *   self-managed (admin token):  GET /api/v4/users?two_factor=disabled, then GET /api/v4/users
+ *   GitLab.com (group Owner):    GET /api/v4/groups/:id/enterprise_users?two_factor=disabled, then all
+ * https://docs.gitlab.com/api/users/#list-users
+ * https://docs.gitlab.com/api/group_enterprise_users/
+ * https://docs.gitlab.com/api/rest/#pagination
+ */
+import { z } from 'zod';
+import type { ModuleDeps } from '../../src/core/deps.js';
+import { ProviderError } from '../../src/core/errors.js';
+import type { MfaState, Observation } from '../../src/core/types.js';
+import { createHttpClient, parseLinkHeader, type ErrorDescription, type HttpClient, type HttpResponse, type QueryValue } from '../../src/http/client.js';
+import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
+import { gitlabConfigSchema, type GitlabConfig } from './config.js';
+
+const PROVIDER = 'GitLab';
+const README = 'see monitors/gitlab/README.md';
+
+/** What mfawatch reads of a user in a list answer (admin or group-Owner view). */
+const listedUser = z.object({
+  id: z.number().int(),
+  username: z.string().min(1),
+  name: z.string().nullish(),
+  email: z.string().nullish(),
+  state: z.string().nullish(),
+  web_url: z.string().nullish(),
+  is_admin: z.boolean().nullish(),
+  bot: z.boolean().nullish(),
+  two_factor_enabled: z.boolean().nullish(),
+});
+type ListedUser = z.infer<typeof listedUser>;
+const userPage = z.array(listedUser);
+
+/** States of an account that cannot sign in. https://docs.gitlab.com/administration/moderate_users/ */
+const CANNOT_SIGN_IN = new Set(['blocked', 'banned', 'ldap_blocked', 'blocked_pending_approval']);
+
+function gitlabMessage(body: unknown): string {
+  if (typeof body === 'string') return body.trim().slice(0, 200);
+  const b = (body ?? {}) as { message?: unknown; error?: unknown; error_description?: unknown };
+  if (typeof b.message === 'string') return b.message;
+  if (typeof b.error === 'string') return typeof b.error_description === 'string' ? `${b.error}: ${b.error_description}` : b.error;
+  return '';
+}
+
+/** Wording of a failed GitLab answer; `group` is set for the GitLab.com enterprise-users mode. */
+export function describeGitlabError(status: number, body: unknown, group: string | undefined): ErrorDescription {
+  const said = gitlabMessage(body);
+  const detail = said ? ` ("${said}")` : '';
+  if (status === 401) return { message: `GitLab returned 401${detail}: the token is invalid, expired or revoked`, hint: `create a new token and set it in the environment (${README})` };
+  if (status === 403 && /insufficient_scope/.test(said)) return { message: `GitLab returned 403${detail}: the token lacks the read_api scope`, hint: README };
+  if (status === 403 && group !== undefined) {
+    return { message: `GitLab returned 403${detail} for the enterprise users of group "${group}": the token's user is not an Owner of this top-level group, or the group is not on GitLab.com Premium/Ultimate`, hint: README };
+  }
+  if (status === 403) return { message: `GitLab returned 403${detail}: the token cannot list users`, hint: `use an administrator's token with read_api (and admin_mode when Admin Mode is on) (${README})` };
+  if (status === 404 && group !== undefined) return { message: `GitLab returned 404${detail}: group "${group}" does not exist, is not a top-level group, or the token cannot see it`, hint: 'check "group" (a top-level group id or path)' };
+  if (status === 404) return { message: `GitLab returned 404${detail}: the users API was not found`, hint: 'check baseUrl (the instance URL, e.g. https://gitlab.example.com)' };
+  if (status === 429) return { message: `GitLab rate limit reached (429)`, hint: 'the scan will run again on schedule; ask the instance administrator about the authenticated API rate limit' };
+  if (status >= 500) return { message: `GitLab returned ${status}`, hint: 'GitLab is having trouble (GitLab.com: https://status.gitlab.com); the scan will run again on schedule' };
+  return { message: `GitLab returned ${status}${detail}`, hint: README };
+}
+
+/** The 2FA state of one listed user: the record's own field when present, else membership of the two_factor=disabled listing. */
+export function gitlabMfaState(user: Pick<ListedUser, 'id' | 'bot' | 'two_factor_enabled'>, disabledIds: ReadonlySet<number>): MfaState {
+  if (user.bot === true) return 'not_applicable';
+  if (typeof user.two_factor_enabled === 'boolean') return user.two_factor_enabled ? 'enabled' : 'disabled';
+  return disabledIds.has(user.id) ? 'disabled' : 'enabled';
+}
+
+/** Creates the monitor for one instance or one GitLab.com group. */
+export function createGitlabMonitor(config: GitlabConfig, deps: ModuleDeps, tuning: { backoffMs?: number } = {}): Monitor {
+  const instance = config.baseUrl.replace(/\/+$/, '').replace(/\/api\/v4$/, '');
+  const apiRoot = `${instance}/api/v4`;
+  const origin = new URL(instance).origin;
+  const group = config.group === undefined ? undefined : String(config.group);
+  const scope: ScopeInfo = { id: '', label: group ?? new URL(instance).host };
+  const listPath = group === undefined ? '/users' : `/groups/${encodeURIComponent(group)}/enterprise_users`;
+
+  function client(ctx: ScanContext): HttpClient {
+    return createHttpClient({
+      provider: PROVIDER, baseUrl: apiRoot, fetch: deps.fetch, timeoutMs: config.requestTimeout, retries: config.retries, deadline: ctx.deadline,
+      sleep: deps.sleep, secrets: [config.token], ...(tuning.backoffMs !== undefined ? { backoffMs: tuning.backoffMs } : {}),
+      headers: () => ({ 'private-token': config.token.reveal() }),
+      describeError: (status, body) => describeGitlabError(status, body, group),
+      onRequest: () => ctx.countRequest(),
+      onResponse: (response) => {
+        // https://docs.gitlab.com/administration/settings/user_and_ip_rate_limits/#response-headers
+        const remaining = Number(response.headers.get('ratelimit-remaining'));
+        const reset = Number(response.headers.get('ratelimit-reset'));
+        if (response.headers.has('ratelimit-remaining') && Number.isFinite(remaining)) ctx.reportRateLimit(remaining, Number.isFinite(reset) ? new Date(reset * 1000) : undefined);
+      },
+    });
+  }
+
+  /** Yields the pages of one listing, following Link rel="next" (or x-next-page on servers that send only that). */
+  async function* pages(http: HttpClient, ctx: ScanContext, filter: Record<string, QueryValue>): AsyncGenerator<ListedUser[]> {
+    const first: Record<string, QueryValue> =
+      group === undefined
+        ? { ...filter, exclude_internal: true, pagination: 'keyset', order_by: 'id', sort: 'asc', per_page: 100 }
+        : { ...filter, per_page: 100 };
+    let request: { path: string; query?: Record<string, QueryValue> } | null = { path: listPath, query: first };
+    const seen = new Set<string>();
+    while (request) {
+      const res: HttpResponse<ListedUser[]> = await http.request({ ...request, signal: ctx.signal }, userPage);
+      yield res.data;
+      const next = parseLinkHeader(res.headers.get('link')).next;
+      const nextPage = res.headers.get('x-next-page');
+      if (next) {
+        // The token is sent with the next request: never to another host than baseUrl's.
+        if (new URL(next, instance).origin !== origin) {
+          throw new ProviderError('GitLab answered with a next-page link to another host than baseUrl; mfawatch does not send the token elsewhere', { reason: 'malformed', provider: PROVIDER, hint: "set baseUrl to the instance's external URL (its external_url setting); nothing was committed" });
+        }
+        request = { path: new URL(next, instance).toString() };
+      } else if (nextPage && /^\d+$/.test(nextPage)) {
+        request = { path: listPath, query: { ...first, page: Number(nextPage) } };
+      } else {
+        request = null;
+      }
+      if (request) {
+        const key = request.path + JSON.stringify(request.query ?? {});
+        if (seen.has(key)) throw new ProviderError('GitLab sent the same next page twice', { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be caching answers; nothing was committed' });
+        seen.add(key);
+      }
+    }
+  }
+
+  async function* scanUsers(ctx: ScanContext): AsyncGenerator<Observation> {
+    const http = client(ctx);
+    const disabled = new Set<number>();
+    for await (const page of pages(http, ctx, { two_factor: 'disabled' })) for (const u of page) disabled.add(u.id);
+    const yielded = new Set<number>();
+    for await (const page of pages(http, ctx, {})) {
+      for (const user of page) {
+        if (yielded.has(user.id)) continue; // offset pages shift when users are added mid-scan
+        if (group === undefined && typeof user.is_admin !== 'boolean') {
+          // Non-admins get GitLab's public view of users: no is_admin, no email, no 2FA state, and
+          // the two_factor filter is silently ignored. Reading that as "2FA on/off" would be a guess.
+          throw new ProviderError(`GitLab answered GET /api/v4/users without the administrator fields: the token's user is not an administrator (or Admin Mode is on and the token lacks the admin_mode scope)`, {
+            reason: 'permission', provider: PROVIDER, hint: `use an administrator's token with read_api and admin_mode (${README})`,
+          });
+        }
+        if (user.state && CANNOT_SIGN_IN.has(user.state) && !config.includeBlocked) continue;
+        if (user.bot === true && !config.includeBots) continue;
+        yielded.add(user.id);
+        yield {
+          accountId: String(user.id),
+          login: user.username,
+          email: user.email ? user.email.toLowerCase() : null,
+          displayName: user.name ?? null,
+          kind: user.bot === true ? 'bot' : group === undefined ? 'user' : 'enterprise_user',
+          admin: user.is_admin === true,
+          mfa: gitlabMfaState(user, disabled),
+          factors: [],
+          url: user.web_url ?? `${instance}/${user.username}`,
+        };
+      }
+    }
+  }
+
+  return {
+    scopes: () => [scope],
+    scan: (_scope: ScopeInfo, ctx: ScanContext) => scanUsers(ctx),
+  };
+}
+
+export const gitlabMonitor: MonitorModule<GitlabConfig> = {
+  type: 'gitlab',
+  provider: PROVIDER,
+  configSchema: gitlabConfigSchema,
+  secretKeys: ['token'],
+  create: (config, deps) => createGitlabMonitor(config, deps),
+};

@@ -1,0 +1,125 @@
+/**
+ * A fake of the Microsoft identity platform token endpoint and of Microsoft Graph's
+ * authentication-methods registration report, from Microsoft's published formats:
+ * client-credentials token answers and AADSTS error bodies, the OData collection
+ * ({"@odata.context", "value", "@odata.nextLink"} with an opaque $skiptoken), Graph error bodies
+ * ({"error": {"code", "message", "innerError": {"date", "request-id", "client-request-id"}}}),
+ * the licence check, and the evolvable-enum rule (newer method names come back as
+ * "unknownFutureValue" without `Prefer: include-unknown-enum-members`).
+ * https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+ * https://learn.microsoft.com/en-us/graph/api/authenticationmethodsroot-list-userregistrationdetails
+ * https://learn.microsoft.com/en-us/graph/errors
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { LoopbackServer, sendJson, type RecordedRequest } from './http.js';
+
+export interface FakeEntraUser {
+  id: string;
+  userPrincipalName: string;
+  userDisplayName?: string;
+  userType?: 'member' | 'guest';
+  isAdmin?: boolean;
+  methodsRegistered: string[];
+  /** Defaults to "has any method other than email/securityQuestion". */
+  isMfaRegistered?: boolean;
+}
+
+/** Members of the evolvable enum that Graph only names when asked to (the rest read "unknownFutureValue"). */
+const EVOLVED = new Set(['passKeyDeviceBound', 'passKeyDeviceBoundAuthenticator', 'passKeyDeviceBoundWindowsHello', 'passKeySynced', 'macOsSecureEnclaveKey', 'externalAuthMethod', 'platformCredential']);
+
+export class FakeEntra extends LoopbackServer {
+  users = new Map<string, FakeEntraUser>();
+  tenantId = 'contoso.onmicrosoft.com';
+  clientId = '11111111-2222-3333-4444-555555555555';
+  clientSecret = 'entra~test~client~secret~value';
+  /** Tenant has Entra ID P1/P2. */
+  premium = true;
+  /** The app has AuditLog.Read.All with admin consent. */
+  consented = true;
+  pageSize = 100;
+  tokensIssued: string[] = [];
+
+  constructor() {
+    super((req, res) => this.#route(req, res));
+  }
+
+  add(u: FakeEntraUser): void {
+    this.users.set(u.id, u);
+  }
+
+  /** Requests made to the report. */
+  reportRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.endsWith('/userRegistrationDetails'));
+  }
+
+  #tokenError(res: ServerResponse, status: number, error: string, description: string): void {
+    sendJson(res, status, {
+      error,
+      error_description: `${description}\r\nTrace ID: ${randomUUID()}\r\nCorrelation ID: ${randomUUID()}\r\nTimestamp: 2026-11-22 10:00:00Z`,
+      error_codes: [Number(/AADSTS(\d+)/.exec(description)?.[1] ?? 0)],
+      timestamp: '2026-11-22 10:00:00Z',
+      trace_id: randomUUID(),
+      correlation_id: randomUUID(),
+      error_uri: `https://login.microsoftonline.com/error?code=${/AADSTS(\d+)/.exec(description)?.[1] ?? ''}`,
+    });
+  }
+
+  #graphError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+    const id = randomUUID();
+    sendJson(res, status, { error: { code, message, innerError: { date: '2026-11-22T10:00:00', 'request-id': id, 'client-request-id': id } } }, headers);
+  }
+
+  #route(req: RecordedRequest, res: ServerResponse): void {
+    const tokenPath = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(req.path);
+    if (tokenPath) {
+      if (req.method !== 'POST') return this.#tokenError(res, 405, 'invalid_request', 'AADSTS900561: The endpoint only accepts POST requests.');
+      const form = new URLSearchParams(req.body);
+      if (decodeURIComponent(tokenPath[1] ?? '') !== this.tenantId) return this.#tokenError(res, 400, 'invalid_request', `AADSTS90002: Tenant '${tokenPath[1]}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+      if (form.get('grant_type') !== 'client_credentials') return this.#tokenError(res, 400, 'unsupported_grant_type', 'AADSTS70003: The app requested an unsupported grant type.');
+      if (form.get('client_id') !== this.clientId) return this.#tokenError(res, 400, 'unauthorized_client', `AADSTS700016: Application with identifier '${form.get('client_id')}' was not found in the directory '${this.tenantId}'.`);
+      if (form.get('client_secret') !== this.clientSecret) return this.#tokenError(res, 401, 'invalid_client', `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${this.clientId}'.`);
+      if (!/\/\.default$/.test(form.get('scope') ?? '')) return this.#tokenError(res, 400, 'invalid_scope', 'AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.');
+      const token = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake.${randomUUID()}`;
+      this.tokensIssued.push(token);
+      return sendJson(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
+    }
+
+    const auth = req.headers.authorization ?? '';
+    const bearer = auth.replace(/^Bearer\s+/i, '');
+    if (!this.tokensIssued.includes(bearer)) return this.#graphError(res, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+    if (req.method !== 'GET' || req.path !== '/v1.0/reports/authenticationMethods/userRegistrationDetails') return this.#graphError(res, 404, 'Request_ResourceNotFound', `Resource '${req.path}' does not exist or one of its queried reference-property objects are not present.`);
+    if (!this.consented) return this.#graphError(res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+    if (!this.premium) return this.#graphError(res, 403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license");
+
+    const evolved = /include-unknown-enum-members/i.test(String(req.headers.prefer ?? ''));
+    const all = [...this.users.values()].sort((a, b) => a.id.localeCompare(b.id));
+    const skip = Number(Buffer.from(req.query.get('$skiptoken') ?? '', 'base64url').toString('utf8').replace(/^skip:/, '')) || 0;
+    const slice = all.slice(skip, skip + this.pageSize);
+    const body: Record<string, unknown> = {
+      '@odata.context': `${this.url}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails`,
+      value: slice.map((u) => ({
+        id: u.id,
+        userPrincipalName: u.userPrincipalName,
+        userDisplayName: u.userDisplayName ?? u.userPrincipalName.split('@')[0],
+        userType: u.userType ?? 'member',
+        isAdmin: u.isAdmin ?? false,
+        isSsprRegistered: false,
+        isSsprEnabled: false,
+        isSsprCapable: false,
+        isMfaRegistered: u.isMfaRegistered ?? u.methodsRegistered.some((m) => !['email', 'securityQuestion'].includes(m)),
+        isMfaCapable: u.isMfaRegistered ?? u.methodsRegistered.some((m) => !['email', 'securityQuestion'].includes(m)),
+        isPasswordlessCapable: u.methodsRegistered.some((m) => m.startsWith('passKey') || m === 'fido2SecurityKey' || m === 'windowsHelloForBusiness'),
+        methodsRegistered: u.methodsRegistered.map((m) => (EVOLVED.has(m) && !evolved ? 'unknownFutureValue' : m)),
+        isSystemPreferredAuthenticationMethodEnabled: true,
+        systemPreferredAuthenticationMethods: [],
+        userPreferredMethodForSecondaryAuthentication: 'none',
+        lastUpdatedDateTime: '2026-11-21T08:00:00Z',
+      })),
+    };
+    if (skip + this.pageSize < all.length) {
+      body['@odata.nextLink'] = `${this.url}/v1.0/reports/authenticationMethods/userRegistrationDetails?$skiptoken=${Buffer.from(`skip:${skip + this.pageSize}`).toString('base64url')}`;
+    }
+    sendJson(res, 200, body, { 'request-id': randomUUID(), 'x-ms-ags-diagnostic': '{"ServerInfo":{"DataCenter":"West Europe"}}' });
+  }
+}

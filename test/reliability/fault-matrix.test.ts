@@ -1,0 +1,151 @@
+/**
+ * The provider fault matrix: every fault of FAULTS (harness.ts) against every module of HARNESSES
+ * (harnesses/index.ts), through the real CLI, a real SQLite file and the provider's fake. To add a
+ * module, add its harness entry; see the header of harness.ts. The figures go to
+ * docs/RELIABILITY.md (results.ts, global-setup.ts).
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir, writeConfig } from '../helpers.js';
+import { FAULTS, type FaultSpec, type HarnessRun, type MonitorHarness } from './harness.js';
+import { HARNESSES } from './harnesses/index.js';
+import { writeResults, type MatrixRow } from './results.js';
+
+/** Event types that claim something changed at the provider (a false one is a false alert). */
+const CHANGE_TYPES = new Set(['mfa_disabled', 'mfa_weakened', 'mfa_enabled', 'account_added', 'account_removed', 'privilege_changed']);
+/** Words of an error message that tell the operator what to do next. */
+const ADVICE = /check|retry|will run again|next scan|use a|create a|authori[sz]e|raise|see monitors\/|chmod|mfawatch accept|nothing was committed/i;
+
+const rows: MatrixRow[] = [];
+
+interface Delivered {
+  batchId: string;
+  id: number;
+  type: string;
+  accountId: string | null;
+}
+
+function delivered(stdout: string): Delivered[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"'))
+    .map((l) => JSON.parse(l) as Delivered);
+}
+
+function snapshot(dbPath: string): { accounts: string; history: number; events: Array<{ id: number; type: string; account_id: string | null }> } {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return {
+      accounts: JSON.stringify(db.prepare('SELECT monitor_id, scope, account_id, login, kind, admin, mfa, factors FROM accounts ORDER BY account_id').all()),
+      history: (db.prepare('SELECT COUNT(*) AS n FROM account_history').get() as { n: number }).n,
+      events: db.prepare('SELECT id, type, account_id FROM events ORDER BY id').all() as Array<{ id: number; type: string; account_id: string | null }>,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+function lastScan(dbPath: string): { status: string; error_reason: string | null; error_message: string | null } {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.prepare('SELECT status, error_reason, error_message FROM scans ORDER BY id DESC LIMIT 1').get() as { status: string; error_reason: string | null; error_message: string | null };
+  } finally {
+    db.close();
+  }
+}
+
+const duplicates = (list: readonly Delivered[]) => list.length - new Set(list.map((d) => `${d.batchId}#${d.id}`)).size;
+
+async function runFault(harness: MonitorHarness, fault: FaultSpec): Promise<MatrixRow> {
+  const dir = tempDir('mfawatch-matrix-');
+  const run: HarnessRun = await harness.start();
+  const dbPath = join(dir.path, 'state.db');
+  const cycle = async () => {
+    const configPath = writeConfig(dir.path, {
+      database: './state.db',
+      scanDeadline: '20s',
+      health: { failureThreshold: 1 },
+      delivery: { runDeadline: '2s', initialBackoff: '100ms' },
+      monitors: [run.monitorEntry()],
+      notifiers: [{ id: 'siem', type: 'stdout' }],
+    });
+    return runCli(['run', '--config', configPath], { env: run.env });
+  };
+  try {
+    // A good baseline.
+    const first = await cycle();
+    expect(first.code, first.stderr).toBe(0);
+    expect(delivered(first.stdout).map((d) => d.type)).toEqual(['baseline']);
+    const before = snapshot(dbPath);
+
+    // The fault.
+    await run.inject(fault.id);
+    const faulty = await cycle();
+    const scan = lastScan(dbPath);
+    const during = snapshot(dbPath);
+    const newEvents = during.events.filter((e) => !before.events.some((b) => b.id === e.id));
+    const healthType = fault.expect === 'held' ? 'anomaly' : 'scan_failed';
+    const falseDuring = newEvents.filter((e) => CHANGE_TYPES.has(e.type)).length;
+    const healthDelivered = delivered(faulty.stdout).filter((d) => d.type === healthType).length;
+    const stateChanged = during.accounts !== before.accounts || during.history !== before.history;
+
+    // Recovery, with one real change made meanwhile.
+    await run.clear();
+    const real = run.makeRealChange();
+    const good = await cycle();
+    const after = snapshot(dbPath);
+    const recoveryEvents = after.events.filter((e) => !during.events.some((d) => d.id === e.id));
+    const changeEvents = recoveryEvents.filter((e) => CHANGE_TYPES.has(e.type));
+    const falseAfter = changeEvents.filter((e) => !(e.type === real.type && e.account_id === real.accountId)).length;
+    const deliveredAfter = delivered(good.stdout);
+    const realDelivered = deliveredAfter.filter((d) => d.type === real.type && d.accountId === real.accountId).length;
+    const lost = (realDelivered === 0 ? 1 : 0) + (healthDelivered === 0 ? 1 : 0);
+
+    const row: MatrixRow = {
+      module: harness.type,
+      fault: fault.id,
+      title: fault.title,
+      expected: fault.expect,
+      observed: scan.status,
+      reason: scan.error_reason,
+      message: (scan.error_message ?? '').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT'),
+      falseAlerts: falseDuring + falseAfter,
+      lostAlerts: lost,
+      duplicateDeliveries: duplicates(delivered(faulty.stdout)) + duplicates(deliveredAfter),
+      stateChanged,
+    };
+
+    expect(faulty.code, 'a faulty cycle exits 1').toBe(1);
+    expect(scan.status).toBe(fault.expect);
+    expect(scan.error_message ?? '', 'the message says what to do').toMatch(ADVICE);
+    expect(newEvents.map((e) => e.type), 'only the health alert while the fault lasts').toEqual([healthType]);
+    expect(stateChanged, 'no state change').toBe(false);
+    expect(good.code, good.stderr).toBe(0);
+    expect(changeEvents.map((e) => [e.type, e.account_id]), 'the next good scan shows exactly the real change').toEqual([[real.type, real.accountId]]);
+    expect(row.falseAlerts).toBe(0);
+    expect(row.lostAlerts).toBe(0);
+    expect(row.duplicateDeliveries).toBe(0);
+    return row;
+  } finally {
+    await run.stop();
+    dir.cleanup();
+  }
+}
+
+describe.each(HARNESSES.map((h) => [h.type, h] as const))('fault matrix: %s', (_type, harness) => {
+  const applicable = FAULTS.filter((f) => !harness.notApplicable?.[f.id]);
+  for (const f of FAULTS) {
+    const why = harness.notApplicable?.[f.id];
+    if (why) rows.push({ module: harness.type, fault: f.id, title: f.title, expected: 'n/a', observed: 'n/a', reason: null, message: '', falseAlerts: 0, lostAlerts: 0, duplicateDeliveries: 0, stateChanged: false, notApplicable: why });
+  }
+  it.each(applicable.map((f) => [f.id, f] as const))('%s: no false alert, no state change, failure recorded with advice, clean recovery', async (_id, fault) => {
+    rows.push(await runFault(harness, fault));
+  });
+});
+
+afterAll(() => {
+  // Only a complete matrix is published.
+  const expected = HARNESSES.length * FAULTS.length;
+  if (rows.length === expected) writeResults('fault-matrix', rows.sort((a, b) => a.module.localeCompare(b.module) || FAULTS.findIndex((f) => f.id === a.fault) - FAULTS.findIndex((f) => f.id === b.fault)));
+});

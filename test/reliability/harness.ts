@@ -1,0 +1,102 @@
+/**
+ * The provider fault matrix: ONE shared table of provider faults (FAULTS) and a small harness
+ * interface per provider module. test/reliability/fault-matrix.test.ts runs every fault against
+ * every registered harness through the real CLI (`mfawatch run`), a real SQLite file and the
+ * provider's fake on loopback, and checks the same four promises for each:
+ *   1. no false change event while the fault lasts;
+ *   2. no state change (accounts and history untouched);
+ *   3. the scan is recorded as failed (or held, for a mass change) with a message that says what
+ *      to do, and the monitor-health alert is delivered;
+ *   4. the next good scan shows exactly the real change made meanwhile: nothing spurious, nothing
+ *      lost, nothing delivered twice.
+ *
+ * ADDING A MONITOR: write one `MonitorHarness` in test/reliability/harnesses/<type>.ts (start the
+ * module's fake with an organisation of ≥ 200 accounts paginated over ≥ 3 pages; `inject` each
+ * fault the way that provider would show it; list the faults that cannot occur at that provider in
+ * `notApplicable` with the reason) and add it to HARNESSES in harnesses/index.ts. Nothing else: the
+ * runner, the figures and docs/RELIABILITY.md pick it up.
+ *
+ * ADDING A RESPONDER: responders are not on main yet, so there is no responder runner; the
+ * `ResponderHarness` shape below is the contract its runner will drive (`mfawatch kill` against
+ * the responder's fake with each fault injected: no session reported killed that was not, the
+ * failure recorded with what to do, no kill repeated).
+ */
+import type { ChangeEventType } from '../../src/core/types.js';
+
+/** Every fault of the matrix. */
+export type FaultId =
+  | 'server_error'
+  | 'rate_limit_429'
+  | 'rate_limit_primary_403'
+  | 'rate_limit_secondary_403'
+  | 'unauthorized_401'
+  | 'permission_403'
+  | 'not_found_404'
+  | 'connection_refused'
+  | 'reset_mid_body'
+  | 'timeout'
+  | 'truncated_body'
+  | 'wrong_shape'
+  | 'empty_list'
+  | 'missing_page'
+  | 'duplicate_across_pages';
+
+export interface FaultSpec {
+  id: FaultId;
+  /** What the provider does, in words (for docs/RELIABILITY.md). */
+  title: string;
+  /** How the scan must end: failed (nothing committed) or held by the mass-change guard. */
+  expect: 'failed' | 'held';
+}
+
+/** The shared table. */
+export const FAULTS: readonly FaultSpec[] = [
+  { id: 'server_error', title: '5xx answer mid-pagination', expect: 'failed' },
+  { id: 'rate_limit_429', title: '429 with Retry-After beyond the scan deadline', expect: 'failed' },
+  { id: 'rate_limit_primary_403', title: '403 primary rate limit (remaining 0, reset in 1h)', expect: 'failed' },
+  { id: 'rate_limit_secondary_403', title: '403 secondary rate limit with Retry-After', expect: 'failed' },
+  { id: 'unauthorized_401', title: '401: token revoked', expect: 'failed' },
+  { id: 'permission_403', title: '403: permission missing', expect: 'failed' },
+  { id: 'not_found_404', title: '404: scope gone or invisible', expect: 'failed' },
+  { id: 'connection_refused', title: 'connection refused', expect: 'failed' },
+  { id: 'reset_mid_body', title: 'connection reset mid-body', expect: 'failed' },
+  { id: 'timeout', title: 'no answer (request timeout)', expect: 'failed' },
+  { id: 'truncated_body', title: 'truncated body (JSON/XML/CSV cut short)', expect: 'failed' },
+  { id: 'wrong_shape', title: 'valid JSON of the wrong shape', expect: 'failed' },
+  { id: 'empty_list', title: 'an empty list where there were hundreds', expect: 'held' },
+  { id: 'missing_page', title: 'one page missing mid-pagination', expect: 'failed' },
+  { id: 'duplicate_across_pages', title: 'the same accounts on two pages', expect: 'failed' },
+];
+
+/** One started fake of a provider, with a good organisation in it. */
+export interface HarnessRun {
+  /** The monitor config entry for the current state (secrets as "${ENV}" references). */
+  monitorEntry(): Record<string, unknown>;
+  /** The environment the entry's references need. */
+  env: Record<string, string>;
+  /** Makes the provider show `fault` until `clear()`. */
+  inject(fault: FaultId): Promise<void> | void;
+  /** Back to a healthy provider with the same organisation. */
+  clear(): Promise<void> | void;
+  /** Makes one real change at the provider; returns the event it must produce. */
+  makeRealChange(): { type: ChangeEventType; accountId: string };
+  stop(): Promise<void>;
+}
+
+/** How the matrix drives one monitor module. */
+export interface MonitorHarness {
+  kind: 'monitor';
+  /** The module's config `type`. */
+  type: string;
+  /** Faults that cannot occur at this provider, each with the reason (shown in RELIABILITY.md). */
+  notApplicable?: Partial<Record<FaultId, string>>;
+  start(): Promise<HarnessRun>;
+}
+
+/** The shape a responder harness will take (see the header); no runner exists on main yet. */
+export interface ResponderHarness {
+  kind: 'responder';
+  type: string;
+  notApplicable?: Partial<Record<FaultId, string>>;
+  start(): Promise<{ responderEntry(): Record<string, unknown>; env: Record<string, string>; identity: string; inject(fault: FaultId): Promise<void> | void; clear(): Promise<void> | void; killsSeen(): number; stop(): Promise<void> }>;
+}

@@ -1,0 +1,5 @@
+/** Every module in the fault matrix: one line per harness (see ../harness.ts). */
+import type { MonitorHarness } from '../harness.js';
+import { githubHarness } from './github.js';
+
+export const HARNESSES: readonly MonitorHarness[] = [githubHarness];

@@ -1,0 +1,46 @@
+/**
+ * Figures observed by the reliability suites. Each suite writes its figures as one JSON file into
+ * test/reliability/.results/ (emptied at the start of every run by global-setup.ts); at the end of
+ * the run, global-setup.ts renders docs/RELIABILITY.md from them, so the published figures are
+ * exactly what the tests observed.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const RESULTS_DIR = join(import.meta.dirname, '.results');
+
+export interface MatrixRow {
+  module: string;
+  fault: string;
+  title: string;
+  expected: 'failed' | 'held' | 'n/a';
+  observed: string;
+  reason: string | null;
+  message: string;
+  falseAlerts: number;
+  lostAlerts: number;
+  duplicateDeliveries: number;
+  stateChanged: boolean;
+  notApplicable?: string;
+}
+
+export interface CrashRow {
+  stage: string;
+  how: string;
+  integrity: string;
+  lostAlerts: number;
+  duplicateDeliveries: number;
+  allowedDuplicates: number;
+}
+
+export interface CorpusFigures {
+  configs: number;
+  rejectedWithExit2: number;
+  namedThePath: number;
+}
+
+/** Writes one suite's figures. */
+export function writeResults(name: 'fault-matrix' | 'crash' | 'config-corpus', data: unknown): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `${name}.json`), JSON.stringify(data, null, 2));
+}

@@ -1,0 +1,154 @@
+/**
+ * Secret hygiene, one shared test for every module: each module entry below configures its secrets
+ * with known values (through "${ENV}", as operators do), can make its provider fail (including a
+ * hostile provider that echoes the credential back in its error body) and succeed. The whole
+ * pipeline then runs through the CLI (good cycle, failing cycles, recovery), and `status`,
+ * `events`, `history` and `audit export` are read. No secret value may appear in any log line,
+ * error, CLI output, notification, or byte of the database files.
+ *
+ * ADDING A MODULE: add one entry to SECRET_MODULES (its config fragment with the secret in the
+ * environment, `fail()` and `succeed()` on its fake). Tokens, webhook URLs, passwords, AWS keys
+ * and private keys all belong here as they arrive.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeGitHub } from '../fakes/github.js';
+import { runCli, tempDir, writeConfig, type CliResult } from '../helpers.js';
+
+interface StartedModule {
+  /** Config fragments merged into the shared config. */
+  monitors?: Array<Record<string, unknown>>;
+  notifiers?: Array<Record<string, unknown>>;
+  health?: Record<string, unknown>;
+  env: Record<string, string>;
+  /** The secret values that must never leave. */
+  secrets: string[];
+  fail(): void;
+  succeed(): void;
+  stop(): Promise<void>;
+}
+
+interface SecretModule {
+  name: string;
+  start(): Promise<StartedModule>;
+}
+
+const GITHUB_TOKEN = 'ghp_SECRETHYGIENE_0123456789abcdefABCDEF';
+const HEARTBEAT_KEY = 'hb-5f2c1e7a-secret-check-key';
+
+const SECRET_MODULES: SecretModule[] = [
+  {
+    name: 'monitor github (token)',
+    async start() {
+      const gh = new FakeGitHub({ tokens: { [GITHUB_TOKEN]: { owner: true } } });
+      gh.addMember({ id: 1, login: 'alice', role: 'admin', twoFactor: 'enabled' });
+      gh.generateMembers(30);
+      await gh.start();
+      return {
+        monitors: [{ id: 'gh', type: 'github', org: 'acme', token: '${MFAWATCH_GH_TOKEN}', baseUrl: gh.url, retries: 0 }],
+        env: { MFAWATCH_GH_TOKEN: GITHUB_TOKEN },
+        secrets: [GITHUB_TOKEN],
+        // A hostile provider: the error body echoes the credential back.
+        fail: () => gh.inject({ kind: 'status', status: 400, body: { message: `Problems parsing request from token ${GITHUB_TOKEN}`, token: GITHUB_TOKEN } }, 1000, (r) => r.query.get('filter') === 'all'),
+        succeed: () => gh.clearFaults(),
+        stop: () => gh.stop(),
+      };
+    },
+  },
+  {
+    name: 'notifier stdout (the notification channel itself)',
+    async start() {
+      return { notifiers: [{ id: 'siem', type: 'stdout', format: 'event' }], env: {}, secrets: [], fail: () => undefined, succeed: () => undefined, stop: async () => undefined };
+    },
+  },
+  {
+    name: 'health.heartbeatUrl (secret URL)',
+    async start() {
+      let failing = false;
+      const server: Server = createServer((req, res) => {
+        res.writeHead(failing ? 500 : 200, { 'content-type': 'text/plain' });
+        res.end(failing ? `no such check ${req.url ?? ''}` : 'OK');
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ping/${HEARTBEAT_KEY}`;
+      return {
+        health: { heartbeatUrl: '${MFAWATCH_HEARTBEAT_URL}' },
+        env: { MFAWATCH_HEARTBEAT_URL: url },
+        secrets: [HEARTBEAT_KEY, url],
+        fail: () => (failing = true),
+        succeed: () => (failing = false),
+        stop: () => new Promise<void>((r) => server.close(() => r())),
+      };
+    },
+  },
+];
+
+let dir: ReturnType<typeof tempDir>;
+let started: Array<{ name: string; m: StartedModule }>;
+
+beforeEach(async () => {
+  dir = tempDir('mfawatch-secrets-');
+  started = [];
+  for (const s of SECRET_MODULES) started.push({ name: s.name, m: await s.start() });
+});
+afterEach(async () => {
+  for (const s of started) await s.m.stop();
+  dir.cleanup();
+});
+
+describe('secret hygiene across every module', () => {
+  it('no secret reaches logs, errors, CLI output, notifications or the database', async () => {
+    const env = Object.assign({}, ...started.map((s) => s.m.env)) as Record<string, string>;
+    const configPath = writeConfig(dir.path, {
+      database: './state.db',
+      health: { failureThreshold: 1, ...Object.assign({}, ...started.map((s) => s.m.health ?? {})) },
+      delivery: { runDeadline: '1s', initialBackoff: '100ms' },
+      monitors: started.flatMap((s) => s.m.monitors ?? []),
+      notifiers: started.flatMap((s) => s.m.notifiers ?? []),
+    });
+    const outputs: Array<[string, CliResult]> = [];
+    const cli = async (label: string, ...args: string[]) => {
+      const r = await runCli([...args, '--config', configPath], { env });
+      outputs.push([label, r]);
+      return r;
+    };
+    expect((await cli('run (good)', 'run')).code).toBe(0);
+    for (const s of started) s.m.fail();
+    expect((await cli('run (failing)', 'run')).code).toBe(1);
+    expect((await cli('run (failing again)', 'run')).code).toBe(1);
+    for (const s of started) s.m.succeed();
+    expect((await cli('run (recovered)', 'run')).code).toBe(0);
+    await cli('status', 'status');
+    await cli('status --json', 'status', '--json');
+    await cli('events', 'events');
+    await cli('events --json', 'events', '--json');
+    await cli('history', 'history', 'alice');
+    await cli('audit export', 'audit', 'export');
+    await cli('audit verify', 'audit', 'verify');
+    await cli('config check', 'config', 'check');
+
+    // The failure really happened and was reported (so the test can see a leak if there is one).
+    const failing = outputs.find(([l]) => l === 'run (failing)')?.[1];
+    expect(failing?.stderr).toMatch(/GitHub returned 400/);
+    expect(failing?.stdout).toMatch(/"type":"scan_failed"/);
+
+    const leaks: string[] = [];
+    const secrets = started.flatMap((s) => s.m.secrets.map((v) => ({ module: s.name, v })));
+    for (const [label, r] of outputs) {
+      for (const { module, v } of secrets) {
+        if (r.stdout.includes(v)) leaks.push(`${module}: secret in stdout of \`${label}\``);
+        if (r.stderr.includes(v)) leaks.push(`${module}: secret in stderr/logs of \`${label}\``);
+      }
+    }
+    for (const file of ['state.db', 'state.db-wal']) {
+      const p = join(dir.path, file);
+      if (!existsSync(p)) continue;
+      const bytes = readFileSync(p).toString('latin1');
+      for (const { module, v } of secrets) if (bytes.includes(v)) leaks.push(`${module}: secret in ${file}`);
+    }
+    expect(leaks).toEqual([]);
+  });
+});
