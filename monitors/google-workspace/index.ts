@@ -238,9 +238,15 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
     };
   }
 
+  function partialListing(detail: string): ProviderError {
+    return new ProviderError(`Google's users.list was incomplete (${detail})`, { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be cutting answers; nothing was committed and the next scan will retry' });
+  }
+
   async function* scanAccount(ctx: ScanContext): AsyncGenerator<Observation> {
     const client = await clientFor(ctx);
     let pageToken: string | undefined;
+    let pageNo = 0;
+    const seenTokens = new Set<string>();
     let active = 0;
     let known = 0;
     do {
@@ -248,6 +254,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
         { path: '/admin/directory/v1/users', query: { customer: config.customer, maxResults: config.pageSize, projection: 'basic', pageToken }, signal: ctx.signal },
         usersPage,
       );
+      pageNo += 1;
       // Suspended and archived users cannot sign in (see README, "Which users").
       const users = (page.data.users ?? []).filter((u) => !u.suspended && !u.archived);
       for (const u of users) {
@@ -260,7 +267,13 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
         });
       }
       for (const u of users) yield observation(u);
-      pageToken = page.data.nextPageToken || undefined;
+      const next = page.data.nextPageToken || undefined;
+      // An empty page while Google announces more, or a token that repeats, is a partial listing:
+      // refuse it rather than report the missing users as removed.
+      if (next && (page.data.users ?? []).length === 0) throw partialListing(`page ${pageNo} was empty while a next page was announced`);
+      if (next && seenTokens.has(next)) throw partialListing(`page ${pageNo} repeated an earlier page token`);
+      if (next) seenTokens.add(next);
+      pageToken = next;
     } while (pageToken);
     ctx.warn("Google's Directory API does not say which 2-Step Verification method a user has: SMS-only 2SV is reported as enabled, not weak");
     if (active - known > 0) ctx.warn(`Google did not say the 2-Step Verification state of ${active - known} of ${active} users: they are reported as unknown`);

@@ -140,6 +140,10 @@ export function createOktaMonitor(config: OktaConfig, deps: ModuleDeps, tuning: 
     return url.toString();
   }
 
+  function partialListing(detail: string): ProviderError {
+    return new ProviderError(`Okta's user listing was incomplete (${detail})`, { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be cutting answers; nothing was committed and the next scan will retry' });
+  }
+
   async function* scanOrg(ctx: ScanContext): AsyncGenerator<Observation> {
     // The listing and the per-user calls are separate Okta rate-limit buckets, so separate gates.
     const gateOptions = {
@@ -163,13 +167,19 @@ export function createOktaMonitor(config: OktaConfig, deps: ModuleDeps, tuning: 
     const unrecognised = new Set<string>();
 
     let next: string | undefined = '/api/v1/users';
-    let first = true;
+    let pageNo = 0;
+    const visited = new Set<string>();
     while (next) {
       const path: string = next;
-      const query = first ? { limit: config.pageSize } : undefined;
-      first = false;
+      const query = pageNo === 0 ? { limit: config.pageSize } : undefined;
+      pageNo += 1;
       const page = await listGate.run(() => listClient.request({ path, query, signal: ctx.signal }, userPage));
-      next = nextPage(page.data.length > 0 ? page.headers.get('link') : null);
+      next = nextPage(page.headers.get('link'));
+      // A page that comes back empty while Okta announces more, or a cursor that loops, is a partial
+      // listing: refuse it rather than report the missing users as removed.
+      if (next && page.data.length === 0) throw partialListing(`page ${pageNo} was empty while a next page was announced`);
+      if (next && visited.has(next)) throw partialListing(`page ${pageNo} pointed back at a page already read`);
+      if (next) visited.add(next);
       const users = page.data.filter((u) => !SKIPPED_STATUSES.has(u.status));
 
       // Per-user calls of this page; the first failure aborts the others and fails the scan.

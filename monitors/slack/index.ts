@@ -23,6 +23,8 @@ const PROVIDER = 'Slack';
 const README = 'see monitors/slack/README.md';
 /** Slackbot is a user, not a bot (is_bot: false), in every workspace. */
 const SLACKBOT_ID = 'USLACKBOT';
+/** Empty pages in a row (each with a cursor) after which the listing is taken as stuck. */
+const MAX_EMPTY_PAGES = 5;
 
 const envelope = z.looseObject({ ok: z.boolean(), error: z.string().optional(), needed: z.string().optional(), provided: z.string().optional() });
 
@@ -166,6 +168,10 @@ export function createSlackMonitor(config: SlackConfig, deps: ModuleDeps): Monit
     });
   }
 
+  function partialListing(detail: string): ProviderError {
+    return new ProviderError(`Slack's users.list was incomplete (${detail})`, { reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed; the next scan will retry' });
+  }
+
   async function* scanWorkspace(ctx: ScanContext): AsyncGenerator<Observation> {
     const client = clientFor(ctx);
     const who = await call(client, 'auth.test', {}, authTest, ctx);
@@ -177,6 +183,8 @@ export function createSlackMonitor(config: SlackConfig, deps: ModuleDeps): Monit
     let with2fa = 0;
     let withEmail = 0;
     let pages = 0;
+    let emptyInARow = 0;
+    const seenCursors = new Set<string>();
     do {
       const page = await call(client, 'users.list', { limit: config.pageSize, cursor, team_id: config.teamId }, usersPage, ctx);
       pages += 1;
@@ -189,7 +197,14 @@ export function createSlackMonitor(config: SlackConfig, deps: ModuleDeps): Monit
       // A non-admin token sees has_2fa only on its own record: fail before yielding a misleading page.
       if (pages === 1 && people.length > 1 && with2fa <= 1) throw permissionError();
       for (const m of people) yield observation(m, workspaceUrl);
-      cursor = page.response_metadata?.next_cursor || undefined;
+      const next = page.response_metadata?.next_cursor || undefined;
+      // Slack may return fewer members than `limit`, even none, with a cursor to go on; but a cursor
+      // that repeats, or page after page of nothing, is a listing that is not advancing.
+      emptyInARow = page.members.length === 0 ? emptyInARow + 1 : 0;
+      if (next && seenCursors.has(next)) throw partialListing(`page ${pages} repeated an earlier cursor`);
+      if (next && emptyInARow >= MAX_EMPTY_PAGES) throw partialListing(`${emptyInARow} empty pages in a row while Slack announced more`);
+      if (next) seenCursors.add(next);
+      cursor = next;
     } while (cursor);
 
     if (humans > 1 && with2fa <= 1) throw permissionError();

@@ -128,7 +128,7 @@ export class FakeSlack extends LoopbackServer {
       const cursor = req.query.get('cursor');
       if (cursor) {
         const decoded = Buffer.from(cursor, 'base64').toString('utf8');
-        const m = /^user:(.+)$/.exec(decoded);
+        const m = /^user:([^:]+)(?::.*)?$/.exec(decoded); // Slack's cursors are opaque; ours may carry a suffix
         start = m ? all.findIndex((u) => u.id === m[1]) : -1;
         if (start < 0) return sendJson(res, 200, { ok: false, error: 'invalid_cursor' }, scopeHeaders(token, 'users:read'));
       }

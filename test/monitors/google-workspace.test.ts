@@ -243,6 +243,29 @@ describe('google-workspace monitor: Directory API failures', () => {
   });
 });
 
+describe('google-workspace monitor: partial listings', () => {
+  it('an empty page while a next page is announced fails the scan', async () => {
+    google.addUser({ id: '1', primaryEmail: ADMIN, isAdmin: true, isEnrolledIn2Sv: true });
+    google.generateUsers(1_100);
+    const second = Buffer.from('offset:300').toString('base64url');
+    google.inject({ kind: 'status', status: 200, body: { kind: 'admin#directory#users', etag: '"x"', nextPageToken: Buffer.from('offset:600').toString('base64url') } }, 1, (r) => r.query.get('pageToken') === second);
+    const { monitor, deps } = monitorFor({ pageSize: 300 });
+    const scan = await collectScan(monitor, deps.logger);
+    expect((scan.error as ProviderError).reason).toBe('malformed');
+    expect((scan.error as ProviderError).message).toMatch(/incomplete \(page 2 was empty while a next page was announced\)/);
+  });
+
+  it('a page token that repeats fails the scan instead of spinning', async () => {
+    google.addUser({ id: '1', primaryEmail: ADMIN, isAdmin: true, isEnrolledIn2Sv: true });
+    google.generateUsers(1_100);
+    const second = Buffer.from('offset:300').toString('base64url');
+    google.inject({ kind: 'status', status: 200, body: { kind: 'admin#directory#users', users: [{ id: '77', primaryEmail: 'x@acme.example', isEnrolledIn2Sv: true }], nextPageToken: second } }, 1, (r) => r.query.get('pageToken') === second);
+    const { monitor, deps } = monitorFor({ pageSize: 300 });
+    const scan = await collectScan(monitor, deps.logger);
+    expect((scan.error as ProviderError).message).toMatch(/repeated an earlier page token/);
+  });
+});
+
 describe('google-workspace monitor: secret hygiene', () => {
   it('neither the key, nor the private key, nor the access token appears in errors or logs', async () => {
     seedDomain();

@@ -229,6 +229,23 @@ describe('okta monitor: failures', () => {
     expect(scan.observations.length).toBeLessThan(250);
   });
 
+  it('an empty page while a next page is announced fails the scan (a missing page is not "users removed")', async () => {
+    okta.generateUsers(250);
+    okta.inject({ kind: 'status', status: 200, body: [], headers: { link: `<${okta.url}/api/v1/users?after=00u000000120&limit=60>; rel="next"` } }, 1, (r) => r.path === '/api/v1/users' && r.query.get('after') === '00u000000059');
+    const { monitor, deps } = monitorFor({ pageSize: 60 });
+    const scan = await collectScan(monitor, deps.logger);
+    expect((scan.error as ProviderError).reason).toBe('malformed');
+    expect((scan.error as ProviderError).message).toMatch(/incomplete \(page 2 was empty while a next page was announced\)/);
+  });
+
+  it('a next link that loops back fails the scan instead of spinning', async () => {
+    okta.generateUsers(250);
+    okta.inject({ kind: 'status', status: 200, body: [{ id: '00uloop', status: 'ACTIVE', profile: { login: 'loop@example.com' } }], headers: { link: `<${okta.url}/api/v1/users?after=00u000000059&limit=60>; rel="next"` } }, 1, (r) => r.path === '/api/v1/users' && r.query.get('after') === '00u000000059');
+    const { monitor, deps } = monitorFor({ pageSize: 60 });
+    const scan = await collectScan(monitor, deps.logger);
+    expect((scan.error as ProviderError).message).toMatch(/pointed back at a page already read/);
+  });
+
   it('one factor call failing fails the whole scan (no partial page)', async () => {
     okta.generateUsers(40);
     okta.inject({ kind: 'status', status: 403, body: oktaError('E0000006', 'You do not have permission to perform the requested action') }, 1, (r) => r.path === '/api/v1/users/00u000000017/factors');

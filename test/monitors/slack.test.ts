@@ -185,6 +185,32 @@ describe('slack monitor: failures', () => {
   });
 });
 
+describe('slack monitor: pages that do not advance', () => {
+  it('follows a cursor through an empty page (Slack may return fewer members than limit, even none)', async () => {
+    slack.addMember({ id: 'U0ADMIN', name: 'alice', isAdmin: true, has2fa: true });
+    slack.generateMembers(250);
+    // the second page comes back empty, with a fresh cursor to the same place
+    const cursor = Buffer.from('user:U1000099').toString('base64');
+    const fresh = Buffer.from('user:U1000099:retry').toString('base64');
+    slack.inject({ kind: 'status', status: 200, body: { ok: true, members: [], response_metadata: { next_cursor: fresh } } }, 1, (r) => r.path.endsWith('users.list') && r.query.get('cursor') === cursor);
+    const { monitor, deps } = monitorFor({ pageSize: 100 });
+    const scan = await collectScan(monitor, deps.logger);
+    expect(scan.error).toBeUndefined();
+    expect(new Set(scan.observations.map((o) => o.accountId)).size).toBe(251);
+  });
+
+  it('a cursor that repeats fails the scan instead of spinning', async () => {
+    slack.addMember({ id: 'U0ADMIN', name: 'alice', isAdmin: true, has2fa: true });
+    slack.generateMembers(250);
+    const cursor = Buffer.from('user:U1000099').toString('base64');
+    slack.inject({ kind: 'status', status: 200, body: { ok: true, members: [], response_metadata: { next_cursor: cursor } } }, 10, (r) => r.path.endsWith('users.list') && r.query.get('cursor') === cursor);
+    const { monitor, deps } = monitorFor({ pageSize: 100 });
+    const scan = await collectScan(monitor, deps.logger);
+    expect((scan.error as ProviderError).reason).toBe('malformed');
+    expect((scan.error as ProviderError).message).toMatch(/repeated an earlier cursor/);
+  });
+});
+
 describe('slack monitor: secret hygiene', () => {
   it('the token appears in no error and no log line, whatever fails', async () => {
     seedWorkspace();
