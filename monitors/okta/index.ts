@@ -82,7 +82,7 @@ function describeOktaError(status: number, body: unknown, req: { method: string;
     return { message: `Okta returned 403${tag} for ${what}: the token lacks the ${scope} scope, or its administrator role cannot read users and factors`, hint: `use an API token of a Read-Only Administrator, or grant ${scope} (${README})` };
   }
   if (status === 404) return { message: `Okta returned 404${tag} for ${what}: baseUrl does not point at an Okta org`, hint: `set baseUrl to the org URL, e.g. https://acme.okta.com (${README})` };
-  if (status === 429) return { message: `Okta rate limit reached${tag} for ${what}`, hint: 'mfawatch waits for X-Rate-Limit-Reset and retries; lower concurrency if this repeats' };
+  if (status === 429) return { message: `Okta rate limit reached${tag} for ${what}`, hint: 'mfawatch waits for X-Rate-Limit-Reset and retries, else the scan will run again on schedule; lower concurrency if this repeats' };
   if (status >= 500) return { message: `Okta returned ${status}${tag} for ${what}`, hint: 'Okta is having trouble (https://status.okta.com); the scan will run again on schedule' };
   return { message: `Okta returned ${status}${tag} for ${what}`, hint: README };
 }

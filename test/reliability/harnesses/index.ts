@@ -1,5 +1,6 @@
 /** Every module in the fault matrix: one line per harness (see ../harness.ts). */
 import type { MonitorHarness } from '../harness.js';
 import { githubHarness } from './github.js';
+import { oktaHarness } from './okta.js';
 
-export const HARNESSES: readonly MonitorHarness[] = [githubHarness];
+export const HARNESSES: readonly MonitorHarness[] = [githubHarness, oktaHarness];
