@@ -2,5 +2,6 @@
 import type { MonitorHarness } from '../harness.js';
 import { githubHarness } from './github.js';
 import { oktaHarness } from './okta.js';
+import { slackHarness } from './slack.js';
 
-export const HARNESSES: readonly MonitorHarness[] = [githubHarness, oktaHarness];
+export const HARNESSES: readonly MonitorHarness[] = [githubHarness, oktaHarness, slackHarness];
