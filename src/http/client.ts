@@ -141,7 +141,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const name = (err as { name?: string }).name;
       if (req.signal?.aborted) throw new ProviderError(`${provider}: ${label} was cancelled`, { reason: 'aborted', provider, cause: err });
       if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new ProviderError(`${provider} did not answer ${label} within ${Math.round(timeoutMs / 1000)}s`, { reason: 'timeout', provider, hint: 'check the provider status and connectivity', cause: err });
+        throw new ProviderError(`${provider} did not answer ${label} within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`}`, { reason: 'timeout', provider, hint: 'check the provider status and connectivity', cause: err });
       }
       const detail = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
       throw new ProviderError(`could not reach ${provider} for ${label} (${scrub(String(detail))})`, { reason: 'network', provider, hint: 'check the base URL, DNS, proxy and firewall', cause: err });
