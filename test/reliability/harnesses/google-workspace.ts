@@ -29,7 +29,7 @@ export const googleWorkspaceHarness: MonitorHarness = {
       env: { GOOGLE_SA_KEY: JSON.stringify(sa.keyJson) },
       monitorEntry: () => {
         const root = refused ? refusedUrl : google.url;
-        return { id: 'gws-acme', type: 'google-workspace', subject: ADMIN, serviceAccountKey: '${GOOGLE_SA_KEY}', apiRoot: root, tokenUri: `${root}/token`, pageSize: PAGE, retries: 0, requestTimeout: '400ms' };
+        return { id: 'gws-acme', type: 'google-workspace', subject: ADMIN, serviceAccountKey: '${GOOGLE_SA_KEY}', apiRoot: root, tokenUri: `${root}/token`, pageSize: PAGE, retries: 0, requestTimeout: '2s' };
       },
       inject(fault: FaultId) {
         switch (fault) {

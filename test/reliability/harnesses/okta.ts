@@ -6,6 +6,7 @@ import { closedPort } from './ports.js';
 
 const TOKEN = '00fault-matrix-okta-token-0123456789';
 const PAGE = 100;
+/** 250 factor calls per scan: a generous per-request timeout keeps a loaded CI machine from failing the good scans. */
 /** Users are 00u000000000…; page 2 is the listing after the 100th. */
 const idOf = (i: number) => `00u${String(i).padStart(9, '0')}`;
 const pageTwo = (r: RecordedRequest) => r.path === '/api/v1/users' && r.query.get('after') === idOf(PAGE - 1);
@@ -28,7 +29,7 @@ export const oktaHarness: MonitorHarness = {
     const nextLink = (after: number) => ({ link: `<${okta.url}/api/v1/users?after=${idOf(after)}&limit=${PAGE}>; rel="next"` });
     return {
       env: { OKTA_TOKEN: TOKEN },
-      monitorEntry: () => ({ id: 'okta-acme', type: 'okta', baseUrl: refused ? refusedUrl : okta.url, token: '${OKTA_TOKEN}', pageSize: PAGE, retries: 0, requestTimeout: '400ms' }),
+      monitorEntry: () => ({ id: 'okta-acme', type: 'okta', baseUrl: refused ? refusedUrl : okta.url, token: '${OKTA_TOKEN}', pageSize: PAGE, retries: 0, requestTimeout: '3s' }),
       inject(fault: FaultId) {
         const reset = String(Math.floor(Date.now() / 1000) + 3600);
         switch (fault) {

@@ -33,7 +33,7 @@ export const slackHarness: MonitorHarness = {
     const rateHeaders = { 'retry-after': '3600' };
     return {
       env: { SLACK_TOKEN: TOKEN },
-      monitorEntry: () => ({ id: 'slack-acme', type: 'slack', token: '${SLACK_TOKEN}', baseUrl: `${refused ? refusedUrl : slack.url}/api`, pageSize: PAGE, retries: 0, requestTimeout: '400ms' }),
+      monitorEntry: () => ({ id: 'slack-acme', type: 'slack', token: '${SLACK_TOKEN}', baseUrl: `${refused ? refusedUrl : slack.url}/api`, pageSize: PAGE, retries: 0, requestTimeout: '2s' }),
       inject(fault: FaultId) {
         switch (fault) {
           case 'server_error':
