@@ -8,9 +8,8 @@
  * wall of 429s. A wait that would end past the deadline fails at once as `rate_limited`, so a scan
  * never hangs until the scheduler kills it.
  *
- * Waits use the injected `sleep`; the gate never re-reads the clock after a wait (after sleeping
- * until the reset, the window is taken as reset and the budget as unknown until the next answer
- * reports it), so a test's shortened sleep cannot make it spin.
+ * Waits use the injected `sleep` and last until the reported reset by the clock (`now`); after it
+ * the budget is unknown until the next answer reports it.
  */
 import { sleep as defaultSleep } from '../core/deps.js';
 import { ProviderError } from '../core/errors.js';
@@ -127,7 +126,8 @@ export class RateGate {
   }
 
   async #pause(b: RateBudget): Promise<void> {
-    const now = (this.#o.now ?? Date.now)();
+    const clock = this.#o.now ?? Date.now;
+    const now = clock();
     const ms = Math.max(0, (b.resetAt ?? now + 60_000) - now) + (this.#o.skewMs ?? 1_000);
     const provider = this.#o.provider;
     if (this.#o.deadline && now + ms >= this.#o.deadline.getTime()) {
@@ -137,7 +137,13 @@ export class RateGate {
     }
     this.waits += 1;
     this.#o.onWait?.(ms, b);
-    await (this.#o.sleep ?? defaultSleep)(ms, this.#o.signal);
+    const sleep = this.#o.sleep ?? defaultSleep;
+    await sleep(ms, this.#o.signal);
+    // A sleep can end before the window does (a timer woken early, a shortened sleep in tests):
+    // the reset time, by the clock, decides.
+    for (let now2 = clock(); b.resetAt !== undefined && now2 < b.resetAt; now2 = clock()) {
+      await sleep(b.resetAt - now2 + (this.#o.skewMs ?? 1_000), this.#o.signal);
+    }
     // The window has reset: the budget is unknown until the next answer reports it. Every task that
     // queued behind the low budget looks again, so concurrency comes back to `concurrency` at once.
     this.#budget = undefined;

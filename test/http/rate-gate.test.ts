@@ -37,9 +37,9 @@ describe('RateGate', () => {
   });
 
   it('pauses until the reported reset (plus skew) when the budget reaches the reserve, then resumes', async () => {
-    const now = 1_000_000;
+    let now = 1_000_000;
     const slept: number[] = [];
-    const gate = new RateGate({ provider: 'Acme', concurrency: 4, now: () => now, skewMs: 500, reserve: () => 2, sleep: async (ms) => void slept.push(ms) });
+    const gate = new RateGate({ provider: 'Acme', concurrency: 4, now: () => now, skewMs: 500, reserve: () => 2, sleep: async (ms) => void (slept.push(ms), (now += ms)) });
     gate.observe({ remaining: 5, limit: 100, resetAt: now + 7_000 });
     const ran: number[] = [];
     await Promise.all(Array.from({ length: 6 }, (_, i) => gate.run(async () => void ran.push(i))));
@@ -51,7 +51,8 @@ describe('RateGate', () => {
 
   it('comes back to full concurrency after a pause', async () => {
     let paused = false;
-    const gate = new RateGate({ provider: 'Acme', concurrency: 4, now: () => 0, skewMs: 0, reserve: () => 2, sleep: async () => void (paused = true) });
+    let now = 0;
+    const gate = new RateGate({ provider: 'Acme', concurrency: 4, now: () => now, skewMs: 0, reserve: () => 2, sleep: async (ms) => void ((paused = true), (now += ms)) });
     gate.observe({ remaining: 5, limit: 100, resetAt: 1_000 });
     let running = 0;
     let maxAfterPause = 0;
@@ -71,7 +72,8 @@ describe('RateGate', () => {
 
   it('follows fresher budgets reported by answers', async () => {
     const slept: number[] = [];
-    const gate = new RateGate({ provider: 'Acme', concurrency: 1, now: () => 0, skewMs: 0, reserve: () => 1, sleep: async (ms) => void slept.push(ms) });
+    let now = 0;
+    const gate = new RateGate({ provider: 'Acme', concurrency: 1, now: () => now, skewMs: 0, reserve: () => 1, sleep: async (ms) => void (slept.push(ms), (now += ms)) });
     let remaining = 4;
     for (let i = 0; i < 8; i++) {
       await gate.run(async () => {
@@ -81,6 +83,16 @@ describe('RateGate', () => {
       });
     }
     expect(slept).toEqual([1_000]);
+  });
+
+  it('a sleep that ends early is topped up until the reset, by the clock', async () => {
+    let now = 0;
+    const slept: number[] = [];
+    const gate = new RateGate({ provider: 'Acme', concurrency: 1, now: () => now, skewMs: 0, reserve: () => 1, sleep: async (ms) => void (slept.push(ms), (now += Math.min(ms, 300))) });
+    gate.observe({ remaining: 1, resetAt: 1_000 });
+    await gate.run(async () => undefined);
+    expect(slept).toEqual([1_000, 700, 400, 100]);
+    expect(now).toBeGreaterThanOrEqual(1_000);
   });
 
   it('fails as rate_limited, without waiting, when the reset is past the deadline', async () => {

@@ -166,7 +166,7 @@ describe('okta monitor: rate limits', () => {
     const reset = String(Math.floor(Date.now() / 1000) + 1);
     okta.inject({ kind: 'status', status: 429, body: { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.', errorLink: 'E0000047', errorId: 'x', errorCauses: [] }, headers: { 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset } }, 1, (r) => r.path.endsWith('/factors'));
     const slept: number[] = [];
-    const { monitor, deps } = monitorFor({}, { sleep: async (ms) => void slept.push(ms) });
+    const { monitor, deps } = monitorFor({}, { sleep: (ms) => (slept.push(ms), new Promise((r) => setTimeout(r, Math.min(ms, 20)))) });
     const scan = await collectScan(monitor, deps.logger);
     expect(scan.error).toBeUndefined();
     expect(scan.observations).toHaveLength(5);
