@@ -3,6 +3,7 @@
  * that the two agree). The key is the config `type`.
  */
 import { auth0Monitor } from './auth0/index.js';
+import { awsIamMonitor } from './aws-iam/index.js';
 import { commandMonitor } from './command/index.js';
 import { entraMonitor } from './entra/index.js';
 import { githubMonitor } from './github/index.js';
@@ -15,6 +16,7 @@ import { registerMonitor, type MonitorCommonConfig, type MonitorModule } from '.
 export const MONITORS: ReadonlyMap<string, MonitorModule<MonitorCommonConfig>> = new Map(
   [
     registerMonitor(githubMonitor),
+    registerMonitor(awsIamMonitor),
     registerMonitor(googleWorkspaceMonitor),
     registerMonitor(oktaMonitor),
     registerMonitor(slackMonitor),

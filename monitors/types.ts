@@ -61,8 +61,19 @@ export interface ScanContext {
 
 /** A configured monitor instance. */
 export interface Monitor {
-  /** The scopes this instance covers; each is scanned and committed on its own. */
+  /**
+   * The scopes this instance covers as far as it knows without asking the provider; each is
+   * scanned and committed on its own. `status` uses it (no network).
+   */
   scopes(): readonly ScopeInfo[];
+  /**
+   * Optional: asks the provider which scopes there are, before each cycle (an AWS instance
+   * without a configured account id learns it from STS GetCallerIdentity). When present, the core
+   * scans what it returns instead of `scopes()`; a rejection is recorded as a failed scan of the
+   * instance's previously known scopes (or of scope '' when there are none), so it counts
+   * towards `scan_failed` like any failed scan.
+   */
+  resolveScopes?(signal: AbortSignal): Promise<readonly ScopeInfo[]>;
   /**
    * Yields every account of the scope exactly once. Throwing (a ProviderError, ideally) means the
    * scan is incomplete: the core then commits nothing.
@@ -80,6 +91,11 @@ export interface MonitorModule<C extends MonitorCommonConfig = MonitorCommonConf
   readonly configSchema: z.ZodType<C, unknown>;
   /** JSON paths (relative to the entry) of secret values, for the literal-secret warning. */
   readonly secretKeys: readonly string[];
+  /**
+   * How `status` names the provider's time of the data set with `setDataAsOf`, e.g.
+   * "credential report generated" (default "data as of").
+   */
+  readonly dataAsOfLabel?: string;
   create(config: C, deps: ModuleDeps): Monitor;
 }
 

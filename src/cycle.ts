@@ -2,6 +2,7 @@
  * One cycle (`mfawatch run`): scan every selected monitor scope with bounded concurrency, then
  * deliver what the scans queued. Also used by the daemon for one monitor at a time.
  */
+import type { Monitor, ScopeInfo } from '../monitors/types.js';
 import type { App, MonitorInstance } from './app.js';
 import type { DeliveryTally } from './delivery/dispatcher.js';
 import { checkStaleData, sendHeartbeat } from './observability/health.js';
@@ -50,12 +51,41 @@ export function scanEnvironment(app: App, instanceId: string, signal: AbortSigna
   };
 }
 
+/** A monitor whose every scan fails with `error`: how a failure to resolve scopes is recorded. */
+function failingMonitor(error: unknown): Monitor {
+  return {
+    scopes: () => [],
+    // eslint-disable-next-line require-yield
+    async *scan() {
+      throw error;
+    },
+  };
+}
+
+/**
+ * The scans one instance needs this cycle: its scopes, asked of the provider when the monitor
+ * must (resolveScopes). When that fails, the failure is scanned (and so recorded, audited and
+ * counted towards scan_failed) under every scope the instance had before, or under scope ''.
+ */
+async function scopeJobs(app: App, m: MonitorInstance, signal: AbortSignal): Promise<Array<{ m: MonitorInstance; monitor: Monitor; scope: ScopeInfo }>> {
+  if (!m.monitor.resolveScopes) return m.monitor.scopes().map((scope) => ({ m, monitor: m.monitor, scope }));
+  try {
+    const scopes = await m.monitor.resolveScopes(signal);
+    return scopes.map((scope) => ({ m, monitor: m.monitor, scope }));
+  } catch (err) {
+    const known = app.store.knownScopes().filter((s) => s.monitor_id === m.config.id && s.scope !== '');
+    const scopes = known.length ? known.map((s) => ({ id: s.scope, label: app.store.lastScan(m.config.id, s.scope)?.scope_label || s.scope })) : [{ id: '', label: m.config.id }];
+    const monitor = failingMonitor(err);
+    return scopes.map((scope) => ({ m, monitor, scope }));
+  }
+}
+
 /** Scans every scope of the given monitor instances. */
 export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal): Promise<ScanOutcome[]> {
-  const jobs = instances.flatMap((m) => m.monitor.scopes().map((scope) => ({ m, scope })));
-  return mapWithConcurrency(jobs, SCAN_CONCURRENCY, async ({ m, scope }) => {
+  const jobs = (await Promise.all(instances.map((m) => scopeJobs(app, m, signal)))).flat();
+  return mapWithConcurrency(jobs, SCAN_CONCURRENCY, async ({ m, monitor, scope }) => {
     const t0 = performance.now();
-    const outcome = await scanScope(m.config, m.module.provider, m.monitor, scope, scanEnvironment(app, m.config.id, signal));
+    const outcome = await scanScope(m.config, m.module.provider, monitor, scope, scanEnvironment(app, m.config.id, signal));
     app.metrics.recordScan({ monitorId: m.config.id, provider: m.module.provider, status: outcome.status, seconds: (performance.now() - t0) / 1000, events: outcome.events });
     return outcome;
   });

@@ -3,6 +3,7 @@
  * the accounts without MFA. The JSON shape (`mfawatch.status/v1`) is documented in the README.
  */
 import type { ResolvedConfig } from '../config/load.js';
+import { accountsInState } from '../../storage/account-lists.js';
 import type { Store } from '../../storage/store.js';
 import { formatDuration } from '../core/duration.js';
 import type { MfaState } from '../core/types.js';
@@ -24,7 +25,8 @@ export interface MonitorStatus {
   /** ok: last scan succeeded; held: last scan held by the mass-change guard; failing: last scan failed; never: no scan yet. */
   health: 'ok' | 'held' | 'failing' | 'never';
   lastScan: { id: number; status: string; startedAt: string; endedAt: string | null; requests: number; error: { reason: string | null; message: string | null } | null } | null;
-  lastSuccess: { at: string; dataAsOf: string | null; dataAgeSeconds: number | null } | null;
+  /** `dataAsOf`: the provider's own time of the data (an AWS credential report's generation time), named by `dataAsOfLabel`. */
+  lastSuccess: { at: string; dataAsOf: string | null; dataAsOfLabel: string; dataAgeSeconds: number | null } | null;
   consecutiveFailures: number;
   accounts: number;
   byState: Record<MfaState, number>;
@@ -32,6 +34,8 @@ export interface MonitorStatus {
   coverage: number | null;
   withoutMfa: StatusAccount[];
   withoutMfaTotal: number;
+  /** Accounts MFA does not apply to (IAM users without a console password: API-only), first of them. */
+  notApplicable: StatusAccount[];
   warnings: string[];
 }
 
@@ -50,6 +54,14 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
     const known = store.knownScopes().filter((s) => s.monitor_id === m.config.id).map((s) => s.scope);
     const scopes = new Map(scopesOf(m.config.id).map((s) => [s.id, s.label]));
     for (const k of known) if (!scopes.has(k)) scopes.set(k, k);
+    // A monitor that learns its scopes from the provider (resolveScopes) records a failure to
+    // learn them under scope '' until it first succeeds; once real scopes exist, that row is history.
+    if (scopes.size > 1 && scopes.has('') && !scopesOf(m.config.id).some((s) => s.id === '')) {
+      const stale = store.lastScan(m.config.id, '');
+      const newest = Math.max(...[...scopes.keys()].filter((k) => k !== '').map((k) => store.lastScan(m.config.id, k)?.id ?? 0));
+      if (!stale || stale.id < newest) scopes.delete('');
+    }
+    if (scopes.size === 0) scopes.set('', m.config.id);
     for (const [scope, label] of scopes) {
       const last = store.lastScan(m.config.id, scope);
       const ok = store.lastScan(m.config.id, scope, 'succeeded');
@@ -67,13 +79,14 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
         lastScan: last
           ? { id: last.id, status: last.status, startedAt: last.started_at, endedAt: last.ended_at, requests: last.requests, error: last.error_reason || last.error_message ? { reason: last.error_reason, message: last.error_message } : null }
           : null,
-        lastSuccess: ok?.ended_at ? { at: ok.ended_at, dataAsOf, dataAgeSeconds: Math.round((now.getTime() - Date.parse(dataAsOf ?? ok.ended_at)) / 1000) } : null,
+        lastSuccess: ok?.ended_at ? { at: ok.ended_at, dataAsOf, dataAsOfLabel: m.module.dataAsOfLabel ?? 'data as of', dataAgeSeconds: Math.round((now.getTime() - Date.parse(dataAsOf ?? ok.ended_at)) / 1000) } : null,
         consecutiveFailures: store.consecutiveFailures(m.config.id, scope),
         accounts: counts.accounts,
         byState: counts.byState,
         coverage: applicable ? counts.byState.enabled / applicable : null,
         withoutMfa: store.accountsWithoutMfa(m.config.id, scope, LIST_LIMIT).map((a) => ({ accountId: a.accountId, login: a.login, kind: a.kind, admin: a.admin, mfa: a.mfa })),
         withoutMfaTotal: counts.byState.disabled + counts.byState.weak,
+        notApplicable: accountsInState(store, m.config.id, scope, 'not_applicable', LIST_LIMIT).map((a) => ({ accountId: a.accountId, login: a.login, kind: a.kind, admin: a.admin, mfa: a.mfa })),
         warnings,
       });
     }
@@ -99,7 +112,7 @@ export function renderStatus(report: StatusReport, now: Date): string {
     if (last.status !== 'succeeded' && last.error?.message) lines.push(`                 ${last.error.message}`);
     if (m.consecutiveFailures > 0) lines.push(`  failing        ${m.consecutiveFailures} scan(s) in a row since the last success`);
     if (m.lastSuccess) {
-      const age = m.lastSuccess.dataAsOf ? `, data as of ${ago(m.lastSuccess.dataAsOf)}` : '';
+      const age = m.lastSuccess.dataAsOf ? `, ${m.lastSuccess.dataAsOfLabel} ${ago(m.lastSuccess.dataAsOf)}` : '';
       lines.push(`  last success   ${ago(m.lastSuccess.at)}${age}`);
     } else {
       lines.push('  last success   never');
@@ -114,6 +127,11 @@ export function renderStatus(report: StatusReport, now: Date): string {
       lines.push(`  without MFA (${m.withoutMfaTotal}):`);
       for (const a of m.withoutMfa) lines.push(`    ${a.mfa === 'weak' ? 'weak    ' : 'none    '}${a.login}${a.admin ? ' [admin]' : ''}${a.kind === 'root' ? ' [root]' : ''}  (${a.kind}, id ${a.accountId})`);
       if (m.withoutMfaTotal > m.withoutMfa.length) lines.push(`    … and ${m.withoutMfaTotal - m.withoutMfa.length} more (mfawatch status --json lists the first ${m.withoutMfa.length})`);
+    }
+    if (s.not_applicable > 0) {
+      const shown = m.notApplicable.slice(0, 10).map((a) => a.login);
+      const more = s.not_applicable - shown.length;
+      lines.push(`  API-only (${s.not_applicable}, MFA not applicable): ${shown.join(', ')}${more > 0 ? `, … and ${more} more` : ''}`);
     }
     lines.push('');
   }

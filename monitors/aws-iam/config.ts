@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { duration, expect, httpUrl } from '../../src/config/fields.js';
+import { monitorConfig } from '../types.js';
+
+/** A 12-digit AWS account id. */
+const accountId = () => z.string({ error: expect('a 12-digit AWS account id, as a string') }).regex(/^\d{12}$/, 'must be a 12-digit AWS account id, as a string ("012345678901")');
+
+/** An IAM role ARN; its account is the AWS account scanned through it. */
+const roleArn = () =>
+  z
+    .string({ error: expect('an IAM role ARN, e.g. "arn:aws:iam::123456789012:role/mfawatch-audit"') })
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN, e.g. "arn:aws:iam::123456789012:role/mfawatch-audit"');
+
+/** One AWS account reached through STS AssumeRole. */
+const accountEntry = z.strictObject({
+  /** The audit role in the target account (see README: "The cross-account audit role"). */
+  roleArn: roleArn(),
+  /** The role's sts:ExternalId condition value, when its trust policy has one. */
+  externalId: z.string().min(2, 'must be 2-1224 characters').max(1224, 'must be 2-1224 characters').regex(/^[\w+=,.@:/-]+$/, 'may contain only letters, digits and +=,.@:/-').optional(),
+  /** RoleSessionName, visible in the target account's CloudTrail (default "mfawatch"). */
+  sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, 'must be 2-64 characters: letters, digits and +=,.@-').optional(),
+  /** A name for the account in alerts until its alias is read (default: the account id). */
+  label: z.string().min(1).max(100).optional(),
+});
+
+/**
+ * IAM and STS endpoint overrides (LocalStack, a test fake, a VPC endpoint). A string overrides
+ * IAM only, as DESIGN.md's example; an object overrides each service.
+ */
+const endpoint = z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(), sts: httpUrl().optional() })], {
+  error: 'must be the IAM endpoint URL, or { "iam": URL, "sts": URL }',
+});
+
+/**
+ * One AWS account scanned with the SDK's default credentials, or many accounts through
+ * STS AssumeRole. Credentials never appear in the config: they come from the SDK's default
+ * provider chain (environment, shared config/SSO `profile`, container or instance metadata).
+ * See monitors/aws-iam/README.md.
+ */
+export const awsIamConfigSchema = monitorConfig('aws-iam', {
+  /**
+   * `report`: the IAM credential report (a constant number of calls, data up to 4 hours old).
+   * `live`: ListUsers + ListVirtualMFADevices + per-user calls (fresh, about 2 calls per user).
+   */
+  mode: z.enum(['report', 'live'], { error: expect('"report" or "live"') }).default('report'),
+  /** Signing region; IAM is global and signs in us-east-1 in the aws partition. */
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name such as "us-east-1"').default('us-east-1'),
+  /** A named profile of the shared config/credentials files (SSO profiles included). */
+  profile: z.string().min(1).optional(),
+  endpoint: endpoint.optional(),
+  /** Single-account instance: the account the credentials must belong to (checked every scan). */
+  accountId: accountId().optional(),
+  /** Many accounts, each through its own audit role; each is its own scope. */
+  accounts: z.array(accountEntry).min(1, 'list at least one account, or leave "accounts" out to scan the credentials\' own account').optional(),
+  /**
+   * Tag key whose value is the user's email, for identity linking (e.g. "email"). Off by default:
+   * reading tags in bulk needs iam:GetAccountAuthorizationDetails (one call per 1,000 users).
+   */
+  emailTag: z.string().min(1).max(128).nullable().default(null),
+  /** How long to wait for AWS to finish generating the credential report (default 5m). */
+  reportTimeout: duration().default(5 * 60_000),
+  /** SDK attempts per call, first included, for throttling and 5xx (default 5). */
+  maxAttempts: z.number().int().min(1).max(10).default(5),
+  /** SDK retry mode: "adaptive" also rate-limits the client after throttling (default). */
+  retryMode: z.enum(['standard', 'adaptive']).default('adaptive'),
+  /** Per-request timeout (default 30s). */
+  requestTimeout: duration().default(30_000),
+}).superRefine((c, ctx) => {
+  if (c.accountId !== undefined && c.accounts !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['accountId'], message: 'use either "accountId" (one account, default credentials) or "accounts" (roles to assume), not both' });
+  }
+  const seen = new Map<string, number>();
+  (c.accounts ?? []).forEach((a, i) => {
+    const id = accountOfRoleArn(a.roleArn);
+    const first = seen.get(id);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'roleArn'], message: `account ${id} is already listed at accounts.${first}; list each AWS account once` });
+    else seen.set(id, i);
+  });
+});
+
+/** One aws-iam monitor entry after validation and defaults. */
+export type AwsIamConfig = z.output<typeof awsIamConfigSchema>;
+/** One entry of `accounts`. */
+export type AwsAccountEntry = z.output<typeof accountEntry>;
+
+/** The 12-digit account id inside a role ARN (validated by the schema). */
+export function accountOfRoleArn(arn: string): string {
+  return arn.split(':')[4] ?? '';
+}
