@@ -135,6 +135,10 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
       if (typeof id === 'string' && !notifierIds.has(id)) issues.push(`${formatPath(['reminders', 'notifiers', i])}: no notifier has the id "${id}"`);
     });
   }
+  // Auto-response with nowhere to kill sessions would decide kills that can never happen.
+  if (root.success && root.data.autoResponse.enabled && asList(value.responders).length === 0) {
+    issues.push('autoResponse.enabled: auto-response is on but no responders are configured; add entries to "responders" or turn it off');
+  }
 
   if (issues.length > 0 || !root.success) throw new ConfigError(issues);
 

@@ -76,7 +76,8 @@ export interface HttpClientOptions {
   onRequest?: (() => void) | undefined;
   /**
    * The wait (ms from `now`) a failed answer asks for when it has no Retry-After header, from the
-   * provider's own rate-limit headers (Auth0's epoch-seconds `x-ratelimit-reset`). Optional.
+   * provider's own rate-limit headers (Auth0's epoch-seconds `x-ratelimit-reset`, Okta's
+   * `X-Rate-Limit-Reset`). Retry-After, when present, wins. Optional.
    */
   retryAfterFromHeaders?: ((headers: Headers, now: number) => number | undefined) | undefined;
 }
@@ -146,7 +147,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const name = (err as { name?: string }).name;
       if (req.signal?.aborted) throw new ProviderError(`${provider}: ${label} was cancelled`, { reason: 'aborted', provider, cause: err });
       if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new ProviderError(`${provider} did not answer ${label} within ${Math.round(timeoutMs / 1000)}s`, { reason: 'timeout', provider, hint: 'check the provider status and connectivity', cause: err });
+        throw new ProviderError(`${provider} did not answer ${label} within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`}`, { reason: 'timeout', provider, hint: 'check the provider status and connectivity', cause: err });
       }
       const detail = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
       throw new ProviderError(`could not reach ${provider} for ${label} (${scrub(String(detail))})`, { reason: 'network', provider, hint: 'check the base URL, DNS, proxy and firewall', cause: err });
