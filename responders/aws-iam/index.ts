@@ -53,6 +53,9 @@ export function classifyAwsError(err: unknown, action: string): ProviderError {
   } else if (name === 'AccessDenied' || name === 'AccessDeniedException' || status === 403) {
     reason = 'permission';
     words = `${name}: the credentials lack iam:${action}`;
+  } else if (name === 'LimitExceededException' || name === 'LimitExceeded') {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html: 2,048 characters of inline policy per user.
+    words = `${name}: the user's inline policies would exceed IAM's 2,048-character quota; delete or shrink one of them (or attach ${REVOKE_POLICY_NAME} as a managed policy by hand) and run the kill again`;
   } else if (name === 'Throttling' || name === 'ThrottlingException' || status === 429) {
     reason = 'rate_limited';
     words = `${name}: IAM rate limit reached`;
@@ -73,6 +76,11 @@ export function classifyAwsError(err: unknown, action: string): ProviderError {
 function isNoSuchEntity(err: unknown): boolean {
   const e = (err ?? {}) as AwsSdkError & { Code?: string };
   return e.name === 'NoSuchEntityException' || e.name === 'NoSuchEntity' || e.Code === 'NoSuchEntity';
+}
+
+/** True for an IAM user ARN (arn:aws:iam::123456789012:user/path/alice), false for root and anything else. */
+function isUserArn(arn: string): boolean {
+  return /^arn:aws[a-z-]*:iam::\d{12}:user\//.test(arn);
 }
 
 /** The account id of an IAM ARN (arn:aws:iam::123456789012:user/alice). */
@@ -96,22 +104,32 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
   };
   return {
     async invalidate(target, { dryRun, signal, record }) {
-      const users = accountsOfType(target, 'aws-iam').filter((a) => !config.accountId || arnAccount(a.accountId) === config.accountId);
-      const names = [...new Set(users.map((u) => u.login))];
-      if (names.length === 0) return { outcome: 'not_found', detail: `no IAM user${config.accountId ? ` in account ${config.accountId}` : ''} is linked to ${target.identity} (tag the user with "email", or map it in identities.map)` };
+      const linkedUsers = accountsOfType(target, 'aws-iam').filter((a) => !config.accountId || arnAccount(a.accountId) === config.accountId);
+      // The root user is linked like any account but is no IAM user: an IAM policy cannot revoke its
+      // sessions, and a GetUser of "root" could find an unrelated IAM user named "root".
+      const roots = linkedUsers.filter((a) => !isUserArn(a.accountId));
+      const users = [...new Map(linkedUsers.filter((a) => isUserArn(a.accountId)).map((a) => [a.accountId, a])).values()];
+      const rootNote = roots.length ? `; not touched: the root user of ${roots.map((r) => arnAccount(r.accountId) ?? r.accountId).join(', ')} (an IAM policy cannot revoke root sessions: sign in as root and change its password)` : '';
+      if (users.length === 0) return { outcome: 'not_found', detail: `no IAM user${config.accountId ? ` in account ${config.accountId}` : ''} is linked to ${target.identity} (tag the user with the monitor's emailTag, or map it in identities.map)${rootNote}` };
       const done: string[] = [];
       let found = 0;
-      for (const UserName of names) {
-        record({ method: 'GetUser', url: `${where} UserName=${UserName}`, note: 'check the user exists' });
-        const exists = await send('GetUser', () => client.send(new GetUserCommand({ UserName }), { abortSignal: signal })).then(
-          () => true,
+      for (const linked of users) {
+        const UserName = linked.login;
+        record({ method: 'GetUser', url: `${where} UserName=${UserName}`, note: `check the user exists and is ${linked.accountId}` });
+        const actual = await send('GetUser', () => client.send(new GetUserCommand({ UserName }), { abortSignal: signal })).then(
+          (out) => out.User?.Arn ?? null,
           (err: ProviderError) => {
-            if (isNoSuchEntity(err.cause)) return false;
+            if (isNoSuchEntity(err.cause)) return undefined;
             throw err;
           },
         );
-        if (!exists) {
+        if (actual === undefined) {
           done.push(`${UserName}: no such user`);
+          continue;
+        }
+        // The credentials act in one account; a user of the same name there may be someone else.
+        if (actual !== linked.accountId) {
+          done.push(`${UserName}: not touched, the credentials reach ${actual ?? 'a user without an ARN'}, not the linked ${linked.accountId} (set accountId, one responder per AWS account)`);
           continue;
         }
         found += 1;
@@ -145,9 +163,9 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
         }
         done.push(`${UserName}: ${parts.join(', ')}`);
       }
-      if (found === 0) return { outcome: 'not_found', detail: `IAM has none of the linked users any more (${names.join(', ')})` };
-      if (dryRun) return { outcome: 'skipped', detail: `dry run: would act on ${done.join('; ')}` };
-      return { outcome: 'succeeded', detail: done.join('; ') };
+      if (found === 0) return { outcome: 'not_found', detail: `none of the linked IAM users could be acted on: ${done.join('; ')}${rootNote}` };
+      if (dryRun) return { outcome: 'skipped', detail: `dry run: would act on ${done.join('; ')}${rootNote}` };
+      return { outcome: 'succeeded', detail: `${done.join('; ')}${rootNote}` };
     },
   };
 }
