@@ -23,7 +23,7 @@ let iam: FakeAws;
 beforeEach(async () => {
   iam = new FakeAws();
   iam.addAccount(MAIN, { baseKey: { id: KEY_ID, secret: SECRET } });
-  iam.addAccount(PROD);
+  iam.addAccount(PROD, { roles: { 'mfawatch-responder': 'acme-kill' } });
   iam.addUser(MAIN, { name: 'alice', password: true, devices: [], accessKeys: [{ id: 'AKIAALICE00000000001', status: 'Active' }, { id: 'AKIAALICE00000000002', status: 'Inactive' }] });
   iam.addUser(MAIN, { name: 'bob', password: true, devices: ['virtual'] });
   iam.addUser(MAIN, { name: 'root', password: true, devices: ['virtual'] }); // an IAM user unluckily named "root"
@@ -112,6 +112,38 @@ describe('aws-iam responder', () => {
     expect(r.detail).toMatch(/root user of 111111111111.*cannot revoke root sessions/);
     expect(iam.requests).toEqual([]);
     expect(iam.user(MAIN, 'root').policies.size).toBe(0);
+  });
+
+  it('roleArn: assumes the role in the linked user\'s account and acts there, never on the same-named user of the credentials\' account', async () => {
+    const r = await invalidate(
+      responder({ roleArn: `arn:aws:iam::${PROD}:role/mfawatch-responder`, externalId: 'acme-kill', endpoint: { iam: iam.url, sts: iam.url } }),
+      { identity: 'bob@example.com', accounts: [linked('aws-iam', 'bob', arn(PROD, 'bob')), linked('aws-iam', 'bob', arn(MAIN, 'bob'))] },
+    );
+    expect(r.outcome).toBe('succeeded');
+    expect(iam.actions()).toEqual(['sts:AssumeRole', 'iam:GetUser', 'iam:PutUserPolicy']); // MAIN's bob is outside the role's account
+    expect(iam.writes()).toEqual([{ account: PROD, action: 'PutUserPolicy', user: 'bob' }]);
+    expect(iam.user(PROD, 'bob').policies.has(REVOKE_POLICY_NAME)).toBe(true);
+    expect(iam.user(MAIN, 'bob').policies.size).toBe(0);
+    expect(r.calls[0]).toMatchObject({ method: 'AssumeRole' });
+  });
+
+  it('roleArn with a wrong externalId fails as permission and says what to fix; nothing is written', async () => {
+    const err = (await invalidate(
+      responder({ roleArn: `arn:aws:iam::${PROD}:role/mfawatch-responder`, externalId: 'wrong-id', endpoint: { iam: iam.url, sts: iam.url } }),
+      { identity: 'bob@example.com', accounts: [linked('aws-iam', 'bob', arn(PROD, 'bob'))] },
+    ).catch((e: unknown) => e)) as ProviderError;
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.reason).toBe('permission');
+    expect(err.message).toMatch(/refused to let mfawatch assume arn:aws:iam::222222222222:role\/mfawatch-responder.*trust policy/);
+    expect(iam.writes()).toEqual([]);
+  });
+
+  it('config: roleArn and accountId must name the same account; externalId needs roleArn', () => {
+    const bad = awsIamResponderSchema.safeParse({ id: 'aws', type: 'aws-iam', accountId: MAIN, roleArn: `arn:aws:iam::${PROD}:role/x`, externalId: 'ok-id' });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['accountId']);
+    const lone = awsIamResponderSchema.safeParse({ id: 'aws', type: 'aws-iam', externalId: 'ok-id' });
+    expect(lone.error?.issues.map((i) => i.path.join('.'))).toEqual(['externalId']);
   });
 
   it('AccessDenied fails as permission naming the action; bad key id or secret fail as auth; the secret never shows', async () => {

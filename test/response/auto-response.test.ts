@@ -220,7 +220,8 @@ describe('auto-response from an AWS change (the real aws-iam monitor and respond
     // An API-only user tagged with bob's email: its MFA is not applicable, it must never get bob killed.
     aws.addUser(MGMT, { name: 'deploy-bot', password: false, devices: ['virtual'], tags: { email: 'bob@example.com' }, accessKey: true });
     aws.addUser(MGMT, { name: 'dave', password: true, devices: ['hardware_totp'] });
-    // The prod account has its own "alice" (another person, not linked): never touched.
+    // In prod, alice is "asmith" (tagged); prod's own "alice" is another person, not linked: never touched.
+    aws.addUser(PROD, { name: 'asmith', password: true, devices: ['virtual'], tags: { email: 'alice@example.com' } });
     aws.addUser(PROD, { name: 'alice', password: true, devices: ['virtual'] });
     await aws.start();
     // Credentials reach the SDK through its default chain (environment), as in production.
@@ -249,6 +250,7 @@ describe('auto-response from an AWS change (the real aws-iam monitor and respond
       responders: [
         { id: 'okta', type: 'okta', baseUrl: okta.url, token: '${OKTA_TOKEN}' },
         { id: 'aws-mgmt', type: 'aws-iam', endpoint: aws.url, accountId: MGMT },
+        { id: 'aws-prod', type: 'aws-iam', endpoint: { iam: aws.url, sts: aws.url }, roleArn: `arn:aws:iam::${PROD}:role/mfawatch-audit` },
       ],
       autoResponse: { enabled: true, dryRun: false, ...autoResponse },
     });
@@ -274,10 +276,13 @@ describe('auto-response from an AWS change (the real aws-iam monitor and respond
     ]));
     expect(events()).toHaveLength(2);
 
-    // The kill, in the same cycle: the policy with the cut-off = now on alice in the mgmt account.
-    expect(policyOf(MGMT, 'alice')?.Statement[0]).toEqual({ Effect: 'Deny', Action: ['*'], Resource: ['*'], Condition: { DateLessThan: { 'aws:TokenIssueTime': clock.now().toISOString() } } });
+    // The kill, in the same cycle: the policy with the cut-off = now on alice's users in both accounts.
+    const cutOff = { Effect: 'Deny', Action: ['*'], Resource: ['*'], Condition: { DateLessThan: { 'aws:TokenIssueTime': clock.now().toISOString() } } };
+    expect(policyOf(MGMT, 'alice')?.Statement[0]).toEqual(cutOff);
+    expect(policyOf(PROD, 'asmith')?.Statement[0]).toEqual(cutOff);
     // Nobody else: no other write in any account, prod's own "alice" untouched, no other Okta user.
-    expect(aws.writes()).toEqual([{ account: MGMT, action: 'PutUserPolicy', user: 'alice' }]);
+    expect(aws.writes()).toEqual(expect.arrayContaining([{ account: MGMT, action: 'PutUserPolicy', user: 'alice' }, { account: PROD, action: 'PutUserPolicy', user: 'asmith' }]));
+    expect(aws.writes()).toHaveLength(2);
     expect(policyOf(PROD, 'alice')).toBeNull();
     expect(aws.user(MGMT, 'alice').keys[0]?.status).toBe('Active'); // not opted in
     expect(okta.cleared).toEqual(['00ualice+oauth']);
@@ -292,13 +297,14 @@ describe('auto-response from an AWS change (the real aws-iam monitor and respond
     const done = batches(out).find((b) => b.kind === 'response' && /alice/.test(b.title));
     expect(done?.title).toMatch(/sessions killed for alice@example.com \(auto-response\)/);
     expect(done?.text).toMatch(/AWS IAM \(aws-mgmt\): succeeded/);
+    expect(done?.text).toMatch(/AWS IAM \(aws-prod\): succeeded/);
     expect(done?.text).toMatch(/AWSRevokeOlderSessions attached/);
     expect(out.stdout + out.stderr).not.toContain(AWS_SECRET);
 
     // The next cycle sees the same state: nobody is killed again.
     clock.advance(3_600_000);
     expect((await cli(path, 'run')).code).toBe(0);
-    expect(aws.writes()).toHaveLength(1);
+    expect(aws.writes()).toHaveLength(2);
     expect(responses()).toHaveLength(2);
   });
 
@@ -329,11 +335,13 @@ describe('auto-response from an AWS change (the real aws-iam monitor and respond
     expect(policyOf(MGMT, 'alice')?.Statement[0]?.Condition).toEqual({ DateLessThan: { 'aws:TokenIssueTime': clock.now().toISOString() } });
     expect(alice.keys.map((k) => k.status)).toEqual(['Inactive']);
     expect(alice.password).toBe(false);
-    expect(aws.writes()).toEqual([
+    // Responders run concurrently: the order holds within one account only.
+    expect(aws.writes().filter((w) => w.account === MGMT)).toEqual([
       { account: MGMT, action: 'PutUserPolicy', user: 'alice' },
       { account: MGMT, action: 'UpdateAccessKey', user: 'alice' },
       { account: MGMT, action: 'DeleteLoginProfile', user: 'alice' },
     ]);
+    expect(aws.writes().filter((w) => w.account !== MGMT)).toEqual([{ account: PROD, action: 'PutUserPolicy', user: 'asmith' }]);
     expect(policyOf(PROD, 'alice')).toBeNull();
     expect(okta.cleared).toEqual(['00ualice+oauth']);
     expect(responses()).toMatchObject([{ identity: 'alice@example.com', origin: 'manual', status: 'done', ok: 1 }]);
