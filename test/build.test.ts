@@ -8,15 +8,12 @@ import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'nod
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-// @ts-expect-error plain-JavaScript build scripts (run by npm before any TypeScript tooling) have no types
 import { build } from '../scripts/build.js';
-// @ts-expect-error see above
 import { compiledEntry } from '../scripts/compiled.js';
 import { tempDir, writeConfig } from './helpers.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-type Entry = (root: string, outdir?: string, env?: Record<string, string | undefined>) => string | undefined;
-const entry = compiledEntry as Entry;
+const entry = compiledEntry;
 
 let dir: ReturnType<typeof tempDir>;
 let outdir: string;
@@ -32,7 +29,7 @@ afterEach(() => {
 
 describe('the compiled CLI', () => {
   it('bundles every source the CLI imports, and runs the same commands as the sources', () => {
-    expect((build as (root: string, outdir: string) => boolean)(ROOT, outdir)).toBe(true);
+    expect(build(ROOT, outdir)).toBe(true);
     const inputs = Object.keys((JSON.parse(readFileSync(join(outdir, 'inputs.json'), 'utf8')) as { inputs: Record<string, unknown> }).inputs);
     expect(inputs).toEqual(expect.arrayContaining(['src/cli/main.ts', 'monitors/index.ts', 'monitors/github/index.ts', 'notifiers/stdout/index.ts', 'storage/store.ts']));
     expect(inputs.some((f) => f.includes('node_modules'))).toBe(false);
@@ -55,7 +52,7 @@ describe('the compiled CLI', () => {
   });
 
   it('is used only while every source it was built from is unchanged', () => {
-    expect((build as (root: string, outdir: string) => boolean)(ROOT, outdir)).toBe(true);
+    expect(build(ROOT, outdir)).toBe(true);
     expect(entry(ROOT, outdir, {})).toBeDefined();
     expect(entry(ROOT, outdir, { MFAWATCH_FROM_SOURCE: '1' })).toBeUndefined();
 
@@ -78,7 +75,7 @@ describe('the compiled CLI', () => {
   });
 
   it('notices a source touched on disk after the build', () => {
-    expect((build as (root: string, outdir: string) => boolean)(ROOT, outdir)).toBe(true);
+    expect(build(ROOT, outdir)).toBe(true);
     const record = JSON.parse(readFileSync(join(outdir, 'inputs.json'), 'utf8')) as { inputs: Record<string, { size: number; mtimeMs: number }> };
     // A scratch input, so the real sources are never touched.
     const file = join(dir.path, 'input.ts');
