@@ -12,6 +12,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { buildSync } from 'esbuild';
+import { build } from '../scripts/build.js';
+import { compiledEntry } from '../scripts/compiled.js';
+import { awsScenarios } from './aws.js';
 import { githubScenarios } from './github.js';
 import { checkGnuTime, measureProcess, type Measurement } from './measure.js';
 import { renderResults, type ScanFigures, type ScenarioResult } from './report.js';
@@ -22,12 +25,8 @@ const ROOT = dirname(BENCH);
 const WORK = join(BENCH, '.work');
 const CHANGE_FRACTION = 0.01;
 
-/**
- * Every scenario, in the order they run. The AWS IAM scenario (credential report of 5,000 users)
- * is added here once the aws-iam monitor is merged: an entry built like bench/github.ts around
- * the AWS fake, with a BarePlan kind for the report's generate/poll/download requests.
- */
-const SCENARIOS: ProviderScenario[] = [...githubScenarios];
+/** Every scenario, in the order they run. */
+const SCENARIOS: ProviderScenario[] = [...githubScenarios, ...awsScenarios];
 
 interface DbCounts {
   accounts: number;
@@ -50,26 +49,35 @@ function dbCounts(path: string, since: Date): DbCounts {
   }
 }
 
-/** The "scan committed" log line of a run (pino JSON on stderr). */
+/** The "scan committed" log lines of a run (pino JSON on stderr), summed over the scopes scanned. */
 function committedLine(stderr: string): { accounts: number; events: number; requests: number; commitMs: number; commitCpuMs: number; diffMs: number | undefined } | undefined {
+  let sum: ReturnType<typeof committedLine>;
   for (const line of stderr.split('\n')) {
     if (!line.startsWith('{')) continue;
     const entry = JSON.parse(line) as { msg?: string; accounts?: number; events?: number; requests?: number; commitMs?: number; commitCpuMs?: number; diffMs?: number };
-    if (entry.msg === 'scan committed') {
-      return { accounts: entry.accounts ?? 0, events: entry.events ?? 0, requests: entry.requests ?? 0, commitMs: entry.commitMs ?? 0, commitCpuMs: entry.commitCpuMs ?? 0, diffMs: entry.diffMs };
-    }
+    if (entry.msg !== 'scan committed') continue;
+    sum ??= { accounts: 0, events: 0, requests: 0, commitMs: 0, commitCpuMs: 0, diffMs: undefined };
+    sum.accounts += entry.accounts ?? 0;
+    sum.events += entry.events ?? 0;
+    sum.requests += entry.requests ?? 0;
+    sum.commitMs += entry.commitMs ?? 0;
+    sum.commitCpuMs += entry.commitCpuMs ?? 0;
+    if (entry.diffMs !== undefined) sum.diffMs = (sum.diffMs ?? 0) + entry.diffMs;
   }
-  return undefined;
+  return sum;
 }
 
 function failure(what: string, m: Measurement): Error {
   return new Error(`${what} exited with ${m.exitCode}:\n${m.stderr.slice(-2000)}`);
 }
 
-/** Pages through every listing once so each fake computes its listings before the clock starts. */
+/**
+ * Fetches the first page of every listing once so each fake computes its listings before the
+ * clock starts (the AWS fake writes its report per request: nothing to warm).
+ */
 async function warmUp(running: RunningScenario): Promise<void> {
   const plan = running.barePlan();
-  for (const listing of plan.listings) await (await fetch(listing.url, { headers: plan.headers })).arrayBuffer();
+  if (plan.kind === 'link-pages') for (const listing of plan.listings) await (await fetch(listing.url, { headers: plan.headers })).arrayBuffer();
   running.takeRequestCount();
 }
 
@@ -93,7 +101,7 @@ async function runScenario(scenario: ProviderScenario, bareScript: string): Prom
       notifiers: [{ id: 'siem', type: 'stdout' }],
     }),
   );
-  const env = { ...process.env, ...running.env, NODE_ENV: 'production' };
+  const env = { ...process.env, ...running.env, NODE_ENV: 'production', MFAWATCH_FROM_SOURCE: '' };
   const scans: ScanFigures[] = [];
 
   const runMfawatch = async (label: ScanFigures['label'], changes: number): Promise<void> => {
@@ -147,17 +155,20 @@ async function runScenario(scenario: ProviderScenario, bareScript: string): Prom
 }
 
 /**
- * mfawatch's fixed cost per run: Node, the tsx loader, importing every module, reading the
- * config (`config check` loads what `run` loads, then stops). The median of three runs.
+ * mfawatch's fixed cost per run: Node, loading the CLI, importing every module, reading the
+ * config (`config check` loads what `run` loads, then stops). The median of three runs, with the
+ * compiled CLI that bin/mfawatch.js runs after `npm ci` and, for comparison, from the TypeScript
+ * sources through tsx (MFAWATCH_FROM_SOURCE=1).
  */
-async function measureStartup(): Promise<Measurement> {
+async function measureStartup(fromSource: boolean): Promise<Measurement> {
   const dir = join(WORK, 'startup');
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'mfawatch.json');
   writeFileSync(config, JSON.stringify({ database: join(dir, 'mfawatch.db'), monitors: [{ id: 'bench', type: 'github', org: 'bench-org', token: '${BENCH_GITHUB_TOKEN}', baseUrl: 'http://127.0.0.1:9' }] }));
   const runs: Measurement[] = [];
   for (let i = 0; i < 3; i++) {
-    const m = await measureProcess(process.execPath, [join(ROOT, 'bin/mfawatch.js'), 'config', 'check', '--config', config], { env: { ...process.env, BENCH_GITHUB_TOKEN: 'x' }, workDir: dir });
+    const env = { ...process.env, BENCH_GITHUB_TOKEN: 'x', MFAWATCH_FROM_SOURCE: fromSource ? '1' : '' };
+    const m = await measureProcess(process.execPath, [join(ROOT, 'bin/mfawatch.js'), 'config', 'check', '--config', config], { env, workDir: dir });
     if (m.exitCode !== 0) throw failure('mfawatch config check', m);
     runs.push(m);
   }
@@ -175,9 +186,13 @@ async function main(): Promise<void> {
   const bareScript = join(WORK, 'bare-baseline.mjs');
   buildSync({ entryPoints: [join(BENCH, 'bare-baseline.ts')], outfile: bareScript, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
 
+  // mfawatch as `npm ci` installs it: the CLI compiled to plain JavaScript (scripts/build.js).
+  if (!build(ROOT) || !compiledEntry(ROOT)) throw new Error('could not compile the CLI (scripts/build.js); the bench measures the compiled CLI that npm ci installs');
+
   const started = new Date();
   const loadBefore = loadavg();
-  const startup = await measureStartup();
+  const startup = await measureStartup(false);
+  const startupFromSource = await measureStartup(true);
   const results: ScenarioResult[] = [];
   for (const scenario of selected) results.push(await runScenario(scenario, bareScript));
   const finished = new Date();
@@ -193,6 +208,7 @@ async function main(): Promise<void> {
     loadAfter: loadavg(),
     partial: wanted.length > 0,
     startup,
+    startupFromSource,
   });
   writeFileSync(join(BENCH, 'RESULTS.md'), markdown);
   process.stderr.write(`bench/RESULTS.md written (${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s)\n`);

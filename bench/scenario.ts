@@ -15,16 +15,36 @@ export interface LinkPagedListing {
 }
 
 /**
- * What the bare baseline fetches: the same pages mfawatch fetches, with no processing beyond
- * parsing the body and upserting the rows. A provider with another paging style (the AWS
- * credential report: generate, poll, download one CSV) adds its own kind here and in
- * bench/bare-baseline.ts.
+ * One AWS Query API call (a form-encoded, SigV4-signed POST), as the AWS fake requires; the bare
+ * baseline signs it with node:crypto, the same computation the SDK does, without the SDK.
  */
-export type BarePlan = {
-  kind: 'link-pages';
-  headers: Record<string, string>;
-  listings: LinkPagedListing[];
-};
+export interface AwsQueryCall {
+  service: 'iam' | 'sts';
+  /** Form parameters, Action and Version included. */
+  params: Record<string, string>;
+  /** GetCredentialReport: decode the report and upsert one account row per CSV line. */
+  reportRows?: boolean;
+}
+
+/**
+ * What the bare baseline fetches: the same pages mfawatch fetches, with no processing beyond
+ * parsing the body and upserting the rows. One kind per paging style: GitHub's Link-header
+ * pages, and the AWS credential report (a fixed list of Query calls per AWS account).
+ */
+export type BarePlan =
+  | {
+      kind: 'link-pages';
+      headers: Record<string, string>;
+      listings: LinkPagedListing[];
+    }
+  | {
+      kind: 'aws-query';
+      /** The fake's endpoint (IAM and STS on one URL) and the signing region. */
+      endpoint: string;
+      region: string;
+      credentials: { accessKeyId: string; secretAccessKey: string };
+      calls: AwsQueryCall[];
+    };
 
 /** What one change step did, by kind (e.g. { mfa_disabled: 30, left: 20 }). */
 export type ChangeCounts = Record<string, number>;
