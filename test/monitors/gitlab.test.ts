@@ -160,7 +160,7 @@ describe('gitlab monitor: failures', () => {
     ['5xx after retries', 'server', /502.*status\.gitlab\.com/, () => fake.inject({ kind: 'status', status: 502, body: { message: '502 Bad Gateway' } }, 10)],
     ['truncated body', 'malformed', /truncated or malformed JSON/, () => fake.inject({ kind: 'truncate', body: '[{"id": 1, "username": "ro' })],
     ['valid JSON of the wrong shape', 'malformed', /unexpected shape/, () => fake.inject({ kind: 'status', status: 200, body: { users: [] } })],
-    ['connection reset mid-body', 'network', /could not reach GitLab/, () => fake.inject({ kind: 'reset' }, 10)],
+    ['connection reset mid-body', 'network', /connection to GitLab broke while reading/, () => fake.inject({ kind: 'reset' }, 10)],
   ];
   it.each(cases)('%s fails the scan (%s) and says what to do', async (_name, reason, message, inject) => {
     seed();

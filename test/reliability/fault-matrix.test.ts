@@ -57,7 +57,9 @@ function lastScan(dbPath: string): { status: string; error_reason: string | null
 
 const duplicates = (list: readonly Delivered[]) => list.length - new Set(list.map((d) => `${d.batchId}#${d.id}`)).size;
 
-async function runFault(harness: MonitorHarness, fault: FaultSpec): Promise<MatrixRow> {
+async function runFault(harness: MonitorHarness, shared: FaultSpec): Promise<MatrixRow> {
+  const override = harness.expectOverride?.[shared.id];
+  const fault: FaultSpec = override ? { ...shared, expect: override.expect } : shared;
   const dir = tempDir('mfawatch-matrix-');
   const run: HarnessRun = await harness.start();
   const dbPath = join(dir.path, 'state.db');
@@ -103,9 +105,11 @@ async function runFault(harness: MonitorHarness, fault: FaultSpec): Promise<Matr
     const lost = (realDelivered === 0 ? 1 : 0) + (healthDelivered === 0 ? 1 : 0);
 
     const row: MatrixRow = {
-      module: harness.type,
+      module: harness.name ?? harness.type,
       fault: fault.id,
       title: fault.title,
+      ...(harness.as?.[fault.id] ? { as: harness.as[fault.id] } : {}),
+      ...(override ? { expectedBecause: override.why } : {}),
       expected: fault.expect,
       observed: scan.status,
       reason: scan.error_reason,
@@ -133,11 +137,11 @@ async function runFault(harness: MonitorHarness, fault: FaultSpec): Promise<Matr
   }
 }
 
-describe.each(HARNESSES.map((h) => [h.type, h] as const))('fault matrix: %s', (_type, harness) => {
+describe.each(HARNESSES.map((h) => [h.name ?? h.type, h] as const))('fault matrix: %s', (_type, harness) => {
   const applicable = FAULTS.filter((f) => !harness.notApplicable?.[f.id]);
   for (const f of FAULTS) {
     const why = harness.notApplicable?.[f.id];
-    if (why) rows.push({ module: harness.type, fault: f.id, title: f.title, expected: 'n/a', observed: 'n/a', reason: null, message: '', falseAlerts: 0, lostAlerts: 0, duplicateDeliveries: 0, stateChanged: false, notApplicable: why });
+    if (why) rows.push({ module: harness.name ?? harness.type, fault: f.id, title: f.title, expected: 'n/a', observed: 'n/a', reason: null, message: '', falseAlerts: 0, lostAlerts: 0, duplicateDeliveries: 0, stateChanged: false, notApplicable: why });
   }
   it.each(applicable.map((f) => [f.id, f] as const))('%s: no false alert, no state change, failure recorded with advice, clean recovery', async (_id, fault) => {
     rows.push(await runFault(harness, fault));
@@ -145,6 +149,9 @@ describe.each(HARNESSES.map((h) => [h.type, h] as const))('fault matrix: %s', (_
 });
 
 afterAll(() => {
+  // While writing a harness: MATRIX_PRINT=1 npx vitest run test/reliability/fault-matrix.test.ts -t <type>
+  // prints each row's outcome and operator message.
+  if (process.env.MATRIX_PRINT) for (const r of rows) console.log(`${r.module} ${r.fault}: ${r.observed} ${r.reason ?? ''} :: ${r.message || r.notApplicable || ''}`);
   // Only a complete matrix is published.
   const expected = HARNESSES.length * FAULTS.length;
   if (rows.length === expected) writeResults('fault-matrix', rows.sort((a, b) => a.module.localeCompare(b.module) || FAULTS.findIndex((f) => f.id === a.fault) - FAULTS.findIndex((f) => f.id === b.fault)));

@@ -88,8 +88,22 @@ export interface MonitorHarness {
   kind: 'monitor';
   /** The module's config `type`. */
   type: string;
+  /** The matrix row label when one module has several harnesses (e.g. "aws-iam (live)"); default `type`. */
+  name?: string;
   /** Faults that cannot occur at this provider, each with the reason (shown in RELIABILITY.md). */
   notApplicable?: Partial<Record<FaultId, string>>;
+  /**
+   * How a fault shows at this provider when it differs from the shared title (e.g. AWS throttles
+   * with a `Throttling` error, not 429; a program "returns 5xx" by exiting non-zero). Shown in
+   * RELIABILITY.md next to the shared title.
+   */
+  as?: Partial<Record<FaultId, string>>;
+  /**
+   * A different required outcome than the shared table's, with the reason (shown in
+   * RELIABILITY.md): e.g. a page dropped from a cursor-paged listing that carries no total cannot
+   * be told from a shorter list, so the mass-change guard must hold it.
+   */
+  expectOverride?: Partial<Record<FaultId, { expect: FaultSpec['expect']; why: string }>>;
   start(): Promise<HarnessRun>;
 }
 

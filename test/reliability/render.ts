@@ -4,6 +4,9 @@ import type { CorpusFigures, CrashRow, MatrixRow } from './results.js';
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** The shared fault title, and how it shows at this provider when that differs. */
+const faultCell = (r: MatrixRow) => cell(r.as ? `${r.title}; here: ${r.as}` : r.title);
+
 /** The whole document. */
 export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures): string {
   const tried = matrix.filter((r) => r.expected !== 'n/a');
@@ -24,6 +27,7 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     '| measure | figure |',
     '|---|---|',
     `| provider faults tried (modules × faults) | ${tried.length} (${modules.length} module(s): ${modules.join(', ')}) |`,
+    `| faults that cannot occur at a module (not applicable, each with its reason in the matrix below) | ${matrix.length - tried.length} |`,
     `| scans that ended as required (failed, or held for a mass change) with nothing committed | ${asExpected} of ${tried.length} |`,
     `| false alerts (a change reported that did not happen) | ${sum(tried.map((r) => r.falseAlerts))} |`,
     `| lost alerts (a real change or a health alert not delivered) | ${sum(tried.map((r) => r.lostAlerts)) + sum(crash.map((c) => c.lostAlerts))} |`,
@@ -64,17 +68,20 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     '',
     'Each row: a good baseline; the fault injected mid-scan (on page 2 of the main listing where the',
     'provider pages); one cycle under the fault; the fault cleared and one real change made at the',
-    'provider; one more cycle. The change must be reported once, and nothing else.',
+    'provider; one more cycle. The change must be reported once, and nothing else. "here:" says how',
+    'the shared fault shows at that provider; a fault that cannot occur there is marked not applicable',
+    'with the reason.',
     '',
     '| module | fault | scan ended | reason | false alerts | lost alerts | duplicates | message to the operator |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of matrix) {
     if (r.expected === 'n/a') {
-      lines.push(`| ${r.module} | ${r.title} | not applicable | | | | | ${cell(r.notApplicable ?? '')} |`);
+      lines.push(`| ${r.module} | ${faultCell(r)} | not applicable | | | | | ${cell(r.notApplicable ?? '')} |`);
       continue;
     }
-    lines.push(`| ${r.module} | ${r.title} | ${r.observed} | ${r.reason ?? ''} | ${r.falseAlerts} | ${r.lostAlerts} | ${r.duplicateDeliveries} | ${cell(r.message)} |`);
+    const ended = r.expectedBecause ? `${r.observed} (required: ${r.expected}, because ${r.expectedBecause})` : r.observed;
+    lines.push(`| ${r.module} | ${faultCell(r)} | ${cell(ended)} | ${r.reason ?? ''} | ${r.falseAlerts} | ${r.lostAlerts} | ${r.duplicateDeliveries} | ${cell(r.message)} |`);
   }
   lines.push(
     '',

@@ -22,6 +22,10 @@ export interface MatrixRow {
   duplicateDeliveries: number;
   stateChanged: boolean;
   notApplicable?: string;
+  /** How the fault shows at this provider, when it differs from the shared title. */
+  as?: string;
+  /** Why the required outcome differs from the shared table's. */
+  expectedBecause?: string;
 }
 
 export interface CrashRow {

@@ -1,21 +1,12 @@
 /** The GitHub monitor in the fault matrix, on the GitHub fake (test/fakes/github.ts). */
-import { createServer } from 'node:net';
 import { FakeGitHub, type FakeUser } from '../../fakes/github.js';
 import type { RecordedRequest } from '../../fakes/http.js';
 import type { FaultId, MonitorHarness } from '../harness.js';
+import { closedPort } from './closed-port.js';
 
 const TOKEN = 'ghp_fault_matrix_owner_token_0123456789';
 /** The second page of the full member list: the fault lands mid-pagination, after data was staged. */
 const pageTwo = (r: RecordedRequest) => /\/members$/.test(r.path) && (r.query.get('filter') ?? 'all') === 'all' && !r.query.get('role') && r.query.get('page') === '2';
-
-/** A port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export const githubHarness: MonitorHarness = {
   kind: 'monitor',
