@@ -4,6 +4,7 @@
  * module, add its harness entry; see the header of harness.ts. The figures go to
  * docs/RELIABILITY.md (results.ts, global-setup.ts).
  */
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,8 @@ const CHANGE_TYPES = new Set(['mfa_disabled', 'mfa_weakened', 'mfa_enabled', 'ac
 const ADVICE = /check|retry|will run again|next scan|use a|create a|authori[sz]e|raise|see monitors\/|chmod|mfawatch accept|nothing was committed/i;
 
 const rows: MatrixRow[] = [];
+/** A temporary directory of this run, as it appears in messages ("/tmp/mfawatch-matrix-command-Ab12Cd"). */
+const TEMP_DIR = new RegExp(`${tmpdir().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/[^/\\s]+`, 'g');
 
 interface Delivered {
   batchId: string;
@@ -113,7 +116,8 @@ async function runFault(harness: MonitorHarness, shared: FaultSpec): Promise<Mat
       expected: fault.expect,
       observed: scan.status,
       reason: scan.error_reason,
-      message: (scan.error_message ?? '').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT'),
+      // Ports and temporary directories change on every run: the published table must not churn.
+      message: (scan.error_message ?? '').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT').replaceAll(TEMP_DIR, '$TMPDIR/…'),
       falseAlerts: falseDuring + falseAfter,
       lostAlerts: lost,
       duplicateDeliveries: duplicates(delivered(faulty.stdout)) + duplicates(deliveredAfter),
