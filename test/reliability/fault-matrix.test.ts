@@ -149,7 +149,7 @@ describe.each(HARNESSES.map((h) => [h.name ?? h.type, h] as const))('fault matri
   }
   it.each(applicable.map((f) => [f.id, f] as const))('%s: no false alert, no state change, failure recorded with advice, clean recovery', async (_id, fault) => {
     rows.push(await runFault(harness, fault));
-  });
+  }, 90_000);
 });
 
 afterAll(() => {

@@ -1,9 +1,10 @@
 /** Every module in the fault matrix: one line per harness (see ../harness.ts). */
 import type { MonitorHarness } from '../harness.js';
 import { auth0Harness } from './auth0.js';
+import { awsIamLiveHarness, awsIamReportHarness } from './aws-iam.js';
 import { commandHarness } from './command.js';
 import { entraHarness } from './entra.js';
 import { githubHarness } from './github.js';
 import { gitlabHarness } from './gitlab.js';
 
-export const HARNESSES: readonly MonitorHarness[] = [githubHarness, auth0Harness, entraHarness, gitlabHarness, commandHarness];
+export const HARNESSES: readonly MonitorHarness[] = [githubHarness, auth0Harness, entraHarness, gitlabHarness, commandHarness, awsIamReportHarness, awsIamLiveHarness];
