@@ -10,12 +10,16 @@
  * environment, `fail()` and `succeed()` on its fake). Tokens, webhook URLs, passwords, AWS keys
  * and private keys all belong here as they arrive.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeAuth0 } from '../fakes/auth0.js';
+import { FakeAws } from '../fakes/aws-iam.js';
+import { FakeEntra } from '../fakes/entra.js';
 import { FakeGitHub } from '../fakes/github.js';
+import { FakeGitlab } from '../fakes/gitlab.js';
 import { runCli, tempDir, writeConfig, type CliResult } from '../helpers.js';
 
 interface StartedModule {
@@ -24,8 +28,10 @@ interface StartedModule {
   notifiers?: Array<Record<string, unknown>>;
   health?: Record<string, unknown>;
   env: Record<string, string>;
-  /** The secret values that must never leave. */
-  secrets: string[];
+  /** The secret values that must never leave (read after the runs: tokens issued meanwhile count too). */
+  readonly secrets: string[];
+  /** What the failing cycle's output must show, so that the test sees the failure it checks for leaks. */
+  failure?: RegExp;
   fail(): void;
   succeed(): void;
   stop(): Promise<void>;
@@ -38,6 +44,12 @@ interface SecretModule {
 
 const GITHUB_TOKEN = 'ghp_SECRETHYGIENE_0123456789abcdefABCDEF';
 const HEARTBEAT_KEY = 'hb-5f2c1e7a-secret-check-key';
+const AUTH0_SECRET = 'a0-SECRETHYGIENE-client-secret-7f3e9d';
+const ENTRA_SECRET = 'entra~SECRETHYGIENE~client~secret~41bc';
+const GITLAB_TOKEN = 'glpat-SECRETHYGIENE-0123456789ab';
+const COMMAND_SECRET = 'hrkey-SECRETHYGIENE-90ab7c';
+const AWS_KEY_ID = 'AKIASECRETHYGIENE001';
+const AWS_SECRET_KEY = 'SECRETHYGIENE/aws+secret/access/key0123456789';
 
 const SECRET_MODULES: SecretModule[] = [
   {
@@ -55,6 +67,127 @@ const SECRET_MODULES: SecretModule[] = [
         fail: () => gh.inject({ kind: 'status', status: 400, body: { message: `Problems parsing request from token ${GITHUB_TOKEN}`, token: GITHUB_TOKEN } }, 1000, (r) => r.query.get('filter') === 'all'),
         succeed: () => gh.clearFaults(),
         stop: () => gh.stop(),
+        failure: /GitHub returned 400/,
+      };
+    },
+  },
+  {
+    name: 'monitor auth0 (client secret, access tokens)',
+    async start() {
+      const fake = new FakeAuth0();
+      fake.clientSecret = AUTH0_SECRET;
+      fake.add({ user_id: 'auth0|alice', email: 'alice@example.com', methods: [{ type: 'totp' }] });
+      fake.add({ user_id: 'auth0|bob', email: 'bob@example.com', methods: [] });
+      await fake.start();
+      const echo = () => `Invalid request from client secret ${AUTH0_SECRET} with token ${fake.tokensIssued.at(-1) ?? ''}`;
+      return {
+        monitors: [{ id: 'a0', type: 'auth0', domain: fake.domain, clientId: fake.clientId, clientSecret: '${MFAWATCH_A0_SECRET}', baseUrl: fake.url, retries: 0 }],
+        env: { MFAWATCH_A0_SECRET: AUTH0_SECRET },
+        get secrets() {
+          return [AUTH0_SECRET, ...fake.tokensIssued];
+        },
+        fail: () => fake.inject({ kind: 'status', status: 400, body: { statusCode: 400, error: 'Bad Request', get message() { return echo(); }, errorCode: 'invalid_query_string' } }, 1000, (r) => r.path === '/api/v2/users'),
+        succeed: () => fake.clearFaults(),
+        stop: () => fake.stop(),
+        failure: /Auth0 returned 400/,
+      };
+    },
+  },
+  {
+    name: 'monitor entra (client secret, access tokens)',
+    async start() {
+      const fake = new FakeEntra();
+      fake.clientSecret = ENTRA_SECRET;
+      fake.add({ id: 'e-1', userPrincipalName: 'alice@contoso.com', methodsRegistered: ['fido2SecurityKey'] });
+      await fake.start();
+      return {
+        monitors: [{ id: 'entra', type: 'entra', tenantId: fake.tenantId, clientId: fake.clientId, clientSecret: '${MFAWATCH_ENTRA_SECRET}', loginBaseUrl: fake.url, graphBaseUrl: fake.url, retries: 0 }],
+        env: { MFAWATCH_ENTRA_SECRET: ENTRA_SECRET },
+        get secrets() {
+          return [ENTRA_SECRET, ...fake.tokensIssued];
+        },
+        // Both ends hostile: the token endpoint and Graph echo the credentials back.
+        fail: () => {
+          fake.inject({ kind: 'status', status: 401, body: { error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided: ${ENTRA_SECRET}` } }, 1, (r) => r.path.endsWith('/token'));
+          fake.inject({ kind: 'status', status: 400, body: { error: { code: 'BadRequest', message: `token ${fake.tokensIssued.at(-1) ?? ''} secret ${ENTRA_SECRET}` } } }, 1000, (r) => r.path.endsWith('/userRegistrationDetails'));
+        },
+        succeed: () => fake.clearFaults(),
+        stop: () => fake.stop(),
+        failure: /Microsoft (Graph returned 400|Entra ID refused the client-credentials token request)/,
+      };
+    },
+  },
+  {
+    name: 'monitor gitlab (token)',
+    async start() {
+      const fake = new FakeGitlab();
+      fake.tokens = { [GITLAB_TOKEN]: { admin: true, groupOwner: true } };
+      fake.add({ id: 1, username: 'root', isAdmin: true, twoFactor: true });
+      fake.add({ id: 2, username: 'bob', twoFactor: false });
+      await fake.start();
+      return {
+        monitors: [{ id: 'gl', type: 'gitlab', baseUrl: fake.url, token: '${MFAWATCH_GL_TOKEN}', retries: 0 }],
+        env: { MFAWATCH_GL_TOKEN: GITLAB_TOKEN },
+        secrets: [GITLAB_TOKEN],
+        fail: () => fake.inject({ kind: 'status', status: 400, body: { message: `400 Bad request - private token ${GITLAB_TOKEN} is malformed` } }, 1000),
+        succeed: () => fake.clearFaults(),
+        stop: () => fake.stop(),
+        failure: /GitLab returned 400/,
+      };
+    },
+  },
+  {
+    name: 'monitor command (secret environment of the program)',
+    async start() {
+      const dir = tempDir('mfawatch-secrets-command-');
+      const program = join(dir.path, 'list.cjs');
+      const mode = join(dir.path, 'mode');
+      writeFileSync(mode, 'good');
+      // Prints an account; when failing, echoes its secret to stderr and exits 2.
+      writeFileSync(program, `#!${process.execPath}\nconst fs = require('node:fs');\nif (fs.readFileSync(process.argv[2], 'utf8') === 'fail') { process.stderr.write('HR API refused key ' + process.env.HR_API_KEY + '\\n'); process.exit(2); }\nprocess.stdout.write(JSON.stringify({ id: 'hr-1', login: 'carol', mfa: 'enabled' }) + '\\n');\n`);
+      chmodSync(program, 0o755);
+      return {
+        monitors: [{ id: 'hr', type: 'command', command: [program, mode], env: { HR_API_KEY: '${MFAWATCH_HR_KEY}' }, timeout: '5s' }],
+        env: { MFAWATCH_HR_KEY: COMMAND_SECRET },
+        secrets: [COMMAND_SECRET],
+        fail: () => writeFileSync(mode, 'fail'),
+        succeed: () => writeFileSync(mode, 'good'),
+        stop: async () => dir.cleanup(),
+        failure: /the program exited with code 2; its standard error ended with: HR API refused key \[redacted\]/,
+      };
+    },
+  },
+  {
+    name: 'monitor aws-iam (access key id, secret access key)',
+    async start() {
+      const aws = new FakeAws();
+      const account = aws.addAccount('444455556666', { baseKey: { id: AWS_KEY_ID, secret: AWS_SECRET_KEY } });
+      aws.addUser('444455556666', { name: 'dave', password: true, devices: ['virtual'] });
+      await aws.start();
+      // The SDK's default provider chain reads the keys from the environment.
+      process.env.AWS_ACCESS_KEY_ID = AWS_KEY_ID;
+      process.env.AWS_SECRET_ACCESS_KEY = AWS_SECRET_KEY;
+      process.env.AWS_EC2_METADATA_DISABLED = 'true';
+      const hostile = `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>InvalidParameterValue</Code><Message>Signature of ${AWS_KEY_ID} / ${AWS_SECRET_KEY} rejected</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`;
+      return {
+        monitors: [{ id: 'aws', type: 'aws-iam', accountId: '444455556666', endpoint: { iam: aws.url, sts: aws.url }, maxAttempts: 1 }],
+        env: {},
+        secrets: [AWS_SECRET_KEY, AWS_KEY_ID],
+        fail: () => {
+          account.denied.add('iam:GenerateCredentialReport');
+          aws.inject({ kind: 'status', status: 400, body: hostile, headers: { 'content-type': 'text/xml' } }, 1000, (r) => new URLSearchParams(r.body).get('Action') === 'ListAccountAliases');
+        },
+        succeed: () => {
+          account.denied.clear();
+          aws.clearFaults();
+        },
+        stop: async () => {
+          delete process.env.AWS_ACCESS_KEY_ID;
+          delete process.env.AWS_SECRET_ACCESS_KEY;
+          delete process.env.AWS_EC2_METADATA_DISABLED;
+          await aws.stop();
+        },
+        failure: /AWS (returned 400|denied iam:)/,
       };
     },
   },
@@ -132,7 +265,7 @@ describe('secret hygiene across every module', () => {
 
     // The failure really happened and was reported (so the test can see a leak if there is one).
     const failing = outputs.find(([l]) => l === 'run (failing)')?.[1];
-    expect(failing?.stderr).toMatch(/GitHub returned 400/);
+    for (const s of started) if (s.m.failure) expect(failing?.stderr, s.name).toMatch(s.m.failure);
     expect(failing?.stdout).toMatch(/"type":"scan_failed"/);
 
     const leaks: string[] = [];
