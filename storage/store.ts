@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { ProviderError } from '../src/core/errors.js';
 import type { AccountState, ChangeEvent, MfaState } from '../src/core/types.js';
+import type { Statement } from 'better-sqlite3';
 import { openDatabase, type Db } from './db.js';
 import { accountFromRow, accountParams, eventFromRow, type AccountRow, type EventRow } from './rows.js';
 
@@ -95,6 +96,10 @@ export interface AuditRow {
 }
 
 const GENESIS = '0'.repeat(64);
+/** Columns of one staged row: scan_id and ACCOUNT_COLUMNS. */
+const STAGE_COLUMNS = 10;
+/** Rows per staging INSERT: 1,000 bound values, far below SQLite's limit of 32,766. */
+const STAGE_ROWS_PER_INSERT = 100;
 const ACCOUNT_COLUMNS = 'account_id, login, email, display_name, kind, admin, mfa, factors, url';
 
 function emptyByState(): Record<MfaState, number> {
@@ -113,6 +118,10 @@ export function auditHash(prevHash: string, row: Omit<AuditRow, 'id' | 'prev_has
 /** The data access object of one database. */
 export class Store {
   readonly db: Db;
+  /** Prepared staging INSERTs by row count (see #stageInsert). */
+  readonly #stageInserts = new Map<number, Statement<unknown[]>>();
+  /** Statements run once per changed account or event, prepared once per connection. */
+  readonly #prepared = new Map<string, Statement>();
 
   constructor(db: Db) {
     this.db = db;
@@ -121,6 +130,16 @@ export class Store {
       scan_id INTEGER NOT NULL, account_id TEXT NOT NULL, login TEXT NOT NULL, email TEXT, display_name TEXT,
       kind TEXT NOT NULL, admin INTEGER NOT NULL, mfa TEXT NOT NULL, factors TEXT NOT NULL, url TEXT,
       PRIMARY KEY (scan_id, account_id)) WITHOUT ROWID`);
+  }
+
+  /** `sql` prepared once per connection: for statements run once per account or event, where compiling cost more than running. */
+  #cached(sql: string): Statement {
+    let statement = this.#prepared.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.#prepared.set(sql, statement);
+    }
+    return statement;
   }
 
   /** Opens the database file and wraps it. */
@@ -208,14 +227,33 @@ export class Store {
 
   // ── staging ──────────────────────────────────────────────────────────────
 
+  /**
+   * The INSERT of `rows` staged accounts in one statement, prepared once per row count. One
+   * statement per account cost more than the rest of the scan's SQLite work together.
+   */
+  #stageInsert(rows: number): Statement<unknown[]> {
+    let insert = this.#stageInserts.get(rows);
+    if (!insert) {
+      const tuple = `(${new Array<string>(STAGE_COLUMNS).fill('?').join(', ')})`;
+      insert = this.db.prepare<unknown[]>(`INSERT INTO temp.staging (scan_id, ${ACCOUNT_COLUMNS}) VALUES ${new Array<string>(rows).fill(tuple).join(', ')}`);
+      this.#stageInserts.set(rows, insert);
+    }
+    return insert;
+  }
+
   /** Adds observations of a running scan; an account seen twice fails the scan (the list shifted while paging). */
   stage(scanId: number, accounts: readonly AccountState[]): void {
-    const insert = this.db.prepare(
-      `INSERT INTO temp.staging (scan_id, ${ACCOUNT_COLUMNS}) VALUES (@scan_id, @account_id, @login, @email, @display_name, @kind, @admin, @mfa, @factors, @url)`,
-    );
     try {
       this.transaction(() => {
-        for (const a of accounts) insert.run({ scan_id: scanId, ...accountParams(a) });
+        const values: unknown[] = [];
+        for (let start = 0; start < accounts.length; start += STAGE_ROWS_PER_INSERT) {
+          const rows = accounts.slice(start, start + STAGE_ROWS_PER_INSERT);
+          values.length = 0;
+          for (const a of rows) {
+            values.push(scanId, a.accountId, a.login, a.email, a.displayName, a.kind, a.admin ? 1 : 0, a.mfa, a.factors.length === 0 ? '[]' : JSON.stringify(a.factors), a.url);
+          }
+          this.#stageInsert(rows.length).run(values);
+        }
       });
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -231,7 +269,11 @@ export class Store {
   }
 
   dropStaging(scanId: number): void {
-    this.db.prepare(`DELETE FROM temp.staging WHERE scan_id = ?`).run(scanId);
+    // Alone in staging (the usual case), the whole table is emptied with SQLite's truncate
+    // optimisation instead of a million single-row deletes.
+    const others = this.db.prepare(`SELECT 1 FROM temp.staging WHERE scan_id != ? LIMIT 1`).get(scanId);
+    if (others === undefined) this.db.prepare(`DELETE FROM temp.staging`).run();
+    else this.db.prepare(`DELETE FROM temp.staging WHERE scan_id = ?`).run(scanId);
   }
 
   /** Counts of the staged accounts. */
@@ -335,8 +377,8 @@ export class Store {
   }
 
   upsertAccount(monitorId: string, scope: string, a: AccountState, at: Date): void {
-    this.db
-      .prepare(
+    this
+      .#cached(
         `INSERT INTO accounts (monitor_id, scope, ${ACCOUNT_COLUMNS}, first_seen, changed_at)
          VALUES (@m, @s, @account_id, @login, @email, @display_name, @kind, @admin, @mfa, @factors, @url, @at, @at)
          ON CONFLICT (monitor_id, scope, account_id) DO UPDATE SET login = excluded.login, email = excluded.email,
@@ -347,13 +389,13 @@ export class Store {
   }
 
   deleteAccount(monitorId: string, scope: string, accountId: string): void {
-    this.db.prepare(`DELETE FROM accounts WHERE monitor_id = ? AND scope = ? AND account_id = ?`).run(monitorId, scope, accountId);
+    this.#cached(`DELETE FROM accounts WHERE monitor_id = ? AND scope = ? AND account_id = ?`).run(monitorId, scope, accountId);
   }
 
   addHistory(monitorId: string, scope: string, scanId: number, at: Date, change: 'added' | 'changed' | 'removed', a: AccountState): void {
     const p = accountParams(a);
-    this.db
-      .prepare(
+    this
+      .#cached(
         `INSERT INTO account_history (monitor_id, scope, account_id, scan_id, at, change, login, email, kind, admin, mfa, factors)
          VALUES (@m, @s, @account_id, @scan, @at, @change, @login, @email, @kind, @admin, @mfa, @factors)`,
       )
@@ -391,8 +433,8 @@ export class Store {
   // ── events ───────────────────────────────────────────────────────────────
 
   insertEvent(e: Omit<ChangeEvent, 'id'>, scanId: number | null): number {
-    const r = this.db
-      .prepare(
+    const r = this
+      .#cached(
         `INSERT INTO events (scan_id, monitor_id, scope, provider, type, severity, at, account_id, login, summary, before, after, detail)
          VALUES (@scan_id, @monitor_id, @scope, @provider, @type, @severity, @at, @account_id, @login, @summary, @before, @after, @detail)`,
       )

@@ -75,12 +75,12 @@ describe('mass-change guard', () => {
   });
 
   it('discards the hold when the provider recovers: no change event at all', async () => {
-    const saved = gh.members;
-    gh.members = new Map();
+    const saved = [...gh.members.values()];
+    gh.members.clear();
     const held = await run();
     expect(events(held).map((e) => e.type)).toEqual(['anomaly']);
     expect(events(held)[0]?.summary).toMatch(/listed no accounts where 100 were stored/);
-    gh.members = saved;
+    for (const u of saved) gh.members.set(u.id, u);
     const back = await run();
     expect(back.code).toBe(0);
     expect(events(back)).toEqual([]);

@@ -17,7 +17,7 @@ export interface FakeUser {
   login: string;
   twoFactor: TwoFactor;
   /** Members only. */
-  role?: 'admin' | 'member';
+  role?: 'admin' | 'member' | undefined;
 }
 
 export interface FakeGitHubOptions {
@@ -57,11 +57,92 @@ function simpleUser(base: string, u: FakeUser) {
   };
 }
 
+/**
+ * A user held by the fake. Tests change users in place (`gh.members.get(2)!.twoFactor = 'disabled'`);
+ * every write goes through a setter that drops the fake's cached listings.
+ */
+class TrackedUser implements FakeUser {
+  readonly id: number;
+  #login: string;
+  #twoFactor: TwoFactor;
+  #role: 'admin' | 'member' | undefined;
+  readonly #changed: () => void;
+
+  constructor(u: FakeUser, changed: () => void) {
+    this.id = u.id;
+    this.#login = u.login;
+    this.#twoFactor = u.twoFactor;
+    this.#role = u.role;
+    this.#changed = changed;
+  }
+
+  /** True when this user reports its changes to `changed`. */
+  reportsTo(changed: () => void): boolean {
+    return this.#changed === changed;
+  }
+
+  get login(): string {
+    return this.#login;
+  }
+  set login(v: string) {
+    this.#login = v;
+    this.#changed();
+  }
+  get twoFactor(): TwoFactor {
+    return this.#twoFactor;
+  }
+  set twoFactor(v: TwoFactor) {
+    this.#twoFactor = v;
+    this.#changed();
+  }
+  get role(): 'admin' | 'member' | undefined {
+    return this.#role;
+  }
+  set role(v: 'admin' | 'member' | undefined) {
+    this.#role = v;
+    this.#changed();
+  }
+
+  toJSON(): FakeUser {
+    return { id: this.id, login: this.#login, twoFactor: this.#twoFactor, ...(this.#role ? { role: this.#role } : {}) };
+  }
+}
+
+/** A map of users whose every write (and every write to a user in it) drops the fake's cached listings. */
+class UserMap extends Map<number, FakeUser> {
+  readonly #changed: () => void;
+
+  constructor(changed: () => void) {
+    super();
+    this.#changed = changed;
+  }
+
+  override set(id: number, u: FakeUser): this {
+    super.set(id, u instanceof TrackedUser && u.reportsTo(this.#changed) ? u : new TrackedUser(u, this.#changed));
+    this.#changed();
+    return this;
+  }
+
+  override delete(id: number): boolean {
+    const had = super.delete(id);
+    if (had) this.#changed();
+    return had;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.#changed();
+  }
+}
+
 export class FakeGitHub extends LoopbackServer {
   readonly org: string;
   readonly orgId: number;
-  members = new Map<number, FakeUser>();
-  outsideCollaborators = new Map<number, FakeUser>();
+  /** Listings sorted by id, per (list, filter, role); dropped on any change so answers stay live. */
+  #listings = new Map<string, readonly FakeUser[]>();
+  readonly #invalidate = (): void => this.#listings.clear();
+  readonly members: Map<number, FakeUser> = new UserMap(this.#invalidate);
+  readonly outsideCollaborators: Map<number, FakeUser> = new UserMap(this.#invalidate);
   tokens: Record<string, { owner: boolean }>;
   insecureFilter: boolean;
   rateLimit: number;
@@ -92,7 +173,7 @@ export class FakeGitHub extends LoopbackServer {
   }
 
   addMember(u: FakeUser): void {
-    this.members.set(u.id, { role: 'member', ...u });
+    this.members.set(u.id, { id: u.id, login: u.login, twoFactor: u.twoFactor, role: u.role ?? 'member' });
   }
 
   addOutsideCollaborator(u: FakeUser): void {
@@ -127,6 +208,27 @@ export class FakeGitHub extends LoopbackServer {
     sendJson(res, status, { message, documentation_url: docs, status: String(status) }, { ...this.#rateHeaders(), ...extra });
   }
 
+  /** One listing, sorted by id: computed once, reused by every page until something changes. */
+  #listing(listKind: 'members' | 'outside_collaborators', filter: string, role: string): readonly FakeUser[] {
+    const key = `${listKind}|${filter}|${role}`;
+    const cached = this.#listings.get(key);
+    if (cached) return cached;
+    const baseKey = `${listKind}|all|all`;
+    let base = this.#listings.get(baseKey);
+    if (!base) {
+      base = [...(listKind === 'members' ? this.members : this.outsideCollaborators).values()].sort((a, b) => a.id - b.id);
+      this.#listings.set(baseKey, base);
+    }
+    const listing =
+      key === baseKey
+        ? base
+        : base
+            .filter((u) => (filter === '2fa_disabled' ? u.twoFactor === 'disabled' : filter === '2fa_insecure' ? u.twoFactor === 'insecure' : true))
+            .filter((u) => role === 'all' || (role === 'admin' ? u.role === 'admin' : u.role !== 'admin'));
+    this.#listings.set(key, listing);
+    return listing;
+  }
+
   #route(req: RecordedRequest, res: ServerResponse): void {
     const auth = req.headers.authorization ?? '';
     const token = auth.replace(/^(token|bearer)\s+/i, '');
@@ -155,11 +257,7 @@ export class FakeGitHub extends LoopbackServer {
     const perPage = Math.min(100, Math.max(1, Number(req.query.get('per_page') ?? 30) || 30));
     const page = Math.max(1, Number(req.query.get('page') ?? 1) || 1);
 
-    const source = listKind === 'members' ? this.members : this.outsideCollaborators;
-    const all = [...source.values()]
-      .filter((u) => (filter === '2fa_disabled' ? u.twoFactor === 'disabled' : filter === '2fa_insecure' ? u.twoFactor === 'insecure' : true))
-      .filter((u) => listKind !== 'members' || role === 'all' || (role === 'admin' ? u.role === 'admin' : u.role !== 'admin'))
-      .sort((a, b) => a.id - b.id);
+    const all = this.#listing(listKind, filter, listKind === 'members' ? role : 'all');
     const lastPage = Math.max(1, Math.ceil(all.length / perPage));
     const quirk = this.pageQuirk && this.pageQuirk.list === listKind && this.pageQuirk.page === page && filter === 'all' && role === 'all' ? this.pageQuirk.kind : null;
     if (quirk === 'empty') return sendJson(res, 200, [], this.#rateHeaders());

@@ -20,7 +20,7 @@ export const githubHarness: MonitorHarness = {
     await gh.start();
     const refusedUrl = `http://127.0.0.1:${await closedPort()}`;
     let refused = false;
-    let saved: { members: Map<number, FakeUser>; outside: Map<number, FakeUser> } | null = null;
+    let saved: { members: FakeUser[]; outside: FakeUser[] } | null = null;
     return {
       env: { GH_TOKEN: TOKEN },
       monitorEntry: () => ({ id: 'gh-acme', type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: refused ? refusedUrl : gh.url, retries: 0, requestTimeout: '400ms' }),
@@ -55,9 +55,9 @@ export const githubHarness: MonitorHarness = {
           case 'wrong_shape':
             return gh.inject({ kind: 'status', status: 200, body: { total_count: 250, members: [] }, headers: rate }, 1000, pageTwo);
           case 'empty_list':
-            saved = { members: gh.members, outside: gh.outsideCollaborators };
-            gh.members = new Map();
-            gh.outsideCollaborators = new Map();
+            saved = { members: [...gh.members.values()], outside: [...gh.outsideCollaborators.values()] };
+            gh.members.clear();
+            gh.outsideCollaborators.clear();
             return;
           case 'missing_page':
             gh.pageQuirk = { list: 'members', page: 2, kind: 'empty' };
@@ -72,8 +72,8 @@ export const githubHarness: MonitorHarness = {
         gh.pageQuirk = null;
         refused = false;
         if (saved) {
-          gh.members = saved.members;
-          gh.outsideCollaborators = saved.outside;
+          for (const u of saved.members) gh.members.set(u.id, u);
+          for (const u of saved.outside) gh.outsideCollaborators.set(u.id, u);
           saved = null;
         }
       },

@@ -1,0 +1,201 @@
+/**
+ * `npm run bench`: full cycles of the real CLI (`node bin/mfawatch.js run`) against the providers'
+ * fakes on 127.0.0.1, next to a bare baseline, for every scenario; writes bench/RESULTS.md.
+ *   npm run bench                       every scenario
+ *   npm run bench -- github-10k ...     only these (RESULTS.md is still written: check before committing)
+ * The fakes run in this process; mfawatch and the bare baseline each run as their own child
+ * process, measured by GNU time, so neither is charged for the fake's work.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { buildSync } from 'esbuild';
+import { githubScenarios } from './github.js';
+import { checkGnuTime, measureProcess, type Measurement } from './measure.js';
+import { renderResults, type ScanFigures, type ScenarioResult } from './report.js';
+import type { ProviderScenario, RunningScenario } from './scenario.js';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(BENCH);
+const WORK = join(BENCH, '.work');
+const CHANGE_FRACTION = 0.01;
+
+/**
+ * Every scenario, in the order they run. The AWS IAM scenario (credential report of 5,000 users)
+ * is added here once the aws-iam monitor is merged: an entry built like bench/github.ts around
+ * the AWS fake, with a BarePlan kind for the report's generate/poll/download requests.
+ */
+const SCENARIOS: ProviderScenario[] = [...githubScenarios];
+
+interface DbCounts {
+  accounts: number;
+  history: number;
+  /** Accounts whose row was written at or after `since`. */
+  accountsWritten: number;
+}
+
+function dbCounts(path: string, since: Date): DbCounts {
+  const db = new Database(path);
+  try {
+    const one = (sql: string, ...p: unknown[]) => (db.prepare(sql).get(...p) as { n: number }).n;
+    return {
+      accounts: one(`SELECT COUNT(*) AS n FROM accounts`),
+      history: one(`SELECT COUNT(*) AS n FROM account_history`),
+      accountsWritten: one(`SELECT COUNT(*) AS n FROM accounts WHERE changed_at >= ?`, since.toISOString()),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** The "scan committed" log line of a run (pino JSON on stderr). */
+function committedLine(stderr: string): { accounts: number; events: number; requests: number; commitMs: number; commitCpuMs: number; diffMs: number | undefined } | undefined {
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { msg?: string; accounts?: number; events?: number; requests?: number; commitMs?: number; commitCpuMs?: number; diffMs?: number };
+    if (entry.msg === 'scan committed') {
+      return { accounts: entry.accounts ?? 0, events: entry.events ?? 0, requests: entry.requests ?? 0, commitMs: entry.commitMs ?? 0, commitCpuMs: entry.commitCpuMs ?? 0, diffMs: entry.diffMs };
+    }
+  }
+  return undefined;
+}
+
+function failure(what: string, m: Measurement): Error {
+  return new Error(`${what} exited with ${m.exitCode}:\n${m.stderr.slice(-2000)}`);
+}
+
+/** Pages through every listing once so each fake computes its listings before the clock starts. */
+async function warmUp(running: RunningScenario): Promise<void> {
+  const plan = running.barePlan();
+  for (const listing of plan.listings) await (await fetch(listing.url, { headers: plan.headers })).arrayBuffer();
+  running.takeRequestCount();
+}
+
+async function runScenario(scenario: ProviderScenario, bareScript: string): Promise<ScenarioResult> {
+  const dir = join(WORK, scenario.id);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const database = join(dir, 'mfawatch.db');
+  const bareDatabase = join(dir, 'bare.db');
+  process.stderr.write(`${scenario.id}: starting the fake with ${scenario.size.toLocaleString('en')} accounts\n`);
+  const running = await scenario.start();
+  const config = join(dir, 'mfawatch.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      database,
+      scanDeadline: '1h',
+      log: { level: 'info' },
+      monitors: [running.monitor],
+      // A full cycle delivers what the scan found: every event goes to a stdout notifier (JSON lines).
+      notifiers: [{ id: 'siem', type: 'stdout' }],
+    }),
+  );
+  const env = { ...process.env, ...running.env, NODE_ENV: 'production' };
+  const scans: ScanFigures[] = [];
+
+  const runMfawatch = async (label: ScanFigures['label'], changes: number): Promise<void> => {
+    await warmUp(running);
+    const accounts = running.accounts();
+    const minimum = running.minimumRequests();
+    const since = new Date();
+    const before = label === 'baseline' ? { accounts: 0, history: 0, accountsWritten: 0 } : dbCounts(database, since);
+    process.stderr.write(`${scenario.id}: mfawatch ${label} scan of ${accounts.toLocaleString('en')} accounts... `);
+    const m = await measureProcess(process.execPath, [join(ROOT, 'bin/mfawatch.js'), 'run', '--config', config], { env, workDir: dir });
+    const requests = running.takeRequestCount();
+    if (m.exitCode !== 0) throw failure(`mfawatch run (${scenario.id}, ${label})`, m);
+    const committed = committedLine(m.stderr);
+    if (!committed) throw failure(`mfawatch run (${scenario.id}, ${label}) logged no committed scan`, m);
+    if (committed.accounts !== accounts) throw new Error(`${scenario.id} ${label}: mfawatch stored ${committed.accounts} accounts, the fake holds ${accounts}`);
+    const after = dbCounts(database, since);
+    process.stderr.write(`${(m.wallMs / 1000).toFixed(1)} s\n`);
+    scans.push({
+      label, accounts, changes, requests, minimumRequests: minimum, mfawatchRequests: committed.requests, events: committed.events, commitMs: committed.commitMs, commitCpuMs: committed.commitCpuMs, diffMs: committed.diffMs,
+      historyRowsWritten: after.history - before.history, accountRowsWritten: after.accountsWritten, mfawatch: m,
+    });
+  };
+
+  const runBare = async (label: ScanFigures['label']): Promise<void> => {
+    await warmUp(running);
+    const planFile = join(dir, 'plan.json');
+    writeFileSync(planFile, JSON.stringify(running.barePlan()));
+    process.stderr.write(`${scenario.id}: bare baseline (${label})... `);
+    const m = await measureProcess(process.execPath, [bareScript, planFile, bareDatabase], { env, workDir: dir });
+    running.takeRequestCount();
+    if (m.exitCode !== 0) throw failure(`the bare baseline (${scenario.id}, ${label})`, m);
+    const scan = scans.find((s) => s.label === label);
+    if (scan) scan.bare = m;
+    process.stderr.write(`${(m.wallMs / 1000).toFixed(1)} s\n`);
+  };
+
+  try {
+    await runMfawatch('baseline', 0);
+    await runBare('baseline');
+    const changed = running.applyChanges(CHANGE_FRACTION);
+    const changes = Object.values(changed).reduce((a, b) => a + b, 0);
+    await runMfawatch('1% changed', changes);
+    await runBare('1% changed');
+    if (scenario.unchangedScan) await runMfawatch('unchanged', 0);
+    return { scenario, scans, changeMix: changed };
+  } finally {
+    await running.stop();
+    // The databases of a 1M org are hundreds of MB.
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * mfawatch's fixed cost per run: Node, the tsx loader, importing every module, reading the
+ * config (`config check` loads what `run` loads, then stops). The median of three runs.
+ */
+async function measureStartup(): Promise<Measurement> {
+  const dir = join(WORK, 'startup');
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, 'mfawatch.json');
+  writeFileSync(config, JSON.stringify({ database: join(dir, 'mfawatch.db'), monitors: [{ id: 'bench', type: 'github', org: 'bench-org', token: '${BENCH_GITHUB_TOKEN}', baseUrl: 'http://127.0.0.1:9' }] }));
+  const runs: Measurement[] = [];
+  for (let i = 0; i < 3; i++) {
+    const m = await measureProcess(process.execPath, [join(ROOT, 'bin/mfawatch.js'), 'config', 'check', '--config', config], { env: { ...process.env, BENCH_GITHUB_TOKEN: 'x' }, workDir: dir });
+    if (m.exitCode !== 0) throw failure('mfawatch config check', m);
+    runs.push(m);
+  }
+  return runs.sort((a, b) => a.wallMs - b.wallMs)[1] as Measurement;
+}
+
+async function main(): Promise<void> {
+  checkGnuTime();
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((id) => !SCENARIOS.some((s) => s.id === id));
+  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  const selected = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.id)) : SCENARIOS;
+  mkdirSync(WORK, { recursive: true });
+  // The bare baseline runs as plain JavaScript: no TypeScript loader start-up in the floor.
+  const bareScript = join(WORK, 'bare-baseline.mjs');
+  buildSync({ entryPoints: [join(BENCH, 'bare-baseline.ts')], outfile: bareScript, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+
+  const started = new Date();
+  const loadBefore = loadavg();
+  const startup = await measureStartup();
+  const results: ScenarioResult[] = [];
+  for (const scenario of selected) results.push(await runScenario(scenario, bareScript));
+  const finished = new Date();
+  const cpu = cpus();
+  const markdown = renderResults(results, {
+    started,
+    finished,
+    cpuModel: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    ramGb: totalmem() / 1024 ** 3,
+    node: process.version,
+    loadBefore,
+    loadAfter: loadavg(),
+    partial: wanted.length > 0,
+    startup,
+  });
+  writeFileSync(join(BENCH, 'RESULTS.md'), markdown);
+  process.stderr.write(`bench/RESULTS.md written (${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s)\n`);
+}
+
+await main();
