@@ -2,7 +2,7 @@
 import { FakeAuth0, type FakeAuth0User } from '../../fakes/auth0.js';
 import type { RecordedRequest } from '../../fakes/http.js';
 import type { FaultId, MonitorHarness } from '../harness.js';
-import { closedPort } from './closed-port.js';
+import { closedPort } from './ports.js';
 
 const PER_PAGE = 100;
 /** The second page of the user listing (page=1): the fault lands after page 0 was read and staged. */

@@ -8,7 +8,7 @@
 import { FakeAws, type FakeAccount, type FakeIamUser } from '../../fakes/aws-iam.js';
 import type { RecordedRequest } from '../../fakes/http.js';
 import type { FaultId, HarnessRun, MonitorHarness } from '../harness.js';
-import { closedPort } from './closed-port.js';
+import { closedPort } from './ports.js';
 
 const ACCOUNT = '111122223333';
 const KEY_ID = 'AKIAFAULTMATRIX00001';

@@ -2,7 +2,7 @@
 import { FakeEntra, type FakeEntraUser } from '../../fakes/entra.js';
 import type { RecordedRequest } from '../../fakes/http.js';
 import type { FaultId, MonitorHarness } from '../harness.js';
-import { closedPort } from './closed-port.js';
+import { closedPort } from './ports.js';
 
 const REPORT = '/v1.0/reports/authenticationMethods/userRegistrationDetails';
 /** The second page of the report (the first $skiptoken): the fault lands after page 1 was staged. */

@@ -2,7 +2,7 @@
 import { FakeGitHub, type FakeUser } from '../../fakes/github.js';
 import type { RecordedRequest } from '../../fakes/http.js';
 import type { FaultId, MonitorHarness } from '../harness.js';
-import { closedPort } from './closed-port.js';
+import { closedPort } from './ports.js';
 
 const TOKEN = 'ghp_fault_matrix_owner_token_0123456789';
 /** The second page of the full member list: the fault lands mid-pagination, after data was staged. */

@@ -2,7 +2,7 @@
 import { FakeGitlab, type FakeGitlabUser } from '../../fakes/gitlab.js';
 import type { RecordedRequest } from '../../fakes/http.js';
 import type { FaultId, MonitorHarness } from '../harness.js';
-import { closedPort } from './closed-port.js';
+import { closedPort } from './ports.js';
 
 const TOKEN = 'glpat-fault-matrix-admin-token-0001';
 const cursorOf = (afterId: number) => Buffer.from(JSON.stringify({ id: String(afterId), _kd: 'n' })).toString('base64url');

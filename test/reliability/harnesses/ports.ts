@@ -1,7 +1,7 @@
-/** A loopback port nothing listens on, for the "connection refused" fault. */
+/** Loopback helpers shared by the fault-matrix harnesses. */
 import { createServer } from 'node:net';
 
-/** Binds a free port on 127.0.0.1, closes it and returns it: connecting there is refused. */
+/** A port nothing listens on (bound, then closed): the "connection refused" fault. */
 export async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
