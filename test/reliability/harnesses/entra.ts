@@ -33,7 +33,7 @@ export const entraHarness: MonitorHarness = {
   expectOverride: {
     missing_page: {
       expect: 'held',
-      why: 'the report pages by an opaque @odata.nextLink and carries no total, so a dropped page reads as a shorter list; the mass-change guard holds it (a drop under its threshold would pass: see docs)',
+      why: 'the report pages by an opaque @odata.nextLink and carries no total, so a dropped page reads as a shorter list; the mass-change guard holds it, a drop under its threshold would pass (see "Known limit" above)',
     },
   },
   async start() {
