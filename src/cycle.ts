@@ -6,6 +6,8 @@ import type { Monitor, ScopeInfo } from '../monitors/types.js';
 import type { App, MonitorInstance } from './app.js';
 import type { DeliveryTally } from './delivery/dispatcher.js';
 import { checkStaleData, sendHeartbeat } from './observability/health.js';
+import { autoResponseContext, responseRunnerFor } from './response/wiring.js';
+import type { KillReport } from './response/runner.js';
 import { scanScope, type ScanEnvironment, type ScanOutcome } from './scan/run-scan.js';
 
 /** Scopes scanned at the same time, across monitors. */
@@ -14,6 +16,8 @@ const SCAN_CONCURRENCY = 4;
 export interface CycleResult {
   scans: ScanOutcome[];
   delivery: DeliveryTally & { pending: number };
+  /** Auto-response kills run in this cycle. */
+  responses: KillReport[];
   /** 0: all scans and deliveries succeeded; 1: a scan or a delivery failed or is still pending. */
   exitCode: 0 | 1;
 }
@@ -33,7 +37,7 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
 }
 
 /** The scan environment of one monitor instance in this app. */
-export function scanEnvironment(app: App, instanceId: string, signal: AbortSignal): ScanEnvironment {
+export function scanEnvironment(app: App, instance: MonitorInstance, signal: AbortSignal): ScanEnvironment {
   const guard = app.config.health.massChange;
   return {
     store: app.store,
@@ -46,8 +50,9 @@ export function scanEnvironment(app: App, instanceId: string, signal: AbortSigna
     signal,
     actor: app.actor,
     massChange: guard === false ? undefined : guard,
-    onRateLimit: (remaining) => app.metrics.rateLimitRemaining.set({ monitor: instanceId }, remaining),
+    onRateLimit: (remaining) => app.metrics.rateLimitRemaining.set({ monitor: instance.config.id }, remaining),
     crashPoint: app.crashPoint,
+    autoResponse: autoResponseContext(app, { ...instance.config, type: instance.module.type }),
   };
 }
 
@@ -85,7 +90,7 @@ export async function scanMonitors(app: App, instances: readonly MonitorInstance
   const jobs = (await Promise.all(instances.map((m) => scopeJobs(app, m, signal)))).flat();
   return mapWithConcurrency(jobs, SCAN_CONCURRENCY, async ({ m, monitor, scope }) => {
     const t0 = performance.now();
-    const outcome = await scanScope(m.config, m.module.provider, monitor, scope, scanEnvironment(app, m.config.id, signal));
+    const outcome = await scanScope(m.config, m.module.provider, monitor, scope, scanEnvironment(app, m, signal));
     app.metrics.recordScan({ monitorId: m.config.id, provider: m.module.provider, status: outcome.status, seconds: (performance.now() - t0) / 1000, events: outcome.events });
     return outcome;
   });
@@ -98,12 +103,16 @@ export async function scanMonitors(app: App, instances: readonly MonitorInstance
 export async function runCycle(app: App, options: { monitorIds?: readonly string[] | undefined; signal: AbortSignal }): Promise<CycleResult> {
   const selected = options.monitorIds?.length ? app.monitors.filter((m) => options.monitorIds?.includes(m.config.id)) : app.monitors;
   app.store.abandonRunningScans(app.clock.now());
+  const runner = responseRunnerFor(app);
+  runner.recoverInterrupted();
   const scans = await scanMonitors(app, selected, options.signal);
   checkStaleData(app);
   app.crashPoint?.('after-commit');
+  // Kills decided by these scans run now, before the deliveries that announce them.
+  const responses = await runner.runDue(options.signal);
   const delivery = await app.dispatcher.drain(app.config.delivery.runDeadline, options.signal);
   app.metrics.recordDeliveries(delivery);
-  const ok = scans.every((s) => s.status === 'succeeded') && delivery.failed === 0 && delivery.pending === 0;
+  const ok = scans.every((s) => s.status === 'succeeded') && delivery.failed === 0 && delivery.pending === 0 && responses.every((r) => r.ok);
   if (ok) await sendHeartbeat(app, options.signal);
-  return { scans, delivery, exitCode: ok ? 0 : 1 };
+  return { scans, delivery, responses, exitCode: ok ? 0 : 1 };
 }

@@ -7,6 +7,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { App, MonitorInstance } from './app.js';
 import { scanMonitors } from './cycle.js';
 import { checkStaleData, sendHeartbeat } from './observability/health.js';
+import { responseRunnerFor } from './response/wiring.js';
 
 /** How often the dispatcher looks for due deliveries between scans. */
 const DISPATCH_INTERVAL_MS = 5_000;
@@ -28,8 +29,11 @@ export function startDaemon(app: App): Daemon {
   const tasks: ScheduledTask[] = [];
   let dispatching: Promise<unknown> = Promise.resolve();
 
+  const runner = responseRunnerFor(app);
+  // Scheduled kills (due now, or at the end of their grace period) run before each delivery pass.
   const dispatch = () => {
     dispatching = dispatching
+      .then(() => runner.runDue(shutdown.signal))
       .then(() => app.dispatcher.deliverDue(shutdown.signal))
       .then((tally) => app.metrics.recordDeliveries(tally))
       .catch((err: unknown) => app.logger.error({ err }, 'dispatcher pass failed'));
@@ -56,6 +60,7 @@ export function startDaemon(app: App): Daemon {
   };
 
   app.store.abandonRunningScans(app.clock.now());
+  runner.recoverInterrupted();
   for (const m of app.monitors) {
     const expression = m.config.schedule ?? app.config.schedule;
     tasks.push(cron.schedule(expression, () => void scan(m), { name: m.config.id, noOverlap: true, ...(app.config.timezone ? { timezone: app.config.timezone } : {}) }));

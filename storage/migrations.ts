@@ -129,9 +129,33 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
-  // 2, 3: owned by other branches (the lead fixes the order at merge)
+  // 2: owned by another branch (notifiers)
   '',
-  '',
+  // 3: session-invalidation responses (auto-response outbox and manual kills)
+  `
+  CREATE TABLE responses (
+    id          INTEGER PRIMARY KEY,
+    identity    TEXT NOT NULL,
+    origin      TEXT NOT NULL CHECK (origin IN ('auto', 'manual')),
+    status      TEXT NOT NULL CHECK (status IN ('scheduled', 'running', 'done', 'blocked', 'cancelled', 'interrupted')),
+    dry_run     INTEGER NOT NULL,
+    event_id    INTEGER REFERENCES events (id),
+    scan_id     INTEGER,
+    monitor_id  TEXT,
+    account     TEXT,
+    reason      TEXT,
+    created_at  TEXT NOT NULL,
+    due_at      TEXT NOT NULL,
+    claimed_at  TEXT,
+    finished_at TEXT,
+    only        TEXT,
+    results     TEXT,
+    ok          INTEGER,
+    actor       TEXT NOT NULL
+  );
+  CREATE INDEX responses_due ON responses (status, due_at);
+  CREATE INDEX responses_by_identity ON responses (identity, created_at);
+  `,
   // 4: reliability: held (mass-change) scans, the single-instance lease, health-alert dedupe
   `
   CREATE TABLE held_scans (

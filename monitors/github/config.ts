@@ -15,6 +15,12 @@ export const githubConfigSchema = monitorConfig('github', {
   baseUrl: httpUrl().default('https://api.github.com'),
   /** Also watch outside collaborators (default true). */
   outsideCollaborators: z.boolean().default(true),
+  /**
+   * Read the organisation's SAML SSO identities (GraphQL) and set each member's email from the
+   * SAML NameID, linking GitHub accounts to people for session kills (default false; needs an
+   * org owner's token with admin:org and an org on GitHub Enterprise Cloud with SAML SSO).
+   */
+  samlIdentities: z.boolean().default(false),
   /** Per-request timeout (default 30s). */
   requestTimeout: duration().default(30_000),
   /** Retries of a 5xx answer by @octokit/plugin-retry (default 3). */

@@ -36,6 +36,39 @@ const listedUser = z.object({
 const userPage = z.array(listedUser);
 type ListedUser = z.infer<typeof listedUser>;
 
+/** The org's SAML external identities, 100 per page. */
+const SAML_QUERY = `query($org: String!, $after: String) {
+  organization(login: $org) {
+    samlIdentityProvider {
+      externalIdentities(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { samlIdentity { nameId emails { value } } user { login databaseId } }
+      }
+    }
+  }
+}`;
+const samlPage = z.object({
+  organization: z
+    .object({
+      samlIdentityProvider: z
+        .object({
+          externalIdentities: z.object({
+            pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }),
+            nodes: z.array(
+              z
+                .object({
+                  samlIdentity: z.object({ nameId: z.string().nullable().optional(), emails: z.array(z.object({ value: z.string().nullable().optional() })).nullable().optional() }).nullable().optional(),
+                  user: z.object({ login: z.string(), databaseId: z.number().int().nullable().optional() }).nullable().optional(),
+                })
+                .nullable(),
+            ),
+          }),
+        })
+        .nullable(),
+    })
+    .nullable(),
+});
+
 /** Knobs for tests: how many ms one "second" of Retry-After / backoff is (Octokit's retryAfterBaseValue). */
 export interface GithubTuning {
   retryAfterBaseValue?: number;
@@ -181,7 +214,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
     octokit.hook.wrap('request', async (request, options) => {
       const response = await request(options);
       response.data = await parseListBody(response.data);
-      if (!Array.isArray(response.data)) {
+      if (options.url !== '/graphql' && !Array.isArray(response.data)) {
         throw new ProviderError(`GitHub answered ${options.method} ${new URL(options.url, 'http://x').pathname} with a body that is not a list of users (truncated or malformed)`, {
           reason: 'malformed', provider: PROVIDER, status: response.status, hint: 'a proxy may be cutting or rewriting answers; nothing was committed and the next scan will retry',
         });
@@ -278,7 +311,43 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
     return { disabled, insecure };
   }
 
-  function observation(user: ListedUser, kind: 'member' | 'outside_collaborator', admin: boolean, sets: { disabled: Set<number>; insecure: Set<number> | null }): Observation {
+  /**
+   * GitHub user id → email from the org's SAML identities (the NameID, or the first SAML email),
+   * paged 100 at a time. Null when the organisation has no SAML identity provider.
+   * https://docs.github.com/en/enterprise-cloud@latest/graphql/reference/objects#externalidentity
+   */
+  async function samlEmails(octokit: GithubClientInstance, ctx: ScanContext): Promise<Map<number, string> | null> {
+    const emails = new Map<number, string>();
+    let after: string | null = null;
+    for (;;) {
+      let answer: unknown;
+      try {
+        answer = await octokit.graphql(SAML_QUERY, { org: config.org, after });
+      } catch (err) {
+        const messages = ((err as { errors?: Array<{ type?: string; message?: string }> }).errors ?? []).map((e) => `${e.type ?? ''} ${e.message ?? ''}`.trim());
+        if (messages.length) {
+          throw new ProviderError(`GitHub refused the SAML identities of ${config.org} (${messages.join('; ')})`, { reason: 'permission', provider: PROVIDER, hint: `samlIdentities needs an organisation owner's token with admin:org (${README})`, cause: err });
+        }
+        throw Object.assign(err as object, { listing: `POST /graphql (SAML identities of ${config.org})` });
+      }
+      const parsed = samlPage.safeParse(answer);
+      if (!parsed.success) throw new ProviderError(`GitHub answered the SAML identities query of ${config.org} with an unexpected shape`, { reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed; the next scan will retry' });
+      const provider = parsed.data.organization?.samlIdentityProvider;
+      if (!provider) {
+        ctx.warn(`samlIdentities is on, but ${config.org} has no SAML identity provider: GitHub accounts are not linked to people by SAML`);
+        return null;
+      }
+      for (const node of provider.externalIdentities.nodes) {
+        const id = node?.user?.databaseId;
+        const email = node?.samlIdentity?.nameId?.includes('@') ? node.samlIdentity.nameId : node?.samlIdentity?.emails?.find((e) => e.value?.includes('@'))?.value;
+        if (id && email) emails.set(id, email.toLowerCase());
+      }
+      if (!provider.externalIdentities.pageInfo.hasNextPage) return emails;
+      after = provider.externalIdentities.pageInfo.endCursor;
+    }
+  }
+
+  function observation(user: ListedUser, kind: 'member' | 'outside_collaborator', admin: boolean, sets: { disabled: Set<number>; insecure: Set<number> | null }, emails: Map<number, string> | null): Observation {
     let mfa: MfaState = 'enabled';
     if (sets.disabled.has(user.id)) mfa = 'disabled';
     else if (sets.insecure?.has(user.id)) mfa = 'weak';
@@ -290,20 +359,22 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
       mfa,
       factors: mfa === 'weak' ? ['sms'] : [],
       url: user.html_url ?? `${webBase}/${user.login}`,
+      ...(emails ? { email: emails.get(user.id) ?? null } : {}),
     };
   }
 
   async function* scanOrg(ctx: ScanContext): AsyncGenerator<Observation> {
     const octokit = client(ctx);
+    const emails = config.samlIdentities ? await samlEmails(octokit, ctx) : null;
     const memberSets = await twoFactorSets(octokit, 'members', ctx);
     const admins = await idSet(octokit, { kind: 'members', filter: 'all', role: 'admin' });
     for await (const page of pages(octokit, { kind: 'members', filter: 'all' })) {
-      for (const user of page) yield observation(user, 'member', admins.has(user.id), memberSets);
+      for (const user of page) yield observation(user, 'member', admins.has(user.id), memberSets, emails);
     }
     if (!config.outsideCollaborators) return;
     const outsideSets = await twoFactorSets(octokit, 'outside_collaborators', ctx);
     for await (const page of pages(octokit, { kind: 'outside_collaborators', filter: 'all' })) {
-      for (const user of page) yield observation(user, 'outside_collaborator', false, outsideSets);
+      for (const user of page) yield observation(user, 'outside_collaborator', false, outsideSets, emails);
     }
   }
 

@@ -42,7 +42,7 @@ export function registerAcceptCommand(program: Command, ctx: CliContext): void {
         const signal = new AbortController().signal;
         for (const hold of holds) {
           const scope = m.monitor.scopes().find((s) => s.id === hold.scope) ?? { id: hold.scope, label: hold.scope };
-          const outcome = acceptHeldScan(m.config, m.module.provider, scope, hold, scanEnvironment(app, monitorId, signal));
+          const outcome = acceptHeldScan(m.config, m.module.provider, scope, hold, scanEnvironment(app, m, signal));
           const changes = outcome.events.filter((e) => e.type !== 'baseline' && e.type !== 'scan_recovered').length;
           writeLine(ctx.io.stderr, `${monitorId}${hold.scope ? `/${hold.scope}` : ''}: held scan ${hold.scan_id} accepted and committed: ${outcome.accounts} accounts, ${changes} change(s)`);
         }

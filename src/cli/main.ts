@@ -14,7 +14,10 @@ import { startObservabilityServer } from '../observability/server.js';
 import { startDaemon } from '../scheduler.js';
 import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
+import { registerCancelKillCommand } from './cancel-kill.js';
+import { registerKillCommand, type CommandContext } from './kill.js';
 import { renderEvent } from './render.js';
+import { registerWhoisCommand } from './whois.js';
 import { buildStatus, renderStatus } from './status.js';
 
 /** Streams and environment of one CLI invocation; tests pass their own. */
@@ -24,6 +27,8 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   /** Dependencies for the app (a pinned clock, a test logger). */
   overrides?: AppOverrides | undefined;
+  /** Yes/no questions (`kill`); default: the terminal when there is one, else none. */
+  confirm?: ((question: string) => Promise<boolean>) | null | undefined;
   /** Resolves when the daemon should stop (default: SIGTERM or SIGINT). */
   stopSignal?: Promise<void> | undefined;
 }
@@ -76,6 +81,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           else if (s.status === 'held') write(io.stderr, `${name}: scan HELD: ${s.events[0]?.summary ?? ''}`);
           else write(io.stderr, `${name}: scan ${s.status}: ${s.error?.message ?? ''}`);
         }
+        for (const r of result.responses) write(io.stderr, `${r.dryRun ? '[dry run] ' : ''}auto-response ${r.identity}: ${r.results.map((x) => `${x.responderId} ${x.outcome}`).join(', ')}`);
         const d = result.delivery;
         if (d.sent || d.failed || d.pending) write(io.stderr, `deliveries: ${d.sent} sent, ${d.failed} failed, ${d.pending} still pending${d.pending ? ' (retried on the next run)' : ''}`);
         exitCode = result.exitCode;
@@ -168,6 +174,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         for (const r of rows) write(io.stdout, `${r.at}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);
       });
     });
+
+  const commandContext: CommandContext = { stdout: io.stdout, stderr: io.stderr, withApp, setExitCode: (code) => (exitCode = code), confirm: io.confirm };
+  registerKillCommand(program, commandContext);
+  registerWhoisCommand(program, commandContext);
+  registerCancelKillCommand(program, commandContext);
 
   program
     .command('config')

@@ -128,6 +128,11 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
     });
   }
 
+  // Auto-response with nowhere to kill sessions would decide kills that can never happen.
+  if (root.success && root.data.autoResponse.enabled && asList(value.responders).length === 0) {
+    issues.push('autoResponse.enabled: auto-response is on but no responders are configured; add entries to "responders" or turn it off');
+  }
+
   if (issues.length > 0 || !root.success) throw new ConfigError(issues);
 
   // A literal secret is a warning when others can read the file (it belongs in the environment).

@@ -82,14 +82,30 @@ export const rootSchema = z.strictObject({
   responders: z.array(z.unknown(), { error: expect('a list of responder entries') }).default([]),
   autoResponse: z
     .strictObject({
+      /** Kill sessions automatically when a committed change calls for it (default off). */
       enabled: z.boolean().default(false),
+      /** Report what would be done, change nothing (default on). */
       dryRun: z.boolean().default(true),
       on: z.array(z.enum(['mfa_disabled', 'mfa_weakened', 'account_added', 'privilege_changed'])).default(['mfa_disabled']),
       minSeverity: severity().default('high'),
-      exempt: z.array(z.string()).default([]),
+      /** Break-glass identities (emails) or accounts ("provider:login") never touched. */
+      exempt: z.array(z.string().refine((v) => /^[^\s@:]+@[^\s@:]+\.[^\s@:]+$/.test(v) || /^[a-z0-9-]+:.+$/i.test(v), 'must be an identity (an email) or an account ("provider:login", e.g. "github:octocat")')).default([]),
+      /** Most kills decided from one scan. */
       maxPerRun: z.number().int().min(0).default(3),
+      /** Most automatic kills in any rolling 24 hours. */
+      maxPerDay: z.number().int().min(0).default(10),
+      /** An identity is not killed again within this time. */
+      cooldown: duration().default(24 * 3_600_000),
+      /** Circuit breaker: when more than this share (0..1) of a monitor's accounts change in one scan, nobody is killed. */
+      massChangeShare: z.number().min(0).max(1).default(0.1),
+      /** ...and at least this many accounts changed (keeps one change in a small org from tripping it). */
+      massChangeMinAccounts: z.number().int().min(1).default(3),
+      /** Announce first and kill after this many minutes unless `mfawatch cancel-kill` cancels it; 0 kills at once. */
+      graceMinutes: z.number().int().min(0).max(24 * 60).default(0),
+      /** Longest one kill may take, all services together (also the default of `kill --timeout`). */
+      killTimeout: duration().default(60_000),
     })
-    .default({ enabled: false, dryRun: true, on: ['mfa_disabled'], minSeverity: 'high', exempt: [], maxPerRun: 3 }),
+    .default({ enabled: false, dryRun: true, on: ['mfa_disabled'], minSeverity: 'high', exempt: [], maxPerRun: 3, maxPerDay: 10, cooldown: 24 * 3_600_000, massChangeShare: 0.1, massChangeMinAccounts: 3, graceMinutes: 0, killTimeout: 60_000 }),
   identities: z
     .strictObject({
       /** "provider:login" → identity (email); wins over every other link. */

@@ -71,7 +71,8 @@ export interface HttpClientOptions {
   onRequest?: (() => void) | undefined;
   /**
    * The wait (ms from `now`) a failed answer asks for when it has no Retry-After header, from the
-   * provider's own rate-limit headers (Auth0's epoch-seconds `x-ratelimit-reset`). Optional.
+   * provider's own rate-limit headers (Auth0's epoch-seconds `x-ratelimit-reset`, Okta's
+   * `X-Rate-Limit-Reset`). Retry-After, when present, wins. Optional.
    */
   retryAfterFromHeaders?: ((headers: Headers, now: number) => number | undefined) | undefined;
 }

@@ -1,11 +1,13 @@
 /**
  * A small gate for fan-out calls (one request per account): at most `concurrency` tasks at once,
  * and no new task while the provider's announced budget (x-ratelimit-remaining) is at or below
- * `reserve` and its window has not reset yet. Waits never pass the scan deadline: a wait that
- * would fails the task as rate_limited.
- * (Kept separate from any other rate helper so the lead can merge them; it has no provider logic.)
+ * `reserve` until its window resets. Waits never pass the scan deadline: a wait that would fails
+ * the task as rate_limited.
+ *
+ * This is the functional face of RateGate (src/http/rate-gate.ts), kept for the modules written
+ * against it (auth0): one implementation of rate-limit-aware concurrency, two ways to call it.
  */
-import { ProviderError } from '../core/errors.js';
+import { RateGate } from './rate-gate.js';
 
 export interface ConcurrencyGateOptions {
   provider: string;
@@ -26,43 +28,20 @@ export interface ConcurrencyGate {
 
 export function createConcurrencyGate(options: ConcurrencyGateOptions): ConcurrencyGate {
   const reserve = options.reserve ?? 1;
-  let active = 0;
-  const queue: Array<() => void> = [];
-  let budget: { remaining: number; resetAtMs: number } | null = null;
-
-  const release = () => {
-    active -= 1;
-    queue.shift()?.();
-  };
-
-  async function waitForBudget(): Promise<void> {
-    while (budget && budget.remaining <= reserve && budget.resetAtMs > Date.now()) {
-      const wait = budget.resetAtMs - Date.now() + 50;
-      if (options.deadline && Date.now() + wait >= options.deadline.getTime()) {
-        throw new ProviderError(`${options.provider} rate limit: the budget is used up until ${new Date(budget.resetAtMs).toISOString()}, past the scan deadline`, {
-          reason: 'rate_limited', provider: options.provider, retryAfterMs: wait, hint: 'the scan will run again on schedule; lower the concurrency or scan less often',
-        });
-      }
-      await options.sleep(wait, options.signal);
-      // The window has reset; let the next answer tell the new budget.
-      if (budget && budget.resetAtMs <= Date.now()) budget = null;
-    }
-  }
-
+  const gate = new RateGate({
+    provider: options.provider,
+    concurrency: options.concurrency,
+    reserve: () => reserve,
+    skewMs: 50,
+    sleep: options.sleep,
+    deadline: options.deadline,
+    signal: options.signal,
+  });
   return {
-    async run<T>(task: () => Promise<T>): Promise<T> {
-      if (active >= options.concurrency) await new Promise<void>((resolve) => queue.push(resolve));
-      active += 1;
-      try {
-        await waitForBudget();
-        return await task();
-      } finally {
-        release();
-      }
-    },
+    run: (task) => gate.run(task),
     observe(remaining: number, resetAtMs: number | undefined): void {
       if (!Number.isFinite(remaining)) return;
-      budget = { remaining, resetAtMs: resetAtMs ?? Date.now() + 1000 };
+      gate.observe({ remaining, resetAt: resetAtMs ?? Date.now() + 1000 });
     },
   };
 }

@@ -18,6 +18,7 @@ import { buildBatch, routeEvents } from '../delivery/routing.js';
 import { diffAccount, effectiveState, stateDiffers, toAccountState, type EventDraft } from './diff.js';
 import { assessMassChange, confirmsHold, isDowngrade, type MassChangeSettings } from './mass-change.js';
 import { severityOf, type SeverityOverrides } from './policy.js';
+import { recordAutoResponses, type AutoResponseContext } from '../response/decide.js';
 
 /** Rows staged per SQLite transaction while a scan streams. */
 const STAGE_BATCH = 2_000;
@@ -43,6 +44,8 @@ export interface ScanEnvironment {
   onRateLimit?: ((remaining: number, resetAt: Date | undefined) => void) | undefined;
   /** Test-only crash points (see src/core/crash-point.ts); absent in production. */
   crashPoint?: ((at: CrashPoint) => void) | undefined;
+  /** Auto-response decisions taken in the commit transaction (absent: none). */
+  autoResponse?: AutoResponseContext | undefined;
 }
 
 export interface ScanOutcome {
@@ -273,6 +276,9 @@ function commitScan(instance: MonitorCommonConfig, provider: string, scope: Scop
   enqueue(store, env, `scan-${scanId}`, 'changes', { ...input.source, label: input.label }, events, endedAt);
   const counts = store.storedCounts(instance.id, scope.id);
   const withoutMfa = counts.byState.disabled + counts.byState.weak;
+  if (env.autoResponse && !baseline) {
+    recordAutoResponses(store, env.autoResponse, { events, scanId, monitorId: instance.id, scope: scope.id, scopeAccounts: counts.accounts, now: endedAt });
+  }
   store.finishScan(scanId, {
     status: 'succeeded', endedAt, scopeLabel: input.label, baseline, accounts: counts.accounts, withoutMfa,
     changes: events.filter((e) => e.type !== 'baseline' && e.type !== 'scan_recovered').length,

@@ -20,6 +20,9 @@ import { FakeAws } from '../fakes/aws-iam.js';
 import { FakeEntra } from '../fakes/entra.js';
 import { FakeGitHub } from '../fakes/github.js';
 import { FakeGitlab } from '../fakes/gitlab.js';
+import { DIRECTORY_READONLY, FakeGoogle, makeServiceAccount } from '../fakes/google.js';
+import { FakeOkta } from '../fakes/okta.js';
+import { FakeSlack } from '../fakes/slack.js';
 import { runCli, tempDir, writeConfig, type CliResult } from '../helpers.js';
 
 interface StartedModule {
@@ -50,6 +53,8 @@ const GITLAB_TOKEN = 'glpat-SECRETHYGIENE-0123456789ab';
 const COMMAND_SECRET = 'hrkey-SECRETHYGIENE-90ab7c';
 const AWS_KEY_ID = 'AKIASECRETHYGIENE001';
 const AWS_SECRET_KEY = 'SECRETHYGIENE/aws+secret/access/key0123456789';
+const OKTA_TOKEN = '00SECRETHYGIENE-okta-0123456789abcdef';
+const SLACK_TOKEN = 'xoxp-SECRETHYGIENE-slack-0123456789';
 
 const SECRET_MODULES: SecretModule[] = [
   {
@@ -192,6 +197,60 @@ const SECRET_MODULES: SecretModule[] = [
     },
   },
   {
+    name: 'monitor okta (API token)',
+    async start() {
+      const okta = new FakeOkta({ tokens: { [`SSWS ${OKTA_TOKEN}`]: { factors: true, roles: true } } });
+      okta.addUser({ id: '00ualice', login: 'alice@example.com', factors: [{ factorType: 'webauthn' }] });
+      okta.generateUsers(20);
+      await okta.start();
+      return {
+        monitors: [{ id: 'okta', type: 'okta', baseUrl: okta.url, token: '${MFAWATCH_OKTA_TOKEN}', retries: 0 }],
+        env: { MFAWATCH_OKTA_TOKEN: OKTA_TOKEN },
+        secrets: [OKTA_TOKEN],
+        fail: () => okta.inject({ kind: 'status', status: 400, body: { errorCode: 'E0000001', errorSummary: `Api validation failed: SSWS ${OKTA_TOKEN}`, errorCauses: [{ errorSummary: OKTA_TOKEN }] } }, 1000),
+        succeed: () => okta.clearFaults(),
+        stop: () => okta.stop(),
+      };
+    },
+  },
+  {
+    name: 'monitor slack (user token)',
+    async start() {
+      const slack = new FakeSlack({ [SLACK_TOKEN]: { userId: 'U0ALICE', scopes: ['users:read', 'users:read.email'] } });
+      slack.addMember({ id: 'U0ALICE', name: 'alice', email: 'alice@example.com', isAdmin: true, has2fa: true, twoFactorType: 'app' });
+      slack.generateMembers(20);
+      await slack.start();
+      return {
+        monitors: [{ id: 'slack', type: 'slack', token: '${MFAWATCH_SLACK_TOKEN}', baseUrl: `${slack.url}/api`, retries: 0 }],
+        env: { MFAWATCH_SLACK_TOKEN: SLACK_TOKEN },
+        secrets: [SLACK_TOKEN],
+        fail: () => slack.inject({ kind: 'status', status: 200, body: { ok: false, error: `invalid_auth ${SLACK_TOKEN}`, needed: SLACK_TOKEN, provided: SLACK_TOKEN } }, 1000),
+        succeed: () => slack.clearFaults(),
+        stop: () => slack.stop(),
+      };
+    },
+  },
+  {
+    name: 'monitor google-workspace (service-account private key)',
+    async start() {
+      const sa = makeServiceAccount();
+      const google = new FakeGoogle();
+      google.delegations.set(sa.email, { publicKey: sa.publicKey, scopes: [DIRECTORY_READONLY] });
+      google.addUser({ id: '1', primaryEmail: 'alice@acme.example', isAdmin: true, isEnrolledIn2Sv: true });
+      google.generateUsers(20);
+      await google.start();
+      const pemLines = sa.keyJson.private_key.split('\n').filter((l) => l.length > 40);
+      return {
+        monitors: [{ id: 'gws', type: 'google-workspace', subject: 'alice@acme.example', serviceAccountKey: '${MFAWATCH_GOOGLE_SA_KEY}', apiRoot: google.url, tokenUri: `${google.url}/token`, retries: 0 }],
+        env: { MFAWATCH_GOOGLE_SA_KEY: JSON.stringify(sa.keyJson) },
+        secrets: [JSON.stringify(sa.keyJson), ...pemLines],
+        fail: () => google.inject({ kind: 'status', status: 400, body: { error: 'invalid_grant', error_description: `bad key ${sa.keyJson.private_key}` } }, 1000, (r) => r.path === '/token'),
+        succeed: () => google.clearFaults(),
+        stop: () => google.stop(),
+      };
+    },
+  },
+  {
     name: 'notifier stdout (the notification channel itself)',
     async start() {
       return { notifiers: [{ id: 'siem', type: 'stdout', format: 'event' }], env: {}, secrets: [], fail: () => undefined, succeed: () => undefined, stop: async () => undefined };
@@ -266,6 +325,9 @@ describe('secret hygiene across every module', () => {
     // The failure really happened and was reported (so the test can see a leak if there is one).
     const failing = outputs.find(([l]) => l === 'run (failing)')?.[1];
     for (const s of started) if (s.m.failure) expect(failing?.stderr, s.name).toMatch(s.m.failure);
+    expect(failing?.stderr).toMatch(/Okta returned 400/);
+    expect(failing?.stderr).toMatch(/Slack auth\.test answered "unrecognised_error"/);
+    expect(failing?.stderr).toMatch(/Google refused the service-account token \(invalid_grant/);
     expect(failing?.stdout).toMatch(/"type":"scan_failed"/);
 
     const leaks: string[] = [];

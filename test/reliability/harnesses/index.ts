@@ -6,5 +6,19 @@ import { commandHarness } from './command.js';
 import { entraHarness } from './entra.js';
 import { githubHarness } from './github.js';
 import { gitlabHarness } from './gitlab.js';
+import { googleWorkspaceHarness } from './google-workspace.js';
+import { oktaHarness } from './okta.js';
+import { slackHarness } from './slack.js';
 
-export const HARNESSES: readonly MonitorHarness[] = [githubHarness, auth0Harness, entraHarness, gitlabHarness, commandHarness, awsIamReportHarness, awsIamLiveHarness];
+export const HARNESSES: readonly MonitorHarness[] = [
+  githubHarness,
+  auth0Harness,
+  entraHarness,
+  gitlabHarness,
+  commandHarness,
+  awsIamReportHarness,
+  awsIamLiveHarness,
+  googleWorkspaceHarness,
+  oktaHarness,
+  slackHarness,
+];

@@ -1,0 +1,183 @@
+/**
+ * Running kills: the scheduled auto-responses once due, and manual kills. Every kill is claimed
+ * in the database before any responder is called, its results are recorded, written to the audit
+ * log and announced through the notifiers.
+ *
+ * "Never twice": a row is moved from `scheduled` to `running` (the claim) in its own committed
+ * statement before the first API call. A row found `running` after a crash is marked
+ * `interrupted` and the team is told; it is never re-run, because mfawatch cannot know which
+ * services were reached, and a second kill minutes later would sign the person out again after
+ * they may already have re-secured the account. One command finishes it by hand: mfawatch kill.
+ */
+import { ResponseStore, type ResponseRow } from '../../storage/responses.js';
+import { eventFromRow, type EventRow } from '../../storage/rows.js';
+import type { Store } from '../../storage/store.js';
+import type { ConfiguredNotifier } from '../config/load.js';
+import type { Clock, Logger } from '../core/deps.js';
+import type { ChangeEvent, Severity } from '../core/types.js';
+import { announce } from './announce.js';
+import { linkedAccounts, type IdentityContext } from './identity.js';
+import { invalidateEverywhere, killComplete, type ResponderInstance, type ServiceResult } from './invalidate.js';
+
+export interface ResponseRunnerDeps {
+  store: Store;
+  responders: readonly ResponderInstance[];
+  identities: IdentityContext;
+  notifiers: readonly ConfiguredNotifier[];
+  clock: Clock;
+  logger: Logger;
+  actor: string;
+  /** Longest one kill may take (ms). */
+  killTimeout: number;
+}
+
+export interface KillRequest {
+  identity: string;
+  /** Only these responder ids (default: all). */
+  only?: readonly string[] | undefined;
+  dryRun: boolean;
+  timeoutMs?: number | undefined;
+  actor?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface KillReport {
+  responseId: number;
+  identity: string;
+  dryRun: boolean;
+  results: ServiceResult[];
+  ok: boolean;
+}
+
+function summarise(results: readonly ServiceResult[]): string {
+  return results.map((r) => `${r.responderId}: ${r.outcome}`).join(', ');
+}
+
+export class ResponseRunner {
+  readonly #d: ResponseRunnerDeps;
+  readonly #responses: ResponseStore;
+
+  constructor(deps: ResponseRunnerDeps) {
+    this.#d = deps;
+    this.#responses = new ResponseStore(deps.store);
+  }
+
+  get responses(): ResponseStore {
+    return this.#responses;
+  }
+
+  #select(only: readonly string[] | undefined): ResponderInstance[] {
+    return only?.length ? this.#d.responders.filter((r) => only.includes(r.id) || only.includes(r.type)) : [...this.#d.responders];
+  }
+
+  #event(id: number | null): ChangeEvent[] {
+    if (id === null) return [];
+    const row = this.#d.store.db.prepare(`SELECT * FROM events WHERE id = ?`).get(id) as EventRow | undefined;
+    return row ? [eventFromRow(row)] : [];
+  }
+
+  /** Runs one claimed row and records, audits and announces its results. */
+  async #execute(row: ResponseRow, request: KillRequest): Promise<KillReport> {
+    const { store, clock, logger } = this.#d;
+    const target = { identity: row.identity, accounts: linkedAccounts(store, this.#d.identities, row.identity) };
+    const responders = this.#select(request.only);
+    const results = await invalidateEverywhere(responders, target, { dryRun: request.dryRun, timeoutMs: request.timeoutMs ?? this.#d.killTimeout, signal: request.signal });
+    const ok = killComplete(results);
+    const at = clock.now();
+    const events = this.#event(row.event_id);
+    const severity: Severity = events[0]?.severity ?? 'high';
+    const dry = request.dryRun ? '[dry run] ' : '';
+    store.transaction(() => {
+      this.#responses.finish(row.id, at, ok, results);
+      store.audit({
+        at, actor: request.actor ?? row.actor, action: request.dryRun ? 'response.dry_run' : 'response.done', subject: row.identity,
+        detail: { responseId: row.id, origin: row.origin, ok, results: results.map((r) => ({ responder: r.responderId, outcome: r.outcome, detail: r.detail, calls: r.calls })) },
+      });
+      announce(store, this.#d.notifiers, {
+        id: `response-${row.id}-done`,
+        title: `${dry}${ok ? 'sessions killed' : 'session kill incomplete'} for ${row.identity} (${row.origin === 'auto' ? 'auto-response' : `by ${request.actor ?? row.actor}`})`,
+        text: [
+          ...(events[0] ? [`Because: ${events[0].summary}`] : []),
+          ...results.map((r) => `- ${r.service} (${r.responderId}): ${r.outcome === 'skipped' ? 'skipped (dry run)' : r.outcome}: ${r.detail}`),
+          ...(ok ? [] : [`Finish by hand: mfawatch kill ${row.identity}`]),
+        ].join('\n'),
+        severity: ok ? severity : 'critical',
+        monitorId: row.monitor_id,
+        events,
+      }, at);
+    });
+    logger.info({ responseId: row.id, identity: row.identity, dryRun: request.dryRun, ok }, `kill of ${row.identity}: ${summarise(results)}`);
+    return { responseId: row.id, identity: row.identity, dryRun: request.dryRun, results, ok };
+  }
+
+  /** Runs every scheduled auto-response that is due, each claimed first. */
+  async runDue(signal?: AbortSignal): Promise<KillReport[]> {
+    const reports: KillReport[] = [];
+    for (const row of this.#responses.due(this.#d.clock.now())) {
+      if (signal?.aborted) break;
+      if (!this.#responses.claim(row.id, this.#d.clock.now())) continue; // another process took it
+      reports.push(await this.#execute(row, { identity: row.identity, dryRun: row.dry_run === 1, only: row.only ? (JSON.parse(row.only) as string[]) : undefined, signal }));
+    }
+    return reports;
+  }
+
+  /** A manual kill: recorded as claimed from the start, then run. */
+  async kill(request: KillRequest): Promise<KillReport> {
+    const now = this.#d.clock.now();
+    const actor = request.actor ?? this.#d.actor;
+    const id = this.#d.store.transaction(() => {
+      const rowId = this.#responses.insert({ identity: request.identity, origin: 'manual', status: 'running', dryRun: request.dryRun, createdAt: now, dueAt: now, only: request.only, actor });
+      this.#d.store.audit({ at: now, actor, action: 'response.manual', subject: request.identity, detail: { responseId: rowId, dryRun: request.dryRun, only: request.only ?? null } });
+      return rowId;
+    });
+    const row = this.#responses.get(id);
+    if (!row) throw new Error(`response ${id} vanished`);
+    return this.#execute(row, { ...request, actor });
+  }
+
+  /**
+   * Marks kills a dead process left running as interrupted (never re-run) and tells the team.
+   * Only rows claimed longer ago than twice the kill timeout count: a kill still running in
+   * another process is left alone.
+   */
+  recoverInterrupted(): ResponseRow[] {
+    const { store, clock } = this.#d;
+    const now = clock.now();
+    return store.transaction(() => {
+      const rows = this.#responses.interruptRunning(now, new Date(now.getTime() - 2 * this.#d.killTimeout));
+      for (const r of rows) {
+        store.audit({ at: now, actor: this.#d.actor, action: 'response.interrupted', subject: r.identity, detail: { responseId: r.id, claimedAt: r.claimed_at } });
+        announce(store, this.#d.notifiers, {
+          id: `response-${r.id}-interrupted`,
+          title: `session kill of ${r.identity} was interrupted`,
+          text: `mfawatch stopped while killing the sessions of ${r.identity} (started ${r.claimed_at ?? '?'}). It does not re-run a kill on its own, because it cannot tell which services were already reached. Check, then finish by hand: mfawatch kill ${r.identity}`,
+          severity: 'critical',
+          monitorId: r.monitor_id,
+          events: this.#event(r.event_id),
+        }, now);
+      }
+      return rows;
+    });
+  }
+
+  /** Cancels the identity's kills still in their grace period; audits and announces it. */
+  cancel(identity: string, actor: string): ResponseRow[] {
+    const { store, clock } = this.#d;
+    const now = clock.now();
+    return store.transaction(() => {
+      const rows = this.#responses.cancel(identity, now, `cancelled by ${actor}`);
+      for (const r of rows) {
+        store.audit({ at: now, actor, action: 'response.cancelled', subject: r.identity, detail: { responseId: r.id, dueAt: r.due_at } });
+        announce(store, this.#d.notifiers, {
+          id: `response-${r.id}-cancelled`,
+          title: `session kill of ${r.identity} cancelled by ${actor}`,
+          text: `The kill scheduled for ${r.due_at} will not run.`,
+          severity: 'high',
+          monitorId: r.monitor_id,
+          events: this.#event(r.event_id),
+        }, now);
+      }
+      return rows;
+    });
+  }
+}
