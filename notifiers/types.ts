@@ -20,6 +20,34 @@ export interface BatchSource {
   label: string;
 }
 
+/** One account in a reminder digest. */
+export interface ReminderAccount {
+  monitorId: string;
+  scope: string;
+  provider: string;
+  accountId: string;
+  login: string;
+  email: string | null;
+  kind: string;
+  admin: boolean;
+  mfa: 'disabled' | 'weak';
+  factors: string[];
+  url: string | null;
+  /** Since when the account has been without MFA (ISO time). */
+  withoutMfaSince: string;
+}
+
+/** The body of a `reminder` batch: the accounts still without MFA, acknowledged ones left out. */
+export interface ReminderDigest {
+  /** Listed accounts (capped for message size; `total` is exact). */
+  accounts: ReminderAccount[];
+  total: number;
+  /** Accounts without MFA left out because someone acknowledged them (`mfawatch ack`). */
+  acknowledged: number;
+  /** The configured interval between digests, in ms. */
+  intervalMs: number;
+}
+
 /** One message's worth of events: all events of one scan that pass one notifier's routing. */
 export interface NotificationBatch {
   /** Stable id, the same on every retry (usable as an idempotency key). */
@@ -33,6 +61,10 @@ export interface NotificationBatch {
   source: BatchSource | null;
   events: ChangeEvent[];
   createdAt: string;
+  /** Only on `reminder` batches. */
+  reminder?: ReminderDigest | undefined;
+  /** Only on `delivery_failure` batches: the notifier that fails, or that recovered. */
+  notifierHealth?: { notifierId: string; channel: string; state: 'failing' | 'recovered'; since: string; failures: number; lastError: string | null } | undefined;
 }
 
 export interface SendContext {
@@ -76,6 +108,13 @@ export interface NotifierModule<C extends NotifierCommonConfig = NotifierCommonC
   readonly channel: string;
   readonly configSchema: z.ZodType<C, unknown>;
   readonly secretKeys: readonly string[];
+  /** Batch kinds this channel delivers (default: all). PagerDuty, for one, takes no digests. */
+  readonly kinds?: readonly BatchKind[] | undefined;
+  /**
+   * Events this channel needs whatever its minSeverity and events filters say (the monitors filter
+   * still applies): PagerDuty needs `mfa_enabled` to resolve the incident the loss of MFA opened.
+   */
+  readonly routeAlso?: ((event: ChangeEvent) => boolean) | undefined;
   create(config: C, deps: ModuleDeps): Notifier;
 }
 

@@ -5,6 +5,7 @@
 import type { Monitor, ScopeInfo } from '../monitors/types.js';
 import type { App, MonitorInstance } from './app.js';
 import type { DeliveryTally } from './delivery/dispatcher.js';
+import { queueReminderIfDue } from './delivery/reminders.js';
 import { checkStaleData, sendHeartbeat } from './observability/health.js';
 import { autoResponseContext, responseRunnerFor } from './response/wiring.js';
 import type { KillReport } from './response/runner.js';
@@ -107,6 +108,7 @@ export async function runCycle(app: App, options: { monitorIds?: readonly string
   runner.recoverInterrupted();
   const scans = await scanMonitors(app, selected, options.signal);
   checkStaleData(app);
+  queueReminders(app);
   app.crashPoint?.('after-commit');
   // Kills decided by these scans run now, before the deliveries that announce them.
   const responses = await runner.runDue(options.signal);
@@ -115,4 +117,9 @@ export async function runCycle(app: App, options: { monitorIds?: readonly string
   const ok = scans.every((s) => s.status === 'succeeded') && delivery.failed === 0 && delivery.pending === 0 && responses.every((r) => r.ok);
   if (ok) await sendHeartbeat(app, options.signal);
   return { scans, delivery, responses, exitCode: ok ? 0 : 1 };
+}
+
+/** Queues the reminder digest when one is due (src/delivery/reminders.ts). */
+export function queueReminders(app: App): void {
+  queueReminderIfDue({ store: app.store, clock: app.clock, logger: app.logger, notifiers: [...app.notifiers.values()], settings: app.config.reminders, actor: app.actor });
 }

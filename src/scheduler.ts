@@ -5,7 +5,7 @@
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { App, MonitorInstance } from './app.js';
-import { scanMonitors } from './cycle.js';
+import { queueReminders, scanMonitors } from './cycle.js';
 import { checkStaleData, sendHeartbeat } from './observability/health.js';
 import { responseRunnerFor } from './response/wiring.js';
 
@@ -34,7 +34,10 @@ export function startDaemon(app: App): Daemon {
   const dispatch = () => {
     dispatching = dispatching
       .then(() => runner.runDue(shutdown.signal))
-      .then(() => app.dispatcher.deliverDue(shutdown.signal))
+      .then(() => {
+        queueReminders(app);
+        return app.dispatcher.deliverDue(shutdown.signal);
+      })
       .then((tally) => app.metrics.recordDeliveries(tally))
       .catch((err: unknown) => app.logger.error({ err }, 'dispatcher pass failed'));
     return dispatching;

@@ -129,8 +129,36 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
-  // 2: owned by another branch (notifiers)
-  '',
+  // 2: acknowledgements, reminder digests, notifier health (notifiers issue)
+  `
+  CREATE TABLE acks (
+    id         INTEGER PRIMARY KEY,
+    monitor_id TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    login      TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    until      TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    actor      TEXT NOT NULL
+  );
+  CREATE INDEX acks_by_account ON acks (monitor_id, scope, account_id, until);
+
+  CREATE TABLE reminder_digests (
+    id       INTEGER PRIMARY KEY,
+    at       TEXT NOT NULL,
+    accounts INTEGER NOT NULL,
+    acknowledged INTEGER NOT NULL
+  );
+
+  CREATE TABLE notifier_health (
+    notifier_id          TEXT PRIMARY KEY,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    failing_since        TEXT,
+    last_error           TEXT,
+    alerted_at           TEXT
+  ) WITHOUT ROWID;
+  `,
   // 3: session-invalidation responses (auto-response outbox and manual kills)
   `
   CREATE TABLE responses (

@@ -16,6 +16,9 @@ import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
 import { registerKillCommand, type CommandContext } from './kill.js';
+import { registerAckCommand } from './ack.js';
+import { registerNotifyTestCommand } from './notify-test.js';
+import { registerRedeliverCommand } from './redeliver.js';
 import { renderEvent } from './render.js';
 import { registerWhoisCommand } from './whois.js';
 import { buildStatus, renderStatus } from './status.js';
@@ -179,6 +182,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   registerKillCommand(program, commandContext);
   registerWhoisCommand(program, commandContext);
   registerCancelKillCommand(program, commandContext);
+  registerAckCommand(program, withApp, io);
+  registerNotifyTestCommand(program, withApp, io, (code) => (exitCode = Math.max(exitCode, code)));
 
   program
     .command('config')
@@ -193,6 +198,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
 
   registerAcceptCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerAuditCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
+  registerRedeliverCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
 
   program
     .command('demo')

@@ -6,6 +6,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { accountsInState } from '../../storage/account-lists.js';
 import type { Store } from '../../storage/store.js';
 import { formatDuration } from '../core/duration.js';
+import { buildDeliveryStatus, renderDeliveryStatus, type AckStatus, type NotifierStatus } from './status-delivery.js';
 import type { MfaState } from '../core/types.js';
 
 export interface StatusAccount {
@@ -43,6 +44,10 @@ export interface StatusReport {
   schema: 'mfawatch.status/v1';
   generatedAt: string;
   monitors: MonitorStatus[];
+  /** Delivery health per notifier (src/cli/status-delivery.ts). */
+  notifiers?: NotifierStatus[] | undefined;
+  /** Acknowledgements in force (`mfawatch ack`). */
+  acknowledgements?: AckStatus[] | undefined;
 }
 
 const LIST_LIMIT = 50;
@@ -91,7 +96,7 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
       });
     }
   }
-  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors };
+  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now) };
 }
 
 /** Renders the status for a terminal. */
@@ -135,5 +140,7 @@ export function renderStatus(report: StatusReport, now: Date): string {
     }
     lines.push('');
   }
+  const delivery = renderDeliveryStatus({ notifiers: report.notifiers ?? [], acknowledgements: report.acknowledgements ?? [] }, now);
+  if (delivery) lines.push(delivery, '');
   return lines.join('\n');
 }

@@ -128,6 +128,13 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
     });
   }
 
+  const notifierIds = new Set(notifiers.map((n) => (n.config as NotifierCommonConfig).id));
+  const reminderTargets = (value.reminders as { notifiers?: unknown } | undefined)?.notifiers;
+  if (Array.isArray(reminderTargets)) {
+    reminderTargets.forEach((id, i) => {
+      if (typeof id === 'string' && !notifierIds.has(id)) issues.push(`${formatPath(['reminders', 'notifiers', i])}: no notifier has the id "${id}"`);
+    });
+  }
   // Auto-response with nowhere to kill sessions would decide kills that can never happen.
   if (root.success && root.data.autoResponse.enabled && asList(value.responders).length === 0) {
     issues.push('autoResponse.enabled: auto-response is on but no responders are configured; add entries to "responders" or turn it off');

@@ -70,8 +70,22 @@ export const rootSchema = z.strictObject({
       runDeadline: duration().default(60_000),
       /** Per-send timeout. */
       timeout: duration().default(30_000),
+      /** Failed attempts in a row after which a notifier counts as failing and the other notifiers are told (once). */
+      alertAfter: z.number({ error: expect('a whole number of attempts') }).int().min(1).max(100).default(3),
     })
-    .default({ maxAge: 3 * 86_400_000, initialBackoff: 30_000, maxBackoff: 3_600_000, runDeadline: 60_000, timeout: 30_000 }),
+    .default({ maxAge: 3 * 86_400_000, initialBackoff: 30_000, maxBackoff: 3_600_000, runDeadline: 60_000, timeout: 30_000, alertAfter: 3 }),
+  /** Reminder digests of the accounts that stay without MFA (notifiers issue). */
+  reminders: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Time between two digests, e.g. "7d"; the first comes this long after the first complete scan. */
+      interval: duration().default(7 * 86_400_000),
+      /** Only these notifier ids get digests (default: every notifier whose channel takes them). */
+      notifiers: z.array(z.string()).min(1).optional(),
+      /** Accounts listed by name in one digest (the count is always exact). */
+      maxListed: z.number().int().min(1).max(1000).default(100),
+    })
+    .default({ enabled: true, interval: 7 * 86_400_000, maxListed: 100 }),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -39,3 +39,23 @@ export function redactSecrets(text: string, secrets: Iterable<Secret | string | 
   }
   return out;
 }
+
+/**
+ * The parts of a secret URL that are credentials on their own, for redactSecrets: the URL, its
+ * path (webhook URLs carry their token there: /services/T…/B…/token) and its query values
+ * (?sig=…, ?token=…). A receiver that echoes only the token back is scrubbed too.
+ */
+export function secretUrlParts(url: Secret): string[] {
+  const value = url.reveal();
+  const parts = [value];
+  try {
+    const u = new URL(value);
+    if (u.pathname.length >= 8) parts.push(u.pathname);
+    for (const segment of u.pathname.split('/')) if (segment.length >= 12) parts.push(segment);
+    for (const v of u.searchParams.values()) if (v.length >= 8) parts.push(v, encodeURIComponent(v));
+    if (u.password) parts.push(u.password);
+  } catch {
+    // Not a URL: the whole value is all there is.
+  }
+  return parts;
+}

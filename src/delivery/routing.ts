@@ -2,17 +2,34 @@
  * Routing and batching (pure): which events of one scan reach which notifier, as one batch per
  * notifier per scan, never one message per account.
  */
-import type { BatchKind, BatchSource, NotificationBatch, NotifierCommonConfig } from '../../notifiers/types.js';
+import type { BatchKind, BatchSource, NotificationBatch, NotifierCommonConfig, NotifierModule } from '../../notifiers/types.js';
 import { maxSeverity, severityAtLeast, type ChangeEvent, type Severity } from '../core/types.js';
 
-/** The events of `events` that `notifier` wants (minSeverity, monitors and events filters). */
-export function routeEvents(events: readonly ChangeEvent[], notifier: Pick<NotifierCommonConfig, 'minSeverity' | 'monitors' | 'events'>): ChangeEvent[] {
-  return events.filter(
-    (e) =>
-      severityAtLeast(e.severity, notifier.minSeverity) &&
-      (!notifier.monitors || notifier.monitors.includes(e.monitorId)) &&
-      (!notifier.events || notifier.events.includes(e.type)),
-  );
+/** What routing needs to know of a configured notifier. */
+export interface RoutableNotifier {
+  config: Pick<NotifierCommonConfig, 'id' | 'minSeverity' | 'monitors' | 'events'>;
+  module: Pick<NotifierModule, 'kinds' | 'routeAlso'>;
+}
+
+/**
+ * The events of `events` that `notifier` wants: its minSeverity, monitors and events filters,
+ * plus whatever its module needs regardless of severity (`routeAlso`, e.g. PagerDuty resolutions).
+ */
+export function routeEvents(
+  events: readonly ChangeEvent[],
+  notifier: Pick<NotifierCommonConfig, 'minSeverity' | 'monitors' | 'events'>,
+  routeAlso?: ((event: ChangeEvent) => boolean) | undefined,
+): ChangeEvent[] {
+  return events.filter((e) => {
+    if (notifier.monitors && !notifier.monitors.includes(e.monitorId)) return false;
+    if (routeAlso?.(e)) return true;
+    return severityAtLeast(e.severity, notifier.minSeverity) && (!notifier.events || notifier.events.includes(e.type));
+  });
+}
+
+/** True when the notifier's channel delivers batches of this kind. */
+export function acceptsKind(notifier: RoutableNotifier, kind: BatchKind): boolean {
+  return !notifier.module.kinds || notifier.module.kinds.includes(kind);
 }
 
 /** The most urgent severity of a list of events (info for none). */

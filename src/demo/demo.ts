@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { FakeChannel } from '../../test/fakes/channels.js';
 import { FakeGitHub } from '../../test/fakes/github.js';
 import type { NotificationBatch } from '../../notifiers/types.js';
 import type { CliIo } from '../cli/main.js';
@@ -65,6 +66,9 @@ export async function runDemo(io: CliIo): Promise<number> {
   const gh = new FakeGitHub({ org: 'acme-demo', tokens: { [DEMO_TOKEN]: { owner: true } } });
   seedOrg(gh);
   await gh.start();
+  // A Slack incoming-webhook receiver on loopback, to show the message the team would read.
+  const slack = new FakeChannel('slack');
+  await slack.start();
   const dir = mkdtempSync(join(tmpdir(), 'mfawatch-demo-'));
   const configPath = join(dir, 'mfawatch.json');
   writeFileSync(
@@ -73,7 +77,10 @@ export async function runDemo(io: CliIo): Promise<number> {
       {
         database: './demo.db',
         monitors: [{ id: 'github-acme', type: 'github', org: 'acme-demo', token: '${DEMO_GITHUB_TOKEN}', baseUrl: gh.apiUrl }],
-        notifiers: [{ id: 'console', type: 'stdout', format: 'batch' }],
+        notifiers: [
+          { id: 'console', type: 'stdout', format: 'batch' },
+          { id: 'slack-sec', type: 'slack', webhookUrl: `${slack.url}/services/TDEMO/BDEMO/demo`, minSeverity: 'medium' },
+        ],
       },
       null,
       2,
@@ -105,6 +112,23 @@ export async function runDemo(io: CliIo): Promise<number> {
     }
   };
 
+  /** Prints the Slack messages received since the last call, as plain text. */
+  let slackSeen = 0;
+  const showSlack = () => {
+    const messages = slack.bodies<{ text: string; blocks: Array<{ type: string; text?: { text: string }; elements?: Array<{ text: string }> }> }>().slice(slackSeen);
+    slackSeen += messages.length;
+    for (const m of messages) {
+      say('── What the Slack channel shows (one message for the whole scan, changes of medium severity and up):');
+      const plain = (t: string) => t.replace(/<([^|>]+)\|([^>]+)>/g, '$2 ($1)').replace(/\*/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+      for (const b of m.blocks) {
+        const text = b.text?.text ?? b.elements?.map((e) => e.text).join(' ') ?? '';
+        for (const line of plain(text).split('\n')) say(`  ┃ ${line}`);
+        if (b.type === 'section') say('  ┃');
+      }
+      say();
+    }
+  };
+
   let ok: boolean;
   try {
     say('mfawatch demo: a simulated GitHub organisation "acme-demo" on ' + gh.apiUrl);
@@ -126,6 +150,7 @@ export async function runDemo(io: CliIo): Promise<number> {
     showAlerts(second);
     say(`  exit code ${c2}`);
     say();
+    showSlack();
 
     say('── Cycle 3: nothing changed, so nothing is sent.');
     const c3 = await cli(['run']);
@@ -145,6 +170,7 @@ export async function runDemo(io: CliIo): Promise<number> {
     say('Next: copy config.example.json to mfawatch.json, set your tokens in the environment, and run `npx mfawatch run`.');
   } finally {
     await gh.stop();
+    await slack.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   return ok ? 0 : 1;

@@ -61,6 +61,11 @@ export interface HttpClientOptions {
   /** Never wait past this time. */
   deadline?: Date | undefined;
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  /**
+   * Never name the request path in messages (it is part of a secret URL, such as a Slack or Teams
+   * webhook URL): errors say "POST (secret URL)".
+   */
+  hidePath?: boolean | undefined;
   /** Values to scrub from anything that reaches an error message. */
   secrets?: ReadonlyArray<Secret | string | undefined> | undefined;
   /** Module-specific wording of a failed answer (e.g. "the token lacks okta.users.read"). */
@@ -126,8 +131,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   async function once<T>(req: HttpRequest, schema: z.ZodType<T> | undefined): Promise<HttpResponse<T>> {
     const method = req.method ?? (req.json !== undefined || req.body !== undefined ? 'POST' : 'GET');
     const url = buildUrl(options.baseUrl, req.path, req.query);
-    const where = { method, path: url.pathname };
-    const label = `${method} ${url.pathname}`;
+    const shownPath = options.hidePath ? '(secret URL)' : url.pathname;
+    const where = { method, path: shownPath };
+    const label = `${method} ${shownPath}`;
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'mfawatch', ...(await options.headers?.()), ...req.headers };
     let body: string | URLSearchParams | undefined = req.body;
     if (req.json !== undefined) {

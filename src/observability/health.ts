@@ -8,7 +8,7 @@ import type { App } from '../app.js';
 import { markHealthAlert, scanFreshness } from '../../storage/health-alerts.js';
 import { formatDuration } from '../core/duration.js';
 import type { ChangeEvent } from '../core/types.js';
-import { buildBatch, routeEvents } from '../delivery/routing.js';
+import { queueEventBatches } from '../delivery/outbox.js';
 import { severityOf } from '../scan/policy.js';
 
 /** Per monitor scope: when it last succeeded and whether that is fresh. */
@@ -66,10 +66,7 @@ export function checkStaleData(app: App): ChangeEvent[] {
         const stored: ChangeEvent = { ...e, id: app.store.insertEvent(e, null) };
         const batchId = `stale-${m.config.id}-${scope.id}-${ref}`;
         const source = { monitorId: m.config.id, provider: m.module.provider, type: m.module.type, scope: scope.id, label: scope.label };
-        for (const n of app.notifiers.values()) {
-          const routed = routeEvents([stored], n.config);
-          if (routed.length) app.store.enqueue(n.config.id, batchId, 'health', buildBatch(batchId, 'health', source, routed, now), routed.map((r) => r.id), now);
-        }
+        queueEventBatches(app.store, [...app.notifiers.values()], batchId, 'health', source, [stored], now);
         app.store.audit({ at: now, actor: app.actor, action: 'health.stale_data', subject: m.config.id, detail: { scope: scope.id, lastSuccessAt: f.lastSuccessAt, ageSeconds: Math.round(age / 1000) } });
         return stored;
       });

@@ -79,14 +79,25 @@ function who(a: AccountState): string {
   return isPrivileged(a) ? `${a.login} (admin)` : a.login;
 }
 
-function mfaWords(a: AccountState): string {
+/**
+ * How a provider names MFA in its own interface, so that an alert reads the way the person fixing
+ * it will see it at the provider: GitHub and GitLab say "two-factor authentication", Google
+ * "2-Step Verification", most others "MFA".
+ */
+export function mfaTerm(provider: string): string {
+  if (/^(github|gitlab)$/i.test(provider)) return 'two-factor authentication';
+  if (/^google/i.test(provider)) return '2-Step Verification';
+  return 'MFA';
+}
+
+function mfaWords(a: AccountState, term: string): string {
   switch (a.mfa) {
     case 'enabled':
-      return 'with MFA';
+      return `with ${term}`;
     case 'weak':
-      return `with only weak MFA${a.factors.length ? ` (${a.factors.join(', ')})` : ''}`;
+      return `with only weak ${term}${a.factors.length ? ` (${a.factors.join(', ')})` : ''}`;
     case 'disabled':
-      return 'without MFA';
+      return `without ${term}`;
     case 'not_applicable':
       return 'without console sign-in (MFA not applicable)';
     case 'unknown':
@@ -94,31 +105,34 @@ function mfaWords(a: AccountState): string {
   }
 }
 
-/** One plain sentence for an event. */
-export function describeChange(type: ChangeEventType, before: AccountState | null, after: AccountState | null): string {
+/**
+ * One plain sentence for an event, in the provider's own word for MFA (`term`, see mfaTerm):
+ * "alice disabled two-factor authentication".
+ */
+export function describeChange(type: ChangeEventType, before: AccountState | null, after: AccountState | null, term = 'MFA'): string {
   const a = after ?? before;
   if (!a) return type;
   switch (type) {
     case 'mfa_disabled':
-      return `${who(a)} disabled MFA (was ${before?.mfa === 'weak' ? 'weak' : 'enabled'}, now none)`;
+      return `${who(a)} disabled ${term}${before?.mfa === 'weak' ? ' (it had only weak methods before)' : ''}`;
     case 'mfa_weakened':
-      return `${who(a)} weakened MFA: only ${a.factors.length ? a.factors.join(', ') : 'weak methods'} left`;
+      return `${who(a)} weakened ${term}: only ${a.factors.length ? a.factors.join(', ') : 'weak methods'} left`;
     case 'mfa_enabled':
-      return `${who(a)} enabled MFA`;
+      return `${who(a)} enabled ${term}`;
     case 'account_added':
-      return `${who(a)} was added as ${KIND_WORDS[a.kind] ?? a.kind} ${mfaWords(a)}`;
+      return `${who(a)} was added as ${KIND_WORDS[a.kind] ?? a.kind} ${mfaWords(a, term)}`;
     case 'account_removed':
       return `${a.login} was removed (no longer listed)`;
     case 'privilege_changed':
       return after?.admin
-        ? `${a.login} became an admin${lacksMfa(a.mfa) ? ` ${mfaWords(a)}` : ''}`
+        ? `${a.login} became an admin${lacksMfa(a.mfa) ? ` ${mfaWords(a, term)}` : ''}`
         : `${a.login} is no longer an admin`;
     default:
       return `${a.login}: ${type}`;
   }
 }
 
-function draft(type: ChangeEventType, before: AccountState | null, after: AccountState | null, overrides: SeverityOverrides): EventDraft {
+function draft(type: ChangeEventType, before: AccountState | null, after: AccountState | null, overrides: SeverityOverrides, term: string): EventDraft {
   const a = (after ?? before) as AccountState;
   return {
     type,
@@ -127,21 +141,21 @@ function draft(type: ChangeEventType, before: AccountState | null, after: Accoun
     login: a.login,
     before,
     after,
-    summary: describeChange(type, before, after),
+    summary: describeChange(type, before, after, term),
   };
 }
 
 /**
  * The events one account's change produces. `before` null: a new account; `after` null: removed.
- * An unchanged account produces none.
+ * An unchanged account produces none. `term` is the provider's word for MFA (mfaTerm).
  */
-export function diffAccount(before: AccountState | null, after: AccountState | null, overrides: SeverityOverrides = {}): EventDraft[] {
+export function diffAccount(before: AccountState | null, after: AccountState | null, overrides: SeverityOverrides = {}, term = 'MFA'): EventDraft[] {
   if (!before && !after) return [];
-  if (!before) return [draft('account_added', null, after, overrides)];
-  if (!after) return [draft('account_removed', before, null, overrides)];
+  if (!before) return [draft('account_added', null, after, overrides, term)];
+  if (!after) return [draft('account_removed', before, null, overrides, term)];
   const events: EventDraft[] = [];
   const mfa = mfaTransition(before.mfa, after.mfa);
-  if (mfa) events.push(draft(mfa, before, after, overrides));
-  if (before.admin !== after.admin) events.push(draft('privilege_changed', before, after, overrides));
+  if (mfa) events.push(draft(mfa, before, after, overrides, term));
+  if (before.admin !== after.admin) events.push(draft('privilege_changed', before, after, overrides, term));
   return events;
 }

@@ -14,8 +14,8 @@ import type { Clock, Logger } from '../core/deps.js';
 import { ProviderError, toProviderError } from '../core/errors.js';
 import { redactSecrets, Secret } from '../core/secret.js';
 import { MFA_STATES, type AccountState, type ChangeEvent, type Observation } from '../core/types.js';
-import { buildBatch, routeEvents } from '../delivery/routing.js';
-import { diffAccount, effectiveState, stateDiffers, toAccountState, type EventDraft } from './diff.js';
+import { queueEventBatches } from '../delivery/outbox.js';
+import { diffAccount, effectiveState, mfaTerm, stateDiffers, toAccountState, type EventDraft } from './diff.js';
 import { assessMassChange, confirmsHold, isDowngrade, type MassChangeSettings } from './mass-change.js';
 import { severityOf, type SeverityOverrides } from './policy.js';
 import { recordAutoResponses, type AutoResponseContext } from '../response/decide.js';
@@ -204,14 +204,9 @@ function insertEvent(store: Store, e: Omit<ChangeEvent, 'id'>, scanId: number): 
   return { ...e, id: store.insertEvent(e, scanId) };
 }
 
-/** Queues one batch per notifier that wants any of `events`. */
+/** Queues one batch per notifier that wants any of `events` (src/delivery/outbox.ts). */
 function enqueue(store: Store, env: ScanEnvironment, batchId: string, kind: 'changes' | 'health' | 'anomaly', source: BatchSource, events: ChangeEvent[], at: Date): void {
-  for (const n of env.notifiers) {
-    const routed = routeEvents(events, n.config);
-    if (routed.length === 0) continue;
-    const batch = buildBatch(batchId, kind, source, routed, at);
-    store.enqueue(n.config.id, batchId, kind, batch, routed.map((e) => e.id), at);
-  }
+  queueEventBatches(store, env.notifiers, batchId, kind, source, events, at);
 }
 
 function commitScan(instance: MonitorCommonConfig, provider: string, scope: ScopeInfo, scanId: number, env: ScanEnvironment, input: CommitInput): ScanOutcome {
@@ -224,6 +219,7 @@ function commitScan(instance: MonitorCommonConfig, provider: string, scope: Scop
   const base = { monitorId: instance.id, scope: scope.id, provider, at };
   const addEvent = (e: Omit<ChangeEvent, 'id'>) => events.push({ ...e, id: store.insertEvent(e, scanId) });
   const addDraft = (d: EventDraft) => addEvent({ ...base, ...d });
+  const term = mfaTerm(provider);
 
   if (baseline) {
     store.commitBaselineFromStaging(scanId, instance.id, scope.id, endedAt);
@@ -259,12 +255,12 @@ function commitScan(instance: MonitorCommonConfig, provider: string, scope: Scop
     const held = guardMassChange(instance, provider, scope, scanId, env, input, changed, removed);
     if (held) return held;
     for (const { before, next } of changed) {
-      for (const d of diffAccount(before, next, env.severity)) addDraft(d);
+      for (const d of diffAccount(before, next, env.severity, term)) addDraft(d);
       store.upsertAccount(instance.id, scope.id, next, endedAt);
       store.addHistory(instance.id, scope.id, scanId, endedAt, before ? 'changed' : 'added', next);
     }
     for (const gone of removed) {
-      for (const d of diffAccount(gone, null, env.severity)) addDraft(d);
+      for (const d of diffAccount(gone, null, env.severity, term)) addDraft(d);
       store.deleteAccount(instance.id, scope.id, gone.accountId);
       store.addHistory(instance.id, scope.id, scanId, endedAt, 'removed', gone);
     }

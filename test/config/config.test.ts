@@ -133,7 +133,8 @@ describe('loading the file', () => {
   });
 
   it('config.example.json at the root is valid', () => {
-    const vars = new Proxy({} as Record<string, string>, { get: (_t, k) => (typeof k === 'string' ? `value-of-${k}-1234` : undefined) });
+    // Every referenced variable is set; *_URL variables hold URLs (webhook URLs are validated as such).
+    const vars = new Proxy({} as Record<string, string>, { get: (_t, k) => (typeof k !== 'string' ? undefined : k.endsWith('_URL') ? `https://example.com/${k}/1234` : `value-of-${k}-1234`) });
     const c = loadConfig(join(import.meta.dirname, '..', '..', 'config.example.json'), vars);
     expect(c.monitors.length).toBeGreaterThan(0);
   });

@@ -133,6 +133,22 @@ describe('createHttpClient', () => {
     expect(err.message).toBe('Acme returned 403 (E1) for token [redacted]: grant acme.read');
   });
 
+  it('hidePath keeps the path of a secret URL out of every message and out of describeError', async () => {
+    const seen: string[] = [];
+    server.inject({ kind: 'status', status: 500, body: 'x' });
+    const hidden = client({ retries: 0, hidePath: true, describeError: (_s, _b, req) => (seen.push(req.path), undefined) });
+    const err = await failure(hidden.request({ path: '/services/T1/B1/pathSECRET123' }));
+    expect(err.message).toBe('Acme returned 500 for GET (secret URL)');
+    expect(seen).toEqual(['(secret URL)']);
+    const url = server.url;
+    await server.stop();
+    const down = await failure(createHttpClient({ provider: 'Acme', baseUrl: url, fetch: globalThis.fetch, retries: 0, hidePath: true }).request({ path: '/hooks/pathSECRET123' }));
+    expect(down.message).not.toContain('pathSECRET123');
+    expect(down.message).toMatch(/could not reach Acme for GET \(secret URL\)/);
+    server = new LoopbackServer(() => undefined);
+    await server.start();
+  });
+
   it('acceptStatus makes a status an answer', async () => {
     server.inject({ kind: 'status', status: 404, body: { error: 'no such user' } });
     const res = await client().request({ path: '/x', acceptStatus: [404] });

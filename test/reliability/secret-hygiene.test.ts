@@ -15,9 +15,11 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeAuth0 } from '../fakes/auth0.js';
 import { FakeAws } from '../fakes/aws-iam.js';
+import { FakeChannel } from '../fakes/channels.js';
 import { FakeEntra } from '../fakes/entra.js';
 import { FakeGitHub } from '../fakes/github.js';
 import { FakeGitlab } from '../fakes/gitlab.js';
@@ -64,6 +66,32 @@ const RESP_AUTH0_SECRET = 'a0-SECRETHYGIENE-kill-secret-0f7b';
 const RESP_SLACK_TOKEN = 'xoxp-SECRETHYGIENE-kill-5d8e';
 const OKTA_TOKEN = '00SECRETHYGIENE-okta-0123456789abcdef';
 const SLACK_TOKEN = 'xoxp-SECRETHYGIENE-slack-0123456789';
+const SLACK_PATH_TOKEN = 'slackHOOKsecretPATH0123456789';
+const HOOK_URL_TOKEN = 'webhookURLsecretTOKEN0123456789';
+const HOOK_HMAC = 'webhookHMACsecret0123456789';
+const PD_ROUTING_KEY = 'pdROUTINGkeySECRET0123456789abcd';
+const TEAMS_SIG = 'teamsSIGsecret0123456789abcdef';
+const SMTP_PASSWORD = 'smtpPASSWORDsecret0123456789';
+
+/** A notification channel fake that, when failing, echoes `echo` back in a 4xx error body. */
+function channelModule(kind: 'slack' | 'webhook' | 'pagerduty' | 'teams', notifier: (url: string) => Record<string, unknown>, env: (url: string) => Record<string, string>, secrets: (url: string) => string[]): SecretModule {
+  return {
+    name: `notifier ${kind}`,
+    async start() {
+      const fake = new FakeChannel(kind);
+      const url = await fake.start();
+      const echo = secrets(url).join(' ');
+      return {
+        notifiers: [notifier(url)],
+        env: env(url),
+        secrets: secrets(url),
+        fail: () => fake.inject({ kind: 'status', status: kind === 'webhook' ? 403 : kind === 'slack' ? 404 : 400, body: kind === 'pagerduty' ? { status: 'invalid event', message: echo, errors: [echo] } : `rejected ${echo}`, headers: { 'content-type': 'text/plain' } }, 1000),
+        succeed: () => fake.clearFaults(),
+        stop: () => fake.stop(),
+      };
+    },
+  };
+}
 
 const SECRET_MODULES: SecretModule[] = [
   {
@@ -266,6 +294,57 @@ const SECRET_MODULES: SecretModule[] = [
       return { notifiers: [{ id: 'siem', type: 'stdout', format: 'event' }], env: {}, secrets: [], fail: () => undefined, succeed: () => undefined, stop: async () => undefined };
     },
   },
+  channelModule(
+    'slack',
+    () => ({ id: 'slack-sec', type: 'slack', webhookUrl: '${MFAWATCH_SLACK_URL}' }),
+    (url) => ({ MFAWATCH_SLACK_URL: `${url}/services/T1/B1/${SLACK_PATH_TOKEN}` }),
+    (url) => [SLACK_PATH_TOKEN, `${url}/services/T1/B1/${SLACK_PATH_TOKEN}`],
+  ),
+  channelModule(
+    'webhook',
+    () => ({ id: 'soar', type: 'webhook', url: '${MFAWATCH_HOOK_URL}', secret: '${MFAWATCH_HOOK_SECRET}' }),
+    (url) => ({ MFAWATCH_HOOK_URL: `${url}/in?token=${HOOK_URL_TOKEN}`, MFAWATCH_HOOK_SECRET: HOOK_HMAC }),
+    () => [HOOK_URL_TOKEN, HOOK_HMAC],
+  ),
+  channelModule(
+    'pagerduty',
+    (url) => ({ id: 'pd', type: 'pagerduty', routingKey: '${MFAWATCH_PD_KEY}', url }),
+    () => ({ MFAWATCH_PD_KEY: PD_ROUTING_KEY }),
+    () => [PD_ROUTING_KEY],
+  ),
+  channelModule(
+    'teams',
+    () => ({ id: 'teams-sec', type: 'teams', webhookUrl: '${MFAWATCH_TEAMS_URL}' }),
+    (url) => ({ MFAWATCH_TEAMS_URL: `${url}/workflows/invoke?sig=${TEAMS_SIG}` }),
+    () => [TEAMS_SIG],
+  ),
+  {
+    name: 'notifier email (SMTP password)',
+    async start() {
+      let failing = false;
+      const smtp = new SMTPServer({
+        disabledCommands: ['STARTTLS'],
+        allowInsecureAuth: true,
+        logger: false,
+        // A hostile server: its refusal echoes the password back.
+        onAuth: (auth, _s, cb) => (failing || auth.password !== SMTP_PASSWORD ? cb(Object.assign(new Error(`Authentication failed for ${auth.username}/${auth.password ?? ''}`), { responseCode: 535 })) : cb(null, { user: auth.username })),
+        onData: (stream, _s, cb) => {
+          stream.resume();
+          stream.on('end', () => cb());
+        },
+      });
+      await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
+      const port = (smtp.server.address() as AddressInfo).port;
+      return {
+        notifiers: [{ id: 'mail', type: 'email', smtp: { host: '127.0.0.1', port, starttls: 'never', auth: { user: 'mfawatch', pass: '${MFAWATCH_SMTP_PASSWORD}' } }, from: 'mfawatch@example.com', to: ['security@example.com'] }],
+        env: { MFAWATCH_SMTP_PASSWORD: SMTP_PASSWORD },
+        secrets: [SMTP_PASSWORD],
+        fail: () => (failing = true),
+        succeed: () => (failing = false),
+        stop: () => new Promise<void>((r) => smtp.close(() => r())),
+      };
+    },
+  },
   {
     name: 'health.heartbeatUrl (secret URL)',
     async start() {
@@ -439,6 +518,8 @@ describe('secret hygiene across every module', () => {
     await cli('audit export', 'audit', 'export');
     await cli('audit verify', 'audit', 'verify');
     await cli('config check', 'config', 'check');
+    for (const s of started) s.m.fail();
+    await cli('notify-test (failing)', 'notify-test');
 
     // The failure really happened and was reported (so the test can see a leak if there is one).
     const failing = outputs.find(([l]) => l === 'run (failing)')?.[1];

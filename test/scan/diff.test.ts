@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffAccount, effectiveState, mfaTransition, stateDiffers, toAccountState } from '../../src/scan/diff.js';
+import { diffAccount, effectiveState, mfaTerm, mfaTransition, stateDiffers, toAccountState } from '../../src/scan/diff.js';
 import { severityOf } from '../../src/scan/policy.js';
 import type { AccountState, ChangeEventType, MfaState, Severity } from '../../src/core/types.js';
 
@@ -75,11 +75,15 @@ describe('diffAccount', () => {
   });
 
   it('the summary says what happened in plain words', () => {
-    expect(diffAccount(account(), account({ mfa: 'disabled' }))[0]?.summary).toBe('alice disabled MFA (was enabled, now none)');
+    expect(diffAccount(account(), account({ mfa: 'disabled' }))[0]?.summary).toBe('alice disabled MFA');
     expect(diffAccount(account(), account({ mfa: 'weak', factors: ['sms'] }))[0]?.summary).toBe('alice weakened MFA: only sms left');
     expect(diffAccount(account({ kind: 'root', login: '<root_account>' }), account({ kind: 'root', login: '<root_account>', mfa: 'disabled' }))[0]?.summary).toBe(
-      'the root account disabled MFA (was enabled, now none)',
+      'the root account disabled MFA',
     );
+    expect(diffAccount(account(), account({ mfa: 'disabled' }), {}, mfaTerm('GitHub'))[0]?.summary).toBe('alice disabled two-factor authentication');
+    expect([mfaTerm('GitLab'), mfaTerm('Google Workspace'), mfaTerm('Okta'), mfaTerm('AWS IAM')]).toEqual(['two-factor authentication', '2-Step Verification', 'MFA', 'MFA']);
+    expect(diffAccount(account({ mfa: 'weak', factors: ['sms'] }), account({ mfa: 'disabled' }))[0]?.summary).toBe('alice disabled MFA (it had only weak methods before)');
+    expect(diffAccount(null, account({ mfa: 'disabled', admin: true }), {}, mfaTerm('GitHub'))[0]?.summary).toBe('alice (admin) was added as member without two-factor authentication');
   });
 });
 

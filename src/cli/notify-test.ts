@@ -1,0 +1,56 @@
+/**
+ * `mfawatch notify-test [--notifier ID...]`: sends a test message through each notifier now, not
+ * through the outbox, and reports each result with what to do when it failed. Exit 0 when every
+ * notifier accepted it, 1 when one failed, 2 for an unknown notifier id.
+ */
+import type { Command } from 'commander';
+import type { NotificationBatch } from '../../notifiers/types.js';
+import type { App } from '../app.js';
+import { toProviderError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
+
+type WithApp = <T>(fn: (app: App) => Promise<T> | T) => Promise<T>;
+
+/** Adds the `notify-test` command; `setExitCode` receives 1 when a notifier failed. */
+export function registerNotifyTestCommand(program: Command, withApp: WithApp, io: { stdout: NodeJS.WritableStream }, setExitCode: (code: number) => void): void {
+  program
+    .command('notify-test')
+    .description('send a test message through each notifier now and report the result (exit 1 when one failed)')
+    .option('-n, --notifier <id...>', 'only these notifiers')
+    .action(async (opts: { notifier?: string[] }) => {
+      await withApp(async (app) => {
+        const all = [...app.notifiers.values()];
+        const unknown = (opts.notifier ?? []).filter((id) => !app.notifiers.has(id));
+        if (unknown.length) throw new UsageError(`no notifier with id ${unknown.map((u) => `"${u}"`).join(', ')}; configured: ${all.map((n) => n.config.id).join(', ') || '(none)'}`);
+        const chosen = opts.notifier?.length ? all.filter((n) => opts.notifier?.includes(n.config.id)) : all;
+        if (chosen.length === 0) throw new UsageError('no notifier is configured; add one to "notifiers" (see config.example.json)');
+        let failed = 0;
+        for (const n of chosen) {
+          const now = app.clock.now();
+          const batch: NotificationBatch = {
+            id: `test-${n.config.id}-${now.getTime()}`,
+            kind: 'test',
+            title: `mfawatch test message for notifier "${n.config.id}"`,
+            text: `Sent by \`mfawatch notify-test\` (user ${app.actor}) at ${now.toISOString()}. If you can read this, mfawatch alerts reach this channel. Nothing changed at any provider.`,
+            severity: 'info',
+            source: null,
+            events: [],
+            createdAt: now.toISOString(),
+          };
+          const t0 = performance.now();
+          try {
+            await n.notifier.send(batch, { signal: AbortSignal.timeout(app.config.delivery.timeout) });
+            const ms = Math.round(performance.now() - t0);
+            io.stdout.write(`${n.config.id} (${n.channel}): ok, accepted in ${ms} ms\n`);
+            app.store.audit({ at: app.clock.now(), actor: app.actor, action: 'notify.test', subject: n.config.id, detail: { ok: true, ms } });
+          } catch (thrown) {
+            failed += 1;
+            const err = toProviderError(thrown, n.channel);
+            io.stdout.write(`${n.config.id} (${n.channel}): FAILED (${err.reason}${err.status ? `, HTTP ${err.status}` : ''}): ${err.message}\n`);
+            app.store.audit({ at: app.clock.now(), actor: app.actor, action: 'notify.test', subject: n.config.id, detail: { ok: false, reason: err.reason, error: err.message } });
+          }
+        }
+        if (failed > 0) setExitCode(1);
+      });
+    });
+}

@@ -1,0 +1,63 @@
+/**
+ * `mfawatch redeliver [--notifier ID...] [--since 7d]`: after fixing a channel (a new Slack
+ * webhook, the right SMTP password), puts the deliveries that failed for good back in the queue
+ * and delivers them, so an outage of any length, or a broken channel, still ends with every alert
+ * delivered. Audited.
+ */
+import type { Command } from 'commander';
+import { DeliveryStore } from '../../storage/delivery.js';
+import { createApp } from '../app.js';
+import { parseDuration } from '../core/duration.js';
+import { UsageError } from '../core/errors.js';
+import { LeaseHeldError, takeWorkerLease } from '../lease.js';
+import { writeLine, type CliContext } from './context.js';
+
+/** Registers `redeliver`. */
+export function registerRedeliverCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('redeliver')
+    .description('queue the deliveries that failed (after you fixed the channel) and deliver them now')
+    .option('-n, --notifier <id...>', 'only these notifiers (default: all)')
+    .option('--since <duration>', 'failed deliveries created this far back', '7d')
+    .action(async (opts: { notifier?: string[]; since: string }) => {
+      const since = parseDuration(opts.since);
+      if (since === undefined) throw new UsageError(`--since "${opts.since}" is not a duration; use e.g. 24h, 7d`);
+      const cfg = ctx.config();
+      const known = cfg.notifiers.map((n) => n.config.id);
+      const unknown = (opts.notifier ?? []).filter((id) => !known.includes(id));
+      if (unknown.length) throw new UsageError(`no notifier with id ${unknown.map((u) => `"${u}"`).join(', ')}; configured: ${known.join(', ') || '(none)'}`);
+      const ids = opts.notifier?.length ? opts.notifier : known;
+      const app = createApp(cfg, ctx.appOverrides);
+      let lease: { release(): void } | undefined;
+      try {
+        let daemon: LeaseHeldError | undefined;
+        try {
+          lease = takeWorkerLease(app, 'redeliver');
+        } catch (err) {
+          if (!(err instanceof LeaseHeldError)) throw err;
+          daemon = err;
+        }
+        const now = app.clock.now();
+        const count = app.store.transaction(() => {
+          const n = new DeliveryStore(app.store).requeueFailed(ids, new Date(now.getTime() - since), now);
+          if (n > 0) app.store.audit({ at: now, actor: app.actor, action: 'delivery.requeued', subject: ids.join(','), detail: { rows: n, since: opts.since } });
+          return n;
+        });
+        if (count === 0) {
+          writeLine(ctx.io.stderr, `nothing to redeliver: no failed delivery to ${ids.join(', ')} in the last ${opts.since}`);
+          return;
+        }
+        writeLine(ctx.io.stderr, `${count} failed deliver${count === 1 ? 'y' : 'ies'} queued again`);
+        if (daemon) {
+          writeLine(ctx.io.stderr, `the running mfawatch (pid ${daemon.holder.holder}) delivers them`);
+          return;
+        }
+        const d = await app.dispatcher.drain(app.config.delivery.runDeadline, new AbortController().signal);
+        writeLine(ctx.io.stderr, `deliveries: ${d.sent} sent, ${d.failed} failed, ${d.pending} still pending`);
+        ctx.setExitCode(d.failed === 0 && d.pending === 0 ? 0 : 1);
+      } finally {
+        lease?.release();
+        app.close();
+      }
+    });
+}
