@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FakeChannel } from '../fakes/channels.js';
 import { FakeGitHub } from '../fakes/github.js';
 import { runCli, tempDir, writeConfig } from '../helpers.js';
 import { writeResults, type CrashRow } from './results.js';
@@ -63,19 +64,29 @@ const deliveredLines = (stdout: string) =>
 interface Stage {
   stage: string;
   how: string;
-  /** Duplicates a crash at this stage may cause on the stdout channel (no dedup key). */
+  /** Duplicates a crash at this stage may cause on the channel (stdout has no dedup key; PagerDuty has). */
   allowedDuplicates: number;
   crashPoint?: string;
+  /** The channel alerts go to: stdout (default), or the PagerDuty Events API fake. */
+  channel?: 'pagerduty';
   /** For real pauses: arms the fake and returns when the child is at the stage. */
-  pauseAt?: (gh: FakeGitHub) => { armed: () => boolean };
+  pauseAt?: (fakes: { gh: FakeGitHub; pd: FakeChannel }) => { armed: () => boolean };
 }
+
+const PD_ROUTING_KEY = 'R0UT1NGKEYcrashTEST0123456789abc';
+/** The PagerDuty trigger of bob's lost 2FA (one event per account change, keyed by monitor + account). */
+const isBobTrigger = (r: { path: string; body: string }) => {
+  if (r.path !== '/v2/enqueue') return false;
+  const e = JSON.parse(r.body) as { event_action?: string; dedup_key?: string };
+  return e.event_action === 'trigger' && e.dedup_key === 'mfawatch/gh/account/2';
+};
 
 const STAGES: Stage[] = [
   {
     stage: 'mid-fetch',
     how: 'real pause: the fake holds page 2 of the member list open; SIGKILL once it has the request',
     allowedDuplicates: 0,
-    pauseAt: (gh) => {
+    pauseAt: ({ gh }) => {
       const isPage2 = (r: { path: string; query: URLSearchParams }) => /\/members$/.test(r.path) && r.query.get('page') === '2' && !r.query.get('role');
       const from = gh.requests.length;
       gh.inject({ kind: 'hang' }, 1, isPage2);
@@ -85,6 +96,16 @@ const STAGES: Stage[] = [
   { stage: 'mid-commit', how: 'test-only crash point inside the commit transaction, after every write', allowedDuplicates: 0, crashPoint: 'mid-commit' },
   { stage: 'after commit, before delivery', how: 'test-only crash point after the scans committed, before the dispatcher runs', allowedDuplicates: 0, crashPoint: 'after-commit' },
   { stage: 'mid-delivery', how: 'test-only crash point after the channel accepted the batch, before the outbox row is marked sent', allowedDuplicates: 1, crashPoint: 'after-send' },
+  {
+    stage: 'mid-delivery to PagerDuty',
+    how: "real pause: the PagerDuty fake holds the trigger of the lost 2FA unanswered; SIGKILL once it has it. The restart sends it again with the same dedup_key, so PagerDuty folds it into the open alert: duplicates here are alerts opened twice (distinct dedup keys)",
+    allowedDuplicates: 0,
+    channel: 'pagerduty',
+    pauseAt: ({ pd }) => {
+      pd.inject({ kind: 'hang' }, 1, isBobTrigger);
+      return { armed: () => pd.requests.some(isBobTrigger) };
+    },
+  },
 ];
 
 describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', () => {
@@ -94,6 +115,8 @@ describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', ()
     gh.addMember({ id: 2, login: 'bob', role: 'member', twoFactor: 'enabled' });
     gh.generateMembers(248);
     await gh.start();
+    const pd = new FakeChannel('pagerduty');
+    await pd.start();
     const dir = tempDir('mfawatch-crash-');
     const dbPath = join(dir.path, 'state.db');
     const configPath = writeConfig(dir.path, {
@@ -101,16 +124,16 @@ describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', ()
       log: { level: 'warn' },
       delivery: { runDeadline: '5s', initialBackoff: '100ms' },
       monitors: [{ id: 'gh', type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: gh.url, retries: 0 }],
-      notifiers: [{ id: 'siem', type: 'stdout' }],
+      notifiers: [stage.channel === 'pagerduty' ? { id: 'pd', type: 'pagerduty', routingKey: '${PD_KEY}', url: pd.url } : { id: 'siem', type: 'stdout' }],
     });
-    const env = { GH_TOKEN: TOKEN };
+    const env = { GH_TOKEN: TOKEN, PD_KEY: PD_ROUTING_KEY };
     try {
       // A committed baseline, then a real change at GitHub.
       expect((await runCli(['run', '--config', configPath], { env })).code).toBe(0);
       gh.members.get(2)!.twoFactor = 'disabled';
 
       // The cycle that dies.
-      const pause = stage.pauseAt?.(gh);
+      const pause = stage.pauseAt?.({ gh, pd });
       const crashed = spawnRun(configPath, { ...env, ...(stage.crashPoint ? { MFAWATCH_TEST_CRASH_POINT: stage.crashPoint } : {}) });
       if (pause) {
         await until('the fake to hold the page request', pause.armed);
@@ -144,13 +167,25 @@ describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', ()
       } finally {
         db.close();
       }
-      const seen = [...deliveredLines(crashed.stdout()), ...deliveredLines(restart.stdout())].filter((d) => d.type === 'mfa_disabled' && d.accountId === '2');
+      let lost: boolean;
+      let duplicates: number;
+      if (stage.channel === 'pagerduty') {
+        // Every trigger PagerDuty may have seen (the held one too), and the ones it answered.
+        const triggers = pd.requests.filter(isBobTrigger).map((r) => (JSON.parse(r.body) as { dedup_key: string }).dedup_key);
+        lost = !pd.accepted.some(isBobTrigger);
+        duplicates = Math.max(0, new Set(triggers).size - 1);
+        expect(triggers.length, 'the crash window really was hit: the trigger was sent again').toBeGreaterThanOrEqual(2);
+      } else {
+        const seen = [...deliveredLines(crashed.stdout()), ...deliveredLines(restart.stdout())].filter((d) => d.type === 'mfa_disabled' && d.accountId === '2');
+        lost = seen.length === 0;
+        duplicates = Math.max(0, seen.length - 1);
+      }
       const row: CrashRow = {
         stage: stage.stage,
         how: stage.how,
         integrity,
-        lostAlerts: seen.length === 0 ? 1 : 0,
-        duplicateDeliveries: Math.max(0, seen.length - 1),
+        lostAlerts: lost ? 1 : 0,
+        duplicateDeliveries: duplicates,
         allowedDuplicates: stage.allowedDuplicates,
       };
       rows.push(row);
@@ -160,6 +195,7 @@ describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', ()
       if (stage.allowedDuplicates > 0) expect(row.duplicateDeliveries, 'the crash window really was hit').toBe(1);
     } finally {
       await gh.stop();
+      await pd.stop();
       dir.cleanup();
     }
   }, 60_000);
