@@ -9,8 +9,8 @@
  * test waits until it has it, then kills). Stages inside a synchronous SQLite transaction or
  * between two statements cannot be reached from outside, so they use the TEST-ONLY crash points
  * of src/core/crash-point.ts (MFAWATCH_TEST_CRASH_POINT, read once by the CLI).
- * Mid-kill needs a responder (none on this branch): add a row with MFAWATCH_TEST_CRASH_POINT=mid-kill
- * and assert the kill count at the responder's fake is 1.
+ * Mid-kill and mid-delivery to PagerDuty are real pauses too: the responder's (Okta) or the
+ * channel's (PagerDuty) fake holds the request unanswered and the test kills once it has it.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeChannel } from '../fakes/channels.js';
 import { FakeGitHub } from '../fakes/github.js';
+import { FakeOkta as FakeOktaSessions } from '../fakes/responders.js';
 import { runCli, tempDir, writeConfig } from '../helpers.js';
 import { writeResults, type CrashRow } from './results.js';
 
@@ -59,7 +60,18 @@ const deliveredLines = (stdout: string) =>
   stdout
     .split('\n')
     .filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"'))
-    .map((l) => JSON.parse(l) as { type: string; accountId: string | null; batchId: string });
+    .map((l) => JSON.parse(l) as { type: string; accountId: string | null; batchId: string; batchKind?: string })
+    // Announcements of a kill carry the event that caused it: they are not its delivery.
+    .filter((d) => d.batchKind !== 'response');
+/** True when a batch whose id matches was delivered (as event lines, or one batch line). */
+const announced = (stdout: string, batchId: RegExp) =>
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{"schema":"mfawatch.'))
+    .some((l) => {
+      const line = JSON.parse(l) as { batchId?: string; id?: string };
+      return batchId.test(line.batchId ?? line.id ?? '');
+    });
 
 interface Stage {
   stage: string;
@@ -69,9 +81,16 @@ interface Stage {
   crashPoint?: string;
   /** The channel alerts go to: stdout (default), or the PagerDuty Events API fake. */
   channel?: 'pagerduty';
+  /** Auto-response on: bob's lost 2FA kills his Okta sessions (the Okta responder's fake). */
+  autoResponse?: boolean;
   /** For real pauses: arms the fake and returns when the child is at the stage. */
-  pauseAt?: (fakes: { gh: FakeGitHub; pd: FakeChannel }) => { armed: () => boolean };
+  pauseAt?: (fakes: { gh: FakeGitHub; pd: FakeChannel; okta: FakeOktaSessions }) => { armed: () => boolean };
 }
+
+const OKTA_TOKEN = '00crash-test-okta-token';
+/** Longest one kill may take; a restart marks a kill claimed longer ago than twice this as interrupted. */
+const KILL_TIMEOUT_MS = 1000;
+const isBobKill = (r: { method: string; path: string }) => r.method === 'DELETE' && r.path === '/api/v1/users/00ubob/sessions';
 
 const PD_ROUTING_KEY = 'R0UT1NGKEYcrashTEST0123456789abc';
 /** The PagerDuty trigger of bob's lost 2FA (one event per account change, keyed by monitor + account). */
@@ -106,6 +125,16 @@ const STAGES: Stage[] = [
       return { armed: () => pd.requests.some(isBobTrigger) };
     },
   },
+  {
+    stage: 'mid-kill',
+    how: "real pause: auto-response is on and the Okta fake holds the DELETE of bob's sessions unanswered; SIGKILL once it has it. The kill was recorded as running before the call: the restart marks it interrupted and tells the team, never re-runs it",
+    allowedDuplicates: 0,
+    autoResponse: true,
+    pauseAt: ({ okta }) => {
+      okta.inject({ kind: 'hang' }, 1, isBobKill);
+      return { armed: () => okta.requests.some(isBobKill) };
+    },
+  },
 ];
 
 describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', () => {
@@ -117,6 +146,9 @@ describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', ()
     await gh.start();
     const pd = new FakeChannel('pagerduty');
     await pd.start();
+    const okta = new FakeOktaSessions(OKTA_TOKEN);
+    okta.users.push({ id: '00ubob', login: 'bob@example.com', email: 'bob@example.com' });
+    await okta.start();
     const dir = tempDir('mfawatch-crash-');
     const dbPath = join(dir.path, 'state.db');
     const configPath = writeConfig(dir.path, {
@@ -125,15 +157,22 @@ describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', ()
       delivery: { runDeadline: '5s', initialBackoff: '100ms' },
       monitors: [{ id: 'gh', type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: gh.url, retries: 0 }],
       notifiers: [stage.channel === 'pagerduty' ? { id: 'pd', type: 'pagerduty', routingKey: '${PD_KEY}', url: pd.url } : { id: 'siem', type: 'stdout' }],
+      ...(stage.autoResponse
+        ? {
+            responders: [{ id: 'okta', type: 'okta', baseUrl: okta.url, token: '${OKTA_TOKEN}' }],
+            autoResponse: { enabled: true, dryRun: false, killTimeout: `${KILL_TIMEOUT_MS}ms` },
+            identities: { map: { 'github:bob': 'bob@example.com' } },
+          }
+        : {}),
     });
-    const env = { GH_TOKEN: TOKEN, PD_KEY: PD_ROUTING_KEY };
+    const env = { GH_TOKEN: TOKEN, PD_KEY: PD_ROUTING_KEY, OKTA_TOKEN };
     try {
       // A committed baseline, then a real change at GitHub.
       expect((await runCli(['run', '--config', configPath], { env })).code).toBe(0);
       gh.members.get(2)!.twoFactor = 'disabled';
 
       // The cycle that dies.
-      const pause = stage.pauseAt?.({ gh, pd });
+      const pause = stage.pauseAt?.({ gh, pd, okta });
       const crashed = spawnRun(configPath, { ...env, ...(stage.crashPoint ? { MFAWATCH_TEST_CRASH_POINT: stage.crashPoint } : {}) });
       if (pause) {
         await until('the fake to hold the page request', pause.armed);
@@ -147,10 +186,27 @@ describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', ()
       expect(died.signal, crashed.stderr()).toBe('SIGKILL');
       gh.clearFaults();
 
+      if (stage.autoResponse) {
+        // A kill is only declared interrupted once it is older than twice the kill timeout (it
+        // could still be running in another process before that): wait for that, by the database.
+        const claimedAt = () => {
+          const db = new Database(dbPath, { readonly: true });
+          try {
+            return (db.prepare(`SELECT claimed_at FROM responses WHERE status = 'running'`).get() as { claimed_at: string } | undefined)?.claimed_at;
+          } finally {
+            db.close();
+          }
+        };
+        const at = claimedAt();
+        expect(at, 'the kill was recorded as running before the call').toBeDefined();
+        await until('the kill to be older than twice the kill timeout', () => Date.now() - Date.parse(at ?? '') > 2 * KILL_TIMEOUT_MS + 100, 10_000);
+      }
+
       // The restart: takes the dead holder's lease over and finishes the job.
       const restart = spawnRun(configPath, env);
       const done = await restart.exit;
-      expect(done.code, restart.stderr()).toBe(0);
+      expect(done.signal, restart.stderr()).toBeNull();
+      if (!stage.autoResponse) expect(done.code, restart.stderr()).toBe(0);
 
       const db = new Database(dbPath, { readonly: true });
       let integrity: string;
@@ -180,6 +236,19 @@ describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', ()
         lost = seen.length === 0;
         duplicates = Math.max(0, seen.length - 1);
       }
+      let kills: number | undefined;
+      if (stage.autoResponse) {
+        kills = okta.requests.filter(isBobKill).length;
+        const db = new Database(dbPath, { readonly: true });
+        try {
+          const rows = db.prepare(`SELECT status FROM responses ORDER BY id`).all() as Array<{ status: string }>;
+          expect(rows.map((r) => r.status), 'the kill is marked interrupted, not re-run').toEqual(['interrupted']);
+        } finally {
+          db.close();
+        }
+        const told = announced(restart.stdout(), /^response-\d+-interrupted$/);
+        if (!told) lost = true;
+      }
       const row: CrashRow = {
         stage: stage.stage,
         how: stage.how,
@@ -187,15 +256,18 @@ describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', ()
         lostAlerts: lost ? 1 : 0,
         duplicateDeliveries: duplicates,
         allowedDuplicates: stage.allowedDuplicates,
+        ...(kills !== undefined ? { kills } : {}),
       };
       rows.push(row);
       expect(integrity).toBe('ok');
       expect(row.lostAlerts).toBe(0);
       expect(row.duplicateDeliveries).toBeLessThanOrEqual(stage.allowedDuplicates);
       if (stage.allowedDuplicates > 0) expect(row.duplicateDeliveries, 'the crash window really was hit').toBe(1);
+      if (kills !== undefined) expect(kills, 'one kill request, never repeated').toBe(1);
     } finally {
       await gh.stop();
       await pd.stop();
+      await okta.stop();
       dir.cleanup();
     }
   }, 60_000);

@@ -11,6 +11,7 @@ const faultCell = (r: MatrixRow) => cell(r.as ? `${r.title}; here: ${r.as}` : r.
 export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures): string {
   const tried = matrix.filter((r) => r.expected !== 'n/a');
   const modules = [...new Set(matrix.map((r) => r.module))].sort();
+  const killRows = crash.filter((c) => c.kills !== undefined);
   const asExpected = tried.filter((r) => r.observed === r.expected && !r.stateChanged).length;
   const lines: string[] = [
     '# Reliability',
@@ -35,7 +36,7 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     `| crash stages tried (SIGKILL of \`mfawatch run\`, then restart) | ${crash.length} |`,
     `| databases failing \`PRAGMA integrity_check\` after a crash | ${crash.filter((c) => c.integrity !== 'ok').length} |`,
     `| duplicate deliveries after crashes (allowed: at most one per crash on a channel without a dedup key) | ${sum(crash.map((c) => c.duplicateDeliveries))} (allowed ${sum(crash.map((c) => c.allowedDuplicates))}) |`,
-    '| double kills | no responder is on this branch yet: the `mid-kill` crash stage and the responder rows of the matrix come with the first responder |',
+    `| double kills (a session kill sent twice after a crash mid-kill) | ${killRows.length ? `${sum(killRows.map((c) => Math.max(0, (c.kills ?? 0) - 1)))} (${killRows.map((c) => `${c.stage}: ${c.kills ?? 0} kill request`).join('; ')})` : 'no crash stage with a kill ran'} |`,
     `| malformed configs rejected with exit 2, naming the JSON path | ${corpus.namedThePath} of ${corpus.configs} |`,
     '',
     '## Guarantees',

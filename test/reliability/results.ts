@@ -35,6 +35,8 @@ export interface CrashRow {
   lostAlerts: number;
   duplicateDeliveries: number;
   allowedDuplicates: number;
+  /** Kill requests the responder's service received for the one kill decided (stages with auto-response). */
+  kills?: number;
 }
 
 export interface CorpusFigures {
