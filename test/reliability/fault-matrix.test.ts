@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir, writeConfig } from '../helpers.js';
-import { FAULTS, type FaultSpec, type HarnessRun, type MonitorHarness } from './harness.js';
-import { HARNESSES } from './harnesses/index.js';
-import { writeResults, type MatrixRow } from './results.js';
+import { FAULTS, type FaultSpec, type HarnessRun, type MonitorHarness, type ResponderHarness } from './harness.js';
+import { HARNESSES, RESPONDER_HARNESSES } from './harnesses/index.js';
+import { writeResults, type MatrixRow, type ResponderMatrixRow } from './results.js';
 
 /** Event types that claim something changed at the provider (a false one is a false alert). */
 const CHANGE_TYPES = new Set(['mfa_disabled', 'mfa_weakened', 'mfa_enabled', 'account_added', 'account_removed', 'privilege_changed']);
@@ -150,6 +150,92 @@ describe.each(HARNESSES.map((h) => [h.name ?? h.type, h] as const))('fault matri
   it.each(applicable.map((f) => [f.id, f] as const))('%s: no false alert, no state change, failure recorded with advice, clean recovery', async (_id, fault) => {
     rows.push(await runFault(harness, fault));
   }, 90_000);
+});
+
+const responderRows: ResponderMatrixRow[] = [];
+
+/** A monitor the config needs (kill runs no scan): a program printing one account. */
+const IDLE_MONITOR = { id: 'idle', type: 'command', command: [process.execPath, '-e', 'console.log(JSON.stringify({ id: "1", login: "x", mfa: "enabled" }))'] };
+
+async function runResponderFault(harness: ResponderHarness, fault: FaultSpec): Promise<ResponderMatrixRow> {
+  const dir = tempDir('mfawatch-matrix-kill-');
+  const run = await harness.start();
+  const kill = async () => {
+    const configPath = writeConfig(dir.path, {
+      database: './state.db',
+      // The kill deadline bounds retries of a service that keeps failing.
+      autoResponse: { killTimeout: '3s' },
+      delivery: { runDeadline: '2s', initialBackoff: '100ms' },
+      monitors: [IDLE_MONITOR],
+      notifiers: [{ id: 'siem', type: 'stdout' }],
+      responders: [run.responderEntry()],
+    });
+    return runCli(['kill', run.identity, '--yes', '--config', configPath], { env: run.env });
+  };
+  const lastResult = () => {
+    const db = new Database(join(dir.path, 'state.db'), { readonly: true });
+    try {
+      const row = db.prepare('SELECT ok, results FROM responses ORDER BY id DESC LIMIT 1').get() as { ok: number; results: string } | undefined;
+      const results = JSON.parse(row?.results ?? '[]') as Array<{ outcome: string; detail: string; error?: { reason: string; message: string } }>;
+      return { ok: row?.ok === 1, result: results[0] };
+    } finally {
+      db.close();
+    }
+  };
+  try {
+    await run.inject(fault.id);
+    const bad = await kill();
+    const during = run.killsSeen();
+    const failed = lastResult();
+    await run.clear();
+    const good = await kill();
+    const after = run.killsSeen();
+    const recovered = lastResult();
+    const row: ResponderMatrixRow = {
+      module: harness.type,
+      fault: fault.id,
+      title: fault.title,
+      ...(harness.as?.[fault.id] ? { as: harness.as[fault.id] } : {}),
+      outcome: failed.result?.outcome ?? 'none',
+      reason: failed.result?.error?.reason ?? null,
+      message: (failed.result?.detail ?? '').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT'),
+      // A kill reported done that the service did not carry out.
+      falseKills: failed.result?.outcome === 'succeeded' && during === 0 ? 1 : 0,
+      // The kill once the service works again: exactly one more.
+      repeatedKills: Math.max(0, after - during - 1),
+      missedKills: after - during === 0 ? 1 : 0,
+    };
+    expect(bad.code, 'a failed kill exits 1').toBe(1);
+    expect(failed.ok).toBe(false);
+    expect(failed.result?.outcome).toBe('failed');
+    expect(`${bad.stdout}${bad.stderr}`, 'the operator is told to run the kill again once fixed').toMatch(/run the command again once fixed/);
+    expect(row.falseKills).toBe(0);
+    expect(good.code, good.stderr).toBe(0);
+    expect(recovered.result?.outcome).toBe('succeeded');
+    expect(after - during, 'the next kill ends the sessions once').toBe(1);
+    return row;
+  } finally {
+    await run.stop();
+    dir.cleanup();
+  }
+}
+
+describe.each(RESPONDER_HARNESSES.map((h) => [h.type, h] as const))('fault matrix, responder: %s', (_type, harness) => {
+  for (const f of FAULTS) {
+    const why = harness.notApplicable?.[f.id];
+    if (why) responderRows.push({ module: harness.type, fault: f.id, title: f.title, outcome: 'n/a', reason: null, message: '', falseKills: 0, repeatedKills: 0, missedKills: 0, notApplicable: why });
+  }
+  const applicable = FAULTS.filter((f) => !harness.notApplicable?.[f.id]);
+  it.each(applicable.map((f) => [f.id, f] as const))('%s: the kill fails for that service, no kill reported that did not happen, the next kill ends the sessions once', async (_id, fault) => {
+    responderRows.push(await runResponderFault(harness, fault));
+  }, 60_000);
+});
+
+afterAll(() => {
+  if (process.env.MATRIX_PRINT) for (const r of responderRows) console.log(`${r.module} (responder) ${r.fault}: ${r.outcome} ${r.reason ?? ''} :: ${r.message || r.notApplicable || ''}`);
+  if (responderRows.length === RESPONDER_HARNESSES.length * FAULTS.length) {
+    writeResults('responder-matrix', responderRows.sort((a, b) => a.module.localeCompare(b.module) || FAULTS.findIndex((f) => f.id === a.fault) - FAULTS.findIndex((f) => f.id === b.fault)));
+  }
 });
 
 afterAll(() => {

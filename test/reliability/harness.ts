@@ -16,10 +16,10 @@
  * `notApplicable` with the reason) and add it to HARNESSES in harnesses/index.ts. Nothing else: the
  * runner, the figures and docs/RELIABILITY.md pick it up.
  *
- * ADDING A RESPONDER: responders are not on main yet, so there is no responder runner; the
- * `ResponderHarness` shape below is the contract its runner will drive (`mfawatch kill` against
- * the responder's fake with each fault injected: no session reported killed that was not, the
- * failure recorded with what to do, no kill repeated).
+ * ADDING A RESPONDER: write one `ResponderHarness` (its fake knowing one identity; `inject` each
+ * fault on the look-up or the kill call as the service would show it) and add it to
+ * RESPONDER_HARNESSES in harnesses/index.ts. The runner drives `mfawatch kill` against it: no
+ * session reported killed that was not, the failure recorded with what to do, no kill repeated.
  */
 import type { ChangeEventType } from '../../src/core/types.js';
 
@@ -107,10 +107,29 @@ export interface MonitorHarness {
   start(): Promise<HarnessRun>;
 }
 
-/** The shape a responder harness will take (see the header); no runner exists on main yet. */
+/** One started fake of a session-invalidation service, knowing `identity`. */
+export interface ResponderRun {
+  /** The responder config entry (secrets as "${ENV}" references). */
+  responderEntry(): Record<string, unknown>;
+  env: Record<string, string>;
+  /** Whose sessions `mfawatch kill` asks to end. */
+  identity: string;
+  inject(fault: FaultId): Promise<void> | void;
+  clear(): Promise<void> | void;
+  /** Session kills the service really carried out so far. */
+  killsSeen(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * How the matrix drives one responder module: `mfawatch kill IDENTITY --yes` with the fault
+ * injected must fail for that service (exit 1, no kill reported that did not happen, the failure
+ * recorded with what to do), and the next kill once the service works must kill exactly once.
+ */
 export interface ResponderHarness {
   kind: 'responder';
   type: string;
   notApplicable?: Partial<Record<FaultId, string>>;
-  start(): Promise<{ responderEntry(): Record<string, unknown>; env: Record<string, string>; identity: string; inject(fault: FaultId): Promise<void> | void; clear(): Promise<void> | void; killsSeen(): number; stop(): Promise<void> }>;
+  as?: Partial<Record<FaultId, string>>;
+  start(): Promise<ResponderRun>;
 }

@@ -1,5 +1,5 @@
 /** Renders docs/RELIABILITY.md from the figures the reliability suites observed (pure). */
-import type { CorpusFigures, CrashRow, MatrixRow } from './results.js';
+import type { CorpusFigures, CrashRow, MatrixRow, ResponderMatrixRow } from './results.js';
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -8,7 +8,8 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const faultCell = (r: MatrixRow) => cell(r.as ? `${r.title}; here: ${r.as}` : r.title);
 
 /** The whole document. */
-export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures): string {
+export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures, responders: readonly ResponderMatrixRow[] = []): string {
+  const killsTried = responders.filter((r) => r.outcome !== 'n/a');
   const tried = matrix.filter((r) => r.expected !== 'n/a');
   const modules = [...new Set(matrix.map((r) => r.module))].sort();
   const killRows = crash.filter((c) => c.kills !== undefined);
@@ -33,6 +34,9 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     `| false alerts (a change reported that did not happen) | ${sum(tried.map((r) => r.falseAlerts))} |`,
     `| lost alerts (a real change or a health alert not delivered) | ${sum(tried.map((r) => r.lostAlerts)) + sum(crash.map((c) => c.lostAlerts))} |`,
     `| duplicate deliveries in the fault matrix | ${sum(tried.map((r) => r.duplicateDeliveries))} |`,
+    `| responder faults tried (\`mfawatch kill\` against each service with the fault) | ${killsTried.length} (${[...new Set(killsTried.map((r) => r.module))].sort().join(', ') || 'none'}); ${responders.length - killsTried.length} not applicable |`,
+    `| kills that failed as required, none reported done that the service did not carry out | ${killsTried.filter((r) => r.outcome === 'failed' && r.falseKills === 0).length} of ${killsTried.length} |`,
+    `| kills repeated or missed once the service worked again | ${sum(killsTried.map((r) => r.repeatedKills + r.missedKills))} |`,
     `| crash stages tried (SIGKILL of \`mfawatch run\`, then restart) | ${crash.length} |`,
     `| databases failing \`PRAGMA integrity_check\` after a crash | ${crash.filter((c) => c.integrity !== 'ok').length} |`,
     `| duplicate deliveries after crashes (allowed: at most one per crash on a channel without a dedup key) | ${sum(crash.map((c) => c.duplicateDeliveries))} (allowed ${sum(crash.map((c) => c.allowedDuplicates))}) |`,
@@ -88,6 +92,23 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     }
     const ended = r.expectedBecause ? `${r.observed} (required: ${r.expected}, because ${r.expectedBecause})` : r.observed;
     lines.push(`| ${r.module} | ${faultCell(r)} | ${cell(ended)} | ${r.reason ?? ''} | ${r.falseAlerts} | ${r.lostAlerts} | ${r.duplicateDeliveries} | ${cell(r.message)} |`);
+  }
+  lines.push(
+    '',
+    '## Responder fault matrix',
+    '',
+    'Each row: `mfawatch kill alice@example.com --yes` with the fault injected (transport faults on the',
+    'call that ends the sessions, truncated and wrongly shaped bodies on the read before it); the kill',
+    'must fail for that service, exit 1 and report no kill the service did not carry out. The fault',
+    'cleared, the same kill must end the sessions exactly once. The kill deadline of these runs is 3s.',
+    '',
+    '| responder | fault | outcome | reason | false kills | repeated or missed kills | message to the operator |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const r of responders) {
+    const fault = cell(r.as ? `${r.title}; here: ${r.as}` : r.title);
+    if (r.outcome === 'n/a') lines.push(`| ${r.module} | ${fault} | not applicable | | | | ${cell(r.notApplicable ?? '')} |`);
+    else lines.push(`| ${r.module} | ${fault} | ${r.outcome} | ${r.reason ?? ''} | ${r.falseKills} | ${r.repeatedKills + r.missedKills} | ${cell(r.message)} |`);
   }
   lines.push(
     '',

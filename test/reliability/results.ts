@@ -28,6 +28,25 @@ export interface MatrixRow {
   expectedBecause?: string;
 }
 
+/** One fault against one responder (`mfawatch kill`). */
+export interface ResponderMatrixRow {
+  module: string;
+  fault: string;
+  title: string;
+  as?: string;
+  /** The service's outcome under the fault (`failed` required), or n/a. */
+  outcome: string;
+  reason: string | null;
+  message: string;
+  /** Kills reported done that the service did not carry out. */
+  falseKills: number;
+  /** Kill requests beyond one once the service worked again. */
+  repeatedKills: number;
+  /** The kill after recovery did not end the sessions. */
+  missedKills: number;
+  notApplicable?: string;
+}
+
 export interface CrashRow {
   stage: string;
   how: string;
@@ -46,7 +65,7 @@ export interface CorpusFigures {
 }
 
 /** Writes one suite's figures. */
-export function writeResults(name: 'fault-matrix' | 'crash' | 'config-corpus', data: unknown): void {
+export function writeResults(name: 'fault-matrix' | 'responder-matrix' | 'crash' | 'config-corpus', data: unknown): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${name}.json`), JSON.stringify(data, null, 2));
 }

@@ -1,5 +1,5 @@
 /** Every module in the fault matrix: one line per harness (see ../harness.ts). */
-import type { MonitorHarness } from '../harness.js';
+import type { MonitorHarness, ResponderHarness } from '../harness.js';
 import { auth0Harness } from './auth0.js';
 import { awsIamLiveHarness, awsIamReportHarness } from './aws-iam.js';
 import { commandHarness } from './command.js';
@@ -8,6 +8,7 @@ import { githubHarness } from './github.js';
 import { gitlabHarness } from './gitlab.js';
 import { googleWorkspaceHarness } from './google-workspace.js';
 import { oktaHarness } from './okta.js';
+import { auth0ResponderHarness, entraResponderHarness, googleResponderHarness, oktaResponderHarness, slackResponderHarness } from './responders.js';
 import { slackHarness } from './slack.js';
 
 export const HARNESSES: readonly MonitorHarness[] = [
@@ -22,3 +23,6 @@ export const HARNESSES: readonly MonitorHarness[] = [
   oktaHarness,
   slackHarness,
 ];
+
+/** Every responder in the fault matrix (`mfawatch kill`). */
+export const RESPONDER_HARNESSES: readonly ResponderHarness[] = [oktaResponderHarness, entraResponderHarness, auth0ResponderHarness, slackResponderHarness, googleResponderHarness];
