@@ -11,7 +11,7 @@ import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, type ErrorDescription, type HttpResponse } from '../../src/http/client.js';
-import { clientCredentialsToken } from '../../src/http/client-credentials.js';
+import { clientCredentialsToken, invalidatingOnAuthFailure } from '../../src/http/client-credentials.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { entraConfigSchema, type EntraConfig } from './config.js';
 
@@ -188,15 +188,7 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
 
   return {
     scopes: () => [scope],
-    async *scan(_scope: ScopeInfo, ctx: ScanContext): AsyncGenerator<Observation> {
-      try {
-        yield* scanTenant(ctx);
-      } catch (err) {
-        // A refused token (revoked, app re-created) must not be reused by the next scan.
-        if (err instanceof ProviderError && err.status === 401) token.invalidate();
-        throw err;
-      }
-    },
+    scan: (_scope: ScopeInfo, ctx: ScanContext): AsyncIterable<Observation> => invalidatingOnAuthFailure(token, scanTenant(ctx)),
   };
 }
 

@@ -4,6 +4,7 @@
  * tokens to a machine client (Auth0 Management API, Microsoft Graph).
  */
 import { z } from 'zod';
+import { ProviderError } from '../core/errors.js';
 import type { HttpClient } from './client.js';
 
 /** The token answer fields mfawatch reads (RFC 6749 §5.1). */
@@ -63,4 +64,17 @@ export function clientCredentialsToken(options: ClientCredentialsOptions): Clien
       cached = null;
     },
   };
+}
+
+/**
+ * Streams `source`, dropping the cached token when the provider refused it (401): a revoked
+ * secret or a re-created app must not be reused by the next scan.
+ */
+export async function* invalidatingOnAuthFailure<T>(token: ClientCredentialsToken, source: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (err) {
+    if (err instanceof ProviderError && err.status === 401) token.invalidate();
+    throw err;
+  }
 }
