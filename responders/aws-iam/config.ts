@@ -3,20 +3,36 @@ import { expect, httpUrl } from '../../src/config/fields.js';
 import { responderConfig } from '../types.js';
 
 /**
- * One AWS account (configure one responder per account). Credentials come from the AWS SDK's
- * default chain (environment, shared config/SSO profile, container or instance role); never from
- * this file. See responders/aws-iam/README.md for the IAM permissions.
+ * One AWS account per responder entry. Credentials come from the AWS SDK's default chain
+ * (environment, shared config/SSO `profile`, container or instance role), never from this file;
+ * with `roleArn` the responder assumes that role (in the target account) with them first, so one
+ * set of credentials can reach every account. See responders/aws-iam/README.md for the IAM permissions.
  */
 export const awsIamResponderSchema = responderConfig('aws-iam', {
-  /** Only IAM users of this 12-digit account are touched (their ARN is checked); default: any linked user. */
+  /** Only IAM users of this 12-digit account are touched (their ARN is checked); default: the account of `roleArn`, else any linked user the credentials' own account holds. */
   accountId: z.string({ error: expect('a 12-digit AWS account id') }).regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
   region: z.string().min(1).default('us-east-1'),
-  /** IAM endpoint override (LocalStack, a test fake). */
-  endpoint: httpUrl().optional(),
+  /** A named profile of the shared config/credentials files (SSO profiles included). */
+  profile: z.string().min(1).optional(),
+  /** A role in the target account to assume (sts:AssumeRole) before acting, e.g. "arn:aws:iam::123456789012:role/mfawatch-responder". */
+  roleArn: z
+    .string({ error: expect('an IAM role ARN') })
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN, e.g. "arn:aws:iam::123456789012:role/mfawatch-responder"')
+    .optional(),
+  /** The role's sts:ExternalId condition value, when its trust policy has one. */
+  externalId: z.string().min(2, 'must be 2-1224 characters').max(1224, 'must be 2-1224 characters').regex(/^[\w+=,.@:/-]+$/, 'may contain only letters, digits and +=,.@:/-').optional(),
+  /** IAM endpoint override (LocalStack, a test fake); an object overrides IAM and STS each. */
+  endpoint: z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(), sts: httpUrl().optional() })], { error: 'must be the IAM endpoint URL, or { "iam": URL, "sts": URL }' }).optional(),
   /** Also deactivate every access key of the user (default false: opt in). */
   deactivateAccessKeys: z.boolean().default(false),
   /** Also delete the user's console password (login profile) (default false: opt in). */
   deleteLoginProfile: z.boolean().default(false),
+}).superRefine((c, ctx) => {
+  const roleAccount = c.roleArn?.split(':')[4];
+  if (c.accountId !== undefined && roleAccount !== undefined && roleAccount !== c.accountId) {
+    ctx.addIssue({ code: 'custom', path: ['accountId'], message: `"roleArn" is a role of account ${roleAccount}, not ${c.accountId}: the responder acts in the role's account` });
+  }
+  if (c.externalId !== undefined && c.roleArn === undefined) ctx.addIssue({ code: 'custom', path: ['externalId'], message: '"externalId" only applies with "roleArn"' });
 });
 
 export type AwsIamResponderConfig = z.output<typeof awsIamResponderSchema>;

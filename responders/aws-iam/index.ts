@@ -16,9 +16,10 @@ import {
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
-import { accountsOfType, registerResponder, type AwsCredentials, type Responder, type ResponderModule } from '../types.js';
+import { accountsOfType, registerResponder, type ApiCall, type AwsCredentials, type Responder, type ResponderModule } from '../types.js';
 import { awsIamResponderSchema, type AwsIamResponderConfig } from './config.js';
 
 const SERVICE = 'AWS IAM';
@@ -53,6 +54,9 @@ export function classifyAwsError(err: unknown, action: string): ProviderError {
   } else if (name === 'AccessDenied' || name === 'AccessDeniedException' || status === 403) {
     reason = 'permission';
     words = `${name}: the credentials lack iam:${action}`;
+  } else if (name === 'LimitExceededException' || name === 'LimitExceeded') {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html: 2,048 characters of inline policy per user.
+    words = `${name}: the user's inline policies would exceed IAM's 2,048-character quota; delete or shrink one of them (or attach ${REVOKE_POLICY_NAME} as a managed policy by hand) and run the kill again`;
   } else if (name === 'Throttling' || name === 'ThrottlingException' || status === 429) {
     reason = 'rate_limited';
     words = `${name}: IAM rate limit reached`;
@@ -75,18 +79,23 @@ function isNoSuchEntity(err: unknown): boolean {
   return e.name === 'NoSuchEntityException' || e.name === 'NoSuchEntity' || e.Code === 'NoSuchEntity';
 }
 
+/** True for an IAM user ARN (arn:aws:iam::123456789012:user/path/alice), false for root and anything else. */
+function isUserArn(arn: string): boolean {
+  return /^arn:aws[a-z-]*:iam::\d{12}:user\//.test(arn);
+}
+
 /** The account id of an IAM ARN (arn:aws:iam::123456789012:user/alice). */
 function arnAccount(arn: string): string | undefined {
   return /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(arn)?.[1];
 }
 
 export function createAwsIamResponder(config: AwsIamResponderConfig, deps: ModuleDeps & { awsCredentials?: AwsCredentials | undefined }): Responder {
-  const client = new IAMClient({
-    region: config.region,
-    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    ...(deps.awsCredentials ? { credentials: deps.awsCredentials } : {}),
-  });
-  const where = config.endpoint ?? `iam (${config.accountId ?? 'account of the default credentials'})`;
+  const urls = typeof config.endpoint === 'string' ? { iam: config.endpoint } : (config.endpoint ?? {});
+  const base = { region: config.region, ...(deps.awsCredentials ? { credentials: deps.awsCredentials } : config.profile ? { profile: config.profile } : {}) };
+  const client = new IAMClient({ ...base, ...(urls.iam ? { endpoint: urls.iam } : {}) });
+  // The account acted in: users linked in any other account are never touched.
+  const account = config.accountId ?? (config.roleArn ? arnAccount(config.roleArn) : undefined);
+  const where = urls.iam ?? `iam (${account ?? 'account of the default credentials'})`;
   const send = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -94,60 +103,94 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
       throw classifyAwsError(err, action);
     }
   };
+  /** The IAM client to act with: the default credentials' own, or one in `roleArn`'s account (sts:AssumeRole). */
+  const iamFor = async (signal: AbortSignal, record: (call: ApiCall) => void): Promise<IAMClient> => {
+    const roleArn = config.roleArn;
+    if (!roleArn) return client;
+    record({ method: 'AssumeRole', url: `${urls.sts ?? 'sts'} RoleArn=${roleArn}`, note: `act in account ${account ?? '?'}` });
+    const sts = new STSClient({ ...base, ...(urls.sts ? { endpoint: urls.sts } : {}) });
+    try {
+      const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'mfawatch-responder', ...(config.externalId ? { ExternalId: config.externalId } : {}) }), { abortSignal: signal });
+      const c = out.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new ProviderError(`AWS STS AssumeRole of ${roleArn} answered without credentials`, { reason: 'malformed', provider: SERVICE, hint: 'check the "endpoint.sts" override' });
+      return new IAMClient({ region: config.region, ...(urls.iam ? { endpoint: urls.iam } : {}), credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken } });
+    } catch (err) {
+      const e = classifyAwsError(err, 'AssumeRole');
+      if (e.reason !== 'permission') throw e;
+      throw new ProviderError(`AWS STS refused to let mfawatch assume ${roleArn} (${(err as AwsSdkError).name ?? 'AccessDenied'}): the role's trust policy must allow these credentials (and the externalId, if it has one)`, { reason: 'permission', provider: SERVICE, status: e.status, hint: README, cause: err });
+    } finally {
+      sts.destroy();
+    }
+  };
   return {
     async invalidate(target, { dryRun, signal, record }) {
-      const users = accountsOfType(target, 'aws-iam').filter((a) => !config.accountId || arnAccount(a.accountId) === config.accountId);
-      const names = [...new Set(users.map((u) => u.login))];
-      if (names.length === 0) return { outcome: 'not_found', detail: `no IAM user${config.accountId ? ` in account ${config.accountId}` : ''} is linked to ${target.identity} (tag the user with "email", or map it in identities.map)` };
+      const linkedUsers = accountsOfType(target, 'aws-iam').filter((a) => !account || arnAccount(a.accountId) === account);
+      // The root user is linked like any account but is no IAM user: an IAM policy cannot revoke its
+      // sessions, and a GetUser of "root" could find an unrelated IAM user named "root".
+      const roots = linkedUsers.filter((a) => !isUserArn(a.accountId));
+      const users = [...new Map(linkedUsers.filter((a) => isUserArn(a.accountId)).map((a) => [a.accountId, a])).values()];
+      const rootNote = roots.length ? `; not touched: the root user of ${roots.map((r) => arnAccount(r.accountId) ?? r.accountId).join(', ')} (an IAM policy cannot revoke root sessions: sign in as root and change its password)` : '';
+      if (users.length === 0) return { outcome: 'not_found', detail: `no IAM user${account ? ` in account ${account}` : ''} is linked to ${target.identity} (tag the user with the monitor's emailTag, or map it in identities.map)${rootNote}` };
       const done: string[] = [];
       let found = 0;
-      for (const UserName of names) {
-        record({ method: 'GetUser', url: `${where} UserName=${UserName}`, note: 'check the user exists' });
-        const exists = await send('GetUser', () => client.send(new GetUserCommand({ UserName }), { abortSignal: signal })).then(
-          () => true,
-          (err: ProviderError) => {
-            if (isNoSuchEntity(err.cause)) return false;
-            throw err;
-          },
-        );
-        if (!exists) {
-          done.push(`${UserName}: no such user`);
-          continue;
-        }
-        found += 1;
-        const now = deps.clock.now();
-        const PolicyDocument = revokeOlderSessionsPolicy(now);
-        record({ method: 'PutUserPolicy', url: `${where} UserName=${UserName} PolicyName=${REVOKE_POLICY_NAME}`, note: `deny all credentials issued before ${now.toISOString()}: ${PolicyDocument}` });
-        if (!dryRun) await send('PutUserPolicy', () => client.send(new PutUserPolicyCommand({ UserName, PolicyName: REVOKE_POLICY_NAME, PolicyDocument }), { abortSignal: signal }));
-        const parts = [`${REVOKE_POLICY_NAME} attached (cut-off ${now.toISOString()})`];
-        if (config.deactivateAccessKeys) {
-          record({ method: 'ListAccessKeys', url: `${where} UserName=${UserName}`, note: 'find the access keys' });
-          const keys = await send('ListAccessKeys', () => client.send(new ListAccessKeysCommand({ UserName }), { abortSignal: signal }));
-          const active = (keys.AccessKeyMetadata ?? []).filter((k) => k.Status === 'Active' && k.AccessKeyId);
-          for (const k of active) {
-            record({ method: 'UpdateAccessKey', url: `${where} UserName=${UserName} AccessKeyId=${k.AccessKeyId ?? ''} Status=Inactive`, note: 'deactivate the access key' });
-            if (!dryRun) await send('UpdateAccessKey', () => client.send(new UpdateAccessKeyCommand({ UserName, AccessKeyId: k.AccessKeyId, Status: 'Inactive' }), { abortSignal: signal }));
+      const iam = await iamFor(signal, record);
+      try {
+        for (const linked of users) {
+          const UserName = linked.login;
+          record({ method: 'GetUser', url: `${where} UserName=${UserName}`, note: `check the user exists and is ${linked.accountId}` });
+          const actual = await send('GetUser', () => iam.send(new GetUserCommand({ UserName }), { abortSignal: signal })).then(
+            (out) => out.User?.Arn ?? null,
+            (err: ProviderError) => {
+              if (isNoSuchEntity(err.cause)) return undefined;
+              throw err;
+            },
+          );
+          if (actual === undefined) {
+            done.push(`${UserName}: no such user`);
+            continue;
           }
-          parts.push(`${active.length} access key(s) deactivated`);
-        }
-        if (config.deleteLoginProfile) {
-          record({ method: 'DeleteLoginProfile', url: `${where} UserName=${UserName}`, note: 'delete the console password' });
-          if (!dryRun) {
-            const deleted = await send('DeleteLoginProfile', () => client.send(new DeleteLoginProfileCommand({ UserName }), { abortSignal: signal })).then(
-              () => true,
-              (err: ProviderError) => {
-                if (isNoSuchEntity(err.cause)) return false;
-                throw err;
-              },
-            );
-            parts.push(deleted ? 'console password deleted' : 'had no console password');
+          // The credentials act in one account; a user of the same name there may be someone else.
+          if (actual !== linked.accountId) {
+            done.push(`${UserName}: not touched, the credentials reach ${actual ?? 'a user without an ARN'}, not the linked ${linked.accountId} (set accountId or roleArn: one responder per AWS account)`);
+            continue;
           }
+          found += 1;
+          const now = deps.clock.now();
+          const PolicyDocument = revokeOlderSessionsPolicy(now);
+          record({ method: 'PutUserPolicy', url: `${where} UserName=${UserName} PolicyName=${REVOKE_POLICY_NAME}`, note: `deny all credentials issued before ${now.toISOString()}: ${PolicyDocument}` });
+          if (!dryRun) await send('PutUserPolicy', () => iam.send(new PutUserPolicyCommand({ UserName, PolicyName: REVOKE_POLICY_NAME, PolicyDocument }), { abortSignal: signal }));
+          const parts = [`${REVOKE_POLICY_NAME} attached (cut-off ${now.toISOString()})`];
+          if (config.deactivateAccessKeys) {
+            record({ method: 'ListAccessKeys', url: `${where} UserName=${UserName}`, note: 'find the access keys' });
+            const keys = await send('ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName }), { abortSignal: signal }));
+            const active = (keys.AccessKeyMetadata ?? []).filter((k) => k.Status === 'Active' && k.AccessKeyId);
+            for (const k of active) {
+              record({ method: 'UpdateAccessKey', url: `${where} UserName=${UserName} AccessKeyId=${k.AccessKeyId ?? ''} Status=Inactive`, note: 'deactivate the access key' });
+              if (!dryRun) await send('UpdateAccessKey', () => iam.send(new UpdateAccessKeyCommand({ UserName, AccessKeyId: k.AccessKeyId, Status: 'Inactive' }), { abortSignal: signal }));
+            }
+            parts.push(`${active.length} access key(s) deactivated`);
+          }
+          if (config.deleteLoginProfile) {
+            record({ method: 'DeleteLoginProfile', url: `${where} UserName=${UserName}`, note: 'delete the console password' });
+            if (!dryRun) {
+              const deleted = await send('DeleteLoginProfile', () => iam.send(new DeleteLoginProfileCommand({ UserName }), { abortSignal: signal })).then(
+                () => true,
+                (err: ProviderError) => {
+                  if (isNoSuchEntity(err.cause)) return false;
+                  throw err;
+                },
+              );
+              parts.push(deleted ? 'console password deleted' : 'had no console password');
+            }
+          }
+          done.push(`${UserName}: ${parts.join(', ')}`);
         }
-        done.push(`${UserName}: ${parts.join(', ')}`);
+      } finally {
+        if (iam !== client) iam.destroy();
       }
-      if (found === 0) return { outcome: 'not_found', detail: `IAM has none of the linked users any more (${names.join(', ')})` };
-      if (dryRun) return { outcome: 'skipped', detail: `dry run: would act on ${done.join('; ')}` };
-      return { outcome: 'succeeded', detail: done.join('; ') };
+      if (found === 0) return { outcome: 'not_found', detail: `none of the linked IAM users could be acted on: ${done.join('; ')}${rootNote}` };
+      if (dryRun) return { outcome: 'skipped', detail: `dry run: would act on ${done.join('; ')}${rootNote}` };
+      return { outcome: 'succeeded', detail: `${done.join('; ')}${rootNote}` };
     },
   };
 }

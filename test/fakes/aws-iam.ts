@@ -7,6 +7,21 @@
  * (`<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`) with the
  * documented HTTP statuses. Several AWS accounts live in one fake; STS AssumeRole hands out
  * temporary keys that act in the role's account.
+ *
+ * Besides the reads the aws-iam monitor makes, it serves the writes the aws-iam responder makes,
+ * with their documented parameters, empty-result answers and errors, and keeps their effect so
+ * tests can assert on it (`user(account, name)`: `policies`, `keys`, `password`):
+ *   GetUser (UserName optional: the caller), PutUserPolicy (MalformedPolicyDocument 400,
+ *   LimitExceeded 409 past the 2,048-character inline user policy quota, NoSuchEntity 404),
+ *   ListAccessKeys (Marker/MaxItems; UserName optional), UpdateAccessKey (Status Active|Inactive;
+ *   NoSuchEntity for a key the user does not own), DeleteLoginProfile (NoSuchEntity when the user
+ *   has no console password; the credential report then shows password_enabled=false).
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetUser.html
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutUserPolicy.html
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListAccessKeys.html
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccessKey.html
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteLoginProfile.html
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
  * https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetCredentialReport.html
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html
@@ -26,14 +41,30 @@ export interface FakeIamUser {
   password: boolean;
   devices: FakeDevice[];
   tags?: Record<string, string>;
-  /** Has an active access key (API use). */
+  /** Has an active access key (API use); shorthand for one Active key in `accessKeys`. */
   accessKey?: boolean;
+  /** The user's access keys (at most two, as in IAM). */
+  accessKeys?: FakeAccessKey[];
+}
+
+export interface FakeAccessKey {
+  id: string;
+  status: 'Active' | 'Inactive';
+}
+
+/** A user as the fake keeps it: what the writes changed is observable here. */
+export interface FakeStoredUser extends FakeIamUser {
+  userId: string;
+  created: Date;
+  keys: FakeAccessKey[];
+  /** Inline policies: name → the policy document exactly as PutUserPolicy received it. */
+  policies: Map<string, string>;
 }
 
 export interface FakeAccount {
   id: string;
   alias?: string;
-  users: Map<string, FakeIamUser & { userId: string; created: Date }>;
+  users: Map<string, FakeStoredUser>;
   rootMfa: FakeDevice | null;
   /** Roles mfawatch may assume: name → required external id (null: none). */
   roles: Map<string, string | null>;
@@ -113,7 +144,28 @@ export class FakeAws extends LoopbackServer {
   addUser(accountId: string, user: FakeIamUser): void {
     const account = this.#account(accountId);
     this.#serial += 1;
-    account.users.set(user.name, { ...user, userId: `AIDA${String(this.#serial).padStart(17, '0')}`, created: new Date('2025-01-15T09:30:00Z') });
+    const keys = user.accessKeys ? user.accessKeys.map((k) => ({ ...k })) : user.accessKey ? [{ id: `AKIA${String(this.#serial).padStart(16, '0')}`, status: 'Active' as const }] : [];
+    account.users.set(user.name, { ...user, userId: `AIDA${String(this.#serial).padStart(17, '0')}`, created: new Date('2025-01-15T09:30:00Z'), keys, policies: new Map() });
+  }
+
+  /** A user as the fake holds it now (throws when absent), to assert on what a kill changed. */
+  user(accountId: string, name: string): FakeStoredUser {
+    const u = this.#account(accountId).users.get(name);
+    if (!u) throw new Error(`fake: no user ${name} in account ${accountId}`);
+    return u;
+  }
+
+  /** Every write call (PutUserPolicy, UpdateAccessKey, DeleteLoginProfile) with its account and user. */
+  writes(): Array<{ account: string; action: string; user: string }> {
+    const out: Array<{ account: string; action: string; user: string }> = [];
+    for (const r of this.requests) {
+      const p = new URLSearchParams(r.body);
+      const action = p.get('Action') ?? '';
+      if (!WRITE_ACTIONS.has(action)) continue;
+      const keyId = /Credential=([^/]+)\//.exec(r.headers.authorization ?? '')?.[1] ?? '';
+      out.push({ account: this.keys.get(keyId)?.account ?? '?', action, user: p.get('UserName') ?? '' });
+    }
+    return out;
   }
 
   /** Makes the next `times` calls (of `action`, e.g. "GetCredentialReport", or any) answer Throttling. */
@@ -134,11 +186,11 @@ export class FakeAws extends LoopbackServer {
     const lines = [REPORT_HEADER];
     lines.push([`<root_account>`, `arn:aws:iam::${a.id}:root`, created, 'not_supported', used, 'not_supported', 'not_supported', a.rootMfa ? 'true' : 'false', 'false', 'N/A', 'N/A', 'N/A', 'N/A', 'false', 'N/A', 'N/A', 'N/A', 'N/A', 'false', 'N/A', 'false', 'N/A'].join(','));
     for (const u of a.users.values()) {
-      const key = u.accessKey ? ['true', used, used, 'us-east-1', 's3'] : ['false', 'N/A', 'N/A', 'N/A', 'N/A'];
+      const key = (k: FakeAccessKey | undefined) => (k ? [k.status === 'Active' ? 'true' : 'false', used, used, 'us-east-1', 's3'] : ['false', 'N/A', 'N/A', 'N/A', 'N/A']);
       lines.push([
         u.name, arnOf(a.id, u), reportDate(u.created),
         u.password ? 'true' : 'false', u.password ? 'no_information' : 'N/A', u.password ? created : 'N/A', u.password ? 'N/A' : 'N/A',
-        u.devices.length ? 'true' : 'false', ...key, 'false', 'N/A', 'N/A', 'N/A', 'N/A', 'false', 'N/A', 'false', 'N/A',
+        u.devices.length ? 'true' : 'false', ...key(u.keys[0]), ...key(u.keys[1]), 'false', 'N/A', 'false', 'N/A',
       ].join(','));
     }
     return `${lines.join('\n')}\n`;
@@ -180,6 +232,8 @@ export class FakeAws extends LoopbackServer {
       return error(403, 'AccessDenied', `User: ${key.arn} is not authorized to perform: ${service}:${action} on resource: *`);
     }
     const ok = (body: string) => sendXml(res, 200, `<${action}Response xmlns="${ns}"><${action}Result>${body}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`);
+    /** Actions without a result element answer only ResponseMetadata (PutUserPolicy, UpdateAccessKey, DeleteLoginProfile). */
+    const done = () => sendXml(res, 200, `<${action}Response xmlns="${ns}"><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`);
 
     if (service === 'sts') {
       if (action === 'GetCallerIdentity') return ok(`<Arn>${key.arn}</Arn><UserId>AIDAFAKEUSERID</UserId><Account>${account.id}</Account>`);
@@ -260,9 +314,74 @@ export class FakeAws extends LoopbackServer {
         const tags = (u: FakeIamUser) => Object.entries(u.tags ?? {}).map(([k, v]) => `<member><Key>${xmlEscape(k)}</Key><Value>${xmlEscape(v)}</Value></member>`).join('');
         return ok(`<UserDetailList>${page.map((u) => `<member>${userXml(account.id, u)}<GroupList/><AttachedManagedPolicies/><UserPolicyList/><Tags>${tags(u)}</Tags></member>`).join('')}</UserDetailList><GroupDetailList/><RoleDetailList/><Policies/><IsTruncated>${more}</IsTruncated>${more ? `<Marker>${next}</Marker>` : ''}`);
       }
+      case 'GetUser': {
+        // Without UserName, IAM answers for the IAM user whose access key signed the request.
+        const name = params.get('UserName') ?? /:user\/(?:.*\/)?([^/]+)$/.exec(key.arn)?.[1] ?? '';
+        const u = account.users.get(name);
+        if (!u) return error(404, 'NoSuchEntity', `The user with name ${name} cannot be found.`);
+        const tags = Object.entries(u.tags ?? {}).map(([k, v]) => `<member><Key>${xmlEscape(k)}</Key><Value>${xmlEscape(v)}</Value></member>`).join('');
+        return ok(`<User>${userXml(account.id, u)}${tags ? `<Tags>${tags}</Tags>` : ''}</User>`);
+      }
+      case 'PutUserPolicy': {
+        const name = params.get('UserName');
+        const policyName = params.get('PolicyName');
+        const document = params.get('PolicyDocument');
+        if (!name || !policyName || document === null) return error(400, 'MissingParameter', `The request must contain the parameter ${!name ? 'UserName' : !policyName ? 'PolicyName' : 'PolicyDocument'}.`);
+        if (!/^[\w+=,.@-]{1,128}$/.test(policyName)) return error(400, 'ValidationError', `1 validation error detected: Value '${policyName}' at 'policyName' failed to satisfy constraint`);
+        const u = account.users.get(name);
+        if (!u) return error(404, 'NoSuchEntity', `The user with name ${name} cannot be found.`);
+        if (!isPolicyDocument(document)) return error(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+        // The quota counts the non-whitespace characters of all of a user's inline policies together.
+        const size = [...u.policies.entries()].filter(([n]) => n !== policyName).reduce((n, [, d]) => n + d.replace(/\s/g, '').length, document.replace(/\s/g, '').length);
+        if (size > USER_INLINE_POLICY_QUOTA) return error(409, 'LimitExceeded', `Maximum policy size of ${USER_INLINE_POLICY_QUOTA} bytes exceeded for user ${name}`);
+        u.policies.set(policyName, document);
+        return done();
+      }
+      case 'ListAccessKeys': {
+        const name = params.get('UserName') ?? /:user\/(?:.*\/)?([^/]+)$/.exec(key.arn)?.[1] ?? '';
+        const u = account.users.get(name);
+        if (!u) return error(404, 'NoSuchEntity', `The user with name ${name} cannot be found.`);
+        const { page, more, next } = paginate(u.keys, params);
+        return ok(`<AccessKeyMetadata>${page.map((k) => `<member><UserName>${xmlEscape(u.name)}</UserName><AccessKeyId>${k.id}</AccessKeyId><Status>${k.status}</Status><CreateDate>2025-01-15T09:31:00Z</CreateDate></member>`).join('')}</AccessKeyMetadata><IsTruncated>${more}</IsTruncated>${more ? `<Marker>${next}</Marker>` : ''}`);
+      }
+      case 'UpdateAccessKey': {
+        const keyId = params.get('AccessKeyId');
+        const status = params.get('Status');
+        if (!keyId || !status) return error(400, 'MissingParameter', `The request must contain the parameter ${!keyId ? 'AccessKeyId' : 'Status'}.`);
+        if (status !== 'Active' && status !== 'Inactive') return error(400, 'ValidationError', `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`);
+        const name = params.get('UserName') ?? /:user\/(?:.*\/)?([^/]+)$/.exec(key.arn)?.[1] ?? '';
+        const u = account.users.get(name);
+        if (!u) return error(404, 'NoSuchEntity', `The user with name ${name} cannot be found.`);
+        const k = u.keys.find((x) => x.id === keyId);
+        if (!k) return error(404, 'NoSuchEntity', `The Access Key with id ${keyId} cannot be found.`);
+        k.status = status;
+        return done();
+      }
+      case 'DeleteLoginProfile': {
+        const name = params.get('UserName') ?? '';
+        const u = account.users.get(name);
+        if (!u) return error(404, 'NoSuchEntity', `The user with name ${name} cannot be found.`);
+        if (!u.password) return error(404, 'NoSuchEntity', `Login Profile for User ${name} cannot be found.`);
+        u.password = false;
+        return done();
+      }
       default:
         return error(400, 'InvalidAction', `Could not find operation ${action} for version 2010-05-08`);
     }
+  }
+}
+
+const WRITE_ACTIONS = new Set(['PutUserPolicy', 'UpdateAccessKey', 'DeleteLoginProfile']);
+/** Aggregate inline policy size of one IAM user, in non-whitespace characters (IAM quotas page). */
+const USER_INLINE_POLICY_QUOTA = 2048;
+
+/** A JSON object with a Statement, as IAM's policy grammar requires at the least. */
+function isPolicyDocument(document: string): boolean {
+  try {
+    const doc = JSON.parse(document) as unknown;
+    return typeof doc === 'object' && doc !== null && 'Statement' in doc;
+  } catch {
+    return false;
   }
 }
 
@@ -274,7 +393,7 @@ function arnOf(accountId: string, u: FakeIamUser): string {
   return `arn:aws:iam::${accountId}:user${u.path ?? '/'}${u.name}`;
 }
 
-function userXml(accountId: string, u: FakeIamUser & { userId: string; created: Date }): string {
+function userXml(accountId: string, u: FakeStoredUser): string {
   return `<Path>${xmlEscape(u.path ?? '/')}</Path><UserName>${xmlEscape(u.name)}</UserName><UserId>${u.userId}</UserId><Arn>${xmlEscape(arnOf(accountId, u))}</Arn><CreateDate>${iso(u.created)}</CreateDate>`;
 }
 

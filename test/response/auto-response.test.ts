@@ -1,19 +1,18 @@
 /**
  * Auto-response end to end: a GitHub member losing 2FA (through the CLI, the GitHub fake and the
- * Okta fake) and an AWS IAM user losing MFA (through the real AWS SDK and the IAM fake) have their
- * sessions killed in the same cycle; every guard holds and tells the team why; grace + cancel;
+ * Okta fake) and an AWS IAM user losing MFA (the real aws-iam monitor and responder through the CLI,
+ * the real AWS SDK and the IAM fake) have their sessions killed in the same cycle, and nobody else; every guard holds and tells the team why; grace + cancel;
  * a crash between decision and kill, and one in the middle of a kill.
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Monitor, MonitorCommonConfig, MonitorModule } from '../../monitors/types.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { resolveConfig } from '../../src/config/load.js';
-import type { Observation } from '../../src/core/types.js';
-import { runCycle, scanMonitors } from '../../src/cycle.js';
+import { scanMonitors } from '../../src/cycle.js';
 import { responseRunnerFor } from '../../src/response/wiring.js';
-import { FakeIamForResponder } from '../fakes/aws-iam-responder.js';
+import { FakeAws } from '../fakes/aws-iam.js';
 import { FakeGitHub } from '../fakes/github.js';
 import { FakeOkta } from '../fakes/responders.js';
 import { PinnedClock, memoryLogger, runCli, tempDir, writeConfig, type CliResult } from '../helpers.js';
@@ -203,40 +202,150 @@ describe('crash safety: a pending kill is never lost and never run twice', () =>
   });
 });
 
-describe('auto-response from an AWS change (real AWS SDK against the IAM fake)', () => {
-  it('an IAM user linked by its email tag loses MFA: AWSRevokeOlderSessions is attached in the same cycle', async () => {
-    const iam = new FakeIamForResponder('AKIAAUTORESPONSE01');
-    iam.addUser('carol', '123456789012');
-    await iam.start();
-    try {
-      // Stands in for the aws-iam monitor (another branch): IAM users with their `email` tag.
-      const users: Observation[] = [
-        { accountId: 'arn:aws:iam::123456789012:user/carol', login: 'carol', email: 'carol@example.com', kind: 'iam_user', admin: true, mfa: 'enabled', factors: ['virtual'] },
-        ...Array.from({ length: 30 }, (_, i): Observation => ({ accountId: `arn:aws:iam::123456789012:user/u${i}`, login: `u${i}`, email: null, kind: 'iam_user', admin: false, mfa: 'enabled' })),
-      ];
-      const monitor: Monitor = { scopes: () => [{ id: '123456789012', label: 'prod' }], scan: async function* () { yield* users; } };
-      const awsModule = { type: 'aws-iam', provider: 'AWS IAM', configSchema: {} as MonitorModule['configSchema'], secretKeys: [], create: () => monitor } as unknown as MonitorModule<MonitorCommonConfig>;
-      const raw = baseConfig({}, { responders: [{ id: 'okta', type: 'okta', baseUrl: okta.url, token: '${OKTA_TOKEN}' }, { id: 'aws-prod', type: 'aws-iam', endpoint: iam.url, accountId: '123456789012' }] });
-      const cfg = resolveConfig(JSON.parse(JSON.stringify(raw)) as unknown, env, join(dir.path, 'mfawatch.json'));
-      cfg.monitors = [{ config: { id: 'aws-prod', type: 'aws-iam' }, module: awsModule }];
-      const app = createApp(cfg, { clock, logger: memoryLogger().logger });
-      responseRunnerFor(app, { awsCredentials: { accessKeyId: 'AKIAAUTORESPONSE01', secretAccessKey: 'test-secret-key' } });
-      try {
-        await runCycle(app, { signal: new AbortController().signal });
-        users[0] = { ...users[0]!, mfa: 'disabled', factors: [] };
-        clock.advance(3_600_000);
-        const result = await runCycle(app, { signal: new AbortController().signal });
-        expect(result.responses).toHaveLength(1);
-        expect(result.responses[0]).toMatchObject({ identity: 'carol@example.com', ok: true });
-        expect(result.responses[0]?.results.find((r) => r.responderId === 'aws-prod')?.outcome).toBe('succeeded');
-        expect(result.responses[0]?.results.find((r) => r.responderId === 'okta')?.outcome).toBe('not_found');
-        const doc = JSON.parse(iam.users.get('carol')?.policies.get('AWSRevokeOlderSessions') ?? '{}') as { Statement: Array<{ Condition: unknown }> };
-        expect(doc.Statement[0]?.Condition).toEqual({ DateLessThan: { 'aws:TokenIssueTime': clock.now().toISOString() } });
-      } finally {
-        app.close();
-      }
-    } finally {
-      await iam.stop();
-    }
+describe('auto-response from an AWS change (the real aws-iam monitor and responder, real AWS SDK, the IAM fake)', () => {
+  const MGMT = '111111111111';
+  const PROD = '222222222222';
+  const AWS_KEY = 'AKIAAUTORESPONSE0001';
+  const AWS_SECRET = 'autoResponseSecretKeyNeverPrinted000000';
+  let aws: FakeAws;
+
+  beforeEach(async () => {
+    aws = new FakeAws();
+    aws.addAccount(MGMT, { alias: 'acme-mgmt', baseKey: { id: AWS_KEY, secret: AWS_SECRET }, rootMfa: 'virtual' });
+    aws.addAccount(PROD, { alias: 'acme-prod', roles: { 'mfawatch-audit': null } });
+    // alice: console user linked by the monitor's emailTag; she holds an access key too.
+    aws.addUser(MGMT, { name: 'alice', password: true, devices: ['virtual'], tags: { email: 'alice@example.com' }, accessKeys: [{ id: 'AKIAALICEKEY00000001', status: 'Active' }] });
+    // carol: linked because her user name is an email; keeps MFA.
+    aws.addUser(MGMT, { name: 'carol@example.com', password: true, devices: ['security_key'] });
+    // An API-only user tagged with bob's email: its MFA is not applicable, it must never get bob killed.
+    aws.addUser(MGMT, { name: 'deploy-bot', password: false, devices: ['virtual'], tags: { email: 'bob@example.com' }, accessKey: true });
+    aws.addUser(MGMT, { name: 'dave', password: true, devices: ['hardware_totp'] });
+    // In prod, alice is "asmith" (tagged); prod's own "alice" is another person, not linked: never touched.
+    aws.addUser(PROD, { name: 'asmith', password: true, devices: ['virtual'], tags: { email: 'alice@example.com' } });
+    aws.addUser(PROD, { name: 'alice', password: true, devices: ['virtual'] });
+    await aws.start();
+    // Credentials reach the SDK through its default chain (environment), as in production.
+    vi.stubEnv('AWS_ACCESS_KEY_ID', AWS_KEY);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', AWS_SECRET);
+    vi.stubEnv('AWS_SESSION_TOKEN', '');
+    vi.stubEnv('AWS_PROFILE', '');
+    vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await aws.stop();
+  });
+
+  const awsConfig = (autoResponse: Record<string, unknown> = {}) =>
+    writeConfig(dir.path, {
+      database: './state.db',
+      delivery: { runDeadline: '2s', initialBackoff: '100ms' },
+      monitors: [
+        { id: 'aws-mgmt', type: 'aws-iam', endpoint: { iam: aws.url, sts: aws.url }, emailTag: 'email', maxAttempts: 1 },
+        { id: 'aws-org', type: 'aws-iam', endpoint: { iam: aws.url, sts: aws.url }, emailTag: 'email', maxAttempts: 1, accounts: [{ roleArn: `arn:aws:iam::${PROD}:role/mfawatch-audit` }] },
+      ],
+      notifiers: [{ id: 'siem', type: 'stdout', format: 'batch' }],
+      responders: [
+        { id: 'okta', type: 'okta', baseUrl: okta.url, token: '${OKTA_TOKEN}' },
+        { id: 'aws-mgmt', type: 'aws-iam', endpoint: aws.url, accountId: MGMT },
+        { id: 'aws-prod', type: 'aws-iam', endpoint: { iam: aws.url, sts: aws.url }, roleArn: `arn:aws:iam::${PROD}:role/mfawatch-audit` },
+      ],
+      autoResponse: { enabled: true, dryRun: false, ...autoResponse },
+    });
+  const policyOf = (account: string, user: string) => JSON.parse(aws.user(account, user).policies.get('AWSRevokeOlderSessions') ?? 'null') as { Statement: Array<{ Effect: string; Condition: unknown }> } | null;
+  const events = () => new Database(join(dir.path, 'state.db'), { readonly: true }).prepare("SELECT type, login, severity FROM events WHERE type != 'baseline' ORDER BY id").all() as Array<{ type: string; login: string; severity: string }>;
+
+  it('a console user linked by its email tag loses MFA: mfa_disabled is committed and AWSRevokeOlderSessions attached in the same cycle; root and API-only losses kill nobody', async () => {
+    const path = awsConfig();
+    const first = await cli(path, 'run');
+    expect(first.code).toBe(0); // baseline: never a kill
+    expect(aws.writes()).toEqual([]);
+
+    const mgmt = aws.accounts.get(MGMT)!;
+    aws.user(MGMT, 'alice').devices = [];
+    aws.user(MGMT, 'deploy-bot').devices = []; // API-only: MFA not applicable either way
+    mgmt.rootMfa = null; // root has no person behind it to sign out
+    clock.advance(3_600_000);
+    const out = await cli(path, 'run');
+    expect(out.code).toBe(0);
+    expect(events()).toEqual(expect.arrayContaining([
+      { type: 'mfa_disabled', login: 'alice', severity: 'high' },
+      { type: 'mfa_disabled', login: 'root', severity: 'critical' },
+    ]));
+    expect(events()).toHaveLength(2);
+
+    // The kill, in the same cycle: the policy with the cut-off = now on alice's users in both accounts.
+    const cutOff = { Effect: 'Deny', Action: ['*'], Resource: ['*'], Condition: { DateLessThan: { 'aws:TokenIssueTime': clock.now().toISOString() } } };
+    expect(policyOf(MGMT, 'alice')?.Statement[0]).toEqual(cutOff);
+    expect(policyOf(PROD, 'asmith')?.Statement[0]).toEqual(cutOff);
+    // Nobody else: no other write in any account, prod's own "alice" untouched, no other Okta user.
+    expect(aws.writes()).toEqual(expect.arrayContaining([{ account: MGMT, action: 'PutUserPolicy', user: 'alice' }, { account: PROD, action: 'PutUserPolicy', user: 'asmith' }]));
+    expect(aws.writes()).toHaveLength(2);
+    expect(policyOf(PROD, 'alice')).toBeNull();
+    expect(aws.user(MGMT, 'alice').keys[0]?.status).toBe('Active'); // not opted in
+    expect(okta.cleared).toEqual(['00ualice+oauth']);
+    // Root's loss is held back (no person is linked to it) and recorded; alice's kill is done.
+    expect(responses()).toMatchObject([
+      { identity: '(unlinked) aws-mgmt/111111111111:root', origin: 'auto', status: 'blocked', reason: expect.stringMatching(/^no_identity: root is not linked to a person/) },
+      { identity: 'alice@example.com', origin: 'auto', status: 'done', ok: 1, dry_run: 0, monitor_id: 'aws-mgmt' },
+    ]);
+    expect(auditActions()).toEqual(expect.arrayContaining(['response.scheduled', 'response.done']));
+    expect(batches(out).map((b) => b.title)).toEqual(['AWS IAM acme-mgmt (111111111111): 2 changes, highest critical', 'auto-response held back for 1 account(s)', 'sessions killed for alice@example.com (auto-response)']);
+    expect(batches(out).find((b) => b.title.startsWith('auto-response held back'))?.text).toMatch(/root is not linked to a person/);
+    const done = batches(out).find((b) => b.kind === 'response' && /alice/.test(b.title));
+    expect(done?.title).toMatch(/sessions killed for alice@example.com \(auto-response\)/);
+    expect(done?.text).toMatch(/AWS IAM \(aws-mgmt\): succeeded/);
+    expect(done?.text).toMatch(/AWS IAM \(aws-prod\): succeeded/);
+    expect(done?.text).toMatch(/AWSRevokeOlderSessions attached/);
+    expect(out.stdout + out.stderr).not.toContain(AWS_SECRET);
+
+    // The next cycle sees the same state: nobody is killed again.
+    clock.advance(3_600_000);
+    expect((await cli(path, 'run')).code).toBe(0);
+    expect(aws.writes()).toHaveLength(2);
+    expect(responses()).toHaveLength(2);
+  });
+
+  it('an IAM user whose name is an email, in dry run: reported, nothing written', async () => {
+    const path = awsConfig({ dryRun: true });
+    await cli(path, 'run');
+    aws.user(MGMT, 'carol@example.com').devices = [];
+    clock.advance(3_600_000);
+    const out = await cli(path, 'run');
+    expect(out.code).toBe(0);
+    expect(aws.writes()).toEqual([]);
+    expect(responses()).toMatchObject([{ identity: 'carol@example.com', status: 'done', dry_run: 1 }]);
+    const b = batches(out).find((x) => x.kind === 'response');
+    expect(b?.title).toMatch(/^\[dry run\]/);
+    expect(b?.text).toMatch(/AWS IAM \(aws-mgmt\): skipped \(dry run\)/);
+  });
+
+  it('`mfawatch kill alice@example.com` through the real CLI: the policy, keys and console password per the config', async () => {
+    const path = awsConfig();
+    await cli(path, 'run'); // the monitor links alice's IAM user to her email
+    const raw = JSON.parse(readFileSync(path, 'utf8')) as { responders: Array<Record<string, unknown>> };
+    raw.responders[1] = { ...raw.responders[1], deactivateAccessKeys: true, deleteLoginProfile: true };
+    writeFileSync(path, JSON.stringify(raw));
+    const out = await cli(path, 'kill', 'alice@example.com', '--yes');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/AWS IAM.*succeeded/);
+    const alice = aws.user(MGMT, 'alice');
+    expect(policyOf(MGMT, 'alice')?.Statement[0]?.Condition).toEqual({ DateLessThan: { 'aws:TokenIssueTime': clock.now().toISOString() } });
+    expect(alice.keys.map((k) => k.status)).toEqual(['Inactive']);
+    expect(alice.password).toBe(false);
+    // Responders run concurrently: the order holds within one account only.
+    expect(aws.writes().filter((w) => w.account === MGMT)).toEqual([
+      { account: MGMT, action: 'PutUserPolicy', user: 'alice' },
+      { account: MGMT, action: 'UpdateAccessKey', user: 'alice' },
+      { account: MGMT, action: 'DeleteLoginProfile', user: 'alice' },
+    ]);
+    expect(aws.writes().filter((w) => w.account !== MGMT)).toEqual([{ account: PROD, action: 'PutUserPolicy', user: 'asmith' }]);
+    expect(policyOf(PROD, 'alice')).toBeNull();
+    expect(okta.cleared).toEqual(['00ualice+oauth']);
+    expect(responses()).toMatchObject([{ identity: 'alice@example.com', origin: 'manual', status: 'done', ok: 1 }]);
+    expect(auditActions()).toEqual(expect.arrayContaining(['response.done']));
+    expect(out.stdout + out.stderr).not.toContain(AWS_SECRET);
   });
 });
