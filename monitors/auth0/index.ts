@@ -91,7 +91,7 @@ export function describeAuth0Error(status: number, body: unknown): ErrorDescript
   if (status === 403) return { message: `Auth0 returned 403${tag}${message ? `: ${message}` : ''}`, hint: README };
   if (status === 404) return { message: `Auth0 returned 404${tag}${message ? `: ${message}` : ''}`, hint: 'check "domain" (the canonical tenant domain) and "baseUrl"' };
   if (status === 400 && errorCode === 'invalid_paging') return { message: 'Auth0 refused a page past its 1,000-user listing limit (the tenant grew during the scan)', hint: 'the next scan uses the users-export job', reason: 'server' };
-  if (status === 429) return { message: `Auth0 rate limit reached (429${tag})`, hint: 'the scan will run again on schedule; lower "concurrency" or scan less often' };
+  if (status === 429) return { message: `Auth0 rate limit reached (429${errorCode ? ` ${errorCode}` : ''})`, hint: 'the scan will run again on schedule; lower "concurrency" or scan less often' };
   if (status >= 500) return { message: `Auth0 returned ${status}${tag}`, hint: 'Auth0 is having trouble (https://status.auth0.com); the scan will run again on schedule' };
   return { message: `Auth0 returned ${status}${tag}${message ? `: ${message}` : ''}`, hint: README };
 }

@@ -241,6 +241,18 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     return emails;
   }
 
+  /**
+   * The list of a listing answer. IAM always sends the element, empty or not (`<Users/>`); an
+   * answer without it is not one mfawatch can read. Read as "no entries", it would drop a page of
+   * users (reported removed) or a user's devices (reported as MFA disabled).
+   */
+  function listIn<T>(list: T[] | undefined, action: string, element: string, account: string): T[] {
+    if (list === undefined) {
+      throw new ProviderError(`IAM ${action} in account ${account} answered without its ${element} list`, { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers, or the endpoint is not IAM; nothing was committed' });
+    }
+    return list;
+  }
+
   function truncatedWithoutMarker(action: string, account: string): ProviderError {
     return new ProviderError(`IAM ${action} in account ${account} said IsTruncated without a Marker`, { reason: 'malformed', provider: PROVIDER, hint: 'the listing cannot be completed; nothing was committed' });
   }
@@ -334,7 +346,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
       const out = await call('iam:ListVirtualMFADevices', s.accountId, ctx, () =>
         s.iam.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: 'Assigned', MaxItems: PAGE_SIZE, ...(marker ? { Marker: marker } : {}) }), { abortSignal: ctx.signal }),
       );
-      for (const d of out.VirtualMFADevices ?? []) if (d.User?.Arn) owners.add(d.User.Arn);
+      for (const d of listIn(out.VirtualMFADevices, 'ListVirtualMFADevices', 'VirtualMFADevices', s.accountId)) if (d.User?.Arn) owners.add(d.User.Arn);
       marker = out.IsTruncated ? out.Marker : undefined;
       if (out.IsTruncated && !marker) throw truncatedWithoutMarker('ListVirtualMFADevices', s.accountId);
     } while (marker);
@@ -354,7 +366,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     if (virtual.has(arn)) return userObservation(name, arn, password ? 'enabled' : 'not_applicable', ['virtual'], tags);
     if (!password) return userObservation(name, arn, 'not_applicable', [], tags);
     const out = await call('iam:ListMFADevices', s.accountId, ctx, () => s.iam.send(new ListMFADevicesCommand({ UserName: name, MaxItems: 100 }), { abortSignal: ctx.signal }));
-    const factors = (out.MFADevices ?? []).map((d) => factorOfSerial(d.SerialNumber ?? ''));
+    const factors = listIn(out.MFADevices, 'ListMFADevices', 'MFADevices', s.accountId).map((d) => factorOfSerial(d.SerialNumber ?? ''));
     return userObservation(name, arn, factors.length ? 'enabled' : 'disabled', factors, tags);
   }
 
@@ -369,17 +381,29 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     const rootArn = `arn:${s.partition}:iam::${s.accountId}:root`;
     yield rootObservation(rootArn, rootMfa > 0 ? 'enabled' : 'disabled', rootMfa > 0 ? [virtual.has(rootArn) ? 'virtual' : 'hardware'] : []);
     let marker: string | undefined;
+    let listed = 0;
     do {
       const out = await call('iam:ListUsers', s.accountId, ctx, () => s.iam.send(new ListUsersCommand({ MaxItems: PAGE_SIZE, ...(marker ? { Marker: marker } : {}) }), { abortSignal: ctx.signal }));
-      const users = (out.Users ?? []).filter((u): u is User & { UserName: string; Arn: string } => {
+      const users = listIn(out.Users, 'ListUsers', 'Users', s.accountId).filter((u): u is User & { UserName: string; Arn: string } => {
         if (!u.UserName || !u.Arn) throw new ProviderError(`IAM ListUsers in account ${s.accountId} returned a user without UserName or Arn`, { reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed' });
         return true;
       });
       const page = await mapWithConcurrency(users, LIVE_CONCURRENCY, (u) => liveUser(s, ctx, u, virtual, tags));
       yield* page;
+      listed += users.length;
       marker = out.IsTruncated ? out.Marker : undefined;
       if (out.IsTruncated && !marker) throw truncatedWithoutMarker('ListUsers', s.accountId);
     } while (marker);
+    // Marker pages carry no total: a page lost on the way (answered as the last one) reads as a
+    // shorter list, and its users as removed. GetAccountSummary counts the users: fewer listed
+    // means a lost page, or users deleted during the scan (the count lags by seconds); either
+    // way the next scan reads a settled list.
+    const counted = summary.SummaryMap?.Users;
+    if (counted !== undefined && listed < counted) {
+      throw new ProviderError(`IAM ListUsers in account ${s.accountId} listed ${listed} users where GetAccountSummary counts ${counted}: a page was lost, or users were deleted during the scan`, {
+        reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed; the next scan will retry',
+      });
+    }
   }
 
   return {

@@ -112,7 +112,7 @@ export function createCommandMonitor(config: CommandConfig, _deps: ModuleDeps): 
           throw fail(`${label}: line ${lineNo} is not a valid account (${where}${issue?.message ?? 'invalid'})`, 'malformed', README);
         }
         const a = parsed.data;
-        if (seen.has(a.id)) throw fail(`${label}: line ${lineNo} repeats account id "${a.id}"`, 'malformed', 'each account must appear exactly once');
+        if (seen.has(a.id)) throw fail(`${label}: line ${lineNo} repeats account id "${a.id}"`, 'malformed', `nothing was committed; fix the program so that each account appears exactly once (${README})`);
         seen.add(a.id);
         yield {
           accountId: a.id,
@@ -140,7 +140,7 @@ export function createCommandMonitor(config: CommandConfig, _deps: ModuleDeps): 
         throw fail(`${label}: the program ${how}${errorTail()}`, 'server', `a failed run commits nothing, whatever it printed (${README})`);
       }
       if (seen.size === 0 && !config.allowEmpty) {
-        throw fail(`${label}: the program exited 0 but printed no account`, 'malformed', 'an empty listing would report every account as removed, so it fails the scan; set "allowEmpty": true if the system really has none');
+        throw fail(`${label}: the program exited 0 but printed no account`, 'malformed', 'an empty listing would report every account as removed, so it fails the scan and nothing was committed; check why the program printed nothing (run it by hand), or set "allowEmpty": true if the system really has none');
       }
     } finally {
       clearTimeout(timer);

@@ -94,7 +94,7 @@ export function describeGraphError(status: number, body: unknown): ErrorDescript
   }
   if (status === 403) return { message: `Microsoft Graph returned 403${tag}: the app lacks the AuditLog.Read.All application permission, or an administrator has not granted consent for it`, hint: README };
   if (status === 404) return { message: `Microsoft Graph returned 404${tag} for the registration report`, hint: 'check graphBaseUrl (the Graph root, e.g. https://graph.microsoft.com, without /v1.0)' };
-  if (status === 429) return { message: `Microsoft Graph throttled the scan (429${tag})`, hint: 'the scan will run again on schedule' };
+  if (status === 429) return { message: `Microsoft Graph throttled the scan (429${code ? ` ${code}` : ''})`, hint: 'the scan will run again on schedule' };
   if (status >= 500) return { message: `Microsoft Graph returned ${status}${tag}`, hint: 'Microsoft Graph is having trouble (https://status.cloud.microsoft); the scan will run again on schedule' };
   return { message: `Microsoft Graph returned ${status}${tag}`, hint: README };
 }

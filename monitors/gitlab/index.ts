@@ -129,10 +129,18 @@ export function createGitlabMonitor(config: GitlabConfig, deps: ModuleDeps, tuni
     const http = client(ctx);
     const disabled = new Set<number>();
     for await (const page of pages(http, ctx, { two_factor: 'disabled' })) for (const u of page) disabled.add(u.id);
-    const yielded = new Set<number>();
+    const listed = new Set<number>();
     for await (const page of pages(http, ctx, {})) {
       for (const user of page) {
-        if (yielded.has(user.id)) continue; // offset pages shift when users are added mid-scan
+        // A user listed twice means the pages shifted (offset pages, a user added or removed
+        // mid-scan) or a proxy repeated a page: skipping the repeat would hide the users of the
+        // page that was never read, and report them removed. The scan fails; the next one retries.
+        if (listed.has(user.id)) {
+          throw new ProviderError(`GitLab listed user ${user.id} twice in one scan: the user list changed while it was paged through, or a proxy repeated a page`, {
+            reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed; the next scan will retry',
+          });
+        }
+        listed.add(user.id);
         if (group === undefined && typeof user.is_admin !== 'boolean') {
           // Non-admins get GitLab's public view of users: no is_admin, no email, no 2FA state, and
           // the two_factor filter is silently ignored. Reading that as "2FA on/off" would be a guess.
@@ -142,7 +150,6 @@ export function createGitlabMonitor(config: GitlabConfig, deps: ModuleDeps, tuni
         }
         if (user.state && CANNOT_SIGN_IN.has(user.state) && !config.includeBlocked) continue;
         if (user.bot === true && !config.includeBots) continue;
-        yielded.add(user.id);
         yield {
           accountId: String(user.id),
           login: user.username,

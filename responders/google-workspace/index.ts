@@ -24,12 +24,16 @@ export const GOOGLE_SIGNOUT_SCOPE = 'https://www.googleapis.com/auth/admin.direc
 const DEFAULT_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 
 const keyFile = z.object({ client_email: z.string().min(1), private_key: z.string().min(1) });
-const googleError = z.object({ error: z.object({ code: z.number().optional(), message: z.string().optional(), status: z.string().optional() }) });
+const googleError = z.object({ error: z.object({ code: z.number().optional(), message: z.string().optional(), status: z.string().optional(), errors: z.array(z.object({ reason: z.string().optional() })).optional() }) });
+/** 403 reasons that are Google's rate limits, not a missing privilege. https://developers.google.com/workspace/admin/directory/v1/limits */
+const RATE_LIMIT_REASONS: ReadonlySet<string> = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded']);
 
 export function describeGoogleError(status: number, body: unknown): ErrorDescription | undefined {
   const g = googleError.safeParse(body);
   const why = g.success && g.data.error.message ? ` (${g.data.error.message})` : '';
   if (status === 401) return { message: `Google returned 401${why}: the service-account token was refused`, hint: README };
+  const limit = g.success ? g.data.error.errors?.find((e) => e.reason !== undefined && RATE_LIMIT_REASONS.has(e.reason))?.reason : undefined;
+  if (status === 403 && limit) return { message: `Google rate limit reached (403 ${limit})`, hint: 'run the kill again in a few minutes', reason: 'rate_limited' };
   if (status === 403) return { message: `Google returned 403${why}: the impersonated admin lacks the user-security privilege, or domain-wide delegation does not grant ${GOOGLE_SIGNOUT_SCOPE}`, hint: README };
   return undefined;
 }
@@ -75,6 +79,11 @@ export function createGoogleResponder(config: GoogleResponderConfig, deps: Modul
       const status = (err as { status?: number; response?: { status?: number } }).response?.status;
       const grant = ((err as { response?: { data?: { error?: unknown } } }).response?.data?.error);
       const reason = status === undefined ? 'network' : status >= 500 ? 'server' : 'auth';
+      if (status === undefined) {
+        // No answer from the token endpoint (refused, reset, unreadable): not a refusal of the key.
+        const code = (err as { code?: unknown; cause?: { code?: unknown } }).cause?.code ?? (err as { code?: unknown }).code;
+        throw new ProviderError(`could not get a Google access token from tokenUrl${typeof code === 'string' ? ` (${code})` : ''}`, { reason, provider: SERVICE, hint: 'check tokenUrl, DNS, proxy and firewall, then run the kill again', cause: err });
+      }
       throw new ProviderError(`Google refused the service-account token${typeof grant === 'string' ? ` (${grant})` : status ? ` (${status})` : ''}: check the key, that domain-wide delegation grants ${GOOGLE_SIGNOUT_SCOPE} and that adminEmail is an admin`, { reason, provider: SERVICE, status, hint: README });
     }
   };

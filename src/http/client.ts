@@ -110,6 +110,11 @@ function buildUrl(baseUrl: string, path: string, query?: Record<string, QueryVal
   return url;
 }
 
+/** "400ms" under ten seconds, "30s" above: a sub-second timeout must not read "0s". */
+function formatMs(ms: number): string {
+  return ms < 10_000 ? `${ms}ms` : `${Math.round(ms / 1000)}s`;
+}
+
 /** A JSON HTTP client for one provider. */
 export interface HttpClient {
   /** Sends a request and returns the parsed answer, validated by `schema` when given. */
@@ -137,7 +142,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
     const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(req.signal ? [req.signal] : [])]);
     options.onRequest?.();
-    let response: Response;
+    let response: Response | undefined;
     let text: string;
     try {
       response = await options.fetch(url, { method, headers, body: body ?? null, signal, redirect: 'error' });
@@ -147,9 +152,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const name = (err as { name?: string }).name;
       if (req.signal?.aborted) throw new ProviderError(`${provider}: ${label} was cancelled`, { reason: 'aborted', provider, cause: err });
       if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new ProviderError(`${provider} did not answer ${label} within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`}`, { reason: 'timeout', provider, hint: 'check the provider status and connectivity', cause: err });
+        throw new ProviderError(`${provider} did not answer ${label} within ${formatMs(timeoutMs)}`, { reason: 'timeout', provider, hint: 'check the provider status and connectivity, or raise requestTimeout', cause: err });
       }
       const detail = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      if (response) {
+        // The provider answered, then the connection broke while the body was read: the base URL
+        // is right, so "check the base URL" would send the operator the wrong way.
+        throw new ProviderError(`the connection to ${provider} broke while reading the answer to ${label} (${scrub(String(detail))})`, { reason: 'network', provider, hint: 'the scan will run again on schedule; if this repeats, check proxies and firewalls between mfawatch and the provider', cause: err });
+      }
       throw new ProviderError(`could not reach ${provider} for ${label} (${scrub(String(detail))})`, { reason: 'network', provider, hint: 'check the base URL, DNS, proxy and firewall', cause: err });
     }
     let parsed: unknown = undefined;
@@ -200,7 +210,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           const deadlineLeft = options.deadline ? options.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
           if (delay > maxWait || delay >= deadlineLeft) {
             if (err.reason === 'rate_limited') {
-              throw new ProviderError(`${err.message}; the requested wait (${Math.round(delay / 1000)}s) is longer than mfawatch may wait`, { reason: 'rate_limited', provider, status: err.status, retryAfterMs: err.retryAfterMs, hint: 'the scan will run again on schedule', cause: err });
+              // err.message already ends with its hint: keep the hint once, at the end.
+              const said = err.hint && err.message.endsWith(`: ${err.hint}`) ? err.message.slice(0, -(err.hint.length + 2)) : err.message;
+              throw new ProviderError(`${said}; the requested wait (${Math.round(delay / 1000)}s) is longer than mfawatch may wait`, { reason: 'rate_limited', provider, status: err.status, retryAfterMs: err.retryAfterMs, hint: err.hint ?? 'the scan will run again on schedule', cause: err });
             }
             throw err;
           }

@@ -106,6 +106,25 @@ describe('createHttpClient', () => {
     await server.start();
   });
 
+  // Found by the fault matrix: a 400 ms timeout read "within 0s"; a reset mid-body said "could
+  // not reach" (check the base URL) although the provider had answered; a long rate-limit wait
+  // repeated its hint twice.
+  it('words a sub-second timeout in ms, a reset mid-body as a broken answer, a too-long wait with its hint once', async () => {
+    server.inject({ kind: 'hang' }, 10);
+    const timeout = await failure(client({ retries: 0, timeoutMs: 200 }).request({ path: '/x' }));
+    expect(timeout.message).toMatch(/did not answer GET \/x within 200ms: .*raise requestTimeout/);
+    server.clearFaults();
+    server.inject({ kind: 'reset' }, 10);
+    const reset = await failure(client({ retries: 0 }).request({ path: '/x' }));
+    expect(reset.reason).toBe('network');
+    expect(reset.message).toMatch(/^the connection to Acme broke while reading the answer to GET \/x \(.+\): the scan will run again on schedule/);
+    expect(reset.message).not.toMatch(/could not reach|base URL/);
+    server.clearFaults();
+    server.inject({ kind: 'status', status: 429, headers: { 'retry-after': '3600' } }, 10);
+    const limited = await failure(client({ maxWaitMs: 1000, describeError: () => ({ message: 'Acme rate limit reached', hint: 'scan less often' }) }).request({ path: '/x' }));
+    expect(limited.message).toBe('Acme rate limit reached; the requested wait (3600s) is longer than mfawatch may wait: scan less often');
+  });
+
   it('describeError words the failure; secrets are scrubbed from messages', async () => {
     server.inject({ kind: 'status', status: 403, body: { code: 'E1' } });
     const err = await failure(

@@ -321,6 +321,49 @@ describe('aws-iam monitor, live mode', () => {
   });
 });
 
+// Found by the fault matrix: a ListUsers page answered without its Users list, or answered as an
+// empty last page, silently ended the listing: 100 of 1,100 users (under the mass-change guard's
+// 20%) would have been reported removed. A ListMFADevices answer without its list read as "no
+// device": MFA disabled.
+describe('aws-iam monitor, live mode: an answer that drops data fails the scan', () => {
+  const xml = (action: string, result: string) =>
+    `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></${action}Response>`;
+  const actionIs = (action: string, more: (p: URLSearchParams) => boolean = () => true) => (r: { body: string }) => {
+    const p = new URLSearchParams(r.body);
+    return p.get('Action') === action && more(p);
+  };
+  const manyUsers = () => {
+    for (let i = 0; i < 1100; i++) aws.addUser(MGMT, { name: `u${i}`, password: true, devices: ['virtual'] });
+  };
+
+  it('a ListUsers page without its Users list', async () => {
+    manyUsers();
+    aws.inject({ kind: 'status', status: 200, body: xml('ListUsers', '<IsTruncated>false</IsTruncated>'), headers: { 'content-type': 'text/xml' } }, 1, actionIs('ListUsers', (p) => p.has('Marker')));
+    const { monitor, deps } = monitorFor({ accountId: MGMT, mode: 'live' });
+    const scan = await collectScan(monitor, deps.logger, { scopeId: MGMT });
+    expect((scan.error as ProviderError).reason).toBe('malformed');
+    expect((scan.error as ProviderError).message).toMatch(/IAM ListUsers in account \d{12} answered without its Users list.*nothing was committed/);
+  });
+
+  it('a ListUsers page answered as an empty last page: fewer users than GetAccountSummary counts', async () => {
+    manyUsers();
+    aws.inject({ kind: 'status', status: 200, body: xml('ListUsers', '<Users/><IsTruncated>false</IsTruncated>'), headers: { 'content-type': 'text/xml' } }, 1, actionIs('ListUsers', (p) => p.has('Marker')));
+    const { monitor, deps } = monitorFor({ accountId: MGMT, mode: 'live' });
+    const scan = await collectScan(monitor, deps.logger, { scopeId: MGMT });
+    expect((scan.error as ProviderError).reason).toBe('malformed');
+    expect((scan.error as ProviderError).message).toMatch(/listed 1000 users where GetAccountSummary counts 1100: a page was lost.*the next scan will retry/);
+  });
+
+  it('a ListMFADevices answer without its list is not "no device"', async () => {
+    aws.addUser(MGMT, { name: 'bob', password: true, devices: ['hardware_totp'] });
+    aws.inject({ kind: 'status', status: 200, body: xml('ListMFADevices', '<IsTruncated>false</IsTruncated>'), headers: { 'content-type': 'text/xml' } }, 1, actionIs('ListMFADevices'));
+    const { monitor, deps } = monitorFor({ accountId: MGMT, mode: 'live' });
+    const scan = await collectScan(monitor, deps.logger, { scopeId: MGMT });
+    expect(scan.observations.find((o) => o.login === 'bob')).toBeUndefined();
+    expect((scan.error as ProviderError).message).toMatch(/ListMFADevices .* answered without its MFADevices list/);
+  });
+});
+
 describe('aws-iam monitor, many accounts through AssumeRole', () => {
   it('one scope per account; each scan assumes its own role; a refused role fails only its account', async () => {
     aws.addAccount(PROD, { alias: 'acme-prod', roles: { 'mfawatch-audit': 'ext-123' } });

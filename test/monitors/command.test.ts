@@ -65,10 +65,10 @@ describe('command monitor: failures fail the scan', () => {
     ['an unknown key (a typo)', print(lines({ id: 1, login: 'a', mfa: 'enabled', admn: true })), 'malformed', /line 1 is not a valid account \(.*admn/],
     ['a bad email', print(lines({ id: 1, login: 'a', mfa: 'enabled', email: 'not-an-address' })), 'malformed', /email: must be an e-mail address/],
     ['a valid JSON value of the wrong shape', print('[1,2,3]\n'), 'malformed', /line 1 is not a valid account/],
-    ['a repeated id', print(lines({ id: 1, login: 'a', mfa: 'enabled' }, { id: '1', login: 'b', mfa: 'enabled' })), 'malformed', /line 2 repeats account id "1"/],
+    ['a repeated id', print(lines({ id: 1, login: 'a', mfa: 'enabled' }, { id: '1', login: 'b', mfa: 'enabled' })), 'malformed', /line 2 repeats account id "1": nothing was committed; fix the program/],
     ['a non-zero exit after valid lines', `${print(lines({ id: 1, login: 'a', mfa: 'enabled' }))}; console.error('database unreachable'); process.exit(3)`, 'server', /hr-portal: the program exited with code 3; its standard error ended with: database unreachable/],
     ['death by a signal', `${print(lines({ id: 1, login: 'a', mfa: 'enabled' }))}; process.kill(process.pid, 'SIGKILL')`, 'server', /was killed by SIGKILL/],
-    ['an empty listing', 'process.exit(0)', 'malformed', /exited 0 but printed no account.*allowEmpty/],
+    ['an empty listing', 'process.exit(0)', 'malformed', /exited 0 but printed no account.*nothing was committed; check why the program printed nothing.*allowEmpty/],
   ];
   it.each(cases)('%s fails the scan', async (_name, script, reason, message) => {
     const { monitor, deps } = monitorFor(script);

@@ -160,7 +160,7 @@ describe('gitlab monitor: failures', () => {
     ['5xx after retries', 'server', /502.*status\.gitlab\.com/, () => fake.inject({ kind: 'status', status: 502, body: { message: '502 Bad Gateway' } }, 10)],
     ['truncated body', 'malformed', /truncated or malformed JSON/, () => fake.inject({ kind: 'truncate', body: '[{"id": 1, "username": "ro' })],
     ['valid JSON of the wrong shape', 'malformed', /unexpected shape/, () => fake.inject({ kind: 'status', status: 200, body: { users: [] } })],
-    ['connection reset mid-body', 'network', /could not reach GitLab/, () => fake.inject({ kind: 'reset' }, 10)],
+    ['connection reset mid-body', 'network', /connection to GitLab broke while reading/, () => fake.inject({ kind: 'reset' }, 10)],
   ];
   it.each(cases)('%s fails the scan (%s) and says what to do', async (_name, reason, message, inject) => {
     seed();
@@ -197,6 +197,21 @@ describe('gitlab monitor: failures', () => {
     const scan = await collectScan(monitor, deps.logger);
     expect((scan.error as ProviderError).reason).toBe('server');
     expect(scan.observations.length).toBeLessThan(350);
+  });
+
+  // Found by the fault matrix: a repeated user was skipped silently, so the page that was never
+  // read (here 100 of 1,000 users, under the mass-change guard's 20%) would have been reported as
+  // 100 accounts removed.
+  it('a page repeated in place of another fails the scan instead of losing the page it replaced', async () => {
+    for (let i = 1; i <= 1000; i++) fake.add({ id: i, username: `u${i}`, twoFactor: true });
+    const view = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => ({ id: from + k, username: `u${from + k}`, state: 'active', is_admin: false, bot: false, two_factor_enabled: true }));
+    const cursor = (id: number) => Buffer.from(JSON.stringify({ id: String(id), _kd: 'n' })).toString('base64url');
+    const pageTwo = (r: { query: URLSearchParams }) => !r.query.has('two_factor') && r.query.get('cursor') === cursor(100);
+    fake.inject({ kind: 'status', status: 200, body: view(1, 100), headers: { link: `<${fake.url}/api/v4/users?pagination=keyset&order_by=id&sort=asc&per_page=100&cursor=${cursor(200)}>; rel="next"` } }, 1, pageTwo);
+    const { monitor, deps } = monitorFor();
+    const scan = await collectScan(monitor, deps.logger);
+    expect((scan.error as ProviderError).reason).toBe('malformed');
+    expect((scan.error as ProviderError).message).toMatch(/GitLab listed user 1 twice in one scan.*nothing was committed/);
   });
 
   it('refuses a next-page link to another host (the token would follow it)', async () => {

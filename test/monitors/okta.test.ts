@@ -197,7 +197,7 @@ describe('okta monitor: failures', () => {
     ['HTML instead of JSON', () => okta.inject({ kind: 'truncate', body: '<html>login</html>', contentType: 'text/html' }), 'malformed', /unexpected shape/],
     ['valid JSON of the wrong shape (users)', () => okta.inject({ kind: 'status', status: 200, body: { users: [] } }), 'malformed', /unexpected shape/],
     ['valid JSON of the wrong shape (factors)', () => okta.inject({ kind: 'status', status: 200, body: { factors: [] } }, 1, (r) => r.path.endsWith('/factors')), 'malformed', /not a list of factors/],
-    ['connection reset mid-body', () => okta.inject({ kind: 'reset' }, 10), 'network', /could not reach Okta/],
+    ['connection reset mid-body', () => okta.inject({ kind: 'reset' }, 10), 'network', /connection to Okta broke while reading/],
     ['connection refused', () => void okta.stop(), 'network', /could not reach Okta.*base URL/],
   ];
   it.each(cases)('%s: fails the scan with the right reason and says what to do', async (_name, inject, reason, message) => {

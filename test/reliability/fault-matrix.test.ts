@@ -4,13 +4,14 @@
  * module, add its harness entry; see the header of harness.ts. The figures go to
  * docs/RELIABILITY.md (results.ts, global-setup.ts).
  */
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir, writeConfig } from '../helpers.js';
-import { FAULTS, type FaultSpec, type HarnessRun, type MonitorHarness } from './harness.js';
-import { HARNESSES } from './harnesses/index.js';
-import { writeResults, type MatrixRow } from './results.js';
+import { FAULTS, type FaultSpec, type HarnessRun, type MonitorHarness, type ResponderHarness } from './harness.js';
+import { HARNESSES, RESPONDER_HARNESSES } from './harnesses/index.js';
+import { writeResults, type MatrixRow, type ResponderMatrixRow } from './results.js';
 
 /** Event types that claim something changed at the provider (a false one is a false alert). */
 const CHANGE_TYPES = new Set(['mfa_disabled', 'mfa_weakened', 'mfa_enabled', 'account_added', 'account_removed', 'privilege_changed']);
@@ -18,6 +19,8 @@ const CHANGE_TYPES = new Set(['mfa_disabled', 'mfa_weakened', 'mfa_enabled', 'ac
 const ADVICE = /check|retry|will run again|next scan|use a|create a|authori[sz]e|raise|see monitors\/|chmod|mfawatch accept|nothing was committed/i;
 
 const rows: MatrixRow[] = [];
+/** A temporary directory of this run, as it appears in messages ("/tmp/mfawatch-matrix-command-Ab12Cd"). */
+const TEMP_DIR = new RegExp(`${tmpdir().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/[^/\\s]+`, 'g');
 
 interface Delivered {
   batchId: string;
@@ -57,7 +60,9 @@ function lastScan(dbPath: string): { status: string; error_reason: string | null
 
 const duplicates = (list: readonly Delivered[]) => list.length - new Set(list.map((d) => `${d.batchId}#${d.id}`)).size;
 
-async function runFault(harness: MonitorHarness, fault: FaultSpec): Promise<MatrixRow> {
+async function runFault(harness: MonitorHarness, shared: FaultSpec): Promise<MatrixRow> {
+  const override = harness.expectOverride?.[shared.id];
+  const fault: FaultSpec = override ? { ...shared, expect: override.expect } : shared;
   const dir = tempDir('mfawatch-matrix-');
   const run: HarnessRun = await harness.start();
   const dbPath = join(dir.path, 'state.db');
@@ -103,13 +108,16 @@ async function runFault(harness: MonitorHarness, fault: FaultSpec): Promise<Matr
     const lost = (realDelivered === 0 ? 1 : 0) + (healthDelivered === 0 ? 1 : 0);
 
     const row: MatrixRow = {
-      module: harness.type,
+      module: harness.name ?? harness.type,
       fault: fault.id,
       title: fault.title,
+      ...(harness.as?.[fault.id] ? { as: harness.as[fault.id] } : {}),
+      ...(override ? { expectedBecause: override.why } : {}),
       expected: fault.expect,
       observed: scan.status,
       reason: scan.error_reason,
-      message: (scan.error_message ?? '').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT'),
+      // Ports and temporary directories change on every run: the published table must not churn.
+      message: (scan.error_message ?? '').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT').replaceAll(TEMP_DIR, '$TMPDIR/…'),
       falseAlerts: falseDuring + falseAfter,
       lostAlerts: lost,
       duplicateDeliveries: duplicates(delivered(faulty.stdout)) + duplicates(deliveredAfter),
@@ -133,18 +141,107 @@ async function runFault(harness: MonitorHarness, fault: FaultSpec): Promise<Matr
   }
 }
 
-describe.each(HARNESSES.map((h) => [h.type, h] as const))('fault matrix: %s', (_type, harness) => {
+describe.each(HARNESSES.map((h) => [h.name ?? h.type, h] as const))('fault matrix: %s', (_type, harness) => {
   const applicable = FAULTS.filter((f) => !harness.notApplicable?.[f.id]);
   for (const f of FAULTS) {
     const why = harness.notApplicable?.[f.id];
-    if (why) rows.push({ module: harness.type, fault: f.id, title: f.title, expected: 'n/a', observed: 'n/a', reason: null, message: '', falseAlerts: 0, lostAlerts: 0, duplicateDeliveries: 0, stateChanged: false, notApplicable: why });
+    if (why) rows.push({ module: harness.name ?? harness.type, fault: f.id, title: f.title, expected: 'n/a', observed: 'n/a', reason: null, message: '', falseAlerts: 0, lostAlerts: 0, duplicateDeliveries: 0, stateChanged: false, notApplicable: why });
   }
   it.each(applicable.map((f) => [f.id, f] as const))('%s: no false alert, no state change, failure recorded with advice, clean recovery', async (_id, fault) => {
     rows.push(await runFault(harness, fault));
-  });
+  }, 90_000);
+});
+
+const responderRows: ResponderMatrixRow[] = [];
+
+/** A monitor the config needs (kill runs no scan): a program printing one account. */
+const IDLE_MONITOR = { id: 'idle', type: 'command', command: [process.execPath, '-e', 'console.log(JSON.stringify({ id: "1", login: "x", mfa: "enabled" }))'] };
+
+async function runResponderFault(harness: ResponderHarness, fault: FaultSpec): Promise<ResponderMatrixRow> {
+  const dir = tempDir('mfawatch-matrix-kill-');
+  const run = await harness.start();
+  const kill = async () => {
+    const configPath = writeConfig(dir.path, {
+      database: './state.db',
+      // The kill deadline bounds retries of a service that keeps failing.
+      autoResponse: { killTimeout: '3s' },
+      delivery: { runDeadline: '2s', initialBackoff: '100ms' },
+      monitors: [IDLE_MONITOR],
+      notifiers: [{ id: 'siem', type: 'stdout' }],
+      responders: [run.responderEntry()],
+    });
+    return runCli(['kill', run.identity, '--yes', '--config', configPath], { env: run.env });
+  };
+  const lastResult = () => {
+    const db = new Database(join(dir.path, 'state.db'), { readonly: true });
+    try {
+      const row = db.prepare('SELECT ok, results FROM responses ORDER BY id DESC LIMIT 1').get() as { ok: number; results: string } | undefined;
+      const results = JSON.parse(row?.results ?? '[]') as Array<{ outcome: string; detail: string; error?: { reason: string; message: string } }>;
+      return { ok: row?.ok === 1, result: results[0] };
+    } finally {
+      db.close();
+    }
+  };
+  try {
+    await run.inject(fault.id);
+    const bad = await kill();
+    const during = run.killsSeen();
+    const failed = lastResult();
+    await run.clear();
+    const good = await kill();
+    const after = run.killsSeen();
+    const recovered = lastResult();
+    const row: ResponderMatrixRow = {
+      module: harness.type,
+      fault: fault.id,
+      title: fault.title,
+      ...(harness.as?.[fault.id] ? { as: harness.as[fault.id] } : {}),
+      outcome: failed.result?.outcome ?? 'none',
+      reason: failed.result?.error?.reason ?? null,
+      message: (failed.result?.detail ?? '').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT'),
+      // A kill reported done that the service did not carry out.
+      falseKills: failed.result?.outcome === 'succeeded' && during === 0 ? 1 : 0,
+      // The kill once the service works again: exactly one more.
+      repeatedKills: Math.max(0, after - during - 1),
+      missedKills: after - during === 0 ? 1 : 0,
+    };
+    expect(bad.code, 'a failed kill exits 1').toBe(1);
+    expect(failed.ok).toBe(false);
+    expect(failed.result?.outcome).toBe('failed');
+    expect(`${bad.stdout}${bad.stderr}`, 'the operator is told to run the kill again once fixed').toMatch(/run the command again once fixed/);
+    expect(row.falseKills).toBe(0);
+    expect(good.code, good.stderr).toBe(0);
+    expect(recovered.result?.outcome).toBe('succeeded');
+    expect(after - during, 'the next kill ends the sessions once').toBe(1);
+    return row;
+  } finally {
+    await run.stop();
+    dir.cleanup();
+  }
+}
+
+describe.each(RESPONDER_HARNESSES.map((h) => [h.type, h] as const))('fault matrix, responder: %s', (_type, harness) => {
+  for (const f of FAULTS) {
+    const why = harness.notApplicable?.[f.id];
+    if (why) responderRows.push({ module: harness.type, fault: f.id, title: f.title, outcome: 'n/a', reason: null, message: '', falseKills: 0, repeatedKills: 0, missedKills: 0, notApplicable: why });
+  }
+  const applicable = FAULTS.filter((f) => !harness.notApplicable?.[f.id]);
+  it.each(applicable.map((f) => [f.id, f] as const))('%s: the kill fails for that service, no kill reported that did not happen, the next kill ends the sessions once', async (_id, fault) => {
+    responderRows.push(await runResponderFault(harness, fault));
+  }, 60_000);
 });
 
 afterAll(() => {
+  if (process.env.MATRIX_PRINT) for (const r of responderRows) console.log(`${r.module} (responder) ${r.fault}: ${r.outcome} ${r.reason ?? ''} :: ${r.message || r.notApplicable || ''}`);
+  if (responderRows.length === RESPONDER_HARNESSES.length * FAULTS.length) {
+    writeResults('responder-matrix', responderRows.sort((a, b) => a.module.localeCompare(b.module) || FAULTS.findIndex((f) => f.id === a.fault) - FAULTS.findIndex((f) => f.id === b.fault)));
+  }
+});
+
+afterAll(() => {
+  // While writing a harness: MATRIX_PRINT=1 npx vitest run test/reliability/fault-matrix.test.ts -t <type>
+  // prints each row's outcome and operator message.
+  if (process.env.MATRIX_PRINT) for (const r of rows) console.log(`${r.module} ${r.fault}: ${r.observed} ${r.reason ?? ''} :: ${r.message || r.notApplicable || ''}`);
   // Only a complete matrix is published.
   const expected = HARNESSES.length * FAULTS.length;
   if (rows.length === expected) writeResults('fault-matrix', rows.sort((a, b) => a.module.localeCompare(b.module) || FAULTS.findIndex((f) => f.id === a.fault) - FAULTS.findIndex((f) => f.id === b.fault)));

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { renderReliability } from './render.js';
-import { RESULTS_DIR, type CorpusFigures, type CrashRow, type MatrixRow } from './results.js';
+import { RESULTS_DIR, type CorpusFigures, type CrashRow, type MatrixRow, type ResponderMatrixRow } from './results.js';
 
 const DOC = join(import.meta.dirname, '..', '..', 'docs', 'RELIABILITY.md');
 
@@ -23,8 +23,9 @@ export function teardown(): void {
   const matrix = read<MatrixRow[]>('fault-matrix');
   const crash = read<CrashRow[]>('crash');
   const corpus = read<CorpusFigures>('config-corpus');
-  if (!matrix || !crash || !corpus) return;
-  const text = renderReliability(matrix, crash, corpus);
+  const responders = read<ResponderMatrixRow[]>('responder-matrix');
+  if (!matrix || !crash || !corpus || !responders) return;
+  const text = renderReliability(matrix, crash, corpus, responders);
   mkdirSync(dirname(DOC), { recursive: true });
   if (!existsSync(DOC) || readFileSync(DOC, 'utf8') !== text) writeFileSync(DOC, text);
 }

@@ -16,10 +16,10 @@
  * `notApplicable` with the reason) and add it to HARNESSES in harnesses/index.ts. Nothing else: the
  * runner, the figures and docs/RELIABILITY.md pick it up.
  *
- * ADDING A RESPONDER: responders are not on main yet, so there is no responder runner; the
- * `ResponderHarness` shape below is the contract its runner will drive (`mfawatch kill` against
- * the responder's fake with each fault injected: no session reported killed that was not, the
- * failure recorded with what to do, no kill repeated).
+ * ADDING A RESPONDER: write one `ResponderHarness` (its fake knowing one identity; `inject` each
+ * fault on the look-up or the kill call as the service would show it) and add it to
+ * RESPONDER_HARNESSES in harnesses/index.ts. The runner drives `mfawatch kill` against it: no
+ * session reported killed that was not, the failure recorded with what to do, no kill repeated.
  */
 import type { ChangeEventType } from '../../src/core/types.js';
 
@@ -88,15 +88,48 @@ export interface MonitorHarness {
   kind: 'monitor';
   /** The module's config `type`. */
   type: string;
+  /** The matrix row label when one module has several harnesses (e.g. "aws-iam (live)"); default `type`. */
+  name?: string;
   /** Faults that cannot occur at this provider, each with the reason (shown in RELIABILITY.md). */
   notApplicable?: Partial<Record<FaultId, string>>;
+  /**
+   * How a fault shows at this provider when it differs from the shared title (e.g. AWS throttles
+   * with a `Throttling` error, not 429; a program "returns 5xx" by exiting non-zero). Shown in
+   * RELIABILITY.md next to the shared title.
+   */
+  as?: Partial<Record<FaultId, string>>;
+  /**
+   * A different required outcome than the shared table's, with the reason (shown in
+   * RELIABILITY.md): e.g. a page dropped from a cursor-paged listing that carries no total cannot
+   * be told from a shorter list, so the mass-change guard must hold it.
+   */
+  expectOverride?: Partial<Record<FaultId, { expect: FaultSpec['expect']; why: string }>>;
   start(): Promise<HarnessRun>;
 }
 
-/** The shape a responder harness will take (see the header); no runner exists on main yet. */
+/** One started fake of a session-invalidation service, knowing `identity`. */
+export interface ResponderRun {
+  /** The responder config entry (secrets as "${ENV}" references). */
+  responderEntry(): Record<string, unknown>;
+  env: Record<string, string>;
+  /** Whose sessions `mfawatch kill` asks to end. */
+  identity: string;
+  inject(fault: FaultId): Promise<void> | void;
+  clear(): Promise<void> | void;
+  /** Session kills the service really carried out so far. */
+  killsSeen(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * How the matrix drives one responder module: `mfawatch kill IDENTITY --yes` with the fault
+ * injected must fail for that service (exit 1, no kill reported that did not happen, the failure
+ * recorded with what to do), and the next kill once the service works must kill exactly once.
+ */
 export interface ResponderHarness {
   kind: 'responder';
   type: string;
   notApplicable?: Partial<Record<FaultId, string>>;
-  start(): Promise<{ responderEntry(): Record<string, unknown>; env: Record<string, string>; identity: string; inject(fault: FaultId): Promise<void> | void; clear(): Promise<void> | void; killsSeen(): number; stop(): Promise<void> }>;
+  as?: Partial<Record<FaultId, string>>;
+  start(): Promise<ResponderRun>;
 }

@@ -1,13 +1,18 @@
 /** Renders docs/RELIABILITY.md from the figures the reliability suites observed (pure). */
-import type { CorpusFigures, CrashRow, MatrixRow } from './results.js';
+import type { CorpusFigures, CrashRow, MatrixRow, ResponderMatrixRow } from './results.js';
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** The shared fault title, and how it shows at this provider when that differs. */
+const faultCell = (r: MatrixRow) => cell(r.as ? `${r.title}; here: ${r.as}` : r.title);
+
 /** The whole document. */
-export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures): string {
+export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures, responders: readonly ResponderMatrixRow[] = []): string {
+  const killsTried = responders.filter((r) => r.outcome !== 'n/a');
   const tried = matrix.filter((r) => r.expected !== 'n/a');
   const modules = [...new Set(matrix.map((r) => r.module))].sort();
+  const killRows = crash.filter((c) => c.kills !== undefined);
   const asExpected = tried.filter((r) => r.observed === r.expected && !r.stateChanged).length;
   const lines: string[] = [
     '# Reliability',
@@ -24,14 +29,18 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     '| measure | figure |',
     '|---|---|',
     `| provider faults tried (modules × faults) | ${tried.length} (${modules.length} module(s): ${modules.join(', ')}) |`,
+    `| faults that cannot occur at a module (not applicable, each with its reason in the matrix below) | ${matrix.length - tried.length} |`,
     `| scans that ended as required (failed, or held for a mass change) with nothing committed | ${asExpected} of ${tried.length} |`,
     `| false alerts (a change reported that did not happen) | ${sum(tried.map((r) => r.falseAlerts))} |`,
     `| lost alerts (a real change or a health alert not delivered) | ${sum(tried.map((r) => r.lostAlerts)) + sum(crash.map((c) => c.lostAlerts))} |`,
     `| duplicate deliveries in the fault matrix | ${sum(tried.map((r) => r.duplicateDeliveries))} |`,
+    `| responder faults tried (\`mfawatch kill\` against each service with the fault) | ${killsTried.length} (${[...new Set(killsTried.map((r) => r.module))].sort().join(', ') || 'none'}); ${responders.length - killsTried.length} not applicable |`,
+    `| kills that failed as required, none reported done that the service did not carry out | ${killsTried.filter((r) => r.outcome === 'failed' && r.falseKills === 0).length} of ${killsTried.length} |`,
+    `| kills repeated or missed once the service worked again | ${sum(killsTried.map((r) => r.repeatedKills + r.missedKills))} |`,
     `| crash stages tried (SIGKILL of \`mfawatch run\`, then restart) | ${crash.length} |`,
     `| databases failing \`PRAGMA integrity_check\` after a crash | ${crash.filter((c) => c.integrity !== 'ok').length} |`,
     `| duplicate deliveries after crashes (allowed: at most one per crash on a channel without a dedup key) | ${sum(crash.map((c) => c.duplicateDeliveries))} (allowed ${sum(crash.map((c) => c.allowedDuplicates))}) |`,
-    '| double kills | no responder is on this branch yet: the `mid-kill` crash stage and the responder rows of the matrix come with the first responder |',
+    `| double kills (a session kill sent twice after a crash mid-kill) | ${killRows.length ? `${sum(killRows.map((c) => Math.max(0, (c.kills ?? 0) - 1)))} (${killRows.map((c) => `${c.stage}: ${c.kills ?? 0} kill request`).join('; ')})` : 'no crash stage with a kill ran'} |`,
     `| malformed configs rejected with exit 2, naming the JSON path | ${corpus.namedThePath} of ${corpus.configs} |`,
     '',
     '## Guarantees',
@@ -45,6 +54,11 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     '  `health.massChange.share` (default 20 %) of a monitor\'s accounts, or finds none where many were, is',
     '  held: one `anomaly` alert, nothing committed until the next scan shows the same picture (90 % alike) or an',
     '  operator runs `mfawatch accept MONITOR`.',
+    '- **Known limit: a page dropped from a listing that carries no total.** Where the provider pages by an',
+    '  opaque cursor and gives no count (Microsoft Graph\'s @odata.nextLink, GitLab keyset pages), a page',
+    '  answered as the last one cannot be told from a shorter list; the mass-change guard holds a large drop',
+    '  (rows marked "required: held" below). Where a count exists, it is checked (Auth0 `total`, AWS',
+    '  `GetAccountSummary` in live mode, GitHub\'s `Link` last page) and the scan fails.',
     '- **The next good scan is exact.** After any fault, the next complete scan reports exactly the changes',
     '  that really happened meanwhile: nothing spurious, nothing lost.',
     '- **A crash loses nothing.** State, events and outgoing notifications are committed in one SQLite',
@@ -64,17 +78,37 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     '',
     'Each row: a good baseline; the fault injected mid-scan (on page 2 of the main listing where the',
     'provider pages); one cycle under the fault; the fault cleared and one real change made at the',
-    'provider; one more cycle. The change must be reported once, and nothing else.',
+    'provider; one more cycle. The change must be reported once, and nothing else. "here:" says how',
+    'the shared fault shows at that provider; a fault that cannot occur there is marked not applicable',
+    'with the reason.',
     '',
     '| module | fault | scan ended | reason | false alerts | lost alerts | duplicates | message to the operator |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of matrix) {
     if (r.expected === 'n/a') {
-      lines.push(`| ${r.module} | ${r.title} | not applicable | | | | | ${cell(r.notApplicable ?? '')} |`);
+      lines.push(`| ${r.module} | ${faultCell(r)} | not applicable | | | | | ${cell(r.notApplicable ?? '')} |`);
       continue;
     }
-    lines.push(`| ${r.module} | ${r.title} | ${r.observed} | ${r.reason ?? ''} | ${r.falseAlerts} | ${r.lostAlerts} | ${r.duplicateDeliveries} | ${cell(r.message)} |`);
+    const ended = r.expectedBecause ? `${r.observed} (required: ${r.expected}, because ${r.expectedBecause})` : r.observed;
+    lines.push(`| ${r.module} | ${faultCell(r)} | ${cell(ended)} | ${r.reason ?? ''} | ${r.falseAlerts} | ${r.lostAlerts} | ${r.duplicateDeliveries} | ${cell(r.message)} |`);
+  }
+  lines.push(
+    '',
+    '## Responder fault matrix',
+    '',
+    'Each row: `mfawatch kill alice@example.com --yes` with the fault injected (transport faults on the',
+    'call that ends the sessions, truncated and wrongly shaped bodies on the read before it); the kill',
+    'must fail for that service, exit 1 and report no kill the service did not carry out. The fault',
+    'cleared, the same kill must end the sessions exactly once. The kill deadline of these runs is 3s.',
+    '',
+    '| responder | fault | outcome | reason | false kills | repeated or missed kills | message to the operator |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const r of responders) {
+    const fault = cell(r.as ? `${r.title}; here: ${r.as}` : r.title);
+    if (r.outcome === 'n/a') lines.push(`| ${r.module} | ${fault} | not applicable | | | | ${cell(r.notApplicable ?? '')} |`);
+    else lines.push(`| ${r.module} | ${fault} | ${r.outcome} | ${r.reason ?? ''} | ${r.falseKills} | ${r.repeatedKills + r.missedKills} | ${cell(r.message)} |`);
   }
   lines.push(
     '',

@@ -22,6 +22,29 @@ export interface MatrixRow {
   duplicateDeliveries: number;
   stateChanged: boolean;
   notApplicable?: string;
+  /** How the fault shows at this provider, when it differs from the shared title. */
+  as?: string;
+  /** Why the required outcome differs from the shared table's. */
+  expectedBecause?: string;
+}
+
+/** One fault against one responder (`mfawatch kill`). */
+export interface ResponderMatrixRow {
+  module: string;
+  fault: string;
+  title: string;
+  as?: string;
+  /** The service's outcome under the fault (`failed` required), or n/a. */
+  outcome: string;
+  reason: string | null;
+  message: string;
+  /** Kills reported done that the service did not carry out. */
+  falseKills: number;
+  /** Kill requests beyond one once the service worked again. */
+  repeatedKills: number;
+  /** The kill after recovery did not end the sessions. */
+  missedKills: number;
+  notApplicable?: string;
 }
 
 export interface CrashRow {
@@ -31,6 +54,8 @@ export interface CrashRow {
   lostAlerts: number;
   duplicateDeliveries: number;
   allowedDuplicates: number;
+  /** Kill requests the responder's service received for the one kill decided (stages with auto-response). */
+  kills?: number;
 }
 
 export interface CorpusFigures {
@@ -40,7 +65,7 @@ export interface CorpusFigures {
 }
 
 /** Writes one suite's figures. */
-export function writeResults(name: 'fault-matrix' | 'crash' | 'config-corpus', data: unknown): void {
+export function writeResults(name: 'fault-matrix' | 'responder-matrix' | 'crash' | 'config-corpus', data: unknown): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${name}.json`), JSON.stringify(data, null, 2));
 }

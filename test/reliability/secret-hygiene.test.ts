@@ -10,27 +10,38 @@
  * environment, `fail()` and `succeed()` on its fake). Tokens, webhook URLs, passwords, AWS keys
  * and private keys all belong here as they arrive.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeAuth0 } from '../fakes/auth0.js';
+import { FakeAws } from '../fakes/aws-iam.js';
 import { FakeChannel } from '../fakes/channels.js';
+import { FakeEntra } from '../fakes/entra.js';
 import { FakeGitHub } from '../fakes/github.js';
+import { FakeGitlab } from '../fakes/gitlab.js';
 import { DIRECTORY_READONLY, FakeGoogle, makeServiceAccount } from '../fakes/google.js';
 import { FakeOkta } from '../fakes/okta.js';
 import { FakeSlack } from '../fakes/slack.js';
+import { FakeAuth0 as FakeAuth0Sessions, FakeEntra as FakeEntraSessions, FakeGoogle as FakeGoogleSessions, FakeOkta as FakeOktaSessions, FakeSlack as FakeSlackSessions } from '../fakes/responders.js';
 import { runCli, tempDir, writeConfig, type CliResult } from '../helpers.js';
 
 interface StartedModule {
   /** Config fragments merged into the shared config. */
   monitors?: Array<Record<string, unknown>>;
   notifiers?: Array<Record<string, unknown>>;
+  responders?: Array<Record<string, unknown>>;
   health?: Record<string, unknown>;
   env: Record<string, string>;
-  /** The secret values that must never leave. */
-  secrets: string[];
+  /** The secret values that must never leave (read after the runs: tokens issued meanwhile count too). */
+  readonly secrets: string[];
+  /** What the failing cycle's output must show, so that the test sees the failure it checks for leaks. */
+  failure?: RegExp;
+  /** For a responder: what the failing `mfawatch kill` must show. */
+  killFailure?: RegExp;
   fail(): void;
   succeed(): void;
   stop(): Promise<void>;
@@ -43,6 +54,16 @@ interface SecretModule {
 
 const GITHUB_TOKEN = 'ghp_SECRETHYGIENE_0123456789abcdefABCDEF';
 const HEARTBEAT_KEY = 'hb-5f2c1e7a-secret-check-key';
+const AUTH0_SECRET = 'a0-SECRETHYGIENE-client-secret-7f3e9d';
+const ENTRA_SECRET = 'entra~SECRETHYGIENE~client~secret~41bc';
+const GITLAB_TOKEN = 'glpat-SECRETHYGIENE-0123456789ab';
+const COMMAND_SECRET = 'hrkey-SECRETHYGIENE-90ab7c';
+const AWS_KEY_ID = 'AKIASECRETHYGIENE001';
+const AWS_SECRET_KEY = 'SECRETHYGIENE/aws+secret/access/key0123456789';
+const RESP_OKTA_TOKEN = '00SECRETHYGIENE-okta-kill-token-4e2a';
+const RESP_ENTRA_SECRET = 'entra~SECRETHYGIENE~kill~secret~9c1d';
+const RESP_AUTH0_SECRET = 'a0-SECRETHYGIENE-kill-secret-0f7b';
+const RESP_SLACK_TOKEN = 'xoxp-SECRETHYGIENE-kill-5d8e';
 const OKTA_TOKEN = '00SECRETHYGIENE-okta-0123456789abcdef';
 const SLACK_TOKEN = 'xoxp-SECRETHYGIENE-slack-0123456789';
 const SLACK_PATH_TOKEN = 'slackHOOKsecretPATH0123456789';
@@ -88,6 +109,127 @@ const SECRET_MODULES: SecretModule[] = [
         fail: () => gh.inject({ kind: 'status', status: 400, body: { message: `Problems parsing request from token ${GITHUB_TOKEN}`, token: GITHUB_TOKEN } }, 1000, (r) => r.query.get('filter') === 'all'),
         succeed: () => gh.clearFaults(),
         stop: () => gh.stop(),
+        failure: /GitHub returned 400/,
+      };
+    },
+  },
+  {
+    name: 'monitor auth0 (client secret, access tokens)',
+    async start() {
+      const fake = new FakeAuth0();
+      fake.clientSecret = AUTH0_SECRET;
+      fake.add({ user_id: 'auth0|alice', email: 'alice@example.com', methods: [{ type: 'totp' }] });
+      fake.add({ user_id: 'auth0|bob', email: 'bob@example.com', methods: [] });
+      await fake.start();
+      const echo = () => `Invalid request from client secret ${AUTH0_SECRET} with token ${fake.tokensIssued.at(-1) ?? ''}`;
+      return {
+        monitors: [{ id: 'a0', type: 'auth0', domain: fake.domain, clientId: fake.clientId, clientSecret: '${MFAWATCH_A0_SECRET}', baseUrl: fake.url, retries: 0 }],
+        env: { MFAWATCH_A0_SECRET: AUTH0_SECRET },
+        get secrets() {
+          return [AUTH0_SECRET, ...fake.tokensIssued];
+        },
+        fail: () => fake.inject({ kind: 'status', status: 400, body: { statusCode: 400, error: 'Bad Request', get message() { return echo(); }, errorCode: 'invalid_query_string' } }, 1000, (r) => r.path === '/api/v2/users'),
+        succeed: () => fake.clearFaults(),
+        stop: () => fake.stop(),
+        failure: /Auth0 returned 400/,
+      };
+    },
+  },
+  {
+    name: 'monitor entra (client secret, access tokens)',
+    async start() {
+      const fake = new FakeEntra();
+      fake.clientSecret = ENTRA_SECRET;
+      fake.add({ id: 'e-1', userPrincipalName: 'alice@contoso.com', methodsRegistered: ['fido2SecurityKey'] });
+      await fake.start();
+      return {
+        monitors: [{ id: 'entra', type: 'entra', tenantId: fake.tenantId, clientId: fake.clientId, clientSecret: '${MFAWATCH_ENTRA_SECRET}', loginBaseUrl: fake.url, graphBaseUrl: fake.url, retries: 0 }],
+        env: { MFAWATCH_ENTRA_SECRET: ENTRA_SECRET },
+        get secrets() {
+          return [ENTRA_SECRET, ...fake.tokensIssued];
+        },
+        // Both ends hostile: the token endpoint and Graph echo the credentials back.
+        fail: () => {
+          fake.inject({ kind: 'status', status: 401, body: { error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided: ${ENTRA_SECRET}` } }, 1, (r) => r.path.endsWith('/token'));
+          fake.inject({ kind: 'status', status: 400, body: { error: { code: 'BadRequest', message: `token ${fake.tokensIssued.at(-1) ?? ''} secret ${ENTRA_SECRET}` } } }, 1000, (r) => r.path.endsWith('/userRegistrationDetails'));
+        },
+        succeed: () => fake.clearFaults(),
+        stop: () => fake.stop(),
+        failure: /Microsoft (Graph returned 400|Entra ID refused the client-credentials token request)/,
+      };
+    },
+  },
+  {
+    name: 'monitor gitlab (token)',
+    async start() {
+      const fake = new FakeGitlab();
+      fake.tokens = { [GITLAB_TOKEN]: { admin: true, groupOwner: true } };
+      fake.add({ id: 1, username: 'root', isAdmin: true, twoFactor: true });
+      fake.add({ id: 2, username: 'bob', twoFactor: false });
+      await fake.start();
+      return {
+        monitors: [{ id: 'gl', type: 'gitlab', baseUrl: fake.url, token: '${MFAWATCH_GL_TOKEN}', retries: 0 }],
+        env: { MFAWATCH_GL_TOKEN: GITLAB_TOKEN },
+        secrets: [GITLAB_TOKEN],
+        fail: () => fake.inject({ kind: 'status', status: 400, body: { message: `400 Bad request - private token ${GITLAB_TOKEN} is malformed` } }, 1000),
+        succeed: () => fake.clearFaults(),
+        stop: () => fake.stop(),
+        failure: /GitLab returned 400/,
+      };
+    },
+  },
+  {
+    name: 'monitor command (secret environment of the program)',
+    async start() {
+      const dir = tempDir('mfawatch-secrets-command-');
+      const program = join(dir.path, 'list.cjs');
+      const mode = join(dir.path, 'mode');
+      writeFileSync(mode, 'good');
+      // Prints an account; when failing, echoes its secret to stderr and exits 2.
+      writeFileSync(program, `#!${process.execPath}\nconst fs = require('node:fs');\nif (fs.readFileSync(process.argv[2], 'utf8') === 'fail') { process.stderr.write('HR API refused key ' + process.env.HR_API_KEY + '\\n'); process.exit(2); }\nprocess.stdout.write(JSON.stringify({ id: 'hr-1', login: 'carol', mfa: 'enabled' }) + '\\n');\n`);
+      chmodSync(program, 0o755);
+      return {
+        monitors: [{ id: 'hr', type: 'command', command: [program, mode], env: { HR_API_KEY: '${MFAWATCH_HR_KEY}' }, timeout: '5s' }],
+        env: { MFAWATCH_HR_KEY: COMMAND_SECRET },
+        secrets: [COMMAND_SECRET],
+        fail: () => writeFileSync(mode, 'fail'),
+        succeed: () => writeFileSync(mode, 'good'),
+        stop: async () => dir.cleanup(),
+        failure: /the program exited with code 2; its standard error ended with: HR API refused key \[redacted\]/,
+      };
+    },
+  },
+  {
+    name: 'monitor aws-iam (access key id, secret access key)',
+    async start() {
+      const aws = new FakeAws();
+      const account = aws.addAccount('444455556666', { baseKey: { id: AWS_KEY_ID, secret: AWS_SECRET_KEY } });
+      aws.addUser('444455556666', { name: 'dave', password: true, devices: ['virtual'] });
+      await aws.start();
+      // The SDK's default provider chain reads the keys from the environment.
+      process.env.AWS_ACCESS_KEY_ID = AWS_KEY_ID;
+      process.env.AWS_SECRET_ACCESS_KEY = AWS_SECRET_KEY;
+      process.env.AWS_EC2_METADATA_DISABLED = 'true';
+      const hostile = `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>InvalidParameterValue</Code><Message>Signature of ${AWS_KEY_ID} / ${AWS_SECRET_KEY} rejected</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`;
+      return {
+        monitors: [{ id: 'aws', type: 'aws-iam', accountId: '444455556666', endpoint: { iam: aws.url, sts: aws.url }, maxAttempts: 1 }],
+        env: {},
+        secrets: [AWS_SECRET_KEY, AWS_KEY_ID],
+        fail: () => {
+          account.denied.add('iam:GenerateCredentialReport');
+          aws.inject({ kind: 'status', status: 400, body: hostile, headers: { 'content-type': 'text/xml' } }, 1000, (r) => new URLSearchParams(r.body).get('Action') === 'ListAccountAliases');
+        },
+        succeed: () => {
+          account.denied.clear();
+          aws.clearFaults();
+        },
+        stop: async () => {
+          delete process.env.AWS_ACCESS_KEY_ID;
+          delete process.env.AWS_SECRET_ACCESS_KEY;
+          delete process.env.AWS_EC2_METADATA_DISABLED;
+          await aws.stop();
+        },
+        failure: /AWS (returned 400|denied iam:)/,
       };
     },
   },
@@ -145,6 +287,7 @@ const SECRET_MODULES: SecretModule[] = [
       };
     },
   },
+  ...responderEntries(),
   {
     name: 'notifier stdout (the notification channel itself)',
     async start() {
@@ -224,6 +367,111 @@ const SECRET_MODULES: SecretModule[] = [
   },
 ];
 
+/**
+ * The responders (`mfawatch kill`): each fake knows alice@example.com; failing, it echoes the
+ * credential back in a 4xx body. The AWS responder signs with the same AWS keys as the aws-iam
+ * monitor entry (the SDK's default chain) and acts only on linked IAM users; the GitHub responder
+ * acts only on linked GitHub accounts: their wire failures and secrets are in
+ * test/responders/ (aws-iam.test.ts, http-responders.test.ts).
+ */
+function responderEntries(): SecretModule[] {
+  const echo400 = (server: { inject: FakeGitHub['inject'] }, body: (secret: string) => unknown, secret: string) => () => server.inject({ kind: 'status', status: 400, body: body(secret) }, 1000);
+  const ALICE = 'alice@example.com';
+  return [
+    {
+      name: 'responder okta (API token)',
+      async start() {
+        const fake = new FakeOktaSessions(RESP_OKTA_TOKEN);
+        fake.users.push({ id: '00ualice', login: ALICE, email: ALICE });
+        await fake.start();
+        return {
+          responders: [{ id: 'okta-kill', type: 'okta', baseUrl: fake.url, token: '${MFAWATCH_RESP_OKTA}' }],
+          env: { MFAWATCH_RESP_OKTA: RESP_OKTA_TOKEN },
+          secrets: [RESP_OKTA_TOKEN],
+          fail: echo400(fake, (t) => ({ errorCode: 'E0000001', errorSummary: `Api validation failed: SSWS ${t}`, errorCauses: [{ errorSummary: t }] }), RESP_OKTA_TOKEN),
+          succeed: () => fake.clearFaults(),
+          stop: () => fake.stop(),
+          killFailure: /okta-kill +Okta +failed/,
+        };
+      },
+    },
+    {
+      name: 'responder entra (client secret)',
+      async start() {
+        const fake = new FakeEntraSessions('tenant-kill', 'client-kill', RESP_ENTRA_SECRET);
+        fake.users.push({ id: 'obj-alice', userPrincipalName: 'alice@acme.onmicrosoft.com', mail: ALICE });
+        await fake.start();
+        return {
+          responders: [{ id: 'entra-kill', type: 'entra', tenantId: 'tenant-kill', clientId: 'client-kill', clientSecret: '${MFAWATCH_RESP_ENTRA}', graphUrl: fake.url, loginUrl: fake.url }],
+          env: { MFAWATCH_RESP_ENTRA: RESP_ENTRA_SECRET },
+          secrets: [RESP_ENTRA_SECRET],
+          fail: echo400(fake, (t) => ({ error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided: ${t}` }), RESP_ENTRA_SECRET),
+          succeed: () => fake.clearFaults(),
+          stop: () => fake.stop(),
+          killFailure: /entra-kill +Entra ID +failed/,
+        };
+      },
+    },
+    {
+      name: 'responder auth0 (client secret)',
+      async start() {
+        const fake = new FakeAuth0Sessions('m2m-kill', RESP_AUTH0_SECRET);
+        fake.users.push({ user_id: 'auth0|alice', email: ALICE, email_verified: true });
+        await fake.start();
+        return {
+          responders: [{ id: 'auth0-kill', type: 'auth0', baseUrl: fake.url, clientId: 'm2m-kill', clientSecret: '${MFAWATCH_RESP_AUTH0}' }],
+          env: { MFAWATCH_RESP_AUTH0: RESP_AUTH0_SECRET },
+          secrets: [RESP_AUTH0_SECRET],
+          fail: echo400(fake, (t) => ({ statusCode: 400, error: 'Bad Request', message: `client_secret ${t} rejected`, errorCode: 'invalid_body' }), RESP_AUTH0_SECRET),
+          succeed: () => fake.clearFaults(),
+          stop: () => fake.stop(),
+          killFailure: /auth0-kill +Auth0 +failed/,
+        };
+      },
+    },
+    {
+      name: 'responder slack (admin token)',
+      async start() {
+        const fake = new FakeSlackSessions(RESP_SLACK_TOKEN);
+        fake.users.push({ id: 'W0ALICE', email: ALICE });
+        await fake.start();
+        return {
+          responders: [{ id: 'slack-kill', type: 'slack', token: '${MFAWATCH_RESP_SLACK}', baseUrl: fake.url }],
+          env: { MFAWATCH_RESP_SLACK: RESP_SLACK_TOKEN },
+          secrets: [RESP_SLACK_TOKEN],
+          fail: echo400(fake, (t) => ({ ok: false, error: 'invalid_arg_name', detail: `token ${t}` }), RESP_SLACK_TOKEN),
+          succeed: () => fake.clearFaults(),
+          stop: () => fake.stop(),
+          killFailure: /slack-kill +Slack +failed/,
+        };
+      },
+    },
+    {
+      name: 'responder google-workspace (service-account private key)',
+      async start() {
+        const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+        const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+        const saEmail = 'mfawatch-kill@acme-sec.iam.gserviceaccount.com';
+        const key = JSON.stringify({ type: 'service_account', client_email: saEmail, private_key: pem, token_uri: 'https://oauth2.googleapis.com/token' });
+        const fake = new FakeGoogleSessions(saEmail, publicKey.export({ type: 'spki', format: 'pem' }).toString(), 'admin@example.com');
+        fake.users.add(ALICE);
+        await fake.start();
+        // The PEM's body lines, each long enough to be unmistakable, and the key file itself.
+        const pemLines = pem.split('\n').filter((l) => l.length >= 40 && !l.startsWith('-----'));
+        return {
+          responders: [{ id: 'gws-kill', type: 'google-workspace', adminEmail: 'admin@example.com', serviceAccountKey: '${MFAWATCH_RESP_GWS_KEY}', baseUrl: fake.url, tokenUrl: `${fake.url}/token` }],
+          env: { MFAWATCH_RESP_GWS_KEY: key },
+          secrets: [key, ...pemLines],
+          fail: echo400(fake, () => ({ error: 'invalid_grant', error_description: `Invalid JWT Signature for key ${pemLines[1] ?? ''}` }), ''),
+          succeed: () => fake.clearFaults(),
+          stop: () => fake.stop(),
+          killFailure: /gws-kill +Google Workspace +failed/,
+        };
+      },
+    },
+  ];
+}
+
 let dir: ReturnType<typeof tempDir>;
 let started: Array<{ name: string; m: StartedModule }>;
 
@@ -246,6 +494,7 @@ describe('secret hygiene across every module', () => {
       delivery: { runDeadline: '1s', initialBackoff: '100ms' },
       monitors: started.flatMap((s) => s.m.monitors ?? []),
       notifiers: started.flatMap((s) => s.m.notifiers ?? []),
+      responders: started.flatMap((s) => s.m.responders ?? []),
     });
     const outputs: Array<[string, CliResult]> = [];
     const cli = async (label: string, ...args: string[]) => {
@@ -257,8 +506,10 @@ describe('secret hygiene across every module', () => {
     for (const s of started) s.m.fail();
     expect((await cli('run (failing)', 'run')).code).toBe(1);
     expect((await cli('run (failing again)', 'run')).code).toBe(1);
+    const killFailing = await cli('kill (failing)', 'kill', 'alice@example.com', '--yes');
     for (const s of started) s.m.succeed();
     expect((await cli('run (recovered)', 'run')).code).toBe(0);
+    expect((await cli('kill (recovered)', 'kill', 'alice@example.com', '--yes')).code, 'every responder kills once it works').toBe(0);
     await cli('status', 'status');
     await cli('status --json', 'status', '--json');
     await cli('events', 'events');
@@ -272,11 +523,13 @@ describe('secret hygiene across every module', () => {
 
     // The failure really happened and was reported (so the test can see a leak if there is one).
     const failing = outputs.find(([l]) => l === 'run (failing)')?.[1];
-    expect(failing?.stderr).toMatch(/GitHub returned 400/);
+    for (const s of started) if (s.m.failure) expect(failing?.stderr, s.name).toMatch(s.m.failure);
     expect(failing?.stderr).toMatch(/Okta returned 400/);
     expect(failing?.stderr).toMatch(/Slack auth\.test answered "unrecognised_error"/);
     expect(failing?.stderr).toMatch(/Google refused the service-account token \(invalid_grant/);
     expect(failing?.stdout).toMatch(/"type":"scan_failed"/);
+    expect(killFailing.code, 'a failing kill exits 1').toBe(1);
+    for (const s of started) if (s.m.killFailure) expect(`${killFailing.stdout}${killFailing.stderr}`, s.name).toMatch(s.m.killFailure);
 
     const leaks: string[] = [];
     const secrets = started.flatMap((s) => s.m.secrets.map((v) => ({ module: s.name, v })));

@@ -142,6 +142,29 @@ const subjects: Subject[] = [
   },
 ];
 
+// Found by the fault matrix: Google's 403 rate limits were worded as a missing privilege, and a
+// token endpoint that does not answer as a refused key.
+describe('google-workspace responder: a rate limit and an unreachable token endpoint say what they are', () => {
+  it('403 rateLimitExceeded / userRateLimitExceeded is rate_limited, not a privilege problem', async () => {
+    for (const reason of ['rateLimitExceeded', 'userRateLimitExceeded']) {
+      const { server, responder } = await subjects[4]!.setup();
+      server.inject({ kind: 'status', status: 403, body: { error: { code: 403, message: 'Rate Limit Exceeded', errors: [{ message: 'Rate Limit Exceeded', domain: 'global', reason }], status: 'PERMISSION_DENIED' } } }, 10, (r) => r.path.endsWith('/signOut'));
+      const err = await invalidate(responder, alice).catch((e: unknown) => e);
+      expect((err as ProviderError).reason).toBe('rate_limited');
+      expect((err as ProviderError).message).toBe(`Google rate limit reached (403 ${reason}): run the kill again in a few minutes`);
+    }
+  });
+
+  it('a token endpoint that does not answer is a network failure, not a refused key', async () => {
+    const { server, responder } = await subjects[4]!.setup();
+    server.inject({ kind: 'reset' }, 10, (r) => r.path === '/token');
+    const err = await invalidate(responder, alice).catch((e: unknown) => e);
+    expect((err as ProviderError).reason).toBe('network');
+    expect((err as ProviderError).message).toMatch(/^could not get a Google access token from tokenUrl.*check tokenUrl/);
+    expect((err as ProviderError).message).not.toMatch(/refused/);
+  });
+});
+
 describe('each responder kills the sessions it is asked to, and only those', () => {
   it('okta: looks the user up by login, then DELETE …/sessions?oauthTokens=true', async () => {
     const s = subjects[0]!;
