@@ -45,6 +45,12 @@ export class LoopbackServer {
   async start(): Promise<string> {
     const server = createServer((req, res) => void this.#serve(req, res));
     server.on('connection', (s) => {
+      // A client still retrying after stop() (a request cut off by a deadline) must not keep
+      // the server open: refuse it at once.
+      if (this.#server !== server) {
+        s.destroy();
+        return;
+      }
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });
@@ -54,10 +60,15 @@ export class LoopbackServer {
     return this.url;
   }
 
+  /** Stops listening and drops every connection, held (hanging) ones included. */
   async stop(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+    const server = this.#server;
+    if (!server) return;
     this.#server = null;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    for (const s of this.#sockets) s.destroy();
+    await closed;
   }
 
   /** Makes the next `times` requests matching `match` (default: all) fail with `fault`. */
