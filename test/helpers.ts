@@ -90,3 +90,11 @@ export async function runCli(args: string[], options: Partial<CliIo> = {}): Prom
   });
   return { code, stdout: out, stderr: err + logs.text() };
 }
+
+/** The event lines (`mfawatch.event/v1`) the stdout notifier printed, parsed; other output is skipped. */
+export function eventLines<T = Record<string, unknown>>(stdout: string): T[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"'))
+    .map((l) => JSON.parse(l) as T);
+}

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeAws } from '../fakes/aws-iam.js';
-import { PinnedClock, runCli, tempDir, writeConfig, type CliResult } from '../helpers.js';
+import { type CliResult, eventLines, PinnedClock, runCli, tempDir, writeConfig } from '../helpers.js';
 
 const MGMT = '111111111111';
 const PROD = '222222222222';
@@ -20,10 +20,7 @@ let configPath: string;
 const clock = new PinnedClock('2026-11-22T10:00:00.000Z');
 
 function events(out: CliResult): Array<Record<string, unknown>> {
-  return out.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return eventLines(out.stdout);
 }
 const cli = (...args: string[]) => runCli([...args, '--config', configPath], { env: {}, overrides: { clock } });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fakes/github.js';
-import { runCli, tempDir, writeConfig, type CliResult } from '../helpers.js';
+import { type CliResult, eventLines, runCli, tempDir, writeConfig } from '../helpers.js';
 
 const TOKEN = 'ghp_mass_change_token';
 let gh: FakeGitHub;
@@ -16,7 +16,7 @@ let configPath: string;
 
 const run = () => runCli(['run', '--config', configPath], { env: { GH_TOKEN: TOKEN } });
 const cli = (...args: string[]) => runCli([...args, '--config', configPath], { env: { GH_TOKEN: TOKEN } });
-const events = (out: CliResult) => out.stdout.split('\n').filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"')).map((l) => JSON.parse(l) as { type: string; login: string | null; summary: string; detail?: Record<string, unknown> });
+const events = (out: CliResult) => eventLines<{ type: string; login: string | null; summary: string; detail?: Record<string, unknown> }>(out.stdout);
 const query = <T>(sql: string): T => {
   const db = new Database(join(dir.path, 'm.db'), { readonly: true });
   try {

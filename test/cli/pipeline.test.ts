@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { FakeGitHub } from '../fakes/github.js';
-import { runCli, tempDir, writeConfig, type CliResult } from '../helpers.js';
+import { type CliResult, eventLines, runCli, tempDir, writeConfig } from '../helpers.js';
 
 const TOKEN = 'ghp_pipeline_owner_token';
 let gh: FakeGitHub;
@@ -15,10 +15,7 @@ let dir: ReturnType<typeof tempDir>;
 let configPath: string;
 
 function events(out: CliResult): Array<Record<string, unknown>> {
-  return out.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return eventLines(out.stdout);
 }
 
 const run = (...extra: string[]) => runCli(['run', '--config', configPath, ...extra], { env: { GH_TOKEN: TOKEN } });

@@ -4,7 +4,7 @@ import { auth0MfaState, createAuth0Monitor } from '../../monitors/auth0/index.js
 import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState } from '../../src/core/types.js';
 import { FakeAuth0, type FakeAuth0Method } from '../fakes/auth0.js';
-import { runCli, tempDir, testDeps, writeConfig, type CliResult } from '../helpers.js';
+import { type CliResult, eventLines, runCli, tempDir, testDeps, writeConfig } from '../helpers.js';
 import { collectScan } from './scan-harness.js';
 
 let fake: FakeAuth0;
@@ -238,7 +238,7 @@ describe('auth0 monitor: end to end through the CLI', () => {
         notifiers: [{ id: 'siem', type: 'stdout' }],
       });
       const run = () => runCli(['run', '--config', configPath], { env: { AUTH0_SECRET: fake.clientSecret } });
-      const events = (out: CliResult) => out.stdout.split('\n').filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const events = (out: CliResult) => eventLines(out.stdout);
       const first = await run();
       expect(first.code).toBe(0);
       expect(events(first).map((e) => e.type)).toEqual(['baseline']);

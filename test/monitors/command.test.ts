@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commandConfigSchema } from '../../monitors/command/config.js';
 import { createCommandMonitor } from '../../monitors/command/index.js';
 import { ProviderError } from '../../src/core/errors.js';
-import { runCli, tempDir, testDeps, writeConfig, type CliResult } from '../helpers.js';
+import { type CliResult, eventLines, runCli, tempDir, testDeps, writeConfig } from '../helpers.js';
 import { collectScan } from './scan-harness.js';
 
 const NODE = process.execPath;
@@ -131,7 +131,7 @@ describe('command monitor: end to end through the CLI', () => {
       notifiers: [{ id: 'siem', type: 'stdout' }],
     });
     const run = () => runCli(['run', '--config', configPath], { env: { LISTING_FILE: listing } });
-    const events = (out: CliResult) => out.stdout.split('\n').filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = (out: CliResult) => eventLines(out.stdout);
     const first = await run();
     expect(first.code).toBe(0);
     expect(events(first).map((e) => e.type)).toEqual(['baseline']);

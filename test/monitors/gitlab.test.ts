@@ -3,7 +3,7 @@ import { gitlabConfigSchema } from '../../monitors/gitlab/config.js';
 import { createGitlabMonitor, gitlabMfaState } from '../../monitors/gitlab/index.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { FakeGitlab } from '../fakes/gitlab.js';
-import { runCli, tempDir, testDeps, writeConfig, type CliResult } from '../helpers.js';
+import { type CliResult, eventLines, runCli, tempDir, testDeps, writeConfig } from '../helpers.js';
 import { collectScan } from './scan-harness.js';
 
 const TOKEN = 'glpat-admin-test-token-0001';
@@ -247,7 +247,7 @@ describe('gitlab monitor: end to end through the CLI', () => {
         notifiers: [{ id: 'siem', type: 'stdout' }],
       });
       const run = () => runCli(['run', '--config', configPath], { env: { GITLAB_TOKEN: TOKEN } });
-      const events = (out: CliResult) => out.stdout.split('\n').filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const events = (out: CliResult) => eventLines(out.stdout);
       const first = await run();
       expect(first.code).toBe(0);
       expect(events(first).map((e) => e.type)).toEqual(['baseline']);

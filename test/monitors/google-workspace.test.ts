@@ -6,7 +6,7 @@ import { googleWorkspaceConfigSchema } from '../../monitors/google-workspace/con
 import { createGoogleWorkspaceMonitor, googleMfaState } from '../../monitors/google-workspace/index.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { DIRECTORY_READONLY, FakeGoogle, GOOGLE_TOKEN_AUD, makeServiceAccount } from '../fakes/google.js';
-import { runCli, tempDir, testDeps, writeConfig, type CliResult } from '../helpers.js';
+import { type CliResult, eventLines, runCli, tempDir, testDeps, writeConfig } from '../helpers.js';
 import { collectScan } from './scan-harness.js';
 
 const sa = makeServiceAccount();
@@ -306,10 +306,7 @@ describe('google-workspace monitor: end to end through the CLI', () => {
   afterEach(() => dir.cleanup());
 
   const events = (out: CliResult) =>
-    out.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    eventLines(out.stdout);
 
   it('baseline, then 2SV turned off is mfa_disabled (critical for a super admin)', async () => {
     seedDomain();

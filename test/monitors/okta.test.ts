@@ -4,7 +4,7 @@ import { createOktaMonitor, oktaMfaState } from '../../monitors/okta/index.js';
 import { sleep } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { FakeOkta } from '../fakes/okta.js';
-import { runCli, tempDir, testDeps, writeConfig, type CliResult } from '../helpers.js';
+import { type CliResult, eventLines, runCli, tempDir, testDeps, writeConfig } from '../helpers.js';
 import { collectScan } from './scan-harness.js';
 
 const TOKEN = '00okta-test-token';
@@ -281,10 +281,7 @@ describe('okta monitor: end to end through the CLI', () => {
   afterEach(() => dir.cleanup());
 
   const events = (out: CliResult) =>
-    out.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    eventLines(out.stdout);
 
   it('baseline, then a lost factor is mfa_disabled and SMS-only is mfa_weakened', async () => {
     seedSmallOrg();

@@ -3,7 +3,7 @@ import { slackConfigSchema } from '../../monitors/slack/config.js';
 import { createSlackMonitor, slackMfaState } from '../../monitors/slack/index.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { FakeSlack } from '../fakes/slack.js';
-import { runCli, tempDir, testDeps, writeConfig, type CliResult } from '../helpers.js';
+import { type CliResult, eventLines, runCli, tempDir, testDeps, writeConfig } from '../helpers.js';
 import { collectScan } from './scan-harness.js';
 
 const TOKEN = 'xoxp-1111-admin-token';
@@ -235,10 +235,7 @@ describe('slack monitor: end to end through the CLI', () => {
   afterEach(() => dir.cleanup());
 
   const events = (out: CliResult) =>
-    out.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    eventLines(out.stdout);
 
   it('baseline, then 2FA turned off is mfa_disabled and app → SMS is mfa_weakened', async () => {
     seedWorkspace();

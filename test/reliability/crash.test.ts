@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FakeChannel } from '../fakes/channels.js';
 import { FakeGitHub } from '../fakes/github.js';
 import { FakeOkta as FakeOktaSessions } from '../fakes/responders.js';
-import { runCli, tempDir, writeConfig } from '../helpers.js';
+import { eventLines, runCli, tempDir, writeConfig } from '../helpers.js';
 import { writeResults, type CrashRow } from './results.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -57,10 +57,7 @@ async function until(what: string, test: () => boolean, ms = 20_000): Promise<vo
 }
 
 const deliveredLines = (stdout: string) =>
-  stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"'))
-    .map((l) => JSON.parse(l) as { type: string; accountId: string | null; batchId: string; batchKind?: string })
+  eventLines<{ type: string; accountId: string | null; batchId: string; batchKind?: string }>(stdout)
     // Announcements of a kill carry the event that caused it: they are not its delivery.
     .filter((d) => d.batchKind !== 'response');
 /** True when a batch whose id matches was delivered (as event lines, or one batch line). */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir, writeConfig } from '../helpers.js';
+import { eventLines, runCli, tempDir, writeConfig } from '../helpers.js';
 import { FAULTS, type FaultSpec, type HarnessRun, type MonitorHarness, type ResponderHarness } from './harness.js';
 import { HARNESSES, RESPONDER_HARNESSES } from './harnesses/index.js';
 import { writeResults, type MatrixRow, type ResponderMatrixRow } from './results.js';
@@ -30,10 +30,7 @@ interface Delivered {
 }
 
 function delivered(stdout: string): Delivered[] {
-  return stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{"schema":"mfawatch.event/v1"'))
-    .map((l) => JSON.parse(l) as Delivered);
+  return eventLines<Delivered>(stdout);
 }
 
 function snapshot(dbPath: string): { accounts: string; history: number; events: Array<{ id: number; type: string; account_id: string | null }> } {
