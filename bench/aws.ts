@@ -4,7 +4,7 @@
  * (the AWS Query protocol, SigV4 verified, the report as base64 CSV).
  */
 import { FakeAws } from '../test/fakes/aws-iam.js';
-import type { BarePlan, ChangeCounts, ProviderScenario, RunningScenario } from './scenario.js';
+import { prng, type BarePlan, type ChangeCounts, type ProviderScenario, type RunningScenario } from './scenario.js';
 
 const ACCOUNT = '123456789012';
 const ACCESS_KEY_ID = 'AKIABENCHNOTAREALKEY';
@@ -20,16 +20,6 @@ const REGION = 'us-east-1';
  */
 const CALLS_PER_ACCOUNT = 4;
 
-/** A small deterministic PRNG (mulberry32), so every run changes the same users. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function startAws(users: number): () => Promise<RunningScenario> {
   return async () => {

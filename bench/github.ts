@@ -3,22 +3,12 @@
  * by test/fakes/github.ts (per_page/page, Link headers, the owner-only 2FA filters).
  */
 import { FakeGitHub, type FakeUser } from '../test/fakes/github.js';
-import type { BarePlan, ChangeCounts, ProviderScenario, RunningScenario } from './scenario.js';
+import { prng, type BarePlan, type ChangeCounts, type ProviderScenario, type RunningScenario } from './scenario.js';
 
 const TOKEN = 'ghp_bench_owner_token_not_a_real_secret';
 /** GitHub's largest page (https://docs.github.com/en/rest/orgs/members#list-organization-members). */
 const PER_PAGE = 100;
 
-/** A small deterministic PRNG (mulberry32), so every run changes the same accounts. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Requests to page through a listing of `n` accounts: one per 100, and one for an empty list. */
 function pagesFor(n: number): number {

@@ -79,3 +79,14 @@ export interface ProviderScenario {
   unchangedScan: boolean;
   start(): Promise<RunningScenario>;
 }
+
+/** A small deterministic PRNG (mulberry32), so every run changes the same accounts. */
+export function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
