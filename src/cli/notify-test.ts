@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import type { NotificationBatch } from '../../notifiers/types.js';
 import type { App } from '../app.js';
+import { timeoutSignal } from '../core/abort.js';
 import { toProviderError } from '../core/errors.js';
 import { UsageError } from '../core/errors.js';
 
@@ -39,7 +40,7 @@ export function registerNotifyTestCommand(program: Command, withApp: WithApp, io
           };
           const t0 = performance.now();
           try {
-            await n.notifier.send(batch, { signal: AbortSignal.timeout(app.config.delivery.timeout) });
+            await n.notifier.send(batch, { signal: timeoutSignal(app.config.delivery.timeout) });
             const ms = Math.round(performance.now() - t0);
             io.stdout.write(`${n.config.id} (${n.channel}): ok, accepted in ${ms} ms\n`);
             app.store.audit({ at: app.clock.now(), actor: app.actor, action: 'notify.test', subject: n.config.id, detail: { ok: true, ms } });

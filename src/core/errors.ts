@@ -55,6 +55,14 @@ export class ProviderError extends Error {
     this.hint = options.hint;
   }
 
+  /**
+   * What happened, without the hint (`message` is "what happened: hint"). Derived from `message`,
+   * so a message scrubbed of secrets after construction stays scrubbed here.
+   */
+  get summary(): string {
+    return this.hint && this.message.endsWith(`: ${this.hint}`) ? this.message.slice(0, -(this.hint.length + 2)) : this.message;
+  }
+
   /** True when trying again later may succeed. */
   get transient(): boolean {
     return isTransient(this.reason);

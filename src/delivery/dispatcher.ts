@@ -18,6 +18,7 @@
 import type { NotificationBatch, Notifier, NotifierCommonConfig, NotifierModule } from '../../notifiers/types.js';
 import { DeliveryStore } from '../../storage/delivery.js';
 import type { OutboxRow, Store } from '../../storage/store.js';
+import { timeoutSignal } from '../core/abort.js';
 import type { Clock, Logger } from '../core/deps.js';
 import { ProviderError, toProviderError } from '../core/errors.js';
 import { redactSecrets, secretUrlParts } from '../core/secret.js';
@@ -132,7 +133,7 @@ export class Dispatcher {
     }
     const batch = JSON.parse(row.payload) as NotificationBatch;
     const t0 = performance.now();
-    const timeout = AbortSignal.timeout(settings.timeout);
+    const timeout = timeoutSignal(settings.timeout);
     try {
       const sendSignal = AbortSignal.any([timeout, ...(signal ? [signal] : [])]);
       await target.notifier.send(batch, { signal: sendSignal });

@@ -6,6 +6,7 @@
  * carry a credential.
  */
 import type { z } from 'zod';
+import { timeoutSignal } from '../core/abort.js';
 import { sleep as defaultSleep } from '../core/deps.js';
 import { ProviderError, isTransient, reasonForStatus, type ErrorReason } from '../core/errors.js';
 import { redactSecrets, type Secret } from '../core/secret.js';
@@ -140,7 +141,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       body = JSON.stringify(req.json);
       headers['content-type'] = 'application/json';
     }
-    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(req.signal ? [req.signal] : [])]);
+    const signal = AbortSignal.any([timeoutSignal(timeoutMs), ...(req.signal ? [req.signal] : [])]);
     options.onRequest?.();
     let response: Response | undefined;
     let text: string;
@@ -197,26 +198,42 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return { status: response.status, headers: response.headers, data: parsed as T, url: response.url || url.toString() };
   }
 
+  /**
+   * The last real failure of a request whose caller stopped it (a kill or scan deadline, SIGTERM)
+   * while it was being retried: "Slack returned 503 …" says more than "cancelled".
+   */
+  function outOfTime(last: ProviderError, attempts: number): ProviderError {
+    return new ProviderError(`${last.summary} (still failing after ${attempts} ${attempts === 1 ? 'try' : 'tries'} when the time allowed ran out)`, { reason: last.reason, provider, status: last.status, retryAfterMs: last.retryAfterMs, hint: last.hint, cause: last });
+  }
+
   return {
     async request<T>(req: HttpRequest, schema?: z.ZodType<T>): Promise<HttpResponse<T>> {
       const retries = req.retries ?? options.retries ?? 3;
+      let previous: ProviderError | undefined;
       for (let attempt = 0; ; attempt++) {
         try {
           return await once(req, schema);
         } catch (err) {
+          // The caller's time ran out during a retry: the failure that made us retry is the real cause.
+          if (err instanceof ProviderError && err.reason === 'aborted' && previous) throw outOfTime(previous, attempt);
           if (!(err instanceof ProviderError) || !isTransient(err.reason) || attempt >= retries) throw err;
           const backoff = (options.backoffMs ?? 1000) * 2 ** attempt;
           const delay = Math.max(backoff, err.retryAfterMs ?? 0);
           const deadlineLeft = options.deadline ? options.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
           if (delay > maxWait || delay >= deadlineLeft) {
             if (err.reason === 'rate_limited') {
-              // err.message already ends with its hint: keep the hint once, at the end.
-              const said = err.hint && err.message.endsWith(`: ${err.hint}`) ? err.message.slice(0, -(err.hint.length + 2)) : err.message;
-              throw new ProviderError(`${said}; the requested wait (${Math.round(delay / 1000)}s) is longer than mfawatch may wait`, { reason: 'rate_limited', provider, status: err.status, retryAfterMs: err.retryAfterMs, hint: err.hint ?? 'the scan will run again on schedule', cause: err });
+              // Keep the hint once, at the end.
+              throw new ProviderError(`${err.summary}; the requested wait (${Math.round(delay / 1000)}s) is longer than mfawatch may wait`, { reason: 'rate_limited', provider, status: err.status, retryAfterMs: err.retryAfterMs, hint: err.hint ?? 'the scan will run again on schedule', cause: err });
             }
             throw err;
           }
-          await wait(delay, req.signal);
+          previous = err;
+          try {
+            await wait(delay, req.signal);
+          } catch (interrupted) {
+            if (req.signal?.aborted) throw outOfTime(err, attempt + 1);
+            throw interrupted;
+          }
         }
       }
     },

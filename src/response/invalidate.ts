@@ -3,6 +3,7 @@
  * in plain words with the API calls it made (or, in a dry run, would make).
  */
 import type { ApiCall, Responder, ResponseTarget } from '../../responders/types.js';
+import { timeoutSignal } from '../core/abort.js';
 import { formatDuration } from '../core/duration.js';
 import { ProviderError, toProviderError, type ErrorReason } from '../core/errors.js';
 
@@ -35,17 +36,22 @@ export interface InvalidateEverywhereOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** After the kill deadline, how long a responder that honours its signal has to report its own failure. */
+const REPORT_GRACE_MS = 250;
+
 /** Runs every responder concurrently for `target`; never throws, a failure is a result. */
 export async function invalidateEverywhere(responders: readonly ResponderInstance[], target: ResponseTarget, options: InvalidateEverywhereOptions): Promise<ServiceResult[]> {
-  const deadline = AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])]);
+  const deadline = AbortSignal.any([timeoutSignal(options.timeoutMs), ...(options.signal ? [options.signal] : [])]);
   return Promise.all(
     responders.map(async (r): Promise<ServiceResult> => {
       const calls: ApiCall[] = [];
       const t0 = performance.now();
-      // A responder that ignores the signal still cannot hold the kill past its deadline.
+      // A responder that ignores the signal still cannot hold the kill past its deadline; one that
+      // honours it gets a moment to say what it was failing at ("Slack returned 503 …").
       const expired = new Promise<never>((_, reject) => {
-        if (deadline.aborted) reject(deadline.reason);
-        deadline.addEventListener('abort', () => reject(deadline.reason), { once: true });
+        const late = () => setTimeout(() => reject(deadline.reason), REPORT_GRACE_MS);
+        if (deadline.aborted) late();
+        else deadline.addEventListener('abort', late, { once: true });
       });
       expired.catch(() => undefined);
       try {
@@ -53,7 +59,9 @@ export async function invalidateEverywhere(responders: readonly ResponderInstanc
         return { responderId: r.id, type: r.type, service: r.service, outcome: answer.outcome, detail: answer.detail, calls, durationMs: Math.round(performance.now() - t0) };
       } catch (thrown) {
         let err = toProviderError(thrown, r.service);
-        if (deadline.aborted && !options.signal?.aborted && (err.reason === 'aborted' || err.reason === 'timeout')) {
+        // Cut off with nothing to say (mid-request, or a responder that ignores its signal): say so.
+        // A responder that was retrying a real failure reports that failure instead.
+        if (deadline.aborted && !options.signal?.aborted && (err.reason === 'aborted' || thrown === deadline.reason)) {
           err = new ProviderError(`${r.service} did not finish within the kill deadline of ${formatDuration(options.timeoutMs)}`, { reason: 'timeout', provider: r.service, hint: 'run the kill again, or raise autoResponse.killTimeout / --timeout' });
         }
         const message = err.message;

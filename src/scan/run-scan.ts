@@ -9,6 +9,7 @@ import type { BatchSource } from '../../notifiers/types.js';
 import { holdStagedScan, openHold, resolveHold, restageHold, type HeldScanRow } from '../../storage/held.js';
 import type { Store } from '../../storage/store.js';
 import type { ConfiguredNotifier } from '../config/load.js';
+import { timeoutSignal } from '../core/abort.js';
 import type { CrashPoint } from '../core/crash-point.js';
 import type { Clock, Logger } from '../core/deps.js';
 import { ProviderError, toProviderError } from '../core/errors.js';
@@ -91,7 +92,7 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
   const log = env.logger.child({ monitor: instance.id, ...(scope.id ? { scope: scope.id } : {}) });
   const scanId = store.beginScan({ monitorId: instance.id, scope: scope.id, scopeLabel: scope.label, provider, startedAt });
 
-  const timeout = AbortSignal.timeout(deadlineMs);
+  const timeout = timeoutSignal(deadlineMs);
   const signal = AbortSignal.any([env.signal, timeout]);
   const warnings: string[] = [];
   let requests = 0;
@@ -136,7 +137,9 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
     // instance reaches the database, the logs or a notification.
     error.message = redactSecrets(error.message, secretsIn(instance));
     if (!abandoned && timeout.aborted && error.reason !== 'rate_limited') {
-      error = new ProviderError(`the scan did not finish within its deadline of ${Math.round(deadlineMs / 1000)}s`, { reason: 'timeout', provider, hint: 'raise scanDeadline, or check why the provider is slow; nothing was committed', cause: thrown });
+      // A provider that kept failing until the deadline: say what it was failing with.
+      const cause = error.reason !== 'aborted' && thrown !== timeout.reason ? ` (it was failing with: ${error.summary})` : '';
+      error = new ProviderError(`the scan did not finish within its deadline of ${Math.round(deadlineMs / 1000)}s${cause}`, { reason: 'timeout', provider, hint: 'raise scanDeadline, or check why the provider is slow; nothing was committed', cause: thrown });
     }
     const endedAt = clock.now();
     return store.transaction(() => {

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { ProviderError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
@@ -83,6 +83,39 @@ describe('createHttpClient', () => {
     expect(err.reason).toBe('rate_limited');
     expect(err.message).toMatch(/longer than mfawatch may wait/);
     expect(server.requests).toHaveLength(1);
+  });
+
+  // A kill against a service that kept failing used to end as "did not finish within the kill
+  // deadline": the caller's signal stopped the retries and the cause was lost.
+  it('stopped by the caller while retrying, it reports the failure it was retrying, not "cancelled"', async () => {
+    server.inject({ kind: 'status', status: 503 }, 10);
+    const stop = new AbortController();
+    const pending = failure(client({ backoffMs: 60_000, maxWaitMs: 120_000 }).request({ path: '/x', signal: stop.signal }));
+    await vi.waitFor(() => expect(server.requests.length).toBeGreaterThanOrEqual(1));
+    stop.abort();
+    const waiting = await pending;
+    expect(waiting.reason).toBe('server');
+    expect(waiting.status).toBe(503);
+    expect(waiting.message).toBe('Acme returned 503 for GET /x (still failing after 1 try when the time allowed ran out)');
+
+    // Aborted while the retry itself is in flight: the earlier failure again.
+    server.clearFaults();
+    server.inject({ kind: 'status', status: 502 }, 1);
+    server.inject({ kind: 'hang' }, 10);
+    const again = new AbortController();
+    const inFlight = failure(client({ backoffMs: 5 }).request({ path: '/x', signal: again.signal }));
+    await vi.waitFor(() => expect(server.requests.length).toBeGreaterThanOrEqual(3));
+    again.abort();
+    const err = await inFlight;
+    expect(err.reason).toBe('server');
+    expect(err.message).toBe('Acme returned 502 for GET /x (still failing after 1 try when the time allowed ran out)');
+
+    // Aborted on the first try: nothing to report but the cancellation.
+    const first = new AbortController();
+    const cancelled = failure(client().request({ path: '/x', signal: first.signal }));
+    await vi.waitFor(() => expect(server.requests.length).toBeGreaterThanOrEqual(4));
+    first.abort();
+    expect((await cancelled).reason).toBe('aborted');
   });
 
   it('a truncated JSON body is malformed; valid JSON of the wrong shape too', async () => {

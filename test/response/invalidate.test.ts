@@ -1,7 +1,9 @@
 /** invalidateEverywhere: concurrency, one deadline for all, failures as results; the verdict helpers. */
 import { describe, expect, it } from 'vitest';
 import type { Responder } from '../../responders/types.js';
+import { LoopbackServer } from '../fakes/http.js';
 import { ProviderError } from '../../src/core/errors.js';
+import { createHttpClient } from '../../src/http/client.js';
 import { invalidateEverywhere, killComplete, nobodyKnows, renderResults, type ServiceResult } from '../../src/response/invalidate.js';
 
 const target = { identity: 'alice@example.com', accounts: [] };
@@ -21,6 +23,27 @@ describe('invalidateEverywhere', () => {
     expect(results[1]?.calls).toEqual([{ method: 'POST', url: 'http://x/kill' }]);
     expect(results[2]?.error).toEqual({ reason: 'permission', message: 'X returned 403: lacks scope' });
     expect(renderResults(results, true)).toMatch(/ok \(OK\) called:\n {2}POST http:\/\/x\/kill/);
+  });
+
+  it('a responder retrying a real failure when the deadline ends reports that failure, not a bare "did not finish"', async () => {
+    const server = new LoopbackServer(() => undefined);
+    await server.start();
+    try {
+      server.inject({ kind: 'status', status: 503, body: { ok: false } }, 100);
+      const http = createHttpClient({ provider: 'Acme', baseUrl: server.url, fetch: globalThis.fetch, backoffMs: 150 });
+      const retrying: Responder = {
+        invalidate: async (_t, o) => {
+          await http.request({ method: 'POST', path: '/sessions/reset', signal: o.signal });
+          return { outcome: 'succeeded', detail: 'done' };
+        },
+      };
+      const [result] = await invalidateEverywhere([inst('acme', retrying)], target, { dryRun: false, timeoutMs: 300 });
+      expect(result?.outcome).toBe('failed');
+      expect(result?.error?.reason).toBe('server');
+      expect(result?.detail).toMatch(/^Acme returned 503 for POST \/sessions\/reset \(still failing after [12] tr(y|ies) when the time allowed ran out\)$/);
+    } finally {
+      await server.stop();
+    }
   });
 });
 
