@@ -186,10 +186,21 @@ export class FakeGoogle extends LoopbackServer {
 }
 
 // ── GitHub SAML SSO authorisations ───────────────────────────────────────────
+/**
+ * GET /orgs/{org}/credential-authorizations pages by number (per_page, at most 100, and page) with
+ * a Link header (rel="next", "last", "first", "prev") as GitHub does; `maxPerPage` makes pages
+ * smaller than asked for, and `pageQuirk` answers one page wrongly (empty and without a next link,
+ * or a repeat of the page before).
+ * https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
+ */
 export class FakeGithubSso extends LoopbackServer {
   credentials: Array<{ login: string; credential_id: number; credential_type: string }> = [];
   removed: string[] = [];
+  /** Logins whose last credential authorisation was revoked, once per time it happened. */
+  emptied: string[] = [];
   sso = true;
+  maxPerPage = 100;
+  pageQuirk: { page: number; kind: 'empty' | 'repeat_previous' } | null = null;
   constructor(readonly org: string, readonly token: string) {
     super((req, res) => this.#route(req, res));
   }
@@ -202,13 +213,30 @@ export class FakeGithubSso extends LoopbackServer {
     if (req.method === 'GET' && req.path === base) {
       if (!this.sso) return this.#error(res, 404, 'Not Found');
       const login = (req.query.get('login') ?? '').toLowerCase();
-      return sendJson(res, 200, this.credentials.filter((c) => !login || c.login.toLowerCase() === login).map((c) => ({ ...c, credential_authorized_at: '2026-01-01T00:00:00Z', scopes: ['repo'], token_last_eight: '12345678' })));
+      const all = this.credentials.filter((c) => !login || c.login.toLowerCase() === login);
+      const perPage = Math.min(Number(req.query.get('per_page') ?? 30) || 30, 100, this.maxPerPage);
+      const pageNo = Math.max(1, Number(req.query.get('page') ?? 1) || 1);
+      const last = Math.max(1, Math.ceil(all.length / perPage));
+      const quirk = this.pageQuirk?.page === pageNo ? this.pageQuirk.kind : null;
+      const shown = quirk === 'repeat_previous' ? pageNo - 1 : pageNo;
+      const items = quirk === 'empty' ? [] : all.slice((shown - 1) * perPage, shown * perPage);
+      const link = (page: number, rel: string) => {
+        const q = new URLSearchParams(req.query);
+        q.set('page', String(page));
+        return `<${this.url}${base}?${q.toString()}>; rel="${rel}"`;
+      };
+      const links = [
+        ...(pageNo < last && quirk !== 'empty' ? [link(pageNo + 1, 'next'), link(last, 'last')] : []),
+        ...(pageNo > 1 ? [link(1, 'first'), link(pageNo - 1, 'prev')] : []),
+      ];
+      return sendJson(res, 200, items.map((c) => ({ ...c, credential_authorized_at: '2026-01-01T00:00:00Z', scopes: ['repo'], token_last_eight: '12345678' })), links.length ? { link: links.join(', ') } : {});
     }
     const del = new RegExp(`^${base}/(\\d+)$`).exec(req.path);
     if (req.method === 'DELETE' && del?.[1]) {
-      const before = this.credentials.length;
-      this.credentials = this.credentials.filter((c) => c.credential_id !== Number(del[1]));
-      if (before === this.credentials.length) return this.#error(res, 404, 'Not Found');
+      const gone = this.credentials.find((c) => c.credential_id === Number(del[1]));
+      if (!gone) return this.#error(res, 404, 'Not Found');
+      this.credentials = this.credentials.filter((c) => c !== gone);
+      if (!this.credentials.some((c) => c.login === gone.login)) this.emptied.push(gone.login);
       return noContent(res);
     }
     const mem = new RegExp(`^/orgs/${this.org}/memberships/([^/]+)$`).exec(req.path);

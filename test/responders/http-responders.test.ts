@@ -248,6 +248,61 @@ describe('each responder kills the sessions it is asked to, and only those', () 
   });
 });
 
+describe('github responder: every page of SSO authorisations, and a listing it cannot trust', () => {
+  const ghTarget = { identity: alice, accounts: [linked('github', 'alice-gh', '501')] };
+  async function sso(count: number): Promise<{ fake: FakeGithubSso; responder: Responder }> {
+    const fake = await started(new FakeGithubSso('acme', GH_TOKEN));
+    fake.maxPerPage = 2;
+    for (let i = 0; i < count; i++) fake.credentials.push({ login: 'alice-gh', credential_id: 100 + i, credential_type: i % 2 ? 'SSH key' : 'personal access token' });
+    fake.credentials.push({ login: 'bob', credential_id: 999, credential_type: 'SSH key' });
+    const responder = createGithubResponder(githubResponderSchema.parse({ id: 'gh', type: 'github', org: 'acme', token: GH_TOKEN, baseUrl: fake.url, requestTimeout: '300ms' }), testDeps());
+    return { fake, responder };
+  }
+
+  it('follows rel="next" to the last page and revokes every credential of the login', async () => {
+    const { fake, responder } = await sso(5);
+    const r = await invalidate(responder, ghTarget);
+    expect(r).toMatchObject({ outcome: 'succeeded', detail: 'revoked in acme: alice-gh: 5 credential authorisation(s)' });
+    expect(fake.credentials.map((c) => c.credential_id)).toEqual([999]);
+    expect(fake.requests.filter((q) => q.method === 'GET').map((q) => q.query.get('page'))).toEqual([null, '2', '3']);
+    expect(fake.emptied).toEqual(['alice-gh']);
+  });
+
+  it('a page answered empty before the last: revokes what it saw, fails, and the next kill revokes the rest', async () => {
+    const { fake, responder } = await sso(5);
+    fake.pageQuirk = { page: 2, kind: 'empty' };
+    const err = await invalidate(responder, ghTarget).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect((err as ProviderError).reason).toBe('malformed');
+    expect((err as ProviderError).message).toBe("GitHub's SSO authorisations of alice-gh in acme could not all be read: the listing ended at page 2 of 3; revoked the 2 seen, others may remain: run the kill again");
+    expect(fake.credentials.filter((c) => c.login === 'alice-gh')).toHaveLength(3);
+    fake.pageQuirk = null;
+    expect(await invalidate(responder, ghTarget)).toMatchObject({ outcome: 'succeeded', detail: 'revoked in acme: alice-gh: 3 credential authorisation(s)' });
+    expect(fake.emptied).toEqual(['alice-gh']);
+  });
+
+  it('a page repeating the one before (the list moved while read) is not trusted either; a dry run says so without writing', async () => {
+    const { fake, responder } = await sso(5);
+    fake.pageQuirk = { page: 2, kind: 'repeat_previous' };
+    const dry = await invalidate(responder, ghTarget, true).catch((e: unknown) => e);
+    expect((dry as ProviderError).message).toMatch(/the listing repeated 2 credential\(s\) across pages \(it changed while it was read\); a real kill would revoke the 3 seen/);
+    expect(fake.requests.filter((q) => q.method === 'DELETE')).toEqual([]);
+    const err = await invalidate(responder, ghTarget).catch((e: unknown) => e);
+    expect((err as ProviderError).reason).toBe('malformed');
+    expect(fake.credentials.filter((c) => c.login === 'alice-gh').map((c) => c.credential_id)).toEqual([102, 103]);
+  });
+
+  it('a primary rate limit (403, x-ratelimit-remaining 0) waits for x-ratelimit-reset, so an hour away fails at once as rate_limited', async () => {
+    const { fake, responder } = await sso(1);
+    const reset = String(Math.floor(Date.now() / 1000) + 3600);
+    fake.inject({ kind: 'status', status: 403, body: { message: 'API rate limit exceeded for user ID 1.', documentation_url: 'https://docs.github.com/rest' }, headers: { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } }, 10);
+    const err = await invalidate(responder, ghTarget).catch((e: unknown) => e);
+    expect((err as ProviderError).reason).toBe('rate_limited');
+    expect((err as ProviderError).message).toMatch(/^GitHub rate limit reached \(403: API rate limit exceeded for user ID 1\.\); the requested wait \(3[56]\d\ds\) is longer than mfawatch may wait: run the kill again once the limit resets$/);
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
 describe.each(subjects)('$name responder contract', (s) => {
   it('dry run: makes no write, records the exact calls it would make', async () => {
     const { server, responder } = await s.setup();
