@@ -32,7 +32,18 @@ import { mapWithConcurrency } from '../../src/cycle.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { accountOfRoleArn, awsIamConfigSchema, type AwsAccountEntry, type AwsIamConfig } from './config.js';
 import { parseCredentialReport, ReportFormatError, type ReportRow } from './credential-report.js';
-import { awsErrorCode, classifyAwsError, PROVIDER } from './errors.js';
+import { awsErrorCode, classifyAwsError as classifyForCaller, PROVIDER, type AwsCaller } from '../../src/aws/errors.js';
+
+/** The advice in this monitor's AWS errors. */
+const SCAN_CALLER: AwsCaller = {
+  readme: 'see monitors/aws-iam/README.md',
+  again: 'the scan will run again on schedule',
+  timeouts: 'requestTimeout/scanDeadline',
+  throttling: 'raise maxAttempts or scan less often',
+  aborts: 'scan deadline or shutdown',
+  unchanged: 'nothing was committed',
+};
+const classifyAwsError = (err: unknown, action: string, account: string) => classifyForCaller(err, action, account, SCAN_CALLER);
 
 const README = 'see monitors/aws-iam/README.md';
 /** Largest page IAM list calls allow (MaxItems). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { expect, httpUrl } from '../../src/config/fields.js';
+import { duration, expect, httpUrl } from '../../src/config/fields.js';
 import { responderConfig } from '../types.js';
 
 /**
@@ -23,6 +23,10 @@ export const awsIamResponderSchema = responderConfig('aws-iam', {
   externalId: z.string().min(2, 'must be 2-1224 characters').max(1224, 'must be 2-1224 characters').regex(/^[\w+=,.@:/-]+$/, 'may contain only letters, digits and +=,.@:/-').optional(),
   /** IAM endpoint override (LocalStack, a test fake); an object overrides IAM and STS each. */
   endpoint: z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(), sts: httpUrl().optional() })], { error: 'must be the IAM endpoint URL, or { "iam": URL, "sts": URL }' }).optional(),
+  /** Per-call timeout (default 30 s); a kill as a whole is bounded by autoResponse.killTimeout / --timeout. */
+  requestTimeout: duration().default(30_000),
+  /** Attempts per call, the SDK's retries of throttling and 5xx answers included (default 3). */
+  maxAttempts: z.number().int().min(1).max(10).default(3),
   /** Also deactivate every access key of the user (default false: opt in). */
   deactivateAccessKeys: z.boolean().default(false),
   /** Also delete the user's console password (login profile) (default false: opt in). */

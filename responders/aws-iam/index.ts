@@ -18,7 +18,8 @@ import {
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ModuleDeps } from '../../src/core/deps.js';
-import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
+import { classifyAwsError, type AwsCaller } from '../../src/aws/errors.js';
+import { ProviderError } from '../../src/core/errors.js';
 import { accountsOfType, registerResponder, type ApiCall, type AwsCredentials, type Responder, type ResponderModule } from '../types.js';
 import { awsIamResponderSchema, type AwsIamResponderConfig } from './config.js';
 
@@ -40,37 +41,24 @@ interface AwsSdkError {
   $metadata?: { httpStatusCode?: number };
 }
 
+/** The advice in this responder's AWS errors. */
+const KILL_CALLER: AwsCaller = {
+  readme: README,
+  again: 'run the kill again',
+  timeouts: 'requestTimeout, or autoResponse.killTimeout / --timeout',
+  throttling: 'raise maxAttempts',
+  aborts: 'kill deadline or shutdown',
+  unchanged: 'the failed call changed nothing',
+};
+
 /** An AWS SDK error as a ProviderError that says what to do. */
-export function classifyAwsError(err: unknown, action: string): ProviderError {
-  if (err instanceof ProviderError) return err;
-  const e = (err ?? {}) as AwsSdkError;
-  const status = e.$metadata?.httpStatusCode;
-  const name = e.name ?? 'Error';
-  let reason: ErrorReason = 'client';
-  let words = `${name}`;
-  if (['InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken', 'UnrecognizedClientException', 'CredentialsProviderError'].includes(name)) {
-    reason = 'auth';
-    words = `${name}: the AWS credentials are missing, invalid or expired`;
-  } else if (name === 'AccessDenied' || name === 'AccessDeniedException' || status === 403) {
-    reason = 'permission';
-    words = `${name}: the credentials lack iam:${action}`;
-  } else if (name === 'LimitExceededException' || name === 'LimitExceeded') {
+function classifyKillError(err: unknown, action: string, account: string): ProviderError {
+  const name = (err as AwsSdkError | undefined)?.name;
+  if (name === 'LimitExceededException' || name === 'LimitExceeded') {
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html: 2,048 characters of inline policy per user.
-    words = `${name}: the user's inline policies would exceed IAM's 2,048-character quota; delete or shrink one of them (or attach ${REVOKE_POLICY_NAME} as a managed policy by hand) and run the kill again`;
-  } else if (name === 'Throttling' || name === 'ThrottlingException' || status === 429) {
-    reason = 'rate_limited';
-    words = `${name}: IAM rate limit reached`;
-  } else if (name === 'ServiceFailure' || (status !== undefined && status >= 500)) {
-    reason = 'server';
-    words = `${name}: IAM failed (${status ?? 'no status'})`;
-  } else if (name === 'TimeoutError' || name === 'AbortError') {
-    reason = name === 'AbortError' ? 'aborted' : 'timeout';
-    words = 'IAM did not answer in time';
-  } else if (status === undefined) {
-    reason = 'network';
-    words = `could not reach IAM (${e.message ?? name})`;
+    return new ProviderError(`AWS IAM ${action} failed: ${name}: the user's inline policies would exceed IAM's 2,048-character quota; delete or shrink one of them (or attach ${REVOKE_POLICY_NAME} as a managed policy by hand) and run the kill again`, { reason: 'client', provider: SERVICE, status: (err as AwsSdkError).$metadata?.httpStatusCode, hint: README, cause: err });
   }
-  return new ProviderError(`AWS IAM ${action} failed: ${words}`, { reason, provider: SERVICE, status, hint: README, cause: err });
+  return classifyAwsError(err, action.includes(':') ? action : `iam:${action}`, account, KILL_CALLER);
 }
 
 /** True for IAM's NoSuchEntity (the SDK names it NoSuchEntityException; the wire code is NoSuchEntity). */
@@ -91,16 +79,23 @@ function arnAccount(arn: string): string | undefined {
 
 export function createAwsIamResponder(config: AwsIamResponderConfig, deps: ModuleDeps & { awsCredentials?: AwsCredentials | undefined }): Responder {
   const urls = typeof config.endpoint === 'string' ? { iam: config.endpoint } : (config.endpoint ?? {});
-  const base = { region: config.region, ...(deps.awsCredentials ? { credentials: deps.awsCredentials } : config.profile ? { profile: config.profile } : {}) };
+  const sdk = {
+    region: config.region,
+    maxAttempts: config.maxAttempts,
+    // throwOnRequestTimeout: without it the SDK only logs a warning and keeps waiting.
+    requestHandler: { requestTimeout: config.requestTimeout, connectionTimeout: Math.min(config.requestTimeout, 10_000), throwOnRequestTimeout: true },
+  };
+  const base = { ...sdk, ...(deps.awsCredentials ? { credentials: deps.awsCredentials } : config.profile ? { profile: config.profile } : {}) };
   const client = new IAMClient({ ...base, ...(urls.iam ? { endpoint: urls.iam } : {}) });
   // The account acted in: users linked in any other account are never touched.
   const account = config.accountId ?? (config.roleArn ? arnAccount(config.roleArn) : undefined);
+  const accountLabel = account ?? 'of the default credentials';
   const where = urls.iam ?? `iam (${account ?? 'account of the default credentials'})`;
   const send = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
     } catch (err) {
-      throw classifyAwsError(err, action);
+      throw classifyKillError(err, action, accountLabel);
     }
   };
   /** The IAM client to act with: the default credentials' own, or one in `roleArn`'s account (sts:AssumeRole). */
@@ -113,9 +108,9 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
       const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'mfawatch-responder', ...(config.externalId ? { ExternalId: config.externalId } : {}) }), { abortSignal: signal });
       const c = out.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new ProviderError(`AWS STS AssumeRole of ${roleArn} answered without credentials`, { reason: 'malformed', provider: SERVICE, hint: 'check the "endpoint.sts" override' });
-      return new IAMClient({ region: config.region, ...(urls.iam ? { endpoint: urls.iam } : {}), credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken } });
+      return new IAMClient({ ...sdk, ...(urls.iam ? { endpoint: urls.iam } : {}), credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken } });
     } catch (err) {
-      const e = classifyAwsError(err, 'AssumeRole');
+      const e = classifyKillError(err, 'sts:AssumeRole', account ?? roleArn);
       if (e.reason !== 'permission') throw e;
       throw new ProviderError(`AWS STS refused to let mfawatch assume ${roleArn} (${(err as AwsSdkError).name ?? 'AccessDenied'}): the role's trust policy must allow these credentials (and the externalId, if it has one)`, { reason: 'permission', provider: SERVICE, status: e.status, hint: README, cause: err });
     } finally {
@@ -139,7 +134,10 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
           const UserName = linked.login;
           record({ method: 'GetUser', url: `${where} UserName=${UserName}`, note: `check the user exists and is ${linked.accountId}` });
           const actual = await send('GetUser', () => iam.send(new GetUserCommand({ UserName }), { abortSignal: signal })).then(
-            (out) => out.User?.Arn ?? null,
+            (out) => {
+              if (out.User?.Arn) return out.User.Arn;
+              throw new ProviderError(`AWS answered iam:GetUser for ${UserName} without the user's ARN`, { reason: 'malformed', provider: SERVICE, hint: 'a proxy may be rewriting answers, or "endpoint" is not IAM; nothing was changed' });
+            },
             (err: ProviderError) => {
               if (isNoSuchEntity(err.cause)) return undefined;
               throw err;
@@ -151,7 +149,7 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
           }
           // The credentials act in one account; a user of the same name there may be someone else.
           if (actual !== linked.accountId) {
-            done.push(`${UserName}: not touched, the credentials reach ${actual ?? 'a user without an ARN'}, not the linked ${linked.accountId} (set accountId or roleArn: one responder per AWS account)`);
+            done.push(`${UserName}: not touched, the credentials reach ${actual}, not the linked ${linked.accountId} (set accountId or roleArn: one responder per AWS account)`);
             continue;
           }
           found += 1;
