@@ -172,6 +172,27 @@ describe('aws-iam responder', () => {
     expect(iam.user(MAIN, 'alice').policies.has(REVOKE_POLICY_NAME)).toBe(false);
   });
 
+  it('an answer it cannot read (GetUser without the user, XML cut short) is malformed, never "not found"; nothing is written', async () => {
+    const ns = 'https://iam.amazonaws.com/doc/2010-05-08/';
+    const getUser = (q: { body: string }) => new URLSearchParams(q.body).get('Action') === 'GetUser';
+    iam.inject({ kind: 'status', status: 200, body: `<GetUserResponse xmlns="${ns}"><GetUserResult></GetUserResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></GetUserResponse>`, headers: { 'content-type': 'text/xml' } }, 1, getUser);
+    const empty = (await invalidate(responder({ accountId: MAIN }), target).catch((e: unknown) => e)) as ProviderError;
+    expect(empty.reason).toBe('malformed');
+    expect(empty.message).toMatch(/^AWS answered iam:GetUser for alice without the user's ARN: .*nothing was changed$/);
+    iam.inject({ kind: 'truncate', body: `<GetUserResponse xmlns="${ns}"><GetUserResult><User><Arn>arn:aws:iam::${MAIN}:us`, contentType: 'text/xml' }, 1, getUser);
+    const cut = (await invalidate(responder({ accountId: MAIN, maxAttempts: 1 }), target).catch((e: unknown) => e)) as ProviderError;
+    expect(cut.reason).toBe('malformed');
+    expect(cut.message).toMatch(/^AWS answered iam:GetUser in account 111111111111 with a body mfawatch cannot read: .*the failed call changed nothing$/);
+    expect(iam.writes()).toEqual([]);
+  });
+
+  it('an IAM call that does not answer within requestTimeout fails as timeout and names the call', async () => {
+    iam.inject({ kind: 'hang' }, 10, (q) => new URLSearchParams(q.body).get('Action') === 'PutUserPolicy');
+    const err = (await invalidate(responder({ accountId: MAIN, requestTimeout: '200ms', maxAttempts: 1 }), target).catch((e: unknown) => e)) as ProviderError;
+    expect(err.reason).toBe('timeout');
+    expect(err.message).toMatch(/^AWS did not answer iam:PutUserPolicy in account 111111111111 in time: .*raise requestTimeout/);
+  });
+
   it('a 500 from IAM fails as server after the SDK retries', async () => {
     iam.inject({ kind: 'status', status: 500, body: '<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>x</Message></Error></ErrorResponse>', headers: { 'content-type': 'text/xml' } }, 10);
     const err = (await invalidate(responder(), target).catch((e: unknown) => e)) as ProviderError;
