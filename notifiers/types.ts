@@ -8,6 +8,9 @@ import { instanceId, severity } from '../src/config/fields.js';
 import type { ModuleDeps } from '../src/core/deps.js';
 import { CHANGE_EVENT_TYPES, type ChangeEvent, type ChangeEventType, type Severity } from '../src/core/types.js';
 
+/** What a notifier's HTTP errors advise: the dispatcher owns retries, and `mfawatch events` shows each delivery. */
+export const AFTER_DELIVERY_FAILURE = 'transient failures are retried; `mfawatch events` shows the delivery state';
+
 /** What a batch is about. */
 export type BatchKind = 'changes' | 'health' | 'reminder' | 'test' | 'response' | 'anomaly' | 'delivery_failure';
 

@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { instanceId } from '../src/config/fields.js';
 import type { ModuleDeps } from '../src/core/deps.js';
 
+/** What a responder's HTTP errors advise after a transient failure (a kill is not retried by itself). */
+export const AFTER_KILL_FAILURE = 'run the kill again';
+
 /** Config keys every responder accepts. */
 export const responderCommonShape = {
   id: instanceId(),

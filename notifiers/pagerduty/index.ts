@@ -12,7 +12,7 @@ import type { ChangeEvent, Severity } from '../../src/core/types.js';
 import { renderEvent } from '../../src/delivery/render.js';
 import { createHttpClient } from '../../src/http/client.js';
 import { lacksMfa } from '../../src/scan/policy.js';
-import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
+import { AFTER_DELIVERY_FAILURE, type Notifier, type NotifierModule, type NotificationBatch } from '../types.js';
 import { pagerdutyConfigSchema, type PagerdutyConfig } from './config.js';
 
 /** PagerDuty's four severities. */
@@ -88,6 +88,7 @@ function eventFor(e: ChangeEvent, batch: NotificationBatch, routingKey: string, 
 /** Creates the notifier. */
 export function createPagerdutyNotifier(config: PagerdutyConfig, deps: Pick<ModuleDeps, 'fetch'>): Notifier {
   const http = createHttpClient({
+    afterFailure: AFTER_DELIVERY_FAILURE,
     provider: 'PagerDuty',
     baseUrl: config.url,
     fetch: deps.fetch,

@@ -11,7 +11,7 @@ import type { Severity } from '../../src/core/types.js';
 import { SEVERITY_WORDS, batchSubject, durationSince, reminderLine, reminderSummary, renderEvent } from '../../src/delivery/render.js';
 import { secretUrlParts } from '../../src/core/secret.js';
 import { createHttpClient } from '../../src/http/client.js';
-import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
+import { AFTER_DELIVERY_FAILURE, type Notifier, type NotifierModule, type NotificationBatch } from '../types.js';
 import { teamsConfigSchema, type TeamsConfig } from './config.js';
 
 /** Events shown in full in one card; the rest are counted (keeps the card well under 28 KB). */
@@ -68,6 +68,7 @@ function adaptiveCard(batch: NotificationBatch, now: Date): CardElement {
 /** Creates the notifier. */
 export function createTeamsNotifier(config: TeamsConfig, deps: Pick<ModuleDeps, 'fetch' | 'clock'>): Notifier {
   const http = createHttpClient({
+    afterFailure: AFTER_DELIVERY_FAILURE,
     provider: 'Teams',
     baseUrl: config.webhookUrl.reveal(),
     fetch: deps.fetch,

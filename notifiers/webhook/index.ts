@@ -7,7 +7,7 @@ import { createHmac } from 'node:crypto';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { secretUrlParts } from '../../src/core/secret.js';
 import { createHttpClient } from '../../src/http/client.js';
-import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
+import { AFTER_DELIVERY_FAILURE, type Notifier, type NotifierModule, type NotificationBatch } from '../types.js';
 import { webhookConfigSchema, type WebhookConfig } from './config.js';
 
 /** The body schema id; bumped only on an incompatible change. */
@@ -21,6 +21,7 @@ export function webhookSignature(secret: string, timestamp: number, body: string
 /** Creates the notifier. */
 export function createWebhookNotifier(config: WebhookConfig, deps: Pick<ModuleDeps, 'fetch' | 'clock'>): Notifier {
   const http = createHttpClient({
+    afterFailure: AFTER_DELIVERY_FAILURE,
     provider: 'webhook',
     baseUrl: config.url.reveal(),
     fetch: deps.fetch,

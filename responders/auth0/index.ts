@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { createHttpClient, type ErrorDescription } from '../../src/http/client.js';
-import { accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
+import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
 import { auth0ResponderSchema, type Auth0ResponderConfig } from './config.js';
 
 const SERVICE = 'Auth0';
@@ -36,7 +36,7 @@ export function describeAuth0Error(status: number, body: unknown): ErrorDescript
 export function createAuth0Responder(config: Auth0ResponderConfig, deps: ModuleDeps): Responder {
   const base = config.baseUrl.replace(/\/+$/, '');
   const audience = config.audience ?? `${base}/api/v2/`;
-  const http = createHttpClient({ provider: SERVICE, baseUrl: base, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, secrets: [config.clientSecret], describeError: describeAuth0Error });
+  const http = createHttpClient({ afterFailure: AFTER_KILL_FAILURE, provider: SERVICE, baseUrl: base, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, secrets: [config.clientSecret], describeError: describeAuth0Error });
   let cached: { token: string; until: number } | null = null;
   const token = async (signal: AbortSignal): Promise<string> => {
     if (cached && cached.until > Date.now()) return cached.token;

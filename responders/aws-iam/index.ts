@@ -48,7 +48,7 @@ const KILL_CALLER: AwsCaller = {
   timeouts: 'requestTimeout, or autoResponse.killTimeout / --timeout',
   throttling: 'raise maxAttempts',
   aborts: 'kill deadline or shutdown',
-  unchanged: 'the failed call changed nothing',
+  unchanged: 'every call of a kill is safe to repeat: run the kill again',
 };
 
 /** An AWS SDK error as a ProviderError that says what to do. */

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { createHttpClient, type ErrorDescription } from '../../src/http/client.js';
-import { accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
+import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
 import { entraResponderSchema, type EntraResponderConfig } from './config.js';
 
 const SERVICE = 'Entra ID';
@@ -32,7 +32,7 @@ export function describeEntraError(status: number, body: unknown): ErrorDescript
 export function createEntraResponder(config: EntraResponderConfig, deps: ModuleDeps): Responder {
   const graph = config.graphUrl.replace(/\/+$/, '');
   let cached: { token: string; until: number } | null = null;
-  const login = createHttpClient({ provider: SERVICE, baseUrl: config.loginUrl, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, secrets: [config.clientSecret], describeError: describeEntraError });
+  const login = createHttpClient({ afterFailure: AFTER_KILL_FAILURE, provider: SERVICE, baseUrl: config.loginUrl, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, secrets: [config.clientSecret], describeError: describeEntraError });
   const token = async (signal: AbortSignal): Promise<string> => {
     if (cached && cached.until > Date.now()) return cached.token;
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: config.clientId, client_secret: config.clientSecret.reveal(), scope: `${graph}/.default` });
@@ -40,7 +40,7 @@ export function createEntraResponder(config: EntraResponderConfig, deps: ModuleD
     cached = { token: r.data.access_token, until: Date.now() + Math.max(0, (r.data.expires_in ?? 300) - 60) * 1000 };
     return cached.token;
   };
-  const http = createHttpClient({ provider: SERVICE, baseUrl: graph, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, secrets: [config.clientSecret], describeError: describeEntraError });
+  const http = createHttpClient({ afterFailure: AFTER_KILL_FAILURE, provider: SERVICE, baseUrl: graph, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, secrets: [config.clientSecret], describeError: describeEntraError });
   return {
     async invalidate(target, { dryRun, signal, record }) {
       const headers = { authorization: `Bearer ${await token(signal)}` };

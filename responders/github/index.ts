@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { createHttpClient, parseLinkHeader, type ErrorDescription } from '../../src/http/client.js';
-import { accountsOfType, registerResponder, type ApiCall, type Responder, type ResponderModule } from '../types.js';
+import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type ApiCall, type Responder, type ResponderModule } from '../types.js';
 import { githubResponderSchema, type GithubResponderConfig } from './config.js';
 
 const SERVICE = 'GitHub';
@@ -53,6 +53,7 @@ export function createGithubResponder(config: GithubResponderConfig, deps: Modul
   const base = config.baseUrl.replace(/\/+$/, '');
   const org = encodeURIComponent(config.org);
   const http = createHttpClient({
+    afterFailure: AFTER_KILL_FAILURE,
     provider: SERVICE, baseUrl: base, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, secrets: [config.token], describeError: describeGithubResponderError,
     retryAfterFromHeaders: githubRateLimitWait,
     headers: () => ({ authorization: `Bearer ${config.token.reveal()}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }),

@@ -15,7 +15,7 @@ import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
 import { createHttpClient, type ErrorDescription } from '../../src/http/client.js';
-import { accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
+import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
 import { googleResponderSchema, type GoogleResponderConfig } from './config.js';
 
 const SERVICE = 'Google Workspace';
@@ -56,7 +56,7 @@ function readKey(config: GoogleResponderConfig): { email: string; key: Secret } 
 
 export function createGoogleResponder(config: GoogleResponderConfig, deps: ModuleDeps): Responder {
   const base = config.baseUrl.replace(/\/+$/, '');
-  const http = createHttpClient({ provider: SERVICE, baseUrl: base, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, describeError: describeGoogleError });
+  const http = createHttpClient({ afterFailure: AFTER_KILL_FAILURE, provider: SERVICE, baseUrl: base, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, describeError: describeGoogleError });
   let jwt: JWT | null = null;
   const client = (): JWT => {
     if (jwt) return jwt;

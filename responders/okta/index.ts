@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { createHttpClient, type ErrorDescription } from '../../src/http/client.js';
-import { accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
+import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
 import { oktaResponderSchema, type OktaResponderConfig } from './config.js';
 
 const SERVICE = 'Okta';
@@ -31,6 +31,7 @@ export function describeOktaError(status: number, body: unknown): ErrorDescripti
 export function createOktaResponder(config: OktaResponderConfig, deps: ModuleDeps): Responder {
   const base = config.baseUrl.replace(/\/+$/, '');
   const http = createHttpClient({
+    afterFailure: AFTER_KILL_FAILURE,
     provider: SERVICE,
     baseUrl: base,
     fetch: deps.fetch,

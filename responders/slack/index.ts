@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
 import { createHttpClient } from '../../src/http/client.js';
-import { accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
+import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
 import { slackResponderSchema, type SlackResponderConfig } from './config.js';
 
 const SERVICE = 'Slack';
@@ -38,6 +38,7 @@ function slackFailure(method: string, error: string, needed: string | undefined)
 export function createSlackResponder(config: SlackResponderConfig, deps: ModuleDeps): Responder {
   const base = config.baseUrl.replace(/\/+$/, '');
   const http = createHttpClient({
+    afterFailure: AFTER_KILL_FAILURE,
     provider: SERVICE, baseUrl: base, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, secrets: [config.token],
     headers: () => ({ authorization: `Bearer ${config.token.reveal()}` }),
   });

@@ -67,6 +67,12 @@ export interface HttpClientOptions {
    * webhook URL): errors say "POST (secret URL)".
    */
   hidePath?: boolean | undefined;
+  /**
+   * What happens after a transient failure, said in messages: "the scan will run again on
+   * schedule" (the default, for monitors), "run the kill again" (responders), "mfawatch retries
+   * the delivery" (notifiers).
+   */
+  afterFailure?: string | undefined;
   /** Values to scrub from anything that reaches an error message. */
   secrets?: ReadonlyArray<Secret | string | undefined> | undefined;
   /** Module-specific wording of a failed answer (e.g. "the token lacks okta.users.read"). */
@@ -128,6 +134,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const maxWait = options.maxWaitMs ?? 60_000;
   const wait = options.sleep ?? defaultSleep;
   const scrub = (text: string) => redactSecrets(text, options.secrets ?? []);
+  const again = options.afterFailure ?? 'the scan will run again on schedule';
 
   async function once<T>(req: HttpRequest, schema: z.ZodType<T> | undefined): Promise<HttpResponse<T>> {
     const method = req.method ?? (req.json !== undefined || req.body !== undefined ? 'POST' : 'GET');
@@ -159,7 +166,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (response) {
         // The provider answered, then the connection broke while the body was read: the base URL
         // is right, so "check the base URL" would send the operator the wrong way.
-        throw new ProviderError(`the connection to ${provider} broke while reading the answer to ${label} (${scrub(String(detail))})`, { reason: 'network', provider, hint: 'the scan will run again on schedule; if this repeats, check proxies and firewalls between mfawatch and the provider', cause: err });
+        throw new ProviderError(`the connection to ${provider} broke while reading the answer to ${label} (${scrub(String(detail))})`, { reason: 'network', provider, hint: `${again}; if this repeats, check proxies and firewalls between mfawatch and the provider`, cause: err });
       }
       throw new ProviderError(`could not reach ${provider} for ${label} (${scrub(String(detail))})`, { reason: 'network', provider, hint: 'check the base URL, DNS, proxy and firewall', cause: err });
     }
@@ -170,7 +177,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         parsed = JSON.parse(text);
       } catch {
         if (response.ok) {
-          throw new ProviderError(`${provider} answered ${label} with a truncated or malformed JSON body`, { reason: 'malformed', provider, status: response.status, hint: 'a proxy may be cutting answers short; the scan will run again on schedule' });
+          throw new ProviderError(`${provider} answered ${label} with a truncated or malformed JSON body`, { reason: 'malformed', provider, status: response.status, hint: `a proxy may be cutting answers short; ${again}` });
         }
       }
     } else if (text.length > 0) {
@@ -223,7 +230,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           if (delay > maxWait || delay >= deadlineLeft) {
             if (err.reason === 'rate_limited') {
               // Keep the hint once, at the end.
-              throw new ProviderError(`${err.summary}; the requested wait (${Math.round(delay / 1000)}s) is longer than mfawatch may wait`, { reason: 'rate_limited', provider, status: err.status, retryAfterMs: err.retryAfterMs, hint: err.hint ?? 'the scan will run again on schedule', cause: err });
+              throw new ProviderError(`${err.summary}; the requested wait (${Math.ceil(delay / 1000)}s) is longer than mfawatch may wait`, { reason: 'rate_limited', provider, status: err.status, retryAfterMs: err.retryAfterMs, hint: err.hint ?? again, cause: err });
             }
             throw err;
           }

@@ -120,6 +120,8 @@ export const REPORT_HEADER =
 export class FakeAws extends LoopbackServer {
   accounts = new Map<string, FakeAccount>();
   keys = new Map<string, KeyInfo>();
+  /** Every inline policy a PutUserPolicy really attached (or replaced), in order. */
+  readonly policiesPut: Array<{ account: string; user: string; policy: string }> = [];
   /** When reports are generated (pinned like the clock). */
   reportTime = new Date('2026-11-22T07:00:00Z');
   #throttles: Array<{ action: string | null; times: number }> = [];
@@ -335,6 +337,7 @@ export class FakeAws extends LoopbackServer {
         const size = [...u.policies.entries()].filter(([n]) => n !== policyName).reduce((n, [, d]) => n + d.replace(/\s/g, '').length, document.replace(/\s/g, '').length);
         if (size > USER_INLINE_POLICY_QUOTA) return error(409, 'LimitExceeded', `Maximum policy size of ${USER_INLINE_POLICY_QUOTA} bytes exceeded for user ${name}`);
         u.policies.set(policyName, document);
+        this.policiesPut.push({ account: account.id, user: name, policy: policyName });
         return done();
       }
       case 'ListAccessKeys': {

@@ -157,18 +157,18 @@ const IDLE_MONITOR = { id: 'idle', type: 'command', command: [process.execPath, 
 async function runResponderFault(harness: ResponderHarness, fault: FaultSpec): Promise<ResponderMatrixRow> {
   const dir = tempDir('mfawatch-matrix-kill-');
   const run = await harness.start();
-  const kill = async () => {
-    const configPath = writeConfig(dir.path, {
+  const config = () =>
+    writeConfig(dir.path, {
       database: './state.db',
       // The kill deadline bounds retries of a service that keeps failing.
       autoResponse: { killTimeout: '3s' },
       delivery: { runDeadline: '2s', initialBackoff: '100ms' },
-      monitors: [IDLE_MONITOR],
+      monitors: [run.linking?.monitorEntry() ?? IDLE_MONITOR],
+      ...(run.linking ? { identities: { map: run.linking.identities } } : {}),
       notifiers: [{ id: 'siem', type: 'stdout' }],
       responders: [run.responderEntry()],
     });
-    return runCli(['kill', run.identity, '--yes', '--config', configPath], { env: run.env });
-  };
+  const kill = async () => runCli(['kill', run.identity, '--yes', '--config', config()], { env: run.env });
   const lastResult = () => {
     const db = new Database(join(dir.path, 'state.db'), { readonly: true });
     try {
@@ -180,6 +180,11 @@ async function runResponderFault(harness: ResponderHarness, fault: FaultSpec): P
     }
   };
   try {
+    if (run.linking) {
+      // The scan that links the identity's accounts, while the service is still healthy.
+      const scan = await runCli(['run', '--config', config()], { env: run.env });
+      expect(scan.code, scan.stderr).toBe(0);
+    }
     await run.inject(fault.id);
     const bad = await kill();
     const during = run.killsSeen();

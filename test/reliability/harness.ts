@@ -17,7 +17,8 @@
  * runner, the figures and docs/RELIABILITY.md pick it up.
  *
  * ADDING A RESPONDER: write one `ResponderHarness` (its fake knowing one identity; `inject` each
- * fault on the look-up or the kill call as the service would show it) and add it to
+ * fault on the look-up or the kill call as the service would show it; a responder that acts only
+ * on monitor-linked accounts also gives the `linking` monitor) and add it to
  * RESPONDER_HARNESSES in harnesses/index.ts. The runner drives `mfawatch kill` against it: no
  * session reported killed that was not, the failure recorded with what to do, no kill repeated.
  */
@@ -118,6 +119,12 @@ export interface ResponderRun {
   clear(): Promise<void> | void;
   /** Session kills the service really carried out so far. */
   killsSeen(): number;
+  /**
+   * For a responder that acts only on accounts a monitor linked (github, aws-iam): the monitor
+   * entry whose scan, run once before the fault is injected, stores the identity's accounts, and
+   * the identities.map entries that link them to the identity.
+   */
+  linking?: { monitorEntry(): Record<string, unknown>; identities: Record<string, string> };
   stop(): Promise<void>;
 }
 

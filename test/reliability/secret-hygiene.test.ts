@@ -26,7 +26,7 @@ import { FakeGitlab } from '../fakes/gitlab.js';
 import { DIRECTORY_READONLY, FakeGoogle, makeServiceAccount } from '../fakes/google.js';
 import { FakeOkta } from '../fakes/okta.js';
 import { FakeSlack } from '../fakes/slack.js';
-import { FakeAuth0 as FakeAuth0Sessions, FakeEntra as FakeEntraSessions, FakeGoogle as FakeGoogleSessions, FakeOkta as FakeOktaSessions, FakeSlack as FakeSlackSessions } from '../fakes/responders.js';
+import { FakeAuth0 as FakeAuth0Sessions, FakeEntra as FakeEntraSessions, FakeGithubSso as FakeGithubSessions, FakeGoogle as FakeGoogleSessions, FakeOkta as FakeOktaSessions, FakeSlack as FakeSlackSessions } from '../fakes/responders.js';
 import { runCli, tempDir, writeConfig, type CliResult } from '../helpers.js';
 
 interface StartedModule {
@@ -34,6 +34,8 @@ interface StartedModule {
   monitors?: Array<Record<string, unknown>>;
   notifiers?: Array<Record<string, unknown>>;
   responders?: Array<Record<string, unknown>>;
+  /** identities.map entries (a responder that acts only on monitor-linked accounts). */
+  identities?: Record<string, string>;
   health?: Record<string, unknown>;
   env: Record<string, string>;
   /** The secret values that must never leave (read after the runs: tokens issued meanwhile count too). */
@@ -64,6 +66,7 @@ const RESP_OKTA_TOKEN = '00SECRETHYGIENE-okta-kill-token-4e2a';
 const RESP_ENTRA_SECRET = 'entra~SECRETHYGIENE~kill~secret~9c1d';
 const RESP_AUTH0_SECRET = 'a0-SECRETHYGIENE-kill-secret-0f7b';
 const RESP_SLACK_TOKEN = 'xoxp-SECRETHYGIENE-kill-5d8e';
+const RESP_GH_TOKEN = 'ghp_SECRETHYGIENE_kill_token_7c4d2e';
 const OKTA_TOKEN = '00SECRETHYGIENE-okta-0123456789abcdef';
 const SLACK_TOKEN = 'xoxp-SECRETHYGIENE-slack-0123456789';
 const SLACK_PATH_TOKEN = 'slackHOOKsecretPATH0123456789';
@@ -213,11 +216,14 @@ const SECRET_MODULES: SecretModule[] = [
       const hostile = `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>InvalidParameterValue</Code><Message>Signature of ${AWS_KEY_ID} / ${AWS_SECRET_KEY} rejected</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`;
       return {
         monitors: [{ id: 'aws', type: 'aws-iam', accountId: '444455556666', endpoint: { iam: aws.url, sts: aws.url }, maxAttempts: 1 }],
+        // The responder signs with the same keys and acts on dave, whom the map links to alice.
+        responders: [{ id: 'aws-kill', type: 'aws-iam', accountId: '444455556666', endpoint: aws.url, maxAttempts: 1 }],
+        identities: { 'aws-iam:dave': 'alice@example.com' },
         env: {},
         secrets: [AWS_SECRET_KEY, AWS_KEY_ID],
         fail: () => {
           account.denied.add('iam:GenerateCredentialReport');
-          aws.inject({ kind: 'status', status: 400, body: hostile, headers: { 'content-type': 'text/xml' } }, 1000, (r) => new URLSearchParams(r.body).get('Action') === 'ListAccountAliases');
+          aws.inject({ kind: 'status', status: 400, body: hostile, headers: { 'content-type': 'text/xml' } }, 1000, (r) => ['ListAccountAliases', 'PutUserPolicy'].includes(new URLSearchParams(r.body).get('Action') ?? ''));
         },
         succeed: () => {
           account.denied.clear();
@@ -230,6 +236,7 @@ const SECRET_MODULES: SecretModule[] = [
           await aws.stop();
         },
         failure: /AWS (returned 400|denied iam:)/,
+        killFailure: /aws-kill +AWS IAM +failed/,
       };
     },
   },
@@ -369,10 +376,9 @@ const SECRET_MODULES: SecretModule[] = [
 
 /**
  * The responders (`mfawatch kill`): each fake knows alice@example.com; failing, it echoes the
- * credential back in a 4xx body. The AWS responder signs with the same AWS keys as the aws-iam
- * monitor entry (the SDK's default chain) and acts only on linked IAM users; the GitHub responder
- * acts only on linked GitHub accounts: their wire failures and secrets are in
- * test/responders/ (aws-iam.test.ts, http-responders.test.ts).
+ * credential back in a 4xx body. The GitHub responder acts on the github monitor's alice, linked
+ * by identities.map; the AWS responder (in the aws-iam monitor's entry above) signs with the same
+ * AWS keys (the SDK's default chain) and acts on the IAM user dave, linked the same way.
  */
 function responderEntries(): SecretModule[] {
   const echo400 = (server: { inject: FakeGitHub['inject'] }, body: (secret: string) => unknown, secret: string) => () => server.inject({ kind: 'status', status: 400, body: body(secret) }, 1000);
@@ -447,6 +453,25 @@ function responderEntries(): SecretModule[] {
       },
     },
     {
+      name: 'responder github (org admin token)',
+      async start() {
+        const fake = new FakeGithubSessions('acme', RESP_GH_TOKEN);
+        fake.credentials.push({ login: 'alice', credential_id: 42, credential_type: 'personal access token' });
+        await fake.start();
+        return {
+          responders: [{ id: 'gh-kill', type: 'github', org: 'acme', token: '${MFAWATCH_RESP_GH}', baseUrl: fake.url }],
+          // alice of the github monitor's organisation.
+          identities: { 'github:alice': ALICE },
+          env: { MFAWATCH_RESP_GH: RESP_GH_TOKEN },
+          secrets: [RESP_GH_TOKEN],
+          fail: echo400(fake, (t) => ({ message: `Problems parsing JSON for token ${t}`, documentation_url: 'https://docs.github.com/rest' }), RESP_GH_TOKEN),
+          succeed: () => fake.clearFaults(),
+          stop: () => fake.stop(),
+          killFailure: /gh-kill +GitHub +failed/,
+        };
+      },
+    },
+    {
       name: 'responder google-workspace (service-account private key)',
       async start() {
         const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -495,6 +520,7 @@ describe('secret hygiene across every module', () => {
       monitors: started.flatMap((s) => s.m.monitors ?? []),
       notifiers: started.flatMap((s) => s.m.notifiers ?? []),
       responders: started.flatMap((s) => s.m.responders ?? []),
+      identities: { map: Object.assign({}, ...started.map((s) => s.m.identities ?? {})) as Record<string, string> },
     });
     const outputs: Array<[string, CliResult]> = [];
     const cli = async (label: string, ...args: string[]) => {

@@ -1,14 +1,16 @@
 /**
- * The AWS IAM monitor in the fault matrix, on the AWS fake (test/fakes/aws-iam.ts: the Query
+ * The AWS IAM monitor and responder in the fault matrix, on the AWS fake (test/fakes/aws-iam.ts: the Query
  * protocol's XML, SigV4 checked) and the real AWS SDK. Two harnesses, one per mode: `report` reads
  * one credential report (XML around a base64 CSV, no pages); `live` pages ListUsers by Marker and
  * makes per-user calls. The SDK takes its credentials from the environment (the default provider
- * chain), so the harness sets AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY while it runs.
+ * chain), so the harness sets AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY while it runs. The
+ * responder acts only on IAM users a monitor linked: its harness scans the same fake first.
  */
 import { FakeAws, type FakeAccount, type FakeIamUser } from '../../fakes/aws-iam.js';
 import type { RecordedRequest } from '../../fakes/http.js';
-import type { FaultId, HarnessRun, MonitorHarness } from '../harness.js';
+import type { FaultId, HarnessRun, MonitorHarness, ResponderHarness } from '../harness.js';
 import { closedPort } from './ports.js';
+import { ALICE, json, LISTING_NA, runOf } from './responders.js';
 
 const ACCOUNT = '111122223333';
 const KEY_ID = 'AKIAFAULTMATRIX00001';
@@ -232,5 +234,64 @@ export const awsIamLiveHarness: MonitorHarness = {
         saved = null;
       },
     );
+  },
+};
+
+/** The responder: GetUser, then PutUserPolicy (AWSRevokeOlderSessions) on the linked user. */
+export const awsIamResponderHarness: ResponderHarness = {
+  kind: 'responder',
+  type: 'aws-iam',
+  notApplicable: {
+    ...LISTING_NA,
+    rate_limit_primary_403: NO_403_RATE_LIMIT,
+    rate_limit_secondary_403: NO_403_RATE_LIMIT,
+    not_found_404: 'NoSuchEntity from GetUser means the linked user is gone: outcome not_found, said as such, not a fault',
+  },
+  as: {
+    server_error: 'PutUserPolicy answers 503 ServiceUnavailable until the SDK\'s attempts run out',
+    rate_limit_429: "PutUserPolicy answers the SDK's Throttling error (400, Rate exceeded) until its attempts run out",
+    unauthorized_401: 'the access key was deleted or deactivated (403 InvalidClientTokenId)',
+    permission_403: 'the policy no longer allows iam:PutUserPolicy (403 AccessDenied)',
+    reset_mid_body: 'the PutUserPolicy answer is cut by a reset',
+    timeout: 'PutUserPolicy hangs',
+    truncated_body: 'the XML of the GetUser answer is cut short',
+    wrong_shape: 'a well-formed GetUser answer without its User',
+  },
+  async start() {
+    const s = await startAws(3);
+    const { aws } = s;
+    aws.addUser(ACCOUNT, { name: 'alice', password: true, devices: ['virtual'] });
+    const action = (name: string) => (r: RecordedRequest) => actionOf(r) === name;
+    return runOf({
+      server: aws,
+      env: {},
+      linking: {
+        monitorEntry: () => ({ id: 'aws-acme', type: 'aws-iam', mode: 'report', accountId: ACCOUNT, endpoint: { iam: aws.url, sts: aws.url }, maxAttempts: 2, requestTimeout: '400ms', reportTimeout: '10s' }),
+        identities: { 'aws-iam:alice': ALICE },
+      },
+      kills: () => aws.policiesPut.filter((p) => p.user === 'alice' && p.policy === 'AWSRevokeOlderSessions').length,
+      entry: (url) => ({ id: 'aws-kill', type: 'aws-iam', accountId: ACCOUNT, endpoint: url, maxAttempts: 2, requestTimeout: '400ms' }),
+      kill: action('PutUserPolicy'),
+      read: action('GetUser'),
+      faults: {
+        server_error: { fault: { kind: 'status', status: 503, body: xmlError('ServiceUnavailable', 'Service is unable to handle request.', 'Receiver'), headers: XML }, on: 'kill' },
+        rate_limit_429: { fault: { kind: 'status', status: 400, body: xmlError('Throttling', 'Rate exceeded'), headers: XML }, on: 'kill' },
+        unauthorized_401: { apply: () => aws.keys.delete(KEY_ID) },
+        permission_403: { apply: () => s.account.denied.add('iam:PutUserPolicy') },
+        reset_mid_body: { fault: { kind: 'reset' }, on: 'kill' },
+        timeout: { fault: { kind: 'hang' }, on: 'kill' },
+        truncated_body: { fault: { kind: 'truncate', body: xmlOk('GetUser', `<User><Path>/</Path><UserName>alice</UserName><Arn>arn:aws:iam::${ACCOUNT}:us`).slice(0, 220), contentType: 'text/xml' }, on: 'read' },
+        wrong_shape: { fault: json(200, xmlOk('GetUser', ''), XML), on: 'read' },
+      },
+      reset: () => {
+        aws.keys.set(KEY_ID, { account: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/mfawatch`, secret: SECRET_KEY });
+        s.account.denied.clear();
+      },
+      cleanup: () => {
+        delete process.env.AWS_ACCESS_KEY_ID;
+        delete process.env.AWS_SECRET_ACCESS_KEY;
+        delete process.env.AWS_EC2_METADATA_DISABLED;
+      },
+    });
   },
 };

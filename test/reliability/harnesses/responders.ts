@@ -2,23 +2,29 @@
  * The HTTP responders in the fault matrix (`mfawatch kill`), on the session-invalidation fakes of
  * test/fakes/responders.ts. Transport faults land on the kill call itself (the write that ends the
  * sessions); truncated and wrongly shaped bodies on the read before it (the user look-up, or the
- * token for Google, whose kill call answers an empty body). The AWS and GitHub responders act only
- * on accounts linked by a monitor; their failure tables are in test/responders/.
+ * token for Google, whose kill call answers an empty body). The GitHub responder acts only on
+ * logins a monitor linked: its harness scans the GitHub monitor fake first (`linking`). The AWS
+ * responder's harness is in aws-iam.ts, beside the monitor's.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import type { Fault, LoopbackServer, RecordedRequest } from '../../fakes/http.js';
-import { FakeAuth0, FakeEntra, FakeGoogle, FakeOkta, FakeSlack } from '../../fakes/responders.js';
+import { FakeGitHub } from '../../fakes/github.js';
+import { FakeAuth0, FakeEntra, FakeGithubSso, FakeGoogle, FakeOkta, FakeSlack } from '../../fakes/responders.js';
 import type { FaultId, ResponderHarness, ResponderRun } from '../harness.js';
 import { closedPort } from './ports.js';
 
-const ALICE = 'alice@example.com';
+export const ALICE = 'alice@example.com';
 
 const NO_LISTING = 'a kill looks up one identity and acts on it: there is no listing to come back empty, lose a page or repeat one';
-const LISTING_NA: Partial<Record<FaultId, string>> = { empty_list: NO_LISTING, missing_page: NO_LISTING, duplicate_across_pages: NO_LISTING };
+export const LISTING_NA: Partial<Record<FaultId, string>> = { empty_list: NO_LISTING, missing_page: NO_LISTING, duplicate_across_pages: NO_LISTING };
 const NOT_FOUND = 'a 404 on the look-up is the answer "no such user" (outcome not_found, said as such), not a fault';
 
-interface Spec {
+export interface Spec {
+  /** The service's fake; started here unless it already is. */
   server: LoopbackServer;
+  /** Other fakes the run needs (a linking monitor's provider), stopped with it. */
+  others?: LoopbackServer[];
+  linking?: ResponderRun['linking'];
   entry: (url: string) => Record<string, unknown>;
   env: Record<string, string>;
   kills: () => number;
@@ -26,13 +32,17 @@ interface Spec {
   kill: (r: RecordedRequest) => boolean;
   /** The read before it whose body mfawatch parses. */
   read: (r: RecordedRequest) => boolean;
-  /** Each fault as this service shows it. */
-  faults: Partial<Record<FaultId, { fault: Fault; on: 'kill' | 'read' | 'all' }>>;
+  /** Each fault as this service shows it: an answer injected on a call, or a change to the fake (`apply`). */
+  faults: Partial<Record<FaultId, { fault: Fault; on: 'kill' | 'read' | 'all' } | { apply: () => void }>>;
+  /** Undoes every `apply` (clear() also drops injected answers). */
+  reset?: () => void;
+  /** Runs after the fakes stop. */
+  cleanup?: () => void;
 }
 
 /** A ResponderRun over one started fake; `connection_refused` points the entry at a closed port. */
-async function runOf(spec: Spec): Promise<ResponderRun> {
-  await spec.server.start();
+export async function runOf(spec: Spec): Promise<ResponderRun> {
+  if (!spec.server.url) await spec.server.start();
   const refusedUrl = `http://127.0.0.1:${await closedPort()}`;
   let refused = false;
   return {
@@ -46,19 +56,25 @@ async function runOf(spec: Spec): Promise<ResponderRun> {
       }
       const f = spec.faults[fault];
       if (!f) throw new Error(`responder harness: no injection for ${fault}`);
+      if ('apply' in f) return f.apply();
       spec.server.inject(f.fault, 1000, f.on === 'kill' ? spec.kill : f.on === 'read' ? spec.read : () => true);
     },
     clear() {
       spec.server.clearFaults();
+      spec.reset?.();
       refused = false;
     },
     killsSeen: spec.kills,
-    stop: () => spec.server.stop(),
+    ...(spec.linking ? { linking: spec.linking } : {}),
+    async stop() {
+      await Promise.all([spec.server, ...(spec.others ?? [])].map((s) => s.stop()));
+      spec.cleanup?.();
+    },
   };
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): Fault => ({ kind: 'status', status, body, headers });
-const TRANSPORT = { reset_mid_body: { fault: { kind: 'reset' } as Fault, on: 'kill' as const }, timeout: { fault: { kind: 'hang' } as Fault, on: 'kill' as const } };
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}): Fault => ({ kind: 'status', status, body, headers });
+export const TRANSPORT = { reset_mid_body: { fault: { kind: 'reset' } as Fault, on: 'kill' as const }, timeout: { fault: { kind: 'hang' } as Fault, on: 'kill' as const } };
 
 export const oktaResponderHarness: ResponderHarness = {
   kind: 'responder',
@@ -209,6 +225,70 @@ export const googleResponderHarness: ResponderHarness = {
         truncated_body: { fault: { kind: 'truncate', body: '{"access_token":"ya29.fa' }, on: 'read' },
         wrong_shape: { fault: json(200, { token_type: 'Bearer', expires_in: 3599 }), on: 'read' },
       },
+    });
+  },
+};
+
+export const githubResponderHarness: ResponderHarness = {
+  kind: 'responder',
+  type: 'github',
+  notApplicable: {
+    not_found_404: 'GitHub answers 404 for the SSO authorisations of an organisation without SAML SSO: outcome unsupported, said as such (a 404 on a DELETE means that credential is already gone)',
+    empty_list: "one login's SSO authorisations may really be none: an empty first page is an answer (\"0 credential authorisation(s)\" revoked), not a fault it can tell",
+  },
+  as: {
+    server_error: 'DELETE credential-authorizations/{id} answers 502',
+    rate_limit_429: 'DELETE answers 429 (secondary rate limit) with Retry-After: 3600',
+    rate_limit_primary_403: 'DELETE answers 403 "API rate limit exceeded" with x-ratelimit-remaining 0, reset in 1h',
+    rate_limit_secondary_403: 'DELETE answers 403 "secondary rate limit" with Retry-After: 3600',
+    permission_403: 'the token is not SSO-authorised for the org (403 "Resource protected by organization SAML enforcement")',
+    truncated_body: 'the credential-authorizations listing is cut short',
+    wrong_shape: 'the listing answers an object instead of an array',
+    missing_page: 'page 2 of 3 answers an empty list without a next link',
+    duplicate_across_pages: 'page 2 repeats page 1 (the list moved while it was read)',
+  },
+  async start() {
+    const ownerToken = 'ghp_matrix_monitor_owner_token_01234';
+    const adminToken = 'ghp_matrix_responder_admin_token_5678';
+    const monitorFake = new FakeGitHub({ tokens: { [ownerToken]: { owner: true } } });
+    monitorFake.addMember({ id: 501, login: 'alice-gh', role: 'member', twoFactor: 'enabled' });
+    monitorFake.addMember({ id: 502, login: 'bob-gh', role: 'member', twoFactor: 'enabled' });
+    await monitorFake.start();
+    const server = new FakeGithubSso('acme', adminToken);
+    // Five of alice's credentials over three pages of two (GitHub may send fewer than per_page).
+    server.maxPerPage = 2;
+    for (let i = 0; i < 5; i++) server.credentials.push({ login: 'alice-gh', credential_id: 7000 + i, credential_type: i % 2 ? 'SSH key' : 'personal access token' });
+    server.credentials.push({ login: 'bob-gh', credential_id: 7100, credential_type: 'SSH key' });
+    const now = Math.floor(Date.now() / 1000);
+    const rate = { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4000', 'x-ratelimit-reset': String(now + 3600), 'x-ratelimit-resource': 'core' };
+    const docs = 'https://docs.github.com/rest';
+    return runOf({
+      server,
+      others: [monitorFake],
+      env: { GH_OWNER_TOKEN: ownerToken, GH_ADMIN_TOKEN: adminToken },
+      linking: {
+        monitorEntry: () => ({ id: 'gh-acme', type: 'github', org: 'acme', token: '${GH_OWNER_TOKEN}', baseUrl: monitorFake.url, retries: 0 }),
+        identities: { 'github:alice-gh': ALICE },
+      },
+      // A kill at GitHub is done when the login has no SSO authorisation left.
+      kills: () => server.emptied.filter((l) => l === 'alice-gh').length,
+      entry: (url) => ({ id: 'gh-kill', type: 'github', org: 'acme', token: '${GH_ADMIN_TOKEN}', baseUrl: url, requestTimeout: '400ms' }),
+      kill: (r) => r.method === 'DELETE',
+      read: (r) => r.method === 'GET',
+      faults: {
+        server_error: { fault: json(502, { message: 'Server Error' }, rate), on: 'kill' },
+        rate_limit_429: { fault: json(429, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: docs }, { ...rate, 'retry-after': '3600' }), on: 'kill' },
+        rate_limit_primary_403: { fault: json(403, { message: 'API rate limit exceeded for user ID 1.', documentation_url: docs }, { ...rate, 'x-ratelimit-remaining': '0' }), on: 'kill' },
+        rate_limit_secondary_403: { fault: json(403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: docs }, { ...rate, 'retry-after': '3600' }), on: 'kill' },
+        unauthorized_401: { fault: json(401, { message: 'Bad credentials', documentation_url: docs, status: '401' }), on: 'all' },
+        permission_403: { fault: json(403, { message: 'Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.', documentation_url: docs, status: '403' }, rate), on: 'all' },
+        ...TRANSPORT,
+        truncated_body: { fault: { kind: 'truncate', body: '[{"login":"alice-gh","credential_id":7000,"credential_ty' }, on: 'read' },
+        wrong_shape: { fault: json(200, { total_count: 5, credential_authorizations: [] }, rate), on: 'read' },
+        missing_page: { apply: () => (server.pageQuirk = { page: 2, kind: 'empty' }) },
+        duplicate_across_pages: { apply: () => (server.pageQuirk = { page: 2, kind: 'repeat_previous' }) },
+      },
+      reset: () => (server.pageQuirk = null),
     });
   },
 };
