@@ -17,7 +17,7 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
-import { createHttpClient, type ErrorDescription, type HttpClient, type HttpResponse } from '../../src/http/client.js';
+import { createHttpClient, waitForResetHeader, type ErrorDescription, type HttpClient, type HttpResponse } from '../../src/http/client.js';
 import { clientCredentialsToken, invalidatingOnAuthFailure } from '../../src/http/client-credentials.js';
 import { createConcurrencyGate, type ConcurrencyGate } from '../../src/http/concurrency-gate.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
@@ -137,10 +137,7 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
       provider: PROVIDER, baseUrl, fetch: deps.fetch, timeoutMs: config.requestTimeout, retries: config.retries, deadline: ctx.deadline, sleep: deps.sleep, secrets,
       onRequest: () => ctx.countRequest(),
       // Auth0 sends x-ratelimit-reset (epoch seconds) rather than Retry-After on a 429.
-      retryAfterFromHeaders: (h: Headers, now: number) => {
-        const at = resetOf(h);
-        return at === undefined ? undefined : Math.max(0, at - now);
-      },
+      retryAfterFromHeaders: waitForResetHeader('x-ratelimit-reset'),
       onResponse: (response: Response) => {
         const remaining = Number(response.headers.get('x-ratelimit-remaining'));
         if (!response.headers.has('x-ratelimit-remaining') || !Number.isFinite(remaining)) return;

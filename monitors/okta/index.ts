@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
-import { createHttpClient, parseLinkHeader, type ErrorDescription, type HttpClient } from '../../src/http/client.js';
+import { createHttpClient, parseLinkHeader, waitForResetHeader, type ErrorDescription, type HttpClient } from '../../src/http/client.js';
 import { RateGate, budgetFromOktaHeaders } from '../../src/http/rate-gate.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { oktaConfigSchema, type OktaConfig } from './config.js';
@@ -95,6 +95,8 @@ export interface OktaTuning {
 /** Creates the monitor for one Okta org. */
 export function createOktaMonitor(config: OktaConfig, deps: ModuleDeps, tuning: OktaTuning = {}): Monitor {
   const skewMs = tuning.rateLimitSkewMs ?? 1_000;
+  // Okta's 429 carries X-Rate-Limit-Reset (epoch seconds), not Retry-After.
+  const untilReset = waitForResetHeader('x-rate-limit-reset');
   const baseUrl = config.baseUrl.replace(/\/+$/, '');
   const origin = new URL(baseUrl).origin;
   const scope: ScopeInfo = { id: '', label: new URL(baseUrl).host };
@@ -116,10 +118,9 @@ export function createOktaMonitor(config: OktaConfig, deps: ModuleDeps, tuning: 
       describeError: describeOktaError,
       onRequest: () => ctx.countRequest(),
       onResponse: (response) => gate.observe(response.headers),
-      // Okta's 429 carries X-Rate-Limit-Reset (epoch seconds), not Retry-After.
       retryAfterFromHeaders: (headers, now) => {
-        const reset = Number(headers.get('x-rate-limit-reset') ?? NaN);
-        return Number.isFinite(reset) ? Math.max(0, reset * 1000 - now) + skewMs : undefined;
+        const wait = untilReset(headers, now);
+        return wait === undefined ? undefined : wait + skewMs;
       },
     });
   }

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
-import { createHttpClient, type ErrorDescription } from '../../src/http/client.js';
+import { createHttpClient, waitForResetHeader, type ErrorDescription } from '../../src/http/client.js';
 import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
 import { auth0ResponderSchema, type Auth0ResponderConfig } from './config.js';
 
@@ -29,14 +29,14 @@ export function describeAuth0Error(status: number, body: unknown): ErrorDescript
   const tag = code ? ` (${code})` : '';
   if (status === 401) return { message: `Auth0 returned 401${tag}: the client id/secret is wrong or the application is not authorised for the Management API`, hint: README };
   if (status === 403) return { message: `Auth0 returned 403${tag}: the Management API grant lacks delete:sessions, delete:refresh_tokens, update:users or read:users`, hint: README };
-  if (status === 429) return { message: `Auth0 returned 429${tag}: Management API rate limit reached`, hint: 'the kill is retried; see x-ratelimit-* headers' };
+  if (status === 429) return { message: `Auth0 returned 429${tag}: Management API rate limit reached`, hint: 'run the kill again once the limit resets (x-ratelimit-reset)' };
   return undefined;
 }
 
 export function createAuth0Responder(config: Auth0ResponderConfig, deps: ModuleDeps): Responder {
   const base = config.baseUrl.replace(/\/+$/, '');
   const audience = config.audience ?? `${base}/api/v2/`;
-  const http = createHttpClient({ afterFailure: AFTER_KILL_FAILURE, provider: SERVICE, baseUrl: base, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, secrets: [config.clientSecret], describeError: describeAuth0Error });
+  const http = createHttpClient({ afterFailure: AFTER_KILL_FAILURE, provider: SERVICE, baseUrl: base, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, secrets: [config.clientSecret], describeError: describeAuth0Error, retryAfterFromHeaders: waitForResetHeader('x-ratelimit-reset') });
   let cached: { token: string; until: number } | null = null;
   const token = async (signal: AbortSignal): Promise<string> => {
     if (cached && cached.until > Date.now()) return cached.token;

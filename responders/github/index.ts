@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
-import { createHttpClient, parseLinkHeader, type ErrorDescription } from '../../src/http/client.js';
+import { createHttpClient, parseLinkHeader, waitForResetHeader, type ErrorDescription } from '../../src/http/client.js';
 import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type ApiCall, type Responder, type ResponderModule } from '../types.js';
 import { githubResponderSchema, type GithubResponderConfig } from './config.js';
 
@@ -29,17 +29,6 @@ export function describeGithubResponderError(status: number, body: unknown): Err
   return undefined;
 }
 
-/**
- * How long a rate-limited answer without Retry-After asks to wait: until `x-ratelimit-reset`
- * (epoch seconds) once `x-ratelimit-remaining` is 0.
- * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
- */
-export function githubRateLimitWait(headers: Headers, now: number): number | undefined {
-  if (headers.get('x-ratelimit-remaining') !== '0') return undefined;
-  const reset = Number(headers.get('x-ratelimit-reset'));
-  return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - now) : undefined;
-}
-
 type Credential = z.infer<typeof authorizations>[number];
 
 /** One login's SSO credential authorisations, every page, with what made the listing untrustworthy. */
@@ -55,7 +44,8 @@ export function createGithubResponder(config: GithubResponderConfig, deps: Modul
   const http = createHttpClient({
     afterFailure: AFTER_KILL_FAILURE,
     provider: SERVICE, baseUrl: base, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, secrets: [config.token], describeError: describeGithubResponderError,
-    retryAfterFromHeaders: githubRateLimitWait,
+    // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
+    retryAfterFromHeaders: waitForResetHeader('x-ratelimit-reset', 'x-ratelimit-remaining'),
     headers: () => ({ authorization: `Bearer ${config.token.reveal()}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }),
   });
   const listPath = `/orgs/${org}/credential-authorizations`;

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
-import { createHttpClient, type ErrorDescription } from '../../src/http/client.js';
+import { createHttpClient, waitForResetHeader, type ErrorDescription } from '../../src/http/client.js';
 import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
 import { oktaResponderSchema, type OktaResponderConfig } from './config.js';
 
@@ -24,7 +24,7 @@ export function describeOktaError(status: number, body: unknown): ErrorDescripti
   const code = parsed.success ? ` (${parsed.data.errorCode})` : '';
   if (status === 401) return { message: `Okta returned 401${code}: the API token is invalid, expired or revoked`, hint: `create a new token and set it in the environment (${README})` };
   if (status === 403) return { message: `Okta returned 403${code}: the token lacks the okta.users.manage scope or its admin lacks a role that may clear user sessions`, hint: README };
-  if (status === 429) return { message: `Okta returned 429${code}: rate limit reached`, hint: 'the kill will be retried; check X-Rate-Limit-* headers in Okta System Log' };
+  if (status === 429) return { message: `Okta returned 429${code}: rate limit reached`, hint: 'run the kill again once the limit resets (X-Rate-Limit-Reset; the Okta System Log shows who used the quota)' };
   return undefined;
 }
 
@@ -40,6 +40,8 @@ export function createOktaResponder(config: OktaResponderConfig, deps: ModuleDep
     headers: () => ({ authorization: `${config.tokenType} ${config.token.reveal()}` }),
     secrets: [config.token],
     describeError: (status, body) => describeOktaError(status, body),
+    // Okta's 429 carries X-Rate-Limit-Reset (epoch seconds), not Retry-After.
+    retryAfterFromHeaders: waitForResetHeader('x-rate-limit-reset'),
   });
   return {
     async invalidate(target, { dryRun, signal, record }) {

@@ -102,6 +102,19 @@ export function parseLinkHeader(header: string | null | undefined): Record<strin
   return links;
 }
 
+/**
+ * A `retryAfterFromHeaders` for providers that say in a header the epoch second their rate limit
+ * resets (Okta `X-Rate-Limit-Reset`, Auth0 and GitHub `x-ratelimit-reset`). With `remaining`, only
+ * when that header says no request is left (GitHub sends its reset header on every answer).
+ */
+export function waitForResetHeader(reset: string, remaining?: string): (headers: Headers, now: number) => number | undefined {
+  return (headers, now) => {
+    if (remaining !== undefined && headers.get(remaining) !== '0') return undefined;
+    const at = Number(headers.get(reset) ?? Number.NaN);
+    return Number.isFinite(at) && at > 0 ? Math.max(0, at * 1000 - now) : undefined;
+  };
+}
+
 /** Parses Retry-After (seconds or an HTTP date) into ms from `now`. */
 export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
   if (!value) return undefined;
@@ -210,7 +223,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
    * while it was being retried: "Slack returned 503 …" says more than "cancelled".
    */
   function outOfTime(last: ProviderError, attempts: number): ProviderError {
-    return new ProviderError(`${last.summary} (still failing after ${attempts} ${attempts === 1 ? 'try' : 'tries'} when the time allowed ran out)`, { reason: last.reason, provider, status: last.status, retryAfterMs: last.retryAfterMs, hint: last.hint, cause: last });
+    return new ProviderError(`${last.summary} (still failing after ${attempts} ${attempts === 1 ? 'try' : 'tries'} when the time allowed ran out)`, { reason: last.reason, provider, status: last.status, retryAfterMs: last.retryAfterMs, hint: last.hint ?? again, cause: last });
   }
 
   return {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { ProviderError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
-import { createHttpClient, parseLinkHeader, parseRetryAfter } from '../../src/http/client.js';
+import { createHttpClient, parseLinkHeader, parseRetryAfter, waitForResetHeader } from '../../src/http/client.js';
 import { LoopbackServer, sendJson } from '../fakes/http.js';
 
 const SECRET = new Secret('s3cr3t-token-value');
@@ -96,19 +96,19 @@ describe('createHttpClient', () => {
     const waiting = await pending;
     expect(waiting.reason).toBe('server');
     expect(waiting.status).toBe(503);
-    expect(waiting.message).toBe('Acme returned 503 for GET /x (still failing after 1 try when the time allowed ran out)');
+    expect(waiting.message).toBe('Acme returned 503 for GET /x (still failing after 1 try when the time allowed ran out): the scan will run again on schedule');
 
     // Aborted while the retry itself is in flight: the earlier failure again.
     server.clearFaults();
     server.inject({ kind: 'status', status: 502 }, 1);
     server.inject({ kind: 'hang' }, 10);
     const again = new AbortController();
-    const inFlight = failure(client({ backoffMs: 5 }).request({ path: '/x', signal: again.signal }));
+    const inFlight = failure(client({ backoffMs: 5, afterFailure: 'run the kill again' }).request({ path: '/x', signal: again.signal }));
     await vi.waitFor(() => expect(server.requests.length).toBeGreaterThanOrEqual(3));
     again.abort();
     const err = await inFlight;
     expect(err.reason).toBe('server');
-    expect(err.message).toBe('Acme returned 502 for GET /x (still failing after 1 try when the time allowed ran out)');
+    expect(err.message).toBe('Acme returned 502 for GET /x (still failing after 1 try when the time allowed ran out): run the kill again');
 
     // Aborted on the first try: nothing to report but the cancellation.
     const first = new AbortController();
@@ -194,6 +194,19 @@ describe('header parsers', () => {
     expect(parseLinkHeader('<https://a/x?page=2>; rel="next", <https://a/x?page=5>; rel="last"')).toEqual({ next: 'https://a/x?page=2', last: 'https://a/x?page=5' });
     expect(parseLinkHeader(null)).toEqual({});
   });
+  it('waitForResetHeader: the wait until an epoch-second reset header, only when none remain if asked', () => {
+    const now = Date.parse('2026-12-01T10:00:00Z');
+    const reset = String(now / 1000 + 90);
+    const okta = waitForResetHeader('x-rate-limit-reset');
+    expect(okta(new Headers({ 'x-rate-limit-reset': reset }), now)).toBe(90_000);
+    expect(okta(new Headers({ 'x-rate-limit-reset': String(now / 1000 - 5) }), now)).toBe(0);
+    expect(okta(new Headers({ 'x-rate-limit-reset': 'soon' }), now)).toBeUndefined();
+    expect(okta(new Headers(), now)).toBeUndefined();
+    const github = waitForResetHeader('x-ratelimit-reset', 'x-ratelimit-remaining');
+    expect(github(new Headers({ 'x-ratelimit-reset': reset, 'x-ratelimit-remaining': '12' }), now)).toBeUndefined();
+    expect(github(new Headers({ 'x-ratelimit-reset': reset, 'x-ratelimit-remaining': '0' }), now)).toBe(90_000);
+  });
+
   it('parses Retry-After as seconds or a date', () => {
     expect(parseRetryAfter('3', 0)).toBe(3000);
     expect(parseRetryAfter('Thu, 01 Jan 1970 00:00:10 GMT', 4000)).toBe(6000);

@@ -30,7 +30,7 @@ describe('invalidateEverywhere', () => {
     await server.start();
     try {
       server.inject({ kind: 'status', status: 503, body: { ok: false } }, 100);
-      const http = createHttpClient({ provider: 'Acme', baseUrl: server.url, fetch: globalThis.fetch, backoffMs: 150 });
+      const http = createHttpClient({ provider: 'Acme', baseUrl: server.url, fetch: globalThis.fetch, backoffMs: 150, afterFailure: 'run the kill again' });
       const retrying: Responder = {
         invalidate: async (_t, o) => {
           await http.request({ method: 'POST', path: '/sessions/reset', signal: o.signal });
@@ -40,7 +40,7 @@ describe('invalidateEverywhere', () => {
       const [result] = await invalidateEverywhere([inst('acme', retrying)], target, { dryRun: false, timeoutMs: 300 });
       expect(result?.outcome).toBe('failed');
       expect(result?.error?.reason).toBe('server');
-      expect(result?.detail).toMatch(/^Acme returned 503 for POST \/sessions\/reset \(still failing after [12] tr(y|ies) when the time allowed ran out\)$/);
+      expect(result?.detail).toMatch(/^Acme returned 503 for POST \/sessions\/reset \(still failing after [12] tr(y|ies) when the time allowed ran out\): run the kill again$/);
     } finally {
       await server.stop();
     }
