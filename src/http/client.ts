@@ -135,6 +135,14 @@ function formatMs(ms: number): string {
   return ms < 10_000 ? `${ms}ms` : `${Math.round(ms / 1000)}s`;
 }
 
+/**
+ * A requested wait as the operator reads it: seconds up to two minutes, then whole minutes (a
+ * reset an hour away reads "60 min" whether the answer came at :00.2 or :01.7 past the second).
+ */
+function formatWait(ms: number): string {
+  return ms < 120_000 ? `${Math.ceil(ms / 1000)}s` : `${Math.round(ms / 60_000)} min`;
+}
+
 /** A JSON HTTP client for one provider. */
 export interface HttpClient {
   /** Sends a request and returns the parsed answer, validated by `schema` when given. */
@@ -243,7 +251,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           if (delay > maxWait || delay >= deadlineLeft) {
             if (err.reason === 'rate_limited') {
               // Keep the hint once, at the end.
-              throw new ProviderError(`${err.summary}; the requested wait (${Math.ceil(delay / 1000)}s) is longer than mfawatch may wait`, { reason: 'rate_limited', provider, status: err.status, retryAfterMs: err.retryAfterMs, hint: err.hint ?? again, cause: err });
+              throw new ProviderError(`${err.summary}; the requested wait (${formatWait(delay)}) is longer than mfawatch may wait`, { reason: 'rate_limited', provider, status: err.status, retryAfterMs: err.retryAfterMs, hint: err.hint ?? again, cause: err });
             }
             throw err;
           }

@@ -155,7 +155,7 @@ describe('createHttpClient', () => {
     server.clearFaults();
     server.inject({ kind: 'status', status: 429, headers: { 'retry-after': '3600' } }, 10);
     const limited = await failure(client({ maxWaitMs: 1000, describeError: () => ({ message: 'Acme rate limit reached', hint: 'scan less often' }) }).request({ path: '/x' }));
-    expect(limited.message).toBe('Acme rate limit reached; the requested wait (3600s) is longer than mfawatch may wait: scan less often');
+    expect(limited.message).toBe('Acme rate limit reached; the requested wait (60 min) is longer than mfawatch may wait: scan less often');
   });
 
   it('describeError words the failure; secrets are scrubbed from messages', async () => {

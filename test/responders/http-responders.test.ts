@@ -298,7 +298,7 @@ describe('github responder: every page of SSO authorisations, and a listing it c
     fake.inject({ kind: 'status', status: 403, body: { message: 'API rate limit exceeded for user ID 1.', documentation_url: 'https://docs.github.com/rest' }, headers: { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } }, 10);
     const err = await invalidate(responder, ghTarget).catch((e: unknown) => e);
     expect((err as ProviderError).reason).toBe('rate_limited');
-    expect((err as ProviderError).message).toMatch(/^GitHub rate limit reached \(403: API rate limit exceeded for user ID 1\.\); the requested wait \(3[56]\d\ds\) is longer than mfawatch may wait: run the kill again once the limit resets$/);
+    expect((err as ProviderError).message).toMatch(/^GitHub rate limit reached \(403: API rate limit exceeded for user ID 1\.\); the requested wait \(60 min\) is longer than mfawatch may wait: run the kill again once the limit resets$/);
     expect(fake.requests).toHaveLength(1);
   });
 });
