@@ -69,8 +69,8 @@ export interface HttpClientOptions {
   hidePath?: boolean | undefined;
   /**
    * What happens after a transient failure, said in messages: "the scan will run again on
-   * schedule" (the default, for monitors), "run the kill again" (responders), "mfawatch retries
-   * the delivery" (notifiers).
+   * schedule" (the default, for monitors), AFTER_KILL_FAILURE (responders),
+   * AFTER_DELIVERY_FAILURE (notifiers).
    */
   afterFailure?: string | undefined;
   /** Values to scrub from anything that reaches an error message. */

@@ -48,14 +48,17 @@ export async function invalidateEverywhere(responders: readonly ResponderInstanc
       const t0 = performance.now();
       // A responder that ignores the signal still cannot hold the kill past its deadline; one that
       // honours it gets a moment to say what it was failing at ("Slack returned 503 …").
+      let late: (() => void) | undefined;
       const expired = new Promise<never>((_, reject) => {
-        const late = () => setTimeout(() => reject(deadline.reason), REPORT_GRACE_MS);
+        late = () => setTimeout(() => reject(deadline.reason), REPORT_GRACE_MS);
         if (deadline.aborted) late();
         else deadline.addEventListener('abort', late, { once: true });
       });
       expired.catch(() => undefined);
+      // Once this service has answered, its deadline has nothing left to cut.
+      const settled = () => late && deadline.removeEventListener('abort', late);
       try {
-        const answer = await Promise.race([r.responder.invalidate(target, { dryRun: options.dryRun, signal: deadline, record: (c) => calls.push(c) }), expired]);
+        const answer = await Promise.race([r.responder.invalidate(target, { dryRun: options.dryRun, signal: deadline, record: (c) => calls.push(c) }), expired]).finally(settled);
         return { responderId: r.id, type: r.type, service: r.service, outcome: answer.outcome, detail: answer.detail, calls, durationMs: Math.round(performance.now() - t0) };
       } catch (thrown) {
         let err = toProviderError(thrown, r.service);
