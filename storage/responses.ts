@@ -144,6 +144,21 @@ export class ResponseStore {
     });
   }
 
+  /**
+   * Kills that want the team's eye, newest first: waiting or running (whatever their age), and
+   * interrupted, blocked or failed at a service since `since`.
+   */
+  needingAttention(since: Date, limit = 50): ResponseRow[] {
+    return this.#store.db
+      .prepare(
+        `SELECT * FROM responses
+         WHERE status IN ('scheduled', 'running')
+            OR (created_at >= ? AND (status IN ('interrupted', 'blocked') OR (status = 'done' AND ok = 0)))
+         ORDER BY id DESC LIMIT ?`,
+      )
+      .all(since.toISOString(), limit) as ResponseRow[];
+  }
+
   /** The identity's responses, newest first. */
   forIdentity(identity: string, limit = 20): ResponseRow[] {
     return this.#store.db.prepare(`SELECT * FROM responses WHERE identity = ? COLLATE NOCASE ORDER BY id DESC LIMIT ?`).all(identity, limit) as ResponseRow[];

@@ -7,6 +7,7 @@ import { accountsInState } from '../../storage/account-lists.js';
 import type { Store } from '../../storage/store.js';
 import { formatDuration } from '../core/duration.js';
 import { buildDeliveryStatus, renderDeliveryStatus, type AckStatus, type NotifierStatus } from './status-delivery.js';
+import { buildKillStatus, renderKillStatus, type KillStatus } from './status-kills.js';
 import type { MfaState } from '../core/types.js';
 
 export interface StatusAccount {
@@ -48,6 +49,8 @@ export interface StatusReport {
   notifiers?: NotifierStatus[] | undefined;
   /** Acknowledgements in force (`mfawatch ack`). */
   acknowledgements?: AckStatus[] | undefined;
+  /** Session kills needing attention (src/cli/status-kills.ts). */
+  kills?: KillStatus[] | undefined;
 }
 
 const LIST_LIMIT = 50;
@@ -96,7 +99,7 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
       });
     }
   }
-  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now) };
+  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now) };
 }
 
 /** Renders the status for a terminal. */
@@ -142,5 +145,7 @@ export function renderStatus(report: StatusReport, now: Date): string {
   }
   const delivery = renderDeliveryStatus({ notifiers: report.notifiers ?? [], acknowledgements: report.acknowledgements ?? [] }, now);
   if (delivery) lines.push(delivery, '');
+  const kills = renderKillStatus(report.kills ?? [], now);
+  if (kills) lines.push(kills, '');
   return lines.join('\n');
 }

@@ -106,6 +106,7 @@ describe('auto-response from a GitHub change', () => {
     expect(okta.requests).toEqual([]);
     expect(responses()).toMatchObject([{ identity: 'breakglass@example.com', status: 'blocked', reason: expect.stringMatching(/^exempt:/) }]);
     expect(batches(out).find((b) => b.kind === 'response')?.text).toMatch(/exempt from auto-response/);
+    expect((await cli(path, 'status')).stdout).toMatch(/#\d+ breakglass@example\.com {2}BLOCKED {2}auto, .*: held back: exempt:/);
   });
 
   it('mass-change breaker: when many accounts change at once nobody is killed, and one alert explains', async () => {
@@ -150,6 +151,9 @@ describe('auto-response from a GitHub change', () => {
     const grace = batches(out).filter((b) => b.kind === 'response');
     expect(grace.map((b) => b.title)).toEqual(expect.arrayContaining(['sessions of alice@example.com will be killed in 10 min']));
     expect(grace[0]?.text).toMatch(/mfawatch cancel-kill alice@example.com/);
+    const waiting = (await cli(path, 'status')).stdout;
+    expect(waiting).toMatch(/#\d+ alice@example\.com {2}SCHEDULED {2}auto, .*: due in 10m; stop it with `mfawatch cancel-kill alice@example\.com`/);
+    expect(waiting).toMatch(/#\d+ bob@example\.com {2}SCHEDULED/);
     const cancel = await cli(path, 'cancel-kill', 'github:alice');
     expect(cancel.code).toBe(0);
     expect(cancel.stdout).toMatch(/cancelled 1 scheduled kill\(s\) of alice@example.com/);
@@ -161,6 +165,7 @@ describe('auto-response from a GitHub change', () => {
     await cli(path, 'run');
     expect(okta.cleared).toEqual(['00ubob+oauth']);
     expect(responses().map((r) => `${String(r.identity)} ${String(r.status)}`)).toEqual(['alice@example.com cancelled', 'bob@example.com done']);
+    expect((await cli(path, 'status')).stdout).not.toMatch(/session kills needing attention/); // cancelled and done: nothing to do
   });
 });
 
@@ -199,6 +204,7 @@ describe('crash safety: a pending kill is never lost and never run twice', () =>
     expect(told?.title).toMatch(/session kill of alice@example.com was interrupted/);
     expect(told?.text).toMatch(/mfawatch kill alice@example.com/);
     expect(out.code).toBe(0);
+    expect((await cli(path, 'status')).stdout).toMatch(/#\d+ alice@example\.com {2}INTERRUPTED {2}auto, .*: mfawatch stopped while this kill was running; which services were reached is unknown: check each service, then `mfawatch kill alice@example\.com`/);
   });
 });
 

@@ -68,6 +68,12 @@ describe('mfawatch kill', () => {
     const announced = out.stdout.split('\n').filter((l) => l.startsWith('{"schema":"mfawatch.batch/v1"')).map((l) => JSON.parse(l) as { kind: string; title: string; severity: string });
     expect(announced).toEqual([expect.objectContaining({ kind: 'response', severity: 'critical', title: expect.stringMatching(/session kill incomplete for alice@example.com \(by /) })]);
     for (const secret of Object.values(env)) expect(out.stdout + out.stderr).not.toContain(secret);
+    // `status` keeps the incomplete kill in view, with the failing service and what to do.
+    const status = await runCli(['status', '--config', path], { env });
+    expect(status.stdout).toMatch(/session kills needing attention/);
+    expect(status.stdout).toMatch(/#\d+ alice@example\.com {2}FAILED {2}manual, .*: entra: Entra ID returned 503 .*; run `mfawatch kill alice@example\.com` once fixed/);
+    const json = JSON.parse((await runCli(['status', '--json', '--config', path], { env })).stdout) as { kills: Array<{ state: string; failures: Array<{ responder: string }> }> };
+    expect(json.kills).toMatchObject([{ state: 'failed', failures: [{ responder: 'entra' }] }]);
   });
 
   it('exit 0 when every applicable service succeeded (--only)', async () => {
