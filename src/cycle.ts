@@ -8,6 +8,7 @@ import type { DeliveryTally } from './delivery/dispatcher.js';
 import { queueReminderIfDue } from './delivery/reminders.js';
 import { checkStaleData, sendHeartbeat } from './observability/health.js';
 import { autoResponseContext, responseRunnerFor } from './response/wiring.js';
+import type { RunTally } from './response/decide.js';
 import type { KillReport } from './response/runner.js';
 import { scanScope, type ScanEnvironment, type ScanOutcome } from './scan/run-scan.js';
 
@@ -38,7 +39,7 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
 }
 
 /** The scan environment of one monitor instance in this app. */
-export function scanEnvironment(app: App, instance: MonitorInstance, signal: AbortSignal): ScanEnvironment {
+export function scanEnvironment(app: App, instance: MonitorInstance, signal: AbortSignal, run?: RunTally): ScanEnvironment {
   const guard = app.config.health.massChange;
   return {
     store: app.store,
@@ -53,7 +54,7 @@ export function scanEnvironment(app: App, instance: MonitorInstance, signal: Abo
     massChange: guard === false ? undefined : guard,
     onRateLimit: (remaining) => app.metrics.rateLimitRemaining.set({ monitor: instance.config.id }, remaining),
     crashPoint: app.crashPoint,
-    autoResponse: autoResponseContext(app, { ...instance.config, type: instance.module.type }),
+    autoResponse: autoResponseContext(app, { ...instance.config, type: instance.module.type }, run),
   };
 }
 
@@ -89,9 +90,11 @@ async function scopeJobs(app: App, m: MonitorInstance, signal: AbortSignal): Pro
 /** Scans every scope of the given monitor instances. */
 export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal): Promise<ScanOutcome[]> {
   const jobs = (await Promise.all(instances.map((m) => scopeJobs(app, m, signal)))).flat();
+  // autoResponse.maxPerRun caps the kills of all these scans together.
+  const run: RunTally = { killsDecided: 0 };
   return mapWithConcurrency(jobs, SCAN_CONCURRENCY, async ({ m, monitor, scope }) => {
     const t0 = performance.now();
-    const outcome = await scanScope(m.config, m.module.provider, monitor, scope, scanEnvironment(app, m, signal));
+    const outcome = await scanScope(m.config, m.module.provider, monitor, scope, scanEnvironment(app, m, signal, run));
     app.metrics.recordScan({ monitorId: m.config.id, provider: m.module.provider, status: outcome.status, seconds: (performance.now() - t0) / 1000, events: outcome.events });
     return outcome;
   });

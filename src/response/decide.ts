@@ -12,6 +12,11 @@ import { announce } from './announce.js';
 import { changedAccountCount, decideKills, type AutoResponsePolicy, type Candidate, type Verdict } from './guards.js';
 import { identityOfAccount, type IdentityContext } from './identity.js';
 
+/** The kills decided so far in one run, shared by every scan of that run (for maxPerRun). */
+export interface RunTally {
+  killsDecided: number;
+}
+
 /** What a scan commit needs to decide auto-responses. */
 export interface AutoResponseContext {
   policy: AutoResponsePolicy;
@@ -20,6 +25,8 @@ export interface AutoResponseContext {
   monitorType: string;
   notifiers: readonly ConfiguredNotifier[];
   actor: string;
+  /** This run's tally; absent: the scan is a run of its own (`mfawatch accept`). */
+  run?: RunTally | undefined;
 }
 
 export interface DecisionInput {
@@ -62,6 +69,7 @@ export function recordAutoResponses(store: Store, ctx: AutoResponseContext, inpu
   const verdicts = decideKills(candidates, policy, {
     now: input.now,
     killsLast24h: responses.autoCountSince(new Date(input.now.getTime() - DAY_MS)),
+    killsEarlierThisRun: ctx.run?.killsDecided ?? 0,
     lastKillAt: (identity) => responses.lastKillAt(identity),
     scopeAccounts: input.scopeAccounts,
     changedAccounts: changedAccountCount(input.events),
@@ -94,6 +102,7 @@ export function recordAutoResponses(store: Store, ctx: AutoResponseContext, inpu
     });
     if (v.kill) {
       summary.scheduled.push(id);
+      if (ctx.run) ctx.run.killsDecided += 1;
       if (policy.graceMinutes > 0) {
         const who = v.identity;
         announce(store, ctx.notifiers, {

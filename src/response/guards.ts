@@ -13,7 +13,7 @@ export interface AutoResponsePolicy {
   minSeverity: Severity;
   /** Identities (emails) or accounts ("provider:login") never touched. */
   exempt: readonly string[];
-  /** Most kills decided from one scan. */
+  /** Most automatic kills decided in one run: every monitor and scope one `mfawatch run` (or one daemon tick) scans, together. */
   maxPerRun: number;
   /** Most automatic kills in any rolling 24 hours. */
   maxPerDay: number;
@@ -48,6 +48,8 @@ export interface GuardState {
   now: Date;
   /** Automatic kills already decided in the last 24 hours. */
   killsLast24h: number;
+  /** Automatic kills already decided by the other scans of this run (several monitors, or the accounts of one). */
+  killsEarlierThisRun: number;
   /** When the identity was last killed or scheduled; null if never. */
   lastKillAt: (identity: string) => Date | null;
   /** Accounts of the monitor scope after the scan, and how many of them changed in it. */
@@ -95,7 +97,7 @@ export function decideKills(candidates: readonly Candidate[], policy: AutoRespon
   const verdicts: Verdict[] = [];
   const seen = new Set<string>();
   const tripped = massChangeTripped(policy, state.changedAccounts, state.scopeAccounts);
-  let killsThisRun = 0;
+  let killsThisRun = state.killsEarlierThisRun;
   let killsToday = state.killsLast24h;
   for (const c of candidates) {
     if (!triggers(c.event, policy)) continue;
@@ -123,7 +125,7 @@ export function decideKills(candidates: readonly Candidate[], policy: AutoRespon
       continue;
     }
     if (killsThisRun >= policy.maxPerRun) {
-      block('max_per_run', `the cap of ${policy.maxPerRun} automatic kill(s) per scan is reached (autoResponse.maxPerRun)`);
+      block('max_per_run', `the cap of ${policy.maxPerRun} automatic kill(s) per run (all monitors scanned together) is reached (autoResponse.maxPerRun)`);
       continue;
     }
     if (killsToday >= policy.maxPerDay) {

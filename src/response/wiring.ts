@@ -5,7 +5,7 @@
 import type { ResponderDeps } from '../../responders/types.js';
 import type { App } from '../app.js';
 import type { MonitorCommonConfig } from '../../monitors/types.js';
-import type { AutoResponseContext } from './decide.js';
+import type { AutoResponseContext, RunTally } from './decide.js';
 import type { AutoResponsePolicy } from './guards.js';
 import type { IdentityContext } from './identity.js';
 import type { ResponderInstance } from './invalidate.js';
@@ -25,8 +25,8 @@ export function autoResponsePolicy(app: Pick<App, 'config'>): AutoResponsePolicy
 }
 
 /** What a scan of `monitor` needs to decide auto-responses. */
-export function autoResponseContext(app: App, monitor: MonitorCommonConfig & { type: string }): AutoResponseContext {
-  return { policy: autoResponsePolicy(app), identities: identityContext(app), monitorType: monitor.type, notifiers: [...app.notifiers.values()], actor: app.actor };
+export function autoResponseContext(app: App, monitor: MonitorCommonConfig & { type: string }, run?: RunTally): AutoResponseContext {
+  return { policy: autoResponsePolicy(app), identities: identityContext(app), monitorType: monitor.type, notifiers: [...app.notifiers.values()], actor: app.actor, run };
 }
 
 /** The App's response runner, built on first use (`extras` only matter on that first call). */

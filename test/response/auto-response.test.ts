@@ -98,6 +98,21 @@ describe('auto-response from a GitHub change', () => {
     expect(b?.text).toMatch(/skipped \(dry run\)/);
   });
 
+  it('maxPerRun caps the kills of the whole run, across monitors, not of each scan', async () => {
+    const monitors = ['gh-acme', 'gh-acme-again'].map((id) => ({ id, type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: gh.url, retries: 0 }));
+    const path = writeConfig(dir.path, baseConfig({ maxPerRun: 1 }, { monitors }));
+    await cli(path, 'run');
+    disable2fa(1);
+    disable2fa(2);
+    const out = await cli(path, 'run');
+    // Each scan sees alice and bob: per scan, the cap would let one kill through in each of them.
+    expect(okta.cleared).toHaveLength(1);
+    const rows = responses();
+    expect(rows.filter((r) => r.status === 'done')).toHaveLength(1);
+    expect(rows.filter((r) => r.status === 'blocked' && String(r.reason).startsWith('max_per_run: the cap of 1 automatic kill(s) per run'))).not.toHaveLength(0);
+    expect(batches(out).some((b) => b.kind === 'response' && /held back/.test(b.title))).toBe(true);
+  });
+
   it('exempt (break-glass) identities are never touched, and the team is told why', async () => {
     const path = writeConfig(dir.path, baseConfig({ exempt: ['breakglass@example.com'] }));
     await cli(path, 'run');

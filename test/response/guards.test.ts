@@ -8,7 +8,7 @@ const policy: AutoResponsePolicy = {
   enabled: true, dryRun: false, on: ['mfa_disabled', 'account_added', 'privilege_changed'], minSeverity: 'high', exempt: ['breakglass@example.com', 'github:robot'],
   maxPerRun: 2, maxPerDay: 5, cooldown: 3_600_000, massChangeShare: 0.2, massChangeMinAccounts: 3, graceMinutes: 0, killTimeout: 60_000,
 };
-const state = (over: Partial<GuardState> = {}): GuardState => ({ now: NOW, killsLast24h: 0, lastKillAt: () => null, scopeAccounts: 100, changedAccounts: 1, ...over });
+const state = (over: Partial<GuardState> = {}): GuardState => ({ now: NOW, killsLast24h: 0, killsEarlierThisRun: 0, lastKillAt: () => null, scopeAccounts: 100, changedAccounts: 1, ...over });
 
 let nextId = 1;
 function acct(login: string, mfa: AccountState['mfa'], admin = false): AccountState {
@@ -71,8 +71,10 @@ describe('decideKills', () => {
     const old = state({ lastKillAt: () => new Date(NOW.getTime() - 2 * 3_600_000) });
     expect(verdictsOf([cand(event('mfa_disabled', 'alice'))], old)).toEqual(['kill alice@example.com']);
   });
-  it('maxPerRun caps the kills of one scan', () => {
+  it('maxPerRun caps the kills of one scan, counting those other scans of the same run decided', () => {
     expect(verdictsOf(['a', 'b', 'c'].map((l) => cand(event('mfa_disabled', l))))).toEqual(['kill a@example.com', 'kill b@example.com', 'max_per_run c@example.com']);
+    expect(verdictsOf(['a', 'b'].map((l) => cand(event('mfa_disabled', l))), state({ killsEarlierThisRun: 1 }))).toEqual(['kill a@example.com', 'max_per_run b@example.com']);
+    expect(verdictsOf(['a'].map((l) => cand(event('mfa_disabled', l))), state({ killsEarlierThisRun: 2 }))).toEqual(['max_per_run a@example.com']);
   });
   it('maxPerDay counts the kills already made in the last 24 hours', () => {
     expect(verdictsOf(['a', 'b'].map((l) => cand(event('mfa_disabled', l))), state({ killsLast24h: 4 }))).toEqual(['kill a@example.com', 'max_per_day b@example.com']);
