@@ -13,7 +13,7 @@ export interface AutoResponsePolicy {
   minSeverity: Severity;
   /** Identities (emails) or accounts ("provider:login") never touched. */
   exempt: readonly string[];
-  /** Most automatic kills decided in one run: every monitor and scope one `mfawatch run` (or one daemon tick) scans, together. */
+  /** Most automatic kills decided in one run, all its scans together: one `mfawatch run`, or one scheduled scan of a monitor in the daemon (all its scopes). */
   maxPerRun: number;
   /** Most automatic kills in any rolling 24 hours. */
   maxPerDay: number;
