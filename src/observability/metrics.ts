@@ -13,6 +13,16 @@ export interface ScanObservation {
   events: readonly ChangeEvent[];
 }
 
+/** How one session kill ended, for `mfawatch_kills_total`. */
+export type KillResult = 'complete' | 'incomplete' | 'dry_run' | 'interrupted';
+
+export interface KillObservation {
+  origin: 'auto' | 'manual';
+  result: KillResult;
+  /** Each service's outcome (none for an interrupted kill). */
+  services: ReadonlyArray<{ responder: string; outcome: string }>;
+}
+
 /** The metrics mfawatch exports at /metrics. */
 export class Metrics {
   readonly registry: Registry;
@@ -24,6 +34,9 @@ export class Metrics {
   readonly deliveries: Counter<'result'>;
   readonly rateLimitRemaining: Gauge<'monitor'>;
   readonly lastSuccess: Gauge<'monitor' | 'scope'>;
+  readonly kills: Counter<'origin' | 'result'>;
+  readonly killServices: Counter<'responder' | 'outcome'>;
+  readonly killsBlocked: Counter<'guard'>;
 
   constructor() {
     const registry = new Registry();
@@ -36,6 +49,9 @@ export class Metrics {
     this.events = new Counter({ name: 'mfawatch_events_total', help: 'Change and health events recorded, by type and severity.', labelNames: ['monitor', 'type', 'severity'], registers });
     this.deliveries = new Counter({ name: 'mfawatch_deliveries_total', help: 'Delivery attempts by result (sent, failed, retrying).', labelNames: ['result'], registers });
     this.rateLimitRemaining = new Gauge({ name: 'mfawatch_provider_rate_limit_remaining', help: "The provider's remaining request budget as last reported.", labelNames: ['monitor'], registers });
+    this.kills = new Counter({ name: 'mfawatch_kills_total', help: 'Session kills run, by origin (auto, manual) and result (complete, incomplete: a service failed, dry_run, interrupted: mfawatch stopped mid-kill).', labelNames: ['origin', 'result'], registers });
+    this.killServices = new Counter({ name: 'mfawatch_kill_service_results_total', help: 'Per-service results of session kills (succeeded, failed, not_found, unsupported, skipped).', labelNames: ['responder', 'outcome'], registers });
+    this.killsBlocked = new Counter({ name: 'mfawatch_kills_blocked_total', help: 'Automatic kills a guard held back, by guard (exempt, no_identity, mass_change, cooldown, max_per_run, max_per_day).', labelNames: ['guard'], registers });
     this.lastSuccess = new Gauge({ name: 'mfawatch_last_successful_scan_timestamp_seconds', help: 'When the scope last had a committed scan (Unix time).', labelNames: ['monitor', 'scope'], registers });
   }
 
@@ -44,6 +60,12 @@ export class Metrics {
     this.scans.inc({ monitor: s.monitorId, result: s.status });
     this.scanDuration.observe({ monitor: s.monitorId }, s.seconds);
     for (const e of s.events) this.events.inc({ monitor: e.monitorId, type: e.type, severity: e.severity });
+  }
+
+  /** Records one finished (or interrupted) session kill. */
+  recordKill(k: KillObservation): void {
+    this.kills.inc({ origin: k.origin, result: k.result });
+    for (const s of k.services) this.killServices.inc({ responder: s.responder, outcome: s.outcome });
   }
 
   /** Records a dispatcher pass. */

@@ -9,7 +9,7 @@ import { ResponseStore } from '../../storage/responses.js';
 import type { ConfiguredNotifier } from '../config/load.js';
 import { SEVERITIES, type ChangeEvent, type Severity } from '../core/types.js';
 import { announce } from './announce.js';
-import { changedAccountCount, decideKills, type AutoResponsePolicy, type Candidate, type Verdict } from './guards.js';
+import { changedAccountCount, decideKills, type AutoResponsePolicy, type Candidate, type GuardName, type Verdict } from './guards.js';
 import { identityOfAccount, type IdentityContext } from './identity.js';
 
 /** The kills decided so far in one run, shared by every scan of that run (for maxPerRun). */
@@ -27,6 +27,8 @@ export interface AutoResponseContext {
   actor: string;
   /** This run's tally; absent: the scan is a run of its own (`mfawatch accept`). */
   run?: RunTally | undefined;
+  /** Told of every kill a guard held back (metrics). */
+  onBlocked?: ((guard: GuardName) => void) | undefined;
 }
 
 export interface DecisionInput {
@@ -116,6 +118,7 @@ export function recordAutoResponses(store: Store, ctx: AutoResponseContext, inpu
       }
     } else {
       summary.blocked.push(v);
+      ctx.onBlocked?.(v.guard);
     }
   }
   if (summary.blocked.length > 0) {

@@ -15,6 +15,7 @@ import type { Store } from '../../storage/store.js';
 import type { ConfiguredNotifier } from '../config/load.js';
 import type { Clock, Logger } from '../core/deps.js';
 import type { ChangeEvent, Severity } from '../core/types.js';
+import type { KillObservation } from '../observability/metrics.js';
 import { announce } from './announce.js';
 import { linkedAccounts, type IdentityContext } from './identity.js';
 import { invalidateEverywhere, killComplete, type ResponderInstance, type ServiceResult } from './invalidate.js';
@@ -29,6 +30,8 @@ export interface ResponseRunnerDeps {
   actor: string;
   /** Longest one kill may take (ms). */
   killTimeout: number;
+  /** Told of every kill that ended or was found interrupted (metrics). */
+  onKill?: ((k: KillObservation) => void) | undefined;
 }
 
 export interface KillRequest {
@@ -107,6 +110,7 @@ export class ResponseRunner {
       }, at);
     });
     logger.info({ responseId: row.id, identity: row.identity, dryRun: request.dryRun, ok }, `kill of ${row.identity}: ${summarise(results)}`);
+    this.#d.onKill?.({ origin: row.origin, result: request.dryRun ? 'dry_run' : ok ? 'complete' : 'incomplete', services: results.map((r) => ({ responder: r.responderId, outcome: r.outcome })) });
     return { responseId: row.id, identity: row.identity, dryRun: request.dryRun, results, ok };
   }
 
@@ -143,7 +147,7 @@ export class ResponseRunner {
   recoverInterrupted(): ResponseRow[] {
     const { store, clock } = this.#d;
     const now = clock.now();
-    return store.transaction(() => {
+    const interrupted = store.transaction(() => {
       const rows = this.#responses.interruptRunning(now, new Date(now.getTime() - 2 * this.#d.killTimeout));
       for (const r of rows) {
         store.audit({ at: now, actor: this.#d.actor, action: 'response.interrupted', subject: r.identity, detail: { responseId: r.id, claimedAt: r.claimed_at } });
@@ -158,6 +162,8 @@ export class ResponseRunner {
       }
       return rows;
     });
+    for (const r of interrupted) this.#d.onKill?.({ origin: r.origin, result: 'interrupted', services: [] });
+    return interrupted;
   }
 
   /** Cancels the identity's kills still in their grace period; audits and announces it. */

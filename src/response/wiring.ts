@@ -26,7 +26,10 @@ export function autoResponsePolicy(app: Pick<App, 'config'>): AutoResponsePolicy
 
 /** What a scan of `monitor` needs to decide auto-responses. */
 export function autoResponseContext(app: App, monitor: MonitorCommonConfig & { type: string }, run?: RunTally): AutoResponseContext {
-  return { policy: autoResponsePolicy(app), identities: identityContext(app), monitorType: monitor.type, notifiers: [...app.notifiers.values()], actor: app.actor, run };
+  return {
+    policy: autoResponsePolicy(app), identities: identityContext(app), monitorType: monitor.type, notifiers: [...app.notifiers.values()], actor: app.actor, run,
+    onBlocked: (guard) => app.metrics.killsBlocked.inc({ guard }),
+  };
 }
 
 /** The App's response runner, built on first use (`extras` only matter on that first call). */
@@ -48,6 +51,7 @@ export function responseRunnerFor(app: App, extras: ResponderExtras = {}): Respo
     logger: app.logger,
     actor: app.actor,
     killTimeout: app.config.autoResponse.killTimeout,
+    onKill: (k) => app.metrics.recordKill(k),
   });
   runners.set(app, runner);
   return runner;

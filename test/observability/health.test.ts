@@ -8,7 +8,9 @@ import { resolveConfig } from '../../src/config/load.js';
 import { runCycle } from '../../src/cycle.js';
 import { checkStaleData } from '../../src/observability/health.js';
 import { startObservabilityServer } from '../../src/observability/server.js';
+import { responseRunnerFor } from '../../src/response/wiring.js';
 import { FakeGitHub } from '../fakes/github.js';
+import { FakeOkta } from '../fakes/responders.js';
 import { memoryLogger, PinnedClock, runCli, tempDir, writeConfig } from '../helpers.js';
 
 const TOKEN = 'ghp_observability_token';
@@ -94,6 +96,48 @@ describe('/healthz and /metrics', () => {
       expect((await fetch(`${server.url}/nope`)).status).toBe(404);
     } finally {
       await server.close();
+    }
+  });
+
+  it('metrics count session kills by origin and result, each service\'s outcome, and the kills a guard held back', async () => {
+    const okta = new FakeOkta('00okta-metrics-token');
+    okta.users.push({ id: '00ualice', login: 'alice@example.com', email: 'alice@example.com' });
+    await okta.start();
+    gh.addMember({ id: 3, login: 'carol', twoFactor: 'enabled' });
+    const cfg = resolveConfig(
+      {
+        database: `${dir.path}/kills.db`,
+        delivery: { runDeadline: '1s', initialBackoff: '100ms' },
+        monitors: [{ id: 'gh', type: 'github', org: 'acme', token: '${T}', baseUrl: gh.url, retries: 0 }],
+        notifiers: [{ id: 'out', type: 'stdout' }],
+        responders: [{ id: 'okta', type: 'okta', baseUrl: okta.url, token: '${OKTA}', requestTimeout: '200ms' }],
+        autoResponse: { enabled: true, dryRun: false, exempt: ['github:carol'] },
+        identities: { map: { 'github:alice': 'alice@example.com', 'github:carol': 'carol@example.com' } },
+      },
+      { T: TOKEN, OKTA: '00okta-metrics-token' },
+      `${dir.path}/mfawatch.json`,
+    );
+    const killer = createApp(cfg, { clock, logger: logs.logger, stdout: new PassThrough() });
+    try {
+      await runCycle(killer, { signal: new AbortController().signal }); // baseline: no kill
+      const alice = gh.members.get(1);
+      const carol = gh.members.get(3);
+      if (alice) alice.twoFactor = 'disabled';
+      if (carol) carol.twoFactor = 'disabled';
+      clock.advance(3_600_000);
+      await runCycle(killer, { signal: new AbortController().signal });
+      okta.inject({ kind: 'status', status: 403, body: { errorCode: 'E0000006', errorSummary: 'You do not have permission to perform the requested action', errorCauses: [] } }, 10);
+      const manual = await responseRunnerFor(killer).kill({ identity: 'alice@example.com', dryRun: false, timeoutMs: 2000 });
+      expect(manual.ok).toBe(false);
+      const text = await killer.metrics.registry.metrics();
+      expect(text).toMatch(/mfawatch_kills_total\{origin="auto",result="complete"\} 1/);
+      expect(text).toMatch(/mfawatch_kills_total\{origin="manual",result="incomplete"\} 1/);
+      expect(text).toMatch(/mfawatch_kill_service_results_total\{responder="okta",outcome="succeeded"\} 1/);
+      expect(text).toMatch(/mfawatch_kill_service_results_total\{responder="okta",outcome="failed"\} 1/);
+      expect(text).toMatch(/mfawatch_kills_blocked_total\{guard="exempt"\} 1/);
+    } finally {
+      killer.close();
+      await okta.stop();
     }
   });
 
