@@ -57,6 +57,12 @@ export const awsIamConfigSchema = monitorConfig('aws-iam', {
    * reading tags in bulk needs iam:GetAccountAuthorizationDetails (one call per 1,000 users).
    */
   emailTag: z.string().min(1).max(128).nullable().default(null),
+  /**
+   * Mark IAM users with administrator policies (AdministratorAccess, IAMFullAccess, or Allow * on *)
+   * as admins, so that their MFA loss is critical. Off by default: it reads users, groups and
+   * customer managed policies with iam:GetAccountAuthorizationDetails (1,000 entities per call).
+   */
+  detectAdmins: z.boolean().default(false),
   /** How long to wait for AWS to finish generating the credential report (default 5m). */
   reportTimeout: duration().default(5 * 60_000),
   /** SDK attempts per call, first included, for throttling and 5xx (default 5). */

@@ -13,6 +13,7 @@
 import {
   GenerateCredentialReportCommand,
   GetAccountAuthorizationDetailsCommand,
+  type EntityType,
   GetAccountSummaryCommand,
   GetCredentialReportCommand,
   GetLoginProfileCommand,
@@ -32,6 +33,7 @@ import { mapWithConcurrency } from '../../src/cycle.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { accountOfRoleArn, awsIamConfigSchema, type AwsAccountEntry, type AwsIamConfig } from './config.js';
 import { parseCredentialReport, ReportFormatError, type ReportRow } from './credential-report.js';
+import { AdminFinder } from './admins.js';
 import { awsErrorCode, classifyAwsError as classifyForCaller, PROVIDER, type AwsCaller } from '../../src/aws/errors.js';
 
 /** The advice in this monitor's AWS errors. */
@@ -48,6 +50,12 @@ const classifyAwsError = (err: unknown, action: string, account: string) => clas
 const README = 'see monitors/aws-iam/README.md';
 /** Largest page IAM list calls allow (MaxItems). */
 const PAGE_SIZE = 1000;
+
+/** What GetAccountAuthorizationDetails said of the users: tagged emails and administrators, keyed by ARN. */
+interface UserDirectory {
+  emails: Map<string, string>;
+  admins: Set<string>;
+}
 /** Per-user calls in flight at once in live mode (IAM throttles bursts per account). */
 const LIVE_CONCURRENCY = 4;
 /** First and longest wait between GenerateCredentialReport polls. */
@@ -233,23 +241,32 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     }
   }
 
-  /** Emails from the configured tag, keyed by user ARN (GetAccountAuthorizationDetails, 1,000 users per call). */
-  async function emailTags(s: Session, ctx: ScanContext): Promise<Map<string, string>> {
-    const emails = new Map<string, string>();
-    if (!config.emailTag) return emails;
+  /**
+   * What one GetAccountAuthorizationDetails listing (1,000 entities per call) says of the users:
+   * the email of the configured tag, and with detectAdmins which of them are administrators
+   * (users, groups and customer managed policies, see admins.ts). Not called when neither is on.
+   */
+  async function userDirectory(s: Session, ctx: ScanContext): Promise<UserDirectory> {
+    const directory: UserDirectory = { emails: new Map(), admins: new Set() };
+    if (!config.emailTag && !config.detectAdmins) return directory;
+    const finder = new AdminFinder();
+    const Filter: EntityType[] = config.detectAdmins ? ['User', 'Group', 'LocalManagedPolicy'] : ['User'];
     let marker: string | undefined;
     do {
       const out = await call('iam:GetAccountAuthorizationDetails', s.accountId, ctx, () =>
-        s.iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['User'], MaxItems: PAGE_SIZE, ...(marker ? { Marker: marker } : {}) }), { abortSignal: ctx.signal }),
+        s.iam.send(new GetAccountAuthorizationDetailsCommand({ Filter, MaxItems: PAGE_SIZE, ...(marker ? { Marker: marker } : {}) }), { abortSignal: ctx.signal }),
       );
-      for (const u of out.UserDetailList ?? []) {
-        const value = u.Tags?.find((t) => t.Key === config.emailTag)?.Value?.trim();
-        if (u.Arn && value && EMAIL.test(value)) emails.set(u.Arn, value.toLowerCase());
+      const users = listIn(out.UserDetailList, 'GetAccountAuthorizationDetails', 'UserDetailList', s.accountId);
+      for (const u of users) {
+        const value = config.emailTag ? u.Tags?.find((t) => t.Key === config.emailTag)?.Value?.trim() : undefined;
+        if (u.Arn && value && EMAIL.test(value)) directory.emails.set(u.Arn, value.toLowerCase());
       }
+      if (config.detectAdmins) finder.add(out);
       marker = out.IsTruncated ? out.Marker : undefined;
       if (out.IsTruncated && !marker) throw truncatedWithoutMarker('GetAccountAuthorizationDetails', s.accountId);
     } while (marker);
-    return emails;
+    if (config.detectAdmins) directory.admins = finder.admins();
+    return directory;
   }
 
   /**
@@ -268,13 +285,13 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     return new ProviderError(`IAM ${action} in account ${account} said IsTruncated without a Marker`, { reason: 'malformed', provider: PROVIDER, hint: 'the listing cannot be completed; nothing was committed' });
   }
 
-  function emailOf(userName: string, arn: string, tags: Map<string, string>): string | null {
-    return tags.get(arn) ?? (EMAIL.test(userName) ? userName.toLowerCase() : null);
+  function emailOf(userName: string, arn: string, directory: UserDirectory): string | null {
+    return directory.emails.get(arn) ?? (EMAIL.test(userName) ? userName.toLowerCase() : null);
   }
 
-  function userObservation(name: string, arn: string, mfa: MfaState, factors: string[], tags: Map<string, string>): Observation {
+  function userObservation(name: string, arn: string, mfa: MfaState, factors: string[], directory: UserDirectory): Observation {
     const base = consoleBase(arn);
-    return { accountId: arn, login: name, email: emailOf(name, arn, tags), kind: 'iam_user', admin: false, mfa, factors, url: base ? `${base}/iam/home#/users/details/${encodeURIComponent(name)}` : null };
+    return { accountId: arn, login: name, email: emailOf(name, arn, directory), kind: 'iam_user', admin: directory.admins.has(arn), mfa, factors, url: base ? `${base}/iam/home#/users/details/${encodeURIComponent(name)}` : null };
   }
 
   function rootObservation(arn: string, mfa: MfaState, factors: string[]): Observation {
@@ -334,7 +351,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
 
   async function* scanReport(s: Session, ctx: ScanContext): AsyncGenerator<Observation> {
     const report = await credentialReport(s, ctx);
-    const tags = await emailTags(s, ctx);
+    const directory = await userDirectory(s, ctx);
     ctx.setDataAsOf(report.generatedAt);
     for (const row of report.rows) {
       if (row.root) {
@@ -345,7 +362,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
       }
       // Without a console password the user cannot sign in to the console: MFA does not apply.
       const mfa: MfaState = row.passwordEnabled ? (row.mfaActive ? 'enabled' : 'disabled') : 'not_applicable';
-      yield userObservation(row.user, row.arn, mfa, [], tags);
+      yield userObservation(row.user, row.arn, mfa, [], directory);
     }
   }
 
@@ -364,7 +381,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     return owners;
   }
 
-  async function liveUser(s: Session, ctx: ScanContext, user: User, virtual: Set<string>, tags: Map<string, string>): Promise<Observation> {
+  async function liveUser(s: Session, ctx: ScanContext, user: User, virtual: Set<string>, directory: UserDirectory): Promise<Observation> {
     const name = user.UserName as string;
     const arn = user.Arn as string;
     let password = true;
@@ -374,11 +391,11 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
       if (awsErrorCode(err) !== 'NoSuchEntity' && awsErrorCode(err) !== 'NoSuchEntityException') throw classifyAwsError(err, 'iam:GetLoginProfile', s.accountId);
       password = false;
     }
-    if (virtual.has(arn)) return userObservation(name, arn, password ? 'enabled' : 'not_applicable', ['virtual'], tags);
-    if (!password) return userObservation(name, arn, 'not_applicable', [], tags);
+    if (virtual.has(arn)) return userObservation(name, arn, password ? 'enabled' : 'not_applicable', ['virtual'], directory);
+    if (!password) return userObservation(name, arn, 'not_applicable', [], directory);
     const out = await call('iam:ListMFADevices', s.accountId, ctx, () => s.iam.send(new ListMFADevicesCommand({ UserName: name, MaxItems: 100 }), { abortSignal: ctx.signal }));
     const factors = listIn(out.MFADevices, 'ListMFADevices', 'MFADevices', s.accountId).map((d) => factorOfSerial(d.SerialNumber ?? ''));
-    return userObservation(name, arn, factors.length ? 'enabled' : 'disabled', factors, tags);
+    return userObservation(name, arn, factors.length ? 'enabled' : 'disabled', factors, directory);
   }
 
   async function* scanLive(s: Session, ctx: ScanContext): AsyncGenerator<Observation> {
@@ -388,7 +405,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     if (rootMfa === undefined) {
       throw new ProviderError(`IAM GetAccountSummary in account ${s.accountId} has no AccountMFAEnabled entry`, { reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed' });
     }
-    const tags = await emailTags(s, ctx);
+    const directory = await userDirectory(s, ctx);
     const rootArn = `arn:${s.partition}:iam::${s.accountId}:root`;
     yield rootObservation(rootArn, rootMfa > 0 ? 'enabled' : 'disabled', rootMfa > 0 ? [virtual.has(rootArn) ? 'virtual' : 'hardware'] : []);
     let marker: string | undefined;
@@ -399,7 +416,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
         if (!u.UserName || !u.Arn) throw new ProviderError(`IAM ListUsers in account ${s.accountId} returned a user without UserName or Arn`, { reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed' });
         return true;
       });
-      const page = await mapWithConcurrency(users, LIVE_CONCURRENCY, (u) => liveUser(s, ctx, u, virtual, tags));
+      const page = await mapWithConcurrency(users, LIVE_CONCURRENCY, (u) => liveUser(s, ctx, u, virtual, directory));
       yield* page;
       listed += users.length;
       marker = out.IsTruncated ? out.Marker : undefined;

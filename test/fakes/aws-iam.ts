@@ -45,6 +45,16 @@ export interface FakeIamUser {
   accessKey?: boolean;
   /** The user's access keys (at most two, as in IAM). */
   accessKeys?: FakeAccessKey[];
+  /** Groups the user is in (see FakeAccount.groups). */
+  groups?: string[];
+  /** ARNs of managed policies attached to the user. */
+  attached?: string[];
+}
+
+/** An IAM group: its attached managed policies and inline policies (name → JSON document). */
+export interface FakeGroup {
+  attached: string[];
+  inline: Record<string, string>;
 }
 
 export interface FakeAccessKey {
@@ -77,6 +87,9 @@ export interface FakeAccount {
   reportGeneratedAt: Date | null;
   /** Raw CSV served instead of the generated one (malformed-report tests). */
   reportOverride?: string;
+  groups: Map<string, FakeGroup>;
+  /** Customer managed policies: ARN → the default version's JSON document. */
+  managedPolicies: Map<string, string>;
 }
 
 interface KeyInfo {
@@ -135,7 +148,7 @@ export class FakeAws extends LoopbackServer {
   addAccount(id: string, options: { alias?: string; rootMfa?: FakeDevice | null; baseKey?: { id: string; secret: string }; roles?: Record<string, string | null> } = {}): FakeAccount {
     const account: FakeAccount = {
       id, users: new Map(), rootMfa: options.rootMfa === undefined ? 'hardware_totp' : options.rootMfa, roles: new Map(Object.entries(options.roles ?? {})),
-      denied: new Set(), reportPendingPolls: 0, reportState: 'none', reportGeneratedAt: null,
+      denied: new Set(), reportPendingPolls: 0, reportState: 'none', reportGeneratedAt: null, groups: new Map(), managedPolicies: new Map(),
       ...(options.alias ? { alias: options.alias } : {}),
     };
     this.accounts.set(id, account);
@@ -311,10 +324,28 @@ export class FakeAws extends LoopbackServer {
         return ok(`<LoginProfile><UserName>${xmlEscape(u.name)}</UserName><CreateDate>2025-01-15T09:30:00Z</CreateDate><PasswordResetRequired>false</PasswordResetRequired></LoginProfile>`);
       }
       case 'GetAccountAuthorizationDetails': {
-        if (params.get('Filter.member.1') !== 'User' || params.has('Filter.member.2')) return error(400, 'ValidationError', 'this fake serves Filter=User only');
-        const { page, more, next } = paginate(users, params);
+        // The entity types asked for, paged together: MaxItems counts users, groups and policies alike.
+        const filters = new Set([...params.entries()].filter(([k]) => k.startsWith('Filter.member.')).map(([, v]) => v));
+        const unknown = [...filters].find((f) => !['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'].includes(f));
+        if (unknown) return error(400, 'ValidationError', `1 validation error detected: Value '[${unknown}]' at 'filter' failed to satisfy constraint`);
+        const all = filters.size === 0;
+        const entities: Array<{ kind: 'user'; u: FakeStoredUser } | { kind: 'group'; name: string; g: FakeGroup } | { kind: 'policy'; arn: string; doc: string }> = [
+          ...(all || filters.has('User') ? users.map((u) => ({ kind: 'user' as const, u })) : []),
+          ...(all || filters.has('Group') ? [...account.groups].map(([name, g]) => ({ kind: 'group' as const, name, g })) : []),
+          ...(all || filters.has('LocalManagedPolicy') ? [...account.managedPolicies].map(([arn, doc]) => ({ kind: 'policy' as const, arn, doc })) : []),
+        ];
+        const { page, more, next } = paginate(entities, params);
         const tags = (u: FakeIamUser) => Object.entries(u.tags ?? {}).map(([k, v]) => `<member><Key>${xmlEscape(k)}</Key><Value>${xmlEscape(v)}</Value></member>`).join('');
-        return ok(`<UserDetailList>${page.map((u) => `<member>${userXml(account.id, u)}<GroupList/><AttachedManagedPolicies/><UserPolicyList/><Tags>${tags(u)}</Tags></member>`).join('')}</UserDetailList><GroupDetailList/><RoleDetailList/><Policies/><IsTruncated>${more}</IsTruncated>${more ? `<Marker>${next}</Marker>` : ''}`);
+        // Policy documents come URL-encoded (RFC 3986), as IAM sends them.
+        const inline = (docs: Iterable<[string, string]>) => [...docs].map(([n, d]) => `<member><PolicyName>${xmlEscape(n)}</PolicyName><PolicyDocument>${xmlEscape(encodeURIComponent(d))}</PolicyDocument></member>`).join('');
+        const attached = (arns: readonly string[]) => arns.map((a) => `<member><PolicyName>${xmlEscape(a.split('/').at(-1) ?? a)}</PolicyName><PolicyArn>${xmlEscape(a)}</PolicyArn></member>`).join('');
+        const userList = page.flatMap((e) => (e.kind === 'user' ? [e.u] : []))
+          .map((u) => `<member>${userXml(account.id, u)}<GroupList>${(u.groups ?? []).map((g) => `<member>${xmlEscape(g)}</member>`).join('')}</GroupList><AttachedManagedPolicies>${attached(u.attached ?? [])}</AttachedManagedPolicies><UserPolicyList>${inline(u.policies)}</UserPolicyList><Tags>${tags(u)}</Tags></member>`).join('');
+        const groupList = page.flatMap((e) => (e.kind === 'group' ? [e] : []))
+          .map((e) => `<member><Path>/</Path><GroupName>${xmlEscape(e.name)}</GroupName><GroupId>AGPA${e.name.toUpperCase().padEnd(17, 'X').slice(0, 17)}</GroupId><Arn>arn:aws:iam::${account.id}:group/${xmlEscape(e.name)}</Arn><CreateDate>2025-01-15T09:30:00Z</CreateDate><GroupPolicyList>${inline(Object.entries(e.g.inline))}</GroupPolicyList><AttachedManagedPolicies>${attached(e.g.attached)}</AttachedManagedPolicies></member>`).join('');
+        const policyList = page.flatMap((e) => (e.kind === 'policy' ? [e] : []))
+          .map((e) => `<member><PolicyName>${xmlEscape(e.arn.split('/').at(-1) ?? e.arn)}</PolicyName><PolicyId>ANPA${String(e.arn.length).padStart(17, '0')}</PolicyId><Arn>${xmlEscape(e.arn)}</Arn><Path>/</Path><DefaultVersionId>v2</DefaultVersionId><AttachmentCount>1</AttachmentCount><IsAttachable>true</IsAttachable><PolicyVersionList><member><Document>${xmlEscape(encodeURIComponent('{"Version":"2012-10-17","Statement":[]}'))}</Document><VersionId>v1</VersionId><IsDefaultVersion>false</IsDefaultVersion><CreateDate>2025-01-15T09:30:00Z</CreateDate></member><member><Document>${xmlEscape(encodeURIComponent(e.doc))}</Document><VersionId>v2</VersionId><IsDefaultVersion>true</IsDefaultVersion><CreateDate>2025-02-15T09:30:00Z</CreateDate></member></PolicyVersionList></member>`).join('');
+        return ok(`<UserDetailList>${userList}</UserDetailList><GroupDetailList>${groupList}</GroupDetailList><RoleDetailList/><Policies>${policyList}</Policies><IsTruncated>${more}</IsTruncated>${more ? `<Marker>${next}</Marker>` : ''}`);
       }
       case 'GetUser': {
         // Without UserName, IAM answers for the IAM user whose access key signed the request.

@@ -6,6 +6,7 @@
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { awsIamConfigSchema } from '../../monitors/aws-iam/config.js';
+import { grantsEverything } from '../../monitors/aws-iam/admins.js';
 import { createAwsIamMonitor } from '../../monitors/aws-iam/index.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { FakeAws, REPORT_HEADER } from '../fakes/aws-iam.js';
@@ -189,6 +190,64 @@ describe('aws-iam monitor, report mode', () => {
     expect(by.erin?.email).toBe('erin@acme.example');
     expect(by.bob?.email).toBeNull(); // bob's tag is "email", not "owner-email"
     expect(iamActions().filter((a) => a === 'iam:GetAccountAuthorizationDetails')).toHaveLength(2);
+  });
+
+  it('detectAdmins: AdministratorAccess or IAMFullAccess (direct or through a group), or Allow * on * (inline or a customer policy\'s default version) makes an admin', async () => {
+    const allowAll = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
+    const readOnly = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:Get*'], Resource: '*' }] });
+    const account = aws.accounts.get(MGMT)!;
+    account.groups.set('admins', { attached: ['arn:aws:iam::aws:policy/AdministratorAccess'], inline: {} });
+    account.groups.set('ops', { attached: [], inline: { 'ops-everything': JSON.stringify({ Statement: { Effect: 'Allow', Action: ['iam:*'], Resource: ['*'] } }) } });
+    account.groups.set('readers', { attached: ['arn:aws:iam::aws:policy/ReadOnlyAccess'], inline: { read: readOnly } });
+    account.managedPolicies.set(`arn:aws:iam::${MGMT}:policy/break-glass`, allowAll);
+    account.managedPolicies.set(`arn:aws:iam::${MGMT}:policy/s3-read`, readOnly);
+    aws.addUser(MGMT, { name: 'direct', password: true, devices: [], attached: ['arn:aws:iam::aws:policy/AdministratorAccess'] });
+    aws.addUser(MGMT, { name: 'iamfull', password: true, devices: [], attached: ['arn:aws:iam::aws:policy/IAMFullAccess'] });
+    aws.addUser(MGMT, { name: 'via-group', password: true, devices: [], groups: ['readers', 'admins'] });
+    aws.addUser(MGMT, { name: 'via-group-inline', password: true, devices: [], groups: ['ops'] });
+    aws.addUser(MGMT, { name: 'via-customer-policy', password: true, devices: [], attached: [`arn:aws:iam::${MGMT}:policy/break-glass`] });
+    aws.addUser(MGMT, { name: 'inline', password: true, devices: ['virtual'] });
+    aws.user(MGMT, 'inline').policies.set('everything', allowAll);
+    aws.addUser(MGMT, { name: 'reader', password: true, devices: [], groups: ['readers'], attached: [`arn:aws:iam::${MGMT}:policy/s3-read`] });
+    aws.addUser(MGMT, { name: 'signed-out', password: true, devices: [] });
+    // A Deny of everything (what the aws-iam responder attaches) is no admin grant.
+    aws.user(MGMT, 'signed-out').policies.set('AWSRevokeOlderSessions', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: ['*'], Resource: ['*'] }] }));
+    // 1,200 more users: the policies come on a later page than the users they are attached to.
+    for (let i = 0; i < 1200; i++) aws.addUser(MGMT, { name: `svc${i}`, password: false, devices: [] });
+    const { monitor, deps } = monitorFor({ accountId: MGMT, detectAdmins: true });
+    const scan = await collectScan(monitor, deps.logger, { scopeId: MGMT });
+    expect(scan.error).toBeUndefined();
+    const admins = scan.observations.filter((o) => o.admin).map((o) => o.login).sort();
+    expect(admins).toEqual(['direct', 'iamfull', 'inline', 'root', 'via-customer-policy', 'via-group', 'via-group-inline']);
+    const listings = aws.requests.filter((r) => new URLSearchParams(r.body).get('Action') === 'GetAccountAuthorizationDetails');
+    expect(listings).toHaveLength(2);
+    const first = new URLSearchParams(listings[0]?.body);
+    expect(['1', '2', '3'].map((n) => first.get(`Filter.member.${n}`))).toEqual(['User', 'Group', 'LocalManagedPolicy']);
+    // Live mode reads the same listing.
+    const live = monitorFor({ accountId: MGMT, detectAdmins: true, mode: 'live' });
+    const liveScan = await collectScan(live.monitor, live.deps.logger, { scopeId: MGMT });
+    expect(liveScan.error).toBeUndefined();
+    expect(liveScan.observations.filter((o) => o.admin).map((o) => o.login).sort()).toEqual(admins);
+  });
+
+  it.each([
+    ['Allow * on *', { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }, true],
+    ['Allow iam:* on * (can grant itself anything)', { Statement: { Effect: 'Allow', Action: 'IAM:*', Resource: ['*'] } }, true],
+    ['Allow * on one bucket', { Statement: [{ Effect: 'Allow', Action: '*', Resource: 'arn:aws:s3:::logs/*' }] }, false],
+    ['Deny * on *', { Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] }, false],
+    ['NotAction (not evaluated)', { Statement: [{ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }] }, false],
+  ])('grantsEverything: %s → %s', (_name, doc, expected) => {
+    expect(grantsEverything(JSON.stringify(doc))).toBe(expected);
+    expect(grantsEverything(encodeURIComponent(JSON.stringify(doc)))).toBe(expected); // as IAM sends it
+    expect(grantsEverything('%7B%22Statement')).toBe(false); // unreadable: not admin
+  });
+
+  it('detectAdmins off (the default): no listing, and IAM users are never admin', async () => {
+    aws.addUser(MGMT, { name: 'direct', password: true, devices: [], attached: ['arn:aws:iam::aws:policy/AdministratorAccess'] });
+    const { monitor, deps } = monitorFor({ accountId: MGMT });
+    const scan = await collectScan(monitor, deps.logger, { scopeId: MGMT });
+    expect(scan.observations.find((o) => o.login === 'direct')?.admin).toBe(false);
+    expect(iamActions()).not.toContain('iam:GetAccountAuthorizationDetails');
   });
 
   it('refuses credentials of another account than the configured accountId', async () => {
