@@ -124,6 +124,13 @@ export class DeliveryStore {
     return Number(r.lastInsertRowid);
   }
 
+  /** Ends, at `now`, the acknowledgements of one account still in force; returns how many. */
+  endAcks(account: { monitorId: string; scope: string; accountId: string }, now: Date): number {
+    return this.#db
+      .prepare(`UPDATE acks SET until = ? WHERE monitor_id = ? AND scope = ? AND account_id = ? AND until > ?`)
+      .run(now.toISOString(), account.monitorId, account.scope, account.accountId, now.toISOString()).changes;
+  }
+
   /** The latest expiry of each account's acknowledgements that are still in force at `now`. */
   activeAcks(now: Date): Map<string, { until: string; reason: string; actor: string }> {
     const rows = this.#db

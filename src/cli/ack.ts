@@ -1,9 +1,11 @@
 /**
  * `mfawatch ack ACCOUNT --for 7d --reason "..."`: silences one account's reminder digests until
- * the acknowledgement expires (new changes to the account still alert). Recorded in the audit log.
+ * the acknowledgement expires (new changes to the account still alert); `mfawatch unack ACCOUNT
+ * --reason "..."` ends it early. Both are recorded in the audit log; `status` lists those in force.
  */
 import type { Command } from 'commander';
 import type { App } from '../app.js';
+import type { CommandContext } from './kill.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { DeliveryStore } from '../../storage/delivery.js';
@@ -11,10 +13,28 @@ import { DeliveryStore } from '../../storage/delivery.js';
 /** Longest acknowledgement: a year; anything longer should be an exemption in the config. */
 const MAX_ACK_MS = 366 * 86_400_000;
 
-type WithApp = <T>(fn: (app: App) => Promise<T> | T) => Promise<T>;
+/** The accounts matching ACCOUNT (id, login or email), at one monitor when `--monitor` says so; usage errors otherwise. */
+function accountsNamed(app: App, account: string, monitor: string | undefined): ReturnType<App['store']['findAccounts']> {
+  if (monitor && !app.config.monitors.some((m) => m.config.id === monitor)) {
+    throw new UsageError(`no monitor with id "${monitor}"; configured: ${app.config.monitors.map((m) => m.config.id).join(', ')}`);
+  }
+  const matches = app.store.findAccounts(account).filter((a) => !monitor || a.monitorId === monitor);
+  if (matches.length === 0) {
+    throw new UsageError(`no account with id, login or email "${account}"${monitor ? ` at ${monitor}` : ''} is known; \`mfawatch status\` lists the accounts without MFA`);
+  }
+  return matches;
+}
 
-/** Adds the `ack` command. */
-export function registerAckCommand(program: Command, withApp: WithApp, io: { stdout: NodeJS.WritableStream }): void {
+/** The reason of an audited command: required, trimmed. */
+function reasonOf(text: string): string {
+  const reason = text.trim();
+  if (!reason) throw new UsageError('--reason must say why (it goes into the audit log)');
+  return reason;
+}
+
+/** Adds the `ack` and `unack` commands. */
+export function registerAckCommand(program: Command, ctx: CommandContext): void {
+  const { withApp, stdout } = ctx;
   program
     .command('ack')
     .argument('<account>', 'account id, login or email')
@@ -26,16 +46,9 @@ export function registerAckCommand(program: Command, withApp: WithApp, io: { std
       const ms = parseDuration(opts.for);
       if (ms === undefined || ms <= 0) throw new UsageError(`--for "${opts.for}" is not a duration; use e.g. 12h, 7d, 4w`);
       if (ms > MAX_ACK_MS) throw new UsageError(`--for ${opts.for} is longer than 366 days; acknowledge for less and renew it, so someone looks again`);
-      const reason = opts.reason.trim();
-      if (!reason) throw new UsageError('--reason must say why (it goes into the audit log)');
+      const reason = reasonOf(opts.reason);
       await withApp((app) => {
-        if (opts.monitor && !app.config.monitors.some((m) => m.config.id === opts.monitor)) {
-          throw new UsageError(`no monitor with id "${opts.monitor}"; configured: ${app.config.monitors.map((m) => m.config.id).join(', ')}`);
-        }
-        const matches = app.store.findAccounts(account).filter((a) => !opts.monitor || a.monitorId === opts.monitor);
-        if (matches.length === 0) {
-          throw new UsageError(`no account with id, login or email "${account}"${opts.monitor ? ` at ${opts.monitor}` : ''} is known; \`mfawatch status\` lists the accounts without MFA`);
-        }
+        const matches = accountsNamed(app, account, opts.monitor);
         const now = app.clock.now();
         const until = new Date(now.getTime() + ms);
         const ds = new DeliveryStore(app.store);
@@ -47,9 +60,38 @@ export function registerAckCommand(program: Command, withApp: WithApp, io: { std
         });
         for (const a of matches) {
           const state = a.mfa === 'disabled' || a.mfa === 'weak' ? `without MFA (${a.mfa})` : `currently mfa=${a.mfa}`;
-          io.stdout.write(`acknowledged ${a.login} (id ${a.accountId}) at ${a.monitorId}${a.scope ? `/${a.scope}` : ''}, ${state}, for ${formatDuration(ms)} until ${until.toISOString()}\n`);
+          stdout.write(`acknowledged ${a.login} (id ${a.accountId}) at ${a.monitorId}${a.scope ? `/${a.scope}` : ''}, ${state}, for ${formatDuration(ms)} until ${until.toISOString()}\n`);
         }
-        io.stdout.write(`reminder digests leave ${matches.length === 1 ? 'it' : 'them'} out until then; a new change still alerts. Reason recorded in the audit log: ${reason}\n`);
+        stdout.write(`reminder digests leave ${matches.length === 1 ? 'it' : 'them'} out until then; a new change still alerts. Reason recorded in the audit log: ${reason}\n`);
+      });
+    });
+
+  program
+    .command('unack')
+    .argument('<account>', 'account id, login or email')
+    .description('end the acknowledgements of one account now: it is back in the reminder digests; recorded in the audit log')
+    .requiredOption('--reason <text>', 'why, for the audit log (e.g. "acked by mistake")')
+    .option('-m, --monitor <id>', 'only the account at this monitor instance')
+    .action(async (account: string, opts: { reason: string; monitor?: string }) => {
+      const reason = reasonOf(opts.reason);
+      await withApp((app) => {
+        const matches = accountsNamed(app, account, opts.monitor);
+        const now = app.clock.now();
+        const ds = new DeliveryStore(app.store);
+        const ended = app.store.transaction(() =>
+          matches.map((a) => {
+            const n = ds.endAcks(a, now);
+            if (n > 0) app.store.audit({ at: now, actor: app.actor, action: 'account.unacknowledged', subject: `${a.monitorId}${a.scope ? `/${a.scope}` : ''}:${a.accountId}`, detail: { login: a.login, ended: n, reason } });
+            return { a, n };
+          }),
+        );
+        for (const { a } of ended.filter((e) => e.n > 0)) {
+          stdout.write(`${a.login} (id ${a.accountId}) at ${a.monitorId}${a.scope ? `/${a.scope}` : ''}: acknowledgement ended; it is back in the reminder digests\n`);
+        }
+        if (ended.every((e) => e.n === 0)) {
+          ctx.stderr.write(`no acknowledgement of "${account}" is in force (nothing to end); \`mfawatch status\` lists them\n`);
+          ctx.setExitCode(1);
+        }
       });
     });
 }

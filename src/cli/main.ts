@@ -182,7 +182,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   registerKillCommand(program, commandContext);
   registerWhoisCommand(program, commandContext);
   registerCancelKillCommand(program, commandContext);
-  registerAckCommand(program, withApp, io);
+  registerAckCommand(program, commandContext);
   registerNotifyTestCommand(program, withApp, io, (code) => (exitCode = Math.max(exitCode, code)));
 
   program

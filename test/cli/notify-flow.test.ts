@@ -155,12 +155,27 @@ describe('notification flow', () => {
     expect(second.reminder?.acknowledged).toBe(1);
     expect(second.text).toMatch(/2 accounts are still without MFA \(1 acknowledged account not listed\)/);
 
+    // unack: dave is back in the digests at once (audited); nothing left to end exits 1.
+    const unack = await cli('unack', 'dave', '--reason', 'acked by mistake');
+    expect(unack.code).toBe(0);
+    expect(unack.stdout).toMatch(/dave \(id 3\) at gh-acme: acknowledgement ended; it is back in the reminder digests/);
+    const again = await cli('unack', 'dave', '--reason', 'twice');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/no acknowledgement of "dave" is in force/);
+    expect((await cli('unack', 'dave', '--reason', ' ')).code).toBe(2);
+    expect((JSON.parse((await cli('status', '--json')).stdout) as { acknowledgements: unknown[] }).acknowledgements).toEqual([]);
+    clock.set('2026-11-22T09:32:00.000Z');
+    await cli('run');
+    expect(hookBatches().filter((b) => b.kind === 'reminder').at(-1)?.reminder?.accounts.map((a) => a.login)).toEqual(['bob', 'dave', 'erin']);
+
     const store = Store.open(`${dir.path}/flow.db`);
     try {
       const audit = store.auditRows().filter((r) => r.action === 'account.acknowledged');
       expect(audit).toHaveLength(1);
       expect(JSON.parse(audit[0]!.detail)).toMatchObject({ login: 'dave', reason: 'on leave, hardware key ordered', until: '2026-12-09T09:30:00.000Z' });
       expect(audit[0]?.subject).toBe('gh-acme:3');
+      const ended = store.auditRows().filter((r) => r.action === 'account.unacknowledged');
+      expect(ended.map((r) => [r.subject, (JSON.parse(r.detail) as { reason: string }).reason])).toEqual([['gh-acme:3', 'acked by mistake']]);
     } finally {
       store.close();
     }
