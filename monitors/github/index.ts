@@ -11,7 +11,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { z } from 'zod';
-import { timeoutSignal } from '../../src/core/abort.js';
+import { withTimeout } from '../../src/core/abort.js';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
 import { redactSecrets, type Secret } from '../../src/core/secret.js';
@@ -185,8 +185,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
         parseSuccessResponseBody: false,
         fetch: (url: string | URL | Request, init?: RequestInit) => {
           ctx.countRequest();
-          const signals = [ctx.signal, timeoutSignal(config.requestTimeout), ...(init?.signal ? [init.signal] : [])];
-          return deps.fetch(url, { ...init, signal: AbortSignal.any(signals) });
+          return deps.fetch(url, { ...init, signal: withTimeout(config.requestTimeout, [ctx.signal, init?.signal ?? undefined]) });
         },
       },
       log: {

@@ -6,7 +6,7 @@
  * carry a credential.
  */
 import type { z } from 'zod';
-import { timeoutSignal } from '../core/abort.js';
+import { withTimeout } from '../core/abort.js';
 import { sleep as defaultSleep } from '../core/deps.js';
 import { ProviderError, isTransient, reasonForStatus, type ErrorReason } from '../core/errors.js';
 import { redactSecrets, type Secret } from '../core/secret.js';
@@ -169,7 +169,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       body = JSON.stringify(req.json);
       headers['content-type'] = 'application/json';
     }
-    const signal = AbortSignal.any([timeoutSignal(timeoutMs), ...(req.signal ? [req.signal] : [])]);
+    const signal = withTimeout(timeoutMs, [req.signal]);
     options.onRequest?.();
     let response: Response | undefined;
     let text: string;
