@@ -11,7 +11,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { z } from 'zod';
-import { withTimeout } from '../../src/core/abort.js';
+import { fetchWithTimeout } from '../../src/core/abort.js';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
 import { redactSecrets, type Secret } from '../../src/core/secret.js';
@@ -185,7 +185,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
         parseSuccessResponseBody: false,
         fetch: (url: string | URL | Request, init?: RequestInit) => {
           ctx.countRequest();
-          return deps.fetch(url, { ...init, signal: withTimeout(config.requestTimeout, [ctx.signal, init?.signal ?? undefined]) });
+          return fetchWithTimeout(deps.fetch, url, init, config.requestTimeout, [ctx.signal, init?.signal]);
         },
       },
       log: {

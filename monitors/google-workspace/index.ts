@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { JWT } from 'google-auth-library';
 import { z } from 'zod';
-import { withTimeout } from '../../src/core/abort.js';
+import { fetchWithTimeout } from '../../src/core/abort.js';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
@@ -187,8 +187,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
       const url = new URL(input instanceof Request ? input.url : String(input));
       if (url.href !== GOOGLE_TOKEN_URL) return Promise.reject(new TypeError(`unexpected token request to ${url.origin}`));
       ctx.countRequest();
-      const signal = withTimeout(config.requestTimeout, [ctx.signal, init?.signal ?? undefined]);
-      return deps.fetch(tokenUri, { ...init, signal, redirect: 'error' });
+      return fetchWithTimeout(deps.fetch, tokenUri, { ...init, redirect: 'error' }, config.requestTimeout, [ctx.signal, init?.signal]);
     };
     const jwt = new JWT({
       email: key.client_email,

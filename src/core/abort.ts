@@ -3,27 +3,33 @@
  * its source signals weakly, and an `AbortSignal.timeout(ms)` that nothing else refers to can be
  * garbage-collected before its timer fires: the combined signal then never aborts
  * (https://github.com/nodejs/node/issues/57736). A request timeout, a scan deadline or a kill
- * deadline built that way could wait forever.
+ * deadline built that way could wait forever; handing the combined signal to fetch does not
+ * prevent it (test/core/timeout-signal.test.ts shows both).
  */
 
-/** Each combined signal → its sources, so that they live exactly as long as it does. */
-const sourcesOf = new WeakMap<AbortSignal, readonly AbortSignal[]>();
+/** Each response → the timeout of its request, so that the timeout lives as long as the response is being read. */
+const timeoutOf = new WeakMap<Response, AbortSignal>();
 
 /**
- * `AbortSignal.any(signals)` that keeps its sources alive for as long as the combined signal is
- * alive itself (while a request holds it, say), and no longer: per-request timeouts cost what
- * `AbortSignal.timeout` costs. `undefined` entries are skipped.
+ * `fetch` with a per-request timeout (a `TimeoutError` abort after `ms`, headers and body
+ * together) and the caller's signals (`undefined` entries skipped). The timeout is referred to by
+ * this call while the headers are awaited and then by the response while its body is read, and by
+ * nothing once the response is dropped. (Measured: about 20-30 MB more peak memory than the
+ * unprotected timeouts in a 1M-member GitHub scan, whose 10,000 timeouts now live as long as
+ * their requests instead of vanishing early.)
  */
-export function anySignal(signals: ReadonlyArray<AbortSignal | undefined>): AbortSignal {
-  const sources = signals.filter((s): s is AbortSignal => s !== undefined);
-  const combined = AbortSignal.any(sources);
-  sourcesOf.set(combined, sources);
-  return combined;
-}
-
-/** A signal that aborts after `ms` (a `TimeoutError`), or when any of `others` aborts. */
-export function withTimeout(ms: number, others: ReadonlyArray<AbortSignal | undefined> = []): AbortSignal {
-  return anySignal([AbortSignal.timeout(Math.max(0, ms)), ...others]);
+export async function fetchWithTimeout(
+  fetchFn: typeof globalThis.fetch,
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+  ms: number,
+  signals: ReadonlyArray<AbortSignal | null | undefined> = [],
+): Promise<Response> {
+  const timeout = AbortSignal.timeout(Math.max(0, ms));
+  const sources = [timeout, ...signals.filter((s): s is AbortSignal => s !== undefined && s !== null)];
+  const response = await fetchFn(input, { ...init, signal: AbortSignal.any(sources) });
+  timeoutOf.set(response, timeout);
+  return response;
 }
 
 /**

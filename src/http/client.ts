@@ -6,7 +6,7 @@
  * carry a credential.
  */
 import type { z } from 'zod';
-import { withTimeout } from '../core/abort.js';
+import { fetchWithTimeout } from '../core/abort.js';
 import { sleep as defaultSleep } from '../core/deps.js';
 import { ProviderError, isTransient, reasonForStatus, type ErrorReason } from '../core/errors.js';
 import { redactSecrets, type Secret } from '../core/secret.js';
@@ -169,12 +169,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       body = JSON.stringify(req.json);
       headers['content-type'] = 'application/json';
     }
-    const signal = withTimeout(timeoutMs, [req.signal]);
     options.onRequest?.();
     let response: Response | undefined;
     let text: string;
     try {
-      response = await options.fetch(url, { method, headers, body: body ?? null, signal, redirect: 'error' });
+      // The body is read here too (text()): the response holds the request timeout throughout.
+      response = await fetchWithTimeout(options.fetch, url, { method, headers, body: body ?? null, redirect: 'error' }, timeoutMs, [req.signal]);
       options.onResponse?.(response);
       text = await response.text();
     } catch (err) {

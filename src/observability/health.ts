@@ -6,7 +6,7 @@
  */
 import type { App } from '../app.js';
 import { markHealthAlert, scanFreshness } from '../../storage/health-alerts.js';
-import { withTimeout } from '../core/abort.js';
+import { fetchWithTimeout } from '../core/abort.js';
 import { formatDuration } from '../core/duration.js';
 import type { ChangeEvent } from '../core/types.js';
 import { queueEventBatches } from '../delivery/outbox.js';
@@ -94,7 +94,7 @@ export async function sendHeartbeat(app: App, signal?: AbortSignal): Promise<'se
   const url = app.config.health.heartbeatUrl;
   if (!url || !allScansHealthy(app)) return 'skipped';
   try {
-    const res = await app.deps.fetch(url.reveal(), { method: 'GET', signal: withTimeout(10_000, [signal]) });
+    const res = await fetchWithTimeout(app.deps.fetch, url.reveal(), { method: 'GET' }, 10_000, [signal]);
     await res.arrayBuffer().catch(() => undefined);
     if (!res.ok) throw new Error(`answered HTTP ${res.status}`);
     return 'sent';
