@@ -13,7 +13,6 @@
 import {
   GenerateCredentialReportCommand,
   GetAccountAuthorizationDetailsCommand,
-  type EntityType,
   GetAccountSummaryCommand,
   GetCredentialReportCommand,
   GetLoginProfileCommand,
@@ -22,6 +21,7 @@ import {
   ListMFADevicesCommand,
   ListUsersCommand,
   ListVirtualMFADevicesCommand,
+  type EntityType,
   type IAMClientConfig,
   type User,
 } from '@aws-sdk/client-iam';
@@ -29,16 +29,18 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
+import { awsErrorCode, classifyAwsError as classifyForCaller, PROVIDER, type AwsCaller } from '../../src/aws/errors.js';
 import { mapWithConcurrency } from '../../src/cycle.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { accountOfRoleArn, awsIamConfigSchema, type AwsAccountEntry, type AwsIamConfig } from './config.js';
 import { parseCredentialReport, ReportFormatError, type ReportRow } from './credential-report.js';
 import { AdminFinder } from './admins.js';
-import { awsErrorCode, classifyAwsError as classifyForCaller, PROVIDER, type AwsCaller } from '../../src/aws/errors.js';
+
+const README = 'see monitors/aws-iam/README.md';
 
 /** The advice in this monitor's AWS errors. */
 const SCAN_CALLER: AwsCaller = {
-  readme: 'see monitors/aws-iam/README.md',
+  readme: README,
   again: 'the scan will run again on schedule',
   timeouts: 'requestTimeout/scanDeadline',
   throttling: 'raise maxAttempts or scan less often',
@@ -47,15 +49,14 @@ const SCAN_CALLER: AwsCaller = {
 };
 const classifyAwsError = (err: unknown, action: string, account: string) => classifyForCaller(err, action, account, SCAN_CALLER);
 
-const README = 'see monitors/aws-iam/README.md';
-/** Largest page IAM list calls allow (MaxItems). */
-const PAGE_SIZE = 1000;
-
 /** What GetAccountAuthorizationDetails said of the users: tagged emails and administrators, keyed by ARN. */
 interface UserDirectory {
   emails: Map<string, string>;
   admins: Set<string>;
 }
+
+/** Largest page IAM list calls allow (MaxItems). */
+const PAGE_SIZE = 1000;
 /** Per-user calls in flight at once in live mode (IAM throttles bursts per account). */
 const LIVE_CONCURRENCY = 4;
 /** First and longest wait between GenerateCredentialReport polls. */

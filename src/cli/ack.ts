@@ -25,6 +25,11 @@ function accountsNamed(app: App, account: string, monitor: string | undefined): 
   return matches;
 }
 
+/** Where an account is: "gh-acme" or "aws-audit/111122223333". */
+function placeOf(a: { monitorId: string; scope: string }): string {
+  return `${a.monitorId}${a.scope ? `/${a.scope}` : ''}`;
+}
+
 /** The reason of an audited command: required, trimmed. */
 function reasonOf(text: string): string {
   const reason = text.trim();
@@ -55,12 +60,12 @@ export function registerAckCommand(program: Command, ctx: CommandContext): void 
         app.store.transaction(() => {
           for (const a of matches) {
             const id = ds.addAck({ monitorId: a.monitorId, scope: a.scope, accountId: a.accountId, login: a.login, at: now, until, reason, actor: app.actor });
-            app.store.audit({ at: now, actor: app.actor, action: 'account.acknowledged', subject: `${a.monitorId}${a.scope ? `/${a.scope}` : ''}:${a.accountId}`, detail: { ackId: id, login: a.login, until: until.toISOString(), reason } });
+            app.store.audit({ at: now, actor: app.actor, action: 'account.acknowledged', subject: `${placeOf(a)}:${a.accountId}`, detail: { ackId: id, login: a.login, until: until.toISOString(), reason } });
           }
         });
         for (const a of matches) {
           const state = a.mfa === 'disabled' || a.mfa === 'weak' ? `without MFA (${a.mfa})` : `currently mfa=${a.mfa}`;
-          stdout.write(`acknowledged ${a.login} (id ${a.accountId}) at ${a.monitorId}${a.scope ? `/${a.scope}` : ''}, ${state}, for ${formatDuration(ms)} until ${until.toISOString()}\n`);
+          stdout.write(`acknowledged ${a.login} (id ${a.accountId}) at ${placeOf(a)}, ${state}, for ${formatDuration(ms)} until ${until.toISOString()}\n`);
         }
         stdout.write(`reminder digests leave ${matches.length === 1 ? 'it' : 'them'} out until then; a new change still alerts. Reason recorded in the audit log: ${reason}\n`);
       });
@@ -81,12 +86,12 @@ export function registerAckCommand(program: Command, ctx: CommandContext): void 
         const ended = app.store.transaction(() =>
           matches.map((a) => {
             const n = ds.endAcks(a, now);
-            if (n > 0) app.store.audit({ at: now, actor: app.actor, action: 'account.unacknowledged', subject: `${a.monitorId}${a.scope ? `/${a.scope}` : ''}:${a.accountId}`, detail: { login: a.login, ended: n, reason } });
+            if (n > 0) app.store.audit({ at: now, actor: app.actor, action: 'account.unacknowledged', subject: `${placeOf(a)}:${a.accountId}`, detail: { login: a.login, ended: n, reason } });
             return { a, n };
           }),
         );
         for (const { a } of ended.filter((e) => e.n > 0)) {
-          stdout.write(`${a.login} (id ${a.accountId}) at ${a.monitorId}${a.scope ? `/${a.scope}` : ''}: acknowledgement ended; it is back in the reminder digests\n`);
+          stdout.write(`${a.login} (id ${a.accountId}) at ${placeOf(a)}: acknowledgement ended; it is back in the reminder digests\n`);
         }
         if (ended.every((e) => e.n === 0)) {
           ctx.stderr.write(`no acknowledgement of "${account}" is in force (nothing to end); \`mfawatch status\` lists them\n`);
