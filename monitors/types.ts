@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { cronExpression, duration, instanceId } from '../src/config/fields.js';
 import type { Logger, ModuleDeps } from '../src/core/deps.js';
 import type { Observation } from '../src/core/types.js';
+import type { MonitorEventCapabilities } from './events.js';
 
 /** Config keys every monitor instance accepts, whatever its type. */
 export const monitorCommonShape = {
@@ -60,7 +61,7 @@ export interface ScanContext {
 }
 
 /** A configured monitor instance. */
-export interface Monitor {
+export interface Monitor extends MonitorEventCapabilities {
   /**
    * The scopes this instance covers as far as it knows without asking the provider; each is
    * scanned and committed on its own. `status` uses it (no network).

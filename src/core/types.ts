@@ -39,6 +39,11 @@ export interface Observation {
   factors?: string[];
   /** Link to the account's page at the provider, for alerts. */
   url?: string | null;
+  /**
+   * Long-lived credentials, one stable id each ("password", "access_key:AKIA…", "ssh_key:123");
+   * undefined when the provider does not say. A new id is a `credential_added` event.
+   */
+  credentials?: string[];
 }
 
 /** The stored form of an account: an observation plus when it was first and last seen. */
@@ -61,7 +66,10 @@ export type ChangeEventType =
   | 'scan_failed'
   | 'scan_recovered'
   | 'anomaly'
-  | 'stale_data';
+  | 'stale_data'
+  | 'signin_without_mfa'
+  | 'factor_added'
+  | 'credential_added';
 
 export const CHANGE_EVENT_TYPES: readonly ChangeEventType[] = [
   'baseline',
@@ -75,6 +83,9 @@ export const CHANGE_EVENT_TYPES: readonly ChangeEventType[] = [
   'scan_recovered',
   'anomaly',
   'stale_data',
+  'signin_without_mfa',
+  'factor_added',
+  'credential_added',
 ];
 
 /** Summary carried by a `baseline` event: counts and the accounts without MFA. */

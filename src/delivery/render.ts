@@ -22,6 +22,9 @@ const HEADLINES: Record<ChangeEventType, string> = {
   scan_recovered: 'Monitor recovered',
   anomaly: 'Mass change held',
   stale_data: 'Data out of date',
+  signin_without_mfa: 'Sign-in without MFA',
+  factor_added: 'MFA factor added',
+  credential_added: 'Credential added',
 };
 
 const KIND_WORDS: Record<string, string> = { outside_collaborator: 'outside collaborator', iam_user: 'IAM user', root: 'root account' };

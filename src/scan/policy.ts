@@ -14,6 +14,9 @@
  * | baseline          | info                    |                             |
  * | anomaly           | high (a mass change held, see mass-change.ts) |               |
  * | stale_data        | high (no successful scan for health.staleAfter) |             |
+ * | signin_without_mfa | high                   | critical                    |
+ * | factor_added      | medium                  | high                        |
+ * | credential_added  | medium                  | high                        |
  */
 import type { AccountState, ChangeEventType, MfaState, Severity } from '../core/types.js';
 
@@ -37,7 +40,11 @@ function defaultSeverity(type: ChangeEventType, before: AccountState | null, aft
     case 'mfa_disabled':
       return privileged ? 'critical' : 'high';
     case 'mfa_weakened':
+    case 'factor_added':
+    case 'credential_added':
       return privileged ? 'high' : 'medium';
+    case 'signin_without_mfa':
+      return privileged ? 'critical' : 'high';
     case 'account_added':
       if (!after || !lacksMfa(after.mfa)) return 'info';
       return isPrivileged(after) ? 'high' : 'medium';

@@ -1,0 +1,132 @@
+/**
+ * The event-source contract (DESIGN.md, "Seeing changes as they happen"): how a monitor hands the
+ * core what its provider pushed or what a poll of its event stream returned. The core owns the
+ * rest: the durable cursor (committed in the same transaction as what the events produced),
+ * dedupe by provider event id, coalescing hints per account, verification through
+ * `Monitor.readAccount`, the diff/policy/outbox/auto-response path, metrics and `status`.
+ *
+ * A module translates; it never commits, alerts or retries on its own.
+ */
+import type { Observation } from '../src/core/types.js';
+import type { ScopeInfo } from './types.js';
+
+/** What an event says about one account, for the core to verify at the provider. */
+export type HintTopic = 'mfa' | 'factor' | 'admin' | 'membership' | 'credential';
+
+/** Which account an event is about. At least one of accountId / login is set. */
+export interface AccountRef {
+  /** The provider's stable id (GitHub user id, IAM user ARN), when the event carries it. */
+  accountId?: string;
+  /** The login (GitHub login, IAM user name), when that is all the event names. */
+  login?: string;
+}
+
+/**
+ * A fact that exists only as an event: nothing a later `readAccount` or scan could see.
+ * Committed as a change event of the same type.
+ */
+export interface EventFact {
+  type: 'signin_without_mfa' | 'factor_added' | 'credential_added' | 'mfa_requirement_disabled';
+  account?: AccountRef;
+  /** Whether the account is an administrator / root, when the event itself says so (root sign-in). */
+  admin?: boolean;
+  /** The account's kind when the event says so (`root`, `iam_user`). */
+  kind?: string;
+  sourceIp?: string | null;
+  userAgent?: string | null;
+  /** Provider-specific detail worth showing (factor type, key id, the API call's name). Plain data. */
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+/** One provider event, translated. */
+export interface ProviderEvent {
+  /** The provider's own unique id (CloudTrail eventID, X-GitHub-Delivery, Okta uuid): the dedupe key. */
+  id: string;
+  /** When the provider says it happened; detection lag is measured from here. */
+  occurredAt: Date;
+  /** The scope (AWS account id, '' for single-scope monitors) the event belongs to. */
+  scope: string;
+  /** The provider's name of the event (`DeactivateMFADevice`, `organization.member_removed`). */
+  name: string;
+  /** Re-read this account at the provider (same diff path as a scan). */
+  hint?: { account: AccountRef; topic: HintTopic };
+  /** A fact to commit as its own change event. */
+  fact?: EventFact;
+}
+
+/**
+ * Why an event or message was set aside without effect (kept, counted and shown in `status`;
+ * never silently dropped): not for any monitored scope, a body that is not the provider's format,
+ * an event type mfawatch does not act on.
+ */
+export interface IgnoredEvent {
+  reason: 'unknown_scope' | 'malformed' | 'foreign' | 'irrelevant';
+  message: string;
+  id?: string;
+}
+
+/** What one poll of a pulled source returned. */
+export interface EventBatch {
+  events: ProviderEvent[];
+  ignored: IgnoredEvent[];
+  /** The cursor after this batch (opaque to the core), committed with the batch's effects. */
+  cursor?: string;
+  /**
+   * Called by the core only after everything the batch produced is committed (SQS DeleteMessage).
+   * A rejection is logged; the provider redelivers and dedupe makes it harmless.
+   */
+  acknowledge?(signal: AbortSignal): Promise<void>;
+}
+
+/** A pulled source: an SQS queue, a log API polled with a cursor, a fast probe. */
+export interface PulledEventSource {
+  readonly kind: 'pull';
+  /** `sqs`, `probe`, `system-log`: shown in `status` and metrics. */
+  readonly name: string;
+  /** Milliseconds between polls (0 for a long poll that waits by itself). */
+  readonly intervalMs: number;
+  /** Reads the next batch after `cursor` (undefined the first time). Throw a ProviderError on failure. */
+  poll(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch>;
+}
+
+/** An HTTP request as the inbound receiver saw it: the raw body, exactly as received. */
+export interface InboundRequest {
+  method: string;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  rawBody: Buffer;
+}
+
+/** What a pushed source made of one request. */
+export type InboundVerdict =
+  | { status: 'accepted'; deliveryId: string; batch: EventBatch }
+  /** Answered at once (a provider's verification challenge); nothing to commit. */
+  | { status: 'challenge'; body: unknown }
+  /** Bad or missing signature: 401, nothing stored. */
+  | { status: 'unauthorized' }
+  | { status: 'unsupported_media_type' }
+  | { status: 'bad_request'; message: string };
+
+/** A pushed source: a webhook at `POST /hooks/<monitor-id>` on `inbound.listen`. */
+export interface PushedEventSource {
+  readonly kind: 'push';
+  readonly name: string;
+  /** Checks the signature over the raw body and translates; must not do I/O beyond that. */
+  receive(request: InboundRequest): InboundVerdict;
+}
+
+export type EventSource = PulledEventSource | PushedEventSource;
+
+/**
+ * What `Monitor.readAccount` returns: the verified reading of one account, `gone` only when the
+ * provider confirmed the account does not exist (404 / NoSuchEntity), never on an error (throw).
+ */
+export type AccountReading = { status: 'present'; observation: Observation } | { status: 'gone'; account: AccountRef };
+
+/** Optional monitor capabilities for events; see Monitor in ./types.ts. */
+export interface MonitorEventCapabilities {
+  /** Re-reads one account at the provider. */
+  readAccount?(scope: ScopeInfo, account: AccountRef, signal: AbortSignal): Promise<AccountReading>;
+  /** The instance's event sources, built from its `events` config block; empty without one. */
+  eventSources?(): readonly EventSource[];
+}
