@@ -33,7 +33,13 @@ export interface AutoResponseContext {
 
 export interface DecisionInput {
   events: readonly ChangeEvent[];
-  scanId: number;
+  /** The scan whose commit decided; null for a commit driven by provider events. */
+  scanId: number | null;
+  /**
+   * Names this commit in outbox batch ids (held-back notices): `scan-ID` for a scan (the
+   * default), `events-ID` for an event-driven commit.
+   */
+  commitKey?: string | undefined;
   monitorId: string;
   scope: string;
   /** Accounts of the scope after the commit. */
@@ -125,7 +131,7 @@ export function recordAutoResponses(store: Store, ctx: AutoResponseContext, inpu
     const mass = summary.blocked.find((v) => v.kill === false && v.guard === 'mass_change');
     const lines = summary.blocked.map((v) => `- ${v.candidate.event.summary}: not killed. ${v.kill ? '' : v.reason}`);
     announce(store, ctx.notifiers, {
-      id: `response-held-scan-${input.scanId}`,
+      id: `response-held-${input.commitKey ?? `scan-${input.scanId ?? 0}`}`,
       title: mass
         ? `auto-response held back: ${mass.kill ? '' : mass.reason.split(':')[0]}`
         : `auto-response held back for ${summary.blocked.length} account(s)`,
