@@ -73,7 +73,7 @@ const samlPage = z.object({
 });
 
 /** A user object as GET /user/{account_id} answers it (what mfawatch reads of it). */
-const webhookUserShape = z.object({ id: z.number().int(), login: z.string().min(1) });
+const webhookUserShape = z.object({ id: z.number().int(), login: z.string().min(1), html_url: z.string().optional() });
 /** GET /orgs/{org}/memberships/{username}. */
 const membershipShape = z.object({ state: z.string(), role: z.string(), user: webhookUserShape });
 
@@ -414,13 +414,16 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
     let what = `the user ${ref.login ?? ref.accountId ?? ''}`;
     try {
       let login = ref.login;
+      let htmlUrl: string | undefined;
       let id = ref.accountId !== undefined ? Number(ref.accountId) : undefined;
       if (id !== undefined) {
         // By id: the login may have been renamed (or reused) since the event.
         what = `GET /user/${id}`;
         try {
           const user = await octokit.request('GET /user/{account_id}', { account_id: id });
-          login = webhookUserShape.parse(user.data).login;
+          const u = webhookUserShape.parse(user.data);
+          login = u.login;
+          htmlUrl = u.html_url;
         } catch (err) {
           if (status(err) === 404) return { status: 'gone', account: ref };
           throw err;
@@ -433,6 +436,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
       try {
         const m = membershipShape.parse((await octokit.request('GET /orgs/{org}/memberships/{username}', { org: config.org, username: login })).data);
         id ??= m.user.id;
+        htmlUrl ??= m.user.html_url;
         if (m.state === 'active') {
           kind = 'member';
           admin = m.role === 'admin';
@@ -446,6 +450,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
           const found = page.find((u) => (id !== undefined ? u.id === id : u.login.toLowerCase() === login?.toLowerCase()));
           if (found) {
             id = found.id;
+            htmlUrl ??= found.html_url;
             kind = 'outside_collaborator';
             break;
           }
@@ -454,7 +459,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
       if (!kind || id === undefined) return { status: 'gone', account: ref };
       what = `the 2FA listings of ${config.org}`;
       const sets = await twoFactorSets(octokit, kind === 'member' ? 'members' : 'outside_collaborators', ctx);
-      return { status: 'present', observation: observation({ id, login }, kind, admin, sets, null) };
+      return { status: 'present', observation: observation({ id, login, ...(htmlUrl ? { html_url: htmlUrl } : {}) }, kind, admin, sets, null) };
     } catch (err) {
       throw classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? what, [config.token]);
     }

@@ -153,7 +153,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     .action(async (opts: { json?: boolean }) => {
       await withApp((app) => {
         const now = app.clock.now();
-        const report = buildStatus(app.config, app.store, now, (id) => [...(app.monitors.find((m) => m.config.id === id)?.monitor.scopes() ?? [])]);
+        const monitorOf = (id: string) => app.monitors.find((m) => m.config.id === id)?.monitor;
+        const report = buildStatus(app.config, app.store, now, (id) => [...(monitorOf(id)?.scopes() ?? [])], (id) => monitorOf(id)?.eventSources?.() ?? []);
         write(io.stdout, opts.json ? JSON.stringify(report, null, 2) : renderStatus(report, now));
       });
     });

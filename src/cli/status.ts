@@ -8,6 +8,8 @@ import type { Store } from '../../storage/store.js';
 import { formatDuration } from '../core/duration.js';
 import { buildDeliveryStatus, renderDeliveryStatus, type AckStatus, type NotifierStatus } from './status-delivery.js';
 import { buildKillStatus, renderKillStatus, type KillStatus } from './status-kills.js';
+import { buildEventsStatus, renderEventsStatus, type EventsStatus } from './status-events.js';
+import type { EventSource } from '../../monitors/events.js';
 import type { MfaState } from '../core/types.js';
 
 export interface StatusAccount {
@@ -51,12 +53,14 @@ export interface StatusReport {
   acknowledgements?: AckStatus[] | undefined;
   /** Session kills needing attention (src/cli/status-kills.ts). */
   kills?: KillStatus[] | undefined;
+  /** Event sources and pending verifications (src/cli/status-events.ts). */
+  events?: EventsStatus | undefined;
 }
 
 const LIST_LIMIT = 50;
 
 /** Builds the status of every configured monitor scope (and scopes the database still knows). */
-export function buildStatus(config: ResolvedConfig, store: Store, now: Date, scopesOf: (id: string) => Array<{ id: string; label: string }>): StatusReport {
+export function buildStatus(config: ResolvedConfig, store: Store, now: Date, scopesOf: (id: string) => Array<{ id: string; label: string }>, sourcesOf: (id: string) => readonly EventSource[] = () => []): StatusReport {
   const monitors: MonitorStatus[] = [];
   for (const m of config.monitors) {
     const known = store.knownScopes().filter((s) => s.monitor_id === m.config.id).map((s) => s.scope);
@@ -99,7 +103,7 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
       });
     }
   }
-  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now) };
+  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now), events: buildEventsStatus(config, store, now, sourcesOf) };
 }
 
 /** Renders the status for a terminal. */
@@ -147,5 +151,7 @@ export function renderStatus(report: StatusReport, now: Date): string {
   if (delivery) lines.push(delivery, '');
   const kills = renderKillStatus(report.kills ?? [], now);
   if (kills) lines.push(kills, '');
+  const events = report.events ? renderEventsStatus(report.events, now) : '';
+  if (events) lines.push(events, '');
   return lines.join('\n');
 }
