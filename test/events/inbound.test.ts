@@ -67,6 +67,11 @@ describe('POST /hooks/<monitor-id>', () => {
     expect(pendingHints()).toBe(1);
     await runner.verifyPending(never, { all: true });
     expect(changes()).toEqual([{ type: 'account_added', login: 'mallory', severity: 'high' }]);
+    // /metrics: events by source and result, and the detection lag of the alert queued.
+    const metrics = await app.metrics.registry.metrics();
+    expect(metrics).toContain('mfawatch_events_received_total{monitor="gh-acme",source="webhook",result="accepted"} 1');
+    expect(metrics).toContain('mfawatch_events_received_total{monitor="gh-acme",source="webhook",result="verified"} 1');
+    expect(metrics).toMatch(/mfawatch_detection_lag_seconds_count\{monitor="gh-acme",source="webhook"\} 1/);
   });
 
   it('a replayed delivery (same X-GitHub-Delivery) is answered 202 and changes nothing', async () => {

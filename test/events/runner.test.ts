@@ -213,3 +213,27 @@ describe('an event while a scan of the same scope runs', () => {
     expect(changeEvents()).toEqual([]);
   });
 });
+
+describe('facts and auto-response', () => {
+  it('a sign-in without MFA can trigger auto-response, under the same guards (exempt, maxPerRun)', async () => {
+    app.close();
+    app = fakeApp(dir, clock, undefined, {
+      responders: [{ id: 'okta', type: 'okta', baseUrl: 'http://127.0.0.1:9', token: 'x' }],
+      autoResponse: { enabled: true, dryRun: true, on: ['signin_without_mfa'], minSeverity: 'high', exempt: ['fake:alice'], maxPerRun: 1 },
+      identities: { map: { 'fake:alice': 'alice@example.com', 'fake:bob': 'bob@example.com', 'fake:carol': 'carol@example.com' } },
+    });
+    dir.set({ accountId: '3', login: 'carol', kind: 'member', admin: false, mfa: 'enabled', factors: [] });
+    await baseline();
+    const signin = (id: string, login: string) => ({ id, occurredAt: new Date('2026-11-22T10:00:30.000Z'), scope: '', name: 'ConsoleLogin', fact: { type: 'signin_without_mfa' as const, account: { login }, sourceIp: '198.51.100.7', userAgent: 'curl/8' } });
+    dir.queue.push({ events: [signin('s-1', 'alice'), signin('s-2', 'bob'), signin('s-3', 'carol')], ignored: [] });
+    await new EventRunner(app).drain(never);
+    const rows = app.store.db.prepare(`SELECT identity, status, dry_run, reason, event_id IS NOT NULL AS has_event FROM responses ORDER BY id`).all() as Array<{ identity: string; status: string; dry_run: number; reason: string | null; has_event: number }>;
+    expect(rows.map((r) => [r.identity, r.status, r.dry_run, r.has_event])).toEqual([
+      ['alice@example.com', 'blocked', 1, 1],
+      ['bob@example.com', 'scheduled', 1, 1],
+      ['carol@example.com', 'blocked', 1, 1],
+    ]);
+    expect(rows[0]?.reason).toMatch(/^exempt/);
+    expect(rows[2]?.reason).toMatch(/^max_per_run/);
+  });
+});
