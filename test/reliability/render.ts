@@ -1,5 +1,5 @@
 /** Renders docs/RELIABILITY.md from the figures the reliability suites observed (pure). */
-import type { CorpusFigures, CrashRow, MatrixRow, ResponderMatrixRow } from './results.js';
+import type { CorpusFigures, CrashRow, EventFaultRow, MatrixRow, ResponderMatrixRow } from './results.js';
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -8,7 +8,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const faultCell = (r: MatrixRow) => cell(r.as ? `${r.title}; here: ${r.as}` : r.title);
 
 /** The whole document. */
-export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures, responders: readonly ResponderMatrixRow[] = []): string {
+export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures, responders: readonly ResponderMatrixRow[] = [], events: readonly EventFaultRow[] = []): string {
   const killsTried = responders.filter((r) => r.outcome !== 'n/a');
   const tried = matrix.filter((r) => r.expected !== 'n/a');
   const modules = [...new Set(matrix.map((r) => r.module))].sort();
@@ -118,6 +118,7 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     if (r.outcome === 'n/a') lines.push(`| ${r.module} | ${fault} | not applicable | | | | ${cell(r.notApplicable ?? '')} |`);
     else lines.push(`| ${r.module} | ${fault} | ${r.outcome} | ${r.reason ?? ''} | ${r.falseKills} | ${r.repeatedKills + r.missedKills} | ${cell(r.message)} |`);
   }
+  if (events.length > 0) lines.push('', ...renderEventFaults(events));
   lines.push(
     '',
     '## Crash safety',
@@ -138,4 +139,21 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     '',
   );
   return lines.join('\n');
+}
+
+/** The event-path fault table (test/reliability/event-faults.test.ts). */
+export function renderEventFaults(events: readonly EventFaultRow[]): string[] {
+  const lines = [
+    '## Event faults',
+    '',
+    'Each row: a committed baseline of the GitHub fake; the real GitHub monitor, the real inbound receiver',
+    'over HTTP and the event runner; the fault; then what the operator sees (the answer, or the line of',
+    '`mfawatch status`) and the alerts counted against the real change. SIGKILL between the receipt of an',
+    'event and its commit is a row of the crash table below (`mid-event-commit`).',
+    '',
+    '| source | fault | outcome | false alerts | lost alerts | duplicate alerts | what the operator sees |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const e of events) lines.push(`| ${e.source} | ${cell(e.fault)} | ${cell(e.outcome)} | ${e.falseAlerts} | ${e.lostAlerts} | ${e.duplicateAlerts} | ${cell(e.operatorSees)} |`);
+  return lines;
 }
