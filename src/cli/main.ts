@@ -80,7 +80,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         lease = takeWorkerLease(app, 'run');
         const result = await runCycle(app, { monitorIds: opts.monitor, signal: new AbortController().signal });
         for (const s of result.scans) {
-          const name = `${s.monitorId}${s.scope ? `/${s.scope}` : ''}`;
+          const name = visible(`${s.monitorId}${s.scope ? `/${s.scope}` : ''}`);
           if (s.status === 'succeeded') write(io.stderr, `${name}: ${s.baseline ? 'baseline' : 'scan'} ok, ${s.accounts} accounts, ${s.events.filter((e) => e.type !== 'baseline').length} change(s)`);
           else if (s.status === 'held') write(io.stderr, `${name}: scan HELD: ${visible(s.events[0]?.summary ?? '')}`);
           else write(io.stderr, `${name}: scan ${s.status}: ${visible(s.error?.message ?? '')}`);
