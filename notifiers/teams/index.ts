@@ -31,9 +31,9 @@ type CardElement = Record<string, unknown>;
  */
 const md = teamsText;
 
-/** Text mfawatch composed of lines: its line breaks stay, each line escaped. */
+/** Text mfawatch composed of lines: its line breaks and its own "- " list items stay, each line escaped. */
 function mdLines(text: string): string {
-  return text.split('\n').map(teamsText).join('\n');
+  return text.split('\n').map((line) => (line.startsWith('- ') ? `- ${teamsText(line.slice(2))}` : teamsText(line))).join('\n');
 }
 
 /** The Adaptive Card of one batch. */
