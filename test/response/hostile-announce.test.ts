@@ -81,5 +81,12 @@ describe('kill announcements with hostile provider text', () => {
       // The events inside the JSON batch stay exact.
       expect(b.events[0]?.login).toMatch(/\n- Okta \(okta\): succeeded: FORGED\r\u202e$/);
     }
+
+    // `kill --dry-run` names the linked accounts on stderr, escaped, one line.
+    const dry = await cli('kill', 'alice@example.com', '--dry-run');
+    expect(dry.code).toBe(0);
+    const linked = dry.stderr.split('\n').filter((l) => l.startsWith('linked accounts:'));
+    expect(linked).toEqual(['linked accounts: hr:alice\\n- Okta (okta): succeeded: FORGED\\r\\u202e (email)']);
+    expect(hasUnsafeCharacters(dry.stdout.replace(/\n/g, ' '))).toBe(false);
   });
 });
