@@ -35,6 +35,10 @@ describe('visible', () => {
     const input = { login: 'a\nb', n: 3, ok: true, none: null, list: ['\u202e', { deep: '\u001b' }] };
     expect(visibleDeep(input)).toEqual({ login: 'a\\nb', n: 3, ok: true, none: null, list: ['\\u202e', { deep: '\\x1b' }] });
     expect(input.login).toBe('a\nb');
+    const row = Object.assign(Object.create(null) as Record<string, unknown>, { login: '\r' });
+    expect(visibleDeep(row)).toEqual({ login: '\\r' });
+    const when = new Date(0);
+    expect(visibleDeep({ when }).when).toBe(when);
   });
 });
 
