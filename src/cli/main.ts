@@ -81,7 +81,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         lease = takeWorkerLease(app, 'run');
         const result = await runCycle(app, { monitorIds: opts.monitor, signal: new AbortController().signal });
         const ev = result.events;
-        for (const f of ev.pollFailures) write(io.stderr, `${f.monitorId}: event source ${f.source} failed: ${f.message}`);
+        for (const f of ev.pollFailures) write(io.stderr, `${visible(f.monitorId)}: event source ${f.source} failed: ${visible(f.message)}`);
         if (ev.received || ev.verify.verified || ev.verify.failed) write(io.stderr, `events: ${ev.received} received, ${ev.verify.verified} account(s) verified, ${ev.verify.events.length} change(s)${ev.verify.failed ? `, ${ev.verify.failed} verification(s) failed (kept; see mfawatch status)` : ''}`);
         for (const s of result.scans) {
           const name = visible(`${s.monitorId}${s.scope ? `/${s.scope}` : ''}`);
