@@ -115,6 +115,17 @@ describe('ingest and verification', () => {
     expect(hints()).toMatchObject([{ status: 'done', attempts: 2 }]);
   });
 
+  it('a reading the core cannot use is kept like a failed read (backoff), never retried in a tight loop', async () => {
+    await baseline();
+    dir.set(alice({ mfa: 'sometimes' as Observation['mfa'] }));
+    dir.queue.push({ events: [hintEvent('evt-1', '1')], ignored: [] });
+    const runner = new EventRunner(app);
+    expect((await runner.drain(never)).verify).toMatchObject({ verified: 0, failed: 1 });
+    expect(hints()).toMatchObject([{ status: 'pending', attempts: 1, last_error: expect.stringMatching(/^malformed: Fake returned an account mfawatch cannot read/), due_at: '2026-11-22T10:01:02.000Z' }]);
+    expect((await runner.verifyPending(never)).failed).toBe(0);
+    expect(changeEvents()).toEqual([]);
+  });
+
   it('account_removed only when the provider confirms the account is gone; an unknown user changes nothing', async () => {
     await baseline();
     dir.accounts.delete('1');
