@@ -94,10 +94,33 @@ describe('dispatcher', () => {
 
   it('honours Retry-After of a 429 when it is longer than the backoff', async () => {
     const id = enqueue();
-    hook.inject({ kind: 'status', status: 429, body: 'slow down', headers: { 'retry-after': '120' } });
+    hook.inject({ kind: 'status', status: 429, body: 'slow down', headers: { 'retry-after': '30' } });
     await dispatcher().deliverDue();
-    expect(Date.parse(row(id).next_attempt_at) - clock.now().getTime()).toBe(120_000);
+    expect(Date.parse(row(id).next_attempt_at) - clock.now().getTime()).toBe(30_000);
     expect(attempts(id)[0]?.reason).toBe('rate_limited');
+  });
+
+  it.each([
+    ['seconds', String(3 * 365 * 86_400)],
+    ['an HTTP date', new Date(Date.parse('2029-11-22T10:00:00.000Z')).toUTCString()],
+  ])('a 429 whose Retry-After (%s) is years away waits at most maxBackoff, is retried until maxAge, and says so', async (_what, retryAfter) => {
+    const id = enqueue();
+    hook.inject({ kind: 'status', status: 429, body: 'slow down', headers: { 'retry-after': retryAfter } }, 100);
+    const d = dispatcher(store, { ...SETTINGS, maxAge: 300_000, alertAfter: 100 });
+    await d.deliverDue();
+    expect(row(id)).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(Date.parse(row(id).next_attempt_at) - clock.now().getTime()).toBe(SETTINGS.maxBackoff);
+    const first = attempts(id)[0]?.error ?? '';
+    expect(first).toMatch(/^the webhook receiver answered HTTP 429; next attempt at 2026-11-22T10:01:00\.000Z \(the channel asked to wait \d+d( \d+h)?; mfawatch waits at most delivery\.maxBackoff, 1m, and keeps trying until delivery\.maxAge\)$/);
+    expect(first.match(/retry|again|next attempt/g)).toHaveLength(1);
+    for (let i = 0; i < 10 && row(id).status === 'pending'; i++) {
+      clock.set(row(id).next_attempt_at);
+      await d.deliverDue();
+    }
+    // Attempts a minute apart, at 0 to 5 minutes; a seventh would start past the 5 minutes of maxAge.
+    expect(row(id)).toMatchObject({ status: 'failed', attempts: 6 });
+    expect(row(id).last_error).toMatch(/gave up after 6 attempts over 5m \(the next would pass delivery\.maxAge, 5m\); once the channel works, `mfawatch redeliver --notifier soar` sends it$/);
+    expect(row(id).last_error).not.toMatch(/next attempt|will retry/);
   });
 
   it('a 4xx is marked failed at once, not retried, audited, and the other notifiers get one delivery_failure alert', async () => {
@@ -168,7 +191,7 @@ describe('dispatcher', () => {
     expect(await dispatcher().deliverDue()).toEqual({ sent: 0, failed: 0, retrying: 1 });
     expect(row(id).status).toBe('pending');
     expect(attempts(id)[0]).toMatchObject({ ok: 0, reason: 'timeout' });
-    expect(attempts(id)[0]?.error).toMatch(/did not accept the message within 2s/);
+    expect(attempts(id)[0]?.error).toMatch(/^webhook did not accept the message within 1\.5s \(delivery\.timeout\): check the channel status and connectivity; next attempt at /);
   });
 
   it('a shutdown during a send leaves the row pending and due at once', async () => {
