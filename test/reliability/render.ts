@@ -1,5 +1,5 @@
 /** Renders docs/RELIABILITY.md from the figures the reliability suites observed (pure). */
-import type { CorpusFigures, CrashRow, MatrixRow, ResponderMatrixRow } from './results.js';
+import type { CorpusFigures, CrashRow, DeliveryMatrixRow, MatrixRow, ResponderMatrixRow } from './results.js';
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -7,8 +7,54 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** The shared fault title, and how it shows at this provider when that differs. */
 const faultCell = (r: MatrixRow) => cell(r.as ? `${r.title}; here: ${r.as}` : r.title);
 
+/** The figures of the delivery fault matrix (lines of the Figures table). */
+export function deliveryFigures(delivery: readonly DeliveryMatrixRow[]): string[] {
+  const tried = delivery.filter((r) => r.expected !== 'n/a');
+  const ordered = tried.filter((r) => r.inOrder !== null);
+  return [
+    `| channel faults tried (\`mfawatch run\` delivering to a failing receiver) | ${tried.length} (${[...new Set(tried.map((r) => r.channel))].join(', ') || 'none'}); ${delivery.length - tried.length} not applicable |`,
+    `| runs that ended within their delivery deadline plus one request timeout while a receiver failed | ${tried.filter((r) => r.bounded).length} of ${tried.length} |`,
+    `| faults during which a healthy channel got every batch | ${tried.filter((r) => r.othersDelivered).length} of ${tried.length} |`,
+    `| channels that received the changes in the order they happened once they recovered | ${ordered.filter((r) => r.inOrder).length} of ${ordered.length} |`,
+    `| lost or duplicate deliveries in the delivery fault matrix | ${sum(tried.map((r) => r.lostAlerts))} lost, ${sum(tried.map((r) => r.duplicateDeliveries))} duplicate |`,
+  ];
+}
+
+/** The delivery fault matrix section. */
+export function deliverySection(delivery: readonly DeliveryMatrixRow[]): string[] {
+  const lines = [
+    '## Delivery fault matrix',
+    '',
+    'Each row: a GitHub fake and two channels, the one under test and a healthy webhook receiver;',
+    '`delivery: { timeout: "1500ms", runDeadline: "3s", initialBackoff: "300ms", maxBackoff: "1s" }`. A good',
+    'baseline; the fault injected at the channel; user5 turns 2FA off (run A), then on again (run B), each',
+    'run a real `mfawatch run`; the fault cleared; user6 turns 2FA off (run C). Runs A and B must',
+    'end within the deadline plus one request timeout, the healthy channel must get both batches, and',
+    'the batches must stay queued (a transient fault) or fail at once with the other channels told (a',
+    'permanent one). After run C the channel must have received A, B and C in that order, each once',
+    '(PagerDuty: trigger, resolve, trigger). test/cli/delivery-order.test.ts replays the sequence of',
+    'issue 12 at PagerDuty (user5 off, on, off while PagerDuty answers 503, then recovers): the incident',
+    'ends triggered.',
+    '',
+    '| channel | fault | batches under the fault | runs bounded | healthy channel served | order after recovery | lost | duplicates | message to the operator |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of delivery) {
+    const fault = cell(r.as ? `${r.title}; here: ${r.as}` : r.title);
+    if (r.expected === 'n/a') {
+      lines.push(`| ${r.channel} | ${fault} | not applicable | | | | | | ${cell(r.notApplicable ?? '')} |`);
+      continue;
+    }
+    const ended = r.observed === r.expected ? r.observed : `${r.observed} (required: ${r.expected})`;
+    const order = r.inOrder === null ? 'failed for good: `mfawatch redeliver` sends them' : r.inOrder ? 'in order' : 'OUT OF ORDER';
+    lines.push(`| ${r.channel} | ${fault} | ${cell(ended)} | ${r.bounded ? 'yes' : 'NO'} | ${r.othersDelivered ? 'yes' : 'NO'} | ${order} | ${r.lostAlerts} | ${r.duplicateDeliveries} | ${cell(r.message)} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
 /** The whole document. */
-export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures, responders: readonly ResponderMatrixRow[] = []): string {
+export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures, responders: readonly ResponderMatrixRow[] = [], delivery: readonly DeliveryMatrixRow[] = []): string {
   const killsTried = responders.filter((r) => r.outcome !== 'n/a');
   const tried = matrix.filter((r) => r.expected !== 'n/a');
   const modules = [...new Set(matrix.map((r) => r.module))].sort();
@@ -42,6 +88,7 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     `| duplicate deliveries after crashes (allowed: at most one per crash on a channel without a dedup key) | ${sum(crash.map((c) => c.duplicateDeliveries))} (allowed ${sum(crash.map((c) => c.allowedDuplicates))}) |`,
     `| double kills (a session kill sent twice after a crash mid-kill) | ${killRows.length ? `${sum(killRows.map((c) => Math.max(0, (c.kills ?? 0) - 1)))} (${killRows.map((c) => `${c.stage}: ${c.kills ?? 0} kill request`).join('; ')})` : 'no crash stage with a kill ran'} |`,
     `| malformed configs rejected with exit 2, naming the JSON path | ${corpus.namedThePath} of ${corpus.configs} |`,
+    ...deliveryFigures(delivery),
     '',
     '## Guarantees',
     '',
@@ -75,6 +122,13 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     '  rate limit, a refused or reset connection, a timeout, an unreadable answer, a listing it cannot',
     '  trust) is reported failed with the cause it was failing with when its deadline ended, never as',
     '  done; running it again once the service works ends the sessions once.',
+    '- **A failing channel holds up nothing else.** Each notifier has its own first-in, first-out queue and',
+    '  all are delivered at once: a receiver that hangs, fails or rate-limits delays no other channel, and a',
+    '  newer batch never overtakes an older one waiting to be retried (PagerDuty sees trigger, resolve,',
+    '  trigger in the order they happened). `mfawatch run` starts no delivery after `delivery.runDeadline`',
+    '  and each attempt ends within `delivery.timeout`, so a run ends within the two added up; what is left',
+    '  stays queued for the next run. A wait a channel asks for (Retry-After) is honoured up to',
+    '  `delivery.maxBackoff`; transient failures are retried until `delivery.maxAge`.',
     '- **The audit log is tamper-evident.** Every row carries the hash of the previous one; `mfawatch audit',
     '  verify` reports the first broken link and missing append-only triggers.',
     '',
@@ -118,8 +172,8 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     if (r.outcome === 'n/a') lines.push(`| ${r.module} | ${fault} | not applicable | | | | ${cell(r.notApplicable ?? '')} |`);
     else lines.push(`| ${r.module} | ${fault} | ${r.outcome} | ${r.reason ?? ''} | ${r.falseKills} | ${r.repeatedKills + r.missedKills} | ${cell(r.message)} |`);
   }
+  lines.push('', ...deliverySection(delivery));
   lines.push(
-    '',
     '## Crash safety',
     '',
     'A real `mfawatch run` (child process) is SIGKILLed at each stage, then run again to completion.',
