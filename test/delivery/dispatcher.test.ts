@@ -123,6 +123,51 @@ describe('dispatcher', () => {
     expect(row(id).last_error).not.toMatch(/next attempt|will retry/);
   });
 
+  it('one log line per failed attempt says once what happened and once what mfawatch does next', async () => {
+    enqueue();
+    hook.inject({ kind: 'status', status: 503, body: 'down', headers: { 'content-type': 'text/plain' } });
+    await dispatcher().deliverDue();
+    const line = logs.lines().find((l) => String(l.msg).startsWith('delivery to webhook failed'));
+    expect(line?.msg).toBe('delivery to webhook failed: the webhook receiver answered HTTP 503: down; next attempt at 2026-11-22T10:00:01.000Z');
+    expect(String(line?.msg).match(/retry|retried|again|next attempt/g)).toHaveLength(1);
+  });
+
+  it('a newer batch never overtakes an older one waiting in backoff for the same notifier; other notifiers go on', async () => {
+    const older = enqueue('soar', { ...sampleBatch(), id: 'scan-1' });
+    hook.inject({ kind: 'status', status: 503, body: 'down' });
+    const d = dispatcher();
+    await d.deliverDue();
+    expect(row(older)).toMatchObject({ status: 'pending', attempts: 1 });
+    const newer = enqueue('soar', { ...sampleBatch(), id: 'scan-2' });
+    const elsewhere = enqueue('slack-sec', { ...sampleBatch(), id: 'scan-2' });
+    // scan-2 is due, scan-1 is not: scan-2 waits for it at the webhook, Slack takes scan-2 at once.
+    expect(await d.deliverDue()).toEqual({ sent: 1, failed: 0, retrying: 0 });
+    expect(row(newer)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(row(elsewhere).status).toBe('sent');
+    clock.set(row(older).next_attempt_at);
+    expect(await d.deliverDue()).toEqual({ sent: 2, failed: 0, retrying: 0 });
+    expect(hook.bodies<{ id: string }>().map((b) => b.id)).toEqual(['scan-1', 'scan-2']);
+  });
+
+  it('a head that fails for good (4xx) lets the next batch go', async () => {
+    const first = enqueue('soar', { ...sampleBatch(), id: 'scan-1' });
+    const second = enqueue('soar', { ...sampleBatch(), id: 'scan-2' });
+    hook.inject({ kind: 'status', status: 400, body: 'bad' });
+    await dispatcher().deliverDue();
+    expect(row(first).status).toBe('failed');
+    expect(row(second).status).toBe('sent');
+  });
+
+  it('a notifier that ignores its abort signal cannot hold its lane past the timeout', async () => {
+    const [id, real] = target('webhook', 'soar', hook.url);
+    const deaf: DispatchTarget = { ...real, notifier: { send: () => new Promise<void>(() => undefined) } };
+    const d = new Dispatcher({ store, notifiers: new Map([[id, deaf]]), clock, logger: logs.logger, settings: { ...SETTINGS, timeout: 200 }, sleep: async () => undefined, actor: 'test' });
+    const rowId = enqueue();
+    expect(await d.deliverDue()).toEqual({ sent: 0, failed: 0, retrying: 1 });
+    expect(attempts(rowId)[0]).toMatchObject({ reason: 'timeout' });
+    expect(attempts(rowId)[0]?.error).toMatch(/^webhook did not accept the message within 200ms \(delivery\.timeout\)/);
+  });
+
   it('a 4xx is marked failed at once, not retried, audited, and the other notifiers get one delivery_failure alert', async () => {
     const a = enqueue();
     const b = enqueue('soar', { ...sampleBatch(), id: 'scan-43' });

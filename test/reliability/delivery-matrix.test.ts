@@ -334,7 +334,7 @@ async function runScenario(s: Scenario): Promise<DeliveryMatrixRow> {
 const SCENARIOS: Scenario[] = [];
 for (const channel of CHANNELS) for (const fault of Object.keys(DELIVERY_FAULTS) as DeliveryFaultId[]) SCENARIOS.push({ label: channel, faulty: [channel], fault });
 // Any number of hanging receivers: all of them at once, next to one healthy channel.
-SCENARIOS.push({ label: `all five (${CHANNELS.join(', ')})`, faulty: CHANNELS, fault: 'hang' });
+SCENARIOS.push({ label: 'all five at once', faulty: CHANNELS, fault: 'hang' });
 
 describe.concurrent('delivery fault matrix: mfawatch run against a failing receiver', () => {
   it.each(SCENARIOS.map((s) => [`${s.label}: ${s.fault}`, s] as const))('%s', async (_name, s) => {
