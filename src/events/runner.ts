@@ -211,6 +211,12 @@ export class EventRunner {
     }
   }
 
+  /** Records a pushed request the source refused, for `status` and metrics. */
+  refused(instance: MonitorInstance, sourceName: string, result: string, reason: string): void {
+    this.#events.recordRefused(instance.config.id, sourceName, this.#app.clock.now(), reason);
+    this.#app.metrics.eventsReceived.inc({ monitor: instance.config.id, source: sourceName, result });
+  }
+
   // ── pull ─────────────────────────────────────────────────────────────────
 
   /** Polls a pulled source once, commits what it brought, then acknowledges. */
