@@ -150,6 +150,15 @@ export function classifyGithubError(err: unknown, org: string, what: string, sec
   return new ProviderError(`GitHub returned ${status} for ${what}${ghMessage ? `: ${ghMessage}` : ''}`, { reason, provider: PROVIDER, status, hint: README, cause: err });
 }
 
+/**
+ * A transient error of a probe or a verification, with the advice that fits it: what happens next
+ * is the event runner's backoff, not the next scheduled scan. Other errors keep their advice.
+ */
+function forEvents(error: ProviderError, next: string): ProviderError {
+  if (!error.transient) return error;
+  return new ProviderError(error.summary, { reason: error.reason, provider: error.provider, status: error.status, retryAfterMs: error.retryAfterMs, hint: next, cause: error });
+}
+
 /** A success body as JSON (undefined when cut off or not JSON); a body Octokit already read stays as it is. */
 async function parseListBody(body: unknown): Promise<unknown> {
   if (!(body instanceof ReadableStream)) return body;
@@ -461,7 +470,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
       const sets = await twoFactorSets(octokit, kind === 'member' ? 'members' : 'outside_collaborators', ctx);
       return { status: 'present', observation: observation({ id, login, ...(htmlUrl ? { html_url: htmlUrl } : {}) }, kind, admin, sets, null) };
     } catch (err) {
-      throw classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? what, [config.token]);
+      throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? what, [config.token]), 'the verification is kept and retried with backoff; the scheduled scan still reconciles');
     }
   }
 
@@ -478,7 +487,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
         if (isFilterRefused(err)) {
           throw new ProviderError(`GitHub refused filter=2fa_disabled on /orgs/${config.org}/${kind}: only organisation owners can see members' 2FA state`, { reason: 'permission', provider: PROVIDER, status: status(err), hint: `use a token of an organisation owner (${README})`, cause: err });
         }
-        throw classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? describeListing(config.org, { kind, filter: '2fa_disabled' }), [config.token]);
+        throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? describeListing(config.org, { kind, filter: '2fa_disabled' }), [config.token]), 'the probe is retried with backoff; the scheduled scan still runs');
       }
     }
     return found;
