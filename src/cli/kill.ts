@@ -12,13 +12,15 @@ import { parseDuration } from '../core/duration.js';
 import { linkedAccounts, resolveIdentityArgument, type IdentityContext } from '../response/identity.js';
 import { nobodyKnows, renderResults } from '../response/invalidate.js';
 import { identityContext, responseRunnerFor } from '../response/wiring.js';
+import type { DatabaseAccess } from '../../storage/db.js';
 import type { Store } from '../../storage/store.js';
 
 /** What a command file needs from main.ts. */
 export interface CommandContext {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
-  withApp: <T>(fn: (app: App) => Promise<T> | T) => Promise<T>;
+  /** Opens the app around `fn`; `read`: a command that only reads (the database must exist). */
+  withApp: <T>(fn: (app: App) => Promise<T> | T, access?: DatabaseAccess) => Promise<T>;
   setExitCode: (code: number) => void;
   /** Asks a yes/no question on a terminal; null when there is no terminal. */
   confirm?: ((question: string) => Promise<boolean>) | null | undefined;
