@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import type { App } from '../app.js';
 import { UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
-import { linkedAccounts, resolveIdentityArgument, type IdentityContext } from '../response/identity.js';
+import { identityArgumentProblem, linkedAccounts, resolveIdentityArgument, type IdentityContext } from '../response/identity.js';
 import { nobodyKnows, renderResults } from '../response/invalidate.js';
 import { identityContext, responseRunnerFor } from '../response/wiring.js';
 import type { DatabaseAccess } from '../../storage/db.js';
@@ -45,6 +45,8 @@ export function terminalConfirm(): ((question: string) => Promise<boolean>) | nu
 
 /** Resolves IDENTITY or PROVIDER:LOGIN to an identity, or throws a UsageError that says why not. */
 export function identityFromArgument(store: Store, ctx: IdentityContext, arg: string): string {
+  const problem = identityArgumentProblem(arg);
+  if (problem) throw new UsageError(`${JSON.stringify(arg)} is not an identity: ${problem}; give an email (alice@example.com) or PROVIDER:LOGIN (github:octocat)`);
   const { identity, matched } = resolveIdentityArgument(store, ctx, arg);
   if (identity) return identity;
   if (matched.length === 0) throw new UsageError(`no account "${arg}" has been seen by a configured monitor; give an email, or a PROVIDER:LOGIN that mfawatch has seen`);
