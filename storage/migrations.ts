@@ -246,4 +246,7 @@ export const MIGRATIONS: readonly string[] = [
     since      TEXT NOT NULL,
     PRIMARY KEY (monitor_id, scope, account_id)
   ) WITHOUT ROWID;`,
+  // The process running a kill ("pid@host"), set with the claim: a kill whose process is gone
+  // shows as interrupted at once (storage/responses.ts), not as running for twice the kill timeout.
+  `ALTER TABLE responses ADD COLUMN owner TEXT;`,
 ];
