@@ -105,6 +105,14 @@ export function createGithubResponder(config: GithubResponderConfig, deps: Modul
         if (listing.incomplete) {
           throw new ProviderError(`GitHub's SSO authorisations of ${login} in ${config.org} could not all be read: ${listing.incomplete}; ${dryRun ? 'a real kill would revoke' : 'revoked'} the ${listing.credentials.length} seen, others may remain`, { reason: 'malformed', provider: SERVICE, hint: 'run the kill again' });
         }
+        // A page cut at a row boundary (fewer rows, no error) leaves no trace in the listing and
+        // GitHub gives no count: the kill is done only when a second listing finds none left.
+        if (!dryRun && listing.credentials.length > 0) {
+          const left = await listCredentials(login, signal, record);
+          if (left && left.credentials.length > 0) {
+            throw new ProviderError(`GitHub still lists ${left.credentials.length} SSO authorisation(s) of ${login} in ${config.org} after revoking the ${listing.credentials.length} seen (a page of the first listing was cut short, or new ones were made meanwhile)`, { reason: 'malformed', provider: SERVICE, hint: 'run the kill again' });
+          }
+        }
         if (config.removeFromOrg) {
           const path = `/orgs/${org}/memberships/${pathSegment(login, SERVICE)}`;
           record({ method: 'DELETE', url: requestUrl(base, path), note: `remove ${login} from ${config.org}` });
