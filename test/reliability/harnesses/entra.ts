@@ -34,7 +34,7 @@ export const entraHarness: MonitorHarness = {
   expectOverride: {
     missing_page: {
       expect: 'held',
-      why: 'the report pages by an opaque @odata.nextLink and carries no total, so a dropped page reads as a shorter list; the mass-change guard holds it, a drop under its threshold would pass (see "Known limit" above)',
+      why: 'the report pages by an opaque @odata.nextLink and carries no total, so a dropped page reads as a shorter list; the mass-change guard holds it; a smaller drop is kept until a second scan agrees (see "A removal needs proof" above)',
     },
   },
   async start() {

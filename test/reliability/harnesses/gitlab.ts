@@ -34,7 +34,7 @@ export const gitlabHarness: MonitorHarness = {
   expectOverride: {
     missing_page: {
       expect: 'held',
-      why: 'keyset pagination carries no total, so a dropped page reads as a shorter list; the mass-change guard holds it, a drop under its threshold would pass (see "Known limit" above)',
+      why: 'keyset pagination carries no total, so a dropped page reads as a shorter list; the mass-change guard holds it; a smaller drop is kept until a second scan agrees (see "A removal needs proof" above)',
     },
   },
   async start() {

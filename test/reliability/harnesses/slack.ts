@@ -21,7 +21,7 @@ export const slackHarness: MonitorHarness = {
     rate_limit_secondary_403: 'Slack signals rate limits only with 429 and Retry-After',
     not_found_404: 'a workspace has no URL of its own at the Web API: a gone workspace answers invalid_auth / account_inactive (the 401 row)',
     missing_page:
-      'Slack documents that a page may hold fewer members than `limit`, even none, with a cursor to go on; a page Slack silently skipped cannot be told from that (a repeated cursor or five empty pages in a row fail the scan, and a large drop is held by the mass-change guard)',
+      'Slack documents that a page may hold fewer members than `limit`, even none, with a cursor to go on; a page Slack silently skipped cannot be told from that (a repeated cursor or five empty pages in a row fail the scan, a large drop is held by the mass-change guard, and a smaller one is kept until a second scan agrees)',
   },
   async start() {
     const slack = new FakeSlack({ [TOKEN]: { userId: 'U0ADMIN', scopes: ['users:read', 'users:read.email'] } });
