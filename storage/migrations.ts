@@ -236,4 +236,31 @@ export const MIGRATIONS: readonly string[] = [
   // 5: stored counts per MFA state (status, the end of every scan) read a covering index instead
   // of every account row: 0.5 s → 0.15 s for a million accounts.
   `CREATE INDEX accounts_by_state ON accounts (monitor_id, scope, mfa, admin);`,
+  // web console (src/console): server-side sessions, so a sign-out or a revocation ends them at
+  // once, and one-time sign-in links (`mfawatch console link`). Only hashes of the tokens are kept.
+  `
+  CREATE TABLE console_sessions (
+    token_hash  TEXT PRIMARY KEY,
+    identity    TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('viewer', 'responder')),
+    via         TEXT NOT NULL CHECK (via IN ('oidc', 'link')),
+    csrf_token  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    auth_at     TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    revoked_at  TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX console_sessions_by_identity ON console_sessions (identity);
+
+  CREATE TABLE console_links (
+    id          INTEGER PRIMARY KEY,
+    token_hash  TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL CHECK (role IN ('viewer', 'responder')),
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    used_at     TEXT
+  );
+  `,
 ];
