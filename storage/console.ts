@@ -3,7 +3,10 @@
  * Tokens are random and only their SHA-256 is stored: a copy of the database signs nobody in.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Store } from './store.js';
+import type { HeldScanRow } from './held.js';
+import type { ResponseRow } from './responses.js';
+import type { EventRow } from './rows.js';
+import type { AuditRow, OutboxRow, Store } from './store.js';
 
 export type ConsoleRole = 'viewer' | 'responder';
 
@@ -66,9 +69,14 @@ export class ConsoleStore {
       .get(tokenHash(token), now.toISOString()) as ConsoleSessionRow | undefined;
   }
 
+  /** When the person last authenticated (the IdP's auth_time can be earlier than the session). */
+  setAuthAt(token: string, at: Date): void {
+    this.#store.db.prepare(`UPDATE console_sessions SET auth_at = ? WHERE token_hash = ?`).run(at.toISOString(), tokenHash(token));
+  }
+
   /** Records activity (for the idle timeout). */
-  touch(token: string, now: Date, expiresAt: Date): void {
-    this.#store.db.prepare(`UPDATE console_sessions SET last_seen_at = ?, expires_at = MIN(expires_at, ?) WHERE token_hash = ?`).run(now.toISOString(), expiresAt.toISOString(), tokenHash(token));
+  touch(token: string, now: Date): void {
+    this.#store.db.prepare(`UPDATE console_sessions SET last_seen_at = ? WHERE token_hash = ?`).run(now.toISOString(), tokenHash(token));
   }
 
   /** Ends one session (sign-out). */
@@ -101,4 +109,168 @@ export class ConsoleStore {
       .prepare(`UPDATE console_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`)
       .run(now.toISOString(), tokenHash(token), now.toISOString()).changes === 1;
   }
+}
+
+// ── read side of the console's pages ───────────────────────────────────────
+
+/** Filters and order of the Accounts page (and its CSV). */
+export interface AccountQuery {
+  monitor?: string | undefined;
+  scope?: string | undefined;
+  mfa?: string | undefined;
+  /** true: admins only; false: non-admins only. */
+  admin?: boolean | undefined;
+  /** true: acknowledged now; false: not acknowledged. */
+  acked?: boolean | undefined;
+  /** Substring of login, email or display name (case-insensitive). */
+  q?: string | undefined;
+  sort?: AccountSort | undefined;
+  desc?: boolean | undefined;
+}
+
+export const ACCOUNT_SORTS = ['login', 'monitor', 'mfa', 'admin', 'changed'] as const;
+export type AccountSort = (typeof ACCOUNT_SORTS)[number];
+
+const SORT_SQL: Record<AccountSort, string> = {
+  login: 'a.login COLLATE NOCASE',
+  monitor: 'a.monitor_id, a.scope, a.login COLLATE NOCASE',
+  mfa: `CASE a.mfa WHEN 'disabled' THEN 0 WHEN 'weak' THEN 1 WHEN 'unknown' THEN 2 WHEN 'not_applicable' THEN 3 ELSE 4 END, a.admin DESC, a.login COLLATE NOCASE`,
+  admin: 'a.admin, a.login COLLATE NOCASE',
+  changed: 'a.changed_at',
+};
+
+export interface ConsoleAccountRow {
+  monitor_id: string;
+  scope: string;
+  account_id: string;
+  login: string;
+  email: string | null;
+  display_name: string | null;
+  kind: string;
+  admin: number;
+  mfa: string;
+  factors: string;
+  url: string | null;
+  first_seen: string;
+  changed_at: string;
+  ack_until: string | null;
+  ack_reason: string | null;
+}
+
+/** Every account matching `q` (no cap), as an iterator so a CSV of a million rows streams. */
+export function iterateAccounts(store: Store, q: AccountQuery, now: Date): IterableIterator<ConsoleAccountRow> {
+  const where: string[] = [];
+  const p: Record<string, string | number> = { now: now.toISOString() };
+  if (q.monitor) {
+    where.push('a.monitor_id = @monitor');
+    p.monitor = q.monitor;
+  }
+  if (q.scope !== undefined && q.scope !== '') {
+    where.push('a.scope = @scope');
+    p.scope = q.scope;
+  }
+  if (q.mfa) {
+    where.push('a.mfa = @mfa');
+    p.mfa = q.mfa;
+  }
+  if (q.admin !== undefined) {
+    where.push('a.admin = @admin');
+    p.admin = q.admin ? 1 : 0;
+  }
+  if (q.acked !== undefined) where.push(`k.until IS ${q.acked ? 'NOT ' : ''}NULL`);
+  if (q.q) {
+    // LIKE with its wildcards escaped: the search text is matched literally.
+    where.push(`(a.login LIKE @q ESCAPE '\\' OR a.email LIKE @q ESCAPE '\\' OR a.display_name LIKE @q ESCAPE '\\' OR a.account_id = @exact)`);
+    p.q = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    p.exact = q.q;
+  }
+  const order = `${SORT_SQL[q.sort ?? 'mfa']}${q.desc ? ' DESC' : ''}`;
+  return store.db
+    .prepare(
+      `SELECT a.monitor_id, a.scope, a.account_id, a.login, a.email, a.display_name, a.kind, a.admin, a.mfa, a.factors, a.url, a.first_seen, a.changed_at,
+              k.until AS ack_until, k.reason AS ack_reason
+         FROM accounts a
+         LEFT JOIN (SELECT monitor_id, scope, account_id, MAX(until) AS until, reason FROM acks WHERE until > @now GROUP BY monitor_id, scope, account_id) k
+           ON k.monitor_id = a.monitor_id AND k.scope = a.scope AND k.account_id = a.account_id
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY ${order}`,
+    )
+    .iterate(p) as IterableIterator<ConsoleAccountRow>;
+}
+
+/** One history row, for the coverage chart's replay. */
+export interface CoverageHistoryRow {
+  monitor_id: string;
+  scope: string;
+  account_id: string;
+  at: string;
+  change: 'added' | 'changed' | 'removed';
+  mfa: string;
+}
+
+/** The account history up to `until`, oldest first (streamed). */
+export function iterateHistoryUntil(store: Store, until: Date, monitorId?: string): IterableIterator<CoverageHistoryRow> {
+  return (monitorId
+    ? store.db.prepare(`SELECT monitor_id, scope, account_id, at, change, mfa FROM account_history WHERE at <= ? AND monitor_id = ? ORDER BY at, id`).iterate(until.toISOString(), monitorId)
+    : store.db.prepare(`SELECT monitor_id, scope, account_id, at, change, mfa FROM account_history WHERE at <= ? ORDER BY at, id`).iterate(until.toISOString())) as IterableIterator<CoverageHistoryRow>;
+}
+
+/** Recent audit rows, newest first. */
+export function recentAuditRows(store: Store, limit: number, actor?: string): AuditRow[] {
+  return (actor
+    ? store.db.prepare(`SELECT * FROM audit WHERE actor = ? ORDER BY id DESC LIMIT ?`).all(actor, limit)
+    : store.db.prepare(`SELECT * FROM audit ORDER BY id DESC LIMIT ?`).all(limit)) as AuditRow[];
+}
+
+/** Recent responses (kills), newest first. */
+export function recentResponses(store: Store, limit: number): ResponseRow[] {
+  return store.db.prepare(`SELECT * FROM responses ORDER BY id DESC LIMIT ?`).all(limit) as ResponseRow[];
+}
+
+/** Every open held scan. */
+export function openHolds(store: Store): HeldScanRow[] {
+  return store.db.prepare(`SELECT * FROM held_scans WHERE status = 'held' ORDER BY scan_id`).all() as HeldScanRow[];
+}
+
+/** Failed deliveries (for good), newest first. */
+export function failedDeliveries(store: Store, limit: number): OutboxRow[] {
+  return store.db.prepare(`SELECT * FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT ?`).all(limit) as OutboxRow[];
+}
+
+/** Acknowledgements of one account, newest first (in force or not). */
+export function acksOf(store: Store, monitorId: string, scope: string, accountId: string): Array<{ at: string; until: string; reason: string; actor: string }> {
+  return store.db.prepare(`SELECT at, until, reason, actor FROM acks WHERE monitor_id = ? AND scope = ? AND account_id = ? ORDER BY id DESC`).all(monitorId, scope, accountId) as Array<{ at: string; until: string; reason: string; actor: string }>;
+}
+
+/** Events of one account, newest first. */
+export function eventsOfAccount(store: Store, monitorId: string, scope: string, accountId: string, limit: number): EventRow[] {
+  return store.db.prepare(`SELECT * FROM events WHERE monitor_id = ? AND scope = ? AND account_id = ? ORDER BY id DESC LIMIT ?`).all(monitorId, scope, accountId, limit) as EventRow[];
+}
+
+/** Filters of the Events page. */
+export interface EventQuery {
+  since: Date;
+  /** Only these severities (at or above the wanted one: the caller lists them). */
+  severities?: readonly string[] | undefined;
+  type?: string | undefined;
+  monitor?: string | undefined;
+}
+
+/** Events matching `q`, newest first, at most `limit`. */
+export function filteredEvents(store: Store, q: EventQuery, limit: number): EventRow[] {
+  const where = ['at >= @since'];
+  const p: Record<string, string | number> = { since: q.since.toISOString(), limit };
+  if (q.type) {
+    where.push('type = @type');
+    p.type = q.type;
+  }
+  if (q.monitor) {
+    where.push('monitor_id = @monitor');
+    p.monitor = q.monitor;
+  }
+  if (q.severities) {
+    const names = q.severities.map((s, i) => ((p[`sev${i}`] = s), `@sev${i}`));
+    where.push(names.length ? `severity IN (${names.join(', ')})` : '0');
+  }
+  return store.db.prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`).all(p) as EventRow[];
 }
