@@ -193,7 +193,7 @@ describe('actions', () => {
     expect(noToken.body).toContain('security token is missing or stale');
     expect((await post(h, '/kill/preview', cookie, { ...form, _csrf: `${csrf.slice(0, -1)}x` })).statusCode).toBe(403);
     // A JSON body is not parsed at all (415): no "simple request" route around the form token.
-    const json = await h.console.inject({ method: 'POST', url: '/kill/preview', headers: { origin: ORIGIN, host: 'localhost:80', cookie, 'content-type': 'application/json' }, payload: JSON.stringify(form) });
+    const json = await h.console.inject({ method: 'POST', url: '/kill/preview', headers: { origin: ORIGIN, host: 'localhost', cookie, 'content-type': 'application/json' }, payload: JSON.stringify(form) });
     expect(json.statusCode).toBe(415);
     expect(h.okta.requests).toHaveLength(0);
     expect(auditRows('response.%')).toHaveLength(0);

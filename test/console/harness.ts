@@ -12,7 +12,7 @@ import { FakeGitHub } from '../fakes/github.js';
 import { FakeOkta } from '../fakes/responders.js';
 import { memoryLogger, PinnedClock, runCli, tempDir, writeConfig } from '../helpers.js';
 
-export const ENV = { GH_TOKEN: 'ghp_console_owner_token', OKTA_TOKEN: '00okta-console-secret' };
+export const ENV = { GH_TOKEN: 'ghp_console_owner_token', OKTA_TOKEN: '00okta-console-secret', OIDC_CLIENT_SECRET: 'oidc-console-client-secret' };
 /** A login a provider could hand us: markup and script. */
 export const HOSTILE_LOGIN = '<img src=x onerror=alert(1)>"\'<script>alert(2)</script>';
 
@@ -88,12 +88,12 @@ export async function makeLink(h: Harness, role: 'viewer' | 'responder', forText
   return url.searchParams.get('token') ?? '';
 }
 
-export const ORIGIN = 'http://localhost:80';
+export const ORIGIN = 'http://localhost';
 
 /** Signs in with a fresh link through the console's own POST; returns the session cookie header. */
 export async function signIn(h: Harness, role: 'viewer' | 'responder'): Promise<string> {
   const token = await makeLink(h, role);
-  const res = await h.console.inject({ method: 'POST', url: '/link', headers: { origin: ORIGIN, host: 'localhost:80', 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ token }).toString() });
+  const res = await h.console.inject({ method: 'POST', url: '/link', headers: { origin: ORIGIN, host: 'localhost', 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ token }).toString() });
   if (res.statusCode !== 303) throw new Error(`sign-in failed: ${res.statusCode} ${res.body}`);
   const setCookie = String(res.headers['set-cookie'] ?? '');
   return setCookie.split(';')[0] ?? '';
@@ -106,10 +106,10 @@ export function csrfOf(body: string): string {
 
 /** A same-origin form POST as a browser would send it. */
 export function post(h: Harness, url: string, cookie: string, form: Record<string, string>, headers: Record<string, string> = {}) {
-  return h.console.inject({ method: 'POST', url, headers: { origin: ORIGIN, host: 'localhost:80', cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams(form).toString() });
+  return h.console.inject({ method: 'POST', url, headers: { origin: ORIGIN, host: 'localhost', cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams(form).toString() });
 }
 
 /** A GET with the session cookie. */
 export function get(h: Harness, url: string, cookie: string) {
-  return h.console.inject({ method: 'GET', url, headers: { host: 'localhost:80', cookie } });
+  return h.console.inject({ method: 'GET', url, headers: { host: 'localhost', cookie } });
 }
