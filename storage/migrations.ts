@@ -236,7 +236,7 @@ export const MIGRATIONS: readonly string[] = [
   // 5: stored counts per MFA state (status, the end of every scan) read a covering index instead
   // of every account row: 0.5 s → 0.15 s for a million accounts.
   `CREATE INDEX accounts_by_state ON accounts (monitor_id, scope, mfa, admin);`,
-  // web console (src/console): server-side sessions, so a sign-out or a revocation ends them at
+  // 6: web console (src/console): server-side sessions, so a sign-out or a revocation ends them at
   // once, and one-time sign-in links (`mfawatch console link`). Only hashes of the tokens are kept.
   `
   CREATE TABLE console_sessions (
