@@ -51,6 +51,14 @@ const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action '
 const SIGNIN_LIMIT = 20;
 const SIGNIN_WINDOW_MS = 5 * 60_000;
 const PENDING_MAX_AGE_S = 600;
+/** How often a session's last activity is written (for the idle timeout). */
+const TOUCH_EVERY_MS = 60_000;
+
+/** True for SQLite's "another connection holds the write lock" errors. */
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
 
 /** A console path to return to after sign-in: only a local absolute path, never "//host" or a URL. */
 function localPath(next: string | undefined): string {
@@ -116,8 +124,17 @@ export async function buildConsole(app: App, options: ConsoleOptions = {}): Prom
     const now = app.clock.now();
     const row = sessions.liveSession(token, now);
     if (!row) return undefined;
-    if (now.getTime() - Date.parse(row.last_seen_at) > settings.idleTimeout) return undefined;
-    sessions.touch(token, now);
+    const idle = now.getTime() - Date.parse(row.last_seen_at);
+    if (idle > settings.idleTimeout) return undefined;
+    // At most one write a minute per session, and never a reason to fail a page: while another
+    // process writes (an `accept`, a `console link`), reading pages still works.
+    if (idle > TOUCH_EVERY_MS) {
+      try {
+        sessions.touch(token, now);
+      } catch (err) {
+        if (!isBusy(err)) throw err;
+      }
+    }
     return { token, row };
   };
 
@@ -315,7 +332,7 @@ ${oidc ? html`<p><a class="button" id="signin-oidc" href="/auth/login${query({ n
       auditAs('console', 'console.signin_refused', null, { via: 'oidc', reason: err.message });
       return sendPage(reply, page('Sign-in failed', viewer, html`<div class="notice bad">${err.message}</div><p><a href="/signin">Start again</a></p>`), 403);
     }
-    if (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED') {
+    if (isBusy(err)) {
       return sendPage(reply, page('Busy', viewer, html`<div class="notice bad">The database is busy (another mfawatch process is writing to it); nothing was done. Try again in a moment.</div>`), 503);
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {

@@ -4,7 +4,11 @@
  * origin checks, escaping of hostile provider data, the CSV, the coverage chart against the
  * store, and the kill flow with its preview, typed confirmation and fresh-sign-in rule.
  */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCycle } from '../../src/cycle.js';
+import { ResponseStore } from '../../storage/responses.js';
 import { coverageOverTime } from '../../src/console/chart.js';
 import { csvCell } from '../../src/console/pages.js';
 import { escapeHtml, html, safeHref } from '../../src/console/html.js';
@@ -78,6 +82,22 @@ describe('headers and sign-in', () => {
     expect(out.statusCode).toBe(303);
     expect(String(out.headers['set-cookie'])).toMatch(/Max-Age=0/);
     expect((await get(h, '/', cookie)).statusCode).toBe(303);
+  });
+
+  it('ends a session after console.idleTimeout without a request, and after console.sessionTtl', async () => {
+    const cookie = await signIn(h, 'viewer');
+    h.clock.advance(59 * 60_000);
+    expect((await get(h, '/', cookie)).statusCode).toBe(200);
+    h.clock.advance(61 * 60_000);
+    expect((await get(h, '/', cookie)).statusCode).toBe(303);
+    // Active every 50 minutes: alive until 12 hours after sign-in, not after.
+    const other = await signIn(h, 'viewer');
+    const statuses: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      h.clock.advance(50 * 60_000);
+      statuses.push((await get(h, '/', other)).statusCode);
+    }
+    expect(statuses).toEqual([...new Array<number>(14).fill(200), 303]);
   });
 
   it('marks cookies Secure (and __Host-) when publicUrl is https', async () => {
@@ -257,6 +277,71 @@ describe('actions', () => {
     const bad = await post(h, '/ack', cookie, { monitor: 'gh-acme', scope: '', account: '3', for: '400d', reason: 'x', _csrf: csrf });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('longer than 366 days');
+  });
+
+  it('a responder failing mid-kill shows its result per service; nothing is retried by the console', async () => {
+    h.okta.inject({ kind: 'status', status: 403, body: { errorCode: 'E0000006', errorSummary: 'You do not have permission to perform the requested action', errorLink: 'E0000006', errorId: 'x', errorCauses: [] } }, 10, (r) => r.method === 'DELETE');
+    const cookie = await signIn(h, 'responder');
+    const csrf = csrfOf((await get(h, '/', cookie)).body);
+    const preview = await post(h, '/kill/preview', cookie, { identity: 'carol@example.com', _csrf: csrf });
+    const previewId = /name="preview" value="(\d+)"/.exec(preview.body)?.[1] ?? '';
+    const done = await post(h, '/kill', cookie, { identity: 'carol@example.com', preview: previewId, confirm: 'carol@example.com', _csrf: csrf });
+    expect(done.statusCode).toBe(200);
+    expect(done.body).toMatch(/Kill #\d+ is incomplete: okta failed\. Nothing is retried by itself/);
+    expect(done.body).toMatch(/<tr data-responder="okta">.*<span class="badge failed">failed<\/span>.*403/s);
+    expect(h.okta.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
+    expect(h.okta.cleared).toEqual([]);
+  });
+
+  it('accepts a held scan (fresh sign-in), cancels a kill in its grace period, redelivers failed deliveries; each audited as the person', async () => {
+    // Six of 25 members leave at once: the mass-change guard holds the scan.
+    for (const id of [100, 101, 102, 103, 104, 105]) h.gh.members.delete(id);
+    await runCycle(h.app, { signal: new AbortController().signal });
+    const cookie = await signIn(h, 'responder');
+    const overview = await get(h, '/', cookie);
+    expect(overview.body).toContain('action="/accept"');
+    const csrf = csrfOf(overview.body);
+    const accepted = await post(h, '/accept', cookie, { monitor: 'gh-acme', scope: '', _csrf: csrf });
+    expect(accepted.statusCode).toBe(200);
+    expect(accepted.body).toMatch(/held scan \d+ accepted and committed: 19 accounts, 6 change\(s\)/);
+    expect(h.app.store.storedCounts('gh-acme', '').accounts).toBe(19);
+
+    const now = h.clock.now();
+    const responses = new ResponseStore(h.app.store);
+    responses.insert({ identity: 'bob@example.com', origin: 'auto', status: 'scheduled', dryRun: false, createdAt: now, dueAt: new Date(now.getTime() + 600_000), actor: 'system' });
+    const cancelled = await post(h, '/kill/cancel', cookie, { identity: 'bob@example.com', _csrf: csrf });
+    expect(cancelled.body).toContain('Cancelled 1 scheduled kill(s) of bob@example.com');
+
+    const outboxId = h.app.store.enqueue('siem', 'batch-failed-1', 'events', { title: 'x' }, [], now) ?? 0;
+    h.app.store.recordAttempt(outboxId, { at: now, ok: false, error: 'HTTP 400', durationMs: 1 }, { status: 'failed' });
+    expect((await get(h, '/deliveries', cookie)).body).toContain('action="/redeliver"');
+    const again = await post(h, '/redeliver', cookie, { notifier: 'siem', _csrf: csrf });
+    expect(again.body).toContain('1 failed delivery to siem queued again');
+    expect(h.app.store.outboxRow(outboxId)?.status).toBe('pending');
+
+    const actors = h.app.store.db.prepare(`SELECT action, actor FROM audit WHERE action IN ('scan.accepted', 'response.cancelled', 'delivery.requeued') ORDER BY id`).all() as Array<{ action: string; actor: string }>;
+    expect(actors.map((a) => a.action)).toEqual(['scan.accepted', 'response.cancelled', 'delivery.requeued']);
+    expect(new Set(actors.map((a) => a.actor)).size).toBe(1);
+    expect(actors[0]?.actor).toMatch(/^console:link#\d+\//);
+  });
+
+  it('keeps serving pages while another process holds the write lock, and says so when an action must wait', async () => {
+    const cookie = await signIn(h, 'responder');
+    const csrf = csrfOf((await get(h, '/', cookie)).body);
+    const other = new Database(join(h.dir.path, 'state.db'));
+    other.pragma('busy_timeout = 0');
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      h.clock.advance(2 * 60_000); // the session's activity is due to be written: it must not fail the page
+      expect((await get(h, '/accounts', cookie)).statusCode).toBe(200);
+      const busy = await post(h, '/ack', cookie, { monitor: 'gh-acme', scope: '', account: '3', for: '7d', reason: 'x', _csrf: csrf });
+      expect(busy.statusCode).toBe(503);
+      expect(busy.body).toContain('The database is busy (another mfawatch process is writing to it); nothing was done');
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(auditRows('account.%')).toHaveLength(0);
   });
 
   it('the audit page shows the chain status and the console rows', async () => {
