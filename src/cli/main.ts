@@ -214,9 +214,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   program
     .command('demo')
     .description('the whole pipeline against a simulated GitHub organisation on loopback; no credentials, no network')
-    .action(async () => {
+    .option('--console', 'then serve the web console over the demo data and print a one-time link (until Ctrl-C)')
+    .action(async (opts: { console?: boolean }) => {
       const { runDemo } = await import('../demo/demo.js');
-      exitCode = await runDemo(io);
+      exitCode = await runDemo(io, { console: opts.console === true });
     });
 
   try {
