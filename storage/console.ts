@@ -198,21 +198,44 @@ export function iterateAccounts(store: Store, q: AccountQuery, now: Date): Itera
     .iterate(p) as IterableIterator<ConsoleAccountRow>;
 }
 
-/** One history row, for the coverage chart's replay. */
-export interface CoverageHistoryRow {
+/** How many accounts of one monitor entered (+) or left (-) one MFA state at one moment. */
+export interface CoverageDelta {
   monitor_id: string;
-  scope: string;
-  account_id: string;
+  mfa: 'enabled' | 'weak' | 'disabled';
   at: string;
-  change: 'added' | 'changed' | 'removed';
-  mfa: string;
+  n: number;
 }
 
-/** The account history up to `until`, oldest first (streamed). */
-export function iterateHistoryUntil(store: Store, until: Date, monitorId?: string): IterableIterator<CoverageHistoryRow> {
-  return (monitorId
-    ? store.db.prepare(`SELECT monitor_id, scope, account_id, at, change, mfa FROM account_history WHERE at <= ? AND monitor_id = ? ORDER BY at, id`).iterate(until.toISOString(), monitorId)
-    : store.db.prepare(`SELECT monitor_id, scope, account_id, at, change, mfa FROM account_history WHERE at <= ? ORDER BY at, id`).iterate(until.toISOString())) as IterableIterator<CoverageHistoryRow>;
+/**
+ * The coverage chart's input, set-based: each history row holds its MFA state from its time until
+ * the account's next history row (or for good). So every row but a removal counts +1 at its time,
+ * and every change or removal counts -1, at its time, for the state of the row before it. An
+ * `added` row never ends an earlier state: the scan writes one only for an account it did not
+ * hold (src/scan/run-scan.ts), so any row before it is a removal. Grouped by time in SQLite (a
+ * scan writes all its rows at one time): no per-account data reaches JavaScript, and the row
+ * before is looked up (by index) only for changes and removals, never for a baseline's rows.
+ * Only rows after `sinceId`: the deltas of older rows do not change when rows are added.
+ */
+export function coverageDeltas(store: Store, sinceId: number): CoverageDelta[] {
+  return store.db
+    .prepare(
+      `SELECT monitor_id, mfa, at, COUNT(*) AS n FROM account_history
+         WHERE id > @since AND change != 'removed' AND mfa IN ('enabled', 'weak', 'disabled')
+         GROUP BY monitor_id, mfa, at
+       UNION ALL
+       SELECT r.monitor_id, p.mfa, r.at, -COUNT(*) AS n
+         FROM account_history r
+         JOIN account_history p ON p.id = (SELECT MAX(id) FROM account_history x
+                                            WHERE x.monitor_id = r.monitor_id AND x.scope = r.scope AND x.account_id = r.account_id AND x.id < r.id)
+        WHERE r.id > @since AND r.change IN ('changed', 'removed') AND p.change != 'removed' AND p.mfa IN ('enabled', 'weak', 'disabled')
+        GROUP BY r.monitor_id, p.mfa, r.at`,
+    )
+    .all({ since: sinceId }) as CoverageDelta[];
+}
+
+/** The newest history row id and the number of rows: what the chart's cache is valid for. */
+export function historyMark(store: Store): { maxId: number; rows: number } {
+  return store.db.prepare(`SELECT COALESCE(MAX(id), 0) AS maxId, COUNT(*) AS rows FROM account_history`).get() as { maxId: number; rows: number };
 }
 
 /** Recent audit rows, newest first. */

@@ -14,7 +14,7 @@ import { verifyAuditChain } from '../../storage/audit-chain.js';
 import { ACCOUNT_SORTS, acksOf, eventsOfAccount, failedDeliveries, filteredEvents, iterateAccounts, openHolds, recentAuditRows, recentResponses, type AccountQuery, type AccountSort, type ConsoleAccountRow } from '../../storage/console.js';
 import { ResponseStore, type ResponseRow } from '../../storage/responses.js';
 import type { EventRow } from '../../storage/rows.js';
-import { coverageChart, coverageOverTime, pct } from './chart.js';
+import { coverageChart, coverageOverTime, pct, type CoverageHistory } from './chart.js';
 import { html, query, safeHref, type Html } from './html.js';
 import { accountHref, badge, page, personHref, place, postForm, time, type Viewer } from './layout.js';
 
@@ -31,11 +31,11 @@ function canAct(viewer: Viewer): boolean {
 
 // ── Overview ─────────────────────────────────────────────────────────────────
 
-export function overviewPage(app: App, viewer: Viewer, params: Params): Html {
+export function overviewPage(app: App, viewer: Viewer, params: Params, history: CoverageHistory): Html {
   const now = app.clock.now();
   const days = CHART_DAYS.find((d) => String(d) === params.days) ?? 30;
   const status = buildStatus(app.config, app.store, now, (id) => [...(app.monitors.find((m) => m.config.id === id)?.monitor.scopes() ?? [])]);
-  const series = coverageOverTime(app.store, now, days, app.config.monitors.map((m) => m.config.id));
+  const series = coverageOverTime(app.store, now, days, app.config.monitors.map((m) => m.config.id), history);
   const overall = series[0]?.points.at(-1);
   const withoutMfa = status.monitors
     .flatMap((m) => m.withoutMfa.map((a) => ({ ...a, monitorId: m.id, scope: m.scope })))

@@ -27,6 +27,7 @@ import { parseListen } from '../observability/listen.js';
 import { ConsoleStore, type ConsoleRole, type ConsoleSessionRow } from '../../storage/console.js';
 import { accept, ack, cancelKill, killConfirmed, killPreview, PreviewLedger, redeliver, unack } from './actions.js';
 import { CONSOLE_CSS } from './assets.js';
+import { CoverageHistory } from './chart.js';
 import { AttemptLimiter, CookieSigner, parseCookies, roleOf, sameToken, serializeCookie } from './auth.js';
 import { html, query, type Html } from './html.js';
 import { page, type Viewer } from './layout.js';
@@ -285,7 +286,8 @@ ${oidc ? html`<p><a class="button" id="signin-oidc" href="/auth/login${query({ n
   });
 
   // ── pages ─────────────────────────────────────────────────────────────────
-  viewRoute('/', (v, p) => overviewPage(app, v, p));
+  const history = new CoverageHistory();
+  viewRoute('/', (v, p) => overviewPage(app, v, p, history));
   viewRoute('/accounts', (v, p) => accountsPage(app, v, p));
   viewRoute('/account', (v, p) => accountPage(app, v, p));
   viewRoute('/person', (v, p) => personPage(app, v, p));

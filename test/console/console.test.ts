@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/cycle.js';
 import { ResponseStore } from '../../storage/responses.js';
-import { coverageOverTime } from '../../src/console/chart.js';
+import { CoverageHistory, coverageOverTime } from '../../src/console/chart.js';
 import { csvCell } from '../../src/console/pages.js';
 import { escapeHtml, html, safeHref } from '../../src/console/html.js';
 import { roleOf } from '../../src/console/auth.js';
@@ -139,6 +139,16 @@ describe('pages', () => {
       ['2026-11-22', 23, 2],
     ]);
     expect(overall?.points[0]?.coverage).toBeNull();
+    // Kept between views and brought up to date with the new rows only: the same as from scratch.
+    const history = new CoverageHistory();
+    coverageOverTime(h.app.store, h.clock.now(), 3, ['gh-acme'], history);
+    h.gh.members.get(2)!.twoFactor = 'insecure';
+    h.gh.members.delete(119);
+    h.clock.advance(3_600_000);
+    await runCycle(h.app, { signal: new AbortController().signal });
+    const kept = coverageOverTime(h.app.store, h.clock.now(), 3, ['gh-acme'], history);
+    expect(kept).toEqual(coverageOverTime(h.app.store, h.clock.now(), 3, ['gh-acme']));
+    expect(kept[0]?.points.at(-1)).toMatchObject({ enabled: 21, weak: 1, disabled: 2 });
   });
 
   it('shows a hostile login as text everywhere, never as markup', async () => {
