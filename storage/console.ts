@@ -157,8 +157,11 @@ export interface ConsoleAccountRow {
   ack_reason: string | null;
 }
 
-/** Every account matching `q` (no cap), as an iterator so a CSV of a million rows streams. */
-export function iterateAccounts(store: Store, q: AccountQuery, now: Date): IterableIterator<ConsoleAccountRow> {
+const ACKS_IN_FORCE = `LEFT JOIN (SELECT monitor_id, scope, account_id, MAX(until) AS until, reason FROM acks WHERE until > @now GROUP BY monitor_id, scope, account_id) k
+           ON k.monitor_id = a.monitor_id AND k.scope = a.scope AND k.account_id = a.account_id`;
+
+/** The WHERE clause and parameters of an account query. */
+function accountFilter(q: AccountQuery, now: Date): { where: string; p: Record<string, string | number> } {
   const where: string[] = [];
   const p: Record<string, string | number> = { now: now.toISOString() };
   if (q.monitor) {
@@ -184,18 +187,31 @@ export function iterateAccounts(store: Store, q: AccountQuery, now: Date): Itera
     p.q = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     p.exact = q.q;
   }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', p };
+}
+
+/** How many accounts match `q`. */
+export function countAccounts(store: Store, q: AccountQuery, now: Date): number {
+  const { where, p } = accountFilter(q, now);
+  return (store.db.prepare(`SELECT COUNT(*) AS n FROM accounts a ${ACKS_IN_FORCE} ${where}`).get(p) as { n: number }).n;
+}
+
+/**
+ * The accounts matching `q` in its order, as an iterator so a CSV of a million rows streams; all
+ * of them, or one page (`limit` from `offset`).
+ */
+export function iterateAccounts(store: Store, q: AccountQuery, now: Date, page?: { limit: number; offset: number }): IterableIterator<ConsoleAccountRow> {
+  const { where, p } = accountFilter(q, now);
   const order = `${SORT_SQL[q.sort ?? 'mfa']}${q.desc ? ' DESC' : ''}`;
   return store.db
     .prepare(
       `SELECT a.monitor_id, a.scope, a.account_id, a.login, a.email, a.display_name, a.kind, a.admin, a.mfa, a.factors, a.url, a.first_seen, a.changed_at,
               k.until AS ack_until, k.reason AS ack_reason
-         FROM accounts a
-         LEFT JOIN (SELECT monitor_id, scope, account_id, MAX(until) AS until, reason FROM acks WHERE until > @now GROUP BY monitor_id, scope, account_id) k
-           ON k.monitor_id = a.monitor_id AND k.scope = a.scope AND k.account_id = a.account_id
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY ${order}`,
+         FROM accounts a ${ACKS_IN_FORCE}
+        ${where}
+        ORDER BY ${order}${page ? ' LIMIT @limit OFFSET @offset' : ''}`,
     )
-    .iterate(p) as IterableIterator<ConsoleAccountRow>;
+    .iterate(page ? { ...p, limit: page.limit, offset: page.offset } : p) as IterableIterator<ConsoleAccountRow>;
 }
 
 /** How many accounts of one monitor entered (+) or left (-) one MFA state at one moment. */

@@ -11,7 +11,7 @@ import { parseDuration } from '../core/duration.js';
 import { identityOfAccount, linkedAccounts } from '../response/identity.js';
 import { identityContext } from '../response/wiring.js';
 import { verifyAuditChain } from '../../storage/audit-chain.js';
-import { ACCOUNT_SORTS, acksOf, eventsOfAccount, failedDeliveries, filteredEvents, iterateAccounts, openHolds, recentAuditRows, recentResponses, type AccountQuery, type AccountSort, type ConsoleAccountRow } from '../../storage/console.js';
+import { ACCOUNT_SORTS, acksOf, countAccounts, eventsOfAccount, failedDeliveries, filteredEvents, iterateAccounts, openHolds, recentAuditRows, recentResponses, type AccountQuery, type AccountSort, type ConsoleAccountRow } from '../../storage/console.js';
 import { ResponseStore, type ResponseRow } from '../../storage/responses.js';
 import type { EventRow } from '../../storage/rows.js';
 import { coverageChart, coverageOverTime, pct, type CoverageHistory } from './chart.js';
@@ -103,12 +103,9 @@ function accountQueryParams(q: AccountQuery): Record<string, string | undefined>
 export function accountsPage(app: App, viewer: Viewer, params: Params): Html {
   const q = accountQuery(params);
   const pageNo = Math.max(1, Number.parseInt(params.page ?? '1', 10) || 1);
-  const rows: ConsoleAccountRow[] = [];
-  let total = 0;
-  for (const r of iterateAccounts(app.store, q, app.clock.now())) {
-    total += 1;
-    if (total > (pageNo - 1) * ACCOUNTS_PER_PAGE && rows.length < ACCOUNTS_PER_PAGE) rows.push(r);
-  }
+  const now = app.clock.now();
+  const total = countAccounts(app.store, q, now);
+  const rows: ConsoleAccountRow[] = [...iterateAccounts(app.store, q, now, { limit: ACCOUNTS_PER_PAGE, offset: (pageNo - 1) * ACCOUNTS_PER_PAGE })];
   const base = accountQueryParams(q);
   const sortLink = (s: AccountSort, label: string) => html`<a href="/accounts${query({ ...base, sort: s, desc: q.sort === s && !q.desc ? '1' : undefined, page: undefined })}">${label}</a>`;
   const option = (value: string, label: string, current: string | undefined) => html`<option value="${value}"${value === (current ?? '') ? html` selected` : ''}>${label}</option>`;

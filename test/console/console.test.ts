@@ -13,7 +13,7 @@ import { CoverageHistory, coverageOverTime } from '../../src/console/chart.js';
 import { csvCell } from '../../src/console/pages.js';
 import { escapeHtml, html, safeHref } from '../../src/console/html.js';
 import { roleOf } from '../../src/console/auth.js';
-import { csrfOf, get, HOSTILE_LOGIN, makeLink, ORIGIN, post, signIn, startHarness, type Harness } from './harness.js';
+import { csrfOf, ENV, get, HOSTILE_LOGIN, makeLink, ORIGIN, post, signIn, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -108,6 +108,14 @@ describe('headers and sign-in', () => {
     expect(res.statusCode).toBe(303);
     expect(String(res.headers['set-cookie'])).toMatch(/^__Host-mfawatch=.*; Path=\/; .*HttpOnly; SameSite=Strict; Secure$/);
     expect(res.headers['strict-transport-security']).toBe('max-age=31536000');
+  });
+
+  it('limits sign-in attempts per client address', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) statuses.push((await post(h, '/link', '', { token: `guess-${i}` })).statusCode);
+    expect(statuses).toEqual([...new Array<number>(20).fill(410), 429]);
+    const token = await makeLink(h, 'viewer');
+    expect((await post(h, '/link', '', { token })).statusCode).toBe(429);
   });
 
   it('roles come from console.viewers and console.responders patterns, a * within one part only', () => {
@@ -352,6 +360,17 @@ describe('actions', () => {
       other.close();
     }
     expect(auditRows('account.%')).toHaveLength(0);
+  });
+
+  it('never renders a secret: provider tokens, link tokens, session tokens', async () => {
+    const cookie = await signIn(h, 'responder');
+    const sessionToken = decodeURIComponent(cookie.split('=')[1] ?? '').split('.')[0] ?? '';
+    const linkToken = await makeLink(h, 'viewer');
+    const pages = ['/', '/accounts', '/accounts.csv', '/events?since=90d', '/kills', '/deliveries', '/audit', '/person?identity=carol@example.com', '/account?monitor=gh-acme&id=3'];
+    const bodies = await Promise.all(pages.map(async (url) => (await get(h, url, cookie)).body));
+    for (const body of bodies) {
+      for (const secret of [ENV.GH_TOKEN, ENV.OKTA_TOKEN, sessionToken, linkToken]) expect(body).not.toContain(secret);
+    }
   });
 
   it('the audit page shows the chain status and the console rows', async () => {
