@@ -10,6 +10,7 @@ import { UsageError } from '../core/errors.js';
 import { scanEnvironment } from '../cycle.js';
 import { LeaseHeldError, takeWorkerLease } from '../lease.js';
 import { acceptHeldScan } from '../scan/run-scan.js';
+import { visible } from '../core/text.js';
 import { writeLine, type CliContext } from './context.js';
 
 /** One held scan accepted. */
@@ -63,7 +64,7 @@ export function registerAcceptCommand(program: Command, ctx: CliContext): void {
           daemon = err;
         }
         for (const r of acceptHeldScans(app, app.actor, monitorId, opts.scope)) {
-          writeLine(ctx.io.stderr, `${monitorId}${r.scope ? `/${r.scope}` : ''}: held scan ${r.scanId} accepted and committed: ${r.accounts} accounts, ${r.changes} change(s)`);
+          writeLine(ctx.io.stderr, `${visible(`${monitorId}${r.scope ? `/${r.scope}` : ''}`)}: held scan ${r.scanId} accepted and committed: ${r.accounts} accounts, ${r.changes} change(s)`);
         }
         if (daemon) {
           writeLine(ctx.io.stderr, `the events are queued; the running mfawatch (pid ${daemon.holder.holder}) delivers them`);
