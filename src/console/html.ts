@@ -4,6 +4,7 @@
  * error messages) is attacker-controlled and can only ever land as text. Links to provider pages
  * go through `safeHref`, which allows http(s) only.
  */
+import { htmlText, safeHttpUrl } from '../core/text.js';
 
 /** A fragment of HTML that is safe to emit as it is. */
 export class Html {
@@ -16,11 +17,12 @@ export class Html {
   }
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
-
-/** Escapes text for an HTML element body or a quoted attribute value. */
+/**
+ * Escapes text for an HTML element body or a quoted attribute value: the shared provider-text
+ * escape (src/core/text.ts), which also shows control and bidi characters as visible escapes.
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c);
+  return htmlText(text);
 }
 
 /** What an `html` template accepts between `${}`. */
@@ -42,15 +44,9 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Htm
   return new Html(out);
 }
 
-/** The URL when it is an absolute http(s) URL, else undefined (javascript:, data:, relative tricks). */
+/** The URL when it is an absolute http(s) URL without user info (src/core/text.ts), else undefined. */
 export function safeHref(url: string | null | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    const u = new URL(url);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : undefined;
-  } catch {
-    return undefined;
-  }
+  return safeHttpUrl(url) ?? undefined;
 }
 
 /** A query string for an in-console link, from defined values only. */

@@ -172,6 +172,9 @@ describe('pages', () => {
     expect(safeHref('javascript:alert(1)')).toBeUndefined();
     expect(safeHref('data:text/html,<script>')).toBeUndefined();
     expect(safeHref('https://github.com/alice')).toBe('https://github.com/alice');
+    expect(safeHref('https://github.com@evil.example/')).toBeUndefined();
+    // Control and bidi characters are shown, not obeyed (the shared provider-text escape).
+    expect(escapeHtml('admin\u202eesab\r\n')).toBe('admin\\u202eesab\\r\\n');
   });
 
   it('filters, sorts and downloads the accounts view as CSV with formulas neutralised (audited)', async () => {
