@@ -84,9 +84,21 @@ export class ConsoleStore {
     return this.#store.db.prepare(`UPDATE console_sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL`).run(now.toISOString(), tokenHash(token)).changes > 0;
   }
 
-  /** Ends every session of `identity`; returns how many. */
+  /** Ends every session of `identity` (compared case-insensitively); returns how many. */
   revokeIdentity(identity: string, now: Date): number {
-    return this.#store.db.prepare(`UPDATE console_sessions SET revoked_at = ? WHERE identity = ? AND revoked_at IS NULL`).run(now.toISOString(), identity).changes;
+    return this.#store.db.prepare(`UPDATE console_sessions SET revoked_at = ? WHERE identity = ? COLLATE NOCASE AND revoked_at IS NULL`).run(now.toISOString(), identity).changes;
+  }
+
+  /** Sessions not revoked and not expired at `now`, newest first. */
+  liveSessions(now: Date): Array<Omit<ConsoleSessionRow, 'token_hash' | 'csrf_token'>> {
+    return this.#store.db
+      .prepare(`SELECT identity, role, via, created_at, auth_at, last_seen_at, expires_at, revoked_at FROM console_sessions WHERE revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC`)
+      .all(now.toISOString()) as Array<Omit<ConsoleSessionRow, 'token_hash' | 'csrf_token'>>;
+  }
+
+  /** Ends every live session; returns how many. */
+  revokeAll(now: Date): number {
+    return this.#store.db.prepare(`UPDATE console_sessions SET revoked_at = ? WHERE revoked_at IS NULL AND expires_at > ?`).run(now.toISOString(), now.toISOString()).changes;
   }
 
   /** Creates a one-time link token; returns the token (shown once) and the row id. */

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/cycle.js';
 import { ResponseStore } from '../../storage/responses.js';
+import { runCli } from '../helpers.js';
 import { CoverageHistory, coverageOverTime } from '../../src/console/chart.js';
 import { csvCell } from '../../src/console/pages.js';
 import { escapeHtml, html, safeHref } from '../../src/console/html.js';
@@ -108,6 +109,23 @@ describe('headers and sign-in', () => {
     expect(res.statusCode).toBe(303);
     expect(String(res.headers['set-cookie'])).toMatch(/^__Host-mfawatch=.*; Path=\/; .*HttpOnly; SameSite=Strict; Secure$/);
     expect(res.headers['strict-transport-security']).toBe('max-age=31536000');
+  });
+
+  it('`console sessions` lists the sessions in force and `console revoke` ends them at once (audited)', async () => {
+    const viewer = await signIn(h, 'viewer');
+    const responder = await signIn(h, 'responder');
+    const cli = (...args: string[]) => runCli([...args, '--config', h.configPath], { env: ENV, overrides: { clock: h.clock } });
+    const listed = await cli('console', 'sessions');
+    expect(listed.stdout.trim().split('\n')).toHaveLength(2);
+    expect(listed.stdout).toMatch(/^link#2\/\S+ {2}responder {2}via link {2}signed in 2026-11-22T10:00:00.000Z/m);
+    const first = (h.app.store.db.prepare(`SELECT identity FROM console_sessions WHERE role = 'viewer'`).get() as { identity: string }).identity;
+    expect((await cli('console', 'revoke', first)).stderr).toContain(`1 console session(s) ended for ${first}`);
+    expect((await get(h, '/', viewer)).statusCode).toBe(303);
+    expect((await get(h, '/', responder)).statusCode).toBe(200);
+    expect((await cli('console', 'revoke', '--all')).code).toBe(0);
+    expect((await get(h, '/', responder)).statusCode).toBe(303);
+    expect((await cli('console', 'revoke')).code).toBe(2);
+    expect(auditRows('console.sessions_revoked').map((r) => [r.subject, JSON.parse(r.detail)])).toEqual([[first, { sessions: 1 }], ['*', { sessions: 1 }]]);
   });
 
   it('limits sign-in attempts per client address', async () => {
