@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CHANGE_EVENT_TYPES, type ChangeEventType } from '../core/types.js';
 import { parseListen } from '../observability/listen.js';
+import { Secret } from '../core/secret.js';
 import { cronExpression, duration, expect, httpUrl, secret, secretUrl, severity } from './fields.js';
 
 const severityOverride = z.union([severity(), z.strictObject({ default: severity().optional(), admin: severity().optional() })], {
@@ -89,7 +90,11 @@ export const rootSchema = z.strictObject({
       /** A kill or an accept needs a sign-in younger than this (else: sign in again). */
       reauthAfter: duration().default(5 * 60_000),
       /** Key that signs session cookies (a secret; default: a random key per start, which signs everyone out on restart). */
-      sessionSecret: secret().optional(),
+      sessionSecret: z
+        .string({ error: expect('a string of at least 32 random characters; use "${ENV_NAME}" (e.g. from `openssl rand -base64 48`)') })
+        .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 48`), from the environment')
+        .transform((v) => new Secret(v))
+        .optional(),
     })
     .optional(),
   delivery: z

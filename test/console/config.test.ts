@@ -23,7 +23,7 @@ describe('console config', () => {
   });
 
   it('reports every problem with its path', () => {
-    expect(issues({ ...base, console: { listen: 'everywhere', publicUrl: 'https://mfawatch.example.com/console', oidc: { issuer: 'not a url', clientId: '' }, viewers: 'all', reauthAfter: 'soon', colour: 'red' } })).toEqual(
+    expect(issues({ ...base, console: { listen: 'everywhere', publicUrl: 'https://mfawatch.example.com/console', oidc: { issuer: 'not a url', clientId: '' }, viewers: 'all', reauthAfter: 'soon', sessionSecret: 'short', colour: 'red' } })).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^console\.listen: must be HOST:PORT/),
         expect.stringMatching(/^console\.publicUrl: must be an origin without a path/),
@@ -32,6 +32,7 @@ describe('console config', () => {
         expect.stringMatching(/^console\.viewers: /),
         expect.stringMatching(/^console\.reauthAfter: /),
         expect.stringMatching(/^console: unknown key "colour"/),
+        expect.stringMatching(/^console\.sessionSecret: must be at least 32 characters/),
       ]),
     );
   });
@@ -43,10 +44,10 @@ describe('console config', () => {
   });
 
   it('treats the client secret and the session secret as secrets', () => {
-    const c = resolveConfig({ ...base, console: { publicUrl: 'https://m.example.com', oidc: { issuer: 'https://acme.okta.com', clientId: 'c', clientSecret: '${S}' }, sessionSecret: '${K}' } }, { S: 'oidc-secret-value', K: 'session-key-value' });
+    const c = resolveConfig({ ...base, console: { publicUrl: 'https://m.example.com', oidc: { issuer: 'https://acme.okta.com', clientId: 'c', clientSecret: '${S}' }, sessionSecret: '${K}' } }, { S: 'oidc-secret-value', K: 'session-key-value-of-at-least-32-characters' });
     expect(JSON.stringify(c.console)).not.toMatch(/oidc-secret-value|session-key-value/);
     expect(c.console?.oidc?.clientSecret?.reveal()).toBe('oidc-secret-value');
-    const literal = resolveConfig({ ...base, console: { sessionSecret: 'literal-key' } }, {}, '/tmp/x.json', 0o644);
+    const literal = resolveConfig({ ...base, console: { sessionSecret: 'literal-key-literal-key-literal-key-1' } }, {}, '/tmp/x.json', 0o644);
     expect(literal.warnings.join('\n')).toMatch(/literal secrets at .*console\.sessionSecret/);
   });
 });
