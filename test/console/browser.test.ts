@@ -3,7 +3,8 @@
  * a one-time link, sees coverage over time and the accounts without MFA (a hostile login shown as
  * text, running nothing), opens a person, previews a kill (nothing called yet), confirms it by
  * typing the identity, and sees the per-service result, which reached the Okta fake exactly once
- * and is in the audit log under their name. A form posted from another origin is refused.
+ * and is in the audit log under their name. Sign-in through a loopback OpenID Provider keeps its
+ * SameSite=Strict session after the cross-site return. A form posted from another origin is refused.
  *
  * Chromium is required, never skipped: `.ci/run` installs it (`apt-get install chromium`).
  * With MFAWATCH_SCREENSHOTS=DIR the test saves the README's screenshots into DIR
@@ -15,7 +16,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HOSTILE_LOGIN, makeLink, startHarness, type Harness } from './harness.js';
+import { FakeOidc } from '../fakes/oidc.js';
+import { ENV, HOSTILE_LOGIN, makeLink, startHarness, type Harness } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = process.env.MFAWATCH_SCREENSHOTS;
@@ -90,6 +92,35 @@ describe('the console in Chromium', () => {
     expect(dialogs).toEqual([]);
     expect(cspViolations).toEqual([]);
     await context.close();
+  });
+
+  it('signs in through the IdP (OIDC code + PKCE) and the SameSite=Strict session holds after the cross-site return', async () => {
+    await h.close();
+    const idp = new FakeOidc('mfawatch-console', ENV.OIDC_CLIENT_SECRET);
+    await idp.start();
+    try {
+      const probe = createServer();
+      await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+      const port = (probe.address() as AddressInfo).port;
+      await new Promise<void>((r) => probe.close(() => r()));
+      h = await startHarness({ console: { publicUrl: `http://127.0.0.1:${port}`, oidc: { issuer: idp.url, clientId: 'mfawatch-console', clientSecret: '${OIDC_CLIENT_SECRET}' } } });
+      h.clock.set(new Date().toISOString());
+      base = await h.console.listen({ host: '127.0.0.1', port });
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${base}/accounts`);
+      await page.waitForURL(`${base}/signin?next=%2Faccounts`);
+      await page.click('#signin-oidc');
+      await page.waitForURL(`${base}/accounts`);
+      expect(await page.textContent('header .who')).toContain('alice@example.com');
+      expect(await page.locator('#accounts tbody tr').count()).toBe(h.app.store.storedCounts('gh-acme', '').accounts);
+      const cookies = await context.cookies(base);
+      expect(cookies.find((c) => c.name === 'mfawatch')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+      expect(idp.authorizeRequests()[0]?.get('code_challenge_method')).toBe('S256');
+      await context.close();
+    } finally {
+      await idp.stop();
+    }
   });
 
   it('refuses a form posted to the console from another origin, and nothing is called', async () => {
