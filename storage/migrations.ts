@@ -249,4 +249,31 @@ export const MIGRATIONS: readonly string[] = [
   // The process running a kill ("pid@host"), set with the claim: a kill whose process is gone
   // shows as interrupted at once (storage/responses.ts), not as running for twice the kill timeout.
   `ALTER TABLE responses ADD COLUMN owner TEXT;`,
+  // web console (src/console): server-side sessions, so a sign-out or a revocation ends them at
+  // once, and one-time sign-in links (`mfawatch console link`). Only hashes of the tokens are kept.
+  `
+  CREATE TABLE console_sessions (
+    token_hash  TEXT PRIMARY KEY,
+    identity    TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('viewer', 'responder')),
+    via         TEXT NOT NULL CHECK (via IN ('oidc', 'link')),
+    csrf_token  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    auth_at     TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    revoked_at  TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX console_sessions_by_identity ON console_sessions (identity);
+
+  CREATE TABLE console_links (
+    id          INTEGER PRIMARY KEY,
+    token_hash  TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL CHECK (role IN ('viewer', 'responder')),
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    used_at     TEXT
+  );
+  `,
 ];

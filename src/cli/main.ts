@@ -13,10 +13,12 @@ import { crashHookFor } from '../core/crash-point.js';
 import { runCycle } from '../cycle.js';
 import { takeWorkerLease } from '../lease.js';
 import { startObservabilityServer } from '../observability/server.js';
+import { startConsole } from '../console/server.js';
 import { startDaemon } from '../scheduler.js';
 import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
+import { registerConsoleCommand } from './console.js';
 import { registerKillCommand, type CommandContext } from './kill.js';
 import { registerAckCommand } from './ack.js';
 import { registerNotifyTestCommand } from './notify-test.js';
@@ -110,6 +112,13 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           throw new Error(`cannot serve /healthz and /metrics on ${listen} (observability.listen): ${(err as Error).message}`);
         }) : undefined;
         if (server) app.logger.info({ url: server.url }, 'serving /healthz and /metrics');
+        const consoleListen = app.config.console?.listen;
+        const webConsole = consoleListen ? await startConsole(app).catch(async (err: unknown) => {
+          await server?.close();
+          lease.release();
+          throw new Error(`cannot serve the web console on ${consoleListen} (console.listen): ${(err as Error).message}`);
+        }) : undefined;
+        if (webConsole) app.logger.info({ url: webConsole.url, publicUrl: app.config.console?.publicUrl }, 'serving the web console; `mfawatch console link` prints a sign-in link');
         const daemon = startDaemon(app);
         lost = () => {
           exitCode = 1;
@@ -126,6 +135,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           if (opts.initialScan) await Promise.all(app.monitors.map((m) => daemon.scanNow(m.config.id)));
           await daemon.done;
         } finally {
+          await webConsole?.close();
           await server?.close();
           lease.release();
         }
@@ -201,13 +211,15 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   registerAcceptCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerAuditCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerRedeliverCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
+  registerConsoleCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
 
   program
     .command('demo')
     .description('the whole pipeline against a simulated GitHub organisation on loopback; no credentials, no network')
-    .action(async () => {
+    .option('--console', 'then serve the web console over the demo data and print a one-time link (until Ctrl-C)')
+    .action(async (opts: { console?: boolean }) => {
       const { runDemo } = await import('../demo/demo.js');
-      exitCode = await runDemo(io);
+      exitCode = await runDemo(io, { console: opts.console === true });
     });
 
   try {
