@@ -76,6 +76,8 @@ export interface EventBatch {
    * A rejection is logged; the provider redelivers and dedupe makes it harmless.
    */
   acknowledge?(signal: AbortSignal): Promise<void>;
+  /** Provider API requests this poll made (a probe's cost, shown in `status`); default 1. */
+  requests?: number;
 }
 
 /** A pulled source: an SQS queue, a log API polled with a cursor, a fast probe. */
@@ -111,8 +113,11 @@ export type InboundVerdict =
 export interface PushedEventSource {
   readonly kind: 'push';
   readonly name: string;
-  /** Checks the signature over the raw body and translates; must not do I/O beyond that. */
-  receive(request: InboundRequest): InboundVerdict;
+  /**
+   * Checks the signature over the raw body and translates; must not do I/O beyond that. May be
+   * async (signature libraries such as @octokit/webhooks-methods verify asynchronously).
+   */
+  receive(request: InboundRequest): InboundVerdict | Promise<InboundVerdict>;
 }
 
 export type EventSource = PulledEventSource | PushedEventSource;

@@ -13,6 +13,7 @@ import { runCycle } from '../cycle.js';
 import { takeWorkerLease } from '../lease.js';
 import { startObservabilityServer } from '../observability/server.js';
 import { startDaemon } from '../scheduler.js';
+import { startInboundServer } from '../events/inbound.js';
 import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
@@ -79,6 +80,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       try {
         lease = takeWorkerLease(app, 'run');
         const result = await runCycle(app, { monitorIds: opts.monitor, signal: new AbortController().signal });
+        const ev = result.events;
+        for (const f of ev.pollFailures) write(io.stderr, `${f.monitorId}: event source ${f.source} failed: ${f.message}`);
+        if (ev.received || ev.verify.verified || ev.verify.failed) write(io.stderr, `events: ${ev.received} received, ${ev.verify.verified} account(s) verified, ${ev.verify.events.length} change(s)${ev.verify.failed ? `, ${ev.verify.failed} verification(s) failed (kept; see mfawatch status)` : ''}`);
         for (const s of result.scans) {
           const name = visible(`${s.monitorId}${s.scope ? `/${s.scope}` : ''}`);
           if (s.status === 'succeeded') write(io.stderr, `${name}: ${s.baseline ? 'baseline' : 'scan'} ok, ${s.accounts} accounts, ${s.events.filter((e) => e.type !== 'baseline').length} change(s)`);
@@ -110,6 +114,17 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         }) : undefined;
         if (server) app.logger.info({ url: server.url }, 'serving /healthz and /metrics');
         const daemon = startDaemon(app);
+        const pushed = daemon.events.bindings.filter((b) => b.source.kind === 'push');
+        const inbound = app.config.inbound && pushed.length > 0
+          ? await startInboundServer(app, daemon.events, app.config.inbound.listen, app.config.inbound.bodyLimit).catch(async (err: unknown) => {
+              await daemon.stop();
+              await server?.close();
+              lease.release();
+              throw new Error(`cannot receive webhooks on ${app.config.inbound?.listen ?? ''} (inbound.listen): ${(err as Error).message}`);
+            })
+          : undefined;
+        if (inbound) app.logger.info({ url: inbound.url, hooks: pushed.map((b) => `/hooks/${b.instance.config.id}`) }, 'receiving webhooks');
+        else if (pushed.length > 0) app.logger.error({ monitors: pushed.map((b) => b.instance.config.id) }, 'these monitors have pushed event sources (webhooks) but no "inbound" is configured: their deliveries cannot arrive; add "inbound": { "listen": "127.0.0.1:8787" }');
         lost = () => {
           exitCode = 1;
           void daemon.stop();
@@ -125,6 +140,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           if (opts.initialScan) await Promise.all(app.monitors.map((m) => daemon.scanNow(m.config.id)));
           await daemon.done;
         } finally {
+          await inbound?.close();
           await server?.close();
           lease.release();
         }

@@ -58,6 +58,18 @@ export const rootSchema = z.strictObject({
         .default('127.0.0.1:9464'),
     })
     .optional(),
+  /** The receiver of provider pushes (webhooks): `POST /hooks/<monitor-id>`; needed by monitors whose `events` are pushed. */
+  inbound: z
+    .strictObject({
+      /** HOST:PORT to listen on; loopback by default (TLS is terminated by a reverse proxy in front). */
+      listen: z
+        .string({ error: expect('HOST:PORT, e.g. "127.0.0.1:8787"') })
+        .refine((v) => parseListen(v) !== undefined, 'must be HOST:PORT, e.g. "127.0.0.1:8787" or "[::1]:8787"')
+        .default('127.0.0.1:8787'),
+      /** Largest request body accepted (bytes); larger ones get 413 (default 1 MB; GitHub caps payloads at 25 MB, most are a few kB). */
+      bodyLimit: z.number({ error: expect('a number of bytes') }).int().min(1024).max(26_214_400).default(1_048_576),
+    })
+    .optional(),
   delivery: z
     .strictObject({
       /** Give up on a delivery that has failed transiently for this long. */
@@ -100,7 +112,7 @@ export const rootSchema = z.strictObject({
       enabled: z.boolean().default(false),
       /** Report what would be done, change nothing (default on). */
       dryRun: z.boolean().default(true),
-      on: z.array(z.enum(['mfa_disabled', 'mfa_weakened', 'account_added', 'privilege_changed'])).default(['mfa_disabled']),
+      on: z.array(z.enum(['mfa_disabled', 'mfa_weakened', 'account_added', 'privilege_changed', 'signin_without_mfa', 'factor_added', 'credential_added'])).default(['mfa_disabled']),
       minSeverity: severity().default('high'),
       /** Break-glass identities (emails) or accounts ("provider:login") never touched. */
       exempt: z.array(z.string().refine((v) => /^[^\s@:]+@[^\s@:]+\.[^\s@:]+$/.test(v) || /^[a-z0-9-]+:.+$/i.test(v), 'must be an identity (an email) or an account ("provider:login", e.g. "github:octocat")')).default([]),
