@@ -12,6 +12,7 @@ import type { RunTally } from './response/decide.js';
 import type { KillReport } from './response/runner.js';
 import { scanScope, type ScanEnvironment, type ScanOutcome } from './scan/run-scan.js';
 import { EventRunner, type DrainResult } from './events/runner.js';
+import { deliverOwners, updateOwnerCases } from './owners/index.js';
 
 /** Scopes scanned at the same time, across monitors. */
 const SCAN_CONCURRENCY = 4;
@@ -118,9 +119,12 @@ export async function runCycle(app: App, options: { monitorIds?: readonly string
   const scans = await scanMonitors(app, selected, options.signal);
   checkStaleData(app);
   queueReminders(app);
+  // Owner cases for what these scans committed, and their deadlines (a cron-driven deployment escalates too).
+  updateOwnerCases(app);
   app.crashPoint?.('after-commit');
   // Kills decided by these scans run now, before the deliveries that announce them.
   const responses = await runner.runDue(options.signal);
+  await deliverOwners(app, options.signal);
   const delivery = await app.dispatcher.drain(app.config.delivery.runDeadline, options.signal);
   app.metrics.recordDeliveries(delivery);
   const eventsOk = events.pollFailures.length === 0 && events.verify.failed === 0;

@@ -14,6 +14,7 @@ import { takeWorkerLease } from '../lease.js';
 import { startObservabilityServer } from '../observability/server.js';
 import { startDaemon } from '../scheduler.js';
 import { startInboundServer } from '../events/inbound.js';
+import { decideAutoResponse, registerAnswerRoutes } from '../owners/index.js';
 import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
@@ -115,8 +116,13 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         if (server) app.logger.info({ url: server.url }, 'serving /healthz and /metrics');
         const daemon = startDaemon(app);
         const pushed = daemon.events.bindings.filter((b) => b.source.kind === 'push');
-        const inbound = app.config.inbound && pushed.length > 0
-          ? await startInboundServer(app, daemon.events, app.config.inbound.listen, app.config.inbound.bodyLimit).catch(async (err: unknown) => {
+        // Owners' "was this you?" links are served on the same listener (src/owners/links.ts).
+        const answers = Boolean(app.config.owners?.enabled && app.config.owners.publicUrl);
+        const answerRoutes = answers
+          ? (s: Parameters<typeof registerAnswerRoutes>[0]) => registerAnswerRoutes(s, app, { decide: (e, now) => decideAutoResponse(app, e, `owner-answer-${e.id}`, now), onAnswered: () => void daemon.dispatchNow() })
+          : undefined;
+        const inbound = app.config.inbound && (pushed.length > 0 || answers)
+          ? await startInboundServer(app, daemon.events, app.config.inbound.listen, app.config.inbound.bodyLimit, answerRoutes).catch(async (err: unknown) => {
               await daemon.stop();
               await server?.close();
               lease.release();
@@ -124,7 +130,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
             })
           : undefined;
         if (inbound) app.logger.info({ url: inbound.url, hooks: pushed.map((b) => `/hooks/${b.instance.config.id}`) }, 'receiving webhooks');
-        else if (pushed.length > 0) app.logger.error({ monitors: pushed.map((b) => b.instance.config.id) }, 'these monitors have pushed event sources (webhooks) but no "inbound" is configured: their deliveries cannot arrive; add "inbound": { "listen": "127.0.0.1:8787" }');
+        if (inbound && answers) app.logger.info({ url: inbound.url }, 'serving owner answer links under /owners/answer/');
+        if (answers && !app.config.inbound) app.logger.error('owners.publicUrl is set but no "inbound" is configured: owner answer links cannot be answered; add "inbound": { "listen": "127.0.0.1:8787" }');
+        if (!inbound && pushed.length > 0) app.logger.error({ monitors: pushed.map((b) => b.instance.config.id) }, 'these monitors have pushed event sources (webhooks) but no "inbound" is configured: their deliveries cannot arrive; add "inbound": { "listen": "127.0.0.1:8787" }');
         lost = () => {
           exitCode = 1;
           void daemon.stop();

@@ -40,7 +40,7 @@ export interface ResolvedConfig extends Omit<RootConfig, 'monitors' | 'notifiers
 }
 
 /** JSON paths of secrets in the root sections (module secrets come from each module's secretKeys). */
-const ROOT_SECRET_PATHS = ['health.heartbeatUrl'] as const;
+const ROOT_SECRET_PATHS = ['health.heartbeatUrl', 'owners.slack.token', 'owners.sms.authToken'] as const;
 
 interface ModuleLike {
   type: string;
@@ -134,6 +134,21 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
     reminderTargets.forEach((id, i) => {
       if (typeof id === 'string' && !notifierIds.has(id)) issues.push(`${formatPath(['reminders', 'notifiers', i])}: no notifier has the id "${id}"`);
     });
+  }
+  // owners: the email notifier it borrows, the notifiers it escalates to.
+  const owners = value.owners as { email?: { via?: unknown }; escalateTo?: unknown } | undefined;
+  if (owners && typeof owners === 'object') {
+    const via = owners.email?.via;
+    if (typeof via === 'string') {
+      const target = notifiers.find((n) => (n.config as NotifierCommonConfig).id === via);
+      if (!target) issues.push(`owners.email.via: no notifier has the id "${via}"; name an "email" notifier whose SMTP settings owner mail uses`);
+      else if (target.module.type !== 'email') issues.push(`owners.email.via: notifier "${via}" is of type "${target.module.type}", not "email"; owner mail needs an email notifier's SMTP settings`);
+    }
+    if (Array.isArray(owners.escalateTo)) {
+      owners.escalateTo.forEach((id, i) => {
+        if (typeof id === 'string' && !notifierIds.has(id)) issues.push(`${formatPath(['owners', 'escalateTo', i])}: no notifier has the id "${id}"`);
+      });
+    }
   }
   // Auto-response with nowhere to kill sessions would decide kills that can never happen.
   if (root.success && root.data.autoResponse.enabled && asList(value.responders).length === 0) {
