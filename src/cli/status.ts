@@ -9,6 +9,7 @@ import { formatDuration } from '../core/duration.js';
 import { visibleDeep } from '../core/text.js';
 import { buildDeliveryStatus, renderDeliveryStatus, type AckStatus, type NotifierStatus } from './status-delivery.js';
 import { buildKillStatus, renderKillStatus, type KillStatus } from './status-kills.js';
+import { buildOwnerStatus, renderOwnerStatus, type OwnerCaseStatus } from './status-owners.js';
 import type { MfaState } from '../core/types.js';
 
 export interface StatusAccount {
@@ -52,6 +53,8 @@ export interface StatusReport {
   acknowledgements?: AckStatus[] | undefined;
   /** Session kills needing attention (src/cli/status-kills.ts). */
   kills?: KillStatus[] | undefined;
+  /** Open owner cases (src/owners, src/cli/status-owners.ts). */
+  ownerCases?: OwnerCaseStatus[] | undefined;
 }
 
 const LIST_LIMIT = 50;
@@ -100,7 +103,7 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
       });
     }
   }
-  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now) };
+  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now), ownerCases: buildOwnerStatus(store) };
 }
 
 /** Renders the status for a terminal: every string of the report with its control and bidi characters as escapes. */
@@ -149,5 +152,7 @@ export function renderStatus(raw: StatusReport, now: Date): string {
   if (delivery) lines.push(delivery, '');
   const kills = renderKillStatus(report.kills ?? [], now);
   if (kills) lines.push(kills, '');
+  const owners = renderOwnerStatus(report.ownerCases ?? [], now);
+  if (owners) lines.push(owners, '');
   return lines.join('\n');
 }

@@ -153,7 +153,7 @@ export function openOwnerCases(app: App): OpenResult {
         const c = owners.caseById(caseId) as OwnerCaseRow;
         let links: { yes: string; no: string } | null = null;
         if (!needsMfa(e.type) && settings.publicUrl && identity) {
-          const nonce = randomBytes(16).toString('base64url');
+          const nonce = randomBytes(12).toString('base64url');
           const expires = new Date(openedAt.getTime() + settings.linkTtl);
           owners.addLink(nonce, caseId, expires);
           const key = owners.linkKey();
@@ -166,7 +166,7 @@ export function openOwnerCases(app: App): OpenResult {
           result.unreachable += 1;
           tellTeam(app, settings, `owner-unreachable-${caseId}`, `mfawatch could not tell the owner of ${login} at ${placeOf(app, e.monitorId, e.scope)}`,
             `${visible(e.summary)}\nThe owner was not told: ${unreachable}. The case stays open${needsMfa(e.type) ? ` and is escalated ${formatDuration(settings.deadline)} after it opened if MFA is still off` : ''}; reach the person another way.`,
-            [e], e.monitorId, now);
+            [], e.monitorId, now);
         }
       }
       const last = rows.at(-1);

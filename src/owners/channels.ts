@@ -159,7 +159,7 @@ export async function sendOwnerSms(settings: NonNullable<OwnersConfig['sms']>, t
     const parsed = JSON.parse(text) as { code?: number; message?: string };
     detail = ` (Twilio error ${parsed.code ?? '?'}: ${String(parsed.message ?? '').slice(0, 200)})`;
   } catch {
-    detail = '';
+    // Not Twilio's JSON error: the status says enough.
   }
   const reason = reasonForStatus(res.status);
   throw new ProviderError(`Twilio refused the SMS with HTTP ${res.status}${redactSecrets(detail, [settings.authToken])}`, {

@@ -32,11 +32,24 @@ function mac(key: Buffer, body: string): Buffer {
   return createHmac('sha256', key).update(`mfawatch-owner-answer.v1.${body}`).digest();
 }
 
-/** The signed URL of one answer. */
+/** Bytes of the signed claims: version, case id, expiry (seconds), answer, nonce (12 bytes). */
+const CLAIMS_BYTES = 1 + 4 + 4 + 1 + 12;
+
+/**
+ * The signed URL of one answer. The token is short enough for any router and mail client
+ * (74 characters): base64url(claims) "." base64url(HMAC-SHA256(key, claims)).
+ */
 export function signLink(publicUrl: string, key: Buffer, claims: LinkClaims): string {
-  const body = Buffer.from(JSON.stringify({ c: claims.caseId, n: claims.nonce, a: claims.answer, e: claims.expires.getTime() })).toString('base64url');
-  const token = `${body}.${mac(key, body).toString('base64url')}`;
-  return `${publicUrl.replace(/\/+$/, '')}${ANSWER_PATH}${token}`;
+  const nonce = Buffer.from(claims.nonce, 'base64url');
+  if (nonce.length !== 12) throw new Error('an answer-link nonce is 12 random bytes');
+  const bytes = Buffer.alloc(CLAIMS_BYTES);
+  bytes.writeUInt8(1, 0);
+  bytes.writeUInt32BE(claims.caseId, 1);
+  bytes.writeUInt32BE(Math.floor(claims.expires.getTime() / 1000), 5);
+  bytes.writeUInt8(claims.answer === 'yes' ? 1 : 2, 9);
+  nonce.copy(bytes, 10);
+  const body = bytes.toString('base64url');
+  return `${publicUrl.replace(/\/+$/, '')}${ANSWER_PATH}${body}.${mac(key, body).toString('base64url')}`;
 }
 
 /** The claims of a token whose signature is right; null for anything else. Expiry and use are checked by the caller. */
@@ -46,13 +59,11 @@ function verifiedClaims(key: Buffer, token: string): LinkClaims | null {
   const given = Buffer.from(parts[1], 'base64url');
   const expected = mac(key, parts[0]);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  try {
-    const c = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as { c?: unknown; n?: unknown; a?: unknown; e?: unknown };
-    if (typeof c.c !== 'number' || typeof c.n !== 'string' || (c.a !== 'yes' && c.a !== 'no') || typeof c.e !== 'number') return null;
-    return { caseId: c.c, nonce: c.n, answer: c.a, expires: new Date(c.e) };
-  } catch {
-    return null;
-  }
+  const bytes = Buffer.from(parts[0], 'base64url');
+  if (bytes.length !== CLAIMS_BYTES || bytes.readUInt8(0) !== 1) return null;
+  const answer = bytes.readUInt8(9);
+  if (answer !== 1 && answer !== 2) return null;
+  return { caseId: bytes.readUInt32BE(1), expires: new Date(bytes.readUInt32BE(5) * 1000), answer: answer === 1 ? 'yes' : 'no', nonce: bytes.subarray(10).toString('base64url') };
 }
 
 export type AnswerOutcome = { ok: true; answer: 'yes' | 'no'; event: ChangeEvent | null } | { ok: false; why: 'invalid' | 'expired' | 'used' };
