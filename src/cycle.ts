@@ -93,6 +93,8 @@ async function scopeJobs(app: App, m: MonitorInstance, signal: AbortSignal): Pro
 
 /** Scans every scope of the given monitor instances. */
 export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal): Promise<ScanOutcome[]> {
+  // Team memberships for notifier matchers, once per scan (src/delivery/matchers.ts).
+  await app.teams.refresh(signal);
   const jobs = (await Promise.all(instances.map((m) => scopeJobs(app, m, signal)))).flat();
   // autoResponse.maxPerRun caps the kills of all these scans together.
   const run: RunTally = { killsDecided: 0 };

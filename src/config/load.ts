@@ -128,6 +128,17 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
     });
   }
 
+  // Team matchers need a github monitor of that org (its token reads the team).
+  const githubOrgs = new Set(monitors.filter((m) => m.module.type === 'github').map((m) => String((m.config as { org?: unknown }).org ?? '').toLowerCase()));
+  for (const n of notifiers) {
+    ((n.config as NotifierCommonConfig).match ?? []).forEach((m, j) => {
+      (m.githubTeams ?? []).forEach((team, k) => {
+        const org = team.split('/')[0] ?? '';
+        if (!githubOrgs.has(org.toLowerCase())) issues.push(`${formatPath(['notifiers', n.index, 'match', j, 'githubTeams', k])}: no github monitor watches the org "${org}"; team members are read with that monitor's token`);
+      });
+    });
+  }
+
   const notifierIds = new Set(notifiers.map((n) => (n.config as NotifierCommonConfig).id));
   const reminderTargets = (value.reminders as { notifiers?: unknown } | undefined)?.notifiers;
   if (Array.isArray(reminderTargets)) {
