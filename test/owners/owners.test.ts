@@ -5,6 +5,7 @@
  * `run` is a fresh process state: deadlines survive restarts).
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -353,3 +354,35 @@ describe('"was this you?" links over HTTP', () => {
     expect(w.query<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE type = 'owner_reported_compromise'")[0]?.n).toBe(0);
   });
 });
+
+describe('the daemon serves answer links on inbound.listen', () => {
+  it('mfawatch start with no webhook monitor still serves /owners/answer/; a "no" is recorded and delivered at once', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    configure({ inbound: { listen: `127.0.0.1:${port}` }, schedule: '0 0 1 1 *' });
+    await run();
+    w.set('hr', [carol(), bob({ factors: ['webauthn', 'totp'] }), dave(), erin()]);
+    await run();
+    const no = (/<([^|>]+)\|No, it wasn't me>/.exec(slack.messages.at(-1)?.text ?? '')?.[1] ?? '').replace('https://mfawatch.example.com', `http://127.0.0.1:${port}`);
+    let stop: () => void = () => undefined;
+    const stopSignal = new Promise<void>((r) => (stop = r));
+    const daemon = w.cli(['start', '--no-initial-scan'], { clock, stopSignal });
+    let answered: Response | null = null;
+    for (let i = 0; i < 200 && !answered; i++) {
+      answered = await fetch(no, { method: 'POST', body: '' }).catch(() => null);
+      if (!answered) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(answered?.status).toBe(200);
+    for (let i = 0; i < 200 && w.query("SELECT id FROM outbox WHERE batch_id LIKE 'owner-answer-%' AND status = 'sent'").length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    stop();
+    const out = await daemon;
+    expect(out.code, out.stderr).toBe(0);
+    expect(eventsOut(out.stdout).map((e) => [e.type, e.login, e.severity])).toEqual([['owner_reported_compromise', 'bob', 'critical']]);
+    expect(out.stderr).toMatch(/serving owner answer links under \/owners\/answer\//);
+  });
+});
+

@@ -51,8 +51,8 @@ export class World {
   }
 
   /** Runs the CLI on this world's config with the pinned `clock` (and other overrides). */
-  cli(args: string[], options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<CliResult> {
-    return runCli([...args, '--config', this.configPath], { env: options.env ?? {}, overrides: options.clock ? { clock: options.clock } : {} });
+  cli(args: string[], options: { env?: Record<string, string>; clock?: Clock; stopSignal?: Promise<void> } = {}): Promise<CliResult> {
+    return runCli([...args, '--config', this.configPath], { env: options.env ?? {}, overrides: options.clock ? { clock: options.clock } : {}, stopSignal: options.stopSignal });
   }
 
   query<T>(sql: string, ...params: unknown[]): T[] {
