@@ -12,7 +12,7 @@ import type { RunTally } from './response/decide.js';
 import type { KillReport } from './response/runner.js';
 import { scanScope, type ScanEnvironment, type ScanOutcome } from './scan/run-scan.js';
 import { EventRunner, type DrainResult } from './events/runner.js';
-import { deliverOwners, updateOwnerCases } from './owners/index.js';
+import { deliverOwners, updateOwnerCases, type OwnerPass } from './owners/index.js';
 
 /** Scopes scanned at the same time, across monitors. */
 const SCAN_CONCURRENCY = 4;
@@ -24,6 +24,8 @@ export interface CycleResult {
   delivery: DeliveryTally & { pending: number };
   /** Auto-response kills run in this cycle. */
   responses: KillReport[];
+  /** Owner cases opened, reminded, escalated and closed in this cycle (null: owners off). */
+  owners: OwnerPass | null;
   /** 0: all scans and deliveries succeeded; 1: a scan or a delivery failed or is still pending. */
   exitCode: 0 | 1;
 }
@@ -122,17 +124,17 @@ export async function runCycle(app: App, options: { monitorIds?: readonly string
   checkStaleData(app);
   queueReminders(app);
   // Owner cases for what these scans committed, and their deadlines (a cron-driven deployment escalates too).
-  updateOwnerCases(app);
+  const owners = updateOwnerCases(app);
   app.crashPoint?.('after-commit');
   // Kills decided by these scans run now, before the deliveries that announce them.
   const responses = await runner.runDue(options.signal);
-  await deliverOwners(app, options.signal);
+  if (owners) owners.delivery = await deliverOwners(app, options.signal);
   const delivery = await app.dispatcher.drain(app.config.delivery.runDeadline, options.signal);
   app.metrics.recordDeliveries(delivery);
   const eventsOk = events.pollFailures.length === 0 && events.verify.failed === 0;
   const ok = eventsOk && scans.every((s) => s.status === 'succeeded') && delivery.failed === 0 && delivery.pending === 0 && responses.every((r) => r.ok);
   if (ok) await sendHeartbeat(app, options.signal);
-  return { scans, events, delivery, responses, exitCode: ok ? 0 : 1 };
+  return { scans, events, delivery, responses, owners, exitCode: ok ? 0 : 1 };
 }
 
 /** Queues the reminder digest when one is due (src/delivery/reminders.ts). */

@@ -84,6 +84,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         const ev = result.events;
         for (const f of ev.pollFailures) write(io.stderr, `${f.monitorId}: event source ${f.source} failed: ${f.message}`);
         if (ev.received || ev.verify.verified || ev.verify.failed) write(io.stderr, `events: ${ev.received} received, ${ev.verify.verified} account(s) verified, ${ev.verify.events.length} change(s)${ev.verify.failed ? `, ${ev.verify.failed} verification(s) failed (kept; see mfawatch status)` : ''}`);
+        const o = result.owners;
+        if (o && (o.opened.opened || o.deadlines.reminded || o.deadlines.escalated.length || o.deadlines.closed || o.delivery?.sent || o.delivery?.failed)) {
+          write(io.stderr, `owners: ${o.opened.opened} case(s) opened${o.opened.unreachable ? ` (${o.opened.unreachable} owner(s) unreachable: the team is told)` : ''}, ${o.deadlines.reminded} reminded, ${o.deadlines.escalated.length} escalated, ${o.deadlines.closed} closed; notices ${o.delivery?.sent ?? 0} sent, ${o.delivery?.failed ?? 0} failed, ${o.delivery?.retrying ?? 0} to retry (mfawatch status lists open cases)`);
+        }
         for (const s of result.scans) {
           const name = visible(`${s.monitorId}${s.scope ? `/${s.scope}` : ''}`);
           if (s.status === 'succeeded') write(io.stderr, `${name}: ${s.baseline ? 'baseline' : 'scan'} ok, ${s.accounts} accounts, ${s.events.filter((e) => e.type !== 'baseline').length} change(s)`);

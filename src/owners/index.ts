@@ -10,6 +10,8 @@ import { deliverOwnerNotices, type OwnerDeliveryTally } from './deliver.js';
 export interface OwnerPass {
   opened: OpenResult;
   deadlines: DeadlineResult;
+  /** Owner notices sent in this pass (set by the caller after delivering). */
+  delivery?: OwnerDeliveryTally | undefined;
 }
 
 /** Opens new cases and checks deadlines (database only; the team's notices go through the outbox). */

@@ -36,6 +36,8 @@ let smtp: SMTPServer;
 let smtpPort = 0;
 let mails: Mail[] = [];
 let refuse = new Set<string>();
+/** Recipients answered 450 (mailbox busy, try later) on their next delivery attempts. */
+let busy = new Map<string, number>();
 let slack: FakeSlackApi;
 let twilio: FakeTwilio;
 let okta: FakeOkta;
@@ -80,12 +82,17 @@ beforeEach(async () => {
   w = new World();
   mails = [];
   refuse = new Set();
+  busy = new Map();
   clock = new PinnedClock('2026-11-22T10:00:00.000Z');
   smtp = new SMTPServer({
     disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
     onRcptTo(address, _s, cb) {
+      const left = busy.get(address.address) ?? 0;
       if (refuse.has(address.address)) cb(Object.assign(new Error(`<${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
-      else cb();
+      else if (left > 0) {
+        busy.set(address.address, left - 1);
+        cb(Object.assign(new Error(`<${address.address}>: Mailbox busy, try later`), { responseCode: 450 }));
+      } else cb();
     },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
@@ -125,6 +132,7 @@ describe('owner notices, deadline and escalation', () => {
     w.set('hr', [carol({ mfa: 'disabled', factors: [] }), bob(), dave({ mfa: 'disabled', factors: [] }), erin({ mfa: 'disabled', factors: [] })]);
     const changed = await run();
     expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stderr).toContain('owners: 2 case(s) opened (1 owner(s) unreachable: the team is told), 0 reminded, 0 escalated, 0 closed; notices 3 sent, 0 failed, 0 to retry');
 
     // carol: one mail to her alone, naming her account, the deadline, the page to fix it, the contact.
     const toCarol = mailsTo('carol@example.com');
@@ -205,6 +213,24 @@ describe('owner notices, deadline and escalation', () => {
       { channel: 'email', status: 'failed' }, { channel: 'slack', status: 'failed' }, { channel: 'sms', status: 'sent' },
     ]);
     expect(out.stderr).not.toContain(SLACK_TOKEN);
+  });
+
+  it('a temporary SMTP refusal keeps the notice queued: the next run delivers it, once, and the team is not bothered', async () => {
+    configure();
+    await run();
+    busy.set('carol@example.com', 1);
+    w.set('hr', [carol({ mfa: 'disabled', factors: [] }), bob(), dave(), erin()]);
+    const first = await run();
+    expect(mailsTo('carol@example.com')).toEqual([]);
+    expect(w.query<{ status: string; attempts: number; last_error: string }>("SELECT status, attempts, last_error FROM owner_notices WHERE channel = 'email'")).toEqual([
+      { status: 'pending', attempts: 1, last_error: expect.stringMatching(/did not take the owner mail.*450/) as unknown as string },
+    ]);
+    expect(batches(first.stdout).filter((b) => b.id.startsWith('owner-undeliverable-'))).toEqual([]);
+    clock.advance(60_000);
+    await run();
+    await run();
+    expect(mailsTo('carol@example.com')).toHaveLength(1);
+    expect(w.query<{ status: string; attempts: number }>("SELECT status, attempts FROM owner_notices WHERE channel = 'email'")).toEqual([{ status: 'sent', attempts: 2 }]);
   });
 
   it('a flood held by the mass-change guard e-mails nobody until it is accepted', async () => {
