@@ -14,7 +14,7 @@ import { eventFromRow, type EventRow } from '../../storage/rows.js';
 import { OwnerStore, type OwnerCaseRow, type OwnerChannel } from '../../storage/owners.js';
 import { formatDuration } from '../core/duration.js';
 import { visible } from '../core/text.js';
-import type { ChangeEvent } from '../core/types.js';
+import type { ChangeEvent, MfaState } from '../core/types.js';
 import { announce } from '../response/announce.js';
 import { recordAutoResponses } from '../response/decide.js';
 import { identityOfAccount, normaliseIdentity } from '../response/identity.js';
@@ -68,8 +68,8 @@ function channelsFor(app: App, settings: OwnersConfig, identity: string, critica
 }
 
 /** The stored state of one account, or undefined when it is gone. */
-function storedAccount(app: App, c: Pick<OwnerCaseRow, 'monitor_id' | 'scope' | 'account_id'>): { mfa: string; url: string | null } | undefined {
-  return app.store.db.prepare('SELECT mfa, url FROM accounts WHERE monitor_id = ? AND scope = ? AND account_id = ?').get(c.monitor_id, c.scope, c.account_id) as { mfa: string; url: string | null } | undefined;
+function storedAccount(app: App, c: Pick<OwnerCaseRow, 'monitor_id' | 'scope' | 'account_id'>): { mfa: MfaState; url: string | null } | undefined {
+  return app.store.db.prepare('SELECT mfa, url FROM accounts WHERE monitor_id = ? AND scope = ? AND account_id = ?').get(c.monitor_id, c.scope, c.account_id) as { mfa: MfaState; url: string | null } | undefined;
 }
 
 function eventById(app: App, id: number): ChangeEvent | undefined {
@@ -87,7 +87,7 @@ function queueNotices(app: App, settings: OwnersConfig, c: OwnerCaseRow, event: 
     accountUrl: event.after?.url ?? null,
   });
   const queued: OwnerChannel[] = [];
-  for (const { channel, recipient } of channelsFor(app, settings, c.identity, event.severity === 'critical' || kind === 'reminder')) {
+  for (const { channel, recipient } of channelsFor(app, settings, c.identity, event.severity === 'critical')) {
     if (kind === 'thanks' && channel === 'sms') continue;
     if (owners.queueNotice(c.id, kind, channel, recipient, notice, now)) queued.push(channel);
   }
@@ -209,7 +209,7 @@ export function checkOwnerDeadlines(app: App): DeadlineResult {
         return;
       }
       if (needsMfa(c.event_type)) {
-        if (!lacksMfa(account.mfa as 'enabled') && account.mfa !== 'unknown') {
+        if (!lacksMfa(account.mfa) && account.mfa !== 'unknown') {
           owners.closeCase(c.id, now, 'mfa restored');
           const channels = queueNotices(app, settings, c, event, 'thanks', null, now);
           app.store.audit({ at: now, actor: app.actor, action: 'owner.case.closed', subject, detail: { case: c.id, reason: 'mfa restored', thanked: channels } });
