@@ -67,7 +67,8 @@ export async function deliverOwnerNotices(app: App, signal?: AbortSignal): Promi
     } catch (thrown) {
       const at = app.clock.now();
       const err = toProviderError(thrown, row.channel);
-      const message = redactSecrets(`${err.message}${err.hint ? `; ${err.hint}` : ''}`, secrets);
+      // The message already ends with the hint (ProviderError).
+      const message = redactSecrets(err.message, secrets);
       if (signal?.aborted) {
         owners.recordNoticeAttempt(row.id, at, { status: 'pending', nextAttemptAt: at, error: 'mfawatch was stopping; the notice will be retried' });
         tally.retrying += 1;

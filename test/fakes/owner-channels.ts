@@ -49,7 +49,8 @@ export class FakeSlackApi extends LoopbackServer {
 export class FakeTwilio extends LoopbackServer {
   readonly sent: Array<{ to: string; from: string; body: string }> = [];
 
-  constructor(readonly accountSid: string, readonly authToken: string) {
+  /** `authToken` is what the fake accepts; tests change it to refuse mfawatch's. */
+  constructor(readonly accountSid: string, public authToken: string) {
     super((req, res) => this.#answer(req, res));
   }
 

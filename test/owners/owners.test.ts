@@ -215,6 +215,22 @@ describe('owner notices, deadline and escalation', () => {
     expect(out.stderr).not.toContain(SLACK_TOKEN);
   });
 
+  it('a refused Twilio login is told to the team with what to check, and no token reaches output or the database', async () => {
+    configure();
+    await run();
+    twilio.authToken = 'the-real-token-differs';
+    w.set('hr', [carol({ mfa: 'disabled', factors: [] }), bob(), dave(), erin()]);
+    const out = await run();
+    const told = batches(out.stdout).filter((b) => b.id.startsWith('owner-undeliverable-'));
+    expect(told.map((b) => b.title)).toEqual(['mfawatch could not reach the owner of carol at hr by sms']);
+    expect(told[0]?.text).toMatch(/Twilio refused the SMS with HTTP 401 \(Twilio error 20003: Authenticate\): check owners.sms.accountSid and the auth token/);
+    const dump = JSON.stringify(w.query('SELECT * FROM owner_notices')) + JSON.stringify(w.query('SELECT * FROM audit')) + JSON.stringify(w.query('SELECT * FROM outbox')) + JSON.stringify(w.query('SELECT * FROM owner_state'));
+    for (const secret of [TWILIO_TOKEN, SLACK_TOKEN, Buffer.from(`${SID}:${TWILIO_TOKEN}`).toString('base64')]) {
+      expect(dump).not.toContain(secret);
+      expect(out.stdout + out.stderr).not.toContain(secret);
+    }
+  });
+
   it('a temporary SMTP refusal keeps the notice queued: the next run delivers it, once, and the team is not bothered', async () => {
     configure();
     await run();
