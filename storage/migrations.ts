@@ -262,6 +262,9 @@ export const MIGRATIONS: readonly string[] = [
     last_ignored         TEXT,
     requests             INTEGER NOT NULL DEFAULT 0,
     polls                INTEGER NOT NULL DEFAULT 0,
+    refused              INTEGER NOT NULL DEFAULT 0,
+    last_refused         TEXT,
+    last_refused_at      TEXT,
     PRIMARY KEY (monitor_id, source)
   ) WITHOUT ROWID;
 

@@ -73,7 +73,7 @@ const samlPage = z.object({
 });
 
 /** A user object as GET /user/{account_id} answers it (what mfawatch reads of it). */
-const webhookUserShape = z.object({ id: z.number().int(), login: z.string().min(1) });
+const webhookUserShape = z.object({ id: z.number().int(), login: z.string().min(1), html_url: z.string().optional() });
 /** GET /orgs/{org}/memberships/{username}. */
 const membershipShape = z.object({ state: z.string(), role: z.string(), user: webhookUserShape });
 
@@ -148,6 +148,15 @@ export function classifyGithubError(err: unknown, org: string, what: string, sec
     return new ProviderError(`GitHub returned ${status} for ${what} after retries`, { reason, provider: PROVIDER, status, hint: 'GitHub is having trouble (https://www.githubstatus.com); the scan will run again on schedule', cause: err });
   }
   return new ProviderError(`GitHub returned ${status} for ${what}${ghMessage ? `: ${ghMessage}` : ''}`, { reason, provider: PROVIDER, status, hint: README, cause: err });
+}
+
+/**
+ * A transient error of a probe or a verification, with the advice that fits it: what happens next
+ * is the event runner's backoff, not the next scheduled scan. Other errors keep their advice.
+ */
+function forEvents(error: ProviderError, next: string): ProviderError {
+  if (!error.transient) return error;
+  return new ProviderError(error.summary, { reason: error.reason, provider: error.provider, status: error.status, retryAfterMs: error.retryAfterMs, hint: next, cause: error });
 }
 
 /** A success body as JSON (undefined when cut off or not JSON); a body Octokit already read stays as it is. */
@@ -414,13 +423,16 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
     let what = `the user ${ref.login ?? ref.accountId ?? ''}`;
     try {
       let login = ref.login;
+      let htmlUrl: string | undefined;
       let id = ref.accountId !== undefined ? Number(ref.accountId) : undefined;
       if (id !== undefined) {
         // By id: the login may have been renamed (or reused) since the event.
         what = `GET /user/${id}`;
         try {
           const user = await octokit.request('GET /user/{account_id}', { account_id: id });
-          login = webhookUserShape.parse(user.data).login;
+          const u = webhookUserShape.parse(user.data);
+          login = u.login;
+          htmlUrl = u.html_url;
         } catch (err) {
           if (status(err) === 404) return { status: 'gone', account: ref };
           throw err;
@@ -433,6 +445,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
       try {
         const m = membershipShape.parse((await octokit.request('GET /orgs/{org}/memberships/{username}', { org: config.org, username: login })).data);
         id ??= m.user.id;
+        htmlUrl ??= m.user.html_url;
         if (m.state === 'active') {
           kind = 'member';
           admin = m.role === 'admin';
@@ -446,6 +459,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
           const found = page.find((u) => (id !== undefined ? u.id === id : u.login.toLowerCase() === login?.toLowerCase()));
           if (found) {
             id = found.id;
+            htmlUrl ??= found.html_url;
             kind = 'outside_collaborator';
             break;
           }
@@ -454,9 +468,9 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
       if (!kind || id === undefined) return { status: 'gone', account: ref };
       what = `the 2FA listings of ${config.org}`;
       const sets = await twoFactorSets(octokit, kind === 'member' ? 'members' : 'outside_collaborators', ctx);
-      return { status: 'present', observation: observation({ id, login }, kind, admin, sets, null) };
+      return { status: 'present', observation: observation({ id, login, ...(htmlUrl ? { html_url: htmlUrl } : {}) }, kind, admin, sets, null) };
     } catch (err) {
-      throw classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? what, [config.token]);
+      throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? what, [config.token]), 'the verification is kept and retried with backoff; the scheduled scan still reconciles');
     }
   }
 
@@ -473,7 +487,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
         if (isFilterRefused(err)) {
           throw new ProviderError(`GitHub refused filter=2fa_disabled on /orgs/${config.org}/${kind}: only organisation owners can see members' 2FA state`, { reason: 'permission', provider: PROVIDER, status: status(err), hint: `use a token of an organisation owner (${README})`, cause: err });
         }
-        throw classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? describeListing(config.org, { kind, filter: '2fa_disabled' }), [config.token]);
+        throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? describeListing(config.org, { kind, filter: '2fa_disabled' }), [config.token]), 'the probe is retried with backoff; the scheduled scan still runs');
       }
     }
     return found;

@@ -82,7 +82,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         lease = takeWorkerLease(app, 'run');
         const result = await runCycle(app, { monitorIds: opts.monitor, signal: new AbortController().signal });
         const ev = result.events;
-        for (const f of ev.pollFailures) write(io.stderr, `${f.monitorId}: event source ${f.source} failed: ${f.message}`);
+        for (const f of ev.pollFailures) write(io.stderr, `${visible(f.monitorId)}: event source ${f.source} failed: ${visible(f.message)}`);
         if (ev.received || ev.verify.verified || ev.verify.failed) write(io.stderr, `events: ${ev.received} received, ${ev.verify.verified} account(s) verified, ${ev.verify.events.length} change(s)${ev.verify.failed ? `, ${ev.verify.failed} verification(s) failed (kept; see mfawatch status)` : ''}`);
         const o = result.owners;
         if (o && (o.opened.opened || o.deadlines.reminded || o.deadlines.escalated.length || o.deadlines.closed || o.delivery?.sent || o.delivery?.failed)) {
@@ -166,7 +166,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     .action(async (opts: { json?: boolean }) => {
       await withApp((app) => {
         const now = app.clock.now();
-        const report = buildStatus(app.config, app.store, now, (id) => [...(app.monitors.find((m) => m.config.id === id)?.monitor.scopes() ?? [])]);
+        const monitorOf = (id: string) => app.monitors.find((m) => m.config.id === id)?.monitor;
+        const report = buildStatus(app.config, app.store, now, (id) => [...(monitorOf(id)?.scopes() ?? [])], (id) => monitorOf(id)?.eventSources?.() ?? []);
         write(io.stdout, opts.json ? JSON.stringify(report, null, 2) : renderStatus(report, now));
       });
     });

@@ -115,6 +115,17 @@ describe('ingest and verification', () => {
     expect(hints()).toMatchObject([{ status: 'done', attempts: 2 }]);
   });
 
+  it('a reading the core cannot use is kept like a failed read (backoff), never retried in a tight loop', async () => {
+    await baseline();
+    dir.set(alice({ mfa: 'sometimes' as Observation['mfa'] }));
+    dir.queue.push({ events: [hintEvent('evt-1', '1')], ignored: [] });
+    const runner = new EventRunner(app);
+    expect((await runner.drain(never)).verify).toMatchObject({ verified: 0, failed: 1 });
+    expect(hints()).toMatchObject([{ status: 'pending', attempts: 1, last_error: expect.stringMatching(/^malformed: Fake returned an account mfawatch cannot read/), due_at: '2026-11-22T10:01:02.000Z' }]);
+    expect((await runner.verifyPending(never)).failed).toBe(0);
+    expect(changeEvents()).toEqual([]);
+  });
+
   it('account_removed only when the provider confirms the account is gone; an unknown user changes nothing', async () => {
     await baseline();
     dir.accounts.delete('1');
@@ -211,5 +222,59 @@ describe('an event while a scan of the same scope runs', () => {
     await new EventRunner(app).drain(never);
     expect(hints()).toMatchObject([{ status: 'done', outcome: 'no_baseline' }]);
     expect(changeEvents()).toEqual([]);
+  });
+});
+
+describe('facts and auto-response', () => {
+  it('a sign-in without MFA can trigger auto-response, under the same guards (exempt, maxPerRun)', async () => {
+    app.close();
+    app = fakeApp(dir, clock, undefined, {
+      responders: [{ id: 'okta', type: 'okta', baseUrl: 'http://127.0.0.1:9', token: 'x' }],
+      autoResponse: { enabled: true, dryRun: true, on: ['signin_without_mfa'], minSeverity: 'high', exempt: ['fake:alice'], maxPerRun: 1 },
+      identities: { map: { 'fake:alice': 'alice@example.com', 'fake:bob': 'bob@example.com', 'fake:carol': 'carol@example.com' } },
+    });
+    dir.set({ accountId: '3', login: 'carol', kind: 'member', admin: false, mfa: 'enabled', factors: [] });
+    await baseline();
+    const signin = (id: string, login: string) => ({ id, occurredAt: new Date('2026-11-22T10:00:30.000Z'), scope: '', name: 'ConsoleLogin', fact: { type: 'signin_without_mfa' as const, account: { login }, sourceIp: '198.51.100.7', userAgent: 'curl/8' } });
+    dir.queue.push({ events: [signin('s-1', 'alice'), signin('s-2', 'bob'), signin('s-3', 'carol')], ignored: [] });
+    await new EventRunner(app).drain(never);
+    const rows = app.store.db.prepare(`SELECT identity, status, dry_run, reason, event_id IS NOT NULL AS has_event FROM responses ORDER BY id`).all() as Array<{ identity: string; status: string; dry_run: number; reason: string | null; has_event: number }>;
+    expect(rows.map((r) => [r.identity, r.status, r.dry_run, r.has_event])).toEqual([
+      ['alice@example.com', 'blocked', 1, 1],
+      ['bob@example.com', 'scheduled', 1, 1],
+      ['carol@example.com', 'blocked', 1, 1],
+    ]);
+    expect(rows[0]?.reason).toMatch(/^exempt/);
+    expect(rows[2]?.reason).toMatch(/^max_per_run/);
+  });
+});
+
+describe('retention and hostile input', () => {
+  it('seen ids and finished hints are pruned after their retention; pending hints never', async () => {
+    await baseline();
+    dir.queue.push({ events: [hintEvent('old-1', '1'), hintEvent('old-2', '2')], ignored: [] });
+    dir.failReads = 0;
+    const runner = new EventRunner(app);
+    await runner.drain(never);
+    const { EventStore, SEEN_EVENT_RETENTION_MS } = await import('../../storage/events.js');
+    const events = new EventStore(app.store);
+    events.addHint({ monitorId: 'fake', scope: '', accountId: '9', login: null, topic: 'mfa', source: 'queue', eventId: 'p-1', occurredAt: clock.now(), receivedAt: clock.now(), dueAt: new Date('2099-01-01T00:00:00Z') });
+    const later = new Date(clock.now().getTime() + SEEN_EVENT_RETENTION_MS + 1000);
+    expect(events.prune(later)).toBe(4);
+    expect(hints().map((h) => h.status)).toEqual(['pending']);
+    // An id seen before the retention ended is still a duplicate; after it, it is new again.
+    expect(events.markSeen('fake', 'old-1', clock.now())).toBe(true);
+  });
+
+  it('provider text with control characters is shown escaped by status', async () => {
+    const { renderEventsStatus } = await import('../../src/cli/status-events.js');
+    const { renderStatus } = await import('../../src/cli/status.js');
+    const text = renderStatus({
+      schema: 'mfawatch.status/v1', generatedAt: clock.now().toISOString(), monitors: [],
+      events: { eventSources: [], pendingVerifications: [{ monitorId: 'fake', scope: '', account: 'evil\u001b[2J\u202e', events: 1, since: clock.now().toISOString(), attempts: 1, lastError: 'server: bad\nline', nextAttemptAt: clock.now().toISOString() }], pendingVerificationsTotal: 1 },
+    }, clock.now());
+    expect(text.includes('\u001b') || text.includes('\u202e')).toBe(false);
+    expect(text).toContain('evil\\x1b[2J\\u202e');
+    expect(renderEventsStatus({ eventSources: [], pendingVerifications: [], pendingVerificationsTotal: 0 }, clock.now())).toBe('');
   });
 });
