@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { instanceId, severity } from '../src/config/fields.js';
+import { matcherSchema, type NotifierMatcher } from '../src/delivery/matcher-schema.js';
 import type { ModuleDeps } from '../src/core/deps.js';
 import { CHANGE_EVENT_TYPES, type ChangeEvent, type ChangeEventType, type Severity } from '../src/core/types.js';
 
@@ -92,6 +93,8 @@ export const notifierCommonShape = {
   monitors: z.array(z.string()).min(1).optional(),
   /** Only these event types (default: all). */
   events: z.array(z.enum(CHANGE_EVENT_TYPES as [ChangeEventType, ...ChangeEventType[]])).min(1).optional(),
+  /** Only events of what these teams own: any matcher matching (scopes, identities, githubTeams; src/delivery/matchers.ts). */
+  match: z.array(matcherSchema).min(1).optional(),
 } as const;
 
 export interface NotifierCommonConfig {
@@ -100,6 +103,7 @@ export interface NotifierCommonConfig {
   minSeverity: Severity;
   monitors?: string[] | undefined;
   events?: ChangeEventType[] | undefined;
+  match?: NotifierMatcher[] | undefined;
 }
 
 /** Builds a notifier's strict config schema: common keys, fixed `type`, its own keys. */

@@ -12,6 +12,9 @@ import type { CrashPoint } from './core/crash-point.js';
 import { sleep, systemClock, type Clock, type Logger, type ModuleDeps } from './core/deps.js';
 import { createLogger } from './core/logger.js';
 import { Dispatcher } from './delivery/dispatcher.js';
+import { TeamDirectory, eventMatcher, type TeamSource } from './delivery/matchers.js';
+import type { ChangeEvent } from './core/types.js';
+import type { Secret } from './core/secret.js';
 import { Metrics } from './observability/metrics.js';
 
 export interface MonitorInstance extends ConfiguredMonitor {
@@ -21,6 +24,8 @@ export interface MonitorInstance extends ConfiguredMonitor {
 export interface NotifierInstance extends ConfiguredNotifier {
   notifier: Notifier;
   channel: string;
+  /** Its `match` list as a predicate (src/delivery/matchers.ts); absent: every event. */
+  matches?: ((event: ChangeEvent) => boolean) | undefined;
 }
 
 export interface App {
@@ -38,6 +43,8 @@ export interface App {
   metrics: Metrics;
   /** Test-only crash points (src/core/crash-point.ts); undefined in production. */
   crashPoint: ((at: CrashPoint) => void) | undefined;
+  /** GitHub team memberships named by notifier matchers, read once per scan. */
+  teams: TeamDirectory;
   close(): void;
 }
 
@@ -75,6 +82,15 @@ export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}, 
   const actor = currentActor();
   const monitors = config.monitors.map((m) => ({ ...m, monitor: m.module.create(m.config, { ...deps, logger: logger.child({ monitor: m.config.id }) }) }));
   const crashPoint = overrides.crashPoint;
+  // Team matchers read GitHub teams with the token of the github monitor of that org.
+  const teamSources: TeamSource[] = config.monitors
+    .filter((m) => m.module.type === 'github')
+    .map((m) => {
+      const c = m.config as unknown as { id: string; org: string; token: Secret; baseUrl: string };
+      return { monitorId: c.id, org: c.org, token: c.token, baseUrl: c.baseUrl };
+    });
+  const teams = new TeamDirectory(config.notifiers.flatMap((n) => (n.config.match ?? []).flatMap((m) => m.githubTeams ?? [])), teamSources, deps.fetch, logger);
+  const identities = { map: config.identities.map, monitorTypes: new Map(config.monitors.map((m) => [m.config.id, m.module.type])) };
   const notifiers = new Map<string, NotifierInstance>(
     config.notifiers.map((n) => {
       const created = n.module.create(n.config, { ...deps, logger: logger.child({ notifier: n.config.id }) });
@@ -82,7 +98,7 @@ export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}, 
       const notifier: Notifier = crashPoint
         ? { send: async (batch, ctx) => { await created.send(batch, ctx); crashPoint('after-send'); } }
         : created;
-      return [n.config.id, { ...n, channel: n.module.channel, notifier }];
+      return [n.config.id, { ...n, channel: n.module.channel, notifier, matches: eventMatcher(n.config.match, identities, teams) }];
     }),
   );
   const dispatcher = new Dispatcher({ store, notifiers, clock, logger, settings: config.delivery, sleep: deps.sleep, actor });
@@ -99,6 +115,7 @@ export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}, 
     actor,
     metrics: new Metrics(),
     crashPoint,
+    teams,
     close: () => {
       if (!overrides.store) store.close();
     },

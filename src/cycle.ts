@@ -12,6 +12,7 @@ import type { RunTally } from './response/decide.js';
 import type { KillReport } from './response/runner.js';
 import { scanScope, type ScanEnvironment, type ScanOutcome } from './scan/run-scan.js';
 import { EventRunner, type DrainResult } from './events/runner.js';
+import { deliverOwners, updateOwnerCases, type OwnerPass } from './owners/index.js';
 
 /** Scopes scanned at the same time, across monitors. */
 const SCAN_CONCURRENCY = 4;
@@ -23,6 +24,8 @@ export interface CycleResult {
   delivery: DeliveryTally & { pending: number };
   /** Auto-response kills run in this cycle. */
   responses: KillReport[];
+  /** Owner cases opened, reminded, escalated and closed in this cycle (null: owners off). */
+  owners: OwnerPass | null;
   /** 0: all scans and deliveries succeeded; 1: a scan or a delivery failed or is still pending. */
   exitCode: 0 | 1;
 }
@@ -92,6 +95,8 @@ async function scopeJobs(app: App, m: MonitorInstance, signal: AbortSignal): Pro
 
 /** Scans every scope of the given monitor instances. */
 export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal): Promise<ScanOutcome[]> {
+  // Team memberships for notifier matchers, once per scan (src/delivery/matchers.ts).
+  await app.teams.refresh(signal);
   const jobs = (await Promise.all(instances.map((m) => scopeJobs(app, m, signal)))).flat();
   // autoResponse.maxPerRun caps the kills of all these scans together.
   const run: RunTally = { killsDecided: 0 };
@@ -118,15 +123,18 @@ export async function runCycle(app: App, options: { monitorIds?: readonly string
   const scans = await scanMonitors(app, selected, options.signal);
   checkStaleData(app);
   queueReminders(app);
+  // Owner cases for what these scans committed, and their deadlines (a cron-driven deployment escalates too).
+  const owners = updateOwnerCases(app);
   app.crashPoint?.('after-commit');
   // Kills decided by these scans run now, before the deliveries that announce them.
   const responses = await runner.runDue(options.signal);
+  if (owners) owners.delivery = await deliverOwners(app, options.signal);
   const delivery = await app.dispatcher.drain(app.config.delivery.runDeadline, options.signal);
   app.metrics.recordDeliveries(delivery);
   const eventsOk = events.pollFailures.length === 0 && events.verify.failed === 0;
   const ok = eventsOk && scans.every((s) => s.status === 'succeeded') && delivery.failed === 0 && delivery.pending === 0 && responses.every((r) => r.ok);
   if (ok) await sendHeartbeat(app, options.signal);
-  return { scans, events, delivery, responses, exitCode: ok ? 0 : 1 };
+  return { scans, events, delivery, responses, owners, exitCode: ok ? 0 : 1 };
 }
 
 /** Queues the reminder digest when one is due (src/delivery/reminders.ts). */

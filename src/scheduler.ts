@@ -9,6 +9,7 @@ import { queueReminders, scanMonitors } from './cycle.js';
 import { checkStaleData, sendHeartbeat } from './observability/health.js';
 import { responseRunnerFor } from './response/wiring.js';
 import { EventRunner } from './events/runner.js';
+import { deliverOwners, updateOwnerCases } from './owners/index.js';
 
 /** How often the dispatcher looks for due deliveries between scans. */
 const DISPATCH_INTERVAL_MS = 5_000;
@@ -23,6 +24,8 @@ export interface Daemon {
   scanNow(id: string): Promise<void>;
   /** The event sources' runner (the inbound receiver hands it webhook deliveries). */
   events: EventRunner;
+  /** One dispatcher pass now (kills due, owner notices, deliveries): after an owner's answer. */
+  dispatchNow(): Promise<unknown>;
 }
 
 /** Starts the schedules and the dispatcher loop. */
@@ -36,7 +39,12 @@ export function startDaemon(app: App): Daemon {
   // Scheduled kills (due now, or at the end of their grace period) run before each delivery pass.
   const dispatch = () => {
     dispatching = dispatching
-      .then(() => runner.runDue(shutdown.signal))
+      .then(() => {
+        // Owner cases and deadlines before the kills they may decide (src/owners).
+        updateOwnerCases(app);
+        return runner.runDue(shutdown.signal);
+      })
+      .then(() => deliverOwners(app, shutdown.signal))
       .then(() => {
         queueReminders(app);
         return app.dispatcher.deliverDue(shutdown.signal);
@@ -107,6 +115,7 @@ export function startDaemon(app: App): Daemon {
     done,
     stop,
     events,
+    dispatchNow: () => dispatch(),
     scanNow: async (id) => {
       const m = app.monitors.find((x) => x.config.id === id);
       if (m) await scan(m);

@@ -358,4 +358,61 @@ export const MIGRATIONS: readonly string[] = [
     at         TEXT NOT NULL
   );
   `,
+  // (issue 15, owners): one case per account and event told to its owner (deadline, reminder,
+  // escalation, answer); the owner outbox (one row per notice and channel, retried like the
+  // outbox); the single-use answer links; key/value state (the link-signing key, the event cursor).
+  `
+  CREATE TABLE owner_cases (
+    id           INTEGER PRIMARY KEY,
+    monitor_id   TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    account_id   TEXT NOT NULL,
+    login        TEXT NOT NULL,
+    provider     TEXT NOT NULL,
+    event_type   TEXT NOT NULL,
+    event_id     INTEGER NOT NULL,
+    identity     TEXT,
+    unreachable  TEXT,
+    opened_at    TEXT NOT NULL,
+    deadline_at  TEXT NOT NULL,
+    reminded_at  TEXT,
+    escalated_at TEXT,
+    answer       TEXT CHECK (answer IN ('yes', 'no')),
+    answered_at  TEXT,
+    status       TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+    closed_at    TEXT,
+    close_reason TEXT
+  );
+  CREATE UNIQUE INDEX owner_cases_one_open ON owner_cases (monitor_id, scope, account_id, event_type) WHERE status = 'open';
+  CREATE INDEX owner_cases_by_status ON owner_cases (status, deadline_at);
+
+  CREATE TABLE owner_notices (
+    id              INTEGER PRIMARY KEY,
+    case_id         INTEGER NOT NULL REFERENCES owner_cases (id),
+    kind            TEXT NOT NULL CHECK (kind IN ('notice', 'reminder', 'thanks')),
+    channel         TEXT NOT NULL CHECK (channel IN ('email', 'slack', 'sms')),
+    recipient       TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    created_at      TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    sent_at         TEXT,
+    UNIQUE (case_id, kind, channel)
+  );
+  CREATE INDEX owner_notices_due ON owner_notices (status, next_attempt_at);
+
+  CREATE TABLE owner_links (
+    nonce      TEXT PRIMARY KEY,
+    case_id    INTEGER NOT NULL REFERENCES owner_cases (id),
+    expires_at TEXT NOT NULL,
+    used_at    TEXT
+  ) WITHOUT ROWID;
+
+  CREATE TABLE owner_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -9,19 +9,39 @@ import type { CommandContext } from './kill.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { visible } from '../core/text.js';
+import { isEmail } from '../response/identity.js';
 import { DeliveryStore } from '../../storage/delivery.js';
 
 /** Longest acknowledgement: a year; anything longer should be an exemption in the config. */
 const MAX_ACK_MS = 366 * 86_400_000;
 
-/** The accounts matching ACCOUNT (id, login or email), at one monitor when `--monitor` says so; usage errors otherwise. */
-function accountsNamed(app: App, account: string, monitor: string | undefined): ReturnType<App['store']['findAccounts']> {
+/**
+ * The one account ACCOUNT names: an id, login or email, optionally qualified as
+ * "provider:login" / "monitor:login" (e.g. "github:carol") or "monitor/login"
+ * ("aws-prod/carol"), or narrowed by `--monitor`. A name that matches several accounts (GitHub
+ * carol and AWS carol are two people) is refused with the forms that tell them apart.
+ */
+export function accountsNamed(app: App, account: string, monitor: string | undefined): ReturnType<App['store']['findAccounts']> {
   if (monitor && !app.config.monitors.some((m) => m.config.id === monitor)) {
     throw new UsageError(`no monitor with id "${monitor}"; configured: ${app.config.monitors.map((m) => m.config.id).join(', ')}`);
   }
-  const matches = app.store.findAccounts(account).filter((a) => !monitor || a.monitorId === monitor);
+  const typeOf = new Map(app.config.monitors.map((m) => [m.config.id, m.module.type]));
+  let matches = app.store.findAccounts(account).filter((a) => !monitor || a.monitorId === monitor);
   if (matches.length === 0) {
-    throw new UsageError(`no account with id, login or email "${account}"${monitor ? ` at ${monitor}` : ''} is known; \`mfawatch status\` lists the accounts without MFA`);
+    // "provider:login", "monitor:login" or "monitor/login".
+    const qualified = /^([^:/]+)[:/](.+)$/.exec(account);
+    if (qualified) {
+      const [, prefix = '', name = ''] = qualified;
+      matches = app.store.findAccounts(name).filter((a) => (a.monitorId === prefix || typeOf.get(a.monitorId) === prefix) && (!monitor || a.monitorId === monitor));
+    }
+  }
+  if (matches.length === 0) {
+    throw new UsageError(`no account with id, login or email "${visible(account)}"${monitor ? ` at ${monitor}` : ''} is known; \`mfawatch status\` lists the accounts without MFA`);
+  }
+  // An email names one person: all of their accounts are meant.
+  if (matches.length > 1 && !isEmail(account)) {
+    const forms = matches.map((a) => `${typeOf.get(a.monitorId) ?? a.monitorId}:${a.login} (--monitor ${a.monitorId}${a.scope ? `, ${placeOf(a)}` : ''}, id ${a.accountId})`);
+    throw new UsageError(`"${visible(account)}" matches ${matches.length} accounts, possibly different people: ${visible(forms.join('; '))}. Name one: "provider:login", "monitor/login", --monitor ID, or the account id`);
   }
   return matches;
 }
@@ -85,7 +105,7 @@ export function registerAckCommand(program: Command, ctx: CommandContext): void 
   const { withApp, stdout } = ctx;
   program
     .command('ack')
-    .argument('<account>', 'account id, login or email')
+    .argument('<account>', 'account id, login or email; "provider:login" or "monitor/login" when a login exists at several monitors')
     .description("silence one account's reminders for a while (new changes still alert); recorded in the audit log")
     .requiredOption('--for <duration>', 'how long, e.g. 7d, 12h (at most 366d)')
     .requiredOption('--reason <text>', 'why, for the audit log (e.g. "on leave, hardware key ordered")')
@@ -105,7 +125,7 @@ export function registerAckCommand(program: Command, ctx: CommandContext): void 
 
   program
     .command('unack')
-    .argument('<account>', 'account id, login or email')
+    .argument('<account>', 'account id, login or email; "provider:login" or "monitor/login" when a login exists at several monitors')
     .description('end the acknowledgements of one account now: it is back in the reminder digests; recorded in the audit log')
     .requiredOption('--reason <text>', 'why, for the audit log (e.g. "acked by mistake")')
     .option('-m, --monitor <id>', 'only the account at this monitor instance')

@@ -16,6 +16,7 @@ import { startObservabilityServer } from '../observability/server.js';
 import { startConsole } from '../console/server.js';
 import { startDaemon } from '../scheduler.js';
 import { startInboundServer } from '../events/inbound.js';
+import { decideAutoResponse, registerAnswerRoutes } from '../owners/index.js';
 import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
@@ -86,6 +87,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         const ev = result.events;
         for (const f of ev.pollFailures) write(io.stderr, `${visible(f.monitorId)}: event source ${f.source} failed: ${visible(f.message)}`);
         if (ev.received || ev.verify.verified || ev.verify.failed) write(io.stderr, `events: ${ev.received} received, ${ev.verify.verified} account(s) verified, ${ev.verify.events.length} change(s)${ev.verify.failed ? `, ${ev.verify.failed} verification(s) failed (kept; see mfawatch status)` : ''}`);
+        const o = result.owners;
+        if (o && (o.opened.opened || o.deadlines.reminded || o.deadlines.escalated.length || o.deadlines.closed || o.delivery?.sent || o.delivery?.failed)) {
+          write(io.stderr, `owners: ${o.opened.opened} case(s) opened${o.opened.unreachable ? ` (${o.opened.unreachable} owner(s) unreachable: the team is told)` : ''}, ${o.deadlines.reminded} reminded, ${o.deadlines.escalated.length} escalated, ${o.deadlines.closed} closed; notices ${o.delivery?.sent ?? 0} sent, ${o.delivery?.failed ?? 0} failed, ${o.delivery?.retrying ?? 0} to retry (mfawatch status lists open cases)`);
+        }
         for (const s of result.scans) {
           const name = visible(`${s.monitorId}${s.scope ? `/${s.scope}` : ''}`);
           if (s.status === 'succeeded') write(io.stderr, `${name}: ${s.baseline ? 'baseline' : 'scan'} ok, ${s.accounts} accounts, ${s.events.filter((e) => e.type !== 'baseline').length} change(s)`);
@@ -125,8 +130,13 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         if (webConsole) app.logger.info({ url: webConsole.url, publicUrl: app.config.console?.publicUrl }, 'serving the web console; `mfawatch console link` prints a sign-in link');
         const daemon = startDaemon(app);
         const pushed = daemon.events.bindings.filter((b) => b.source.kind === 'push');
-        const inbound = app.config.inbound && pushed.length > 0
-          ? await startInboundServer(app, daemon.events, app.config.inbound.listen, app.config.inbound.bodyLimit).catch(async (err: unknown) => {
+        // Owners' "was this you?" links are served on the same listener (src/owners/links.ts).
+        const answers = Boolean(app.config.owners?.enabled && app.config.owners.publicUrl);
+        const answerRoutes = answers
+          ? (s: Parameters<typeof registerAnswerRoutes>[0]) => registerAnswerRoutes(s, app, { decide: (e, now) => decideAutoResponse(app, e, `owner-answer-${e.id}`, now), onAnswered: () => void daemon.dispatchNow() })
+          : undefined;
+        const inbound = app.config.inbound && (pushed.length > 0 || answers)
+          ? await startInboundServer(app, daemon.events, app.config.inbound.listen, app.config.inbound.bodyLimit, answerRoutes).catch(async (err: unknown) => {
               await daemon.stop();
               await webConsole?.close();
               await server?.close();
@@ -135,7 +145,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
             })
           : undefined;
         if (inbound) app.logger.info({ url: inbound.url, hooks: pushed.map((b) => `/hooks/${b.instance.config.id}`) }, 'receiving webhooks');
-        else if (pushed.length > 0) app.logger.error({ monitors: pushed.map((b) => b.instance.config.id) }, 'these monitors have pushed event sources (webhooks) but no "inbound" is configured: their deliveries cannot arrive; add "inbound": { "listen": "127.0.0.1:8787" }');
+        if (inbound && answers) app.logger.info({ url: inbound.url }, 'serving owner answer links under /owners/answer/');
+        if (answers && !app.config.inbound) app.logger.error('owners.publicUrl is set but no "inbound" is configured: owner answer links cannot be answered; add "inbound": { "listen": "127.0.0.1:8787" }');
+        if (!inbound && pushed.length > 0) app.logger.error({ monitors: pushed.map((b) => b.instance.config.id) }, 'these monitors have pushed event sources (webhooks) but no "inbound" is configured: their deliveries cannot arrive; add "inbound": { "listen": "127.0.0.1:8787" }');
         lost = () => {
           exitCode = 1;
           void daemon.stop();

@@ -11,6 +11,7 @@ import { buildDeliveryStatus, renderDeliveryStatus, type AckStatus, type Notifie
 import { buildKillStatus, renderKillStatus, type KillStatus } from './status-kills.js';
 import { buildEventsStatus, renderEventsStatus, type EventsStatus } from './status-events.js';
 import type { EventSource } from '../../monitors/events.js';
+import { buildOwnerStatus, renderOwnerStatus, type OwnerCaseStatus } from './status-owners.js';
 import type { MfaState } from '../core/types.js';
 
 export interface StatusAccount {
@@ -56,6 +57,8 @@ export interface StatusReport {
   kills?: KillStatus[] | undefined;
   /** Event sources and pending verifications (src/cli/status-events.ts). */
   events?: EventsStatus | undefined;
+  /** Open owner cases (src/owners, src/cli/status-owners.ts). */
+  ownerCases?: OwnerCaseStatus[] | undefined;
 }
 
 const LIST_LIMIT = 50;
@@ -104,7 +107,7 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
       });
     }
   }
-  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now), events: buildEventsStatus(config, store, now, sourcesOf) };
+  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now), events: buildEventsStatus(config, store, now, sourcesOf), ownerCases: buildOwnerStatus(store) };
 }
 
 /** Renders the status for a terminal: every string of the report with its control and bidi characters as escapes. */
@@ -155,5 +158,7 @@ export function renderStatus(raw: StatusReport, now: Date): string {
   if (kills) lines.push(kills, '');
   const events = report.events ? renderEventsStatus(report.events, now) : '';
   if (events) lines.push(events, '');
+  const owners = renderOwnerStatus(report.ownerCases ?? [], now);
+  if (owners) lines.push(owners, '');
   return lines.join('\n');
 }

@@ -41,7 +41,13 @@ export interface ResolvedConfig extends Omit<RootConfig, 'monitors' | 'notifiers
 }
 
 /** JSON paths of secrets in the root sections (module secrets come from each module's secretKeys). */
-const ROOT_SECRET_PATHS = ['health.heartbeatUrl', 'console.oidc.clientSecret', 'console.sessionSecret'] as const;
+const ROOT_SECRET_PATHS = [
+  'health.heartbeatUrl',
+  'console.oidc.clientSecret',
+  'console.sessionSecret',
+  'owners.slack.token',
+  'owners.sms.authToken',
+] as const;
 
 interface ModuleLike {
   type: string;
@@ -129,12 +135,38 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
     });
   }
 
+  // Team matchers need a github monitor of that org (its token reads the team).
+  const githubOrgs = new Set(monitors.filter((m) => m.module.type === 'github').map((m) => String((m.config as { org?: unknown }).org ?? '').toLowerCase()));
+  for (const n of notifiers) {
+    ((n.config as NotifierCommonConfig).match ?? []).forEach((m, j) => {
+      (m.githubTeams ?? []).forEach((team, k) => {
+        const org = team.split('/')[0] ?? '';
+        if (!githubOrgs.has(org.toLowerCase())) issues.push(`${formatPath(['notifiers', n.index, 'match', j, 'githubTeams', k])}: no github monitor watches the org "${org}"; team members are read with that monitor's token`);
+      });
+    });
+  }
+
   const notifierIds = new Set(notifiers.map((n) => (n.config as NotifierCommonConfig).id));
   const reminderTargets = (value.reminders as { notifiers?: unknown } | undefined)?.notifiers;
   if (Array.isArray(reminderTargets)) {
     reminderTargets.forEach((id, i) => {
       if (typeof id === 'string' && !notifierIds.has(id)) issues.push(`${formatPath(['reminders', 'notifiers', i])}: no notifier has the id "${id}"`);
     });
+  }
+  // owners: the email notifier it borrows, the notifiers it escalates to.
+  const owners = value.owners as { email?: { via?: unknown }; escalateTo?: unknown } | undefined;
+  if (owners && typeof owners === 'object') {
+    const via = owners.email?.via;
+    if (typeof via === 'string') {
+      const target = notifiers.find((n) => (n.config as NotifierCommonConfig).id === via);
+      if (!target) issues.push(`owners.email.via: no notifier has the id "${via}"; name an "email" notifier whose SMTP settings owner mail uses`);
+      else if (target.module.type !== 'email') issues.push(`owners.email.via: notifier "${via}" is of type "${target.module.type}", not "email"; owner mail needs an email notifier's SMTP settings`);
+    }
+    if (Array.isArray(owners.escalateTo)) {
+      owners.escalateTo.forEach((id, i) => {
+        if (typeof id === 'string' && !notifierIds.has(id)) issues.push(`${formatPath(['owners', 'escalateTo', i])}: no notifier has the id "${id}"`);
+      });
+    }
   }
   // Auto-response with nowhere to kill sessions would decide kills that can never happen.
   if (root.success && root.data.autoResponse.enabled && asList(value.responders).length === 0) {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CHANGE_EVENT_TYPES, type ChangeEventType } from '../core/types.js';
 import { parseListen } from '../observability/listen.js';
 import { Secret } from '../core/secret.js';
+import { ownersSchema, phonesSchema } from '../owners/config.js';
 import { cronExpression, duration, expect, httpUrl, secret, secretUrl, severity } from './fields.js';
 
 const severityOverride = z.union([severity(), z.strictObject({ default: severity().optional(), admin: severity().optional() })], {
@@ -158,7 +159,7 @@ export const rootSchema = z.strictObject({
       enabled: z.boolean().default(false),
       /** Report what would be done, change nothing (default on). */
       dryRun: z.boolean().default(true),
-      on: z.array(z.enum(['mfa_disabled', 'mfa_weakened', 'account_added', 'privilege_changed', 'signin_without_mfa', 'factor_added', 'credential_added'])).default(['mfa_disabled']),
+      on: z.array(z.enum(['mfa_disabled', 'mfa_weakened', 'account_added', 'privilege_changed', 'signin_without_mfa', 'factor_added', 'credential_added', 'owner_deadline_passed', 'owner_reported_compromise'])).default(['mfa_disabled']),
       minSeverity: severity().default('high'),
       /** Break-glass identities (emails) or accounts ("provider:login") never touched. */
       exempt: z.array(z.string().refine((v) => /^[^\s@:]+@[^\s@:]+\.[^\s@:]+$/.test(v) || /^[a-z0-9-]+:.+$/i.test(v), 'must be an identity (an email) or an account ("provider:login", e.g. "github:octocat")')).default([]),
@@ -182,8 +183,12 @@ export const rootSchema = z.strictObject({
     .strictObject({
       /** "provider:login" → identity (email); wins over every other link. */
       map: z.record(z.string().regex(/^[a-z0-9-]+:.+$/, 'keys are "provider:login", e.g. "github:octocat"'), z.string().min(1)).default({}),
+      /** Identity → mobile number (E.164), for owner SMS (`owners.sms`). */
+      phones: phonesSchema,
     })
-    .default({ map: {} }),
+    .default({ map: {}, phones: {} }),
+  /** Owner notices, deadlines and escalation (src/owners/README.md); absent: owners are not told. */
+  owners: ownersSchema.optional(),
 });
 
 export type RootConfig = z.output<typeof rootSchema>;

@@ -74,7 +74,9 @@ export type ChangeEventType =
   | 'stale_data'
   | 'signin_without_mfa'
   | 'factor_added'
-  | 'credential_added';
+  | 'credential_added'
+  | 'owner_deadline_passed'
+  | 'owner_reported_compromise';
 
 export const CHANGE_EVENT_TYPES: readonly ChangeEventType[] = [
   'baseline',
@@ -91,6 +93,8 @@ export const CHANGE_EVENT_TYPES: readonly ChangeEventType[] = [
   'signin_without_mfa',
   'factor_added',
   'credential_added',
+  'owner_deadline_passed',
+  'owner_reported_compromise',
 ];
 
 /** Summary carried by a `baseline` event: counts and the accounts without MFA. */

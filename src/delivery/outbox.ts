@@ -16,7 +16,7 @@ export function queueEventBatches(store: Store, notifiers: readonly RoutableNoti
   const queued: string[] = [];
   for (const n of notifiers) {
     if (!acceptsKind(n, kind)) continue;
-    const routed = routeEvents(events, n.config, n.module.routeAlso);
+    const routed = routeEvents(events, n.config, n.module.routeAlso, n.matches);
     if (routed.length === 0) continue;
     const batch = buildBatch(batchId, kind, source, routed, at);
     if (store.enqueue(n.config.id, batchId, kind, batch, routed.map((e) => e.id), at) !== null) queued.push(n.config.id);

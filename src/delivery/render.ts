@@ -30,6 +30,8 @@ const HEADLINES: Record<ChangeEventType, string> = {
   signin_without_mfa: 'Sign-in without MFA',
   factor_added: 'MFA factor added',
   credential_added: 'Credential added',
+  owner_deadline_passed: 'Owner deadline passed',
+  owner_reported_compromise: 'Owner reports compromise',
 };
 
 const KIND_WORDS: Record<string, string> = { outside_collaborator: 'outside collaborator', iam_user: 'IAM user', root: 'root account' };
@@ -169,6 +171,10 @@ export function adviceFor(type: ChangeEventType): string | null {
     case 'privilege_changed':
     case 'mfa_weakened':
       return 'Confirm with the person that they made this change; if not, treat the account as compromised.';
+    case 'owner_deadline_passed':
+      return 'The owner did not restore MFA in time: reach them another way, or disable the account.';
+    case 'owner_reported_compromise':
+      return 'Treat the account as compromised: end its sessions (mfawatch kill), rotate its credentials, review the change.';
     case 'scan_failed':
     case 'stale_data':
       return 'mfawatch cannot see this provider: run `mfawatch status` for the error and what to do.';

@@ -9,19 +9,24 @@ import { maxSeverity, severityAtLeast, type ChangeEvent, type Severity } from '.
 export interface RoutableNotifier {
   config: Pick<NotifierCommonConfig, 'id' | 'minSeverity' | 'monitors' | 'events'>;
   module: Pick<NotifierModule, 'kinds' | 'routeAlso'>;
+  /** The notifier's `match` list as a predicate (src/delivery/matchers.ts); absent: every event. */
+  matches?: ((event: ChangeEvent) => boolean) | undefined;
 }
 
 /**
  * The events of `events` that `notifier` wants: its minSeverity, monitors and events filters,
- * plus whatever its module needs regardless of severity (`routeAlso`, e.g. PagerDuty resolutions).
+ * plus whatever its module needs regardless of severity (`routeAlso`, e.g. PagerDuty resolutions);
+ * `matches` (its `match` list) limits all of them to what its team owns.
  */
 export function routeEvents(
   events: readonly ChangeEvent[],
   notifier: Pick<NotifierCommonConfig, 'minSeverity' | 'monitors' | 'events'>,
   routeAlso?: ((event: ChangeEvent) => boolean) | undefined,
+  matches?: ((event: ChangeEvent) => boolean) | undefined,
 ): ChangeEvent[] {
   return events.filter((e) => {
     if (notifier.monitors && !notifier.monitors.includes(e.monitorId)) return false;
+    if (matches && !matches(e)) return false;
     if (routeAlso?.(e)) return true;
     return severityAtLeast(e.severity, notifier.minSeverity) && (!notifier.events || notifier.events.includes(e.type));
   });

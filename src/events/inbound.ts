@@ -46,7 +46,7 @@ function word(status: number): { error: string } {
 }
 
 /** Builds the fastify app (not listening); exported for the server below only. */
-function buildInbound(app: App, runner: EventRunner, bodyLimit: number): FastifyInstance {
+function buildInbound(app: App, runner: EventRunner, bodyLimit: number, extend?: (server: FastifyInstance) => void): FastifyInstance {
   const server = Fastify({ logger: false, bodyLimit, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, return503OnClosing: true });
   // Every body raw, whatever its type: the pushed source decides what it accepts (415) and
   // verifies the signature over the exact bytes.
@@ -89,14 +89,16 @@ function buildInbound(app: App, runner: EventRunner, bodyLimit: number): Fastify
         return reply.code(202).send({ status: 'accepted' });
     }
   });
+  // Other routes served on the same listener (the owners' answer links, src/owners/links.ts).
+  extend?.(server);
   return server;
 }
 
-/** Starts the receiver on `listen`. */
-export async function startInboundServer(app: App, runner: EventRunner, listen: string, bodyLimit = DEFAULT_BODY_LIMIT): Promise<InboundServer> {
+/** Starts the receiver on `listen`; `extend` adds routes of other parts (registered after the hooks route). */
+export async function startInboundServer(app: App, runner: EventRunner, listen: string, bodyLimit = DEFAULT_BODY_LIMIT, extend?: (server: FastifyInstance) => void): Promise<InboundServer> {
   const where = parseListen(listen);
   if (!where) throw new Error(`inbound.listen "${listen}" is not HOST:PORT`);
-  const server = buildInbound(app, runner, bodyLimit);
+  const server = buildInbound(app, runner, bodyLimit, extend);
   await server.listen({ host: where.host, port: where.port });
   const address = server.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

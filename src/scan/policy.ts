@@ -17,6 +17,8 @@
  * | signin_without_mfa | high                   | critical                    |
  * | factor_added      | medium                  | high                        |
  * | credential_added  | medium                  | high                        |
+ * | owner_deadline_passed | high (an owner case past owners.deadline) | critical  |
+ * | owner_reported_compromise | critical (the owner answered "no, it wasn't me") |  |
  */
 import type { AccountState, ChangeEventType, MfaState, Severity } from '../core/types.js';
 
@@ -54,6 +56,10 @@ function defaultSeverity(type: ChangeEventType, before: AccountState | null, aft
     case 'anomaly':
     case 'stale_data':
       return 'high';
+    case 'owner_deadline_passed':
+      return privileged ? 'critical' : 'high';
+    case 'owner_reported_compromise':
+      return 'critical';
     case 'mfa_enabled':
     case 'account_removed':
     case 'scan_recovered':

@@ -149,6 +149,8 @@ export class FakeGitHub extends LoopbackServer {
   /** Every GitHub user the fake has known (members and collaborators, past and present). */
   readonly users = new Map<number, FakeUser>();
   readonly members: Map<number, FakeUser> = new UserMap(this.#invalidate, this.users);
+  /** Teams of the org: slug → member user ids (GET /orgs/{org}/teams/{team_slug}/members). */
+  readonly teams = new Map<string, number[]>();
   readonly outsideCollaborators: Map<number, FakeUser> = new UserMap(this.#invalidate, this.users);
   tokens: Record<string, { owner: boolean }>;
   insecureFilter: boolean;
@@ -278,6 +280,22 @@ export class FakeGitHub extends LoopbackServer {
         url: `${this.url}/orgs/${this.org}/memberships/${u.login}`, state: 'active', role: u.role === 'admin' ? 'admin' : 'member',
         organization_url: `${this.url}/orgs/${this.org}`, organization: { login: this.org, id: this.orgId }, user: simpleUser(this.url, u),
       }, this.#rateHeaders());
+    }
+    // GET /orgs/{org}/teams/{team_slug}/members: the team's members (simple users), paged with
+    // per_page/page and a Link header; 404 for an unknown team.
+    // https://docs.github.com/en/rest/teams/members#list-team-members
+    const team = /^\/orgs\/([^/]+)\/teams\/([^/]+)\/members$/.exec(req.path);
+    if (team && req.method === 'GET') {
+      const ids = team[1]?.toLowerCase() === this.org.toLowerCase() ? this.teams.get(decodeURIComponent(team[2] ?? '')) : undefined;
+      if (!ids) return this.#error(res, 404, 'Not Found', {}, 'https://docs.github.com/rest/teams/members#list-team-members');
+      const members = ids.map((id) => this.members.get(id)).filter((u): u is FakeUser => u !== undefined);
+      const perPage = Math.min(100, Math.max(1, Number(req.query.get('per_page') ?? 30) || 30));
+      const page = Math.max(1, Number(req.query.get('page') ?? 1) || 1);
+      const last = Math.max(1, Math.ceil(members.length / perPage));
+      const next = new URLSearchParams(req.query);
+      next.set('page', String(page + 1));
+      const link = page < last ? { link: `<${this.url}${req.path}?${next.toString()}>; rel="next"` } : {};
+      return sendJson(res, 200, members.slice((page - 1) * perPage, page * perPage).map((u) => simpleUser(this.url, u)), { ...this.#rateHeaders(), ...link });
     }
     const m = /^\/(?:orgs\/([^/]+)|organizations\/(\d+))\/(members|outside_collaborators)$/.exec(req.path);
     if (req.method !== 'GET' || !m) return this.#error(res, 404, 'Not Found');

@@ -1,0 +1,169 @@
+/**
+ * The three ways to an owner, each one attempt that resolves once the channel accepted the
+ * message or throws a ProviderError whose reason decides retry (src/owners/deliver.ts retries):
+ *
+ * - e-mail over SMTP with the settings and `from` of the email notifier `owners.email.via`
+ *   (nodemailer, like notifiers/email); a 5xx reply (550 unknown user: a bounce) is permanent;
+ * - Slack: `users.lookupByEmail`, then `chat.postMessage` to the user id, which opens the DM
+ *   (https://api.slack.com/methods/users.lookupByEmail, https://api.slack.com/methods/chat.postMessage);
+ *   `users_not_found` and other platform errors are permanent, rate limits and 5xx transient;
+ * - SMS through Twilio's Messages API: POST /2010-04-01/Accounts/{AccountSid}/Messages.json,
+ *   form-encoded To, From, Body, HTTP basic auth (AccountSid, AuthToken); 201 is accepted
+ *   (https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource).
+ */
+import nodemailer from 'nodemailer';
+import { ErrorCode, WebClient, LogLevel, type Logger as SlackLogger } from '@slack/web-api';
+import type { EmailConfig } from '../../notifiers/email/config.js';
+import { fetchWithTimeout } from '../core/abort.js';
+import type { Logger } from '../core/deps.js';
+import { ProviderError, reasonForStatus } from '../core/errors.js';
+import { redactSecrets, type Secret } from '../core/secret.js';
+import type { OwnersConfig } from './config.js';
+
+export interface OwnerMail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** Stable id of this notice (Message-ID, header). */
+  id: string;
+}
+
+/** Sends one owner mail with an email notifier's SMTP settings. */
+export async function sendOwnerMail(via: EmailConfig, mail: OwnerMail, signal: AbortSignal, now: Date): Promise<void> {
+  const { smtp } = via;
+  const secrets: Array<Secret | string> = smtp.auth ? [smtp.auth.pass] : [];
+  const transport = nodemailer.createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    requireTLS: !smtp.secure && smtp.starttls === 'required',
+    ignoreTLS: !smtp.secure && smtp.starttls === 'never',
+    tls: { rejectUnauthorized: smtp.rejectUnauthorized },
+    ...(smtp.auth ? { auth: { user: smtp.auth.user, pass: smtp.auth.pass.reveal() } } : {}),
+    connectionTimeout: 20_000,
+    greetingTimeout: 20_000,
+    socketTimeout: 30_000,
+  });
+  const onAbort = () => transport.close();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await transport.sendMail({
+      from: via.from,
+      to: mail.to,
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      date: now,
+      headers: { 'X-Mfawatch-Owner-Notice': mail.id },
+      messageId: `<owner-${mail.id.replace(/[^A-Za-z0-9.-]/g, '-')}.${now.getTime()}@mfawatch>`,
+    });
+  } catch (thrown) {
+    const err = thrown as { responseCode?: number; response?: string; code?: string; message?: string };
+    const reply = redactSecrets(err.response ?? err.message ?? 'no reply', secrets).slice(0, 300);
+    if (signal.aborted) throw new ProviderError('the SMTP server did not take the owner mail in time', { reason: 'timeout', provider: 'email', hint: 'mfawatch will retry' });
+    const code = err.responseCode;
+    if (code !== undefined && code >= 500) {
+      throw new ProviderError(`the SMTP server refused the owner mail to ${mail.to} (${reply})`, { reason: 'client', provider: 'email', status: code, hint: "the address bounced: check the identity's e-mail (identities.map) and reach the owner another way" });
+    }
+    throw new ProviderError(`the SMTP server did not take the owner mail (${reply})`, { reason: code !== undefined && code >= 400 ? 'server' : 'network', provider: 'email', status: code, hint: 'mfawatch will retry' });
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    transport.close();
+  }
+}
+
+/** Slack's client logs through ours, at debug (its own messages never carry the token). */
+function slackLogger(logger: Logger): SlackLogger {
+  let level = LogLevel.DEBUG;
+  return {
+    debug: (...m: unknown[]) => logger.debug({ slack: m.map(String).join(' ') }),
+    info: (...m: unknown[]) => logger.debug({ slack: m.map(String).join(' ') }),
+    warn: (...m: unknown[]) => logger.debug({ slack: m.map(String).join(' ') }),
+    error: (...m: unknown[]) => logger.debug({ slack: m.map(String).join(' ') }),
+    setLevel: (l: LogLevel) => void (level = l),
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+/** Maps an @slack/web-api error to a ProviderError. */
+function slackError(thrown: unknown, step: string): ProviderError {
+  const err = thrown as { code?: string; data?: { error?: string }; retryAfter?: number; statusCode?: number; message?: string };
+  switch (err.code) {
+    case ErrorCode.PlatformError: {
+      const code = err.data?.error ?? 'unknown_error';
+      const hint =
+        code === 'users_not_found'
+          ? "no Slack user has this e-mail: the identity's address differs from the Slack profile's, or the person is not in the workspace"
+          : code === 'invalid_auth' || code === 'not_authed' || code === 'token_revoked'
+            ? 'check owners.slack.token (a bot token, xoxb-)'
+            : code === 'missing_scope'
+              ? 'the bot needs the scopes users:read.email and chat:write'
+              : 'see https://api.slack.com/methods for the error';
+      return new ProviderError(`Slack ${step} answered "${code}"`, { reason: code === 'invalid_auth' || code === 'not_authed' || code === 'token_revoked' ? 'auth' : code === 'missing_scope' ? 'permission' : 'client', provider: 'slack', hint });
+    }
+    case ErrorCode.RateLimitedError:
+      return new ProviderError(`Slack ${step} is rate-limited`, { reason: 'rate_limited', provider: 'slack', retryAfterMs: (err.retryAfter ?? 30) * 1000, hint: 'mfawatch will retry' });
+    case ErrorCode.HTTPError:
+      return new ProviderError(`Slack ${step} answered HTTP ${err.statusCode ?? 0}`, { reason: reasonForStatus(err.statusCode ?? 500), provider: 'slack', status: err.statusCode, hint: 'mfawatch will retry when it may help' });
+    default:
+      return new ProviderError(`could not reach Slack for ${step}`, { reason: 'network', provider: 'slack', hint: 'check outbound access to slack.com; mfawatch will retry' });
+  }
+}
+
+/** Sends one Slack direct message to the user whose e-mail is `email`. */
+export async function sendOwnerSlack(settings: NonNullable<OwnersConfig['slack']>, email: string, text: string, logger: Logger, timeoutMs: number): Promise<void> {
+  const client = new WebClient(settings.token.reveal(), {
+    ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl.endsWith('/') ? settings.apiUrl : `${settings.apiUrl}/` } : {}),
+    // src/owners/deliver.ts owns retries, as the dispatcher does for notifiers.
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: timeoutMs,
+    logger: slackLogger(logger),
+  });
+  let userId: string | undefined;
+  try {
+    const found = await client.users.lookupByEmail({ email });
+    userId = found.user?.id;
+  } catch (err) {
+    throw slackError(err, 'users.lookupByEmail');
+  }
+  if (!userId) throw new ProviderError('Slack users.lookupByEmail answered without a user id', { reason: 'malformed', provider: 'slack' });
+  try {
+    await client.chat.postMessage({ channel: userId, text, mrkdwn: true, unfurl_links: false, unfurl_media: false });
+  } catch (err) {
+    throw slackError(err, 'chat.postMessage');
+  }
+}
+
+/** Sends one SMS through Twilio's Messages API. */
+export async function sendOwnerSms(settings: NonNullable<OwnersConfig['sms']>, to: string, body: string, fetchFn: typeof fetch, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const url = `${settings.baseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(settings.accountSid)}/Messages.json`;
+  const auth = Buffer.from(`${settings.accountSid}:${settings.authToken.reveal()}`).toString('base64');
+  let res: Response;
+  try {
+    res = await fetchWithTimeout(fetchFn, url, {
+      method: 'POST',
+      headers: { authorization: `Basic ${auth}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ To: to, From: settings.from, Body: body.slice(0, 1600) }).toString(),
+    }, timeoutMs, [signal]);
+  } catch (err) {
+    throw new ProviderError('could not reach Twilio', { reason: 'network', provider: 'twilio', hint: 'check outbound access to api.twilio.com (owners.sms.baseUrl); mfawatch will retry', cause: err });
+  }
+  const text = await res.text().catch(() => '');
+  if (res.status === 201 || res.status === 200) return;
+  // Twilio errors: { "code": 21211, "message": "The 'To' number ... is not a valid phone number.", "more_info", "status" }
+  let detail = '';
+  try {
+    const parsed = JSON.parse(text) as { code?: number; message?: string };
+    detail = ` (Twilio error ${parsed.code ?? '?'}: ${String(parsed.message ?? '').slice(0, 200)})`;
+  } catch {
+    // Not Twilio's JSON error: the status says enough.
+  }
+  const reason = reasonForStatus(res.status);
+  throw new ProviderError(`Twilio refused the SMS with HTTP ${res.status}${redactSecrets(detail, [settings.authToken])}`, {
+    reason, provider: 'twilio', status: res.status,
+    hint: reason === 'auth' ? 'check owners.sms.accountSid and the auth token' : reason === 'client' ? "check the number in identities.phones and owners.sms.from" : 'mfawatch will retry',
+  });
+}
