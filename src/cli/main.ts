@@ -22,6 +22,7 @@ import { registerRedeliverCommand } from './redeliver.js';
 import { renderEvent } from './render.js';
 import { registerWhoisCommand } from './whois.js';
 import { buildStatus, renderStatus } from './status.js';
+import { versionLine } from './version.js';
 
 /** Streams and environment of one CLI invocation; tests pass their own. */
 export interface CliIo {
@@ -48,6 +49,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   const program = new Command('mfawatch')
     .description('Watches the MFA state of every account at your identity providers and tells you the moment it changes.')
     .addOption(new Option('-c, --config <file>', 'config file').default(io.env.MFAWATCH_CONFIG ?? './mfawatch.json'))
+    .version(versionLine(), '-V, --version', 'the version, and the database schema version it migrates to')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError();
