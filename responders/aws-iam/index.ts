@@ -196,6 +196,7 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
 export const awsIamResponder: ResponderModule<AwsIamResponderConfig> = {
   type: 'aws-iam',
   service: SERVICE,
+  linksFrom: 'aws-iam',
   configSchema: awsIamResponderSchema,
   secretKeys: [],
   create: (config, deps) => createAwsIamResponder(config, deps),

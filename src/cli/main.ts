@@ -15,6 +15,7 @@ import { startDaemon } from '../scheduler.js';
 import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
+import { registerConfigCommands } from './config-commands.js';
 import { registerKillCommand, type CommandContext } from './kill.js';
 import { registerAckCommand } from './ack.js';
 import { registerNotifyTestCommand } from './notify-test.js';
@@ -187,16 +188,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   registerAckCommand(program, commandContext);
   registerNotifyTestCommand(program, withApp, io, (code) => (exitCode = Math.max(exitCode, code)));
 
-  program
-    .command('config')
-    .description('config file commands')
-    .command('check')
-    .description('validate the config and exit (0 valid, 2 invalid)')
-    .action(() => {
-      const cfg = config();
-      for (const w of cfg.warnings) write(io.stderr, `warning: ${w}`);
-      write(io.stdout, `${cfg.path}: valid (${cfg.monitors.length} monitor(s), ${cfg.notifiers.length} notifier(s), ${cfg.responders.length} responder(s))`);
-    });
+  registerConfigCommands(program, { io, configPath: () => program.opts<{ config: string }>().config });
 
   registerAcceptCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerAuditCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });

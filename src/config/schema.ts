@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { CHANGE_EVENT_TYPES, type ChangeEventType } from '../core/types.js';
 import { parseListen } from '../observability/listen.js';
-import { cronExpression, duration, expect, secretUrl, severity } from './fields.js';
+import { EMAIL, cronExpression, duration, email, expect, secretUrl, severity, timeZone } from './fields.js';
 
 const severityOverride = z.union([severity(), z.strictObject({ default: severity().optional(), admin: severity().optional() })], {
   error: 'must be a severity name, or { "default": severity, "admin": severity }',
@@ -14,14 +14,14 @@ const severityOverride = z.union([severity(), z.strictObject({ default: severity
 const severityShape = Object.fromEntries(CHANGE_EVENT_TYPES.map((t) => [t, severityOverride.optional()])) as Record<ChangeEventType, z.ZodOptional<typeof severityOverride>>;
 
 export const rootSchema = z.strictObject({
-  /** Editors' JSON schema hint; ignored. */
+  /** Editors' JSON schema hint (`mfawatch config schema`); ignored. */
   $schema: z.string().optional(),
   /** SQLite file; a relative path is relative to the config file's folder. */
   database: z.string({ error: expect('a file path') }).min(1).default('./mfawatch.db'),
   /** Default cron schedule of every monitor (hourly). */
   schedule: cronExpression().default('0 * * * *'),
   /** IANA time zone for schedules (default: the system's). */
-  timezone: z.string().optional(),
+  timezone: timeZone().optional(),
   /** Longest a scan may run before it is abandoned uncommitted. */
   scanDeadline: duration().default(15 * 60_000),
   /** Per-event-type severity overrides of DESIGN.md's table. */
@@ -103,7 +103,7 @@ export const rootSchema = z.strictObject({
       on: z.array(z.enum(['mfa_disabled', 'mfa_weakened', 'account_added', 'privilege_changed'])).default(['mfa_disabled']),
       minSeverity: severity().default('high'),
       /** Break-glass identities (emails) or accounts ("provider:login") never touched. */
-      exempt: z.array(z.string().refine((v) => /^[^\s@:]+@[^\s@:]+\.[^\s@:]+$/.test(v) || /^[a-z0-9-]+:.+$/i.test(v), 'must be an identity (an email) or an account ("provider:login", e.g. "github:octocat")')).default([]),
+      exempt: z.array(z.string().refine((v) => EMAIL.test(v) || /^[a-z0-9-]+:.+$/i.test(v), 'must be an identity (an email) or an account ("provider:login", e.g. "github:octocat")')).default([]),
       /** Most kills decided from one scan. */
       maxPerRun: z.number().int().min(0).default(3),
       /** Most automatic kills in any rolling 24 hours. */
@@ -123,7 +123,7 @@ export const rootSchema = z.strictObject({
   identities: z
     .strictObject({
       /** "provider:login" → identity (email); wins over every other link. */
-      map: z.record(z.string().regex(/^[a-z0-9-]+:.+$/, 'keys are "provider:login", e.g. "github:octocat"'), z.string().min(1)).default({}),
+      map: z.record(z.string().regex(/^[a-z0-9-]+:.+$/, 'keys are "provider:login", e.g. "github:octocat"'), email('the e-mail address of the person (the identity) behind the account')).default({}),
     })
     .default({ map: {} }),
 });

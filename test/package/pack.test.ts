@@ -80,7 +80,7 @@ function mfawatch(...args: string[]): SpawnSyncReturns<string> {
 
 describe('the packed tarball', () => {
   it('holds the compiled CLI, its loader and the documents, and no sources or tests', () => {
-    expect(packedFiles).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'SECURITY.md', 'config.example.json', 'bin/mfawatch.js', 'dist/mfawatch.js', 'scripts/compiled.js']));
+    expect(packedFiles).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'SECURITY.md', 'config.example.json', 'mfawatch.schema.json', 'bin/mfawatch.js', 'dist/mfawatch.js', 'scripts/compiled.js']));
     expect(packedFiles.filter((f) => /^(src|test|monitors|notifiers|responders|storage|bench|deploy)\//.test(f) || f.endsWith('.ts'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(installed, 'node_modules', pkg.name, 'package.json'), 'utf8')) as { private?: boolean };
     expect(manifest.private).toBeUndefined();
