@@ -16,6 +16,7 @@ import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
 import { registerConfigCommands } from './config-commands.js';
+import { registerForgetCommand } from './forget.js';
 import { registerKillCommand, type CommandContext } from './kill.js';
 import { registerAckCommand } from './ack.js';
 import { registerNotifyTestCommand } from './notify-test.js';
@@ -186,6 +187,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   registerWhoisCommand(program, commandContext);
   registerCancelKillCommand(program, commandContext);
   registerAckCommand(program, commandContext);
+  registerForgetCommand(program, commandContext);
   registerNotifyTestCommand(program, withApp, io, (code) => (exitCode = Math.max(exitCode, code)));
 
   registerConfigCommands(program, { io, configPath: () => program.opts<{ config: string }>().config });

@@ -9,6 +9,7 @@ import { formatDuration } from '../core/duration.js';
 import { buildDeliveryStatus, renderDeliveryStatus, type AckStatus, type NotifierStatus } from './status-delivery.js';
 import { buildKillStatus, renderKillStatus, type KillStatus } from './status-kills.js';
 import type { MfaState } from '../core/types.js';
+import { isCovered, retiredScopes, type RetiredScope } from '../retired.js';
 
 export interface StatusAccount {
   accountId: string;
@@ -51,6 +52,8 @@ export interface StatusReport {
   acknowledgements?: AckStatus[] | undefined;
   /** Session kills needing attention (src/cli/status-kills.ts). */
   kills?: KillStatus[] | undefined;
+  /** Monitors and scopes that left the config; their data stays until `mfawatch forget` (src/retired.ts). */
+  retired?: RetiredScope[] | undefined;
 }
 
 const LIST_LIMIT = 50;
@@ -60,8 +63,9 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
   const monitors: MonitorStatus[] = [];
   for (const m of config.monitors) {
     const known = store.knownScopes().filter((s) => s.monitor_id === m.config.id).map((s) => s.scope);
-    const scopes = new Map(scopesOf(m.config.id).map((s) => [s.id, s.label]));
-    for (const k of known) if (!scopes.has(k)) scopes.set(k, k);
+    const configured = scopesOf(m.config.id);
+    const scopes = new Map(configured.map((s) => [s.id, s.label]));
+    for (const k of known) if (!scopes.has(k) && isCovered(configured, k)) scopes.set(k, k);
     // A monitor that learns its scopes from the provider (resolveScopes) records a failure to
     // learn them under scope '' until it first succeeds; once real scopes exist, that row is history.
     if (scopes.size > 1 && scopes.has('') && !scopesOf(m.config.id).some((s) => s.id === '')) {
@@ -99,7 +103,8 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
       });
     }
   }
-  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now) };
+  const retired = retiredScopes(store, (id) => (config.monitors.some((m) => m.config.id === id) ? scopesOf(id) : undefined));
+  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now), retired };
 }
 
 /** Renders the status for a terminal. */
@@ -147,5 +152,14 @@ export function renderStatus(report: StatusReport, now: Date): string {
   if (delivery) lines.push(delivery, '');
   const kills = renderKillStatus(report.kills ?? [], now);
   if (kills) lines.push(kills, '');
+  const retired = report.retired ?? [];
+  if (retired.length > 0) {
+    lines.push('no longer in the config (not watched; data kept until `mfawatch forget`):');
+    for (const r of retired) {
+      const name = `${r.monitorId}${r.scope ? `/${r.scope}` : ''}`;
+      lines.push(`  ${name}  (${r.label}): ${r.accounts} account(s), last scanned ${formatDuration(now.getTime() - Date.parse(r.lastScanAt))} ago; \`mfawatch forget ${name}\` removes its data`);
+    }
+    lines.push('');
+  }
   return lines.join('\n');
 }
