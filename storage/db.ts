@@ -22,12 +22,33 @@ export function openDatabase(path: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  if (path !== ':memory:') backupBeforeMigrating(db, path);
   migrate(db);
   if (path !== ':memory:') {
     // WAL side files carry the same data: keep them private too.
     for (const side of [`${path}-wal`, `${path}-shm`]) if (existsSync(side)) chmodSync(side, 0o600);
   }
   return db;
+}
+
+/**
+ * Before migrations change an existing database's schema, a copy of it as it was:
+ * `<database>.schema-v<N>.bak` (N its schema version), mode 0600, made with `VACUUM INTO` (a
+ * consistent snapshot, taken synchronously here). Going back to the older mfawatch means
+ * restoring that copy: the older one refuses the newer schema. Kept if it already exists (an
+ * upgrade interrupted and started again keeps the first, pre-upgrade copy).
+ */
+function backupBeforeMigrating(db: Db, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current === 0 || current >= MIGRATIONS.length) return;
+  const copy = `${path}.schema-v${current}.bak`;
+  if (existsSync(copy)) return;
+  try {
+    db.prepare('VACUUM INTO ?').run(copy);
+    chmodSync(copy, 0o600);
+  } catch (err) {
+    throw new Error(`cannot back up the database to ${copy} before upgrading its schema from version ${current} to ${MIGRATIONS.length} (${(err as Error).message}); free space or fix the folder's permissions, then start mfawatch again (nothing was changed)`);
+  }
 }
 
 /** Applies the migrations the database does not have yet. */

@@ -14,6 +14,7 @@ import { startObservabilityServer } from '../observability/server.js';
 import { startDaemon } from '../scheduler.js';
 import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
+import { registerBackupCommand } from './backup.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
 import { registerConfigCommands } from './config-commands.js';
 import { registerForgetCommand } from './forget.js';
@@ -191,6 +192,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   registerNotifyTestCommand(program, withApp, io, (code) => (exitCode = Math.max(exitCode, code)));
 
   registerConfigCommands(program, { io, configPath: () => program.opts<{ config: string }>().config });
+  registerBackupCommand(program, { io, configPath: () => program.opts<{ config: string }>().config, setExitCode: (c) => (exitCode = c) });
 
   registerAcceptCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerAuditCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
