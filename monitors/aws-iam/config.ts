@@ -24,11 +24,12 @@ const accountEntry = z.strictObject({
 });
 
 /**
- * IAM and STS endpoint overrides (LocalStack, a test fake, a VPC endpoint). A string overrides
- * IAM only, as DESIGN.md's example; an object overrides each service.
+ * Endpoint overrides (LocalStack, a test fake, a VPC endpoint). A string applies to every AWS
+ * service the monitor calls; an object overrides each service named, the others resolved by the
+ * SDK (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, AWS): src/aws/endpoints.ts.
  */
 const endpoint = z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(), sts: httpUrl().optional() })], {
-  error: 'must be the IAM endpoint URL, or { "iam": URL, "sts": URL }',
+  error: 'must be one endpoint URL for every AWS service, or { "iam": URL, "sts": URL }',
 });
 
 /**

@@ -30,6 +30,7 @@ import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { awsErrorCode, classifyAwsError as classifyForCaller, PROVIDER, type AwsCaller } from '../../src/aws/errors.js';
+import { endpointFor } from '../../src/aws/endpoints.js';
 import { mapWithConcurrency } from '../../src/cycle.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { accountOfRoleArn, awsIamConfigSchema, type AwsAccountEntry, type AwsIamConfig } from './config.js';
@@ -89,10 +90,9 @@ interface Session {
   iam: IAMClient;
 }
 
-function endpoints(config: AwsIamConfig): { iam?: string; sts?: string } {
-  if (config.endpoint === undefined) return {};
-  if (typeof config.endpoint === 'string') return { iam: config.endpoint };
-  return { ...(config.endpoint.iam ? { iam: config.endpoint.iam } : {}), ...(config.endpoint.sts ? { sts: config.endpoint.sts } : {}) };
+/** The IAM and STS endpoint overrides (src/aws/endpoints.ts: a string applies to both). */
+function endpoints(config: AwsIamConfig): { iam?: string | undefined; sts?: string | undefined } {
+  return { iam: endpointFor(config.endpoint, 'iam'), sts: endpointFor(config.endpoint, 'sts') };
 }
 
 /** The AWS console's host for an ARN's partition. */

@@ -21,8 +21,8 @@ export const awsIamResponderSchema = responderConfig('aws-iam', {
     .optional(),
   /** The role's sts:ExternalId condition value, when its trust policy has one. */
   externalId: z.string().min(2, 'must be 2-1224 characters').max(1224, 'must be 2-1224 characters').regex(/^[\w+=,.@:/-]+$/, 'may contain only letters, digits and +=,.@:/-').optional(),
-  /** IAM endpoint override (LocalStack, a test fake); an object overrides IAM and STS each. */
-  endpoint: z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(), sts: httpUrl().optional() })], { error: 'must be the IAM endpoint URL, or { "iam": URL, "sts": URL }' }).optional(),
+  /** Endpoint override (LocalStack, a test fake): a string for IAM and STS alike; an object overrides each (src/aws/endpoints.ts). */
+  endpoint: z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(), sts: httpUrl().optional() })], { error: 'must be one endpoint URL for IAM and STS, or { "iam": URL, "sts": URL }' }).optional(),
   /** Per-call timeout (default 30 s); a kill as a whole is bounded by autoResponse.killTimeout / --timeout. */
   requestTimeout: duration().default(30_000),
   /** Attempts per call, the SDK's retries of throttling and 5xx answers included (default 3). */

@@ -19,6 +19,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { classifyAwsError, type AwsCaller } from '../../src/aws/errors.js';
+import { endpointFor } from '../../src/aws/endpoints.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { accountsOfType, registerResponder, type ApiCall, type AwsCredentials, type Responder, type ResponderModule } from '../types.js';
 import { awsIamResponderSchema, type AwsIamResponderConfig } from './config.js';
@@ -78,7 +79,8 @@ function arnAccount(arn: string): string | undefined {
 }
 
 export function createAwsIamResponder(config: AwsIamResponderConfig, deps: ModuleDeps & { awsCredentials?: AwsCredentials | undefined }): Responder {
-  const urls = typeof config.endpoint === 'string' ? { iam: config.endpoint } : (config.endpoint ?? {});
+  // A string applies to IAM and STS alike (src/aws/endpoints.ts).
+  const urls = { iam: endpointFor(config.endpoint, 'iam'), sts: endpointFor(config.endpoint, 'sts') };
   const sdk = {
     region: config.region,
     maxAttempts: config.maxAttempts,

@@ -127,6 +127,15 @@ describe('aws-iam responder', () => {
     expect(r.calls[0]).toMatchObject({ method: 'AssumeRole' });
   });
 
+  it('one endpoint string serves STS as well as IAM (before, AssumeRole went to AWS itself)', async () => {
+    const r = await invalidate(responder({ roleArn: `arn:aws:iam::${PROD}:role/mfawatch-responder`, externalId: 'acme-kill', endpoint: iam.url }), {
+      identity: 'bob@example.com',
+      accounts: [linked('aws-iam', 'bob', arn(PROD, 'bob'))],
+    });
+    expect(r.outcome).toBe('succeeded');
+    expect(iam.actions()).toEqual(['sts:AssumeRole', 'iam:GetUser', 'iam:PutUserPolicy']);
+  });
+
   it('roleArn with a wrong externalId fails as permission and says what to fix; nothing is written', async () => {
     const err = (await invalidate(
       responder({ roleArn: `arn:aws:iam::${PROD}:role/mfawatch-responder`, externalId: 'wrong-id', endpoint: { iam: iam.url, sts: iam.url } }),
