@@ -86,6 +86,17 @@ export const rootSchema = z.strictObject({
       maxListed: z.number().int().min(1).max(1000).default(100),
     })
     .default({ enabled: true, interval: 7 * 86_400_000, maxListed: 100 }),
+  /**
+   * How long to keep account history, change events and finished deliveries (storage/retention.ts);
+   * a kind left out is kept for good. Pending deliveries and the audit log are never pruned.
+   */
+  retention: z
+    .strictObject({
+      history: duration().optional(),
+      events: duration().optional(),
+      deliveries: duration().optional(),
+    })
+    .optional(),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

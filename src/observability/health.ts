@@ -12,6 +12,7 @@ import type { ChangeEvent } from '../core/types.js';
 import { queueEventBatches } from '../delivery/outbox.js';
 import { severityOf } from '../scan/policy.js';
 import { isCovered } from '../retired.js';
+import { pruneExpired, type Pruned } from '../../storage/retention.js';
 
 /** Per monitor scope: when it last succeeded and whether that is fresh. */
 export interface ScopeFreshness {
@@ -84,6 +85,22 @@ export function checkStaleData(app: App): ChangeEvent[] {
     }
   }
   return raised;
+}
+
+/**
+ * Applies `retention` (storage/retention.ts) when configured; what was removed is audited.
+ * Called after each cycle and with the daemon's periodic checks.
+ */
+export function applyRetention(app: App): Pruned | undefined {
+  const limits = app.config.retention;
+  if (!limits) return undefined;
+  const now = app.clock.now();
+  const pruned = pruneExpired(app.store, limits, now);
+  if (pruned.history + pruned.events + pruned.deliveries > 0) {
+    app.store.audit({ at: now, actor: app.actor, action: 'retention.prune', subject: 'database', detail: { ...pruned } });
+    app.logger.info(pruned, 'retention: removed rows older than the configured limits');
+  }
+  return pruned;
 }
 
 /** True when every configured monitor scope's last finished scan succeeded. */
