@@ -28,8 +28,20 @@ const accountEntry = z.strictObject({
  * service the monitor calls; an object overrides each service named, the others resolved by the
  * SDK (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, AWS): src/aws/endpoints.ts.
  */
-const endpoint = z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(), sts: httpUrl().optional() })], {
-  error: 'must be one endpoint URL for every AWS service, or { "iam": URL, "sts": URL }',
+const endpoint = z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(), sts: httpUrl().optional(), organizations: httpUrl().optional() })], {
+  error: 'must be one endpoint URL for every AWS service, or { "iam": URL, "sts": URL, "organizations": URL }',
+});
+
+/** Every account of an AWS Organization, each through the same role (monitors/aws-iam/organizations.ts). */
+const organization = z.strictObject({
+  /** The role to assume in every account (created by the StackSet in the README). */
+  roleName: z.string({ error: expect('the name of the role to assume in every account, e.g. "MfawatchAudit"') }).regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1-64 letters, digits and +=,.@_-), e.g. "MfawatchAudit"'),
+  externalId: z.string().min(2, 'must be 2-1224 characters').max(1224, 'must be 2-1224 characters').regex(/^[\w+=,.@:/-]+$/, 'may contain only letters, digits and +=,.@:/-').optional(),
+  sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, 'must be 2-64 characters: letters, digits and +=,.@-').optional(),
+  /** Only these account ids (default: every ACTIVE account). */
+  include: z.array(accountId()).min(1).optional(),
+  /** Never these account ids. */
+  exclude: z.array(accountId()).optional(),
 });
 
 /**
@@ -51,6 +63,8 @@ export const awsIamConfigSchema = monitorConfig('aws-iam', {
   endpoint: endpoint.optional(),
   /** Single-account instance: the account the credentials must belong to (checked every scan). */
   accountId: accountId().optional(),
+  /** Every ACTIVE account of the AWS Organization, listed before each cycle; each is its own scope. */
+  organization: organization.optional(),
   /** Many accounts, each through its own audit role; each is its own scope. */
   accounts: z.array(accountEntry).min(1, 'list at least one account, or leave "accounts" out to scan the credentials\' own account').optional(),
   /**
@@ -75,6 +89,9 @@ export const awsIamConfigSchema = monitorConfig('aws-iam', {
 }).superRefine((c, ctx) => {
   if (c.accountId !== undefined && c.accounts !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['accountId'], message: 'use either "accountId" (one account, default credentials) or "accounts" (roles to assume), not both' });
+  }
+  if (c.organization !== undefined && (c.accountId !== undefined || c.accounts !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['organization'], message: 'use "organization" (every account of the organization) or "accountId"/"accounts", not both' });
   }
   const seen = new Map<string, number>();
   (c.accounts ?? []).forEach((a, i) => {
