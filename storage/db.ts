@@ -10,6 +10,24 @@ import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
+/**
+ * What to do when better-sqlite3's native module cannot be loaded: not built (no prebuilt binary
+ * fitted and nothing could compile it) or built for another Node.js (NODE_MODULE_VERSION). The
+ * message says what to run and what a build from source needs; undefined for any other error.
+ */
+export function nativeModuleAdvice(err: unknown): string | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string }).code;
+  if (!/Could not locate the bindings file|NODE_MODULE_VERSION|better_sqlite3\.node/.test(message) && code !== 'ERR_DLOPEN_FAILED') return undefined;
+  const first = message.split('\n')[0] ?? message;
+  return (
+    `SQLite (better-sqlite3's native module) cannot be loaded under Node.js ${process.version}: ${first}. ` +
+    'Run `npm rebuild better-sqlite3` in the folder mfawatch is installed in (for a global install: `npm install -g mfawatch` again); ' +
+    'it uses a prebuilt binary where one fits this platform and Node.js version, and otherwise compiles one, which needs python3, make and a C++ compiler ' +
+    '(Debian/Ubuntu: apt-get install python3 make g++; Alpine: apk add python3 make g++; macOS: xcode-select --install)'
+  );
+}
+
 /** Opens (creating when needed) and migrates the database at `path`. */
 export function openDatabase(path: string): Db {
   if (path !== ':memory:') {
@@ -17,7 +35,14 @@ export function openDatabase(path: string): Db {
     if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
     chmodSync(path, 0o600);
   }
-  const db = new Database(path);
+  let db: Db;
+  try {
+    db = new Database(path);
+  } catch (err) {
+    const advice = nativeModuleAdvice(err);
+    if (advice) throw new Error(advice, { cause: err });
+    throw err;
+  }
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
@@ -47,7 +72,7 @@ function backupBeforeMigrating(db: Db, path: string): void {
     db.prepare('VACUUM INTO ?').run(copy);
     chmodSync(copy, 0o600);
   } catch (err) {
-    throw new Error(`cannot back up the database to ${copy} before upgrading its schema from version ${current} to ${MIGRATIONS.length} (${(err as Error).message}); free space or fix the folder's permissions, then start mfawatch again (nothing was changed)`);
+    throw new Error(`cannot back up the database to ${copy} before upgrading its schema from version ${current} to ${MIGRATIONS.length} (${(err as Error).message}); free space or fix the folder's permissions, then start mfawatch again (nothing was changed)`, { cause: err });
   }
 }
 

@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync }
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { nativeModuleAdvice } from '../../storage/db.js';
 import { MIGRATIONS } from '../../storage/migrations.js';
 import { Store } from '../../storage/store.js';
 import { FakeGitHub } from '../fakes/github.js';
@@ -136,5 +137,22 @@ describe('upgrading the schema', () => {
     Store.open(path).close();
     Store.open(join(dir.path, 'new.db')).close();
     expect(readdirSync(dir.path).filter((f) => f.endsWith('.bak'))).toEqual([`old.db.schema-v${MIGRATIONS.length - 1}.bak`]);
+  });
+});
+
+describe('a machine where SQLite cannot be loaded', () => {
+  it('says what to run and what a build from source needs', () => {
+    let missing: unknown;
+    try {
+      // The error better-sqlite3 raises when its compiled module is not where it looks.
+      new Database(':memory:', { nativeBinding: join(dir.path, 'build', 'Release', 'better_sqlite3.node') });
+    } catch (err) {
+      missing = err;
+    }
+    expect(nativeModuleAdvice(missing)).toMatch(/^SQLite \(better-sqlite3's native module\) cannot be loaded under Node\.js v\d+.*: Cannot find module .*better_sqlite3\.node'\. Run `npm rebuild better-sqlite3` .* needs python3, make and a C\+\+ compiler/);
+    // Built for another Node.js: the message Node.js gives (ERR_DLOPEN_FAILED).
+    const abi = Object.assign(new Error("The module '/opt/mfawatch/node_modules/better-sqlite3/build/Release/better_sqlite3.node'\nwas compiled against a different Node.js version using\nNODE_MODULE_VERSION 115. This version of Node.js requires\nNODE_MODULE_VERSION 127."), { code: 'ERR_DLOPEN_FAILED' });
+    expect(nativeModuleAdvice(abi)).toContain('Run `npm rebuild better-sqlite3`');
+    expect(nativeModuleAdvice(new Error('SQLITE_CANTOPEN: unable to open database file'))).toBeUndefined();
   });
 });
