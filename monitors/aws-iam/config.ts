@@ -32,16 +32,22 @@ const endpoint = z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(),
   error: 'must be one endpoint URL for every AWS service, or { "iam": URL, "sts": URL, "organizations": URL }',
 });
 
+/** An account id, or an organizational unit or root id, as Organizations writes them. */
+const accountOrUnit = () =>
+  z
+    .string({ error: expect('an account id, an OU id ("ou-…") or the root id ("r-…")') })
+    .regex(/^(\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, 'must be a 12-digit account id, an organizational unit id ("ou-ab12-cdef3456") or the root id ("r-ab12")');
+
 /** Every account of an AWS Organization, each through the same role (monitors/aws-iam/organizations.ts). */
 const organization = z.strictObject({
   /** The role to assume in every account (created by the StackSet in the README). */
   roleName: z.string({ error: expect('the name of the role to assume in every account, e.g. "MfawatchAudit"') }).regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1-64 letters, digits and +=,.@_-), e.g. "MfawatchAudit"'),
   externalId: z.string().min(2, 'must be 2-1224 characters').max(1224, 'must be 2-1224 characters').regex(/^[\w+=,.@:/-]+$/, 'may contain only letters, digits and +=,.@:/-').optional(),
   sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, 'must be 2-64 characters: letters, digits and +=,.@-').optional(),
-  /** Only these account ids (default: every ACTIVE account). */
-  include: z.array(accountId()).min(1).optional(),
-  /** Never these account ids. */
-  exclude: z.array(accountId()).optional(),
+  /** Only these accounts, by account id or organizational unit ("ou-…", the root "r-…"); default: every ACTIVE account. */
+  include: z.array(accountOrUnit()).min(1).optional(),
+  /** Never these accounts, by account id or organizational unit. */
+  exclude: z.array(accountOrUnit()).optional(),
 });
 
 /**

@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeAws } from '../fakes/aws-iam.js';
-import { FakeOrganizations } from '../fakes/organizations.js';
+import { FakeOrganizations, ROOT_ID } from '../fakes/organizations.js';
 import { eventLines, PinnedClock, runCli, tempDir, writeConfig } from '../helpers.js';
 
 const MGMT = '999999999999';
@@ -102,6 +102,23 @@ describe('aws-iam organization', () => {
     expect(out.code).toBe(1);
     expect(out.stderr).toContain(`aws-org: scan failed: AWS Organizations refused organizations:ListAccounts from account ${MGMT} (AccessDeniedException)`);
     expect(aws.actions().filter((a) => a.startsWith('iam:'))).toEqual([]);
+  });
+
+  it('include and exclude pick accounts by organizational unit, nested units included', async () => {
+    org.units.set('ou-ab12-prod0001', ROOT_ID);
+    org.units.set('ou-ab12-prodeu01', 'ou-ab12-prod0001');
+    for (const [i, ou] of [[1, 'ou-ab12-prod0001'], [2, 'ou-ab12-prodeu01'], [3, 'ou-ab12-prodeu01']] as const) {
+      const account = org.accounts.find((a) => a.id === member(i));
+      if (account) account.parent = ou;
+    }
+    configPath = writeConfig(dir.path, {
+      database: './state.db',
+      monitors: [{ id: 'aws-org', type: 'aws-iam', endpoint: { iam: aws.url, sts: aws.url, organizations: org.url }, maxAttempts: 1, organization: { roleName: ROLE, include: ['ou-ab12-prod0001'], exclude: [member(3)] } }],
+      notifiers: [{ id: 'siem', type: 'stdout' }],
+    });
+    const out = await cli('run');
+    expect(out.code, out.stderr).toBe(0);
+    expect(eventLines<{ type: string; scope: string }>(out.stdout).filter((e) => e.type === 'baseline').map((e) => e.scope).sort()).toEqual([member(1), member(2)]);
   });
 
   it('include and exclude pick accounts by id; organization excludes accountId/accounts', async () => {
