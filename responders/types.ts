@@ -99,6 +99,11 @@ export interface ResponderModule<C extends ResponderCommonConfig = ResponderComm
   readonly type: string;
   /** Display name of the service. */
   readonly service: string;
+  /**
+   * Set when the responder acts only on accounts linked from monitors of this type (GitHub logins,
+   * IAM users) and never looks a person up by e-mail: without such a monitor it can kill nothing.
+   */
+  readonly linksFrom?: string;
   readonly configSchema: z.ZodType<C, unknown>;
   readonly secretKeys: readonly string[];
   create(config: C, deps: ResponderDeps): Responder;

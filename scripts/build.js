@@ -48,7 +48,8 @@ export function build(root = ROOT, outdir = join(root, 'dist')) {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    // The oldest Node.js package.json `engines` admits; the bundle runs unchanged on 22 and 24.
+    target: 'node20.19',
     // Dependencies load from node_modules as they do under tsx; only our own sources are bundled.
     packages: 'external',
     // Keeps function and class names (error names, stack traces) as in the sources.

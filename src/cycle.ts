@@ -6,7 +6,7 @@ import type { Monitor, ScopeInfo } from '../monitors/types.js';
 import type { App, MonitorInstance } from './app.js';
 import type { DeliveryTally } from './delivery/dispatcher.js';
 import { queueReminderIfDue } from './delivery/reminders.js';
-import { checkStaleData, sendHeartbeat } from './observability/health.js';
+import { applyRetention, checkStaleData, sendHeartbeat } from './observability/health.js';
 import { autoResponseContext, responseRunnerFor } from './response/wiring.js';
 import type { RunTally } from './response/decide.js';
 import type { KillReport } from './response/runner.js';
@@ -131,6 +131,7 @@ export async function runCycle(app: App, options: { monitorIds?: readonly string
   if (owners) owners.delivery = await deliverOwners(app, options.signal);
   const delivery = await app.dispatcher.drain(app.config.delivery.runDeadline, options.signal);
   app.metrics.recordDeliveries(delivery);
+  applyRetention(app);
   const eventsOk = events.pollFailures.length === 0 && events.verify.failed === 0;
   const ok = eventsOk && scans.every((s) => s.status === 'succeeded') && delivery.failed === 0 && delivery.pending === 0 && responses.every((r) => r.ok);
   if (ok) await sendHeartbeat(app, options.signal);

@@ -6,7 +6,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { App, MonitorInstance } from './app.js';
 import { queueReminders, scanMonitors } from './cycle.js';
-import { checkStaleData, sendHeartbeat } from './observability/health.js';
+import { applyRetention, checkStaleData, sendHeartbeat } from './observability/health.js';
 import { responseRunnerFor } from './response/wiring.js';
 import { EventRunner } from './events/runner.js';
 import { deliverOwners, updateOwnerCases } from './owners/index.js';
@@ -63,6 +63,7 @@ export function startDaemon(app: App): Daemon {
     const job = scanMonitors(app, [m], shutdown.signal)
       .then(() => {
         checkStaleData(app);
+        applyRetention(app);
         return dispatch();
       })
       .then(() => sendHeartbeat(app, shutdown.signal))

@@ -9,13 +9,31 @@
  * commands (`status`, `events`, `history`, `whois`, `audit`) never create, chmod or migrate
  * unless they must migrate: they open the file read-only and fail when it is missing.
  */
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DatabaseError } from '../src/core/errors.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
+
+/**
+ * What to do when better-sqlite3's native module cannot be loaded: not built (no prebuilt binary
+ * fitted and nothing could compile it) or built for another Node.js (NODE_MODULE_VERSION). The
+ * message says what to run and what a build from source needs; undefined for any other error.
+ */
+export function nativeModuleAdvice(err: unknown): string | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string }).code;
+  if (!/Could not locate the bindings file|NODE_MODULE_VERSION|better_sqlite3\.node/.test(message) && code !== 'ERR_DLOPEN_FAILED') return undefined;
+  const first = message.split('\n')[0] ?? message;
+  return (
+    `SQLite (better-sqlite3's native module) cannot be loaded under Node.js ${process.version}: ${first}. ` +
+    'Run `npm rebuild better-sqlite3` in the folder mfawatch is installed in (for a global install: `npm install -g mfawatch` again); ' +
+    'it uses a prebuilt binary where one fits this platform and Node.js version, and otherwise compiles one, which needs python3, make and a C++ compiler ' +
+    '(Debian/Ubuntu: apt-get install python3 make g++; Alpine: apk add python3 make g++; macOS: xcode-select --install)'
+  );
+}
 
 /** `write`: create when absent, keep private, migrate. `read`: the file must exist; opened read-only. */
 export type DatabaseAccess = 'write' | 'read';
@@ -82,6 +100,8 @@ function makePrivate(path: string, create: boolean): void {
 
 /** SQLite's own errors, with the path and what to do. */
 function explainSqliteError(path: string, err: unknown, access: DatabaseAccess): Error {
+  const advice = nativeModuleAdvice(err);
+  if (advice) return new Error(advice, { cause: err });
   const code = (err as { code?: string }).code ?? '';
   const message = (err as Error).message;
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
@@ -99,14 +119,14 @@ function explainSqliteError(path: string, err: unknown, access: DatabaseAccess):
  * migrated only when this mfawatch is newer than the file.
  */
 export function openDatabase(path: string, access: DatabaseAccess = 'write'): Db {
-  if (path === ':memory:') return configure(new Database(path), 'write');
+  if (path === ':memory:') return configure(new Database(path), 'write', path);
   const stat = lstatOrNull(path);
   if (stat) requireRegularFile(path, stat);
   if (access === 'read') {
     if (!stat) throw new DatabaseError(`no database at ${path}: ${FIX_PATH} (relative paths are read from the config file's folder), or run \`mfawatch run\` once to create it`, path);
     const db = tryOpen(path, access, () => new Database(path, { readonly: true, fileMustExist: true }));
     const current = tryOpen(path, access, () => db.pragma('user_version', { simple: true }) as number);
-    if (current >= MIGRATIONS.length) return configure(db, 'read');
+    if (current >= MIGRATIONS.length) return configure(db, 'read', path);
     // An older file: migrate it once (as a writer would), then read.
     db.close();
     return openDatabase(path, 'write');
@@ -122,7 +142,7 @@ export function openDatabase(path: string, access: DatabaseAccess = 'write'): Db
     const sideStat = lstatOrNull(side);
     if (sideStat) requireRegularFile(side, sideStat);
   }
-  const db = tryOpen(path, access, () => configure(new Database(path), 'write'));
+  const db = tryOpen(path, access, () => configure(new Database(path), 'write', path));
   // WAL side files carry the same data: keep them private too.
   for (const side of [`${path}-wal`, `${path}-shm`]) {
     const sideStat = lstatOrNull(side);
@@ -139,13 +159,36 @@ function tryOpen<T>(path: string, access: DatabaseAccess, open: () => T): T {
   }
 }
 
-function configure(db: Db, access: DatabaseAccess): Db {
+function configure(db: Db, access: DatabaseAccess, path: string): Db {
   if (access === 'write') db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  if (access === 'write') migrate(db);
+  if (access === 'write') {
+    if (path !== ':memory:') backupBeforeMigrating(db, path);
+    migrate(db);
+  }
   return db;
+}
+
+/**
+ * Before migrations change an existing database's schema, a copy of it as it was:
+ * `<database>.schema-v<N>.bak` (N its schema version), mode 0600, made with `VACUUM INTO` (a
+ * consistent snapshot, taken synchronously here). Going back to the older mfawatch means
+ * restoring that copy: the older one refuses the newer schema. Kept if it already exists (an
+ * upgrade interrupted and started again keeps the first, pre-upgrade copy).
+ */
+function backupBeforeMigrating(db: Db, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current === 0 || current >= MIGRATIONS.length) return;
+  const copy = `${path}.schema-v${current}.bak`;
+  if (existsSync(copy)) return;
+  try {
+    db.prepare('VACUUM INTO ?').run(copy);
+    chmodSync(copy, 0o600);
+  } catch (err) {
+    throw new Error(`cannot back up the database to ${copy} before upgrading its schema from version ${current} to ${MIGRATIONS.length} (${(err as Error).message}); free space or fix the folder's permissions, then start mfawatch again (nothing was changed)`, { cause: err });
+  }
 }
 
 /** Applies the migrations the database does not have yet. */

@@ -49,7 +49,8 @@ describe('the compiled CLI', () => {
       expect({ code: compiled.status, stdout: compiled.stdout, stderr: compiled.stderr }, args.join(' ')).toEqual({ code: source.status, stdout: source.stdout, stderr: source.stderr });
     }
     expect(run('config', 'check', '--config', config).stdout).toContain('valid (1 monitor(s)');
-  });
+    // Seven CLI processes, three of them through the TypeScript loader: room for a loaded machine.
+  }, 120_000);
 
   it('is used only while every source it was built from is unchanged', () => {
     expect(build(ROOT, outdir)).toBe(true);

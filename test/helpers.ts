@@ -87,6 +87,7 @@ export async function runCli(args: string[], options: Partial<CliIo> = {}): Prom
     env: options.env ?? {},
     overrides: { logger: logs.logger, ...options.overrides },
     stopSignal: options.stopSignal,
+    ...(options.confirm !== undefined ? { confirm: options.confirm } : {}),
   });
   return { code, stdout: out, stderr: err + logs.text() };
 }

@@ -24,11 +24,30 @@ const accountEntry = z.strictObject({
 });
 
 /**
- * IAM and STS endpoint overrides (LocalStack, a test fake, a VPC endpoint). A string overrides
- * IAM only, as DESIGN.md's example; an object overrides each service.
+ * Endpoint overrides (LocalStack, a test fake, a VPC endpoint). A string applies to every AWS
+ * service the monitor calls; an object overrides each service named, the others resolved by the
+ * SDK (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, AWS): src/aws/endpoints.ts.
  */
-const endpoint = z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(), sts: httpUrl().optional() })], {
-  error: 'must be the IAM endpoint URL, or { "iam": URL, "sts": URL }',
+const endpoint = z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(), sts: httpUrl().optional(), organizations: httpUrl().optional() })], {
+  error: 'must be one endpoint URL for every AWS service, or { "iam": URL, "sts": URL, "organizations": URL }',
+});
+
+/** An account id, or an organizational unit or root id, as Organizations writes them. */
+const accountOrUnit = () =>
+  z
+    .string({ error: expect('an account id, an OU id ("ou-…") or the root id ("r-…")') })
+    .regex(/^(\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, 'must be a 12-digit account id, an organizational unit id ("ou-ab12-cdef3456") or the root id ("r-ab12")');
+
+/** Every account of an AWS Organization, each through the same role (monitors/aws-iam/organizations.ts). */
+const organization = z.strictObject({
+  /** The role to assume in every account (created by the StackSet in the README). */
+  roleName: z.string({ error: expect('the name of the role to assume in every account, e.g. "MfawatchAudit"') }).regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1-64 letters, digits and +=,.@_-), e.g. "MfawatchAudit"'),
+  externalId: z.string().min(2, 'must be 2-1224 characters').max(1224, 'must be 2-1224 characters').regex(/^[\w+=,.@:/-]+$/, 'may contain only letters, digits and +=,.@:/-').optional(),
+  sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, 'must be 2-64 characters: letters, digits and +=,.@-').optional(),
+  /** Only these accounts, by account id or organizational unit ("ou-…", the root "r-…"); default: every ACTIVE account. */
+  include: z.array(accountOrUnit()).min(1).optional(),
+  /** Never these accounts, by account id or organizational unit. */
+  exclude: z.array(accountOrUnit()).optional(),
 });
 
 /**
@@ -50,6 +69,8 @@ export const awsIamConfigSchema = monitorConfig('aws-iam', {
   endpoint: endpoint.optional(),
   /** Single-account instance: the account the credentials must belong to (checked every scan). */
   accountId: accountId().optional(),
+  /** Every ACTIVE account of the AWS Organization, listed before each cycle; each is its own scope. */
+  organization: organization.optional(),
   /** Many accounts, each through its own audit role; each is its own scope. */
   accounts: z.array(accountEntry).min(1, 'list at least one account, or leave "accounts" out to scan the credentials\' own account').optional(),
   /**
@@ -74,6 +95,9 @@ export const awsIamConfigSchema = monitorConfig('aws-iam', {
 }).superRefine((c, ctx) => {
   if (c.accountId !== undefined && c.accounts !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['accountId'], message: 'use either "accountId" (one account, default credentials) or "accounts" (roles to assume), not both' });
+  }
+  if (c.organization !== undefined && (c.accountId !== undefined || c.accounts !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['organization'], message: 'use "organization" (every account of the organization) or "accountId"/"accounts", not both' });
   }
   const seen = new Map<string, number>();
   (c.accounts ?? []).forEach((a, i) => {

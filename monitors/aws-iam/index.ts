@@ -25,11 +25,14 @@ import {
   type IAMClientConfig,
   type User,
 } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { awsErrorCode, classifyAwsError as classifyForCaller, PROVIDER, type AwsCaller } from '../../src/aws/errors.js';
+import { endpointFor } from '../../src/aws/endpoints.js';
+import { organizationAccounts } from './organizations.js';
 import { mapWithConcurrency } from '../../src/cycle.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { accountOfRoleArn, awsIamConfigSchema, type AwsAccountEntry, type AwsIamConfig } from './config.js';
@@ -89,10 +92,9 @@ interface Session {
   iam: IAMClient;
 }
 
-function endpoints(config: AwsIamConfig): { iam?: string; sts?: string } {
-  if (config.endpoint === undefined) return {};
-  if (typeof config.endpoint === 'string') return { iam: config.endpoint };
-  return { ...(config.endpoint.iam ? { iam: config.endpoint.iam } : {}), ...(config.endpoint.sts ? { sts: config.endpoint.sts } : {}) };
+/** The endpoint overrides per service (src/aws/endpoints.ts: a string applies to all). */
+function endpoints(config: AwsIamConfig): { iam?: string | undefined; sts?: string | undefined; organizations?: string | undefined } {
+  return { iam: endpointFor(config.endpoint, 'iam'), sts: endpointFor(config.endpoint, 'sts'), organizations: endpointFor(config.endpoint, 'organizations') };
 }
 
 /** The AWS console's host for an ARN's partition. */
@@ -124,7 +126,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     targets.set(config.accountId, { accountId: config.accountId, label: config.accountId, role: undefined });
   }
   /** Single account, id not configured: learned from STS GetCallerIdentity before each cycle. */
-  const discovers = !config.accounts && !config.accountId;
+  const discovers = !config.accounts && !config.accountId && !config.organization;
   let discovered: ScopeInfo | undefined;
 
   function clientConfig(ctx: ScanContext | undefined, endpoint: string | undefined, credentials: Credentials | undefined) {
@@ -456,8 +458,39 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     if (counted === listed) ctx.listingCounted?.();
   }
 
+  const organization = config.organization;
+  /** `organization`: the accounts listed by Organizations become the targets (organizations.ts). */
+  async function resolveOrganization(organization: NonNullable<AwsIamConfig['organization']>, signal: AbortSignal): Promise<readonly ScopeInfo[]> {
+    const client = new OrganizationsClient(clientConfig(undefined, urls.organizations, tuning.credentials));
+    try {
+      let denied: { code: string; err: unknown } | undefined;
+      const accounts = await organizationAccounts(client, organization, signal, (err, action) => {
+        const code = awsErrorCode(err);
+        if (code === 'AccessDeniedException' || code === 'AWSOrganizationsNotInUseException') denied = { code, err };
+        return classifyAwsError(err, action, 'the organization');
+      }).catch(async (err: unknown) => {
+        if (!denied) throw err;
+        // Name the account the call came from: the fix depends on it.
+        const from = await callerAccount(undefined, signal).then((c) => `account ${c.account}`, () => 'the credentials\' account');
+        throw new ProviderError(`AWS Organizations refused organizations:ListAccounts from ${from} (${denied.code})`, {
+          reason: 'permission', provider: PROVIDER, cause: denied.err,
+          hint: `ListAccounts works only from the organization's management account or a delegated administrator, with organizations:ListAccounts allowed; nothing was committed (${README}, "AWS Organizations")`,
+        });
+      });
+      const before = new Set(targets.keys());
+      targets.clear();
+      for (const a of accounts) targets.set(a.id, { accountId: a.id, label: a.name, role: a.role });
+      const added = accounts.filter((a) => !before.has(a.id));
+      if (before.size > 0 && added.length > 0) deps.logger.info({ accounts: added.map((a) => a.id) }, `${added.length} new account(s) in the organization: now watched`);
+      return accounts.map((a) => ({ id: a.id, label: a.name }));
+    } finally {
+      client.destroy();
+    }
+  }
+
   return {
     scopes: () => (discovers ? (discovered ? [discovered] : []) : [...targets.entries()].map(([id, t]) => ({ id, label: t.label }))),
+    ...(organization ? { resolveScopes: (signal: AbortSignal) => resolveOrganization(organization, signal) } : {}),
     ...(discovers
       ? {
           async resolveScopes(signal: AbortSignal): Promise<readonly ScopeInfo[]> {

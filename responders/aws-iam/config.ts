@@ -21,8 +21,18 @@ export const awsIamResponderSchema = responderConfig('aws-iam', {
     .optional(),
   /** The role's sts:ExternalId condition value, when its trust policy has one. */
   externalId: z.string().min(2, 'must be 2-1224 characters').max(1224, 'must be 2-1224 characters').regex(/^[\w+=,.@:/-]+$/, 'may contain only letters, digits and +=,.@:/-').optional(),
-  /** IAM endpoint override (LocalStack, a test fake); an object overrides IAM and STS each. */
-  endpoint: z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(), sts: httpUrl().optional() })], { error: 'must be the IAM endpoint URL, or { "iam": URL, "sts": URL }' }).optional(),
+  /**
+   * Every account of an AWS Organization: acts on a linked IAM user in whichever account holds it,
+   * by assuming this role there (the monitor's `organization` counterpart; one entry for all accounts).
+   */
+  organization: z
+    .strictObject({
+      roleName: z.string({ error: expect('the name of the role to assume in every account, e.g. "mfawatch-responder"') }).regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1-64 letters, digits and +=,.@_-), e.g. "mfawatch-responder"'),
+      externalId: z.string().min(2, 'must be 2-1224 characters').max(1224, 'must be 2-1224 characters').regex(/^[\w+=,.@:/-]+$/, 'may contain only letters, digits and +=,.@:/-').optional(),
+    })
+    .optional(),
+  /** Endpoint override (LocalStack, a test fake): a string for IAM and STS alike; an object overrides each (src/aws/endpoints.ts). */
+  endpoint: z.union([httpUrl(), z.strictObject({ iam: httpUrl().optional(), sts: httpUrl().optional() })], { error: 'must be one endpoint URL for IAM and STS, or { "iam": URL, "sts": URL }' }).optional(),
   /** Per-call timeout (default 30 s); a kill as a whole is bounded by autoResponse.killTimeout / --timeout. */
   requestTimeout: duration().default(30_000),
   /** Attempts per call, the SDK's retries of throttling and 5xx answers included (default 3). */
@@ -37,6 +47,9 @@ export const awsIamResponderSchema = responderConfig('aws-iam', {
     ctx.addIssue({ code: 'custom', path: ['accountId'], message: `"roleArn" is a role of account ${roleAccount}, not ${c.accountId}: the responder acts in the role's account` });
   }
   if (c.externalId !== undefined && c.roleArn === undefined) ctx.addIssue({ code: 'custom', path: ['externalId'], message: '"externalId" only applies with "roleArn"' });
+  if (c.organization !== undefined && (c.accountId !== undefined || c.roleArn !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['organization'], message: 'use "organization" (every account, by role name) or "accountId"/"roleArn" (one account), not both' });
+  }
 });
 
 export type AwsIamResponderConfig = z.output<typeof awsIamResponderSchema>;

@@ -19,6 +19,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { classifyAwsError, type AwsCaller } from '../../src/aws/errors.js';
+import { endpointFor } from '../../src/aws/endpoints.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { accountsOfType, registerResponder, type ApiCall, type AwsCredentials, type Responder, type ResponderModule } from '../types.js';
 import { awsIamResponderSchema, type AwsIamResponderConfig } from './config.js';
@@ -78,7 +79,8 @@ function arnAccount(arn: string): string | undefined {
 }
 
 export function createAwsIamResponder(config: AwsIamResponderConfig, deps: ModuleDeps & { awsCredentials?: AwsCredentials | undefined }): Responder {
-  const urls = typeof config.endpoint === 'string' ? { iam: config.endpoint } : (config.endpoint ?? {});
+  // A string applies to IAM and STS alike (src/aws/endpoints.ts).
+  const urls = { iam: endpointFor(config.endpoint, 'iam'), sts: endpointFor(config.endpoint, 'sts') };
   const sdk = {
     region: config.region,
     maxAttempts: config.maxAttempts,
@@ -87,25 +89,17 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
   };
   const base = { ...sdk, ...(deps.awsCredentials ? { credentials: deps.awsCredentials } : config.profile ? { profile: config.profile } : {}) };
   const client = new IAMClient({ ...base, ...(urls.iam ? { endpoint: urls.iam } : {}) });
-  // The account acted in: users linked in any other account are never touched.
-  const account = config.accountId ?? (config.roleArn ? arnAccount(config.roleArn) : undefined);
-  const accountLabel = account ?? 'of the default credentials';
-  const where = urls.iam ?? `iam (${account ?? 'account of the default credentials'})`;
-  const send = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw classifyKillError(err, action, accountLabel);
-    }
-  };
+  // The account acted in: users linked in any other account are never touched. With
+  // `organization`, each linked user's own account, through the role of that name there.
+  const fixedAccount = config.accountId ?? (config.roleArn ? arnAccount(config.roleArn) : undefined);
+  const organization = config.organization;
   /** The IAM client to act with: the default credentials' own, or one in `roleArn`'s account (sts:AssumeRole). */
-  const iamFor = async (signal: AbortSignal, record: (call: ApiCall) => void): Promise<IAMClient> => {
-    const roleArn = config.roleArn;
+  const iamFor = async (signal: AbortSignal, record: (call: ApiCall) => void, roleArn: string | undefined, account: string | undefined, externalId: string | undefined): Promise<IAMClient> => {
     if (!roleArn) return client;
     record({ method: 'AssumeRole', url: `${urls.sts ?? 'sts'} RoleArn=${roleArn}`, note: `act in account ${account ?? '?'}` });
     const sts = new STSClient({ ...base, ...(urls.sts ? { endpoint: urls.sts } : {}) });
     try {
-      const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'mfawatch-responder', ...(config.externalId ? { ExternalId: config.externalId } : {}) }), { abortSignal: signal });
+      const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'mfawatch-responder', ...(externalId ? { ExternalId: externalId } : {}) }), { abortSignal: signal });
       const c = out.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new ProviderError(`AWS STS AssumeRole of ${roleArn} answered without credentials`, { reason: 'malformed', provider: SERVICE, hint: 'check the "endpoint.sts" override' });
       return new IAMClient({ ...sdk, ...(urls.iam ? { endpoint: urls.iam } : {}), credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken } });
@@ -119,6 +113,7 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
   };
   return {
     async invalidate(target, { dryRun, signal, record }) {
+      const account = fixedAccount;
       const linkedUsers = accountsOfType(target, 'aws-iam').filter((a) => !account || arnAccount(a.accountId) === account);
       // The root user is linked like any account but is no IAM user: an IAM policy cannot revoke its
       // sessions, and a GetUser of "root" could find an unrelated IAM user named "root".
@@ -128,66 +123,84 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
       if (users.length === 0) return { outcome: 'not_found', detail: `no IAM user${account ? ` in account ${account}` : ''} is linked to ${target.identity} (tag the user with the monitor's emailTag, or map it in identities.map)${rootNote}` };
       const done: string[] = [];
       let found = 0;
-      const iam = await iamFor(signal, record);
-      try {
-        for (const linked of users) {
-          const UserName = linked.login;
-          record({ method: 'GetUser', url: `${where} UserName=${UserName}`, note: `check the user exists and is ${linked.accountId}` });
-          const actual = await send('GetUser', () => iam.send(new GetUserCommand({ UserName }), { abortSignal: signal })).then(
-            (out) => {
-              if (out.User?.Arn) return out.User.Arn;
-              throw new ProviderError(`AWS answered iam:GetUser for ${UserName} without the user's ARN`, { reason: 'malformed', provider: SERVICE, hint: 'a proxy may be rewriting answers, or "endpoint" is not IAM; nothing was changed' });
-            },
-            (err: ProviderError) => {
-              if (isNoSuchEntity(err.cause)) return undefined;
-              throw err;
-            },
-          );
-          if (actual === undefined) {
-            done.push(`${UserName}: no such user`);
-            continue;
+      // One group per account acted in: the fixed one, or (organization) each user's own.
+      const groups = new Map<string, typeof users>();
+      for (const u of users) {
+        const key = organization ? (arnAccount(u.accountId) ?? '') : (account ?? '');
+        groups.set(key, [...(groups.get(key) ?? []), u]);
+      }
+      for (const [groupAccount, groupUsers] of groups) {
+        const roleArn = organization ? `arn:${groupUsers[0]?.accountId.split(':')[1] ?? 'aws'}:iam::${groupAccount}:role/${organization.roleName}` : config.roleArn;
+        const accountLabel = groupAccount || 'of the default credentials';
+        const where = urls.iam ?? `iam (${groupAccount || 'account of the default credentials'})`;
+        const send = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
+          try {
+            return await fn();
+          } catch (err) {
+            throw classifyKillError(err, action, accountLabel);
           }
-          // The credentials act in one account; a user of the same name there may be someone else.
-          if (actual !== linked.accountId) {
-            done.push(`${UserName}: not touched, the credentials reach ${actual}, not the linked ${linked.accountId} (set accountId or roleArn: one responder per AWS account)`);
-            continue;
-          }
-          found += 1;
-          const now = deps.clock.now();
-          const PolicyDocument = revokeOlderSessionsPolicy(now);
-          record({ method: 'PutUserPolicy', url: `${where} UserName=${UserName} PolicyName=${REVOKE_POLICY_NAME}`, note: `deny all credentials issued before ${now.toISOString()}: ${PolicyDocument}` });
-          if (!dryRun) await send('PutUserPolicy', () => iam.send(new PutUserPolicyCommand({ UserName, PolicyName: REVOKE_POLICY_NAME, PolicyDocument }), { abortSignal: signal }));
-          // A dry run says what would be done, never "attached" or "deactivated": it reads as done.
-          const parts = [`${dryRun ? 'would attach ' : ''}${REVOKE_POLICY_NAME}${dryRun ? '' : ' attached'} (cut-off ${now.toISOString()})`];
-          if (config.deactivateAccessKeys) {
-            record({ method: 'ListAccessKeys', url: `${where} UserName=${UserName}`, note: 'find the access keys' });
-            const keys = await send('ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName }), { abortSignal: signal }));
-            const active = (keys.AccessKeyMetadata ?? []).filter((k) => k.Status === 'Active' && k.AccessKeyId);
-            for (const k of active) {
-              record({ method: 'UpdateAccessKey', url: `${where} UserName=${UserName} AccessKeyId=${k.AccessKeyId ?? ''} Status=Inactive`, note: 'deactivate the access key' });
-              if (!dryRun) await send('UpdateAccessKey', () => iam.send(new UpdateAccessKeyCommand({ UserName, AccessKeyId: k.AccessKeyId, Status: 'Inactive' }), { abortSignal: signal }));
+        };
+        const iam = await iamFor(signal, record, roleArn, groupAccount || undefined, organization ? organization.externalId : config.externalId);
+        try {
+          for (const linked of groupUsers) {
+            const UserName = linked.login;
+            record({ method: 'GetUser', url: `${where} UserName=${UserName}`, note: `check the user exists and is ${linked.accountId}` });
+            const actual = await send('GetUser', () => iam.send(new GetUserCommand({ UserName }), { abortSignal: signal })).then(
+              (out) => {
+                if (out.User?.Arn) return out.User.Arn;
+                throw new ProviderError(`AWS answered iam:GetUser for ${UserName} without the user's ARN`, { reason: 'malformed', provider: SERVICE, hint: 'a proxy may be rewriting answers, or "endpoint" is not IAM; nothing was changed' });
+              },
+              (err: ProviderError) => {
+                if (isNoSuchEntity(err.cause)) return undefined;
+                throw err;
+              },
+            );
+            if (actual === undefined) {
+              done.push(`${UserName}: no such user`);
+              continue;
             }
-            parts.push(dryRun ? `would deactivate ${active.length} access key(s)` : `${active.length} access key(s) deactivated`);
-          }
-          if (config.deleteLoginProfile) {
-            record({ method: 'DeleteLoginProfile', url: `${where} UserName=${UserName}`, note: 'delete the console password' });
-            if (!dryRun) {
-              const deleted = await send('DeleteLoginProfile', () => iam.send(new DeleteLoginProfileCommand({ UserName }), { abortSignal: signal })).then(
-                () => true,
-                (err: ProviderError) => {
-                  if (isNoSuchEntity(err.cause)) return false;
-                  throw err;
-                },
-              );
-              parts.push(deleted ? 'console password deleted' : 'had no console password');
-            } else {
-              parts.push('would delete the console password');
+            // The credentials act in one account; a user of the same name there may be someone else.
+            if (actual !== linked.accountId) {
+              done.push(`${UserName}: not touched, the credentials reach ${actual}, not the linked ${linked.accountId} (set accountId or roleArn: one responder per AWS account)`);
+              continue;
             }
+            found += 1;
+            const now = deps.clock.now();
+            const PolicyDocument = revokeOlderSessionsPolicy(now);
+            record({ method: 'PutUserPolicy', url: `${where} UserName=${UserName} PolicyName=${REVOKE_POLICY_NAME}`, note: `deny all credentials issued before ${now.toISOString()}: ${PolicyDocument}` });
+            if (!dryRun) await send('PutUserPolicy', () => iam.send(new PutUserPolicyCommand({ UserName, PolicyName: REVOKE_POLICY_NAME, PolicyDocument }), { abortSignal: signal }));
+            // A dry run says what would be done, never "attached" or "deactivated": it reads as done.
+            const parts = [`${dryRun ? 'would attach ' : ''}${REVOKE_POLICY_NAME}${dryRun ? '' : ' attached'} (cut-off ${now.toISOString()})`];
+            if (config.deactivateAccessKeys) {
+              record({ method: 'ListAccessKeys', url: `${where} UserName=${UserName}`, note: 'find the access keys' });
+              const keys = await send('ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName }), { abortSignal: signal }));
+              const active = (keys.AccessKeyMetadata ?? []).filter((k) => k.Status === 'Active' && k.AccessKeyId);
+              for (const k of active) {
+                record({ method: 'UpdateAccessKey', url: `${where} UserName=${UserName} AccessKeyId=${k.AccessKeyId ?? ''} Status=Inactive`, note: 'deactivate the access key' });
+                if (!dryRun) await send('UpdateAccessKey', () => iam.send(new UpdateAccessKeyCommand({ UserName, AccessKeyId: k.AccessKeyId, Status: 'Inactive' }), { abortSignal: signal }));
+              }
+              parts.push(dryRun ? `would deactivate ${active.length} access key(s)` : `${active.length} access key(s) deactivated`);
+            }
+            if (config.deleteLoginProfile) {
+              record({ method: 'DeleteLoginProfile', url: `${where} UserName=${UserName}`, note: 'delete the console password' });
+              if (!dryRun) {
+                const deleted = await send('DeleteLoginProfile', () => iam.send(new DeleteLoginProfileCommand({ UserName }), { abortSignal: signal })).then(
+                  () => true,
+                  (err: ProviderError) => {
+                    if (isNoSuchEntity(err.cause)) return false;
+                    throw err;
+                  },
+                );
+                parts.push(deleted ? 'console password deleted' : 'had no console password');
+              } else {
+                parts.push('would delete the console password');
+              }
+            }
+            done.push(`${UserName}: ${parts.join(', ')}`);
           }
-          done.push(`${UserName}: ${parts.join(', ')}`);
+        } finally {
+          if (iam !== client) iam.destroy();
         }
-      } finally {
-        if (iam !== client) iam.destroy();
       }
       if (found === 0) return { outcome: 'not_found', detail: `none of the linked IAM users could be acted on: ${done.join('; ')}${rootNote}` };
       if (dryRun) return { outcome: 'skipped', detail: `dry run, nothing changed: ${done.join('; ')}${rootNote}` };
@@ -199,6 +212,7 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
 export const awsIamResponder: ResponderModule<AwsIamResponderConfig> = {
   type: 'aws-iam',
   service: SERVICE,
+  linksFrom: 'aws-iam',
   configSchema: awsIamResponderSchema,
   secretKeys: [],
   create: (config, deps) => createAwsIamResponder(config, deps),

@@ -129,6 +129,7 @@ export function createGithubResponder(config: GithubResponderConfig, deps: Modul
 export const githubResponder: ResponderModule<GithubResponderConfig> = {
   type: 'github',
   service: SERVICE,
+  linksFrom: 'github',
   configSchema: githubResponderSchema,
   secretKeys: ['token'],
   create: (config, deps) => createGithubResponder(config, deps),

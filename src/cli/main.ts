@@ -19,8 +19,11 @@ import { startInboundServer } from '../events/inbound.js';
 import { decideAutoResponse, registerAnswerRoutes } from '../owners/index.js';
 import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
+import { registerBackupCommand } from './backup.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
+import { registerConfigCommands } from './config-commands.js';
 import { registerConsoleCommand } from './console.js';
+import { registerForgetCommand } from './forget.js';
 import { registerKillCommand, type CommandContext } from './kill.js';
 import { registerAckCommand } from './ack.js';
 import { registerNotifyTestCommand } from './notify-test.js';
@@ -28,6 +31,7 @@ import { registerRedeliverCommand } from './redeliver.js';
 import { renderEvent } from './render.js';
 import { registerWhoisCommand } from './whois.js';
 import { buildStatus, renderStatus } from './status.js';
+import { versionLine } from './version.js';
 
 /** Streams and environment of one CLI invocation; tests pass their own. */
 export interface CliIo {
@@ -54,6 +58,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   const program = new Command('mfawatch')
     .description('Watches the MFA state of every account at your identity providers and tells you the moment it changes.')
     .addOption(new Option('-c, --config <file>', 'config file').default(io.env.MFAWATCH_CONFIG ?? './mfawatch.json'))
+    .version(versionLine(), '-V, --version', 'the version, and the database schema version it migrates to')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError();
@@ -225,18 +230,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   registerWhoisCommand(program, commandContext);
   registerCancelKillCommand(program, commandContext);
   registerAckCommand(program, commandContext);
+  registerForgetCommand(program, commandContext);
   registerNotifyTestCommand(program, withApp, io, (code) => (exitCode = Math.max(exitCode, code)));
 
-  program
-    .command('config')
-    .description('config file commands')
-    .command('check')
-    .description('validate the config and exit (0 valid, 2 invalid)')
-    .action(() => {
-      const cfg = config();
-      for (const w of cfg.warnings) write(io.stderr, `warning: ${w}`);
-      write(io.stdout, `${cfg.path}: valid (${cfg.monitors.length} monitor(s), ${cfg.notifiers.length} notifier(s), ${cfg.responders.length} responder(s))`);
-    });
+  registerConfigCommands(program, { io, configPath: () => program.opts<{ config: string }>().config });
+  registerBackupCommand(program, { io, configPath: () => program.opts<{ config: string }>().config, setExitCode: (c) => (exitCode = c) });
 
   registerAcceptCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerAuditCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });

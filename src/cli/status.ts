@@ -13,6 +13,7 @@ import { buildEventsStatus, renderEventsStatus, type EventsStatus } from './stat
 import type { EventSource } from '../../monitors/events.js';
 import { buildOwnerStatus, renderOwnerStatus, type OwnerCaseStatus } from './status-owners.js';
 import type { MfaState } from '../core/types.js';
+import { isCovered, retiredScopes, type RetiredScope } from '../retired.js';
 
 export interface StatusAccount {
   accountId: string;
@@ -59,6 +60,8 @@ export interface StatusReport {
   events?: EventsStatus | undefined;
   /** Open owner cases (src/owners, src/cli/status-owners.ts). */
   ownerCases?: OwnerCaseStatus[] | undefined;
+  /** Monitors and scopes that left the config; their data stays until `mfawatch forget` (src/retired.ts). */
+  retired?: RetiredScope[] | undefined;
 }
 
 const LIST_LIMIT = 50;
@@ -68,8 +71,9 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
   const monitors: MonitorStatus[] = [];
   for (const m of config.monitors) {
     const known = store.knownScopes().filter((s) => s.monitor_id === m.config.id).map((s) => s.scope);
-    const scopes = new Map(scopesOf(m.config.id).map((s) => [s.id, s.label]));
-    for (const k of known) if (!scopes.has(k)) scopes.set(k, k);
+    const configured = scopesOf(m.config.id);
+    const scopes = new Map(configured.map((s) => [s.id, s.label]));
+    for (const k of known) if (!scopes.has(k) && isCovered(configured, k)) scopes.set(k, k);
     // A monitor that learns its scopes from the provider (resolveScopes) records a failure to
     // learn them under scope '' until it first succeeds; once real scopes exist, that row is history.
     if (scopes.size > 1 && scopes.has('') && !scopesOf(m.config.id).some((s) => s.id === '')) {
@@ -107,7 +111,17 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
       });
     }
   }
-  return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now), events: buildEventsStatus(config, store, now, sourcesOf), ownerCases: buildOwnerStatus(store) };
+  const retired = retiredScopes(store, (id) => (config.monitors.some((m) => m.config.id === id) ? scopesOf(id) : undefined));
+  return {
+    schema: 'mfawatch.status/v1',
+    generatedAt: now.toISOString(),
+    monitors,
+    ...buildDeliveryStatus(config, store, now),
+    kills: buildKillStatus(store, now),
+    events: buildEventsStatus(config, store, now, sourcesOf),
+    ownerCases: buildOwnerStatus(store),
+    retired,
+  };
 }
 
 /** Renders the status for a terminal: every string of the report with its control and bidi characters as escapes. */
@@ -160,5 +174,14 @@ export function renderStatus(raw: StatusReport, now: Date): string {
   if (events) lines.push(events, '');
   const owners = renderOwnerStatus(report.ownerCases ?? [], now);
   if (owners) lines.push(owners, '');
+  const retired = report.retired ?? [];
+  if (retired.length > 0) {
+    lines.push('no longer in the config (not watched; data kept until `mfawatch forget`):');
+    for (const r of retired) {
+      const name = `${r.monitorId}${r.scope ? `/${r.scope}` : ''}`;
+      lines.push(`  ${name}  (${r.label}): ${r.accounts} account(s), last scanned ${formatDuration(now.getTime() - Date.parse(r.lastScanAt))} ago; \`mfawatch forget ${name}\` removes its data`);
+    }
+    lines.push('');
+  }
   return lines.join('\n');
 }

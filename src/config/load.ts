@@ -36,8 +36,22 @@ export interface ResolvedConfig extends Omit<RootConfig, 'monitors' | 'notifiers
   monitors: ConfiguredMonitor[];
   notifiers: ConfiguredNotifier[];
   responders: ConfiguredResponder[];
-  /** Problems that do not stop mfawatch (a literal secret in a file others can read). */
+  /** Problems that do not stop mfawatch (a literal secret in a file others can read, no notifier). */
   warnings: string[];
+  /**
+   * Only when checked offline: the `${VAR}` references left unresolved because the variable is not
+   * set, as "JSON path: ${VAR}". Their values were not checked (a stand-in took their place).
+   */
+  unresolved?: string[];
+}
+
+/** Options of resolveConfig. */
+export interface ResolveOptions {
+  /**
+   * Check without the secrets (`config check --offline`): a `${VAR}` whose variable is not set is
+   * listed in `unresolved` instead of failing, and the value it would give is not checked.
+   */
+  offline?: boolean;
 }
 
 /** JSON paths of secrets in the root sections (module secrets come from each module's secretKeys). */
@@ -111,10 +125,69 @@ function checkEntries<M extends ModuleLike>(
   return out;
 }
 
+/** The `${VAR}` references of `raw` whose variable `env` does not set, each with its JSON path. */
+function unsetReferences(raw: unknown, env: Readonly<Record<string, string | undefined>>, path: PropertyKey[] = []): Array<{ path: string; name: string }> {
+  if (typeof raw === 'string') return [...raw.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].filter((m) => env[m[1] as string] === undefined).map((m) => ({ path: formatPath(path), name: m[1] as string }));
+  if (Array.isArray(raw)) return raw.flatMap((item, i) => unsetReferences(item, env, [...path, i]));
+  if (raw !== null && typeof raw === 'object') return Object.entries(raw).flatMap(([k, v]) => unsetReferences(v, env, [...path, k]));
+  return [];
+}
+
+/**
+ * The stand-in for an unset variable when checking offline: a URL, which also passes as a token
+ * or a host name. A value that must be something else (an e-mail address) is not checked offline.
+ */
+const offlineStandIn = (name: string): string => `https://unresolved.invalid/${name}`;
+
+/** Warnings about a config that is valid but would not do what its author expects. */
+function configWarnings(monitors: readonly { config: unknown }[], notifiers: readonly unknown[], responders: ReadonlyArray<{ module: { linksFrom?: string | undefined; service: string }; index: number }>): string[] {
+  const warnings: string[] = [];
+  if (notifiers.length === 0) {
+    warnings.push('notifiers: none configured, so changes are only recorded (status, events) and nobody is told; add one, e.g. { "id": "security", "type": "slack", "webhookUrl": "${SLACK_WEBHOOK_URL}" } or { "id": "siem", "type": "stdout" }');
+  }
+  const monitorTypes = new Set(monitors.map((m) => (m.config as MonitorCommonConfig).type));
+  for (const r of responders) {
+    const needs = r.module.linksFrom;
+    if (needs === undefined || monitorTypes.has(needs)) continue;
+    warnings.push(
+      `${formatPath(['responders', r.index])}: the ${r.module.service} responder acts only on accounts that a monitor of type "${needs}" links to a person, and no such monitor is configured, so it would find no one to sign out; add one for the same ${needs === 'github' ? 'organisation' : 'accounts'}, or remove the responder`,
+    );
+  }
+  return warnings;
+}
+
+const isComment = (v: unknown): boolean => typeof v === 'string' || (Array.isArray(v) && v.every((c) => typeof c === 'string'));
+
+/**
+ * `raw` without its "$comment" notes (on the root and on module entries; `mfawatch init` writes
+ * them): they are for people, so neither `${VAR}` substitution nor a module's schema sees them.
+ * A note that is not text is an issue.
+ */
+function withoutComments(raw: unknown, issues: string[]): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const strip = (node: unknown, path: PropertyKey[]): unknown => {
+    if (node === null || typeof node !== 'object' || Array.isArray(node) || !('$comment' in node)) return node;
+    const { $comment: comment, ...rest } = node as Record<string, unknown>;
+    if (!isComment(comment)) issues.push(`${formatPath([...path, '$comment'])}: must be a string or a list of strings (a note for people reading the file)`);
+    return rest;
+  };
+  const root = strip(raw, []) as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...root };
+  for (const section of ['monitors', 'notifiers', 'responders'] as const) {
+    const list = root[section];
+    if (Array.isArray(list)) out[section] = list.map((entry, i) => strip(entry, [section, i]));
+  }
+  return out;
+}
+
 /** Validates a parsed JSON value as a config; throws ConfigError listing every problem. */
-export function resolveConfig(raw: unknown, env: Readonly<Record<string, string | undefined>>, path = '', fileMode?: number): ResolvedConfig {
-  const sub = substituteEnv(raw, env);
-  const issues = [...sub.issues];
+export function resolveConfig(file: unknown, env: Readonly<Record<string, string | undefined>>, path = '', fileMode?: number, options: ResolveOptions = {}): ResolvedConfig {
+  const commentIssues: string[] = [];
+  const raw = withoutComments(file, commentIssues);
+  const unset = options.offline ? unsetReferences(raw, env) : [];
+  const unsetPaths = new Set(unset.map((u) => u.path));
+  const sub = substituteEnv(raw, options.offline ? { ...env, ...Object.fromEntries(unset.map((u) => [u.name, offlineStandIn(u.name)])) } : env);
+  const issues = [...commentIssues, ...sub.issues];
   const root = rootSchema.safeParse(sub.value);
   if (!root.success) {
     issues.push(...zodIssues(root.error, [], sub.unsetPaths));
@@ -177,10 +250,12 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
   if (root.success && root.data.console?.oidc && !root.data.console.publicUrl) {
     issues.push('console.publicUrl: required with console.oidc (the redirect URI registered at the IdP is <publicUrl>/auth/callback)');
   }
-  if (issues.length > 0 || !root.success) throw new ConfigError(issues);
+  // Offline, a value built from an unset variable was a stand-in: its own errors say nothing.
+  const reported = options.offline ? issues.filter((issue) => ![...unsetPaths].some((p) => issue.startsWith(`${p}: `))) : issues;
+  if (reported.length > 0 || !root.success) throw new ConfigError(reported.length > 0 ? reported : issues);
 
   // A literal secret is a warning when others can read the file (it belongs in the environment).
-  const warnings: string[] = [];
+  const warnings = configWarnings(monitors, notifiers, responders);
   const readableByOthers = fileMode !== undefined && (fileMode & 0o044) !== 0;
   const literalSecrets = [
     ...monitors.map((m) => ({ section: 'monitors', ...m })),
@@ -223,11 +298,12 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
     notifiers: notifiers.map((n) => ({ config: n.config as NotifierCommonConfig, module: n.module })),
     responders: responders.map((r) => ({ config: r.config as ResponderCommonConfig, module: r.module })),
     warnings,
+    ...(options.offline ? { unresolved: unset.map((u) => `${u.path}: \${${u.name}}`) } : {}),
   };
 }
 
 /** Reads and validates the config file at `path`. Throws ConfigError (exit 2) on any problem. */
-export function loadConfig(path: string, env: Readonly<Record<string, string | undefined>> = process.env): ResolvedConfig {
+export function loadConfig(path: string, env: Readonly<Record<string, string | undefined>> = process.env, options: ResolveOptions = {}): ResolvedConfig {
   const absolute = resolve(path);
   let text: string;
   let mode: number;
@@ -248,5 +324,5 @@ export function loadConfig(path: string, env: Readonly<Record<string, string | u
   } catch (err) {
     throw new ConfigError([`${absolute}: not valid JSON (${(err as Error).message})`]);
   }
-  return resolveConfig(raw, env, absolute, mode);
+  return resolveConfig(raw, env, absolute, mode, options);
 }

@@ -7,7 +7,7 @@ import { CHANGE_EVENT_TYPES, type ChangeEventType } from '../core/types.js';
 import { parseListen } from '../observability/listen.js';
 import { Secret } from '../core/secret.js';
 import { ownersSchema, phonesSchema } from '../owners/config.js';
-import { cronExpression, duration, expect, httpUrl, secret, secretUrl, severity } from './fields.js';
+import { EMAIL, cronExpression, duration, email, expect, httpUrl, secret, secretUrl, severity, timeZone } from './fields.js';
 
 const severityOverride = z.union([severity(), z.strictObject({ default: severity().optional(), admin: severity().optional() })], {
   error: 'must be a severity name, or { "default": severity, "admin": severity }',
@@ -16,14 +16,14 @@ const severityOverride = z.union([severity(), z.strictObject({ default: severity
 const severityShape = Object.fromEntries(CHANGE_EVENT_TYPES.map((t) => [t, severityOverride.optional()])) as Record<ChangeEventType, z.ZodOptional<typeof severityOverride>>;
 
 export const rootSchema = z.strictObject({
-  /** Editors' JSON schema hint; ignored. */
+  /** Editors' JSON schema hint (`mfawatch config schema`); ignored. */
   $schema: z.string().optional(),
   /** SQLite file; a relative path is relative to the config file's folder. */
   database: z.string({ error: expect('a file path') }).min(1).default('./mfawatch.db'),
   /** Default cron schedule of every monitor (hourly). */
   schedule: cronExpression().default('0 * * * *'),
   /** IANA time zone for schedules (default: the system's). */
-  timezone: z.string().optional(),
+  timezone: timeZone().optional(),
   /** Longest a scan may run before it is abandoned uncommitted. */
   scanDeadline: duration().default(15 * 60_000),
   /** Per-event-type severity overrides of DESIGN.md's table. */
@@ -145,6 +145,17 @@ export const rootSchema = z.strictObject({
       maxListed: z.number().int().min(1).max(1000).default(100),
     })
     .default({ enabled: true, interval: 7 * 86_400_000, maxListed: 100 }),
+  /**
+   * How long to keep account history, change events and finished deliveries (storage/retention.ts);
+   * a kind left out is kept for good. Pending deliveries and the audit log are never pruned.
+   */
+  retention: z
+    .strictObject({
+      history: duration().optional(),
+      events: duration().optional(),
+      deliveries: duration().optional(),
+    })
+    .optional(),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -162,7 +173,7 @@ export const rootSchema = z.strictObject({
       on: z.array(z.enum(['mfa_disabled', 'mfa_weakened', 'account_added', 'privilege_changed', 'signin_without_mfa', 'factor_added', 'credential_added', 'owner_deadline_passed', 'owner_reported_compromise'])).default(['mfa_disabled']),
       minSeverity: severity().default('high'),
       /** Break-glass identities (emails) or accounts ("provider:login") never touched. */
-      exempt: z.array(z.string().refine((v) => /^[^\s@:]+@[^\s@:]+\.[^\s@:]+$/.test(v) || /^[a-z0-9-]+:.+$/i.test(v), 'must be an identity (an email) or an account ("provider:login", e.g. "github:octocat")')).default([]),
+      exempt: z.array(z.string().refine((v) => EMAIL.test(v) || /^[a-z0-9-]+:.+$/i.test(v), 'must be an identity (an email) or an account ("provider:login", e.g. "github:octocat")')).default([]),
       /** Most kills decided from one scan. */
       maxPerRun: z.number().int().min(0).default(3),
       /** Most automatic kills in any rolling 24 hours. */
@@ -182,7 +193,7 @@ export const rootSchema = z.strictObject({
   identities: z
     .strictObject({
       /** "provider:login" → identity (email); wins over every other link. */
-      map: z.record(z.string().regex(/^[a-z0-9-]+:.+$/, 'keys are "provider:login", e.g. "github:octocat"'), z.string().min(1)).default({}),
+      map: z.record(z.string().regex(/^[a-z0-9-]+:.+$/, 'keys are "provider:login", e.g. "github:octocat"'), email('the e-mail address of the person (the identity) behind the account')).default({}),
       /** Identity → mobile number (E.164), for owner SMS (`owners.sms`). */
       phones: phonesSchema,
     })

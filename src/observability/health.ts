@@ -11,6 +11,8 @@ import { formatDuration } from '../core/duration.js';
 import type { ChangeEvent } from '../core/types.js';
 import { queueEventBatches } from '../delivery/outbox.js';
 import { severityOf } from '../scan/policy.js';
+import { isCovered } from '../retired.js';
+import { pruneExpired, type Pruned } from '../../storage/retention.js';
 
 /** Per monitor scope: when it last succeeded and whether that is fresh. */
 export interface ScopeFreshness {
@@ -23,12 +25,16 @@ export interface ScopeFreshness {
   fresh: boolean;
 }
 
-/** The freshness of every configured monitor scope. A scope never scanned successfully is not fresh. */
+/**
+ * The freshness of every configured monitor scope. A scope never scanned successfully is not
+ * fresh. A scope that left the config (src/retired.ts) is not watched, so it is not listed.
+ */
 export function freshness(app: App, now: Date = app.clock.now()): ScopeFreshness[] {
   const out: ScopeFreshness[] = [];
   for (const m of app.monitors) {
-    const scopes = new Map(m.monitor.scopes().map((s) => [s.id, s.label]));
-    for (const s of app.store.knownScopes()) if (s.monitor_id === m.config.id && !scopes.has(s.scope)) scopes.set(s.scope, s.scope);
+    const configured = m.monitor.scopes();
+    const scopes = new Map(configured.map((s) => [s.id, s.label]));
+    for (const s of app.store.knownScopes()) if (s.monitor_id === m.config.id && !scopes.has(s.scope) && isCovered(configured, s.scope)) scopes.set(s.scope, s.scope);
     for (const [scope, label] of scopes) {
       const f = scanFreshness(app.store, m.config.id, scope);
       const ageMs = f.lastSuccessAt ? now.getTime() - Date.parse(f.lastSuccessAt) : null;
@@ -79,6 +85,22 @@ export function checkStaleData(app: App): ChangeEvent[] {
     }
   }
   return raised;
+}
+
+/**
+ * Applies `retention` (storage/retention.ts) when configured; what was removed is audited.
+ * Called after each cycle and with the daemon's periodic checks.
+ */
+export function applyRetention(app: App): Pruned | undefined {
+  const limits = app.config.retention;
+  if (!limits) return undefined;
+  const now = app.clock.now();
+  const pruned = pruneExpired(app.store, limits, now);
+  if (pruned.history + pruned.events + pruned.deliveries > 0) {
+    app.store.audit({ at: now, actor: app.actor, action: 'retention.prune', subject: 'database', detail: { ...pruned } });
+    app.logger.info(pruned, 'retention: removed rows older than the configured limits');
+  }
+  return pruned;
 }
 
 /** True when every configured monitor scope's last finished scan succeeded. */

@@ -32,8 +32,18 @@ describe('config validation: each problem named with its JSON path', () => {
     ['monitor not an object', base({ monitors: ['github'] }), /^monitors\[0\]: must be an object/],
     ['duplicate ids', base({ monitors: [github(), github()] }), /^monitors\[1\]\.id: duplicate id "gh" \(already used by monitors\[0\]\)/],
     ['bad id', base({ monitors: [github({ id: 'has space' })] }), /^monitors\[0\]\.id: must be 1-64 letters/],
-    ['bad cron', base({ schedule: 'every hour' }), /^schedule: is not a valid cron expression/],
-    ['bad monitor cron', base({ monitors: [github({ schedule: '99 * * * *' })] }), /^monitors\[0\]\.schedule: is not a valid cron expression/],
+    ['bad cron', base({ schedule: 'every hour' }), /^schedule: "every hour" is not a valid cron expression \(minute hour/],
+    ['bad monitor cron', base({ monitors: [github({ schedule: '99 * * * *' })] }), /^monitors\[0\]\.schedule: "99 \* \* \* \*" is not a valid cron expression: its minute field has 99, outside 0-59/],
+    ['cron hour out of range', base({ schedule: '0 25 * * *' }), /^schedule: "0 25 \* \* \*" is not a valid cron expression: its hour field has 25, outside 0-23/],
+    ['cron day of month out of range', base({ schedule: '0 0 1-32 * *' }), /^schedule: .*its day of month field has 32, outside 1-31/],
+    ['cron month out of range', base({ schedule: '0 0 1 13 *' }), /^schedule: .*its month field has 13, outside 1-12/],
+    ['cron weekday out of range', base({ schedule: '0 0 * * 1,8' }), /^schedule: .*its day of week field has 8, outside 0-7/],
+    ['cron seconds out of range', base({ schedule: '60 0 * * * *' }), /^schedule: .*its second field has 60, outside 0-59/],
+    ['cron step of zero', base({ schedule: '*/0 * * * *' }), /^schedule: .*its minute field has a step of 0/],
+    ['misspelt time zone', base({ timezone: 'Europe/Berlinn' }), /^timezone: "Europe\/Berlinn" is not an IANA time zone name; use e\.g\. "Europe\/Berlin"/],
+    ['time zone of the wrong type', base({ timezone: 1 }), /^timezone: must be an IANA time zone name/],
+    ['identity that is not an e-mail', base({ identities: { map: { 'github:octocat': 'alice' } } }), /^identities\.map\.github:octocat: must be the e-mail address of the person/],
+    ['$comment that is not text', base({ monitors: [{ ...github(), $comment: 1 }] }), /^monitors\[0\]\.\$comment: must be a string or a list of strings/],
     ['bad duration', base({ scanDeadline: 'ten minutes' }), /^scanDeadline: "ten minutes" is not a duration/],
     ['bad URL', base({ monitors: [github({ baseUrl: 'ftp://x' })] }), /^monitors\[0\]\.baseUrl: must be an http:\/\/ or https:\/\/ URL/],
     ['wrong type', base({ monitors: [github({ outsideCollaborators: 'yes' })] }), /^monitors\[0\]\.outsideCollaborators: /],
@@ -102,14 +112,14 @@ describe('loading the file', () => {
   });
 
   it('warns when a file others can read holds a literal secret', () => {
-    const p = writeConfig(dir.path, { monitors: [github({ token: 'ghp_literal_in_file' })] });
+    const p = writeConfig(dir.path, { monitors: [github({ token: 'ghp_literal_in_file' })], notifiers: [{ id: 'out', type: 'stdout' }] });
     chmodSync(p, 0o644);
     const c = loadConfig(p, env);
     expect(c.warnings.join('\n')).toMatch(/readable by other users and holds literal secrets at monitors\[0\]\.token/);
     expect(c.warnings.join('\n')).not.toContain('ghp_literal_in_file');
     chmodSync(p, 0o600);
     expect(loadConfig(p, env).warnings).toEqual([]);
-    const q = writeConfig(dir.path, base(), 'env.json');
+    const q = writeConfig(dir.path, base({ notifiers: [{ id: 'out', type: 'stdout' }] }), 'env.json');
     chmodSync(q, 0o644);
     expect(loadConfig(q, env).warnings).toEqual([]);
   });
@@ -123,7 +133,7 @@ describe('loading the file', () => {
     const out = await runCli(['config', 'check', '--config', bad], { env });
     expect(out.code).toBe(2);
     expect(out.stderr).toMatch(/monitors\[0\]: unknown key "orgg"/);
-    expect(out.stderr).toMatch(/schedule: is not a valid cron expression/);
+    expect(out.stderr).toMatch(/schedule: "x" is not a valid cron expression/);
   });
 
   it('MFAWATCH_CONFIG names the default file; usage errors exit 2', async () => {

@@ -19,6 +19,7 @@ describe('config check warns about literal secrets in a file others can read', (
     const path = writeConfig(dir.path, {
       health: { heartbeatUrl: literal ? LITERAL_HEARTBEAT : '${HB}' },
       monitors: [{ id: 'gh', type: 'github', org: 'acme', token: literal ? LITERAL_TOKEN : '${GH}' }],
+      notifiers: [{ id: 'out', type: 'stdout' }],
     });
     chmodSync(path, mode);
     const out = await runCli(['config', 'check', '--config', path], { env: { GH: 'x', HB: 'https://hc-ping.example/x' } });

@@ -458,3 +458,28 @@ describe('aws-iam monitor, many accounts through AssumeRole', () => {
     expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/^accountId: use either/), expect.stringMatching(/^accounts.1.roleArn: account 222222222222 is already listed/)]));
   });
 });
+
+describe('aws-iam endpoints', () => {
+  it('one endpoint string reaches every AWS service the monitor calls, STS included (before, STS went to AWS itself)', async () => {
+    aws.addAccount(PROD, { alias: 'acme-prod', roles: { 'mfawatch-audit': null } });
+    aws.addUser(PROD, { name: 'pat', password: true, devices: ['virtual'] });
+    const single = monitorFor({ endpoint: aws.url, accountId: MGMT });
+    expect((await collectScan(single.monitor, single.deps.logger, { scopeId: MGMT })).error).toBeUndefined();
+    const many = monitorFor({ endpoint: aws.url, accounts: [{ roleArn: `arn:aws:iam::${PROD}:role/mfawatch-audit` }] });
+    expect((await collectScan(many.monitor, many.deps.logger, { scopeId: PROD })).error).toBeUndefined();
+    expect(aws.actions().filter((a) => a.startsWith('sts:'))).toEqual(['sts:GetCallerIdentity', 'sts:AssumeRole']);
+  });
+
+  it('a service without an override follows AWS_ENDPOINT_URL_<SERVICE>, read by the SDK', async () => {
+    const previous = process.env.AWS_ENDPOINT_URL_STS;
+    process.env.AWS_ENDPOINT_URL_STS = aws.url;
+    try {
+      const { monitor, deps } = monitorFor({ endpoint: { iam: aws.url }, accountId: MGMT });
+      expect((await collectScan(monitor, deps.logger, { scopeId: MGMT })).error).toBeUndefined();
+      expect(aws.actions()[0]).toBe('sts:GetCallerIdentity');
+    } finally {
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_STS;
+      else process.env.AWS_ENDPOINT_URL_STS = previous;
+    }
+  });
+});

@@ -130,6 +130,44 @@ describe('aws-iam responder', () => {
     expect(r.calls[0]).toMatchObject({ method: 'AssumeRole' });
   });
 
+  it('one endpoint string serves STS as well as IAM (before, AssumeRole went to AWS itself)', async () => {
+    const r = await invalidate(responder({ roleArn: `arn:aws:iam::${PROD}:role/mfawatch-responder`, externalId: 'acme-kill', endpoint: iam.url }), {
+      identity: 'bob@example.com',
+      accounts: [linked('aws-iam', 'bob', arn(PROD, 'bob'))],
+    });
+    expect(r.outcome).toBe('succeeded');
+    expect(iam.actions()).toEqual(['sts:AssumeRole', 'iam:GetUser', 'iam:PutUserPolicy']);
+  });
+
+  it('organization: acts on each linked user in that user\'s own account, through the role of that name there', async () => {
+    const DEV = '333333333333';
+    iam.addAccount(DEV, { roles: { 'mfawatch-responder': 'acme-kill' } });
+    iam.addUser(DEV, { name: 'bob-dev', password: true, devices: [] });
+    const r = await invalidate(responder({ organization: { roleName: 'mfawatch-responder', externalId: 'acme-kill' }, endpoint: iam.url }), {
+      identity: 'bob@example.com',
+      accounts: [linked('aws-iam', 'bob', arn(PROD, 'bob')), linked('aws-iam', 'bob-dev', arn(DEV, 'bob-dev'))],
+    });
+    expect(r.outcome).toBe('succeeded');
+    expect(iam.actions()).toEqual(['sts:AssumeRole', 'iam:GetUser', 'iam:PutUserPolicy', 'sts:AssumeRole', 'iam:GetUser', 'iam:PutUserPolicy']);
+    expect(iam.writes()).toEqual([
+      { account: PROD, action: 'PutUserPolicy', user: 'bob' },
+      { account: DEV, action: 'PutUserPolicy', user: 'bob-dev' },
+    ]);
+    expect(iam.user(MAIN, 'bob').policies.size).toBe(0); // same name, other account, not linked
+    expect(r.calls.filter((c) => c.method === 'AssumeRole').map((c) => c.url)).toEqual([
+      `${iam.url} RoleArn=arn:aws:iam::${PROD}:role/mfawatch-responder`,
+      `${iam.url} RoleArn=arn:aws:iam::${DEV}:role/mfawatch-responder`,
+    ]);
+    // A role missing in the user's account fails the kill at this service and says which role.
+    const err = (await invalidate(responder({ organization: { roleName: 'no-such-role' }, endpoint: iam.url }), {
+      identity: 'bob@example.com',
+      accounts: [linked('aws-iam', 'bob', arn(PROD, 'bob'))],
+    }).catch((e: unknown) => e)) as ProviderError;
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toContain(`assume arn:aws:iam::${PROD}:role/no-such-role`);
+    expect(awsIamResponderSchema.safeParse({ id: 'a', type: 'aws-iam', accountId: MAIN, organization: { roleName: 'x' } }).success).toBe(false);
+  });
+
   it('roleArn with a wrong externalId fails as permission and says what to fix; nothing is written', async () => {
     const err = (await invalidate(
       responder({ roleArn: `arn:aws:iam::${PROD}:role/mfawatch-responder`, externalId: 'wrong-id', endpoint: { iam: iam.url, sts: iam.url } }),
