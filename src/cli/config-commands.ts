@@ -34,10 +34,14 @@ function exampleMonitor(type: string): Record<string, unknown> | undefined {
 /** The starting config `init` writes for these monitor types. */
 export function starterConfig(types: readonly string[]): Record<string, unknown> {
   const monitors = types.map((type) => {
-    const entry = exampleMonitor(type);
-    if (!entry) throw new UsageError(`no starting entry for monitor type "${type}"`);
+    const example = exampleMonitor(type);
+    if (!example) throw new UsageError(`no starting entry for monitor type "${type}"`);
+    // Real-time events need set-up at the provider (a webhook, a queue) and `inbound`: a start
+    // without them runs as it is; the note says where to add them.
+    const entry = Object.fromEntries(Object.entries(example).filter(([key]) => key !== 'events'));
+    const events = 'events' in example ? ' Real-time events ("events", seen within seconds): see that README and config.example.json.' : '';
     return {
-      $comment: `Replace the example values. Credentials and permissions: monitors/${type}/README.md in the mfawatch sources; every option: config.example.json in the package.`,
+      $comment: `Replace the example values. Credentials and permissions: monitors/${type}/README.md in the mfawatch sources; every option: config.example.json in the package.${events}`,
       ...entry,
     };
   });
