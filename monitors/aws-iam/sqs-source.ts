@@ -106,7 +106,7 @@ export function createSqsEventSource(options: SqsSourceOptions): PulledEventSour
     if (err instanceof Error && /Invalid MD5 checksum/.test(err.message)) {
       return new ProviderError(`${action} on ${where} account ${queueAccount} returned messages whose body does not match its MD5OfBody`, { ...base, reason: 'malformed', hint: 'a proxy may be rewriting answers; the messages stay in the queue and are read again' });
     }
-    return classifyAwsError(err, action, `${where} account ${queueAccount}`, QUEUE_CALLER);
+    return classifyAwsError(err, action, `${queueAccount} (queue ${queueName})`, QUEUE_CALLER);
   }
 
   async function deleteMessages(handles: readonly string[], signal: AbortSignal): Promise<void> {
