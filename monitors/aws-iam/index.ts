@@ -278,9 +278,18 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     return userObservation(name, arn, reading, emailOf(name, directory.emails.get(arn)), directory.admins.has(arn));
   }
 
-  /** IAM calls of a scan: its signal, its error advice. */
+  /** IAM calls of a scan: its signal, its error advice; a denied ListAccessKeys is a caveat, said once. */
   function scanCalls(s: Session, ctx: ScanContext): IamCalls {
-    return { signal: ctx.signal, call: (action, run) => call(action, s.accountId, ctx, run) };
+    let warned = false;
+    return {
+      signal: ctx.signal,
+      call: (action, run) => call(action, s.accountId, ctx, run),
+      onKeysDenied: () => {
+        if (warned) return;
+        warned = true;
+        ctx.warn(`iam:ListAccessKeys is not allowed in account ${s.accountId}: new access keys are not detected (credential_added); allow it (${README}, "IAM policy")`);
+      },
+    };
   }
 
   /** Asks AWS for a credential report and waits, with backoff, until it is COMPLETE or the deadline passes. */
@@ -347,17 +356,13 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
       // Without a console password the user cannot sign in to the console: MFA does not apply.
       const mfa: MfaState = row.passwordEnabled ? (row.mfaActive ? 'enabled' : 'disabled') : 'not_applicable';
       // The report says whether MFA is active, not which devices: no factor detail in this mode.
-      const observation = observeUser(row.user, row.arn, { mfa, factors: [], credentials: [] }, directory);
-      const credentials = reportCredentials(row.passwordEnabled, row.accessKeysActive);
-      if (credentials) observation.credentials = credentials;
-      else delete observation.credentials;
-      yield observation;
+      yield observeUser(row.user, row.arn, { mfa, factors: [], credentials: reportCredentials(row.passwordEnabled, row.accessKeysActive) }, directory);
     }
   }
 
   /** One user in live mode: the same reads as a verification (read-account.ts). */
-  async function liveUser(s: Session, ctx: ScanContext, user: User & { UserName: string; Arn: string }, directory: UserDirectory): Promise<Observation> {
-    return observeUser(user.UserName, user.Arn, await readUserCredentials(s, scanCalls(s, ctx), user.UserName, 'live'), directory);
+  async function liveUser(s: Session, calls: IamCalls, user: User & { UserName: string; Arn: string }, directory: UserDirectory): Promise<Observation> {
+    return observeUser(user.UserName, user.Arn, await readUserCredentials(s, calls, user.UserName, 'live'), directory);
   }
 
   async function* scanLive(s: Session, ctx: ScanContext): AsyncGenerator<Observation> {
@@ -375,7 +380,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
         if (!u.UserName || !u.Arn) throw new ProviderError(`IAM ListUsers in account ${s.accountId} returned a user without UserName or Arn`, { reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed' });
         return true;
       });
-      const page = await mapWithConcurrency(users, LIVE_CONCURRENCY, (u) => liveUser(s, ctx, u, directory));
+      const page = await mapWithConcurrency(users, LIVE_CONCURRENCY, (u) => liveUser(s, calls, u, directory));
       yield* page;
       listed += users.length;
       marker = out.IsTruncated ? out.Marker : undefined;

@@ -40,6 +40,8 @@ export interface IamCalls {
   signal: AbortSignal;
   /** Runs one IAM call; a failure becomes the monitor's ProviderError for `action`. */
   call<T>(action: string, run: () => Promise<T>): Promise<T>;
+  /** Called when iam:ListAccessKeys is denied (the reading then has no credentials). */
+  onKeysDenied?(): void;
 }
 
 /** How one scan mode reads MFA and credentials. */
@@ -49,7 +51,8 @@ export type ReadMode = 'report' | 'live';
 export interface UserCredentialReading {
   mfa: MfaState;
   factors: string[];
-  credentials: string[];
+  /** Undefined when iam:ListAccessKeys is not allowed (credentials not tracked; see `onKeysDenied`). */
+  credentials: string[] | undefined;
 }
 
 /** Largest page of the per-user listings (a user has at most 8 MFA devices and 2 access keys). */
@@ -88,7 +91,8 @@ export function userObservation(name: string, arn: string, reading: UserCredenti
   const base = consoleBase(arn);
   return {
     accountId: arn, login: name, email, kind: 'iam_user', admin, mfa: reading.mfa, factors: reading.factors,
-    url: base ? `${base}/iam/home#/users/details/${encodeURIComponent(name)}` : null, credentials: reading.credentials,
+    url: base ? `${base}/iam/home#/users/details/${encodeURIComponent(name)}` : null,
+    ...(reading.credentials ? { credentials: reading.credentials } : {}),
   };
 }
 
@@ -133,9 +137,23 @@ async function factors(s: IamSession, c: IamCalls, name: string): Promise<string
   return listIn(out.MFADevices, 'ListMFADevices', 'MFADevices', s.accountId).map((d) => factorOfSerial(d.SerialNumber ?? ''));
 }
 
-/** The user's access keys, in IAM's order (active or not: report mode names keys by their place). */
-async function accessKeys(s: IamSession, c: IamCalls, name: string): Promise<AccessKeyMetadata[]> {
-  const out = await c.call('iam:ListAccessKeys', () => s.iam.send(new ListAccessKeysCommand({ UserName: name, MaxItems: USER_PAGE }), { abortSignal: c.signal }));
+/**
+ * The user's access keys, in IAM's order (active or not: report mode names keys by their place);
+ * null when iam:ListAccessKeys is denied. Live mode needed no such permission before credentials
+ * were tracked: an existing policy without it keeps its scans working, without credentials.
+ */
+async function accessKeys(s: IamSession, c: IamCalls, name: string): Promise<AccessKeyMetadata[] | null> {
+  let out;
+  try {
+    out = await s.iam.send(new ListAccessKeysCommand({ UserName: name, MaxItems: USER_PAGE }), { abortSignal: c.signal });
+  } catch (err) {
+    const code = awsErrorCode(err);
+    if (code === 'AccessDenied' || code === 'AccessDeniedException') {
+      c.onKeysDenied?.();
+      return null;
+    }
+    return c.call('iam:ListAccessKeys', () => Promise.reject(err));
+  }
   const keys = listIn(out.AccessKeyMetadata, 'ListAccessKeys', 'AccessKeyMetadata', s.accountId);
   if (out.IsTruncated) {
     throw new ProviderError(`IAM ListAccessKeys in account ${s.accountId} listed more than ${USER_PAGE} keys for ${name}`, { reason: 'malformed', provider: PROVIDER, hint: 'IAM allows 2 access keys per user; check "endpoint"; nothing was committed' });
@@ -153,10 +171,12 @@ export async function readUserCredentials(s: IamSession, c: IamCalls, name: stri
   const password = await hasPassword(s, c, name);
   const keys = await accessKeys(s, c, name);
   const keyIds =
-    mode === 'live'
-      ? keys.filter((k) => k.Status === 'Active' && k.AccessKeyId).map((k) => `access_key:${k.AccessKeyId}`)
-      : keys.slice(0, 2).flatMap((k, i) => (k.Status === 'Active' ? [`access_key_${i + 1}`] : []));
-  const credentials = [...(password ? ['password'] : []), ...keyIds];
+    keys === null
+      ? null
+      : mode === 'live'
+        ? keys.filter((k) => k.Status === 'Active' && k.AccessKeyId).map((k) => `access_key:${k.AccessKeyId}`)
+        : keys.slice(0, 2).flatMap((k, i) => (k.Status === 'Active' ? [`access_key_${i + 1}`] : []));
+  const credentials = keyIds === null ? undefined : [...(password ? ['password'] : []), ...keyIds];
   if (!password) return { mfa: 'not_applicable', factors: [], credentials };
   const devices = await factors(s, c, name);
   return { mfa: devices.length ? 'enabled' : 'disabled', factors: mode === 'live' ? devices : [], credentials };

@@ -123,7 +123,7 @@ describe('readAccount', () => {
     expect((err as ProviderError).message).toMatch(/is not an IAM user or root of that account/);
   });
 
-  it.each(['iam:GetUser', 'iam:ListAccessKeys', 'iam:GetLoginProfile', 'iam:ListMFADevices'])('names the missing permission when AWS denies %s', async (action) => {
+  it.each(['iam:GetUser', 'iam:GetLoginProfile', 'iam:ListMFADevices'])('names the missing permission when AWS denies %s', async (action) => {
     seed();
     aws.accounts.get(MGMT)!.denied.add(action);
     const err = await read(monitorFor({ mode: 'live' }), { login: 'bob' }).catch((e: unknown) => e);
@@ -162,5 +162,19 @@ describe('credentials in scans (for credential_added)', () => {
     expect(by['api-with-mfa']?.credentials).toEqual([]);
     expect(by.root?.credentials).toBeUndefined();
     expect(iamActions()).toEqual(['iam:ListAccountAliases', 'iam:GenerateCredentialReport', 'iam:GetCredentialReport']); // still a constant number of calls
+  });
+});
+
+describe('a live-mode policy without iam:ListAccessKeys (written before credentials were tracked)', () => {
+  it('keeps scanning without credentials, says so once, and readAccount reads the same', async () => {
+    seed();
+    aws.accounts.get(MGMT)!.denied.add('iam:ListAccessKeys');
+    const monitor = monitorFor({ mode: 'live' });
+    const scan = await collectScan(monitor, testDeps().logger, { scopeId: MGMT });
+    expect(scan.error).toBeUndefined();
+    expect(scan.observations.every((o) => o.credentials === undefined)).toBe(true);
+    expect(scan.warnings).toEqual([expect.stringMatching(/iam:ListAccessKeys is not allowed in account 111111111111: new access keys are not detected \(credential_added\); allow it/)]);
+    const bob = scan.observations.find((o) => o.login === 'bob');
+    expect(await read(monitor, { login: 'bob' })).toEqual({ status: 'present', observation: bob });
   });
 });
