@@ -384,6 +384,16 @@ describe('the sqs event source, through the real SQSClient against the JSON-prot
     await sqs.start();
   });
 
+  it('a body that does not match its MD5OfBody (cut or rewritten on the way) fails the poll as malformed; the message stays queued', async () => {
+    const body = iamCallMessage('CreateUser', { account: PROD, requestParameters: { userName: 'u' } });
+    sqs.send(queueUrl, body);
+    sqs.inject({ kind: 'status', status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify({ Messages: [{ MessageId: 'm-1', ReceiptHandle: 'h-1', MD5OfBody: '0'.repeat(32), Body: body.slice(0, 40) }] }) });
+    const err = await failure(poll(source()));
+    expect(err.reason).toBe('malformed');
+    expect(err.message).toMatch(/does not match its MD5OfBody/);
+    expect(sqs.depth(queueUrl)).toBe(1);
+  });
+
   it('a wrong secret is an auth error, not a permission one', async () => {
     const config = awsIamConfigSchema.parse({ id: 'aws', type: 'aws-iam', accountId: PROD, events: { sqs: { queueUrl, endpoint: sqs.url, waitTimeSeconds: 0 } } });
     const s = createAwsIamMonitor(config, testDeps(), { credentials: { accessKeyId: KEY, secretAccessKey: 'wrong' }, retryStrategy: new ConfiguredRetryStrategy(1, 5) }).eventSources!()[0] as PulledEventSource;
