@@ -168,6 +168,7 @@ async function accessKeys(s: IamSession, c: IamCalls, name: string): Promise<Acc
  *   keys by slot). API-only users (no console password) are `not_applicable` with no factors.
  */
 export async function readUserCredentials(s: IamSession, c: IamCalls, name: string, mode: ReadMode): Promise<UserCredentialReading> {
+  // One call at a time per user: the scan's concurrency (4 users) is the number of calls in flight.
   const password = await hasPassword(s, c, name);
   const keys = await accessKeys(s, c, name);
   const keyIds =

@@ -58,7 +58,7 @@ export interface SqsSourceOptions {
 const DELETE_BATCH = 10;
 
 /** The queue's region from its URL (sqs.<region>.amazonaws.com, <region>.queue.amazonaws.com). */
-export function regionOfQueueUrl(url: string): string | undefined {
+function regionOfQueueUrl(url: string): string | undefined {
   const host = new URL(url).hostname;
   return /^sqs\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1] ?? /^([a-z]{2}(?:-[a-z]+)+-\d)\.queue\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1];
 }

@@ -394,6 +394,13 @@ describe('the sqs event source, through the real SQSClient against the JSON-prot
     expect(sqs.depth(queueUrl)).toBe(1);
   });
 
+  it('signs for the queue URL\'s Region when no region is configured', async () => {
+    const config = awsIamConfigSchema.parse({ id: 'aws', type: 'aws-iam', accountId: PROD, events: { sqs: { queueUrl: `https://sqs.eu-west-1.amazonaws.com/${SECURITY}/mfawatch-iam`, endpoint: sqs.url, waitTimeSeconds: 0 } } });
+    const s = createAwsIamMonitor(config, testDeps(), { credentials: { accessKeyId: KEY, secretAccessKey: SECRET } }).eventSources!()[0] as PulledEventSource;
+    expect(await s.poll(undefined, AbortSignal.timeout(10_000))).toEqual({ events: [], ignored: [] });
+    expect(sqs.requests[0]!.headers.authorization).toMatch(/\/eu-west-1\/sqs\/aws4_request/);
+  });
+
   it('a wrong secret is an auth error, not a permission one', async () => {
     const config = awsIamConfigSchema.parse({ id: 'aws', type: 'aws-iam', accountId: PROD, events: { sqs: { queueUrl, endpoint: sqs.url, waitTimeSeconds: 0 } } });
     const s = createAwsIamMonitor(config, testDeps(), { credentials: { accessKeyId: KEY, secretAccessKey: 'wrong' }, retryStrategy: new ConfiguredRetryStrategy(1, 5) }).eventSources!()[0] as PulledEventSource;
