@@ -12,6 +12,7 @@ import nodemailer from 'nodemailer';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
 import { redactSecrets } from '../../src/core/secret.js';
+import { htmlText, safeHttpUrl } from '../../src/core/text.js';
 import type { Severity } from '../../src/core/types.js';
 import { SEVERITY_WORDS, adviceFor, batchSubject, durationSince, reminderDetail, reminderSummary, renderBatchText, renderEvent } from '../../src/delivery/render.js';
 import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
@@ -19,12 +20,12 @@ import { emailConfigSchema, type EmailConfig } from './config.js';
 
 const COLOR: Record<Severity, string> = { critical: '#b00020', high: '#d32f2f', medium: '#ef6c00', low: '#f9a825', info: '#1565c0' };
 
-function html(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+/** Provider text in the HTML part: controls and bidi characters visible, markup as entities (src/core/text.ts). */
+const html = htmlText;
 
-function safeUrl(url: string | null): string | null {
-  return url && /^https?:\/\//.test(url) ? url : null;
+/** Text mfawatch composed of lines: each line escaped, the breaks kept as <br>. */
+function htmlLines(text: string): string {
+  return text.split('\n').map(htmlText).join('<br>');
 }
 
 /** The HTML part: the same words as the text part, laid out. */
@@ -33,10 +34,10 @@ function htmlBody(batch: NotificationBatch, now: Date): string {
     `<h2 style="margin:0 0 4px 0">${html(batch.title)}</h2>`,
     `<p style="margin:0 0 12px 0;color:${COLOR[batch.severity]}"><strong>${SEVERITY_WORDS[batch.severity]}</strong> · ${html(batch.createdAt)}</p>`,
   ];
-  if (batch.text) parts.push(`<p>${html(batch.text)}</p>`);
+  if (batch.text) parts.push(`<p>${htmlLines(batch.text)}</p>`);
   for (const e of batch.events) {
     const r = renderEvent(e, batch);
-    const url = safeUrl(r.accountUrl);
+    const url = r.accountUrl;
     const rows = [
       r.account ? ['Account', url ? `<a href="${html(url)}">${html(r.account)}</a>` : html(r.account)] : null,
       ['Where', html(r.where)],
@@ -56,7 +57,7 @@ function htmlBody(batch: NotificationBatch, now: Date): string {
     const d = batch.reminder;
     parts.push(`<p>${html(reminderSummary(d))}</p><ul>`);
     for (const a of d.accounts) {
-      const url = safeUrl(a.url);
+      const url = safeHttpUrl(a.url);
       parts.push(`<li>${url ? `<a href="${html(url)}">${html(a.login)}</a>` : html(a.login)}${html(reminderDetail(a, now))}</li>`);
     }
     parts.push('</ul>');

@@ -9,6 +9,7 @@ import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webho
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, reasonForStatus, type ErrorReason } from '../../src/core/errors.js';
 import { redactSecrets, secretUrlParts } from '../../src/core/secret.js';
+import { slackLink, slackText, visible } from '../../src/core/text.js';
 import { severityAtLeast, type Severity } from '../../src/core/types.js';
 import { SEVERITY_WORDS, durationSince, reminderDetail, reminderSummary, renderEvent, batchSubject } from '../../src/delivery/render.js';
 import { parseRetryAfter } from '../../src/http/client.js';
@@ -24,9 +25,21 @@ const MAX_EVENT_BLOCKS = 45;
 
 const EMOJI: Record<Severity, string> = { critical: ':rotating_light:', high: ':red_circle:', medium: ':large_orange_circle:', low: ':large_yellow_circle:', info: ':information_source:' };
 
-/** Slack mrkdwn needs &, < and > escaped (https://api.slack.com/reference/surfaces/formatting#escaping). */
-function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/**
+ * Provider text is escaped with src/core/text.ts: `slackText` (controls visible; &, < and > as
+ * entities, https://api.slack.com/reference/surfaces/formatting#escaping) and `slackLink` (http(s)
+ * targets only). Every mrkdwn object is `verbatim`, so Slack does not turn bare URLs, channel
+ * names or "@channel" typed in provider text into links or mentions on its own.
+ */
+const esc = slackText;
+
+/** Text mfawatch composed of lines: its line breaks stay, each line escaped. */
+function escLines(text: string): string {
+  return text.split('\n').map(slackText).join('\n');
+}
+
+function mrkdwn(text: string): Record<string, unknown> {
+  return { type: 'mrkdwn', text, verbatim: true };
 }
 
 function clip(text: string, max: number): string {
@@ -34,7 +47,7 @@ function clip(text: string, max: number): string {
 }
 
 function section(text: string): Record<string, unknown> {
-  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_TEXT) } };
+  return { type: 'section', text: mrkdwn(clip(text, MAX_SECTION_TEXT)) };
 }
 
 /** Splits lines into section texts of at most 3000 characters each. */
@@ -58,16 +71,16 @@ function chunkLines(lines: readonly string[]): string[] {
 function slackMessage(batch: NotificationBatch, config: SlackConfig, now: Date): IncomingWebhookSendArguments {
   const mention = config.mention && severityAtLeast(batch.severity, config.mentionMinSeverity) ? `${config.mention} ` : '';
   const blocks: Array<Record<string, unknown>> = [
-    { type: 'header', text: { type: 'plain_text', text: clip(batch.title, MAX_HEADER_TEXT), emoji: true } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: `${EMOJI[batch.severity]} *${SEVERITY_WORDS[batch.severity]}*${batch.source ? ` · ${esc(batch.source.provider)} ${esc(batch.source.label || batch.source.monitorId)} (monitor \`${esc(batch.source.monitorId)}\`)` : ''} · ${esc(batch.createdAt)}` }] },
+    { type: 'header', text: { type: 'plain_text', text: clip(visible(batch.title), MAX_HEADER_TEXT), emoji: true } },
+    { type: 'context', elements: [mrkdwn(`${EMOJI[batch.severity]} *${SEVERITY_WORDS[batch.severity]}*${batch.source ? ` · ${esc(batch.source.provider)} ${esc(batch.source.label || batch.source.monitorId)} (monitor \`${esc(batch.source.monitorId)}\`)` : ''} · ${esc(batch.createdAt)}`)] },
   ];
-  if (mention || batch.text) blocks.push(section(`${mention}${esc(batch.text ?? '')}`.trim()));
+  if (mention || batch.text) blocks.push(section(`${mention}${escLines(batch.text ?? '')}`.trim()));
 
   const eventRoom = MAX_EVENT_BLOCKS - (blocks.length - 2);
   const shown = batch.events.length > eventRoom ? batch.events.slice(0, eventRoom - 1) : batch.events;
   for (const e of shown) {
     const r = renderEvent(e, batch);
-    const account = r.account ? (r.accountUrl ? `<${r.accountUrl}|${esc(r.account)}>` : esc(r.account)) : null;
+    const account = r.account ? slackLink(r.accountUrl, r.account) : null;
     const lines = [
       `${EMOJI[e.severity]} *${esc(r.headline)}* (${r.severityWord}): ${esc(r.sentence)}`,
       ...(account ? [`*Account:* ${account}`] : []),
@@ -84,22 +97,22 @@ function slackMessage(batch: NotificationBatch, config: SlackConfig, now: Date):
 
   if (batch.reminder) {
     const d = batch.reminder;
-    const lines = d.accounts.map((a) => `• ${a.url ? `<${a.url}|${esc(a.login)}>` : esc(a.login)}${esc(reminderDetail(a, now))}`);
+    const lines = d.accounts.map((a) => `• ${slackLink(a.url, a.login)}${esc(reminderDetail(a, now))}`);
     const room = MAX_BLOCKS - blocks.length - 2;
     const chunks = chunkLines(lines);
     const kept = chunks.slice(0, room);
     for (const c of kept) blocks.push(section(c));
     const listed = kept.join('\n').split('\n').length;
     const more = d.total - Math.min(listed, d.accounts.length);
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${more > 0 ? `… and ${more} more (\`mfawatch status\` lists every account). ` : ''}Silence one account for a while: \`mfawatch ack ACCOUNT --for 7d --reason "..."\`` }] });
+    blocks.push({ type: 'context', elements: [mrkdwn(`${more > 0 ? `… and ${more} more (\`mfawatch status\` lists every account). ` : ''}Silence one account for a while: \`mfawatch ack ACCOUNT --for 7d --reason "..."\``)] });
   }
   if (batch.notifierHealth) {
     const h = batch.notifierHealth;
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Notifier \`${esc(h.notifierId)}\` (${esc(h.channel)}): ${h.state === 'failing' ? `failing for ${durationSince(h.since, now)}, ${h.failures} failed attempts` : 'delivering again'}` }] });
+    blocks.push({ type: 'context', elements: [mrkdwn(`Notifier \`${esc(h.notifierId)}\` (${esc(h.channel)}): ${h.state === 'failing' ? `failing for ${durationSince(h.since, now)}, ${h.failures} failed attempts` : 'delivering again'}`)] });
   }
 
-  const summary = batch.reminder ? reminderSummary(batch.reminder) : batch.events.length > 1 ? batch.events.slice(0, 5).map((e) => e.summary).join('; ') : (batch.text ?? '');
-  return { text: clip(`${mention}${esc(batchSubject(batch))}${summary ? ` — ${esc(summary)}` : ''}`, MAX_SECTION_TEXT), blocks: blocks.slice(0, MAX_BLOCKS) as unknown as NonNullable<IncomingWebhookSendArguments['blocks']>, unfurl_links: false, unfurl_media: false };
+  const summary = batch.reminder ? reminderSummary(batch.reminder) : batch.events.length > 1 ? batch.events.slice(0, 5).map((e) => visible(e.summary)).join('; ') : (batch.text ?? '');
+  return { text: clip(`${mention}${esc(batchSubject(batch))}${summary ? ` — ${escLines(summary)}` : ''}`, MAX_SECTION_TEXT), blocks: blocks.slice(0, MAX_BLOCKS) as unknown as NonNullable<IncomingWebhookSendArguments['blocks']>, unfurl_links: false, unfurl_media: false };
 }
 
 /** What Slack's error bodies mean and what to do (https://api.slack.com/messaging/webhooks#handling_errors). */

@@ -7,6 +7,7 @@ import { createApp, type App, type AppOverrides } from '../app.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
+import { visible, visibleDeep, visibleLines } from '../core/text.js';
 import { crashHookFor } from '../core/crash-point.js';
 import { runCycle } from '../cycle.js';
 import { takeWorkerLease } from '../lease.js';
@@ -79,12 +80,12 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         lease = takeWorkerLease(app, 'run');
         const result = await runCycle(app, { monitorIds: opts.monitor, signal: new AbortController().signal });
         for (const s of result.scans) {
-          const name = `${s.monitorId}${s.scope ? `/${s.scope}` : ''}`;
+          const name = visible(`${s.monitorId}${s.scope ? `/${s.scope}` : ''}`);
           if (s.status === 'succeeded') write(io.stderr, `${name}: ${s.baseline ? 'baseline' : 'scan'} ok, ${s.accounts} accounts, ${s.events.filter((e) => e.type !== 'baseline').length} change(s)`);
-          else if (s.status === 'held') write(io.stderr, `${name}: scan HELD: ${s.events[0]?.summary ?? ''}`);
-          else write(io.stderr, `${name}: scan ${s.status}: ${s.error?.message ?? ''}`);
+          else if (s.status === 'held') write(io.stderr, `${name}: scan HELD: ${visible(s.events[0]?.summary ?? '')}`);
+          else write(io.stderr, `${name}: scan ${s.status}: ${visible(s.error?.message ?? '')}`);
         }
-        for (const r of result.responses) write(io.stderr, `${r.dryRun ? '[dry run] ' : ''}auto-response ${r.identity}: ${r.results.map((x) => `${x.responderId} ${x.outcome}`).join(', ')}`);
+        for (const r of result.responses) write(io.stderr, `${r.dryRun ? '[dry run] ' : ''}auto-response ${visible(r.identity)}: ${r.results.map((x) => `${x.responderId} ${x.outcome}`).join(', ')}`);
         const d = result.delivery;
         if (d.sent || d.failed || d.pending) write(io.stderr, `deliveries: ${d.sent} sent, ${d.failed} failed, ${d.pending} still pending${d.pending ? ' (retried on the next run)' : ''}`);
         exitCode = result.exitCode;
@@ -174,7 +175,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           write(io.stdout, JSON.stringify({ schema: 'mfawatch.history/v1', account, history: rows.map((r) => ({ ...r, admin: r.admin === 1, factors: JSON.parse(r.factors) as string[] })) }, null, 2));
           return;
         }
-        for (const r of rows) write(io.stdout, `${r.at}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);
+        for (const r of rows.map(visibleDeep)) write(io.stdout, `${r.at}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);
       });
     });
 
@@ -217,14 +218,14 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       return 2;
     }
     if (err instanceof ConfigError) {
-      write(io.stderr, `mfawatch: ${err.message}`);
+      write(io.stderr, `mfawatch: ${visibleLines(err.message)}`);
       return 2;
     }
     if (err instanceof UsageError) {
-      write(io.stderr, `mfawatch: ${err.message}`);
+      write(io.stderr, `mfawatch: ${visibleLines(err.message)}`);
       return 2;
     }
-    write(io.stderr, `mfawatch: ${(err as Error).message ?? String(err)}`);
+    write(io.stderr, `mfawatch: ${visibleLines((err as Error).message ?? String(err))}`);
     return 1;
   }
 }

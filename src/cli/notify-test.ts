@@ -9,6 +9,7 @@ import type { App } from '../app.js';
 import { timeoutSignal } from '../core/abort.js';
 import { toProviderError } from '../core/errors.js';
 import { UsageError } from '../core/errors.js';
+import { visible } from '../core/text.js';
 
 type WithApp = <T>(fn: (app: App) => Promise<T> | T) => Promise<T>;
 
@@ -47,7 +48,7 @@ export function registerNotifyTestCommand(program: Command, withApp: WithApp, io
           } catch (thrown) {
             failed += 1;
             const err = toProviderError(thrown, n.channel);
-            io.stdout.write(`${n.config.id} (${n.channel}): FAILED (${err.reason}${err.status ? `, HTTP ${err.status}` : ''}): ${err.message}\n`);
+            io.stdout.write(`${n.config.id} (${n.channel}): FAILED (${err.reason}${err.status ? `, HTTP ${err.status}` : ''}): ${visible(err.message)}\n`);
             app.store.audit({ at: app.clock.now(), actor: app.actor, action: 'notify.test', subject: n.config.id, detail: { ok: false, reason: err.reason, error: err.message } });
           }
         }

@@ -6,6 +6,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { accountsInState } from '../../storage/account-lists.js';
 import type { Store } from '../../storage/store.js';
 import { formatDuration } from '../core/duration.js';
+import { visibleDeep } from '../core/text.js';
 import { buildDeliveryStatus, renderDeliveryStatus, type AckStatus, type NotifierStatus } from './status-delivery.js';
 import { buildKillStatus, renderKillStatus, type KillStatus } from './status-kills.js';
 import type { MfaState } from '../core/types.js';
@@ -102,8 +103,9 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
   return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now) };
 }
 
-/** Renders the status for a terminal. */
-export function renderStatus(report: StatusReport, now: Date): string {
+/** Renders the status for a terminal: every string of the report with its control and bidi characters as escapes. */
+export function renderStatus(raw: StatusReport, now: Date): string {
+  const report = visibleDeep(raw);
   const lines: string[] = [];
   for (const m of report.monitors) {
     const name = `${m.id}${m.scope ? `/${m.scope}` : ''}`;

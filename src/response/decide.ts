@@ -7,6 +7,7 @@
 import type { Store } from '../../storage/store.js';
 import { ResponseStore } from '../../storage/responses.js';
 import type { ConfiguredNotifier } from '../config/load.js';
+import { visible } from '../core/text.js';
 import { SEVERITIES, type ChangeEvent, type Severity } from '../core/types.js';
 import { announce } from './announce.js';
 import { changedAccountCount, decideKills, type AutoResponsePolicy, type Candidate, type GuardName, type Verdict } from './guards.js';
@@ -110,7 +111,7 @@ export function recordAutoResponses(store: Store, ctx: AutoResponseContext, inpu
         announce(store, ctx.notifiers, {
           id: `response-${id}-grace`,
           title: `${policy.dryRun ? '[dry run] ' : ''}sessions of ${who} will be killed in ${policy.graceMinutes} min`,
-          text: `${e.summary}. mfawatch will ${policy.dryRun ? 'pretend to ' : ''}sign ${who} out of every configured service at ${dueAt.toISOString()} unless someone runs: mfawatch cancel-kill ${who}`,
+          text: visible(`${e.summary}. mfawatch will ${policy.dryRun ? 'pretend to ' : ''}sign ${who} out of every configured service at ${dueAt.toISOString()} unless someone runs: mfawatch cancel-kill ${who}`),
           severity: e.severity,
           monitorId: input.monitorId,
           events: [e],
@@ -123,7 +124,8 @@ export function recordAutoResponses(store: Store, ctx: AutoResponseContext, inpu
   }
   if (summary.blocked.length > 0) {
     const mass = summary.blocked.find((v) => v.kill === false && v.guard === 'mass_change');
-    const lines = summary.blocked.map((v) => `- ${v.candidate.event.summary}: not killed. ${v.kill ? '' : v.reason}`);
+    // One line per account: provider text made visible, so a summary with a line break cannot add a line.
+    const lines = summary.blocked.map((v) => visible(`- ${v.candidate.event.summary}: not killed. ${v.kill ? '' : v.reason}`));
     announce(store, ctx.notifiers, {
       id: `response-held-scan-${input.scanId}`,
       title: mass
