@@ -146,7 +146,6 @@ export function createSqsEventSource(options: SqsSourceOptions): PulledEventSour
         const out = await c.send(
           new ReceiveMessageCommand({
             QueueUrl: sqs.queueUrl, MaxNumberOfMessages: sqs.maxMessages, WaitTimeSeconds: sqs.waitTimeSeconds,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
           }),
           { abortSignal: signal },
         );
