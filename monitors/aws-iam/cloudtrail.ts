@@ -4,7 +4,7 @@
  *
  * The two event kinds read, as EventBridge delivers them:
  *   source "aws.iam",    detail-type "AWS API Call via CloudTrail",        detail.eventSource "iam.amazonaws.com"
- *   source "aws.signin", detail-type "AWS Console Sign In via CloudTrail", detail.eventSource "signin.amazonaws.com"
+ *   source "aws.signin", detail-type "AWS Console Sign In via CloudTrail" (or "…Signin…"), detail.eventSource "signin.amazonaws.com"
  * https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html
@@ -61,6 +61,14 @@ export const HANDLED_IAM_CALLS: readonly string[] = [...IAM_CALLS.keys()];
  * when the caller manages their own device do they name a user: the caller.
  */
 const DEVICE_CALLS: ReadonlySet<string> = new Set(['CreateVirtualMFADevice', 'DeleteVirtualMFADevice']);
+
+/**
+ * The sign-in detail-type in both spellings AWS uses: "AWS Console Sign In via CloudTrail" in the
+ * events EventBridge delivers and most of its examples, "AWS Console Signin via CloudTrail" in the
+ * EventBridge User Guide's list of CloudTrail event types.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html
+ */
+export const SIGN_IN_DETAIL_TYPES: ReadonlySet<string> = new Set(['AWS Console Sign In via CloudTrail', 'AWS Console Signin via CloudTrail']);
 
 const ACCOUNT_ID = /^\d{12}$/;
 /** IAM user names: 1-64 of letters, digits and +=,.@_- (API_CreateUser.html). */
@@ -146,7 +154,7 @@ export function translateMessage(body: string, messageId: string, options: Trans
   }
   const { source } = envelope.data;
   const kind = envelope.data['detail-type'];
-  const signin = source === 'aws.signin' && kind === 'AWS Console Sign In via CloudTrail';
+  const signin = source === 'aws.signin' && SIGN_IN_DETAIL_TYPES.has(kind);
   const iam = source === 'aws.iam' && kind === 'AWS API Call via CloudTrail';
   if (!signin && !iam) {
     return ignore('foreign', `an EventBridge event from ${quote(source)} (${quote(kind)}) is not one mfawatch reads: narrow the rule to aws.iam API calls and aws.signin console sign-ins`);

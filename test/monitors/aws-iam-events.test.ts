@@ -110,6 +110,11 @@ describe('CloudTrail → ProviderEvent: console sign-ins', () => {
     });
   });
 
+  it('reads the sign-in detail-type in both of AWS\'s spellings ("Sign In" and "Signin")', () => {
+    const body = eventBridgeEvent('AWS Console Signin via CloudTrail', 'aws.signin', consoleLogin({ account: PROD, user: 'alice' }));
+    expect(event(translateMessage(body, 'm', live)).fact?.type).toBe('signin_without_mfa');
+  });
+
   it('root signing in without MFA is an admin fact of kind root (critical by policy)', () => {
     const e = event(translateMessage(signInMessage({ account: PROD, user: 'root' }), 'm', live));
     expect(e.fact).toMatchObject({ type: 'signin_without_mfa', account: { accountId: `arn:aws:iam::${PROD}:root`, login: 'root' }, kind: 'root', admin: true });
