@@ -426,7 +426,14 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
           }
         },
       };
-      const rootArn = account.accountId !== undefined && ROOT_ARN.test(account.accountId) ? account.accountId : undefined;
+      // Root is named by its ARN, or by the login 'root' alone (the login every root observation
+      // has). An IAM user literally named "root" is then reachable by its ARN only.
+      const rootArn =
+        account.accountId !== undefined && ROOT_ARN.test(account.accountId)
+          ? account.accountId
+          : account.accountId === undefined && account.login === 'root'
+            ? `arn:${session.partition}:iam::${session.accountId}:root`
+            : undefined;
       if (rootArn !== undefined) {
         if (rootArn.split(':')[4] !== session.accountId) throw foreignAccount(account, session.accountId);
         const summary = await accountSummary(session, calls);

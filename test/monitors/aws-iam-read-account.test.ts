@@ -104,6 +104,7 @@ describe('readAccount', () => {
     expect(await read(monitor, { accountId: rootArn, login: 'root' })).toMatchObject({ status: 'present', observation: { accountId: rootArn, kind: 'root', admin: true, mfa: 'enabled', factors: ['virtual'] } });
     aws.accounts.get(MGMT)!.rootMfa = null;
     expect(await read(monitor, { accountId: rootArn })).toMatchObject({ observation: { mfa: 'disabled', factors: [] } });
+    expect(await read(monitor, { login: 'root' })).toMatchObject({ status: 'present', observation: { accountId: rootArn, kind: 'root', mfa: 'disabled' } });
     expect(iamActions().filter((a) => a === 'iam:GetUser')).toEqual([]);
   });
 
