@@ -236,4 +236,17 @@ export const MIGRATIONS: readonly string[] = [
   // 5: stored counts per MFA state (status, the end of every scan) read a covering index instead
   // of every account row: 0.5 s → 0.15 s for a million accounts.
   `CREATE INDEX accounts_by_state ON accounts (monitor_id, scope, mfa, admin);`,
+  // Removals waiting for a second scan (storage/pending-removals.ts): an account missing from a
+  // listing the provider gave no count for is removed only when the next complete scan agrees.
+  `CREATE TABLE pending_removals (
+    monitor_id TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    scan_id    INTEGER NOT NULL,
+    since      TEXT NOT NULL,
+    PRIMARY KEY (monitor_id, scope, account_id)
+  ) WITHOUT ROWID;`,
+  // The process running a kill ("pid@host"), set with the claim: a kill whose process is gone
+  // shows as interrupted at once (storage/responses.ts), not as running for twice the kill timeout.
+  `ALTER TABLE responses ADD COLUMN owner TEXT;`,
 ];

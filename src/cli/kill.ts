@@ -10,16 +10,18 @@ import type { App } from '../app.js';
 import { UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { visible, visibleDeep } from '../core/text.js';
-import { linkedAccounts, resolveIdentityArgument, type IdentityContext } from '../response/identity.js';
+import { identityArgumentProblem, linkedAccounts, resolveIdentityArgument, type IdentityContext } from '../response/identity.js';
 import { nobodyKnows, renderResults } from '../response/invalidate.js';
 import { identityContext, responseRunnerFor } from '../response/wiring.js';
+import type { DatabaseAccess } from '../../storage/db.js';
 import type { Store } from '../../storage/store.js';
 
 /** What a command file needs from main.ts. */
 export interface CommandContext {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
-  withApp: <T>(fn: (app: App) => Promise<T> | T) => Promise<T>;
+  /** Opens the app around `fn`; `read`: a command that only reads (the database must exist). */
+  withApp: <T>(fn: (app: App) => Promise<T> | T, access?: DatabaseAccess) => Promise<T>;
   setExitCode: (code: number) => void;
   /** Asks a yes/no question on a terminal; null when there is no terminal. */
   confirm?: ((question: string) => Promise<boolean>) | null | undefined;
@@ -44,6 +46,8 @@ export function terminalConfirm(): ((question: string) => Promise<boolean>) | nu
 
 /** Resolves IDENTITY or PROVIDER:LOGIN to an identity, or throws a UsageError that says why not. */
 export function identityFromArgument(store: Store, ctx: IdentityContext, arg: string): string {
+  const problem = identityArgumentProblem(arg);
+  if (problem) throw new UsageError(`${JSON.stringify(arg)} is not an identity: ${problem}; give an email (alice@example.com) or PROVIDER:LOGIN (github:octocat)`);
   const { identity, matched } = resolveIdentityArgument(store, ctx, arg);
   if (identity) return identity;
   if (matched.length === 0) throw new UsageError(`no account "${arg}" has been seen by a configured monitor; give an email, or a PROVIDER:LOGIN that mfawatch has seen`);

@@ -3,9 +3,10 @@
  * 2 bad config or usage.
  */
 import { Command, CommanderError, Option } from 'commander';
+import type { DatabaseAccess } from '../../storage/db.js';
 import { createApp, type App, type AppOverrides } from '../app.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
-import { ConfigError, UsageError } from '../core/errors.js';
+import { ConfigError, DatabaseError, UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { visible, visibleDeep, visibleLines } from '../core/text.js';
 import { crashHookFor } from '../core/crash-point.js';
@@ -57,8 +58,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   // Test-only (src/core/crash-point.ts): read once, here at the edge.
   const crashPoint = crashHookFor(io.env.MFAWATCH_TEST_CRASH_POINT);
   const appOverrides: AppOverrides = { stdout: io.stdout, ...(crashPoint ? { crashPoint } : {}), ...io.overrides };
-  const withApp = async <T>(fn: (app: App) => Promise<T> | T): Promise<T> => {
-    const app = createApp(config(), appOverrides);
+  const withApp = async <T>(fn: (app: App) => Promise<T> | T, access: DatabaseAccess = 'write'): Promise<T> => {
+    const app = createApp(config(), appOverrides, access);
     try {
       return await fn(app);
     } finally {
@@ -140,7 +141,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         const now = app.clock.now();
         const report = buildStatus(app.config, app.store, now, (id) => [...(app.monitors.find((m) => m.config.id === id)?.monitor.scopes() ?? [])]);
         write(io.stdout, opts.json ? JSON.stringify(report, null, 2) : renderStatus(report, now));
-      });
+      }, 'read');
     });
 
   program
@@ -159,7 +160,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         const events = app.store.eventsSince(new Date(now.getTime() - since), limit);
         if (opts.json) write(io.stdout, JSON.stringify({ schema: 'mfawatch.events/v1', generatedAt: now.toISOString(), events }, null, 2));
         else write(io.stdout, events.length ? events.map(renderEvent).join('\n\n') : `no events in the last ${opts.since}`);
-      });
+      }, 'read');
     });
 
   program
@@ -176,7 +177,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           return;
         }
         for (const r of rows.map(visibleDeep)) write(io.stdout, `${r.at}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);
-      });
+      }, 'read');
     });
 
   const commandContext: CommandContext = { stdout: io.stdout, stderr: io.stderr, withApp, setExitCode: (code) => (exitCode = code), confirm: io.confirm };
@@ -221,7 +222,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       write(io.stderr, `mfawatch: ${visibleLines(err.message)}`);
       return 2;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof DatabaseError) {
       write(io.stderr, `mfawatch: ${visibleLines(err.message)}`);
       return 2;
     }

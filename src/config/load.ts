@@ -14,6 +14,7 @@ import type { ResponderCommonConfig, ResponderModule } from '../../responders/ty
 import { ConfigError } from '../core/errors.js';
 import { formatPath, substituteEnv } from './env.js';
 import { rootSchema, type RootConfig } from './schema.js';
+import { isLoopbackHost, parseListen } from '../observability/listen.js';
 
 export interface ConfiguredMonitor {
   config: MonitorCommonConfig;
@@ -170,6 +171,13 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
   }
 
   const cfg = root.data;
+  const listen = cfg.observability?.listen;
+  const listenHost = listen ? parseListen(listen)?.host : undefined;
+  if (listen && listenHost !== undefined && !isLoopbackHost(listenHost)) {
+    warnings.push(
+      `observability.listen is ${listen}: /healthz and /metrics answer anyone who can reach that address, without authentication, and show every monitor's id, scan results and account counts (with and without MFA); listen on 127.0.0.1 and scrape through a local agent, or restrict the port with a firewall or an authenticating reverse proxy`,
+    );
+  }
   const baseDir = path ? dirname(path) : process.cwd();
   return {
     ...cfg,

@@ -43,11 +43,15 @@ export const rootSchema = z.strictObject({
             share: z.number({ error: expect('a share between 0 and 1, e.g. 0.2 for 20%') }).gt(0).max(1).default(0.2),
             /** Changes touching fewer accounts than this are never held. */
             minAccounts: z.number().int().min(1).default(5),
+            /** Share of the accounts without MFA (0-1) that one scan may report as turned to MFA before it is held (a mass "all clear"). */
+            upgradeShare: z.number({ error: expect('a share between 0 and 1, e.g. 0.5 for 50%') }).gt(0).max(1).default(0.5),
+            /** Upgrades of fewer accounts than this are never held. */
+            upgradeMinAccounts: z.number().int().min(1).default(5),
           }),
-        ], { error: 'must be false or { "share": 0.2, "minAccounts": 5 }' })
-        .default({ share: 0.2, minAccounts: 5 }),
+        ], { error: 'must be false or { "share": 0.2, "minAccounts": 5, "upgradeShare": 0.5, "upgradeMinAccounts": 5 }' })
+        .default({ share: 0.2, minAccounts: 5, upgradeShare: 0.5, upgradeMinAccounts: 5 }),
     })
-    .default({ failureThreshold: 3, staleAfter: 86_400_000, massChange: { share: 0.2, minAccounts: 5 } }),
+    .default({ failureThreshold: 3, staleAfter: 86_400_000, massChange: { share: 0.2, minAccounts: 5, upgradeShare: 0.5, upgradeMinAccounts: 5 } }),
   /** The daemon's /healthz and /metrics endpoint; absent: not served. */
   observability: z
     .strictObject({
