@@ -17,6 +17,7 @@
 import {
   GenerateCredentialReportCommand,
   GetAccountAuthorizationDetailsCommand,
+  GetAccountSummaryCommand,
   GetCredentialReportCommand,
   GetUserCommand,
   IAMClient,

@@ -162,7 +162,7 @@ describe('credentials in scans (for credential_added)', () => {
     expect(by.bob?.credentials).toEqual(['password', 'access_key_2']);
     expect(by['api-with-mfa']?.credentials).toEqual([]);
     expect(by.root?.credentials).toBeUndefined();
-    expect(iamActions()).toEqual(['iam:ListAccountAliases', 'iam:GenerateCredentialReport', 'iam:GetCredentialReport']); // still a constant number of calls
+    expect(iamActions()).toEqual(['iam:ListAccountAliases', 'iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:GetAccountSummary']); // still a constant number of calls
   });
 });
 
