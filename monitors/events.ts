@@ -23,7 +23,11 @@ export interface AccountRef {
 
 /**
  * A fact that exists only as an event: nothing a later `readAccount` or scan could see.
- * Committed as a change event of the same type.
+ * Committed as a change event of the same type. A factor or credential that a reading does show
+ * (Observation.factors / Observation.credentials) belongs in a hint (topic `factor` /
+ * `credential`) instead: the verification then commits `factor_added` / `credential_added` once,
+ * and the next scan, diffing against that state, does not report it again. As a fact it would be
+ * reported twice (the fact, then the scan's diff).
  */
 export interface EventFact {
   type: 'signin_without_mfa' | 'factor_added' | 'credential_added' | 'mfa_requirement_disabled';
@@ -76,6 +80,8 @@ export interface EventBatch {
    * A rejection is logged; the provider redelivers and dedupe makes it harmless.
    */
   acknowledge?(signal: AbortSignal): Promise<void>;
+  /** Provider API requests this poll made (a probe's cost, shown in `status`); default 1. */
+  requests?: number;
 }
 
 /** A pulled source: an SQS queue, a log API polled with a cursor, a fast probe. */
@@ -111,8 +117,11 @@ export type InboundVerdict =
 export interface PushedEventSource {
   readonly kind: 'push';
   readonly name: string;
-  /** Checks the signature over the raw body and translates; must not do I/O beyond that. */
-  receive(request: InboundRequest): InboundVerdict;
+  /**
+   * Checks the signature over the raw body and translates; must not do I/O beyond that. May be
+   * async (signature libraries such as @octokit/webhooks-methods verify asynchronously).
+   */
+  receive(request: InboundRequest): InboundVerdict | Promise<InboundVerdict>;
 }
 
 export type EventSource = PulledEventSource | PushedEventSource;

@@ -11,12 +11,15 @@ import { autoResponseContext, responseRunnerFor } from './response/wiring.js';
 import type { RunTally } from './response/decide.js';
 import type { KillReport } from './response/runner.js';
 import { scanScope, type ScanEnvironment, type ScanOutcome } from './scan/run-scan.js';
+import { EventRunner, type DrainResult } from './events/runner.js';
 
 /** Scopes scanned at the same time, across monitors. */
 const SCAN_CONCURRENCY = 4;
 
 export interface CycleResult {
   scans: ScanOutcome[];
+  /** What the event sources brought (drained once before the scans). */
+  events: DrainResult;
   delivery: DeliveryTally & { pending: number };
   /** Auto-response kills run in this cycle. */
   responses: KillReport[];
@@ -109,6 +112,9 @@ export async function runCycle(app: App, options: { monitorIds?: readonly string
   app.store.abandonRunningScans(app.clock.now());
   const runner = responseRunnerFor(app);
   runner.recoverInterrupted();
+  // Event sources first (a cron-driven deployment picks events up too): their verified readings
+  // are committed before the scans start, so a scan never holds an older reading than they do.
+  const events = await new EventRunner(app).drain(options.signal, options.monitorIds);
   const scans = await scanMonitors(app, selected, options.signal);
   checkStaleData(app);
   queueReminders(app);
@@ -117,9 +123,10 @@ export async function runCycle(app: App, options: { monitorIds?: readonly string
   const responses = await runner.runDue(options.signal);
   const delivery = await app.dispatcher.drain(app.config.delivery.runDeadline, options.signal);
   app.metrics.recordDeliveries(delivery);
-  const ok = scans.every((s) => s.status === 'succeeded') && delivery.failed === 0 && delivery.pending === 0 && responses.every((r) => r.ok);
+  const eventsOk = events.pollFailures.length === 0 && events.verify.failed === 0;
+  const ok = eventsOk && scans.every((s) => s.status === 'succeeded') && delivery.failed === 0 && delivery.pending === 0 && responses.every((r) => r.ok);
   if (ok) await sendHeartbeat(app, options.signal);
-  return { scans, delivery, responses, exitCode: ok ? 0 : 1 };
+  return { scans, events, delivery, responses, exitCode: ok ? 0 : 1 };
 }
 
 /** Queues the reminder digest when one is due (src/delivery/reminders.ts). */

@@ -8,6 +8,7 @@ import type { App, MonitorInstance } from './app.js';
 import { queueReminders, scanMonitors } from './cycle.js';
 import { checkStaleData, sendHeartbeat } from './observability/health.js';
 import { responseRunnerFor } from './response/wiring.js';
+import { EventRunner } from './events/runner.js';
 
 /** How often the dispatcher looks for due deliveries between scans. */
 const DISPATCH_INTERVAL_MS = 5_000;
@@ -20,6 +21,8 @@ export interface Daemon {
   stop(): Promise<void>;
   /** Scans one instance now (unless it is already running); for the start-up scan and tests. */
   scanNow(id: string): Promise<void>;
+  /** The event sources' runner (the inbound receiver hands it webhook deliveries). */
+  events: EventRunner;
 }
 
 /** Starts the schedules and the dispatcher loop. */
@@ -64,6 +67,10 @@ export function startDaemon(app: App): Daemon {
 
   app.store.abandonRunningScans(app.clock.now());
   runner.recoverInterrupted();
+  // Event sources beside the schedules: whatever they commit is delivered at once.
+  const events = new EventRunner(app, { onCommitted: () => void dispatch() });
+  const eventsDone = events.start(shutdown.signal).catch((err: unknown) => app.logger.error({ err }, 'event sources stopped'));
+  for (const b of events.bindings) app.logger.info({ monitor: b.instance.config.id, source: b.source.name, kind: b.source.kind }, 'event source started');
   for (const m of app.monitors) {
     const expression = m.config.schedule ?? app.config.schedule;
     tasks.push(cron.schedule(expression, () => void scan(m), { name: m.config.id, noOverlap: true, ...(app.config.timezone ? { timezone: app.config.timezone } : {}) }));
@@ -89,7 +96,7 @@ export function startDaemon(app: App): Daemon {
       clearInterval(timer);
       clearInterval(staleTimer);
       shutdown.abort(new Error('mfawatch is stopping'));
-      await Promise.allSettled([...running.values()]);
+      await Promise.allSettled([...running.values(), eventsDone]);
       await dispatching.catch(() => undefined);
       resolveDone();
     })();
@@ -99,6 +106,7 @@ export function startDaemon(app: App): Daemon {
   return {
     done,
     stop,
+    events,
     scanNow: async (id) => {
       const m = app.monitors.find((x) => x.config.id === id);
       if (m) await scan(m);

@@ -249,4 +249,113 @@ export const MIGRATIONS: readonly string[] = [
   // The process running a kill ("pid@host"), set with the claim: a kill whose process is gone
   // shows as interrupted at once (storage/responses.ts), not as running for twice the kill timeout.
   `ALTER TABLE responses ADD COLUMN owner TEXT;`,
+  // web console (src/console): server-side sessions, so a sign-out or a revocation ends them at
+  // once, and one-time sign-in links (`mfawatch console link`). Only hashes of the tokens are kept.
+  `
+  CREATE TABLE console_sessions (
+    token_hash  TEXT PRIMARY KEY,
+    identity    TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('viewer', 'responder')),
+    via         TEXT NOT NULL CHECK (via IN ('oidc', 'link')),
+    csrf_token  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    auth_at     TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    revoked_at  TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX console_sessions_by_identity ON console_sessions (identity);
+
+  CREATE TABLE console_links (
+    id          INTEGER PRIMARY KEY,
+    token_hash  TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL CHECK (role IN ('viewer', 'responder')),
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    used_at     TEXT
+  );
+  `,
+  // issue 13, events: stored credentials; event sources' cursors and health; provider event
+  // ids seen (dedupe, with retention); pending verification hints (coalesced per account);
+  // the time of each account's last verified reading (a scan started before it does not
+  // overwrite it); one row per event-driven commit (unique outbox batch ids).
+  `
+  ALTER TABLE accounts ADD COLUMN credentials TEXT;
+
+  CREATE TABLE event_sources (
+    monitor_id           TEXT NOT NULL,
+    source               TEXT NOT NULL,
+    kind                 TEXT NOT NULL CHECK (kind IN ('pull', 'push')),
+    cursor               TEXT,
+    last_poll_at         TEXT,
+    last_ok_at           TEXT,
+    last_event_at        TEXT,
+    last_received_at     TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_error           TEXT,
+    last_error_at        TEXT,
+    next_poll_at         TEXT,
+    received             INTEGER NOT NULL DEFAULT 0,
+    duplicates           INTEGER NOT NULL DEFAULT 0,
+    ignored              INTEGER NOT NULL DEFAULT 0,
+    last_ignored         TEXT,
+    requests             INTEGER NOT NULL DEFAULT 0,
+    polls                INTEGER NOT NULL DEFAULT 0,
+    refused              INTEGER NOT NULL DEFAULT 0,
+    last_refused         TEXT,
+    last_refused_at      TEXT,
+    PRIMARY KEY (monitor_id, source)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE seen_events (
+    monitor_id TEXT NOT NULL,
+    event_id   TEXT NOT NULL,
+    seen_at    TEXT NOT NULL,
+    PRIMARY KEY (monitor_id, event_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX seen_events_by_time ON seen_events (seen_at);
+
+  CREATE TABLE event_hints (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    monitor_id        TEXT NOT NULL,
+    scope             TEXT NOT NULL,
+    account_key       TEXT NOT NULL,
+    account_id        TEXT,
+    login             TEXT,
+    topics            TEXT NOT NULL DEFAULT '[]',
+    source            TEXT NOT NULL,
+    event_ids         TEXT NOT NULL DEFAULT '[]',
+    events            INTEGER NOT NULL DEFAULT 1,
+    occurred_at       TEXT NOT NULL,
+    received_at       TEXT NOT NULL,
+    due_at            TEXT NOT NULL,
+    attempts          INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at   TEXT,
+    last_error        TEXT,
+    status            TEXT NOT NULL CHECK (status IN ('pending', 'done')),
+    outcome           TEXT,
+    done_at           TEXT
+  );
+  CREATE UNIQUE INDEX event_hints_one_pending ON event_hints (monitor_id, scope, account_key) WHERE status = 'pending';
+  CREATE INDEX event_hints_due ON event_hints (status, due_at);
+
+  CREATE TABLE verified_accounts (
+    monitor_id  TEXT NOT NULL,
+    scope       TEXT NOT NULL,
+    account_id  TEXT NOT NULL,
+    verified_at TEXT NOT NULL,
+    present     INTEGER NOT NULL,
+    PRIMARY KEY (monitor_id, scope, account_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX verified_by_time ON verified_accounts (monitor_id, scope, verified_at);
+
+  CREATE TABLE event_commits (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    monitor_id TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('facts', 'verification')),
+    at         TEXT NOT NULL
+  );
+  `,
 ];

@@ -11,6 +11,8 @@ export interface AccountRow {
   mfa: string;
   factors: string;
   url: string | null;
+  /** JSON list of credential ids, or NULL when the provider does not say; absent when not selected. */
+  credentials?: string | null;
 }
 
 export function accountFromRow(r: AccountRow): AccountState {
@@ -24,6 +26,7 @@ export function accountFromRow(r: AccountRow): AccountState {
     mfa: r.mfa as MfaState,
     factors: JSON.parse(r.factors) as string[],
     url: r.url,
+    ...(typeof r.credentials === 'string' ? { credentials: JSON.parse(r.credentials) as string[] } : {}),
   };
 }
 
@@ -39,6 +42,7 @@ export function accountParams(a: AccountState): Record<string, string | number |
     mfa: a.mfa,
     factors: JSON.stringify(a.factors),
     url: a.url,
+    credentials: a.credentials ? JSON.stringify(a.credentials) : null,
   };
 }
 

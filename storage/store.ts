@@ -97,10 +97,10 @@ export interface AuditRow {
 
 const GENESIS = '0'.repeat(64);
 /** Columns of one staged row: scan_id and ACCOUNT_COLUMNS. */
-const STAGE_COLUMNS = 10;
+const STAGE_COLUMNS = 11;
 /** Rows per staging INSERT: 1,000 bound values, far below SQLite's limit of 32,766. */
 const STAGE_ROWS_PER_INSERT = 100;
-const ACCOUNT_COLUMNS = 'account_id, login, email, display_name, kind, admin, mfa, factors, url';
+const ACCOUNT_COLUMNS = 'account_id, login, email, display_name, kind, admin, mfa, factors, url, credentials';
 
 function emptyByState(): Record<MfaState, number> {
   return { enabled: 0, weak: 0, disabled: 0, not_applicable: 0, unknown: 0 };
@@ -128,7 +128,7 @@ export class Store {
     // Staging lives in the connection's temp schema: never in the main file, gone on crash.
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS staging (
       scan_id INTEGER NOT NULL, account_id TEXT NOT NULL, login TEXT NOT NULL, email TEXT, display_name TEXT,
-      kind TEXT NOT NULL, admin INTEGER NOT NULL, mfa TEXT NOT NULL, factors TEXT NOT NULL, url TEXT,
+      kind TEXT NOT NULL, admin INTEGER NOT NULL, mfa TEXT NOT NULL, factors TEXT NOT NULL, url TEXT, credentials TEXT,
       PRIMARY KEY (scan_id, account_id)) WITHOUT ROWID`);
   }
 
@@ -250,7 +250,7 @@ export class Store {
           const rows = accounts.slice(start, start + STAGE_ROWS_PER_INSERT);
           values.length = 0;
           for (const a of rows) {
-            values.push(scanId, a.accountId, a.login, a.email, a.displayName, a.kind, a.admin ? 1 : 0, a.mfa, a.factors.length === 0 ? '[]' : JSON.stringify(a.factors), a.url);
+            values.push(scanId, a.accountId, a.login, a.email, a.displayName, a.kind, a.admin ? 1 : 0, a.mfa, a.factors.length === 0 ? '[]' : JSON.stringify(a.factors), a.url, a.credentials ? JSON.stringify(a.credentials) : null);
           }
           this.#stageInsert(rows.length).run(values);
         }
@@ -314,14 +314,15 @@ export class Store {
   changedAccounts(scanId: number, monitorId: string, scope: string): Array<{ before: AccountState | null; after: AccountState }> {
     const rows = this.db
       .prepare(
-        `SELECT s.account_id, s.login, s.email, s.display_name, s.kind, s.admin, s.mfa, s.factors, s.url,
+        `SELECT s.account_id, s.login, s.email, s.display_name, s.kind, s.admin, s.mfa, s.factors, s.url, s.credentials,
                 a.account_id AS b_account_id, a.login AS b_login, a.email AS b_email, a.display_name AS b_display_name,
-                a.kind AS b_kind, a.admin AS b_admin, a.mfa AS b_mfa, a.factors AS b_factors, a.url AS b_url
+                a.kind AS b_kind, a.admin AS b_admin, a.mfa AS b_mfa, a.factors AS b_factors, a.url AS b_url, a.credentials AS b_credentials
            FROM temp.staging s
            LEFT JOIN accounts a ON a.monitor_id = @m AND a.scope = @s AND a.account_id = s.account_id
           WHERE s.scan_id = @scan
             AND (a.account_id IS NULL OR a.login IS NOT s.login OR a.email IS NOT s.email OR a.display_name IS NOT s.display_name
                  OR a.kind IS NOT s.kind OR a.admin IS NOT s.admin OR a.url IS NOT s.url
+                 OR (s.credentials IS NOT NULL AND a.credentials IS NOT s.credentials)
                  OR (s.mfa != 'unknown' AND (a.mfa IS NOT s.mfa OR a.factors IS NOT s.factors))
                  OR (s.mfa = 'unknown' AND a.mfa = 'unknown' AND a.factors IS NOT s.factors))`,
       )
@@ -341,6 +342,7 @@ export class Store {
               mfa: r.b_mfa as string,
               factors: r.b_factors as string,
               url: r.b_url as string | null,
+              credentials: r.b_credentials as string | null,
             }),
     }));
   }
@@ -365,7 +367,7 @@ export class Store {
          SELECT @m, @s, ${ACCOUNT_COLUMNS}, @at, @at FROM temp.staging WHERE scan_id = @scan
          ON CONFLICT (monitor_id, scope, account_id) DO UPDATE SET login = excluded.login, email = excluded.email,
            display_name = excluded.display_name, kind = excluded.kind, admin = excluded.admin, mfa = excluded.mfa,
-           factors = excluded.factors, url = excluded.url, changed_at = excluded.changed_at`,
+           factors = excluded.factors, url = excluded.url, credentials = excluded.credentials, changed_at = excluded.changed_at`,
       )
       .run(p);
     this.db
@@ -380,12 +382,18 @@ export class Store {
     this
       .#cached(
         `INSERT INTO accounts (monitor_id, scope, ${ACCOUNT_COLUMNS}, first_seen, changed_at)
-         VALUES (@m, @s, @account_id, @login, @email, @display_name, @kind, @admin, @mfa, @factors, @url, @at, @at)
+         VALUES (@m, @s, @account_id, @login, @email, @display_name, @kind, @admin, @mfa, @factors, @url, @credentials, @at, @at)
          ON CONFLICT (monitor_id, scope, account_id) DO UPDATE SET login = excluded.login, email = excluded.email,
            display_name = excluded.display_name, kind = excluded.kind, admin = excluded.admin, mfa = excluded.mfa,
-           factors = excluded.factors, url = excluded.url, changed_at = excluded.changed_at`,
+           factors = excluded.factors, url = excluded.url, credentials = excluded.credentials, changed_at = excluded.changed_at`,
       )
       .run({ m: monitorId, s: scope, at: at.toISOString(), ...accountParams(a) });
+  }
+
+  /** The stored state of one account, or null. */
+  storedAccount(monitorId: string, scope: string, accountId: string): AccountState | null {
+    const row = this.#cached(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE monitor_id = ? AND scope = ? AND account_id = ?`).get(monitorId, scope, accountId) as AccountRow | undefined;
+    return row ? accountFromRow(row) : null;
   }
 
   deleteAccount(monitorId: string, scope: string, accountId: string): void {

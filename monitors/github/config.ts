@@ -25,6 +25,22 @@ export const githubConfigSchema = monitorConfig('github', {
   requestTimeout: duration().default(30_000),
   /** Retries of a 5xx answer by @octokit/plugin-retry (default 3). */
   retries: z.number().int().min(0).max(10).default(3),
+  /**
+   * Seeing changes as they happen (README "Events"): the organisation webhook at
+   * `POST /hooks/<id>` (when `webhookSecret` is set) and the fast 2FA probe (every `probe`,
+   * default 60s; `false` turns it off).
+   */
+  events: z
+    .strictObject({
+      /** The webhook's secret: deliveries are checked with X-Hub-Signature-256. */
+      webhookSecret: secret().optional(),
+      /** How often to list members (and outside collaborators) without 2FA; `false`: no probe. */
+      probe: z
+        .union([z.literal(false), duration()], { error: 'must be a duration such as "60s", or false' })
+        .refine((v) => v === false || v >= 10_000, 'must be at least "10s" (each probe costs requests of the token\'s hourly budget)')
+        .default(60_000),
+    })
+    .optional(),
 });
 
 export type GithubConfig = z.output<typeof githubConfigSchema>;

@@ -17,7 +17,9 @@ import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
 import { redactSecrets, type Secret } from '../../src/core/secret.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { parseLinkHeader } from '../../src/http/client.js';
+import type { AccountReading, AccountRef, EventSource } from '../events.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
+import { probeBatch, receiveGithubWebhook } from './events.js';
 import { installZeroDelayYields } from './bottleneck-yields.js';
 import { githubConfigSchema, type GithubConfig } from './config.js';
 
@@ -69,6 +71,11 @@ const samlPage = z.object({
     })
     .nullable(),
 });
+
+/** A user object as GET /user/{account_id} answers it (what mfawatch reads of it). */
+const webhookUserShape = z.object({ id: z.number().int(), login: z.string().min(1), html_url: z.string().optional() });
+/** GET /orgs/{org}/memberships/{username}. */
+const membershipShape = z.object({ state: z.string(), role: z.string(), user: webhookUserShape });
 
 /**
  * The organisation's member count, to check the member listing against. GitHub's REST
@@ -153,6 +160,15 @@ export function classifyGithubError(err: unknown, org: string, what: string, sec
   return new ProviderError(`GitHub returned ${status} for ${what}${ghMessage ? `: ${ghMessage}` : ''}`, { reason, provider: PROVIDER, status, hint: README, cause: err });
 }
 
+/**
+ * A transient error of a probe or a verification, with the advice that fits it: what happens next
+ * is the event runner's backoff, not the next scheduled scan. Other errors keep their advice.
+ */
+function forEvents(error: ProviderError, next: string): ProviderError {
+  if (!error.transient) return error;
+  return new ProviderError(error.summary, { reason: error.reason, provider: error.provider, status: error.status, retryAfterMs: error.retryAfterMs, hint: next, cause: error });
+}
+
 /** A success body as JSON (undefined when cut off or not JSON); a body Octokit already read stays as it is. */
 async function parseListBody(body: unknown): Promise<unknown> {
   if (!(body instanceof ReadableStream)) return body;
@@ -224,7 +240,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
     octokit.hook.wrap('request', async (request, options) => {
       const response = await request(options);
       response.data = await parseListBody(response.data);
-      if (options.url !== '/graphql' && !Array.isArray(response.data)) {
+      if (/\/(members|outside_collaborators)$/.test(new URL(options.url, 'http://x').pathname) && !Array.isArray(response.data)) {
         throw new ProviderError(`GitHub answered ${options.method} ${new URL(options.url, 'http://x').pathname} with a body that is not a list of users (truncated or malformed)`, {
           reason: 'malformed', provider: PROVIDER, status: response.status, hint: 'a proxy may be cutting or rewriting answers; nothing was committed and the next scan will retry',
         });
@@ -416,8 +432,128 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
     }
   }
 
+  /** A context for one probe or verification: its own deadline, requests counted. */
+  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
+    return {
+      signal,
+      deadline: new Date(Date.now() + config.requestTimeout * 2),
+      logger: deps.logger,
+      setDataAsOf: () => undefined,
+      setScopeLabel: () => undefined,
+      warn: (m) => deps.logger.warn({ monitor: config.id }, m),
+      countRequest: (n = 1) => (counter.requests += n),
+      reportRateLimit: () => undefined,
+    };
+  }
+
+  const status = (err: unknown) => (err as HttpLikeError | undefined)?.status;
+
+  /**
+   * Re-reads one user, the way a scan would see it: membership and role from
+   * GET /orgs/{org}/memberships/{username} (an `active` membership is a member; `pending` is an
+   * invitation, which a scan does not list either), else an outside collaborator when listed;
+   * 2FA from the same filter=2fa_disabled / 2fa_insecure listings as the scan. `gone` only on
+   * GitHub's own 404s. https://docs.github.com/en/rest/orgs/members#get-organization-membership-for-a-user
+   */
+  async function readAccount(ref: AccountRef, signal: AbortSignal): Promise<AccountReading> {
+    const ctx = eventContext(signal, { requests: 0 });
+    const octokit = client(ctx);
+    let what = `the user ${ref.login ?? ref.accountId ?? ''}`;
+    try {
+      let login = ref.login;
+      let htmlUrl: string | undefined;
+      let id = ref.accountId !== undefined ? Number(ref.accountId) : undefined;
+      if (id !== undefined) {
+        // By id: the login may have been renamed (or reused) since the event.
+        what = `GET /user/${id}`;
+        try {
+          const user = await octokit.request('GET /user/{account_id}', { account_id: id });
+          const u = webhookUserShape.parse(user.data);
+          login = u.login;
+          htmlUrl = u.html_url;
+        } catch (err) {
+          if (status(err) === 404) return { status: 'gone', account: ref };
+          throw err;
+        }
+      }
+      if (!login) return { status: 'gone', account: ref };
+      let kind: 'member' | 'outside_collaborator' | null = null;
+      let admin = false;
+      what = `GET /orgs/${config.org}/memberships/${login}`;
+      try {
+        const m = membershipShape.parse((await octokit.request('GET /orgs/{org}/memberships/{username}', { org: config.org, username: login })).data);
+        id ??= m.user.id;
+        htmlUrl ??= m.user.html_url;
+        if (m.state === 'active') {
+          kind = 'member';
+          admin = m.role === 'admin';
+        }
+      } catch (err) {
+        if (status(err) !== 404) throw err;
+      }
+      if (!kind && config.outsideCollaborators) {
+        what = `GET /orgs/${config.org}/outside_collaborators`;
+        for await (const page of pages(octokit, { kind: 'outside_collaborators', filter: 'all' })) {
+          const found = page.find((u) => (id !== undefined ? u.id === id : u.login.toLowerCase() === login?.toLowerCase()));
+          if (found) {
+            id = found.id;
+            htmlUrl ??= found.html_url;
+            kind = 'outside_collaborator';
+            break;
+          }
+        }
+      }
+      if (!kind || id === undefined) return { status: 'gone', account: ref };
+      what = `the 2FA listings of ${config.org}`;
+      const sets = await twoFactorSets(octokit, kind === 'member' ? 'members' : 'outside_collaborators', ctx);
+      return { status: 'present', observation: observation({ id, login, ...(htmlUrl ? { html_url: htmlUrl } : {}) }, kind, admin, sets, null) };
+    } catch (err) {
+      throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? what, [config.token]), 'the verification is kept and retried with backoff; the scheduled scan still reconciles');
+    }
+  }
+
+  /** The ids (and logins) of every account without 2FA: members, and outside collaborators when watched. */
+  async function withoutTwoFactor(signal: AbortSignal, counter: { requests: number }): Promise<Map<number, string>> {
+    const ctx = eventContext(signal, counter);
+    const octokit = client(ctx);
+    const found = new Map<number, string>();
+    const kinds: Array<'members' | 'outside_collaborators'> = config.outsideCollaborators ? ['members', 'outside_collaborators'] : ['members'];
+    for (const kind of kinds) {
+      try {
+        for await (const page of pages(octokit, { kind, filter: '2fa_disabled' })) for (const u of page) found.set(u.id, u.login);
+      } catch (err) {
+        if (isFilterRefused(err)) {
+          throw new ProviderError(`GitHub refused filter=2fa_disabled on /orgs/${config.org}/${kind}: only organisation owners can see members' 2FA state`, { reason: 'permission', provider: PROVIDER, status: status(err), hint: `use a token of an organisation owner (${README})`, cause: err });
+        }
+        throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? describeListing(config.org, { kind, filter: '2fa_disabled' }), [config.token]), 'the probe is retried with backoff; the scheduled scan still runs');
+      }
+    }
+    return found;
+  }
+
+  const sources: EventSource[] = [];
+  const secret = config.events?.webhookSecret;
+  if (secret) {
+    sources.push({ kind: 'push', name: 'webhook', receive: (request) => receiveGithubWebhook(config.org, secret, request, deps.clock.now()) });
+  }
+  const probe = config.events?.probe;
+  if (config.events && probe !== false && probe !== undefined) {
+    sources.push({
+      kind: 'pull',
+      name: 'probe',
+      intervalMs: probe,
+      poll: async (cursor, signal) => {
+        const counter = { requests: 0 };
+        const current = await withoutTwoFactor(signal, counter);
+        return probeBatch(deps.clock.now(), current, cursor, counter.requests);
+      },
+    });
+  }
+
   return {
     scopes: () => [scope],
+    readAccount: (_scope, ref, signal) => readAccount(ref, signal),
+    eventSources: () => sources,
     async *scan(_scope: ScopeInfo, ctx: ScanContext): AsyncGenerator<Observation> {
       try {
         yield* scanOrg(ctx);
@@ -433,6 +569,6 @@ export const githubMonitor: MonitorModule<GithubConfig> = {
   type: 'github',
   provider: PROVIDER,
   configSchema: githubConfigSchema,
-  secretKeys: ['token'],
+  secretKeys: ['token', 'events.webhookSecret'],
   create: (config, deps) => createGithubMonitor(config, deps),
 };

@@ -13,10 +13,13 @@ import { crashHookFor } from '../core/crash-point.js';
 import { runCycle } from '../cycle.js';
 import { takeWorkerLease } from '../lease.js';
 import { startObservabilityServer } from '../observability/server.js';
+import { startConsole } from '../console/server.js';
 import { startDaemon } from '../scheduler.js';
+import { startInboundServer } from '../events/inbound.js';
 import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
+import { registerConsoleCommand } from './console.js';
 import { registerKillCommand, type CommandContext } from './kill.js';
 import { registerAckCommand } from './ack.js';
 import { registerNotifyTestCommand } from './notify-test.js';
@@ -80,6 +83,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       try {
         lease = takeWorkerLease(app, 'run');
         const result = await runCycle(app, { monitorIds: opts.monitor, signal: new AbortController().signal });
+        const ev = result.events;
+        for (const f of ev.pollFailures) write(io.stderr, `${visible(f.monitorId)}: event source ${f.source} failed: ${visible(f.message)}`);
+        if (ev.received || ev.verify.verified || ev.verify.failed) write(io.stderr, `events: ${ev.received} received, ${ev.verify.verified} account(s) verified, ${ev.verify.events.length} change(s)${ev.verify.failed ? `, ${ev.verify.failed} verification(s) failed (kept; see mfawatch status)` : ''}`);
         for (const s of result.scans) {
           const name = visible(`${s.monitorId}${s.scope ? `/${s.scope}` : ''}`);
           if (s.status === 'succeeded') write(io.stderr, `${name}: ${s.baseline ? 'baseline' : 'scan'} ok, ${s.accounts} accounts, ${s.events.filter((e) => e.type !== 'baseline').length} change(s)`);
@@ -110,7 +116,26 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           throw new Error(`cannot serve /healthz and /metrics on ${listen} (observability.listen): ${(err as Error).message}`);
         }) : undefined;
         if (server) app.logger.info({ url: server.url }, 'serving /healthz and /metrics');
+        const consoleListen = app.config.console?.listen;
+        const webConsole = consoleListen ? await startConsole(app).catch(async (err: unknown) => {
+          await server?.close();
+          lease.release();
+          throw new Error(`cannot serve the web console on ${consoleListen} (console.listen): ${(err as Error).message}`);
+        }) : undefined;
+        if (webConsole) app.logger.info({ url: webConsole.url, publicUrl: app.config.console?.publicUrl }, 'serving the web console; `mfawatch console link` prints a sign-in link');
         const daemon = startDaemon(app);
+        const pushed = daemon.events.bindings.filter((b) => b.source.kind === 'push');
+        const inbound = app.config.inbound && pushed.length > 0
+          ? await startInboundServer(app, daemon.events, app.config.inbound.listen, app.config.inbound.bodyLimit).catch(async (err: unknown) => {
+              await daemon.stop();
+              await webConsole?.close();
+              await server?.close();
+              lease.release();
+              throw new Error(`cannot receive webhooks on ${app.config.inbound?.listen ?? ''} (inbound.listen): ${(err as Error).message}`);
+            })
+          : undefined;
+        if (inbound) app.logger.info({ url: inbound.url, hooks: pushed.map((b) => `/hooks/${b.instance.config.id}`) }, 'receiving webhooks');
+        else if (pushed.length > 0) app.logger.error({ monitors: pushed.map((b) => b.instance.config.id) }, 'these monitors have pushed event sources (webhooks) but no "inbound" is configured: their deliveries cannot arrive; add "inbound": { "listen": "127.0.0.1:8787" }');
         lost = () => {
           exitCode = 1;
           void daemon.stop();
@@ -126,6 +151,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           if (opts.initialScan) await Promise.all(app.monitors.map((m) => daemon.scanNow(m.config.id)));
           await daemon.done;
         } finally {
+          await inbound?.close();
+          await webConsole?.close();
           await server?.close();
           lease.release();
         }
@@ -139,7 +166,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     .action(async (opts: { json?: boolean }) => {
       await withApp((app) => {
         const now = app.clock.now();
-        const report = buildStatus(app.config, app.store, now, (id) => [...(app.monitors.find((m) => m.config.id === id)?.monitor.scopes() ?? [])]);
+        const monitorOf = (id: string) => app.monitors.find((m) => m.config.id === id)?.monitor;
+        const report = buildStatus(app.config, app.store, now, (id) => [...(monitorOf(id)?.scopes() ?? [])], (id) => monitorOf(id)?.eventSources?.() ?? []);
         write(io.stdout, opts.json ? JSON.stringify(report, null, 2) : renderStatus(report, now));
       }, 'read');
     });
@@ -201,13 +229,15 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   registerAcceptCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerAuditCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerRedeliverCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
+  registerConsoleCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
 
   program
     .command('demo')
     .description('the whole pipeline against a simulated GitHub organisation on loopback; no credentials, no network')
-    .action(async () => {
+    .option('--console', 'then serve the web console over the demo data and print a one-time link (until Ctrl-C)')
+    .action(async (opts: { console?: boolean }) => {
       const { runDemo } = await import('../demo/demo.js');
-      exitCode = await runDemo(io);
+      exitCode = await runDemo(io, { console: opts.console === true });
     });
 
   try {

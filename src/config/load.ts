@@ -41,7 +41,7 @@ export interface ResolvedConfig extends Omit<RootConfig, 'monitors' | 'notifiers
 }
 
 /** JSON paths of secrets in the root sections (module secrets come from each module's secretKeys). */
-const ROOT_SECRET_PATHS = ['health.heartbeatUrl'] as const;
+const ROOT_SECRET_PATHS = ['health.heartbeatUrl', 'console.oidc.clientSecret', 'console.sessionSecret'] as const;
 
 interface ModuleLike {
   type: string;
@@ -141,6 +141,10 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
     issues.push('autoResponse.enabled: auto-response is on but no responders are configured; add entries to "responders" or turn it off');
   }
 
+  // The console's OIDC redirect URI is built from publicUrl: without it the IdP has nowhere to send people back.
+  if (root.success && root.data.console?.oidc && !root.data.console.publicUrl) {
+    issues.push('console.publicUrl: required with console.oidc (the redirect URI registered at the IdP is <publicUrl>/auth/callback)');
+  }
   if (issues.length > 0 || !root.success) throw new ConfigError(issues);
 
   // A literal secret is a warning when others can read the file (it belongs in the environment).

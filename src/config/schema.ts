@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { CHANGE_EVENT_TYPES, type ChangeEventType } from '../core/types.js';
 import { parseListen } from '../observability/listen.js';
-import { cronExpression, duration, expect, secretUrl, severity } from './fields.js';
+import { Secret } from '../core/secret.js';
+import { cronExpression, duration, expect, httpUrl, secret, secretUrl, severity } from './fields.js';
 
 const severityOverride = z.union([severity(), z.strictObject({ default: severity().optional(), admin: severity().optional() })], {
   error: 'must be a severity name, or { "default": severity, "admin": severity }',
@@ -62,6 +63,56 @@ export const rootSchema = z.strictObject({
         .default('127.0.0.1:9464'),
     })
     .optional(),
+  /** The receiver of provider pushes (webhooks): `POST /hooks/<monitor-id>`; needed by monitors whose `events` are pushed. */
+  inbound: z
+    .strictObject({
+      /** HOST:PORT to listen on; loopback by default (TLS is terminated by a reverse proxy in front). */
+      listen: z
+        .string({ error: expect('HOST:PORT, e.g. "127.0.0.1:8787"') })
+        .refine((v) => parseListen(v) !== undefined, 'must be HOST:PORT, e.g. "127.0.0.1:8787" or "[::1]:8787"')
+        .default('127.0.0.1:8787'),
+      /** Largest request body accepted (bytes); larger ones get 413 (default 1 MB; GitHub caps payloads at 25 MB, most are a few kB). */
+      bodyLimit: z.number({ error: expect('a number of bytes') }).int().min(1024).max(26_214_400).default(1_048_576),
+    })
+    .optional(),
+  /** The web console (src/console), served by `mfawatch start`; absent: not served. */
+  console: z
+    .strictObject({
+      /** HOST:PORT to listen on; loopback by default (put a TLS reverse proxy in front). */
+      listen: z
+        .string({ error: expect('HOST:PORT, e.g. "127.0.0.1:8080"') })
+        .refine((v) => parseListen(v) !== undefined, 'must be HOST:PORT, e.g. "127.0.0.1:8080" or "[::1]:8080"')
+        .default('127.0.0.1:8080'),
+      /** The URL people open (the reverse proxy's); cookies are Secure when it is https. Default: http://<listen>. */
+      publicUrl: httpUrl().refine((v) => new URL(v).pathname === '/' && !new URL(v).search, 'must be an origin without a path, e.g. "https://mfawatch.example.com"').optional(),
+      /** OpenID Connect sign-in (authorization code with PKCE). Redirect URI: <publicUrl>/auth/callback. */
+      oidc: z
+        .strictObject({
+          issuer: httpUrl(),
+          clientId: z.string({ error: expect('the client id the IdP gave the console') }).min(1),
+          clientSecret: secret().optional(),
+          /** Extra scopes beyond "openid email profile". */
+          scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be one OAuth scope token')).default([]),
+        })
+        .optional(),
+      /** Who may look: emails or patterns ("*@example.com"). Responders may look too. */
+      viewers: z.array(z.string().min(1)).default([]),
+      /** Who may act (kill, cancel, ack, accept, redeliver): emails or patterns. */
+      responders: z.array(z.string().min(1)).default([]),
+      /** A session ends this long after sign-in. */
+      sessionTtl: duration().default(12 * 3_600_000),
+      /** ...or after this long without a request. */
+      idleTimeout: duration().default(3_600_000),
+      /** A kill or an accept needs a sign-in younger than this (else: sign in again). */
+      reauthAfter: duration().default(5 * 60_000),
+      /** Key that signs session cookies (a secret; default: a random key per start, which signs everyone out on restart). */
+      sessionSecret: z
+        .string({ error: expect('a string of at least 32 random characters; use "${ENV_NAME}" (e.g. from `openssl rand -base64 48`)') })
+        .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 48`), from the environment')
+        .transform((v) => new Secret(v))
+        .optional(),
+    })
+    .optional(),
   delivery: z
     .strictObject({
       /** Give up on a delivery that has failed transiently for this long. */
@@ -107,7 +158,7 @@ export const rootSchema = z.strictObject({
       enabled: z.boolean().default(false),
       /** Report what would be done, change nothing (default on). */
       dryRun: z.boolean().default(true),
-      on: z.array(z.enum(['mfa_disabled', 'mfa_weakened', 'account_added', 'privilege_changed'])).default(['mfa_disabled']),
+      on: z.array(z.enum(['mfa_disabled', 'mfa_weakened', 'account_added', 'privilege_changed', 'signin_without_mfa', 'factor_added', 'credential_added'])).default(['mfa_disabled']),
       minSeverity: severity().default('high'),
       /** Break-glass identities (emails) or accounts ("provider:login") never touched. */
       exempt: z.array(z.string().refine((v) => /^[^\s@:]+@[^\s@:]+\.[^\s@:]+$/.test(v) || /^[a-z0-9-]+:.+$/i.test(v), 'must be an identity (an email) or an account ("provider:login", e.g. "github:octocat")')).default([]),

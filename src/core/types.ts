@@ -52,6 +52,11 @@ export interface AccountState extends Required<Pick<Observation, 'accountId' | '
   displayName: string | null;
   factors: string[];
   url: string | null;
+  /**
+   * Long-lived credential ids (Observation.credentials), sorted; null when the provider does not
+   * say (then no `credential_added` can be derived). Absent in rows read without the column.
+   */
+  credentials?: string[] | null;
 }
 
 /** The change-event types of DESIGN.md, plus the monitor-health ones. */

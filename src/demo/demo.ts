@@ -9,12 +9,27 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { FakeChannel } from '../../test/fakes/channels.js';
 import { FakeGitHub } from '../../test/fakes/github.js';
+import { delivery, organizationEvent } from '../../test/fakes/github-webhooks.js';
+import { createServer } from 'node:net';
 import type { NotificationBatch } from '../../notifiers/types.js';
 import type { CliIo } from '../cli/main.js';
 import { renderEvent } from '../cli/render.js';
 import { createLogger } from '../core/logger.js';
 
 const DEMO_TOKEN = 'ghp_demo_owner_token_not_a_real_secret';
+const DEMO_WEBHOOK_SECRET = 'demo-webhook-secret-not-a-real-secret';
+
+/** A free loopback port for the demo's webhook receiver. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 function seedOrg(gh: FakeGitHub): void {
   const people: Array<[number, string, 'admin' | 'member', 'enabled' | 'insecure' | 'disabled']> = [
@@ -61,7 +76,7 @@ function changeOrg(gh: FakeGitHub): string[] {
 }
 
 /** Runs the demo; resolves to 0 when the pipeline detected what it should. */
-export async function runDemo(io: CliIo): Promise<number> {
+export async function runDemo(io: CliIo, options: { console?: boolean } = {}): Promise<number> {
   const say = (s = '') => io.stdout.write(`${s}\n`);
   const gh = new FakeGitHub({ org: 'acme-demo', tokens: { [DEMO_TOKEN]: { owner: true } } });
   seedOrg(gh);
@@ -71,12 +86,17 @@ export async function runDemo(io: CliIo): Promise<number> {
   await slack.start();
   const dir = mkdtempSync(join(tmpdir(), 'mfawatch-demo-'));
   const configPath = join(dir, 'mfawatch.json');
+  const port = await freePort();
   writeFileSync(
     configPath,
     JSON.stringify(
       {
         database: './demo.db',
-        monitors: [{ id: 'github-acme', type: 'github', org: 'acme-demo', token: '${DEMO_GITHUB_TOKEN}', baseUrl: gh.apiUrl }],
+        ...(options.console ? { console: { listen: '127.0.0.1:0' } } : {}),
+        // Schedules that never fire during the demo: cycle 4 shows events, not scans.
+        schedule: '0 0 1 1 *',
+        inbound: { listen: `127.0.0.1:${port}` },
+        monitors: [{ id: 'github-acme', type: 'github', org: 'acme-demo', token: '${DEMO_GITHUB_TOKEN}', baseUrl: gh.apiUrl, events: { webhookSecret: '${DEMO_WEBHOOK_SECRET}', probe: false } }],
         notifiers: [
           { id: 'console', type: 'stdout', format: 'batch' },
           { id: 'slack-sec', type: 'slack', webhookUrl: `${slack.url}/services/TDEMO/BDEMO/demo`, minSeverity: 'medium' },
@@ -93,10 +113,10 @@ export async function runDemo(io: CliIo): Promise<number> {
   const notifierOut = new Writable({ write: (c: Buffer, _e, cb) => ((captured += c.toString('utf8')), cb()) });
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
   const logger = createLogger({ level: 'warn', destination: quiet });
-  const env = { ...io.env, DEMO_GITHUB_TOKEN: DEMO_TOKEN };
+  const env = { ...io.env, DEMO_GITHUB_TOKEN: DEMO_TOKEN, DEMO_WEBHOOK_SECRET };
   const { main } = await import('../cli/main.js');
-  const cli = (args: string[], stdout: NodeJS.WritableStream = notifierOut) =>
-    main(['node', 'mfawatch', ...args, '--config', configPath], { stdout, stderr: quiet, env, overrides: { logger, ...io.overrides } });
+  const cli = (args: string[], stdout: NodeJS.WritableStream = notifierOut, stopSignal?: Promise<void>) =>
+    main(['node', 'mfawatch', ...args, '--config', configPath], { stdout, stderr: quiet, env, overrides: { logger, ...io.overrides }, ...(stopSignal ? { stopSignal } : {}) });
 
   const alertsOf = (): NotificationBatch[] => {
     const batches = captured.split('\n').filter(Boolean).map((l) => JSON.parse(l) as NotificationBatch);
@@ -159,15 +179,44 @@ export async function runDemo(io: CliIo): Promise<number> {
     say(`  exit code ${c3}`);
     say();
 
+    say('── Cycle 4: as it happens. The daemon (`mfawatch start`) receives GitHub\'s organisation webhook on');
+    say(`   http://127.0.0.1:${port}/hooks/github-acme; oscar joins without two-factor authentication.`);
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<void>((r) => (stop = r));
+    const daemon = cli(['start', '--no-initial-scan'], notifierOut, stopped);
+    gh.addMember({ id: 1014, login: 'oscar', role: 'member', twoFactor: 'disabled' });
+    const hook = delivery(DEMO_WEBHOOK_SECRET, 'organization', organizationEvent('acme-demo', 'member_added', { id: 1014, login: 'oscar' }));
+    const slackBefore = slack.bodies().length;
+    let answer = 0;
+    const sentAt = performance.now();
+    for (let i = 0; i < 100 && answer === 0; i++) {
+      // The receiver starts with the daemon: retry until it listens.
+      answer = await fetch(`http://127.0.0.1:${port}/hooks/github-acme`, { method: 'POST', headers: hook.headers, body: hook.body }).then((r) => r.status, () => 0);
+      if (answer === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    const postedAt = performance.now();
+    while (slack.bodies().length === slackBefore && performance.now() - postedAt < 10_000) await new Promise((r) => setTimeout(r, 5));
+    const alertMs = performance.now() - postedAt;
+    const fourth = alertsOf();
+    say(`  webhook answered ${answer} (stored before the answer); waited ${Math.round(postedAt - sentAt)} ms for the receiver to listen`);
+    showAlerts(fourth);
+    say(`  the Slack alert arrived ${(alertMs / 1000).toFixed(2)} s after the webhook was delivered (verified at GitHub first)`);
+    say();
+    showSlack();
+    stop();
+    const c4 = await daemon;
+
     say('── mfawatch status');
     await cli(['status'], io.stdout);
 
     const types: string[] = second.flatMap((b) => b.events.map((e) => e.type));
     const expected = ['mfa_disabled', 'mfa_weakened', 'account_removed', 'account_added', 'privilege_changed', 'mfa_enabled'];
     const missing = expected.filter((t) => !types.includes(t));
-    ok = c1 === 0 && c2 === 0 && c3 === 0 && missing.length === 0 && third.length === 0;
-    say(ok ? 'demo: every change was detected; the unchanged cycle sent nothing.' : `demo FAILED: missing events ${missing.join(', ') || '(none)'}; exit codes ${c1}/${c2}/${c3}`);
+    const live = fourth.flatMap((b) => b.events).some((e) => e.type === 'account_added' && e.login === 'oscar');
+    ok = c1 === 0 && c2 === 0 && c3 === 0 && c4 === 0 && missing.length === 0 && third.length === 0 && live && answer === 202;
+    say(ok ? 'demo: every change was detected; the unchanged cycle sent nothing; the webhook\'s change was alerted as it happened.' : `demo FAILED: missing events ${missing.join(', ') || '(none)'}; exit codes ${c1}/${c2}/${c3}/${c4}; webhook ${answer}, live alert ${live ? 'yes' : 'no'}`);
     say('Next: copy config.example.json to mfawatch.json, set your tokens in the environment, and run `npx mfawatch run`.');
+    if (options.console && ok) await (await import('../console/demo.js')).serveDemoConsole(configPath, env, io, logger);
   } finally {
     await gh.stop();
     await slack.stop();

@@ -34,7 +34,13 @@ export interface AutoResponseContext {
 
 export interface DecisionInput {
   events: readonly ChangeEvent[];
-  scanId: number;
+  /** The scan whose commit decided; null for a commit driven by provider events. */
+  scanId: number | null;
+  /**
+   * Names this commit in outbox batch ids (held-back notices): `scan-ID` for a scan (the
+   * default), `events-ID` for an event-driven commit.
+   */
+  commitKey?: string | undefined;
   monitorId: string;
   scope: string;
   /** Accounts of the scope after the commit. */
@@ -127,7 +133,7 @@ export function recordAutoResponses(store: Store, ctx: AutoResponseContext, inpu
     // One line per account: provider text made visible, so a summary with a line break cannot add a line.
     const lines = summary.blocked.map((v) => visible(`- ${v.candidate.event.summary}: not killed. ${v.kill ? '' : v.reason}`));
     announce(store, ctx.notifiers, {
-      id: `response-held-scan-${input.scanId}`,
+      id: `response-held-${input.commitKey ?? `scan-${input.scanId ?? 0}`}`,
       title: mass
         ? `auto-response held back: ${mass.kill ? '' : mass.reason.split(':')[0]}`
         : `auto-response held back for ${summary.blocked.length} account(s)`,

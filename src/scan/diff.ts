@@ -14,6 +14,8 @@ export interface EventDraft {
   before: AccountState | null;
   after: AccountState | null;
   summary: string;
+  /** Extra structured detail (the factors or credentials added). */
+  detail?: Record<string, unknown>;
 }
 
 /** Normalises an observation into the stored shape (sorted factors, explicit nulls). */
@@ -28,7 +30,13 @@ export function toAccountState(o: Observation): AccountState {
     mfa: o.mfa,
     factors: [...new Set(o.factors ?? [])].sort(),
     url: o.url ?? null,
+    ...(o.credentials ? { credentials: [...new Set(o.credentials)].sort() } : {}),
   };
+}
+
+/** The credentials of a state, or null when the provider did not say. */
+function credentialsOf(a: AccountState): string[] | null {
+  return a.credentials ?? null;
 }
 
 /**
@@ -36,10 +44,14 @@ export function toAccountState(o: Observation): AccountState {
  * unknown is not a change, and the next known reading is compared with the last known state.
  */
 export function effectiveState(before: AccountState | null, observed: AccountState): AccountState {
+  let next = observed;
   if (observed.mfa === 'unknown' && before && before.mfa !== 'unknown') {
-    return { ...observed, mfa: before.mfa, factors: before.factors };
+    next = { ...next, mfa: before.mfa, factors: before.factors };
   }
-  return observed;
+  // Likewise credentials: a reading that does not list them keeps the last known list.
+  const known = before ? credentialsOf(before) : null;
+  if (credentialsOf(next) === null && known !== null) next = { ...next, credentials: known };
+  return next;
 }
 
 /** True when anything stored about the account differs. */
@@ -52,7 +64,8 @@ export function stateDiffers(a: AccountState, b: AccountState): boolean {
     a.admin !== b.admin ||
     a.mfa !== b.mfa ||
     a.url !== b.url ||
-    a.factors.join(',') !== b.factors.join(',')
+    a.factors.join(',') !== b.factors.join(',') ||
+    JSON.stringify(credentialsOf(a)) !== JSON.stringify(credentialsOf(b))
   );
 }
 
@@ -157,5 +170,19 @@ export function diffAccount(before: AccountState | null, after: AccountState | n
   const mfa = mfaTransition(before.mfa, after.mfa);
   if (mfa) events.push(draft(mfa, before, after, overrides, term));
   if (before.admin !== after.admin) events.push(draft('privilege_changed', before, after, overrides, term));
+  // A factor registered while the MFA state stays what it was (a second device: someone keeping
+  // access). When the state moves, the MFA event says it: a factor list that grows on the way
+  // to `weak` is a strong factor removed, not one added.
+  const newFactors = after.factors.filter((f) => !before.factors.includes(f));
+  if (newFactors.length > 0 && before.mfa === after.mfa && before.mfa !== 'unknown') {
+    events.push({ ...draft('factor_added', before, after, overrides, term), summary: `${who(after)} registered a new MFA factor: ${newFactors.join(', ')}`, detail: { added: newFactors } });
+  }
+  // New long-lived credentials, when both readings list them (never on a first sighting).
+  const had = credentialsOf(before);
+  const has = credentialsOf(after);
+  const newCredentials = had !== null && has !== null ? has.filter((c) => !had.includes(c)) : [];
+  if (newCredentials.length > 0) {
+    events.push({ ...draft('credential_added', before, after, overrides, term), summary: `${who(after)} got a new long-lived credential: ${newCredentials.join(', ')}`, detail: { added: newCredentials } });
+  }
   return events;
 }

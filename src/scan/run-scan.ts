@@ -4,8 +4,10 @@
  * state and write state, history, events and outbox rows in one transaction. A failed, timed-out
  * or abandoned scan commits nothing but the record of its failure.
  */
+import type { AccountReading, AccountRef } from '../../monitors/events.js';
 import type { MonitorCommonConfig, Monitor, ScanContext, ScopeInfo } from '../../monitors/types.js';
 import type { BatchSource } from '../../notifiers/types.js';
+import { EventStore } from '../../storage/events.js';
 import { holdStagedScan, openHold, resolveHold, restageHold, type HeldScanRow } from '../../storage/held.js';
 import { pendingRemovals, replacePendingRemovals } from '../../storage/pending-removals.js';
 import type { Store } from '../../storage/store.js';
@@ -184,7 +186,7 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
   const commitCpu = process.cpuUsage();
   const timings: NonNullable<CommitInput['timings']> = {};
   try {
-    const outcome = store.transaction(() => commitScan(instance, provider, scope, scanId, env, { endedAt, requests, dataAsOf, warnings, label, source, staged, timings, counted }));
+    const outcome = store.transaction(() => commitScan(instance, provider, scope, scanId, env, { startedAt, endedAt, requests, dataAsOf, warnings, label, source, staged, timings, counted }));
     const cpu = process.cpuUsage(commitCpu);
     const cost = { commitMs: Math.round(performance.now() - commitStarted), commitCpuMs: Math.round((cpu.user + cpu.system) / 1000), ...timings };
     if (outcome.status === 'held') log.warn({ scanId, accounts: outcome.accounts, requests, ...cost }, `scan held by the mass-change guard: ${outcome.events[0]?.summary ?? ''}`);
@@ -202,6 +204,8 @@ interface CountedListings {
 }
 
 interface CommitInput {
+  /** When the scan began reading: a verified reading of an account committed after it wins. */
+  startedAt: Date;
   endedAt: Date;
   requests: number;
   dataAsOf: Date | undefined;
@@ -263,11 +267,16 @@ function commitScan(instance: MonitorCommonConfig, provider: string, scope: Scop
   } else {
     // The diff: two set-based queries over the staged scan and the stored state (timed for the log).
     const diffStarted = performance.now();
+    // An account verified at the provider (after an event) since this scan began reading holds a
+    // newer fact than the scan's reading of it: the scan leaves it as it is (docs/RELIABILITY.md,
+    // "Events and scans"). Everything else is diffed against the state as it is now, so a change
+    // an event already committed is not reported again.
+    const verified = new EventStore(store).verifiedSince(instance.id, scope.id, input.startedAt);
     const changed = store
       .changedAccounts(scanId, instance.id, scope.id)
       .map(({ before, after }) => ({ before, next: effectiveState(before, after) }))
-      .filter(({ before, next }) => !before || stateDiffers(before, next));
-    const removed = store.removedAccounts(scanId, instance.id, scope.id);
+      .filter(({ before, next }) => (!before || stateDiffers(before, next)) && !verified.has(next.accountId));
+    const removed = store.removedAccounts(scanId, instance.id, scope.id).filter((a) => !verified.has(a.accountId));
     if (input.timings) input.timings.diffMs = Math.round(performance.now() - diffStarted);
     const guard = guardMassChange(instance, provider, scope, scanId, env, input, changed, removed);
     if (guard !== 'commit' && guard !== 'confirmed') return guard;
@@ -410,13 +419,13 @@ export function acceptHeldScan(instance: MonitorCommonConfig, provider: string, 
   const { store } = env;
   const endedAt = env.clock.now();
   const staged = restageHold(store, hold.scan_id);
-  const row = store.db.prepare(`SELECT scope_label, requests, warnings FROM scans WHERE id = ?`).get(hold.scan_id) as { scope_label: string; requests: number; warnings: string } | undefined;
+  const row = store.db.prepare(`SELECT scope_label, requests, warnings, started_at FROM scans WHERE id = ?`).get(hold.scan_id) as { scope_label: string; requests: number; warnings: string; started_at: string } | undefined;
   const label = row?.scope_label || scope.label;
   const source: BatchSource = { monitorId: instance.id, provider, type: provider, scope: scope.id, label };
   try {
     return store.transaction(() => {
       const outcome = commitScan(instance, provider, scope, hold.scan_id, env, {
-        endedAt, requests: row?.requests ?? 0, dataAsOf: undefined, warnings: row ? (JSON.parse(row.warnings) as string[]) : [], label, source, staged, accepted: true,
+        startedAt: row ? new Date(row.started_at) : endedAt, endedAt, requests: row?.requests ?? 0, dataAsOf: undefined, warnings: row ? (JSON.parse(row.warnings) as string[]) : [], label, source, staged, accepted: true,
       });
       resolveHold(store, hold.scan_id, 'committed', endedAt);
       return outcome;
@@ -424,4 +433,146 @@ export function acceptHeldScan(instance: MonitorCommonConfig, provider: string, 
   } finally {
     store.dropStaging(hold.scan_id);
   }
+}
+
+/** What a verification read, and what led to it. */
+export interface ReadingInput {
+  /** The account asked about (for `gone`, and for a login-only hint). */
+  account: AccountRef;
+  reading: AccountReading;
+  /** When the read began: a scan that started later and has committed since holds newer facts. */
+  readStartedAt: Date;
+  /** The event source and provider event ids behind the verification (event detail, audit). */
+  source: string;
+  eventIds: readonly string[];
+  /** Earliest provider time of those events. */
+  occurredAt: Date;
+}
+
+/** What committing one verified reading did. */
+export type ReadingOutcome =
+  | { status: 'committed'; events: ChangeEvent[]; commitId: number }
+  /** The reading matched the stored state: nothing to say. */
+  | { status: 'unchanged'; events: [] }
+  /** No baseline yet: the first scan stores every account (this one included) without alerts. */
+  | { status: 'no_baseline'; events: [] }
+  /** A scan that began after this read has committed: its reading is newer. */
+  | { status: 'superseded'; events: [] }
+  /** `gone` for an account mfawatch never stored (an unknown user): nothing to remove. */
+  | { status: 'unknown_account'; events: [] };
+
+/**
+ * Commits the verified reading of one account through the same diff, policy, outbox and
+ * auto-response as a scan's reading of it (`commitScan`), against the state as it is now. Call
+ * inside a transaction; nothing is sent here. `gone` removes the account only because the provider
+ * confirmed it; never for a missing event.
+ */
+export function commitAccountReading(instance: MonitorCommonConfig, provider: string, scope: ScopeInfo, env: ScanEnvironment, input: ReadingInput): ReadingOutcome {
+  const { store } = env;
+  const events = new EventStore(store);
+  const now = env.clock.now();
+  if (!store.hasBaseline(instance.id, scope.id)) return { status: 'no_baseline', events: [] };
+  const last = store.lastScan(instance.id, scope.id, 'succeeded');
+  if (last && Date.parse(last.started_at) > input.readStartedAt.getTime()) return { status: 'superseded', events: [] };
+
+  let accountId: string | null;
+  let next: AccountState | null = null;
+  if (input.reading.status === 'present') {
+    checkObservation(input.reading.observation, provider);
+    accountId = input.reading.observation.accountId;
+  } else {
+    accountId = events.findAccountId(instance.id, scope.id, input.reading.account) ?? events.findAccountId(instance.id, scope.id, input.account);
+  }
+  const before = accountId ? store.storedAccount(instance.id, scope.id, accountId) : null;
+  if (input.reading.status === 'present') next = effectiveState(before, toAccountState(input.reading.observation));
+  if (!accountId || (!before && !next)) return { status: 'unknown_account', events: [] };
+  events.recordVerified(instance.id, scope.id, accountId, now, next !== null);
+  if (before && next && !stateDiffers(before, next)) return { status: 'unchanged', events: [] };
+
+  const at = now.toISOString();
+  const label = store.lastScan(instance.id, scope.id)?.scope_label || scope.label;
+  const via = { via: 'event', source: input.source, providerEventIds: input.eventIds.slice(0, 20), occurredAt: input.occurredAt.toISOString() };
+  const committed: ChangeEvent[] = [];
+  for (const d of diffAccount(before, next, env.severity, mfaTerm(provider))) {
+    const e: Omit<ChangeEvent, 'id'> = { monitorId: instance.id, scope: scope.id, provider, at, ...d, detail: { ...d.detail, ...via } };
+    committed.push({ ...e, id: store.insertEvent(e, null) });
+  }
+  if (next) {
+    store.upsertAccount(instance.id, scope.id, next, now);
+    // History rows of event-driven changes carry scan id 0: no scan produced them.
+    store.addHistory(instance.id, scope.id, 0, now, before ? 'changed' : 'added', next);
+  } else if (before) {
+    store.deleteAccount(instance.id, scope.id, before.accountId);
+    store.addHistory(instance.id, scope.id, 0, now, 'removed', before);
+  }
+  const commitId = events.newCommit(instance.id, scope.id, 'verification', now);
+  const source: BatchSource = { monitorId: instance.id, provider, type: provider, scope: scope.id, label };
+  enqueue(store, env, `events-${commitId}`, 'changes', source, committed, now);
+  if (env.autoResponse) {
+    recordAutoResponses(store, env.autoResponse, { events: committed, scanId: null, commitKey: `events-${commitId}`, monitorId: instance.id, scope: scope.id, scopeAccounts: store.storedCounts(instance.id, scope.id).accounts, now });
+  }
+  store.audit({ at: now, actor: env.actor, action: 'events.verified', subject: instance.id, detail: { commitId, scope: scope.id, accountId, source: input.source, providerEventIds: input.eventIds.slice(0, 20), events: committed.map((e) => e.type) } });
+  return { status: 'committed', events: committed, commitId };
+}
+
+/** A fact that exists only as an event, resolved to a stored account where there is one. */
+export interface FactInput {
+  type: ChangeEvent['type'];
+  eventId: string;
+  eventName: string;
+  source: string;
+  occurredAt: Date;
+  account: AccountRef | undefined;
+  admin?: boolean | undefined;
+  kind?: string | undefined;
+  sourceIp?: string | null | undefined;
+  userAgent?: string | null | undefined;
+  detail?: Record<string, string | number | boolean | null> | undefined;
+}
+
+/**
+ * Commits facts (a sign-in without MFA, a factor or credential the event itself reports) as change
+ * events, queued and open to auto-response like any event. Call inside a transaction.
+ */
+export function commitFacts(instance: MonitorCommonConfig, provider: string, scope: ScopeInfo, env: ScanEnvironment, facts: readonly FactInput[]): ChangeEvent[] {
+  if (facts.length === 0) return [];
+  const { store } = env;
+  const events = new EventStore(store);
+  const now = env.clock.now();
+  const at = now.toISOString();
+  const committed: ChangeEvent[] = [];
+  for (const f of facts) {
+    const accountId = f.account ? events.findAccountId(instance.id, scope.id, f.account) : null;
+    const stored = accountId ? store.storedAccount(instance.id, scope.id, accountId) : null;
+    const login = stored?.login ?? f.account?.login ?? f.account?.accountId ?? '(unknown account)';
+    // The account as stored, with what the event itself says (a root sign-in is an admin's).
+    const state: AccountState = {
+      ...(stored ?? { accountId: accountId ?? f.account?.accountId ?? login, login, email: null, displayName: null, kind: f.kind ?? 'user', admin: false, mfa: 'unknown', factors: [], url: null }),
+      ...(f.admin !== undefined ? { admin: stored?.admin === true || f.admin } : {}),
+      ...(f.kind !== undefined && !stored ? { kind: f.kind } : {}),
+    };
+    const who = state.kind === 'root' ? 'the root account' : state.admin ? `${login} (admin)` : login;
+    const summary =
+      f.type === 'signin_without_mfa'
+        ? `${who} signed in without MFA${f.sourceIp ? ` from ${f.sourceIp}` : ''}`
+        : f.type === 'factor_added'
+          ? `${who} registered a new MFA factor (${f.eventName})`
+          : f.type === 'credential_added'
+            ? `${who} got a new long-lived credential (${f.eventName})`
+            : `${login}: ${f.type}`;
+    const e: Omit<ChangeEvent, 'id'> = {
+      type: f.type, severity: severityOf(f.type, null, state, env.severity), monitorId: instance.id, scope: scope.id, provider, at,
+      accountId: stored?.accountId ?? f.account?.accountId ?? null, login, before: stored, after: state, summary,
+      detail: { via: 'event', source: f.source, providerEventId: f.eventId, eventName: f.eventName, occurredAt: f.occurredAt.toISOString(), sourceIp: f.sourceIp ?? null, userAgent: f.userAgent ?? null, ...f.detail },
+    };
+    committed.push({ ...e, id: store.insertEvent(e, null) });
+  }
+  const commitId = events.newCommit(instance.id, scope.id, 'facts', now);
+  const label = store.lastScan(instance.id, scope.id)?.scope_label || scope.label;
+  enqueue(store, env, `events-${commitId}`, 'changes', { monitorId: instance.id, provider, type: provider, scope: scope.id, label }, committed, now);
+  if (env.autoResponse) {
+    recordAutoResponses(store, env.autoResponse, { events: committed, scanId: null, commitKey: `events-${commitId}`, monitorId: instance.id, scope: scope.id, scopeAccounts: store.storedCounts(instance.id, scope.id).accounts, now });
+  }
+  store.audit({ at: now, actor: env.actor, action: 'events.facts', subject: instance.id, detail: { commitId, scope: scope.id, events: committed.map((e) => ({ type: e.type, login: e.login, providerEventId: (e.detail as { providerEventId?: string }).providerEventId })) } });
+  return committed;
 }

@@ -111,14 +111,19 @@ class TrackedUser implements FakeUser {
 /** A map of users whose every write (and every write to a user in it) drops the fake's cached listings. */
 class UserMap extends Map<number, FakeUser> {
   readonly #changed: () => void;
+  readonly #everyone: Map<number, FakeUser> | undefined;
 
-  constructor(changed: () => void) {
+  constructor(changed: () => void, everyone?: Map<number, FakeUser>) {
     super();
     this.#changed = changed;
+    this.#everyone = everyone;
   }
 
   override set(id: number, u: FakeUser): this {
-    super.set(id, u instanceof TrackedUser && u.reportsTo(this.#changed) ? u : new TrackedUser(u, this.#changed));
+    const tracked = u instanceof TrackedUser && u.reportsTo(this.#changed) ? u : new TrackedUser(u, this.#changed);
+    // GitHub accounts outlive their org membership: GET /user/{id} still finds them.
+    this.#everyone?.set(id, tracked);
+    super.set(id, tracked);
     this.#changed();
     return this;
   }
@@ -141,8 +146,10 @@ export class FakeGitHub extends LoopbackServer {
   /** Listings sorted by id, per (list, filter, role); dropped on any change so answers stay live. */
   #listings = new Map<string, readonly FakeUser[]>();
   readonly #invalidate = (): void => this.#listings.clear();
-  readonly members: Map<number, FakeUser> = new UserMap(this.#invalidate);
-  readonly outsideCollaborators: Map<number, FakeUser> = new UserMap(this.#invalidate);
+  /** Every GitHub user the fake has known (members and collaborators, past and present). */
+  readonly users = new Map<number, FakeUser>();
+  readonly members: Map<number, FakeUser> = new UserMap(this.#invalidate, this.users);
+  readonly outsideCollaborators: Map<number, FakeUser> = new UserMap(this.#invalidate, this.users);
   tokens: Record<string, { owner: boolean }>;
   insecureFilter: boolean;
   rateLimit: number;
@@ -253,6 +260,25 @@ export class FakeGitHub extends LoopbackServer {
     this.rateRemaining -= 1;
 
     if (req.method === 'POST' && req.path === '/graphql') return this.#graphql(req, res);
+    // GET /user/{account_id}: a public user, whether or not in the org.
+    // https://docs.github.com/en/rest/users/users#get-a-user-using-their-id
+    const byId = /^\/user\/(\d+)$/.exec(req.path);
+    if (byId && req.method === 'GET') {
+      const u = this.users.get(Number(byId[1]));
+      return u ? sendJson(res, 200, simpleUser(this.url, u), this.#rateHeaders()) : this.#error(res, 404, 'Not Found');
+    }
+    // GET /orgs/{org}/memberships/{username}: active members; 404 for anyone else.
+    // https://docs.github.com/en/rest/orgs/members#get-organization-membership-for-a-user
+    const membership = /^\/orgs\/([^/]+)\/memberships\/([^/]+)$/.exec(req.path);
+    if (membership && req.method === 'GET') {
+      if (membership[1]?.toLowerCase() !== this.org.toLowerCase()) return this.#error(res, 404, 'Not Found');
+      const u = [...this.members.values()].find((x) => x.login.toLowerCase() === decodeURIComponent(membership[2] ?? '').toLowerCase());
+      if (!u) return this.#error(res, 404, 'Not Found', {}, 'https://docs.github.com/rest/orgs/members#get-organization-membership-for-a-user');
+      return sendJson(res, 200, {
+        url: `${this.url}/orgs/${this.org}/memberships/${u.login}`, state: 'active', role: u.role === 'admin' ? 'admin' : 'member',
+        organization_url: `${this.url}/orgs/${this.org}`, organization: { login: this.org, id: this.orgId }, user: simpleUser(this.url, u),
+      }, this.#rateHeaders());
+    }
     const m = /^\/(?:orgs\/([^/]+)|organizations\/(\d+))\/(members|outside_collaborators)$/.exec(req.path);
     if (req.method !== 'GET' || !m) return this.#error(res, 404, 'Not Found');
     const orgName = m[1];

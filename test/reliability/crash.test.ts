@@ -80,6 +80,8 @@ interface Stage {
   channel?: 'pagerduty';
   /** Auto-response on: bob's lost 2FA kills his Okta sessions (the Okta responder's fake). */
   autoResponse?: boolean;
+  /** The GitHub fast probe on: `run` drains it first, so bob's lost 2FA arrives as an event. */
+  events?: boolean;
   /** For real pauses: arms the fake and returns when the child is at the stage. */
   pauseAt?: (fakes: { gh: FakeGitHub; pd: FakeChannel; okta: FakeOktaSessions }) => { armed: () => boolean };
 }
@@ -110,6 +112,13 @@ const STAGES: Stage[] = [
     },
   },
   { stage: 'mid-commit', how: 'test-only crash point inside the commit transaction, after every write', allowedDuplicates: 0, crashPoint: 'mid-commit' },
+  {
+    stage: 'mid-event-commit (between receipt and commit of an event)',
+    how: "test-only crash point inside the commit of the probe's batch (dedupe row, hint, cursor), before COMMIT: the event was received and not committed, so not acknowledged; the restart reads it again, verifies bob once and the scan does not repeat it",
+    allowedDuplicates: 0,
+    crashPoint: 'mid-event-commit',
+    events: true,
+  },
   { stage: 'after commit, before delivery', how: 'test-only crash point after the scans committed, before the dispatcher runs', allowedDuplicates: 0, crashPoint: 'after-commit' },
   { stage: 'mid-delivery', how: 'test-only crash point after the channel accepted the batch, before the outbox row is marked sent', allowedDuplicates: 1, crashPoint: 'after-send' },
   {
@@ -152,7 +161,7 @@ describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', ()
       database: './state.db',
       log: { level: 'warn' },
       delivery: { runDeadline: '5s', initialBackoff: '100ms' },
-      monitors: [{ id: 'gh', type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: gh.url, retries: 0 }],
+      monitors: [{ id: 'gh', type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: gh.url, retries: 0, ...(stage.events ? { events: { probe: '60s' } } : {}) }],
       notifiers: [stage.channel === 'pagerduty' ? { id: 'pd', type: 'pagerduty', routingKey: '${PD_KEY}', url: pd.url } : { id: 'siem', type: 'stdout' }],
       ...(stage.autoResponse
         ? {
@@ -211,6 +220,10 @@ describe('crash safety: SIGKILL of mfawatch run at each stage, then restart', ()
         integrity = String(db.pragma('integrity_check', { simple: true }));
         const bobEvents = db.prepare(`SELECT COUNT(*) AS n FROM events WHERE type = 'mfa_disabled' AND account_id = '2'`).get() as { n: number };
         expect(bobEvents.n, 'the change is recorded exactly once').toBe(1);
+        if (stage.events) {
+          const via = db.prepare(`SELECT scan_id FROM events WHERE type = 'mfa_disabled' AND account_id = '2'`).get() as { scan_id: number | null };
+          expect(via.scan_id, 'committed from the event (after the restart), not by the scan').toBeNull();
+        }
         const pending = db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE status != 'sent'`).get() as { n: number };
         expect(pending.n, 'every queued delivery was sent').toBe(0);
         const running = db.prepare(`SELECT COUNT(*) AS n FROM scans WHERE status = 'running'`).get() as { n: number };

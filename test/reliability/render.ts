@@ -1,6 +1,6 @@
 /** Renders docs/RELIABILITY.md from the figures the reliability suites observed (pure). */
 import { awsEventsSection } from './aws-events-section.js';
-import type { CorpusFigures, CrashRow, DeliveryMatrixRow, MatrixRow, ResponderMatrixRow } from './results.js';
+import type { CorpusFigures, CrashRow, DeliveryMatrixRow, EventFaultRow, MatrixRow, ResponderMatrixRow } from './results.js';
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -55,7 +55,7 @@ export function deliverySection(delivery: readonly DeliveryMatrixRow[]): string[
 }
 
 /** The whole document. */
-export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures, responders: readonly ResponderMatrixRow[] = [], delivery: readonly DeliveryMatrixRow[] = []): string {
+export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures, responders: readonly ResponderMatrixRow[] = [], delivery: readonly DeliveryMatrixRow[] = [], events: readonly EventFaultRow[] = []): string {
   const killsTried = responders.filter((r) => r.outcome !== 'n/a');
   const tried = matrix.filter((r) => r.expected !== 'n/a');
   const modules = [...new Set(matrix.map((r) => r.module))].sort();
@@ -183,7 +183,9 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     if (r.outcome === 'n/a') lines.push(`| ${r.module} | ${fault} | not applicable | | | | ${cell(r.notApplicable ?? '')} |`);
     else lines.push(`| ${r.module} | ${fault} | ${r.outcome} | ${r.reason ?? ''} | ${r.falseKills} | ${r.repeatedKills + r.missedKills} | ${cell(r.message)} |`);
   }
-  lines.push('', ...deliverySection(delivery), ...awsEventsSection());
+  lines.push('', ...deliverySection(delivery));
+  if (events.length > 0) lines.push(...renderEventFaults(events), '');
+  lines.push(...awsEventsSection());
   lines.push(
     '## Crash safety',
     '',
@@ -203,4 +205,38 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     '',
   );
   return lines.join('\n');
+}
+
+/** The event-path fault table (test/reliability/event-faults.test.ts). */
+export function renderEventFaults(events: readonly EventFaultRow[]): string[] {
+  const lines = [
+    '## Event faults',
+    '',
+    'Each row: a committed baseline of the GitHub fake; the real GitHub monitor, the real inbound receiver',
+    'over HTTP and the event runner; the fault; then what the operator sees (the answer, or the line of',
+    '`mfawatch status`) and the alerts counted against the real change. SIGKILL between the receipt of an',
+    'event and its commit is a row of the crash table below (`mid-event-commit`).',
+    '',
+    '### Events and scans',
+    '',
+    '- **Committed before acknowledged.** An event batch (or one webhook delivery) is committed in one',
+    '  transaction: the dedupe row of each provider event id, facts as change events (with their outbox rows and',
+    "  auto-response decisions), a pending verification per account, the source's cursor. Only then is the batch",
+    '  acknowledged (SQS DeleteMessage) or the webhook answered 2xx. A crash before the commit re-reads the',
+    '  events; dedupe makes a redelivery harmless.',
+    '- **Verified, then committed like a scan.** A hint is re-read at the provider and the reading committed',
+    "  through the scan's own diff, policy, outbox and auto-response, against the state as it is now. A failed",
+    '  read keeps the hint (retried with backoff, shown in `status`); the scheduled scan still reconciles.',
+    '- **What wins when an event arrives during a scan of the same scope: the newer reading.** A verified reading',
+    "  committed after a scan began reading is newer than what that scan saw of the account: the scan's commit",
+    '  leaves that account as it is (neither reverting nor re-alerting it). A verification whose read began',
+    '  before a scan that has committed since is discarded as superseded. Everything else a scan commits is',
+    '  diffed against the state at commit time, so a change an event already committed is never alerted again.',
+    '- Hints that arrive before the first complete scan commit nothing: the baseline stores every account silently.',
+    '',
+    '| source | fault | outcome | false alerts | lost alerts | duplicate alerts | what the operator sees |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const e of events) lines.push(`| ${e.source} | ${cell(e.fault)} | ${cell(e.outcome)} | ${e.falseAlerts} | ${e.lostAlerts} | ${e.duplicateAlerts} | ${cell(e.operatorSees)} |`);
+  return lines;
 }

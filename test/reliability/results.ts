@@ -58,6 +58,18 @@ export interface CrashRow {
   kills?: number;
 }
 
+/** One fault of the event path (test/reliability/event-faults.test.ts). */
+export interface EventFaultRow {
+  source: string;
+  fault: string;
+  outcome: string;
+  /** The HTTP answer or the line of `status` the operator sees. */
+  operatorSees: string;
+  falseAlerts: number;
+  lostAlerts: number;
+  duplicateAlerts: number;
+}
+
 /** One fault of a notification channel's receiver (`mfawatch run` delivering to it). */
 export interface DeliveryMatrixRow {
   channel: string;
@@ -88,7 +100,7 @@ export interface CorpusFigures {
 }
 
 /** Writes one suite's figures. */
-export function writeResults(name: 'fault-matrix' | 'responder-matrix' | 'crash' | 'config-corpus' | 'delivery-matrix', data: unknown): void {
+export function writeResults(name: 'fault-matrix' | 'responder-matrix' | 'crash' | 'config-corpus' | 'delivery-matrix' | 'event-faults', data: unknown): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${name}.json`), JSON.stringify(data, null, 2));
 }

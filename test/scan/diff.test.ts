@@ -156,3 +156,45 @@ describe('severityOf (DESIGN.md table)', () => {
     expect(severityOf('mfa_weakened', member, weak(member), { mfa_weakened: { admin: 'critical' } })).toBe('medium');
   });
 });
+
+describe('factor_added and credential_added (issue 13)', () => {
+  it('a new factor while the MFA state stays the same is factor_added, high for an admin', () => {
+    const before = account({ factors: ['totp'] });
+    const after = account({ factors: ['totp', 'webauthn'] });
+    const events = diffAccount(before, after);
+    expect(events.map((e) => [e.type, e.severity])).toEqual([['factor_added', 'medium']]);
+    expect(events[0]?.detail).toEqual({ added: ['webauthn'] });
+    expect(events[0]?.summary).toBe('alice registered a new MFA factor: webauthn');
+    expect(diffAccount(account({ admin: true, factors: [] }), account({ admin: true, factors: ['virtual'] }))[0]?.severity).toBe('high');
+  });
+
+  it('a factor list that grows on the way to weak is a weakening, not a factor added', () => {
+    expect(diffAccount(account({ mfa: 'enabled', factors: [] }), account({ mfa: 'weak', factors: ['sms'] })).map((e) => e.type)).toEqual(['mfa_weakened']);
+    expect(diffAccount(account({ mfa: 'disabled', factors: [] }), account({ mfa: 'enabled', factors: ['totp'] })).map((e) => e.type)).toEqual(['mfa_enabled']);
+  });
+
+  it('a new credential id is credential_added; none when either reading does not list credentials', () => {
+    const before = account({ credentials: ['password'] });
+    const after = account({ credentials: ['access_key:AKIAEXAMPLE1', 'password'] });
+    const events = diffAccount(before, after);
+    expect(events.map((e) => [e.type, e.severity])).toEqual([['credential_added', 'medium']]);
+    expect(events[0]?.detail).toEqual({ added: ['access_key:AKIAEXAMPLE1'] });
+    expect(diffAccount(account(), after)).toEqual([]);
+    expect(diffAccount(before, account())).toEqual([]);
+    // A removed credential is not an alert.
+    expect(diffAccount(after, before)).toEqual([]);
+  });
+
+  it('a new account is account_added only, whatever it holds', () => {
+    expect(diffAccount(null, account({ factors: ['totp'], credentials: ['password'] })).map((e) => e.type)).toEqual(['account_added']);
+  });
+
+  it('a reading without credentials keeps the known ones; credentials are normalised and compared', () => {
+    const stored = account({ credentials: ['password'] });
+    expect(effectiveState(stored, account()).credentials).toEqual(['password']);
+    expect(toAccountState({ accountId: '1', login: 'a', kind: 'iam_user', admin: false, mfa: 'enabled', credentials: ['b', 'a', 'a'] }).credentials).toEqual(['a', 'b']);
+    expect(toAccountState({ accountId: '1', login: 'a', kind: 'iam_user', admin: false, mfa: 'enabled' })).not.toHaveProperty('credentials');
+    expect(stateDiffers(stored, account({ credentials: ['password', 'access_key:X'] }))).toBe(true);
+    expect(stateDiffers(stored, account({ credentials: ['password'] }))).toBe(false);
+  });
+});
