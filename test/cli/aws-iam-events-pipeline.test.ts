@@ -87,8 +87,12 @@ describe('mfawatch run with aws-iam events from SQS', () => {
     sqs.send(queueUrl, bobSignIn);
     sqs.send(queueUrl, signInMessage({ account: MGMT, user: 'root', mfa: false, time: '2026-11-22T09:59:30Z', region: 'us-east-1' }));
     sqs.send(queueUrl, signInMessage({ account: MGMT, user: 'carol', mfa: true, time: '2026-11-22T09:59:40Z' })); // with MFA: nothing
+    sqs.send(queueUrl, iamCallMessage('DeactivateMFADevice', { account: '777777777777', requestParameters: { userName: 'stranger' } })); // no scope covers it
     const second = await cli('run');
     expect(second.code).toBe(0);
+    // The stray account is reported where the operator looks, not dropped.
+    const status = await cli('status');
+    expect(status.stdout).toMatch(/set aside.*777777777777/);
     const texts = slackTexts().join('\n---\n');
     expect(texts).toMatch(/alice/);
     expect(texts).toMatch(/HIGH: alice disabled/i);
