@@ -51,6 +51,36 @@ const organization = z.strictObject({
 });
 
 /**
+ * An SQS queue URL: https://sqs.<region>.amazonaws.com/<account>/<name> (or the legacy
+ * queue.amazonaws.com / <region>.queue.amazonaws.com hosts, or any host with `endpoint`).
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
+ */
+const queueUrl = () =>
+  httpUrl().refine((u) => URL.canParse(u) && /^\/\d{12}\/[\w-]{1,80}(\.fifo)?$/.test(new URL(u).pathname), {
+    message: 'must be an SQS queue URL, e.g. "https://sqs.us-east-1.amazonaws.com/111122223333/mfawatch-iam"',
+  });
+
+/**
+ * `events.sqs`: the queue an EventBridge rule fills with CloudTrail's IAM API calls and console
+ * sign-ins (README.md, "Events"). Read with the SDK's default credentials of this instance (not
+ * the audit roles), deleted only after what each message produced is committed.
+ */
+const sqsEvents = z.strictObject({
+  queueUrl: queueUrl(),
+  /** SQS endpoint override (LocalStack, a test fake, a VPC endpoint). */
+  endpoint: httpUrl().optional(),
+  /** Signing region (default: the queue URL's, else the instance's `region`). */
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name such as "us-east-1"').optional(),
+  /** Long-poll wait of one ReceiveMessage, 0-20 seconds (default 20, SQS's maximum). */
+  waitTimeSeconds: z.number().int().min(0, 'must be 0-20 (seconds)').max(20, 'must be 0-20 (seconds): SQS waits at most 20 seconds').default(20),
+  /** Messages per ReceiveMessage, 1-10 (default 10, SQS's maximum). */
+  maxMessages: z.number().int().min(1, 'must be 1-10').max(10, 'must be 1-10: SQS returns at most 10 messages per call').default(10),
+});
+
+/** The `events` block of an aws-iam instance. */
+const events = z.strictObject({ sqs: sqsEvents }, { error: 'must be { "sqs": { "queueUrl": … } }' });
+
+/**
  * One AWS account scanned with the SDK's default credentials, or many accounts through
  * STS AssumeRole. Credentials never appear in the config: they come from the SDK's default
  * provider chain (environment, shared config/SSO `profile`, container or instance metadata).
@@ -92,6 +122,8 @@ export const awsIamConfigSchema = monitorConfig('aws-iam', {
   retryMode: z.enum(['standard', 'adaptive']).default('adaptive'),
   /** Per-request timeout (default 30s). */
   requestTimeout: duration().default(30_000),
+  /** Change events from CloudTrail through EventBridge and SQS (README.md, "Events"). */
+  events: events.optional(),
 }).superRefine((c, ctx) => {
   if (c.accountId !== undefined && c.accounts !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['accountId'], message: 'use either "accountId" (one account, default credentials) or "accounts" (roles to assume), not both' });
@@ -110,6 +142,8 @@ export const awsIamConfigSchema = monitorConfig('aws-iam', {
 
 /** One aws-iam monitor entry after validation and defaults. */
 export type AwsIamConfig = z.output<typeof awsIamConfigSchema>;
+/** `events.sqs` after validation and defaults. */
+export type AwsSqsEventsConfig = z.output<typeof sqsEvents>;
 /** One entry of `accounts`. */
 export type AwsAccountEntry = z.output<typeof accountEntry>;
 

@@ -5,8 +5,10 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html
  */
 
-/** The columns mfawatch reads; others (access keys, certificates) are ignored. */
+/** The columns mfawatch reads; others (dates, certificates) are ignored. */
 const REQUIRED_COLUMNS = ['user', 'arn', 'password_enabled', 'mfa_active'] as const;
+/** Access key columns, read for Observation.credentials when the report has them (AWS's always does). */
+const KEY_COLUMNS = ['access_key_1_active', 'access_key_2_active'] as const;
 
 /** The user name AWS gives the root row. */
 export const ROOT_ROW_USER = '<root_account>';
@@ -20,6 +22,8 @@ export interface ReportRow {
   /** `TRUE`/`FALSE` for IAM users; `not_supported` (null here) for the root row, always. */
   passwordEnabled: boolean | null;
   mfaActive: boolean;
+  /** access_key_1_active, access_key_2_active; null when the report lacks those columns. */
+  accessKeysActive: [boolean, boolean] | null;
 }
 
 /** Why a report could not be read; the message names the line. */
@@ -126,7 +130,8 @@ export function parseCredentialReport(csv: string, accountId?: string): ReportRo
   const index = new Map(header.map((h, i) => [h, i]));
   const missing = REQUIRED_COLUMNS.filter((c) => !index.has(c));
   if (missing.length) throw new ReportFormatError(`the header line lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (found: ${header.slice(0, 10).join(',')}${header.length > 10 ? ',…' : ''})`);
-  const col = (fields: string[], name: (typeof REQUIRED_COLUMNS)[number]) => fields[index.get(name) as number] as string;
+  const col = (fields: string[], name: (typeof REQUIRED_COLUMNS)[number] | (typeof KEY_COLUMNS)[number]) => fields[index.get(name) as number] as string;
+  const hasKeys = KEY_COLUMNS.every((c) => index.has(c));
 
   const rows: ReportRow[] = [];
   const seen = new Set<string>();
@@ -155,6 +160,7 @@ export function parseCredentialReport(csv: string, accountId?: string): ReportRo
       // The root row says not_supported: the root user's password is not an IAM login profile.
       passwordEnabled: bool(col(fields, 'password_enabled'), 'password_enabled', line, root ? ['not_supported'] : []),
       mfaActive: bool(col(fields, 'mfa_active'), 'mfa_active', line, []) as boolean,
+      accessKeysActive: hasKeys ? [bool(col(fields, 'access_key_1_active'), 'access_key_1_active', line, []) as boolean, bool(col(fields, 'access_key_2_active'), 'access_key_2_active', line, []) as boolean] : null,
     });
   }
   // AWS always lists the root user first; a report without it is not a whole report.

@@ -6,8 +6,12 @@
  * Two ways to read MFA state (see README.md for the call counts and permissions):
  *   report: GenerateCredentialReport (polled with backoff until COMPLETE) + GetCredentialReport:
  *           a constant number of calls whatever the number of users; data up to 4 hours old.
- *   live:   ListUsers + ListVirtualMFADevices + GetAccountSummary, then per user GetLoginProfile
- *           and, for console users without a virtual device, ListMFADevices.
+ *   live:   ListUsers + GetAccountSummary (+ ListVirtualMFADevices for root's device kind), then
+ *           per user GetLoginProfile, ListAccessKeys and, for console users, ListMFADevices.
+ *
+ * Events (README.md, "Events"): `events.sqs` reads CloudTrail's IAM calls and console sign-ins
+ * from an SQS queue (sqs-source.ts, cloudtrail.ts); `readAccount` verifies one user with the same
+ * reads the scan of the configured mode makes (read-account.ts).
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html
  */
 import {
@@ -15,12 +19,10 @@ import {
   GetAccountAuthorizationDetailsCommand,
   GetAccountSummaryCommand,
   GetCredentialReportCommand,
-  GetLoginProfileCommand,
+  GetUserCommand,
   IAMClient,
   ListAccountAliasesCommand,
-  ListMFADevicesCommand,
   ListUsersCommand,
-  ListVirtualMFADevicesCommand,
   type EntityType,
   type IAMClientConfig,
   type User,
@@ -30,6 +32,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
+import type { AccountReading, AccountRef, EventSource } from '../events.js';
 import { awsErrorCode, classifyAwsError as classifyForCaller, PROVIDER, type AwsCaller } from '../../src/aws/errors.js';
 import { endpointFor } from '../../src/aws/endpoints.js';
 import { organizationAccounts } from './organizations.js';
@@ -38,6 +41,13 @@ import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js
 import { accountOfRoleArn, awsIamConfigSchema, type AwsAccountEntry, type AwsIamConfig } from './config.js';
 import { parseCredentialReport, ReportFormatError, type ReportRow } from './credential-report.js';
 import { AdminFinder } from './admins.js';
+import {
+  accountSummary, emailOf, isNoSuchEntity, listIn, readUserCredentials, reportCredentials, rootReading, taggedEmail, userObservation, virtualDeviceOwners,
+  type IamCalls, type IamSession, type UserCredentialReading,
+} from './read-account.js';
+import { createSqsEventSource } from './sqs-source.js';
+
+export { factorOfSerial } from './read-account.js';
 
 const README = 'see monitors/aws-iam/README.md';
 
@@ -52,6 +62,16 @@ const SCAN_CALLER: AwsCaller = {
 };
 const classifyAwsError = (err: unknown, action: string, account: string) => classifyForCaller(err, action, account, SCAN_CALLER);
 
+/** The advice in the AWS errors of a verification (readAccount). */
+const READ_CALLER: AwsCaller = {
+  readme: README,
+  again: 'the verification is retried with backoff, and the next scan reconciles',
+  timeouts: 'requestTimeout',
+  throttling: 'raise maxAttempts; many events at once are coalesced per user',
+  aborts: 'shutdown',
+  unchanged: 'nothing was committed',
+};
+
 /** What GetAccountAuthorizationDetails said of the users: tagged emails and administrators, keyed by ARN. */
 interface UserDirectory {
   emails: Map<string, string>;
@@ -65,7 +85,9 @@ const LIVE_CONCURRENCY = 4;
 /** First and longest wait between GenerateCredentialReport polls. */
 const POLL_FIRST_MS = 2_000;
 const POLL_MAX_MS = 15_000;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const IAM_USER_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):user\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]{1,64})$/;
+const ROOT_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
+const USER_NAME = /^[\w+=,.@-]{1,64}$/;
 
 type Credentials = NonNullable<IAMClientConfig['credentials']>;
 
@@ -85,32 +107,11 @@ interface AccountTarget {
 }
 
 /** What an account's scan learned before yielding users. */
-interface Session {
-  accountId: string;
-  /** aws, aws-cn or aws-us-gov: the ARN partition of the account. */
-  partition: string;
-  iam: IAMClient;
-}
+type Session = IamSession;
 
 /** The endpoint overrides per service (src/aws/endpoints.ts: a string applies to all). */
 function endpoints(config: AwsIamConfig): { iam?: string | undefined; sts?: string | undefined; organizations?: string | undefined } {
   return { iam: endpointFor(config.endpoint, 'iam'), sts: endpointFor(config.endpoint, 'sts'), organizations: endpointFor(config.endpoint, 'organizations') };
-}
-
-/** The AWS console's host for an ARN's partition. */
-function consoleBase(arn: string): string | null {
-  const partition = arn.split(':')[1];
-  if (partition === 'aws') return 'https://console.aws.amazon.com';
-  if (partition === 'aws-cn') return 'https://console.amazonaws.cn';
-  if (partition === 'aws-us-gov') return 'https://console.amazonaws-us-gov.com';
-  return null;
-}
-
-/** The factor a device's serial number reveals: virtual (authenticator app), FIDO security key or hardware TOTP token. */
-export function factorOfSerial(serial: string): string {
-  if (/^arn:aws[a-z-]*:iam::\d{12}:mfa\//.test(serial)) return 'virtual';
-  if (/^arn:aws[a-z-]*:iam::\d{12}:u2f\//.test(serial)) return 'security_key';
-  return 'hardware_totp';
 }
 
 /** Creates the monitor for one AWS account or a list of accounts. */
@@ -261,8 +262,8 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
       );
       const users = listIn(out.UserDetailList, 'GetAccountAuthorizationDetails', 'UserDetailList', s.accountId);
       for (const u of users) {
-        const value = config.emailTag ? u.Tags?.find((t) => t.Key === config.emailTag)?.Value?.trim() : undefined;
-        if (u.Arn && value && EMAIL.test(value)) directory.emails.set(u.Arn, value.toLowerCase());
+        const email = config.emailTag ? taggedEmail(u.Tags?.find((t) => t.Key === config.emailTag)?.Value) : undefined;
+        if (u.Arn && email) directory.emails.set(u.Arn, email);
       }
       if (config.detectAdmins) finder.add(out);
       marker = out.IsTruncated ? out.Marker : undefined;
@@ -272,34 +273,26 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     return directory;
   }
 
-  /**
-   * The list of a listing answer. IAM always sends the element, empty or not (`<Users/>`); an
-   * answer without it is not one mfawatch can read. Read as "no entries", it would drop a page of
-   * users (reported removed) or a user's devices (reported as MFA disabled).
-   */
-  function listIn<T>(list: T[] | undefined, action: string, element: string, account: string): T[] {
-    if (list === undefined) {
-      throw new ProviderError(`IAM ${action} in account ${account} answered without its ${element} list`, { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers, or the endpoint is not IAM; nothing was committed' });
-    }
-    return list;
-  }
-
   function truncatedWithoutMarker(action: string, account: string): ProviderError {
     return new ProviderError(`IAM ${action} in account ${account} said IsTruncated without a Marker`, { reason: 'malformed', provider: PROVIDER, hint: 'the listing cannot be completed; nothing was committed' });
   }
 
-  function emailOf(userName: string, arn: string, directory: UserDirectory): string | null {
-    return directory.emails.get(arn) ?? (EMAIL.test(userName) ? userName.toLowerCase() : null);
+  function observeUser(name: string, arn: string, reading: UserCredentialReading, directory: UserDirectory): Observation {
+    return userObservation(name, arn, reading, emailOf(name, directory.emails.get(arn)), directory.admins.has(arn));
   }
 
-  function userObservation(name: string, arn: string, mfa: MfaState, factors: string[], directory: UserDirectory): Observation {
-    const base = consoleBase(arn);
-    return { accountId: arn, login: name, email: emailOf(name, arn, directory), kind: 'iam_user', admin: directory.admins.has(arn), mfa, factors, url: base ? `${base}/iam/home#/users/details/${encodeURIComponent(name)}` : null };
-  }
-
-  function rootObservation(arn: string, mfa: MfaState, factors: string[]): Observation {
-    const base = consoleBase(arn);
-    return { accountId: arn, login: 'root', kind: 'root', admin: true, mfa, factors, url: base ? `${base}/iam/home#/security_credentials` : null };
+  /** IAM calls of a scan: its signal, its error advice; a denied ListAccessKeys is a caveat, said once. */
+  function scanCalls(s: Session, ctx: ScanContext): IamCalls {
+    let warned = false;
+    return {
+      signal: ctx.signal,
+      call: (action, run) => call(action, s.accountId, ctx, run),
+      onKeysDenied: () => {
+        if (warned) return;
+        warned = true;
+        ctx.warn(`iam:ListAccessKeys is not allowed in account ${s.accountId}: new access keys are not detected (credential_added); allow it (${README}, "IAM policy")`);
+      },
+    };
   }
 
   /** Asks AWS for a credential report and waits, with backoff, until it is COMPLETE or the deadline passes. */
@@ -380,57 +373,28 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
       if (row.root) {
         // Root MFA matters whatever the password column says (it is always not_supported for
         // root): an account without a root password can still get one by password recovery.
-        yield rootObservation(row.arn, row.mfaActive ? 'enabled' : 'disabled', []);
+        yield rootReading(row.arn, row.mfaActive, 'report', null);
         continue;
       }
       // Without a console password the user cannot sign in to the console: MFA does not apply.
       const mfa: MfaState = row.passwordEnabled ? (row.mfaActive ? 'enabled' : 'disabled') : 'not_applicable';
-      yield userObservation(row.user, row.arn, mfa, [], directory);
+      // The report says whether MFA is active, not which devices: no factor detail in this mode.
+      yield observeUser(row.user, row.arn, { mfa, factors: [], credentials: reportCredentials(row.passwordEnabled, row.accessKeysActive) }, directory);
     }
   }
 
-  /** Every assigned virtual MFA device: user ARN → 'virtual' (ListVirtualMFADevices, 1,000 per call). */
-  async function virtualDevices(s: Session, ctx: ScanContext): Promise<Set<string>> {
-    const owners = new Set<string>();
-    let marker: string | undefined;
-    do {
-      const out = await call('iam:ListVirtualMFADevices', s.accountId, ctx, () =>
-        s.iam.send(new ListVirtualMFADevicesCommand({ AssignmentStatus: 'Assigned', MaxItems: PAGE_SIZE, ...(marker ? { Marker: marker } : {}) }), { abortSignal: ctx.signal }),
-      );
-      for (const d of listIn(out.VirtualMFADevices, 'ListVirtualMFADevices', 'VirtualMFADevices', s.accountId)) if (d.User?.Arn) owners.add(d.User.Arn);
-      marker = out.IsTruncated ? out.Marker : undefined;
-      if (out.IsTruncated && !marker) throw truncatedWithoutMarker('ListVirtualMFADevices', s.accountId);
-    } while (marker);
-    return owners;
-  }
-
-  async function liveUser(s: Session, ctx: ScanContext, user: User, virtual: Set<string>, directory: UserDirectory): Promise<Observation> {
-    const name = user.UserName as string;
-    const arn = user.Arn as string;
-    let password = true;
-    try {
-      await s.iam.send(new GetLoginProfileCommand({ UserName: name }), { abortSignal: ctx.signal });
-    } catch (err) {
-      if (awsErrorCode(err) !== 'NoSuchEntity' && awsErrorCode(err) !== 'NoSuchEntityException') throw classifyAwsError(err, 'iam:GetLoginProfile', s.accountId);
-      password = false;
-    }
-    if (virtual.has(arn)) return userObservation(name, arn, password ? 'enabled' : 'not_applicable', ['virtual'], directory);
-    if (!password) return userObservation(name, arn, 'not_applicable', [], directory);
-    const out = await call('iam:ListMFADevices', s.accountId, ctx, () => s.iam.send(new ListMFADevicesCommand({ UserName: name, MaxItems: 100 }), { abortSignal: ctx.signal }));
-    const factors = listIn(out.MFADevices, 'ListMFADevices', 'MFADevices', s.accountId).map((d) => factorOfSerial(d.SerialNumber ?? ''));
-    return userObservation(name, arn, factors.length ? 'enabled' : 'disabled', factors, directory);
+  /** One user in live mode: the same reads as a verification (read-account.ts). */
+  async function liveUser(s: Session, calls: IamCalls, user: User & { UserName: string; Arn: string }, directory: UserDirectory): Promise<Observation> {
+    return observeUser(user.UserName, user.Arn, await readUserCredentials(s, calls, user.UserName, 'live'), directory);
   }
 
   async function* scanLive(s: Session, ctx: ScanContext): AsyncGenerator<Observation> {
-    const virtual = await virtualDevices(s, ctx);
-    const summary = await call('iam:GetAccountSummary', s.accountId, ctx, () => s.iam.send(new GetAccountSummaryCommand({}), { abortSignal: ctx.signal }));
-    const rootMfa = summary.SummaryMap?.AccountMFAEnabled;
-    if (rootMfa === undefined) {
-      throw new ProviderError(`IAM GetAccountSummary in account ${s.accountId} has no AccountMFAEnabled entry`, { reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed' });
-    }
+    const calls = scanCalls(s, ctx);
+    const summary = await accountSummary(s, calls);
+    // Only root's device kind needs the virtual devices; users' come from their own ListMFADevices.
+    const virtual = summary.rootMfa ? await virtualDeviceOwners(s, calls) : null;
     const directory = await userDirectory(s, ctx);
-    const rootArn = `arn:${s.partition}:iam::${s.accountId}:root`;
-    yield rootObservation(rootArn, rootMfa > 0 ? 'enabled' : 'disabled', rootMfa > 0 ? [virtual.has(rootArn) ? 'virtual' : 'hardware'] : []);
+    yield rootReading(`arn:${s.partition}:iam::${s.accountId}:root`, summary.rootMfa, 'live', virtual);
     let marker: string | undefined;
     let listed = 0;
     do {
@@ -439,7 +403,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
         if (!u.UserName || !u.Arn) throw new ProviderError(`IAM ListUsers in account ${s.accountId} returned a user without UserName or Arn`, { reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed' });
         return true;
       });
-      const page = await mapWithConcurrency(users, LIVE_CONCURRENCY, (u) => liveUser(s, ctx, u, virtual, directory));
+      const page = await mapWithConcurrency(users, LIVE_CONCURRENCY, (u) => liveUser(s, calls, u, directory));
       yield* page;
       listed += users.length;
       marker = out.IsTruncated ? out.Marker : undefined;
@@ -449,7 +413,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     // shorter list, and its users as removed. GetAccountSummary counts the users: fewer listed
     // means a lost page, or users deleted during the scan (the count lags by seconds); either
     // way the next scan reads a settled list.
-    const counted = summary.SummaryMap?.Users;
+    const counted = summary.users;
     if (counted !== undefined && listed < counted) {
       throw new ProviderError(`IAM ListUsers in account ${s.accountId} listed ${listed} users where GetAccountSummary counts ${counted}: a page was lost, or users were deleted during the scan`, {
         reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed; the next scan will retry',
@@ -488,7 +452,105 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     }
   }
 
+
+  /** A context for the calls of one verification: no scan deadline of its own, nothing counted. */
+  function readingContext(signal: AbortSignal): ScanContext {
+    return {
+      signal, deadline: new Date(Date.now() + config.requestTimeout * config.maxAttempts), logger: deps.logger,
+      setDataAsOf: () => undefined, setScopeLabel: () => undefined, warn: () => undefined, countRequest: () => undefined, reportRateLimit: () => undefined,
+    };
+  }
+
+  /**
+   * Re-reads one IAM user (GetUser, then the scan mode's per-user reads) or the root user
+   * (GetAccountSummary), so that the reading equals what the next scan sees of that account.
+   * `gone` only on IAM's NoSuchEntity for the user, or when the name now belongs to a user with
+   * another ARN (another path: the ARN asked about no longer exists).
+   */
+  async function readAccount(scope: ScopeInfo, account: AccountRef, signal: AbortSignal): Promise<AccountReading> {
+    const ctx = readingContext(signal);
+    const session = await open(scope, ctx);
+    try {
+      const calls: IamCalls = {
+        signal,
+        call: async (action, run) => {
+          try {
+            return await run();
+          } catch (err) {
+            throw classifyForCaller(err, action, session.accountId, READ_CALLER);
+          }
+        },
+      };
+      // Root is named by its ARN, or by the login 'root' alone (the login every root observation
+      // has). An IAM user literally named "root" is then reachable by its ARN only.
+      const rootArn =
+        account.accountId !== undefined && ROOT_ARN.test(account.accountId)
+          ? account.accountId
+          : account.accountId === undefined && account.login === 'root'
+            ? `arn:${session.partition}:iam::${session.accountId}:root`
+            : undefined;
+      if (rootArn !== undefined) {
+        if (rootArn.split(':')[4] !== session.accountId) throw foreignAccount(account, session.accountId);
+        const summary = await accountSummary(session, calls);
+        const virtual = config.mode === 'live' && summary.rootMfa ? await virtualDeviceOwners(session, calls) : null;
+        return { status: 'present', observation: rootReading(rootArn, summary.rootMfa, config.mode, virtual) };
+      }
+      const fromArn = account.accountId !== undefined ? IAM_USER_ARN.exec(account.accountId) : null;
+      if (account.accountId !== undefined && (!fromArn || fromArn[1] !== session.accountId)) throw foreignAccount(account, session.accountId);
+      const name = account.login ?? fromArn?.[2];
+      if (name === undefined || !USER_NAME.test(name)) {
+        throw new ProviderError(`cannot verify ${JSON.stringify(String(name ?? account.accountId ?? '')).slice(0, 80)}: not an IAM user name`, { reason: 'client', provider: PROVIDER, hint: 'the event named no IAM user; the next scan reconciles' });
+      }
+      let user: User;
+      try {
+        const out = await session.iam.send(new GetUserCommand({ UserName: name }), { abortSignal: signal });
+        if (!out.User?.Arn || !out.User.UserName) throw new ProviderError(`IAM GetUser in account ${session.accountId} answered without the user's Arn`, { reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed' });
+        user = out.User;
+      } catch (err) {
+        if (isNoSuchEntity(err)) return { status: 'gone', account };
+        return calls.call('iam:GetUser', () => Promise.reject(err));
+      }
+      const arn = user.Arn as string;
+      if (account.accountId !== undefined && account.accountId !== arn) return { status: 'gone', account };
+      const reading = await readUserCredentials(session, calls, name, config.mode);
+      let email = config.emailTag ? taggedEmail(user.Tags?.find((t) => t.Key === config.emailTag)?.Value) : undefined;
+      let admin = false;
+      if (config.detectAdmins) {
+        // The scan's own listing, so that the flag is decided exactly as the scan decides it.
+        const directory = await userDirectory(session, ctx);
+        admin = directory.admins.has(arn);
+        email = directory.emails.get(arn) ?? email;
+      }
+      return { status: 'present', observation: userObservation(user.UserName as string, arn, reading, emailOf(user.UserName as string, email), admin) };
+    } finally {
+      session.iam.destroy();
+    }
+  }
+
+  function foreignAccount(account: AccountRef, scope: string): ProviderError {
+    return new ProviderError(`cannot verify ${String(account.accountId).slice(0, 120)} in AWS account ${scope}: it is not an IAM user or root of that account`, { reason: 'client', provider: PROVIDER, hint: 'the event was routed to the wrong scope; nothing was committed' });
+  }
+
+  /** The account ids events may be routed to (a discovering instance learns its own once). */
+  async function eventScopes(signal: AbortSignal): Promise<ReadonlySet<string>> {
+    if (discovers && !discovered) {
+      const { account: id } = await callerAccount(undefined, signal);
+      discovered = { id, label: id };
+    }
+    return new Set(discovers ? (discovered ? [discovered.id] : []) : targets.keys());
+  }
+
+  const sources: readonly EventSource[] = config.events?.sqs
+    ? [createSqsEventSource({
+        sqs: config.events.sqs, region: config.region, profile: config.profile, credentials: tuning.credentials, retryStrategy: tuning.retryStrategy,
+        maxAttempts: config.maxAttempts, retryMode: config.retryMode, requestTimeout: config.requestTimeout, logger: deps.logger,
+        scopes: eventScopes, readingsSeeFactors: config.mode === 'live',
+      })]
+    : [];
+
   return {
+    readAccount,
+    eventSources: () => sources,
     scopes: () => (discovers ? (discovered ? [discovered] : []) : [...targets.entries()].map(([id, t]) => ({ id, label: t.label }))),
     ...(organization ? { resolveScopes: (signal: AbortSignal) => resolveOrganization(organization, signal) } : {}),
     ...(discovers

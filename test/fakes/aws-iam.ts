@@ -107,7 +107,7 @@ const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).u
  * The SigV4 signature of a recorded request, computed as AWS does.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
-function sigV4(req: RecordedRequest, secret: string, date: string, region: string, service: string, signedHeaders: string): string {
+export function sigV4(req: RecordedRequest, secret: string, date: string, region: string, service: string, signedHeaders: string): string {
   const amzDate = String(req.headers['x-amz-date'] ?? '');
   const canonicalHeaders = signedHeaders.split(';').map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
   const query = [...req.query.entries()]

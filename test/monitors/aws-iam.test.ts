@@ -363,13 +363,16 @@ describe('aws-iam monitor, live mode', () => {
     expect(by.carol).toMatchObject({ mfa: 'enabled', factors: ['security_key'] });
     expect(by.dan).toMatchObject({ mfa: 'enabled', factors: ['hardware_totp'] });
     expect(by['ci-deployer']).toMatchObject({ mfa: 'not_applicable' });
-    expect(by['api-with-mfa']).toMatchObject({ mfa: 'not_applicable', factors: ['virtual'] });
+    // API-only: MFA does not apply, so no factor detail is read for it (as readAccount reads it).
+    expect(by['api-with-mfa']).toMatchObject({ mfa: 'not_applicable', factors: [] });
     expect(scan.dataAsOf).toBeUndefined();
     const calls = iamActions();
     expect(calls.filter((a) => a === 'iam:GetLoginProfile')).toHaveLength(6);
-    // ListMFADevices only for console users without a virtual device: bob, carol, dan
-    expect(calls.filter((a) => a === 'iam:ListMFADevices')).toHaveLength(3);
+    expect(calls.filter((a) => a === 'iam:ListAccessKeys')).toHaveLength(6);
+    // ListMFADevices for every console user (exact factors for factor_added): alice, bob, carol, dan
+    expect(calls.filter((a) => a === 'iam:ListMFADevices')).toHaveLength(4);
     expect(calls.filter((a) => a === 'iam:ListUsers')).toHaveLength(1);
+    expect(calls.filter((a) => a === 'iam:ListVirtualMFADevices')).toHaveLength(1); // root has MFA: its device kind
   });
 
   it('reports a hardware root device as hardware and a denied per-user call as a failed scan', async () => {

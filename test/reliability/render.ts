@@ -1,4 +1,5 @@
 /** Renders docs/RELIABILITY.md from the figures the reliability suites observed (pure). */
+import { awsEventsSection } from './aws-events-section.js';
 import type { CorpusFigures, CrashRow, DeliveryMatrixRow, EventFaultRow, MatrixRow, ResponderMatrixRow } from './results.js';
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
@@ -184,6 +185,7 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
   }
   lines.push('', ...deliverySection(delivery));
   if (events.length > 0) lines.push(...renderEventFaults(events), '');
+  lines.push(...awsEventsSection());
   lines.push(
     '## Crash safety',
     '',
