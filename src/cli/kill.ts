@@ -74,7 +74,7 @@ export function registerKillCommand(program: Command, ctx: CommandContext): void
         const identity = identityFromArgument(app.store, idCtx, arg);
         const accounts = linkedAccounts(app.store, idCtx, identity);
         const targets = app.config.responders.filter((r) => !only || only.includes(r.config.id) || only.includes(r.module.type));
-        write(ctx.stderr, `${dryRun ? '[dry run] ' : ''}kill the sessions of ${identity} at: ${targets.map((r) => `${r.config.id} (${r.module.service})`).join(', ')}`);
+        write(ctx.stderr, `${dryRun ? 'would kill (dry run)' : 'kill'} the sessions of ${identity} at: ${targets.map((r) => `${r.config.id} (${r.module.service})`).join(', ')}`);
         write(ctx.stderr, accounts.length ? `linked accounts: ${accounts.map((a) => `${a.monitorId}:${a.login} (${a.via})`).join(', ')}` : 'linked accounts: none seen by the monitors (services that look people up by email still will)');
         if (app.config.autoResponse.exempt.some((e) => e.toLowerCase() === identity)) write(ctx.stderr, `note: ${identity} is exempt from auto-response (autoResponse.exempt); a manual kill still applies`);
         if (!dryRun && !opts.yes) {

@@ -84,7 +84,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           else if (s.status === 'held') write(io.stderr, `${name}: scan HELD: ${s.events[0]?.summary ?? ''}`);
           else write(io.stderr, `${name}: scan ${s.status}: ${s.error?.message ?? ''}`);
         }
-        for (const r of result.responses) write(io.stderr, `${r.dryRun ? '[dry run] ' : ''}auto-response ${r.identity}: ${r.results.map((x) => `${x.responderId} ${x.outcome}`).join(', ')}`);
+        for (const r of result.responses) write(io.stderr, `auto-response ${r.identity}: ${r.dryRun ? 'would kill (dry run): ' : ''}${r.results.map((x) => `${x.responderId} ${x.outcome === 'skipped' ? 'would call' : x.outcome}`).join(', ')}`);
         const d = result.delivery;
         if (d.sent || d.failed || d.pending) write(io.stderr, `deliveries: ${d.sent} sent, ${d.failed} failed, ${d.pending} still pending${d.pending ? ' (retried on the next run)' : ''}`);
         exitCode = result.exitCode;

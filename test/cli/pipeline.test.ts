@@ -74,7 +74,7 @@ describe('mfawatch run', () => {
         ['mfa_weakened', 'carol', 'medium'],
         ['mfa_enabled', 'dave', 'info'],
         ['account_removed', 'user100010', 'info'],
-        ['account_added', 'mallory', 'high'],
+        ['account_added', 'mallory', 'critical'],
         ['privilege_changed', 'user100011', 'medium'],
         ['mfa_disabled', 'victor', 'high'],
       ]),
