@@ -6,7 +6,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { createApp, type App, type AppOverrides } from '../app.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { ConfigError, UsageError } from '../core/errors.js';
-import { parseDuration } from '../core/duration.js';
 import { crashHookFor } from '../core/crash-point.js';
 import { runCycle } from '../cycle.js';
 import { takeWorkerLease } from '../lease.js';
@@ -21,6 +20,9 @@ import { registerNotifyTestCommand } from './notify-test.js';
 import { registerRedeliverCommand } from './redeliver.js';
 import { renderEvent } from './render.js';
 import { registerWhoisCommand } from './whois.js';
+import { registerSilenceCommand } from './silence.js';
+import { sinceArgument } from './time-args.js';
+import { SilenceStore } from '../../storage/silences.js';
 import { buildStatus, renderStatus } from './status.js';
 
 /** Streams and environment of one CLI invocation; tests pass their own. */
@@ -145,19 +147,21 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   program
     .command('events')
     .description('recent change events and their delivery state')
-    .option('--since <duration>', 'how far back, e.g. 1h, 7d', '7d')
+    .option('--since <when>', 'how far back: a duration (1h, 7d) or a date (2026-11-01)', '7d')
     .option('--limit <n>', 'at most this many (newest)', '200')
     .option('--json', 'machine-readable output (mfawatch.events/v1)')
     .action(async (opts: { since: string; limit: string; json?: boolean }) => {
-      const since = parseDuration(opts.since);
-      if (since === undefined) throw new UsageError(`--since "${opts.since}" is not a duration; use e.g. 30m, 24h, 7d`);
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
       await withApp((app) => {
         const now = app.clock.now();
-        const events = app.store.eventsSince(new Date(now.getTime() - since), limit);
+        const since = sinceArgument(opts.since, now);
+        const found = app.store.eventsSince(since, limit);
+        // A silenced event was recorded but sent to no notifier: say which silence kept it quiet.
+        const silencedBy = new SilenceStore(app.store).silencedBy(found.map((e) => e.id));
+        const events = found.map((e) => ({ ...e, silenced: silencedBy.get(e.id) ?? null }));
         if (opts.json) write(io.stdout, JSON.stringify({ schema: 'mfawatch.events/v1', generatedAt: now.toISOString(), events }, null, 2));
-        else write(io.stdout, events.length ? events.map(renderEvent).join('\n\n') : `no events in the last ${opts.since}`);
+        else write(io.stdout, events.length ? events.map(renderEvent).join('\n\n') : `no events since ${since.toISOString()}`);
       });
     });
 
@@ -183,6 +187,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   registerWhoisCommand(program, commandContext);
   registerCancelKillCommand(program, commandContext);
   registerAckCommand(program, commandContext);
+  registerSilenceCommand(program, commandContext);
   registerNotifyTestCommand(program, withApp, io, (code) => (exitCode = Math.max(exitCode, code)));
 
   program

@@ -4,7 +4,7 @@ import type { ChangeEvent } from '../core/types.js';
 const SEVERITY_MARK: Record<string, string> = { critical: 'CRITICAL', high: 'HIGH    ', medium: 'MEDIUM  ', low: 'LOW     ', info: 'info    ' };
 
 /** One block per event: severity, time, monitor, account, the sentence, before → after, deliveries. */
-export function renderEvent(e: ChangeEvent & { deliveries?: Array<{ notifier: string; status: string; attempts: number }> }): string {
+export function renderEvent(e: ChangeEvent & { deliveries?: Array<{ notifier: string; status: string; attempts: number }>; silenced?: { silenceId: number; reason: string } | null }): string {
   const where = `${e.monitorId}${e.scope ? `/${e.scope}` : ''}`;
   const account = e.login ? ` ${e.login} (id ${e.accountId})` : '';
   const lines = [`${SEVERITY_MARK[e.severity] ?? e.severity} ${e.at}  ${e.type.padEnd(17)} ${where}${account}`, `         ${e.summary}`];
@@ -17,6 +17,7 @@ export function renderEvent(e: ChangeEvent & { deliveries?: Array<{ notifier: st
   if (e.type === 'baseline' && detail?.withoutMfa?.length) {
     lines.push(`         without MFA: ${detail.withoutMfa.map((a) => `${a.login}${a.admin ? ' [admin]' : ''}${a.mfa === 'weak' ? ' (weak)' : ''}`).join(', ')}${(detail.withoutMfaTotal ?? 0) > detail.withoutMfa.length ? ', …' : ''}`);
   }
+  if (e.silenced) lines.push(`         SILENCED by silence #${e.silenced.silenceId} (${e.silenced.reason}): sent to no notifier`);
   if (e.deliveries?.length) lines.push(`         delivery: ${e.deliveries.map((d) => `${d.notifier}=${d.status}${d.attempts > 1 ? `(${d.attempts} attempts)` : ''}`).join(', ')}`);
   return lines.join('\n');
 }
