@@ -21,6 +21,7 @@ import { registerRedeliverCommand } from './redeliver.js';
 import { renderEvent } from './render.js';
 import { registerWhoisCommand } from './whois.js';
 import { registerSilenceCommand } from './silence.js';
+import { registerReportCommand } from './report.js';
 import { sinceArgument } from './time-args.js';
 import { SilenceStore } from '../../storage/silences.js';
 import { buildStatus, renderStatus } from './status.js';
@@ -188,6 +189,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   registerCancelKillCommand(program, commandContext);
   registerAckCommand(program, commandContext);
   registerSilenceCommand(program, commandContext);
+  registerReportCommand(program, commandContext);
   registerNotifyTestCommand(program, withApp, io, (code) => (exitCode = Math.max(exitCode, code)));
 
   program

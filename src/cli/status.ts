@@ -102,10 +102,46 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
   return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now) };
 }
 
+/** A monitor with more scopes than this (an AWS organisation) is shown as one table, a row per scope. */
+const FOLD_SCOPES_OVER = 4;
+
+function renderFolded(id: string, scopes: readonly MonitorStatus[], now: Date): string[] {
+  const first = scopes[0];
+  const ago = (iso: string) => `${formatDuration(now.getTime() - Date.parse(iso))} ago`;
+  const pct = (c: number | null) => (c === null ? 'n/a' : `${(c * 100).toFixed(1)}%`);
+  const rows = scopes.map((m) => [
+    m.scope || '-', m.label,
+    m.health === 'failing' ? `FAILING${m.lastScan?.error?.reason ? ` (${m.lastScan.error.reason})` : ''}` : m.health === 'held' ? 'HELD' : m.health,
+    m.lastSuccess ? ago(m.lastSuccess.at) : 'never', String(m.accounts), String(m.withoutMfaTotal), pct(m.coverage),
+  ]);
+  const sum = (f: (m: MonitorStatus) => number) => scopes.reduce((n, m) => n + f(m), 0);
+  const enabled = sum((m) => m.byState.enabled);
+  const applicable = enabled + sum((m) => m.byState.weak + m.byState.disabled);
+  const without = sum((m) => m.withoutMfaTotal);
+  rows.push(['total', `${scopes.length} scopes`, `${scopes.filter((m) => m.health !== 'ok').length} not ok`, '', String(sum((m) => m.accounts)), String(without), pct(applicable ? enabled / applicable : null)]);
+  const head = ['scope', 'label', 'health', 'last success', 'accounts', 'without MFA', 'coverage'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: readonly string[]) => `  ${cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c)).join('  ')}`;
+  const out = [`${id}  (${first?.provider ?? ''}, ${scopes.length} scopes)`, line(head), ...rows.map(line)];
+  for (const m of scopes) if (m.health === 'failing' && m.lastScan?.error?.message) out.push(`  ${m.scope}: ${m.lastScan.error.message}`);
+  if (without > 0) out.push(`  ${without} account(s) without MFA: \`mfawatch report --without-mfa --monitor ${id}\` lists them all`);
+  out.push('');
+  return out;
+}
+
 /** Renders the status for a terminal. */
 export function renderStatus(report: StatusReport, now: Date): string {
   const lines: string[] = [];
+  const scopesOf = new Map<string, MonitorStatus[]>();
+  for (const m of report.monitors) scopesOf.set(m.id, [...(scopesOf.get(m.id) ?? []), m]);
+  const folded = new Set<string>();
   for (const m of report.monitors) {
+    const siblings = scopesOf.get(m.id) ?? [];
+    if (siblings.length > FOLD_SCOPES_OVER) {
+      if (!folded.has(m.id)) lines.push(...renderFolded(m.id, siblings, now));
+      folded.add(m.id);
+      continue;
+    }
     const name = `${m.id}${m.scope ? `/${m.scope}` : ''}`;
     const title = `${name}  (${m.provider} ${m.label})`;
     lines.push(title);
@@ -134,7 +170,7 @@ export function renderStatus(report: StatusReport, now: Date): string {
     if (m.withoutMfaTotal > 0) {
       lines.push(`  without MFA (${m.withoutMfaTotal}):`);
       for (const a of m.withoutMfa) lines.push(`    ${a.mfa === 'weak' ? 'weak    ' : 'none    '}${a.login}${a.admin ? ' [admin]' : ''}${a.kind === 'root' ? ' [root]' : ''}  (${a.kind}, id ${a.accountId})`);
-      if (m.withoutMfaTotal > m.withoutMfa.length) lines.push(`    … and ${m.withoutMfaTotal - m.withoutMfa.length} more (mfawatch status --json lists the first ${m.withoutMfa.length})`);
+      if (m.withoutMfaTotal > m.withoutMfa.length) lines.push(`    … and ${m.withoutMfaTotal - m.withoutMfa.length} more: \`mfawatch report --without-mfa --monitor ${m.id}\` lists all ${m.withoutMfaTotal}`);
     }
     if (s.not_applicable > 0) {
       const shown = m.notApplicable.slice(0, 10).map((a) => a.login);
