@@ -14,6 +14,7 @@ import { UsageError } from '../core/errors.js';
 import { systemClock } from '../core/deps.js';
 import { writeLine, type CliContext } from './context.js';
 import { sinceArgument } from './time-args.js';
+import { jsonReport } from './json.js';
 
 function parseSince(text: string | undefined, now: Date): Date | null {
   return text === undefined ? null : sinceArgument(text, now);
@@ -41,7 +42,7 @@ export function registerAuditCommand(program: Command, ctx: CliContext): void {
       try {
         const v = verifyAuditChain(store, anchors);
         if (opts.json) {
-          writeLine(ctx.io.stdout, JSON.stringify({ schema: 'mfawatch.audit-verify/v1', ...v }, null, 2));
+          writeLine(ctx.io.stdout, jsonReport('mfawatch.audit-verify/v1', (ctx.appOverrides.clock ?? systemClock).now(), { ...v }));
         } else if (v.ok) {
           writeLine(ctx.io.stdout, `audit log intact: ${v.rows} rows; head ${v.head.id}:${v.head.hash} (record it elsewhere and pass it to --expect next time)`);
         } else {

@@ -13,6 +13,7 @@ import { linkedAccounts, resolveIdentityArgument, type IdentityContext } from '.
 import { nobodyKnows, renderResults } from '../response/invalidate.js';
 import { identityContext, responseRunnerFor } from '../response/wiring.js';
 import type { Store } from '../../storage/store.js';
+import { jsonReport, serviceResultJson } from './json.js';
 
 /** What a command file needs from main.ts. */
 export interface CommandContext {
@@ -58,7 +59,8 @@ export function registerKillCommand(program: Command, ctx: CommandContext): void
     .option('--dry-run', 'show the exact API calls it would make; change nothing')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--timeout <duration>', 'deadline for the whole kill (default autoResponse.killTimeout)')
-    .action(async (arg: string, opts: { only?: string; dryRun?: boolean; yes?: boolean; timeout?: string }) => {
+    .option('--json', 'the result per service as JSON on standard output (mfawatch.kill/v1)')
+    .action(async (arg: string, opts: { only?: string; dryRun?: boolean; yes?: boolean; timeout?: string; json?: boolean }) => {
       await ctx.withApp(async (app) => {
         const dryRun = opts.dryRun === true;
         if (app.config.responders.length === 0) throw new UsageError('no responders are configured: add entries to "responders" (see README, "Session invalidation")');
@@ -87,8 +89,16 @@ export function registerKillCommand(program: Command, ctx: CommandContext): void
           }
         }
         const report = await responseRunnerFor(app).kill({ identity, only, dryRun, timeoutMs });
-        write(ctx.stdout, renderResults(report.results, dryRun));
         await app.dispatcher.drain(app.config.delivery.runDeadline);
+        if (opts.json) {
+          write(ctx.stdout, jsonReport('mfawatch.kill/v1', app.clock.now(), {
+            responseId: report.responseId, identity, dryRun, ok: report.ok, nobodyKnows: nobodyKnows(report.results),
+            linkedAccounts: accounts.map((a) => ({ monitorId: a.monitorId, scope: a.scope, accountId: a.accountId, login: a.login, via: a.via })),
+            results: report.results.map(serviceResultJson),
+          }));
+        } else {
+          write(ctx.stdout, renderResults(report.results, dryRun));
+        }
         if (nobodyKnows(report.results)) {
           write(ctx.stderr, `no configured service knows ${identity}: check the identity, or link its accounts with identities.map`);
           ctx.setExitCode(1);

@@ -23,6 +23,7 @@ import { registerWhoisCommand } from './whois.js';
 import { registerSilenceCommand } from './silence.js';
 import { registerReportCommand } from './report.js';
 import { sinceArgument } from './time-args.js';
+import { jsonReport, jsonText, runJson } from './json.js';
 import { SilenceStore } from '../../storage/silences.js';
 import { buildStatus, renderStatus } from './status.js';
 
@@ -72,7 +73,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     .command('run')
     .description('run one cycle now: scan, diff, deliver; exit 0 when all ok, 1 when a monitor or delivery failed')
     .option('-m, --monitor <id...>', 'only these monitor instances')
-    .action(async (opts: { monitor?: string[] }) => {
+    .option('--json', 'the cycle\'s outcome as one JSON line on standard output (mfawatch.run/v1) instead of summary lines')
+    .action(async (opts: { monitor?: string[]; json?: boolean }) => {
       const cfg = config();
       const unknown = (opts.monitor ?? []).filter((id) => !cfg.monitors.some((m) => m.config.id === id));
       if (unknown.length) throw new UsageError(`no monitor with id ${unknown.map((u) => `"${u}"`).join(', ')}; configured: ${cfg.monitors.map((m) => m.config.id).join(', ')}`);
@@ -81,6 +83,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       try {
         lease = takeWorkerLease(app, 'run');
         const result = await runCycle(app, { monitorIds: opts.monitor, signal: new AbortController().signal });
+        exitCode = result.exitCode;
+        if (opts.json) {
+          write(io.stdout, jsonReport('mfawatch.run/v1', app.clock.now(), runJson(result), true));
+          return;
+        }
         for (const s of result.scans) {
           const name = `${s.monitorId}${s.scope ? `/${s.scope}` : ''}`;
           if (s.status === 'succeeded') write(io.stderr, `${name}: ${s.baseline ? 'baseline' : 'scan'} ok, ${s.accounts} accounts, ${s.events.filter((e) => e.type !== 'baseline').length} change(s)`);
@@ -90,7 +97,6 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         for (const r of result.responses) write(io.stderr, `auto-response ${r.identity}: ${r.dryRun ? 'would kill (dry run): ' : ''}${r.results.map((x) => `${x.responderId} ${x.outcome === 'skipped' ? 'would call' : x.outcome}`).join(', ')}`);
         const d = result.delivery;
         if (d.sent || d.failed || d.pending) write(io.stderr, `deliveries: ${d.sent} sent, ${d.failed} failed, ${d.pending} still pending${d.pending ? ' (retried on the next run)' : ''}`);
-        exitCode = result.exitCode;
       } finally {
         lease?.release();
         app.close();
@@ -141,7 +147,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       await withApp((app) => {
         const now = app.clock.now();
         const report = buildStatus(app.config, app.store, now, (id) => [...(app.monitors.find((m) => m.config.id === id)?.monitor.scopes() ?? [])]);
-        write(io.stdout, opts.json ? JSON.stringify(report, null, 2) : renderStatus(report, now));
+        write(io.stdout, opts.json ? jsonText(report) : renderStatus(report, now));
       });
     });
 
@@ -161,7 +167,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         // A silenced event was recorded but sent to no notifier: say which silence kept it quiet.
         const silencedBy = new SilenceStore(app.store).silencedBy(found.map((e) => e.id));
         const events = found.map((e) => ({ ...e, silenced: silencedBy.get(e.id) ?? null }));
-        if (opts.json) write(io.stdout, JSON.stringify({ schema: 'mfawatch.events/v1', generatedAt: now.toISOString(), events }, null, 2));
+        if (opts.json) write(io.stdout, jsonReport('mfawatch.events/v1', now, { events: events.map((e) => ({ ...e, detail: e.detail ?? null })) }));
         else write(io.stdout, events.length ? events.map(renderEvent).join('\n\n') : `no events since ${since.toISOString()}`);
       });
     });
@@ -170,13 +176,15 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     .command('history')
     .argument('<account>', 'account id, login or email')
     .description("an account's recorded states over time, at every monitor")
-    .option('--json', 'machine-readable output')
+    .option('--json', 'machine-readable output (mfawatch.history/v2)')
     .action(async (account: string, opts: { json?: boolean }) => {
       await withApp((app) => {
         const rows = app.store.history(account);
         if (rows.length === 0) throw new UsageError(`no account with id, login or email "${account}" has been seen`);
         if (opts.json) {
-          write(io.stdout, JSON.stringify({ schema: 'mfawatch.history/v1', account, history: rows.map((r) => ({ ...r, admin: r.admin === 1, factors: JSON.parse(r.factors) as string[] })) }, null, 2));
+          // v2: camelCase like every other output (v1 had the database's column names).
+          const history = rows.map((r) => ({ monitorId: r.monitor_id, scope: r.scope, accountId: r.account_id, at: r.at, change: r.change, login: r.login, email: r.email, kind: r.kind, admin: r.admin === 1, mfa: r.mfa, factors: JSON.parse(r.factors) as string[] }));
+          write(io.stdout, jsonReport('mfawatch.history/v2', app.clock.now(), { account, history }));
           return;
         }
         for (const r of rows) write(io.stdout, `${r.at}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);

@@ -12,6 +12,7 @@ import { CHANGE_EVENT_TYPES, type ChangeEventType } from '../core/types.js';
 import { hasMatcher, UNSILENCEABLE, type SilenceMatchers } from '../delivery/silences.js';
 import { isEmail, normaliseIdentity } from '../response/identity.js';
 import type { CommandContext } from './kill.js';
+import { jsonReport } from './json.js';
 import { pointInTime } from './time-args.js';
 
 /** Longest silence: 90 days; anything longer belongs in the config (routing, severity overrides). */
@@ -138,7 +139,7 @@ export function registerSilenceCommand(program: Command, ctx: CommandContext): v
         const record = store.get(id);
         if (!record) throw new Error(`silence ${id} vanished`);
         if (opts.json) {
-          ctx.stdout.write(`${JSON.stringify({ schema: 'mfawatch.silences/v1', generatedAt: now.toISOString(), silences: [silenceJson(record, now, 0)] }, null, 2)}\n`);
+          ctx.stdout.write(`${jsonReport('mfawatch.silences/v1', now, { silences: [silenceJson(record, now, 0)] })}\n`);
           return;
         }
         ctx.stdout.write(`silence #${id} added: ${describeMatchers(matchers)}, for ${formatDuration(ms)} until ${endsAt.toISOString()}\n`);
@@ -159,7 +160,7 @@ export function registerSilenceCommand(program: Command, ctx: CommandContext): v
         const rows = opts.all ? store.all(1_000) : store.active(now);
         const json = rows.map((s) => silenceJson(s, now, counts.get(s.id) ?? 0));
         if (opts.json) {
-          ctx.stdout.write(`${JSON.stringify({ schema: 'mfawatch.silences/v1', generatedAt: now.toISOString(), silences: json }, null, 2)}\n`);
+          ctx.stdout.write(`${jsonReport('mfawatch.silences/v1', now, { silences: json })}\n`);
           return;
         }
         if (json.length === 0) {
