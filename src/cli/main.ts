@@ -12,6 +12,9 @@ import { takeWorkerLease } from '../lease.js';
 import { startObservabilityServer } from '../observability/server.js';
 import { startDaemon } from '../scheduler.js';
 import { registerAcceptCommand } from './accept.js';
+import { colorEnabled, exitQuietlyOnClosedPipe, jsonErrorLine } from './terminal.js';
+import { systemClock } from '../core/deps.js';
+import { displayTimeFormatter } from '../core/display-time.js';
 import { registerAuditCommand } from './audit.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
 import { registerKillCommand, type CommandContext } from './kill.js';
@@ -25,7 +28,7 @@ import { registerReportCommand } from './report.js';
 import { sinceArgument } from './time-args.js';
 import { jsonReport, jsonText, runJson } from './json.js';
 import { SilenceStore } from '../../storage/silences.js';
-import { buildStatus, renderStatus } from './status.js';
+import { buildStatus, renderStatus, unhealthyParts } from './status.js';
 
 /** Streams and environment of one CLI invocation; tests pass their own. */
 export interface CliIo {
@@ -38,28 +41,40 @@ export interface CliIo {
   confirm?: ((question: string) => Promise<boolean>) | null | undefined;
   /** Resolves when the daemon should stop (default: SIGTERM or SIGINT). */
   stopSignal?: Promise<void> | undefined;
+  /**
+   * Whether standard error is a terminal. `false`: it carries only JSON log lines (errors too),
+   * and human lines go to standard output. Unset: human lines on standard error, as on a terminal.
+   */
+  stderrIsTerminal?: boolean | undefined;
 }
 
-const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, stderrIsTerminal: process.stderr.isTTY === true });
 
 function write(stream: NodeJS.WritableStream, text: string): void {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** Runs the CLI with `argv` (as process.argv); resolves to the exit code. */
-export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+export async function main(argv: readonly string[], processIo: CliIo = defaultIo()): Promise<number> {
   let exitCode = 0;
+  // `mfawatch audit export | head -1`: the reader leaving is no error.
+  if (processIo.stdout === process.stdout) exitQuietlyOnClosedPipe(process.stdout);
+  // Off a terminal, standard error carries only JSON log lines; human lines go to standard output.
+  const jsonStderr = processIo.stderrIsTerminal === false;
+  const io: CliIo = jsonStderr ? { ...processIo, stderr: processIo.stdout } : processIo;
+  const now = () => (processIo.overrides?.clock ?? systemClock).now();
+  const reportError = (message: string) => processIo.stderr.write(jsonStderr ? jsonErrorLine(message, now()) : `mfawatch: ${message}\n`);
   const program = new Command('mfawatch')
     .description('Watches the MFA state of every account at your identity providers and tells you the moment it changes.')
     .addOption(new Option('-c, --config <file>', 'config file').default(io.env.MFAWATCH_CONFIG ?? './mfawatch.json'))
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => processIo.stderr.write(jsonStderr ? jsonErrorLine(s.trim(), now()) : s) })
     .showHelpAfterError();
 
   const config = (): ResolvedConfig => loadConfig(program.opts<{ config: string }>().config, io.env);
   // Test-only (src/core/crash-point.ts): read once, here at the edge.
   const crashPoint = crashHookFor(io.env.MFAWATCH_TEST_CRASH_POINT);
-  const appOverrides: AppOverrides = { stdout: io.stdout, ...(crashPoint ? { crashPoint } : {}), ...io.overrides };
+  const appOverrides: AppOverrides = { stdout: io.stdout, logColor: colorEnabled(io.env, processIo.stderrIsTerminal === true), ...(crashPoint ? { crashPoint } : {}), ...io.overrides };
   const withApp = async <T>(fn: (app: App) => Promise<T> | T): Promise<T> => {
     const app = createApp(config(), appOverrides);
     try {
@@ -143,11 +158,20 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     .command('status')
     .description('per monitor: last scan and its result, accounts, MFA coverage, accounts without MFA')
     .option('--json', 'machine-readable output (mfawatch.status/v1)')
-    .action(async (opts: { json?: boolean }) => {
+    .option('--fail-on <condition>', 'exit 1 when it holds, for scripts: "unhealthy" (a monitor scope failing or held, or a notifier failing)')
+    .action(async (opts: { json?: boolean; failOn?: string }) => {
+      if (opts.failOn !== undefined && opts.failOn !== 'unhealthy') throw new UsageError(`--fail-on "${opts.failOn}": the condition is "unhealthy"`);
       await withApp((app) => {
         const now = app.clock.now();
         const report = buildStatus(app.config, app.store, now, (id) => [...(app.monitors.find((m) => m.config.id === id)?.monitor.scopes() ?? [])]);
         write(io.stdout, opts.json ? jsonText(report) : renderStatus(report, now));
+        if (opts.failOn === 'unhealthy') {
+          const unhealthy = unhealthyParts(report);
+          if (unhealthy.length) {
+            write(io.stderr, `unhealthy: ${unhealthy.join(', ')}`);
+            exitCode = 1;
+          }
+        }
       });
     });
 
@@ -168,7 +192,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         const silencedBy = new SilenceStore(app.store).silencedBy(found.map((e) => e.id));
         const events = found.map((e) => ({ ...e, silenced: silencedBy.get(e.id) ?? null }));
         if (opts.json) write(io.stdout, jsonReport('mfawatch.events/v1', now, { events: events.map((e) => ({ ...e, detail: e.detail ?? null })) }));
-        else write(io.stdout, events.length ? events.map(renderEvent).join('\n\n') : `no events since ${since.toISOString()}`);
+        else {
+          const formatTime = displayTimeFormatter(app.config.displayTimezone);
+          write(io.stdout, events.length ? events.map((e) => renderEvent(e, formatTime)).join('\n\n') : `no events since ${formatTime(since.toISOString())}`);
+        }
       });
     });
 
@@ -187,7 +214,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           write(io.stdout, jsonReport('mfawatch.history/v2', app.clock.now(), { account, history }));
           return;
         }
-        for (const r of rows) write(io.stdout, `${r.at}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);
+        const formatTime = displayTimeFormatter(app.config.displayTimezone);
+        for (const r of rows) write(io.stdout, `${formatTime(r.at)}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);
       });
     });
 
@@ -231,15 +259,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2;
     }
-    if (err instanceof ConfigError) {
-      write(io.stderr, `mfawatch: ${err.message}`);
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      reportError(err.message);
       return 2;
     }
-    if (err instanceof UsageError) {
-      write(io.stderr, `mfawatch: ${err.message}`);
-      return 2;
-    }
-    write(io.stderr, `mfawatch: ${(err as Error).message ?? String(err)}`);
+    reportError((err as Error).message ?? String(err));
     return 1;
   }
 }

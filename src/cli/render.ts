@@ -3,11 +3,11 @@ import type { ChangeEvent } from '../core/types.js';
 
 const SEVERITY_MARK: Record<string, string> = { critical: 'CRITICAL', high: 'HIGH    ', medium: 'MEDIUM  ', low: 'LOW     ', info: 'info    ' };
 
-/** One block per event: severity, time, monitor, account, the sentence, before → after, deliveries. */
-export function renderEvent(e: ChangeEvent & { deliveries?: Array<{ notifier: string; status: string; attempts: number }>; silenced?: { silenceId: number; reason: string } | null }): string {
+/** One block per event: severity, time (in the display time zone, named), monitor, account, the sentence, before → after, deliveries. */
+export function renderEvent(e: ChangeEvent & { deliveries?: Array<{ notifier: string; status: string; attempts: number }>; silenced?: { silenceId: number; reason: string } | null }, formatTime: (iso: string) => string = (iso) => iso): string {
   const where = `${e.monitorId}${e.scope ? `/${e.scope}` : ''}`;
   const account = e.login ? ` ${e.login} (id ${e.accountId})` : '';
-  const lines = [`${SEVERITY_MARK[e.severity] ?? e.severity} ${e.at}  ${e.type.padEnd(17)} ${where}${account}`, `         ${e.summary}`];
+  const lines = [`${SEVERITY_MARK[e.severity] ?? e.severity} ${formatTime(e.at)}  ${e.type.padEnd(17)} ${where}${account}`, `         ${e.summary}`];
   if (e.before && e.after) {
     const b = e.before;
     const a = e.after;

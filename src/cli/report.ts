@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import type { Command } from 'commander';
 import type { App } from '../app.js';
 import { UsageError } from '../core/errors.js';
+import { displayTimeFormatter } from '../core/display-time.js';
 import { accountCsvLine, ACCOUNT_COLUMNS, csvLine } from '../report/csv.js';
 import { writeHtmlReport } from '../report/html.js';
 import { accountsOfReport, reportMonitors, reportScopes, type ReportAccount, type ReportFilter } from '../report/model.js';
@@ -37,6 +38,7 @@ function writeReport(app: App, format: ReportFormat, filter: ReportFilter, write
   const status = buildStatus(app.config, app.store, now, (id) => [...(app.monitors.find((m) => m.config.id === id)?.monitor.scopes() ?? [])]);
   const scopes = reportScopes(status.monitors, filter);
   const monitors = reportMonitors(app.store, scopes, format === 'html');
+  const formatTime = displayTimeFormatter(app.config.displayTimezone);
   let n = 0;
   const accounts = function* () {
     for (const a of accountsOfReport(app.store, filter)) {
@@ -65,7 +67,7 @@ function writeReport(app: App, format: ReportFormat, filter: ReportFilter, write
       break;
     }
     case 'html':
-      writeHtmlReport({ generatedAt: now, formatTime: (iso) => `${iso.slice(0, 16).replace('T', ' ')} UTC`, filter: { monitorId: filter.monitorId ?? null, withoutMfa: filter.withoutMfa === true }, monitors, scopes, accounts: accounts() }, write);
+      writeHtmlReport({ generatedAt: now, formatTime, filter: { monitorId: filter.monitorId ?? null, withoutMfa: filter.withoutMfa === true }, monitors, scopes, accounts: accounts() }, write);
       break;
     case 'table': {
       write('coverage per monitor scope\n');
@@ -74,7 +76,7 @@ function writeReport(app: App, format: ReportFormat, filter: ReportFilter, write
       write(`\n${filter.withoutMfa ? 'accounts without MFA' : 'accounts'}\n`);
       const head = ['monitor/scope', 'login', 'kind', 'admin', 'mfa', 'without MFA since'];
       write(`${head.join('\t')}\n`);
-      for (const a of accounts()) write(`${[`${a.monitorId}${a.scope ? `/${a.scope}` : ''}`, a.login, a.kind, a.admin ? 'admin' : '-', a.mfa, a.withoutMfaSince ?? '-'].join('\t')}\n`);
+      for (const a of accounts()) write(`${[`${a.monitorId}${a.scope ? `/${a.scope}` : ''}`, a.login, a.kind, a.admin ? 'admin' : '-', a.mfa, a.withoutMfaSince ? formatTime(a.withoutMfaSince) : '-'].join('\t')}\n`);
       break;
     }
   }

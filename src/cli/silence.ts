@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { SilenceStore, type SilenceRecord } from '../../storage/silences.js';
 import type { App } from '../app.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
+import { displayTimeFormatter } from '../core/display-time.js';
 import { UsageError } from '../core/errors.js';
 import { CHANGE_EVENT_TYPES, type ChangeEventType } from '../core/types.js';
 import { hasMatcher, UNSILENCEABLE, type SilenceMatchers } from '../delivery/silences.js';
@@ -142,7 +143,7 @@ export function registerSilenceCommand(program: Command, ctx: CommandContext): v
           ctx.stdout.write(`${jsonReport('mfawatch.silences/v1', now, { silences: [silenceJson(record, now, 0)] })}\n`);
           return;
         }
-        ctx.stdout.write(`silence #${id} added: ${describeMatchers(matchers)}, for ${formatDuration(ms)} until ${endsAt.toISOString()}\n`);
+        ctx.stdout.write(`silence #${id} added: ${describeMatchers(matchers)}, for ${formatDuration(ms)} until ${displayTimeFormatter(app.config.displayTimezone)(endsAt.toISOString())}\n`);
         ctx.stdout.write(`matching change events are recorded and shown in \`mfawatch events\`, but sent to no notifier; scan failures, stale data, held scans and session kills are never silenced. End it early: mfawatch silence expire ${id}\n`);
       });
     });
@@ -167,8 +168,9 @@ export function registerSilenceCommand(program: Command, ctx: CommandContext): v
           ctx.stdout.write(opts.all ? 'no silences have been added\n' : 'no silences in force (`silence list --all` shows ended ones)\n');
           return;
         }
+        const at = displayTimeFormatter(app.config.displayTimezone);
         for (const s of json) {
-          const until = s.state === 'active' ? `until ${s.endsAt}` : s.expiredAt ? `expired ${s.expiredAt} by ${s.expiredBy ?? '?'}` : `ended ${s.endsAt}`;
+          const until = s.state === 'active' ? `until ${at(s.endsAt)}` : s.expiredAt ? `expired ${at(s.expiredAt)} by ${s.expiredBy ?? '?'}` : `ended ${at(s.endsAt)}`;
           const record = rows.find((r) => r.id === s.id);
           ctx.stdout.write(`#${s.id}  ${s.state.toUpperCase().padEnd(7)} ${record ? describeMatchers(record.matchers) : ''}  ${until}  by ${s.createdBy}: ${s.reason}  (${s.silencedEvents} event(s) silenced)\n`);
         }

@@ -102,6 +102,14 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
   return { schema: 'mfawatch.status/v1', generatedAt: now.toISOString(), monitors, ...buildDeliveryStatus(config, store, now), kills: buildKillStatus(store, now) };
 }
 
+/** What `status --fail-on unhealthy` fails on: monitor scopes failing or held, notifiers failing. */
+export function unhealthyParts(report: StatusReport): string[] {
+  return [
+    ...report.monitors.filter((m) => m.health === 'failing' || m.health === 'held').map((m) => `monitor ${m.id}${m.scope ? `/${m.scope}` : ''} ${m.health}`),
+    ...(report.notifiers ?? []).filter((n) => n.health === 'failing').map((n) => `notifier ${n.id} failing`),
+  ];
+}
+
 /** A monitor with more scopes than this (an AWS organisation) is shown as one table, a row per scope. */
 const FOLD_SCOPES_OVER = 4;
 

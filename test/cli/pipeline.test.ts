@@ -176,7 +176,7 @@ describe('mfawatch status, events, history', () => {
     const bob = json.events.find((e) => e.type === 'mfa_disabled');
     expect(bob).toMatchObject({ login: 'bob', accountId: '2', severity: 'high', deliveries: [{ notifier: 'siem', status: 'sent', attempts: 1 }] });
     const text = (await cli('events')).stdout;
-    expect(text).toMatch(/HIGH\s+\S+\s+mfa_disabled\s+gh-acme bob \(id 2\)/);
+    expect(text).toMatch(/HIGH {5}\d{4}-\d\d-\d\d \d\d:\d\d \S+ {2}mfa_disabled\s+gh-acme bob \(id 2\)/);
     expect(text).toMatch(/before: mfa=enabled .* after: mfa=disabled/);
     const history = (await cli('history', 'bob')).stdout.trim().split('\n');
     expect(history).toHaveLength(2);

@@ -58,6 +58,7 @@ beforeEach(async () => {
   dir = tempDir();
   path = writeConfig(dir.path, {
     database: './state.db',
+    displayTimezone: 'UTC',
     monitors: [{ id: 'gh-acme', type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: gh.url, retries: 0 }],
     notifiers: [],
   });

@@ -65,6 +65,7 @@ beforeEach(async () => {
   dir = tempDir();
   path = writeConfig(dir.path, {
     database: './state.db',
+    displayTimezone: 'Europe/Berlin',
     delivery: { runDeadline: '2s' },
     monitors: [{ id: 'gh-acme', type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: gh.url, retries: 0 }],
     notifiers: [{ id: 'siem', type: 'stdout' }],
@@ -84,7 +85,7 @@ describe('mfawatch silence', () => {
     expect((await cli('run')).code).toBe(0); // baseline
     const added = await cli('silence', 'add', '--account', 'bot-*', '--type', 'mfa_disabled', '--for', '2d', '--reason', 'bots move to OIDC, SEC-42');
     expect(added.code).toBe(0);
-    expect(added.stdout).toMatch(/^silence #1 added: type=mfa_disabled account=bot-\*, for 2d until 2026-11-24T10:00:00.000Z/);
+    expect(added.stdout).toMatch(/^silence #1 added: type=mfa_disabled account=bot-\*, for 2d until 2026-11-24 11:00 GMT\+1/);
     disable(1);
     disable(2);
     clock.advance(3_600_000);
@@ -108,7 +109,7 @@ describe('mfawatch silence', () => {
     expect(audit().map((a) => a.action)).toEqual(['silence.added', 'silence.expired']);
     expect(JSON.parse(audit()[0]?.detail ?? '{}')).toMatchObject({ silenceId: 1, reason: 'bots move to OIDC, SEC-42', endsAt: '2026-11-24T10:00:00.000Z' });
     expect((await cli('silence', 'list')).stdout).toMatch(/no silences in force/);
-    expect((await cli('silence', 'list', '--all')).stdout).toMatch(/#1 {2}EXPIRED .*expired 2026-11-22T11:00:00.000Z by .*\(1 event\(s\) silenced\)/);
+    expect((await cli('silence', 'list', '--all')).stdout).toMatch(/#1 {2}EXPIRED .*expired 2026-11-22 12:00 GMT\+1 by .*\(1 event\(s\) silenced\)/);
   });
 
   it('ends by itself at its expiry', async () => {

@@ -10,16 +10,16 @@ import { readFileSync } from 'node:fs';
 
 interface AttributeDef {
   requirement?: string;
-  enum?: Record<string, unknown>;
+  enum?: Record<string, unknown> | undefined;
   type?: string;
   is_array?: boolean;
 }
 interface SchemaFile {
   name: string;
   uid?: number;
-  extends?: string;
+  extends?: string | undefined;
   category?: string;
-  constraints?: { at_least_one?: string[]; just_one?: string[] };
+  constraints?: { at_least_one?: string[]; just_one?: string[] } | undefined;
   attributes: Record<string, AttributeDef | string[]>;
 }
 
