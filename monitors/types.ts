@@ -58,6 +58,8 @@ export interface ScanContext {
   countRequest(n?: number): void;
   /** Reports the provider's remaining rate-limit budget, for metrics. */
   reportRateLimit(remaining: number, resetAt?: Date): void;
+  /** Reports a wait for the provider's rate limit about to start (ms), for progress and logs. */
+  reportWait?(ms: number): void;
 }
 
 /** A configured monitor instance. */

@@ -11,6 +11,7 @@ import { autoResponseContext, responseRunnerFor } from './response/wiring.js';
 import type { RunTally } from './response/decide.js';
 import type { KillReport } from './response/runner.js';
 import { scanScope, type ScanEnvironment, type ScanOutcome } from './scan/run-scan.js';
+import type { ProgressListener } from './scan/progress.js';
 
 /** Scopes scanned at the same time, across monitors. */
 const SCAN_CONCURRENCY = 4;
@@ -39,7 +40,7 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
 }
 
 /** The scan environment of one monitor instance in this app. */
-export function scanEnvironment(app: App, instance: MonitorInstance, signal: AbortSignal, run?: RunTally): ScanEnvironment {
+export function scanEnvironment(app: App, instance: MonitorInstance, signal: AbortSignal, run?: RunTally, onProgress?: ProgressListener): ScanEnvironment {
   const guard = app.config.health.massChange;
   return {
     store: app.store,
@@ -55,6 +56,7 @@ export function scanEnvironment(app: App, instance: MonitorInstance, signal: Abo
     onRateLimit: (remaining) => app.metrics.rateLimitRemaining.set({ monitor: instance.config.id }, remaining),
     crashPoint: app.crashPoint,
     autoResponse: autoResponseContext(app, { ...instance.config, type: instance.module.type }, run),
+    onProgress,
   };
 }
 
@@ -88,13 +90,13 @@ async function scopeJobs(app: App, m: MonitorInstance, signal: AbortSignal): Pro
 }
 
 /** Scans every scope of the given monitor instances. */
-export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal): Promise<ScanOutcome[]> {
+export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal, onProgress?: ProgressListener): Promise<ScanOutcome[]> {
   const jobs = (await Promise.all(instances.map((m) => scopeJobs(app, m, signal)))).flat();
   // autoResponse.maxPerRun caps the kills of all these scans together.
   const run: RunTally = { killsDecided: 0 };
   return mapWithConcurrency(jobs, SCAN_CONCURRENCY, async ({ m, monitor, scope }) => {
     const t0 = performance.now();
-    const outcome = await scanScope(m.config, m.module.provider, monitor, scope, scanEnvironment(app, m, signal, run));
+    const outcome = await scanScope(m.config, m.module.provider, monitor, scope, scanEnvironment(app, m, signal, run, onProgress));
     app.metrics.recordScan({ monitorId: m.config.id, provider: m.module.provider, status: outcome.status, seconds: (performance.now() - t0) / 1000, events: outcome.events });
     return outcome;
   });
@@ -104,12 +106,12 @@ export async function scanMonitors(app: App, instances: readonly MonitorInstance
  * One full cycle: scan, check for stale data, then deliver until done or the delivery deadline;
  * then the heartbeat when everything is healthy.
  */
-export async function runCycle(app: App, options: { monitorIds?: readonly string[] | undefined; signal: AbortSignal }): Promise<CycleResult> {
+export async function runCycle(app: App, options: { monitorIds?: readonly string[] | undefined; signal: AbortSignal; onProgress?: ProgressListener | undefined }): Promise<CycleResult> {
   const selected = options.monitorIds?.length ? app.monitors.filter((m) => options.monitorIds?.includes(m.config.id)) : app.monitors;
   app.store.abandonRunningScans(app.clock.now());
   const runner = responseRunnerFor(app);
   runner.recoverInterrupted();
-  const scans = await scanMonitors(app, selected, options.signal);
+  const scans = await scanMonitors(app, selected, options.signal, options.onProgress);
   checkStaleData(app);
   queueReminders(app);
   app.crashPoint?.('after-commit');

@@ -13,6 +13,7 @@ import { startObservabilityServer } from '../observability/server.js';
 import { startDaemon } from '../scheduler.js';
 import { registerAcceptCommand } from './accept.js';
 import { colorEnabled, exitQuietlyOnClosedPipe, jsonErrorLine } from './terminal.js';
+import { ProgressLines } from './progress-line.js';
 import { systemClock } from '../core/deps.js';
 import { displayTimeFormatter } from '../core/display-time.js';
 import { registerAuditCommand } from './audit.js';
@@ -97,7 +98,9 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
       let lease: { release(): void } | undefined;
       try {
         lease = takeWorkerLease(app, 'run');
-        const result = await runCycle(app, { monitorIds: opts.monitor, signal: new AbortController().signal });
+        // On a terminal, one redrawn line per running scan (off one, the scan's log lines say it).
+        const progress = processIo.stderrIsTerminal === true && !opts.json ? new ProgressLines(processIo.stderr) : undefined;
+        const result = await runCycle(app, { monitorIds: opts.monitor, signal: new AbortController().signal, onProgress: progress ? (p) => progress.update(p) : undefined }).finally(() => progress?.clear());
         exitCode = result.exitCode;
         if (opts.json) {
           write(io.stdout, jsonReport('mfawatch.run/v1', app.clock.now(), runJson(result), true));

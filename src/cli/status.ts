@@ -8,6 +8,7 @@ import type { Store } from '../../storage/store.js';
 import { formatDuration } from '../core/duration.js';
 import { buildDeliveryStatus, renderDeliveryStatus, type AckStatus, type NotifierStatus } from './status-delivery.js';
 import { buildKillStatus, renderKillStatus, type KillStatus } from './status-kills.js';
+import { lastFinishedScan, runningScan } from '../../storage/progress.js';
 import type { MfaState } from '../core/types.js';
 
 export interface StatusAccount {
@@ -39,6 +40,8 @@ export interface MonitorStatus {
   /** Accounts MFA does not apply to (IAM users without a console password: API-only), first of them. */
   notApplicable: StatusAccount[];
   warnings: string[];
+  /** A scan of this scope running now (in any process), with its progress so far; null when none. */
+  running: { scanId: number; startedAt: string; accounts: number; requests: number } | null;
 }
 
 export interface StatusReport {
@@ -71,7 +74,9 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
     }
     if (scopes.size === 0) scopes.set('', m.config.id);
     for (const [scope, label] of scopes) {
-      const last = store.lastScan(m.config.id, scope);
+      // A scan running now is progress, not the result: health comes from the last finished one.
+      const last = lastFinishedScan(store, m.config.id, scope);
+      const now_ = runningScan(store, m.config.id, scope);
       const ok = store.lastScan(m.config.id, scope, 'succeeded');
       const counts = store.storedCounts(m.config.id, scope);
       const applicable = counts.byState.enabled + counts.byState.weak + counts.byState.disabled;
@@ -96,6 +101,7 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
         withoutMfaTotal: counts.byState.disabled + counts.byState.weak,
         notApplicable: accountsInState(store, m.config.id, scope, 'not_applicable', LIST_LIMIT).map((a) => ({ accountId: a.accountId, login: a.login, kind: a.kind, admin: a.admin, mfa: a.mfa })),
         warnings,
+        running: now_ ? { scanId: now_.id, startedAt: now_.started_at, accounts: now_.accounts ?? 0, requests: now_.requests } : null,
       });
     }
   }
@@ -153,11 +159,13 @@ export function renderStatus(report: StatusReport, now: Date): string {
     const name = `${m.id}${m.scope ? `/${m.scope}` : ''}`;
     const title = `${name}  (${m.provider} ${m.label})`;
     lines.push(title);
+    const ago = (iso: string) => `${formatDuration(now.getTime() - Date.parse(iso))} ago`;
+    if (m.running) lines.push(`  scanning now   started ${ago(m.running.startedAt)}: ${m.running.accounts} accounts read, ${m.running.requests} requests so far`);
     if (!m.lastScan) {
-      lines.push('  never scanned: run `mfawatch run` or start the daemon', '');
+      if (!m.running) lines.push('  never scanned: run `mfawatch run` or start the daemon');
+      lines.push('');
       continue;
     }
-    const ago = (iso: string) => `${formatDuration(now.getTime() - Date.parse(iso))} ago`;
     const last = m.lastScan;
     const result = last.status === 'succeeded' ? 'succeeded' : `${last.status.toUpperCase()}${last.error?.reason ? ` (${last.error.reason})` : ''}`;
     lines.push(`  last scan      ${result}, ${ago(last.endedAt ?? last.startedAt)}, ${last.requests} requests`);

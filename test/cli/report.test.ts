@@ -161,7 +161,7 @@ describe('status with many scopes', () => {
     id: 'aws-org', type: 'aws-iam', provider: 'AWS IAM', scope: `11112222${String(i).padStart(4, '0')}`, label: `account-${i}`, health: 'ok',
     lastScan: { id: i, status: 'succeeded', startedAt: '2026-11-22T09:59:00.000Z', endedAt: '2026-11-22T10:00:00.000Z', requests: 3, error: null },
     lastSuccess: { at: '2026-11-22T10:00:00.000Z', dataAsOf: null, dataAsOfLabel: 'report generated', dataAgeSeconds: 0 }, consecutiveFailures: 0,
-    accounts: 10, byState: { enabled: 9, weak: 0, disabled: 1, not_applicable: 0, unknown: 0 }, coverage: 0.9, withoutMfa: [], withoutMfaTotal: 1, notApplicable: [], warnings: [], ...over,
+    accounts: 10, byState: { enabled: 9, weak: 0, disabled: 1, not_applicable: 0, unknown: 0 }, coverage: 0.9, withoutMfa: [], withoutMfaTotal: 1, notApplicable: [], warnings: [], running: null, ...over,
   });
   it('folds a monitor with more than four scopes into one table with a total row', () => {
     const failing = scope(3, { health: 'failing', lastScan: { id: 3, status: 'failed', startedAt: '2026-11-22T09:59:00.000Z', endedAt: '2026-11-22T10:00:00.000Z', requests: 1, error: { reason: 'permission', message: 'AccessDenied on sts:AssumeRole' } } });
