@@ -12,6 +12,7 @@ import nodemailer from 'nodemailer';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
 import { redactSecrets } from '../../src/core/secret.js';
+import { htmlText, safeHttpUrl } from '../../src/core/text.js';
 import type { Severity } from '../../src/core/types.js';
 import { SEVERITY_WORDS, adviceFor, batchSubject, durationSince, reminderDetail, reminderSummary, renderBatchText, renderEvent } from '../../src/delivery/render.js';
 import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
@@ -19,12 +20,12 @@ import { emailConfigSchema, type EmailConfig } from './config.js';
 
 const COLOR: Record<Severity, string> = { critical: '#b00020', high: '#d32f2f', medium: '#ef6c00', low: '#f9a825', info: '#1565c0' };
 
-function html(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+/** Provider text in the HTML part: controls and bidi characters visible, markup as entities (src/core/text.ts). */
+const html = htmlText;
 
-function safeUrl(url: string | null): string | null {
-  return url && /^https?:\/\//.test(url) ? url : null;
+/** Text mfawatch composed of lines: each line escaped, the breaks kept as <br>. */
+function htmlLines(text: string): string {
+  return text.split('\n').map(htmlText).join('<br>');
 }
 
 /** The HTML part: the same words as the text part, laid out. */
@@ -33,10 +34,10 @@ function htmlBody(batch: NotificationBatch, now: Date): string {
     `<h2 style="margin:0 0 4px 0">${html(batch.title)}</h2>`,
     `<p style="margin:0 0 12px 0;color:${COLOR[batch.severity]}"><strong>${SEVERITY_WORDS[batch.severity]}</strong> · ${html(batch.createdAt)}</p>`,
   ];
-  if (batch.text) parts.push(`<p>${html(batch.text)}</p>`);
+  if (batch.text) parts.push(`<p>${htmlLines(batch.text)}</p>`);
   for (const e of batch.events) {
     const r = renderEvent(e, batch);
-    const url = safeUrl(r.accountUrl);
+    const url = r.accountUrl;
     const rows = [
       r.account ? ['Account', url ? `<a href="${html(url)}">${html(r.account)}</a>` : html(r.account)] : null,
       ['Where', html(r.where)],
@@ -56,7 +57,7 @@ function htmlBody(batch: NotificationBatch, now: Date): string {
     const d = batch.reminder;
     parts.push(`<p>${html(reminderSummary(d))}</p><ul>`);
     for (const a of d.accounts) {
-      const url = safeUrl(a.url);
+      const url = safeHttpUrl(a.url);
       parts.push(`<li>${url ? `<a href="${html(url)}">${html(a.login)}</a>` : html(a.login)}${html(reminderDetail(a, now))}</li>`);
     }
     parts.push('</ul>');
@@ -90,9 +91,9 @@ function smtpError(err: SmtpError, scrub: (s: string) => string): ProviderError 
     case 'ENOAUTH':
       return new ProviderError(`the SMTP server refused the login${reply ? ` (${reply})` : ''}`, { ...base, reason: code !== undefined && code >= 400 && code < 500 ? 'server' : 'auth', hint: 'check smtp.auth.user and the password variable; see notifiers/email/README.md' });
     case 'EENVELOPE':
-      return new ProviderError(`the SMTP server refused the ${err.command === 'MAIL FROM' ? 'sender' : 'recipients'}${reply ? ` (${reply})` : ''}`, { ...base, reason: byReply(), hint: byReply() === 'client' ? 'check `from` and `to`: the server does not accept them; this mail is not retried' : 'the server asked to try later; mfawatch will retry' });
+      return new ProviderError(`the SMTP server refused the ${err.command === 'MAIL FROM' ? 'sender' : 'recipients'}${reply ? ` (${reply})` : ''}`, { ...base, reason: byReply(), hint: byReply() === 'client' ? 'check `from` and `to`: the server does not accept them' : 'the server asked to try later' });
     case 'ETIMEDOUT':
-      return new ProviderError('the SMTP server did not answer in time', { ...base, reason: 'timeout', hint: 'check smtp.host and smtp.port and the firewall; mfawatch will retry' });
+      return new ProviderError('the SMTP server did not answer in time', { ...base, reason: 'timeout', hint: 'check smtp.host and smtp.port and the firewall' });
     case 'ETLS':
     case 'EREQUIRETLS':
       return new ProviderError(`TLS with the SMTP server failed (${scrub(err.message ?? '')})`, { ...base, reason: 'client', hint: 'check smtp.secure/starttls against what the server offers, and its certificate (smtp.rejectUnauthorized)' });
@@ -100,9 +101,9 @@ function smtpError(err: SmtpError, scrub: (s: string) => string): ProviderError 
     case 'ESOCKET':
     case 'EDNS':
     case 'EPROXY':
-      return new ProviderError(`could not talk to the SMTP server (${err.code}: ${scrub(err.message ?? '')})`, { ...base, reason: 'network', hint: 'check smtp.host, smtp.port, DNS and firewall; mfawatch will retry' });
+      return new ProviderError(`could not talk to the SMTP server (${err.code}: ${scrub(err.message ?? '')})`, { ...base, reason: 'network', hint: 'check smtp.host, smtp.port, DNS and firewall' });
     default:
-      return new ProviderError(`the SMTP server did not take the mail${reply ? ` (${reply})` : err.message ? ` (${scrub(err.message)})` : ''}`, { ...base, reason: byReply(), hint: byReply() === 'client' ? 'the server refused it permanently; this mail is not retried' : 'mfawatch will retry' });
+      return new ProviderError(`the SMTP server did not take the mail${reply ? ` (${reply})` : err.message ? ` (${scrub(err.message)})` : ''}`, { ...base, reason: byReply(), hint: byReply() === 'client' ? 'the server refused it permanently' : 'the server asked to try later' });
   }
 }
 
@@ -146,7 +147,7 @@ export function createEmailNotifier(config: EmailConfig, deps: Pick<ModuleDeps, 
           deps.logger.error({ rejected, accepted: acceptedCount }, `the SMTP server refused some recipients of batch ${batch.id}; the others got it. Fix the addresses in "to"/"cc".`);
         }
       } catch (err) {
-        if (ctx.signal.aborted) throw new ProviderError('the SMTP server did not take the mail in time', { reason: 'timeout', provider: 'email', hint: 'mfawatch will retry' });
+        if (ctx.signal.aborted) throw new ProviderError('the SMTP server did not take the mail in time', { reason: 'timeout', provider: 'email', hint: 'check smtp.host and smtp.port and the firewall' });
         throw smtpError(err as SmtpError, scrub);
       } finally {
         ctx.signal.removeEventListener('abort', onAbort);

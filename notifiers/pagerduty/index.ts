@@ -4,11 +4,14 @@
  * `dedup_key` is that monitor + account, and the same key is `resolve`d when the account regains
  * MFA or leaves. A retry of a batch re-sends triggers with the same keys, which PagerDuty folds
  * into the open alert, so retries never page twice.
+ * Summaries and details are the plain words of src/delivery/render.ts (provider text with its
+ * control and bidi characters made visible); links are https only.
  * https://developer.pagerduty.com/docs/events-api-v2/trigger-events/
  */
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import type { ChangeEvent, Severity } from '../../src/core/types.js';
+import { visible, visibleLines } from '../../src/core/text.js';
 import { renderEvent } from '../../src/delivery/render.js';
 import { createHttpClient } from '../../src/http/client.js';
 import { lacksMfa } from '../../src/scan/policy.js';
@@ -81,7 +84,7 @@ function eventFor(e: ChangeEvent, batch: NotificationBatch, routingKey: string, 
       class: e.type,
       custom_details: { what: r.headline, sentence: r.sentence, account: r.account, change: r.change, where: r.where, severity: e.severity, mfawatchEventId: e.id },
     },
-    ...(r.accountUrl && /^https:\/\//.test(r.accountUrl) ? { links: [{ href: r.accountUrl, text: `${e.login ?? 'account'} at ${e.provider}` }] } : {}),
+    ...(r.accountUrl?.startsWith('https://') ? { links: [{ href: r.accountUrl, text: visible(`${e.login ?? 'account'} at ${e.provider}`) }] } : {}),
   };
 }
 
@@ -103,8 +106,8 @@ export function createPagerdutyNotifier(config: PagerdutyConfig, deps: Pick<Modu
           hint: 'check routingKey: it must be the 32-character Integration Key of an Events API v2 integration (notifiers/pagerduty/README.md)',
         };
       }
-      if (status === 429) return { message: 'PagerDuty is rate limiting events (429)', hint: 'mfawatch will retry with backoff' };
-      if (status >= 500) return { message: `PagerDuty answered ${status}`, hint: 'mfawatch will retry' };
+      if (status === 429) return { message: 'PagerDuty is rate limiting events (429)', hint: 'too many events for this integration key; PagerDuty accepts them again shortly' };
+      if (status >= 500) return { message: `PagerDuty answered ${status}`, hint: 'PagerDuty is having trouble; see https://status.pagerduty.com' };
       return { message: `PagerDuty answered ${status}${errors ? `: ${errors}` : ''}`, hint: 'check the url and routingKey (notifiers/pagerduty/README.md)' };
     },
   });
@@ -118,7 +121,7 @@ export function createPagerdutyNotifier(config: PagerdutyConfig, deps: Pick<Modu
         const key = `mfawatch/test/${batch.id}`.slice(0, DEDUP_MAX);
         events.push({
           routing_key: routingKey, event_action: 'trigger', dedup_key: key, client: 'mfawatch',
-          payload: { summary: batch.title.slice(0, SUMMARY_MAX), source: config.source, severity: 'info', timestamp: batch.createdAt, component: 'mfawatch', group: 'mfawatch', class: 'test', custom_details: { text: batch.text ?? '' } },
+          payload: { summary: visible(batch.title).slice(0, SUMMARY_MAX), source: config.source, severity: 'info', timestamp: batch.createdAt, component: 'mfawatch', group: 'mfawatch', class: 'test', custom_details: { text: visibleLines(batch.text ?? '') } },
         });
         events.push({ routing_key: routingKey, event_action: 'resolve', dedup_key: key, client: 'mfawatch' });
       } else if (batch.kind === 'delivery_failure' && batch.notifierHealth) {
@@ -126,7 +129,7 @@ export function createPagerdutyNotifier(config: PagerdutyConfig, deps: Pick<Modu
         const key = `mfawatch/notifier/${h.notifierId}`.slice(0, DEDUP_MAX);
         events.push(
           h.state === 'failing'
-            ? { routing_key: routingKey, event_action: 'trigger', dedup_key: key, client: 'mfawatch', payload: { summary: batch.title.slice(0, SUMMARY_MAX), source: `${config.source}/notifier/${h.notifierId}`, severity: 'error', timestamp: batch.createdAt, component: h.channel, group: 'mfawatch', class: 'delivery_failure', custom_details: { text: batch.text ?? '', failures: h.failures, since: h.since } } }
+            ? { routing_key: routingKey, event_action: 'trigger', dedup_key: key, client: 'mfawatch', payload: { summary: visible(batch.title).slice(0, SUMMARY_MAX), source: `${config.source}/notifier/${h.notifierId}`, severity: 'error', timestamp: batch.createdAt, component: h.channel, group: 'mfawatch', class: 'delivery_failure', custom_details: { text: visibleLines(batch.text ?? ''), failures: h.failures, since: h.since } } }
             : { routing_key: routingKey, event_action: 'resolve', dedup_key: key, client: 'mfawatch' },
         );
       } else {

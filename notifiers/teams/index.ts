@@ -10,6 +10,7 @@ import type { ModuleDeps } from '../../src/core/deps.js';
 import type { Severity } from '../../src/core/types.js';
 import { SEVERITY_WORDS, batchSubject, durationSince, reminderLine, reminderSummary, renderEvent } from '../../src/delivery/render.js';
 import { secretUrlParts } from '../../src/core/secret.js';
+import { teamsText, visible } from '../../src/core/text.js';
 import { createHttpClient } from '../../src/http/client.js';
 import { AFTER_DELIVERY_FAILURE, type Notifier, type NotifierModule, type NotificationBatch } from '../types.js';
 import { teamsConfigSchema, type TeamsConfig } from './config.js';
@@ -22,28 +23,41 @@ const COLOR: Record<Severity, string> = { critical: 'Attention', high: 'Attentio
 
 type CardElement = Record<string, unknown>;
 
+/**
+ * TextBlock texts and Fact titles and values are markdown in Teams: provider text goes through
+ * `teamsText` (src/core/text.ts), so a login such as "[Reset your MFA](http://evil.example)" shows
+ * as typed instead of as a link. Action titles are plain text (controls made visible); action URLs
+ * are http(s) only.
+ */
+const md = teamsText;
+
+/** Text mfawatch composed of lines: its line breaks and its own "- " list items stay, each line escaped. */
+function mdLines(text: string): string {
+  return text.split('\n').map((line) => (line.startsWith('- ') ? `- ${teamsText(line.slice(2))}` : teamsText(line))).join('\n');
+}
+
 /** The Adaptive Card of one batch. */
 function adaptiveCard(batch: NotificationBatch, now: Date): CardElement {
   const body: CardElement[] = [
-    { type: 'TextBlock', text: batch.title, size: 'Large', weight: 'Bolder', wrap: true, color: COLOR[batch.severity], style: 'heading' },
-    { type: 'TextBlock', text: `Severity: ${SEVERITY_WORDS[batch.severity]} · ${batch.createdAt}`, isSubtle: true, spacing: 'None', wrap: true },
+    { type: 'TextBlock', text: md(batch.title), size: 'Large', weight: 'Bolder', wrap: true, color: COLOR[batch.severity], style: 'heading' },
+    { type: 'TextBlock', text: `Severity: ${SEVERITY_WORDS[batch.severity]} · ${md(batch.createdAt)}`, isSubtle: true, spacing: 'None', wrap: true },
   ];
-  if (batch.text) body.push({ type: 'TextBlock', text: batch.text, wrap: true });
+  if (batch.text) body.push({ type: 'TextBlock', text: mdLines(batch.text), wrap: true });
   for (const e of batch.events.slice(0, MAX_EVENTS)) {
     const r = renderEvent(e, batch);
     const facts = [
-      ...(r.account ? [{ title: 'Account', value: r.account }] : []),
-      { title: 'Where', value: r.where },
-      ...(r.change ? [{ title: 'Change', value: r.change }] : []),
+      ...(r.account ? [{ title: 'Account', value: md(r.account) }] : []),
+      { title: 'Where', value: md(r.where) },
+      ...(r.change ? [{ title: 'Change', value: md(r.change) }] : []),
       { title: 'Severity', value: r.severityWord },
-      { title: 'Time', value: r.at },
+      { title: 'Time', value: md(r.at) },
     ];
     const items: CardElement[] = [
-      { type: 'TextBlock', text: `**${r.headline}**: ${r.sentence}`, wrap: true, color: COLOR[e.severity] },
+      { type: 'TextBlock', text: `**${r.headline}**: ${md(r.sentence)}`, wrap: true, color: COLOR[e.severity] },
       { type: 'FactSet', facts },
     ];
-    if (r.extra) items.push({ type: 'TextBlock', text: r.extra, wrap: true, isSubtle: true });
-    if (r.accountUrl) items.push({ type: 'ActionSet', actions: [{ type: 'Action.OpenUrl', title: `Open ${e.login ?? 'account'} at ${e.provider}`, url: r.accountUrl }] });
+    if (r.extra) items.push({ type: 'TextBlock', text: md(r.extra), wrap: true, isSubtle: true });
+    if (r.accountUrl) items.push({ type: 'ActionSet', actions: [{ type: 'Action.OpenUrl', title: visible(`Open ${e.login ?? 'account'} at ${e.provider}`), url: r.accountUrl }] });
     body.push({ type: 'Container', separator: true, spacing: 'Medium', items });
   }
   if (batch.events.length > MAX_EVENTS) {
@@ -51,8 +65,8 @@ function adaptiveCard(batch: NotificationBatch, now: Date): CardElement {
   }
   if (batch.reminder) {
     const d = batch.reminder;
-    body.push({ type: 'TextBlock', text: reminderSummary(d), wrap: true });
-    const lines = d.accounts.slice(0, MAX_REMINDER_LINES).map((a) => `- ${reminderLine(a, now)}`);
+    body.push({ type: 'TextBlock', text: md(reminderSummary(d)), wrap: true });
+    const lines = d.accounts.slice(0, MAX_REMINDER_LINES).map((a) => `- ${md(reminderLine(a, now))}`);
     if (lines.length) body.push({ type: 'TextBlock', text: lines.join('\n'), wrap: true });
     const more = d.total - Math.min(d.accounts.length, MAX_REMINDER_LINES);
     if (more > 0) body.push({ type: 'TextBlock', text: `… and ${more} more (mfawatch status lists every account).`, wrap: true, isSubtle: true });
@@ -60,7 +74,7 @@ function adaptiveCard(batch: NotificationBatch, now: Date): CardElement {
   }
   if (batch.notifierHealth) {
     const h = batch.notifierHealth;
-    body.push({ type: 'FactSet', facts: [{ title: 'Notifier', value: `${h.notifierId} (${h.channel})` }, { title: 'Failing for', value: durationSince(h.since, now) }, { title: 'Failed attempts', value: String(h.failures) }] });
+    body.push({ type: 'FactSet', facts: [{ title: 'Notifier', value: md(`${h.notifierId} (${h.channel})`) }, { title: 'Failing for', value: durationSince(h.since, now) }, { title: 'Failed attempts', value: String(h.failures) }] });
   }
   return { $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.4', msteams: { width: 'Full' }, body };
 }
@@ -77,7 +91,7 @@ export function createTeamsNotifier(config: TeamsConfig, deps: Pick<ModuleDeps, 
     secrets: secretUrlParts(config.webhookUrl),
     describeError: (status, body) => {
       const said = typeof body === 'string' ? body.slice(0, 200) : '';
-      if (status === 429 || status >= 500) return { message: `Teams answered ${status}`, hint: 'mfawatch will retry' };
+      if (status === 429 || status >= 500) return { message: `Teams answered ${status}`, hint: status === 429 ? 'Teams (Power Automate) is throttling the flow' : 'Teams or the Power Automate flow is failing; the flow\'s run history says why' };
       if (status === 400) return { message: `Teams rejected the card (400${said ? `: ${said}` : ''})`, hint: 'the Workflows flow must use the "Send webhook alerts to a channel" template, which posts Adaptive Cards; see notifiers/teams/README.md' };
       if (status === 401 || status === 403 || status === 404) return { message: `Teams answered ${status}: the webhook URL is no longer valid or its flow was turned off`, hint: 'create a new Workflows webhook and update TEAMS_WEBHOOK_URL' };
       return undefined;

@@ -10,6 +10,7 @@ import { UsageError } from '../core/errors.js';
 import { scanEnvironment } from '../cycle.js';
 import { LeaseHeldError, takeWorkerLease } from '../lease.js';
 import { acceptHeldScan } from '../scan/run-scan.js';
+import { visible } from '../core/text.js';
 import { writeLine, type CliContext } from './context.js';
 
 /** Registers `accept`. */
@@ -44,7 +45,7 @@ export function registerAcceptCommand(program: Command, ctx: CliContext): void {
           const scope = m.monitor.scopes().find((s) => s.id === hold.scope) ?? { id: hold.scope, label: hold.scope };
           const outcome = acceptHeldScan(m.config, m.module.provider, scope, hold, scanEnvironment(app, m, signal));
           const changes = outcome.events.filter((e) => e.type !== 'baseline' && e.type !== 'scan_recovered').length;
-          writeLine(ctx.io.stderr, `${monitorId}${hold.scope ? `/${hold.scope}` : ''}: held scan ${hold.scan_id} accepted and committed: ${outcome.accounts} accounts, ${changes} change(s)`);
+          writeLine(ctx.io.stderr, `${visible(`${monitorId}${hold.scope ? `/${hold.scope}` : ''}`)}: held scan ${hold.scan_id} accepted and committed: ${outcome.accounts} accounts, ${changes} change(s)`);
         }
         if (daemon) {
           writeLine(ctx.io.stderr, `the events are queued; the running mfawatch (pid ${daemon.holder.holder}) delivers them`);

@@ -9,6 +9,7 @@ import type { CommandContext } from './kill.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { displayTimeFormatter } from '../core/display-time.js';
 import { UsageError } from '../core/errors.js';
+import { visible } from '../core/text.js';
 import { DeliveryStore } from '../../storage/delivery.js';
 
 /** Longest acknowledgement: a year; anything longer should be an exemption in the config. */
@@ -66,7 +67,7 @@ export function registerAckCommand(program: Command, ctx: CommandContext): void 
         });
         for (const a of matches) {
           const state = a.mfa === 'disabled' || a.mfa === 'weak' ? `without MFA (${a.mfa})` : `currently mfa=${a.mfa}`;
-          stdout.write(`acknowledged ${a.login} (id ${a.accountId}) at ${placeOf(a)}, ${state}, for ${formatDuration(ms)} until ${displayTimeFormatter(app.config.displayTimezone)(until.toISOString())}\n`);
+          stdout.write(`acknowledged ${visible(`${a.login} (id ${a.accountId}) at ${placeOf(a)}`)}, ${state}, for ${formatDuration(ms)} until ${displayTimeFormatter(app.config.displayTimezone)(until.toISOString())}\n`);
         }
         stdout.write(`reminder digests leave ${matches.length === 1 ? 'it' : 'them'} out until then; a new change still alerts. Reason recorded in the audit log: ${reason}\n`);
       });
@@ -92,7 +93,7 @@ export function registerAckCommand(program: Command, ctx: CommandContext): void 
           }),
         );
         for (const { a } of ended.filter((e) => e.n > 0)) {
-          stdout.write(`${a.login} (id ${a.accountId}) at ${placeOf(a)}: acknowledgement ended; it is back in the reminder digests\n`);
+          stdout.write(`${visible(`${a.login} (id ${a.accountId}) at ${placeOf(a)}`)}: acknowledgement ended; it is back in the reminder digests\n`);
         }
         if (ended.every((e) => e.n === 0)) {
           ctx.stderr.write(`no acknowledgement of "${account}" is in force (nothing to end); \`mfawatch status\` lists them\n`);

@@ -4,6 +4,7 @@
  * (Meant to merge with the reminders' `mfawatch ack ACCOUNT` into one `ack` command.)
  */
 import type { Command } from 'commander';
+import { visible } from '../core/text.js';
 import { identityContext, responseRunnerFor } from '../response/wiring.js';
 import { identityFromArgument, type CommandContext } from './kill.js';
 
@@ -17,11 +18,11 @@ export function registerCancelKillCommand(program: Command, ctx: CommandContext)
         const identity = identityFromArgument(app.store, identityContext(app), arg);
         const cancelled = responseRunnerFor(app).cancel(identity, app.actor);
         if (cancelled.length === 0) {
-          ctx.stderr.write(`no session kill of ${identity} is waiting in a grace period (nothing to cancel)\n`);
+          ctx.stderr.write(`no session kill of ${visible(identity)} is waiting in a grace period (nothing to cancel)\n`);
           ctx.setExitCode(1);
           return;
         }
-        ctx.stdout.write(`cancelled ${cancelled.length} scheduled kill(s) of ${identity} (was due ${cancelled.map((c) => c.due_at).join(', ')})\n`);
+        ctx.stdout.write(`cancelled ${cancelled.length} scheduled kill(s) of ${visible(identity)} (was due ${cancelled.map((c) => c.due_at).join(', ')})\n`);
         await app.dispatcher.drain(app.config.delivery.runDeadline);
       });
     });

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { App } from '../app.js';
 import { UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
+import { visible, visibleDeep } from '../core/text.js';
 import { linkedAccounts, resolveIdentityArgument, type IdentityContext } from '../response/identity.js';
 import { nobodyKnows, renderResults } from '../response/invalidate.js';
 import { identityContext, responseRunnerFor } from '../response/wiring.js';
@@ -76,13 +77,14 @@ export function registerKillCommand(program: Command, ctx: CommandContext): void
         const identity = identityFromArgument(app.store, idCtx, arg);
         const accounts = linkedAccounts(app.store, idCtx, identity);
         const targets = app.config.responders.filter((r) => !only || only.includes(r.config.id) || only.includes(r.module.type));
-        write(ctx.stderr, `${dryRun ? 'would kill (dry run)' : 'kill'} the sessions of ${identity} at: ${targets.map((r) => `${r.config.id} (${r.module.service})`).join(', ')}`);
-        write(ctx.stderr, accounts.length ? `linked accounts: ${accounts.map((a) => `${a.monitorId}:${a.login} (${a.via})`).join(', ')}` : 'linked accounts: none seen by the monitors (services that look people up by email still will)');
-        if (app.config.autoResponse.exempt.some((e) => e.toLowerCase() === identity)) write(ctx.stderr, `note: ${identity} is exempt from auto-response (autoResponse.exempt); a manual kill still applies`);
+        const shown = visible(identity);
+        write(ctx.stderr, `${dryRun ? 'would kill (dry run)' : 'kill'} the sessions of ${shown} at: ${targets.map((r) => `${r.config.id} (${r.module.service})`).join(', ')}`);
+        write(ctx.stderr, accounts.length ? `linked accounts: ${accounts.map((a) => visible(`${a.monitorId}:${a.login} (${a.via})`)).join(', ')}` : 'linked accounts: none seen by the monitors (services that look people up by email still will)');
+        if (app.config.autoResponse.exempt.some((e) => e.toLowerCase() === identity)) write(ctx.stderr, `note: ${shown} is exempt from auto-response (autoResponse.exempt); a manual kill still applies`);
         if (!dryRun && !opts.yes) {
           const confirm = ctx.confirm === undefined ? terminalConfirm() : ctx.confirm;
           if (!confirm) throw new UsageError('not on a terminal: pass --yes to confirm the kill (or --dry-run to see what it would do)');
-          if (!(await confirm(`Sign ${identity} out of ${targets.length} service(s) now?`))) {
+          if (!(await confirm(`Sign ${shown} out of ${targets.length} service(s) now?`))) {
             write(ctx.stderr, 'cancelled; nothing was done');
             ctx.setExitCode(1);
             return;
@@ -97,10 +99,10 @@ export function registerKillCommand(program: Command, ctx: CommandContext): void
             results: report.results.map(serviceResultJson),
           }));
         } else {
-          write(ctx.stdout, renderResults(report.results, dryRun));
+          write(ctx.stdout, renderResults(visibleDeep(report.results), dryRun));
         }
         if (nobodyKnows(report.results)) {
-          write(ctx.stderr, `no configured service knows ${identity}: check the identity, or link its accounts with identities.map`);
+          write(ctx.stderr, `no configured service knows ${shown}: check the identity, or link its accounts with identities.map`);
           ctx.setExitCode(1);
           return;
         }

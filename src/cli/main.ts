@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createApp, type App, type AppOverrides } from '../app.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { ConfigError, UsageError } from '../core/errors.js';
+import { visible, visibleDeep, visibleLines } from '../core/text.js';
 import { crashHookFor } from '../core/crash-point.js';
 import { runCycle } from '../cycle.js';
 import { takeWorkerLease } from '../lease.js';
@@ -64,7 +65,7 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
   const jsonStderr = processIo.stderrIsTerminal === false;
   const io: CliIo = jsonStderr ? { ...processIo, stderr: processIo.stdout } : processIo;
   const now = () => (processIo.overrides?.clock ?? systemClock).now();
-  const reportError = (message: string) => processIo.stderr.write(jsonStderr ? jsonErrorLine(message, now()) : `mfawatch: ${message}\n`);
+  const reportError = (message: string) => processIo.stderr.write(jsonStderr ? jsonErrorLine(message, now()) : `mfawatch: ${visibleLines(message)}\n`);
   const program = new Command('mfawatch')
     .description('Watches the MFA state of every account at your identity providers and tells you the moment it changes.')
     .addOption(new Option('-c, --config <file>', 'config file').default(io.env.MFAWATCH_CONFIG ?? './mfawatch.json'))
@@ -107,12 +108,12 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
           return;
         }
         for (const s of result.scans) {
-          const name = `${s.monitorId}${s.scope ? `/${s.scope}` : ''}`;
+          const name = visible(`${s.monitorId}${s.scope ? `/${s.scope}` : ''}`);
           if (s.status === 'succeeded') write(io.stderr, `${name}: ${s.baseline ? 'baseline' : 'scan'} ok, ${s.accounts} accounts, ${s.events.filter((e) => e.type !== 'baseline').length} change(s)`);
-          else if (s.status === 'held') write(io.stderr, `${name}: scan HELD: ${s.events[0]?.summary ?? ''}`);
-          else write(io.stderr, `${name}: scan ${s.status}: ${s.error?.message ?? ''}`);
+          else if (s.status === 'held') write(io.stderr, `${name}: scan HELD: ${visible(s.events[0]?.summary ?? '')}`);
+          else write(io.stderr, `${name}: scan ${s.status}: ${visible(s.error?.message ?? '')}`);
         }
-        for (const r of result.responses) write(io.stderr, `auto-response ${r.identity}: ${r.dryRun ? 'would kill (dry run): ' : ''}${r.results.map((x) => `${x.responderId} ${x.outcome === 'skipped' ? 'would call' : x.outcome}`).join(', ')}`);
+        for (const r of result.responses) write(io.stderr, `auto-response ${visible(r.identity)}: ${r.dryRun ? 'would kill (dry run): ' : ''}${r.results.map((x) => `${x.responderId} ${x.outcome === 'skipped' ? 'would call' : x.outcome}`).join(', ')}`);
         const d = result.delivery;
         if (d.sent || d.failed || d.pending) write(io.stderr, `deliveries: ${d.sent} sent, ${d.failed} failed, ${d.pending} still pending${d.pending ? ' (retried on the next run)' : ''}`);
       } finally {
@@ -218,7 +219,7 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
           return;
         }
         const formatTime = displayTimeFormatter(app.config.displayTimezone);
-        for (const r of rows) write(io.stdout, `${formatTime(r.at)}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);
+        for (const r of rows.map(visibleDeep)) write(io.stdout, `${formatTime(r.at)}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);
       });
     });
 

@@ -10,6 +10,7 @@ import { timeoutSignal } from '../core/abort.js';
 import { toProviderError } from '../core/errors.js';
 import { UsageError } from '../core/errors.js';
 import { jsonReport } from './json.js';
+import { visible } from '../core/text.js';
 
 type WithApp = <T>(fn: (app: App) => Promise<T> | T) => Promise<T>;
 
@@ -55,7 +56,7 @@ export function registerNotifyTestCommand(program: Command, withApp: WithApp, io
             failed += 1;
             const err = toProviderError(thrown, n.channel);
             results.push({ notifier: n.config.id, channel: n.channel, ok: false, ms: Math.round(performance.now() - t0), error: { reason: err.reason, status: err.status ?? null, message: err.message } });
-            say(`${n.config.id} (${n.channel}): FAILED (${err.reason}${err.status ? `, HTTP ${err.status}` : ''}): ${err.message}\n`);
+            say(`${n.config.id} (${n.channel}): FAILED (${err.reason}${err.status ? `, HTTP ${err.status}` : ''}): ${visible(err.message)}\n`);
             app.store.audit({ at: app.clock.now(), actor: app.actor, action: 'notify.test', subject: n.config.id, detail: { ok: false, reason: err.reason, error: err.message } });
           }
         }

@@ -1,10 +1,12 @@
-/** Terminal renderings of events and history. */
+/** Terminal renderings of events and history. Provider text is shown with its control and bidi characters as escapes. */
+import { visibleDeep } from '../core/text.js';
 import type { ChangeEvent } from '../core/types.js';
 
 const SEVERITY_MARK: Record<string, string> = { critical: 'CRITICAL', high: 'HIGH    ', medium: 'MEDIUM  ', low: 'LOW     ', info: 'info    ' };
 
 /** One block per event: severity, time (in the display time zone, named), monitor, account, the sentence, before → after, deliveries. */
-export function renderEvent(e: ChangeEvent & { deliveries?: Array<{ notifier: string; status: string; attempts: number }>; silenced?: { silenceId: number; reason: string } | null }, formatTime: (iso: string) => string = (iso) => iso): string {
+export function renderEvent(event: ChangeEvent & { deliveries?: Array<{ notifier: string; status: string; attempts: number }>; silenced?: { silenceId: number; reason: string } | null }, formatTime: (iso: string) => string = (iso) => iso): string {
+  const e = visibleDeep(event);
   const where = `${e.monitorId}${e.scope ? `/${e.scope}` : ''}`;
   const account = e.login ? ` ${e.login} (id ${e.accountId})` : '';
   const lines = [`${SEVERITY_MARK[e.severity] ?? e.severity} ${formatTime(e.at)}  ${e.type.padEnd(17)} ${where}${account}`, `         ${e.summary}`];

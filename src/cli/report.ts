@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import type { Command } from 'commander';
 import type { App } from '../app.js';
 import { UsageError } from '../core/errors.js';
+import { visible } from '../core/text.js';
 import { displayTimeFormatter } from '../core/display-time.js';
 import { accountCsvLine, ACCOUNT_COLUMNS, csvLine } from '../report/csv.js';
 import { writeHtmlReport } from '../report/html.js';
@@ -71,12 +72,13 @@ function writeReport(app: App, format: ReportFormat, filter: ReportFilter, write
       break;
     case 'table': {
       write('coverage per monitor scope\n');
-      const rows = scopes.map((s) => [`${s.monitorId}${s.scope ? `/${s.scope}` : ''}`, s.label, String(s.accounts), String(s.withoutMfa), pct(s.coverage)]);
+      const rows = scopes.map((s) => [visible(`${s.monitorId}${s.scope ? `/${s.scope}` : ''}`), visible(s.label), String(s.accounts), String(s.withoutMfa), pct(s.coverage)]);
       writeTable(['monitor/scope', 'label', 'accounts', 'without MFA', 'coverage'], rows, write);
       write(`\n${filter.withoutMfa ? 'accounts without MFA' : 'accounts'}\n`);
       const head = ['monitor/scope', 'login', 'kind', 'admin', 'mfa', 'without MFA since'];
       write(`${head.join('\t')}\n`);
-      for (const a of accounts()) write(`${[`${a.monitorId}${a.scope ? `/${a.scope}` : ''}`, a.login, a.kind, a.admin ? 'admin' : '-', a.mfa, a.withoutMfaSince ? formatTime(a.withoutMfaSince) : '-'].join('\t')}\n`);
+      // Provider text made visible: a login cannot move the cursor or add a row.
+      for (const a of accounts()) write(`${[`${a.monitorId}${a.scope ? `/${a.scope}` : ''}`, a.login, a.kind, a.admin ? 'admin' : '-', a.mfa, a.withoutMfaSince ? formatTime(a.withoutMfaSince) : '-'].map(visible).join('\t')}\n`);
       break;
     }
   }

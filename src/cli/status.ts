@@ -6,6 +6,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { accountsInState } from '../../storage/account-lists.js';
 import type { Store } from '../../storage/store.js';
 import { formatDuration } from '../core/duration.js';
+import { visibleDeep } from '../core/text.js';
 import { buildDeliveryStatus, renderDeliveryStatus, type AckStatus, type NotifierStatus } from './status-delivery.js';
 import { buildKillStatus, renderKillStatus, type KillStatus } from './status-kills.js';
 import { lastFinishedScan, runningScan } from '../../storage/progress.js';
@@ -143,8 +144,9 @@ function renderFolded(id: string, scopes: readonly MonitorStatus[], now: Date): 
   return out;
 }
 
-/** Renders the status for a terminal. */
-export function renderStatus(report: StatusReport, now: Date): string {
+/** Renders the status for a terminal: every string of the report with its control and bidi characters as escapes. */
+export function renderStatus(raw: StatusReport, now: Date): string {
+  const report = visibleDeep(raw);
   const lines: string[] = [];
   const scopesOf = new Map<string, MonitorStatus[]>();
   for (const m of report.monitors) scopesOf.set(m.id, [...(scopesOf.get(m.id) ?? []), m]);

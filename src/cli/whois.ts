@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ResponseStore } from '../../storage/responses.js';
 import { UsageError } from '../core/errors.js';
+import { visible, visibleDeep } from '../core/text.js';
 import { linkedAccounts } from '../response/identity.js';
 import { identityContext } from '../response/wiring.js';
 import { identityFromArgument, type CommandContext } from './kill.js';
@@ -25,13 +26,13 @@ export function registerWhoisCommand(program: Command, ctx: CommandContext): voi
           ctx.stdout.write(`${jsonReport('mfawatch.whois/v1', app.clock.now(), { identity, accounts: rows.map((r) => ({ ...r, admin: r.admin === 1 })), responses: responses.map((r) => ({ id: r.id, origin: r.origin, status: r.status, dryRun: r.dry_run === 1, createdAt: r.created_at, dueAt: r.due_at, reason: r.reason, ok: r.ok === null ? null : r.ok === 1 })) })}\n`);
           return;
         }
-        if (rows.length === 0 && responses.length === 0) throw new UsageError(`no account seen by a configured monitor is linked to ${identity}`);
-        const lines = [`${identity}`];
-        for (const r of rows) lines.push(`  ${r.monitorId}${r.scope ? `/${r.scope}` : ''}  ${r.login} (id ${r.accountId})  kind=${r.kind} admin=${r.admin === 1} mfa=${r.mfa}  linked by ${r.via === 'map' ? 'identities.map' : 'email'}`);
+        if (rows.length === 0 && responses.length === 0) throw new UsageError(`no account seen by a configured monitor is linked to ${visible(identity)}`);
+        const lines = [visible(identity)];
+        for (const r of visibleDeep(rows)) lines.push(`  ${r.monitorId}${r.scope ? `/${r.scope}` : ''}  ${r.login} (id ${r.accountId})  kind=${r.kind} admin=${r.admin === 1} mfa=${r.mfa}  linked by ${r.via === 'map' ? 'identities.map' : 'email'}`);
         if (rows.length === 0) lines.push('  (no linked accounts)');
         if (responses.length) {
           lines.push('recent session kills:');
-          for (const r of responses) lines.push(`  #${r.id} ${r.created_at} ${r.origin}${r.dry_run ? ' (dry run)' : ''} ${r.status}${r.reason ? `: ${r.reason}` : ''}`);
+          for (const r of visibleDeep(responses)) lines.push(`  #${r.id} ${r.created_at} ${r.origin}${r.dry_run ? ' (dry run)' : ''} ${r.status}${r.reason ? `: ${r.reason}` : ''}`);
         }
         ctx.stdout.write(`${lines.join('\n')}\n`);
       });

@@ -2,9 +2,14 @@
  * The plain-words rendering of batches and events that every notifier uses, so that Slack, email,
  * Teams, PagerDuty and the webhook say the same thing in the same words. Notifiers only lay these
  * pieces out in their channel's format. Pure: no I/O, the time of "now" is passed in.
+ *
+ * Provider text (logins, e-mails, summaries, URLs) is hostile: every string these functions return
+ * has its control and bidi characters shown as escapes (src/core/text.ts `visible`), and account
+ * URLs are http(s) only (`safeHttpUrl`). Channels still escape their own markup on top.
  */
 import type { NotificationBatch, ReminderAccount, ReminderDigest } from '../../notifiers/types.js';
 import { formatDuration } from '../core/duration.js';
+import { safeHttpUrl, visible, visibleLines } from '../core/text.js';
 import type { AccountState, ChangeEvent, ChangeEventType, Severity } from '../core/types.js';
 
 /** Severity as a word for people, strongest first. */
@@ -41,7 +46,7 @@ export interface RenderedEvent {
   where: string;
   /** "alice (id 2, admin)", or null for monitor-level events. */
   account: string | null;
-  /** The account's page at the provider, when known. */
+  /** The account's page at the provider, when known and http(s) (src/core/text.ts `safeHttpUrl`). */
   accountUrl: string | null;
   /** "MFA: enabled → disabled; admin: no → yes", or null. */
   change: string | null;
@@ -58,7 +63,7 @@ export function accountWords(a: Pick<AccountState, 'login' | 'accountId' | 'admi
   const kind = KIND_WORDS[a.kind];
   if (kind && a.kind !== 'root') flags.push(kind);
   if (a.email) flags.push(a.email);
-  return `${a.login} (${flags.join(', ')})`;
+  return visible(`${a.login} (${flags.join(', ')})`);
 }
 
 function mfaState(a: AccountState): string {
@@ -69,7 +74,7 @@ function mfaState(a: AccountState): string {
 export function whereWords(e: Pick<ChangeEvent, 'provider' | 'monitorId' | 'scope'>, batch?: Pick<NotificationBatch, 'source'>): string {
   const label = batch?.source && batch.source.monitorId === e.monitorId ? batch.source.label : '';
   const scope = e.scope ? `/${e.scope}` : '';
-  return label ? `${e.provider} ${label} (monitor ${e.monitorId}${scope})` : `${e.provider} (monitor ${e.monitorId}${scope})`;
+  return visible(label ? `${e.provider} ${label} (monitor ${e.monitorId}${scope})` : `${e.provider} (monitor ${e.monitorId}${scope})`);
 }
 
 /** Renders one event. */
@@ -80,25 +85,25 @@ export function renderEvent(e: ChangeEvent, batch?: Pick<NotificationBatch, 'sou
     const parts: string[] = [];
     if (e.before.mfa !== e.after.mfa || e.before.factors.join() !== e.after.factors.join()) parts.push(`MFA: ${mfaState(e.before)} → ${mfaState(e.after)}`);
     if (e.before.admin !== e.after.admin) parts.push(`admin: ${e.before.admin ? 'yes' : 'no'} → ${e.after.admin ? 'yes' : 'no'}`);
-    change = parts.length ? parts.join('; ') : null;
+    change = parts.length ? visible(parts.join('; ')) : null;
   } else if (e.after && !e.before) {
-    change = `MFA: ${mfaState(e.after)}`;
+    change = visible(`MFA: ${mfaState(e.after)}`);
   }
   let extra: string | null = null;
   const detail = e.detail as { withoutMfa?: Array<{ login: string; admin: boolean; mfa: string }>; withoutMfaTotal?: number } | undefined;
   if (e.type === 'baseline' && detail?.withoutMfa?.length) {
     const shown = detail.withoutMfa.slice(0, 20).map((x) => `${x.login}${x.admin ? ' (admin)' : ''}${x.mfa === 'weak' ? ' (weak)' : ''}`);
     const more = (detail.withoutMfaTotal ?? detail.withoutMfa.length) - shown.length;
-    extra = `Without MFA: ${shown.join(', ')}${more > 0 ? `, … and ${more} more (mfawatch status lists them)` : ''}`;
+    extra = visible(`Without MFA: ${shown.join(', ')}${more > 0 ? `, … and ${more} more (mfawatch status lists them)` : ''}`);
   }
   return {
     severity: e.severity,
     severityWord: SEVERITY_WORDS[e.severity],
     headline: HEADLINES[e.type],
-    sentence: e.summary,
+    sentence: visible(e.summary),
     where: whereWords(e, batch),
     account: a ? accountWords(a) : null,
-    accountUrl: a?.url ?? null,
+    accountUrl: safeHttpUrl(a?.url),
     change,
     extra,
     at: e.at,
@@ -113,12 +118,12 @@ export function durationSince(sinceIso: string, now: Date): string {
 /** What a digest says after an account's login: " (id 2, admin) at GitHub (monitor gh-acme): no MFA for 12d". */
 export function reminderDetail(a: ReminderAccount, now: Date): string {
   const state = a.mfa === 'weak' ? `only weak MFA${a.factors.length ? ` (${a.factors.join(', ')})` : ''}` : 'no MFA';
-  return `${accountWords(a).slice(a.login.length)} at ${a.provider} (monitor ${a.monitorId}${a.scope ? `/${a.scope}` : ''}): ${state} for ${durationSince(a.withoutMfaSince, now)}`;
+  return `${accountWords(a).slice(visible(a.login).length)} at ${visible(`${a.provider} (monitor ${a.monitorId}${a.scope ? `/${a.scope}` : ''}): ${state}`)} for ${durationSince(a.withoutMfaSince, now)}`;
 }
 
 /** One line of a reminder digest: "alice (id 2, admin) at GitHub (monitor gh-acme): no MFA for 12d". */
 export function reminderLine(a: ReminderAccount, now: Date): string {
-  return `${a.login}${reminderDetail(a, now)}`;
+  return `${visible(a.login)}${reminderDetail(a, now)}`;
 }
 
 /** The summary sentence of a digest. */
@@ -133,6 +138,10 @@ export function reminderSummary(d: ReminderDigest): string {
  * "[mfawatch] CRITICAL: 3 changes at GitHub acme".
  */
 export function batchSubject(batch: NotificationBatch): string {
+  return visible(subjectOf(batch));
+}
+
+function subjectOf(batch: NotificationBatch): string {
   const sev = batch.severity.toUpperCase();
   const where = batch.source ? ` at ${batch.source.provider} ${batch.source.label || batch.source.monitorId}` : '';
   switch (batch.kind) {
@@ -170,11 +179,14 @@ export function adviceFor(type: ChangeEventType): string | null {
 
 /** The whole batch as plain text: the email text part, the Slack and Teams fallback text. */
 export function renderBatchText(batch: NotificationBatch, now: Date): string {
-  const lines: string[] = [batch.title, ''];
-  if (batch.text) lines.push(batch.text, '');
+  const lines: string[] = [visible(batch.title), ''];
+  if (batch.text) lines.push(visibleLines(batch.text), '');
   if (batch.reminder) {
     lines.push(reminderSummary(batch.reminder), '');
-    for (const a of batch.reminder.accounts) lines.push(`- ${reminderLine(a, now)}${a.url ? `\n  ${a.url}` : ''}`);
+    for (const a of batch.reminder.accounts) {
+      const url = safeHttpUrl(a.url);
+      lines.push(`- ${reminderLine(a, now)}${url ? `\n  ${visible(url)}` : ''}`);
+    }
     const more = batch.reminder.total - batch.reminder.accounts.length;
     if (more > 0) lines.push(`- … and ${more} more (mfawatch status lists every account)`);
     lines.push('', 'Silence one account for a while with: mfawatch ack ACCOUNT --for 7d --reason "..."');
@@ -192,6 +204,6 @@ export function renderBatchText(batch: NotificationBatch, now: Date): string {
     if (advice && e.severity !== 'info') lines.push(`  next:    ${advice}`);
     lines.push('');
   }
-  lines.push(`mfawatch batch ${batch.id}, ${batch.createdAt}`);
+  lines.push(visible(`mfawatch batch ${batch.id}, ${batch.createdAt}`));
   return lines.join('\n');
 }

@@ -6,13 +6,10 @@
  * hostile input.
  */
 import { formatDuration } from '../core/duration.js';
+import { htmlText } from '../core/text.js';
 import type { CoveragePoint } from '../../storage/report.js';
 import type { ReportAccount, ReportMonitor, ReportScope } from './model.js';
 
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 export interface HtmlReportInput {
   generatedAt: Date;
@@ -25,7 +22,8 @@ export interface HtmlReportInput {
 }
 
 const pct = (c: number | null) => (c === null ? 'n/a' : `${(c * 100).toFixed(1)}%`);
-const e = escapeHtml;
+// The shared escape of provider text for HTML (control and bidi characters made visible too).
+const e = htmlText;
 
 const CHART = { width: 640, height: 180, left: 44, right: 12, top: 12, bottom: 28 };
 

@@ -5,6 +5,7 @@
  * guards held back is `high` only when a real kill was wanted; a kill nobody could act on is a
  * short `low` notice. test/response/messages.test.ts holds the table.
  */
+import { visible } from '../core/text.js';
 import { maxSeverity, type ChangeEvent, type Severity } from '../core/types.js';
 import type { GuardName } from './guards.js';
 import { killComplete, nobodyKnows, type ServiceResult } from './invalidate.js';
@@ -50,7 +51,12 @@ function decisionSeverity(d: Decision, dryRun: boolean): Severity {
   }
 }
 
+/** One line per decision; provider text made visible, so a summary with a line break cannot add a line. */
 function decisionLine(d: Decision, dryRun: boolean): string {
+  return visible(decisionText(d, dryRun));
+}
+
+function decisionText(d: Decision, dryRun: boolean): string {
   switch (d.kind) {
     case 'would_kill':
       return `- ${d.event.summary}: would kill (dry run) the sessions of ${d.identity}`;
@@ -92,7 +98,7 @@ export function decisionMessage(input: DecisionMessageInput): MessageText | null
   if (dryRun) footer.push('Dry run (autoResponse.dryRun is true): nothing was killed. Set it to false to act.');
   else if (held.length) footer.push('Review the accounts, and kill sessions by hand where needed: mfawatch kill IDENTITY');
   return {
-    title,
+    title: visible(title),
     text: [...decisions.map((d) => decisionLine(d, dryRun)), ...footer].join('\n'),
     severity: decisions.reduce<Severity>((s, d) => maxSeverity(s, decisionSeverity(d, dryRun)), 'info'),
   };
@@ -117,19 +123,19 @@ export function killResultMessage(input: KillResultInput): MessageText | null {
   if (input.dryRun) return null;
   if (nobodyKnows(results)) {
     return {
-      title: `kill of ${identity} (${input.by}): no configured service knows them`,
+      title: visible(`kill of ${identity} (${input.by}): no configured service knows them`),
       text: 'Nothing was changed. Check the identity, or link its accounts with identities.map.',
       severity: 'low',
     };
   }
   const ok = killComplete(results);
   return {
-    title: `${ok ? 'sessions killed' : 'session kill incomplete'} for ${identity} (${input.by})`,
+    title: visible(`${ok ? 'sessions killed' : 'session kill incomplete'} for ${identity} (${input.by})`),
     text: [
       ...(input.cause ? [`Because: ${input.cause.summary}`] : []),
       ...results.map((r) => `- ${r.service} (${r.responderId}): ${r.outcome}: ${r.detail}`),
       ...(ok ? [] : [`Finish by hand: mfawatch kill ${identity}`]),
-    ].join('\n'),
+    ].map(visible).join('\n'), // provider text made visible per line: none can add a line
     severity: ok ? (input.cause?.severity ?? 'high') : 'critical',
   };
 }

@@ -14,6 +14,7 @@ import { eventFromRow, type EventRow } from '../../storage/rows.js';
 import type { Store } from '../../storage/store.js';
 import type { ConfiguredNotifier } from '../config/load.js';
 import type { Clock, Logger } from '../core/deps.js';
+import { visible } from '../core/text.js';
 import type { ChangeEvent } from '../core/types.js';
 import type { KillObservation } from '../observability/metrics.js';
 import { announce } from './announce.js';
@@ -144,7 +145,7 @@ export class ResponseRunner {
         announce(store, this.#d.notifiers, {
           id: `response-${r.id}-interrupted`,
           title: `session kill of ${r.identity} was interrupted`,
-          text: `mfawatch stopped while killing the sessions of ${r.identity} (started ${r.claimed_at ?? '?'}). It does not re-run a kill on its own, because it cannot tell which services were already reached. Check, then finish by hand: mfawatch kill ${r.identity}`,
+          text: visible(`mfawatch stopped while killing the sessions of ${r.identity} (started ${r.claimed_at ?? '?'}). It does not re-run a kill on its own, because it cannot tell which services were already reached. Check, then finish by hand: mfawatch kill ${r.identity}`),
           severity: 'critical',
           monitorId: r.monitor_id,
           events: this.#event(r.event_id),

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderStatus, type MonitorStatus, type StatusReport } from '../../src/cli/status.js';
 import { csvCell } from '../../src/report/csv.js';
-import { escapeHtml } from '../../src/report/html.js';
 import { FakeGitHub } from '../fakes/github.js';
 import { PinnedClock, runCli, tempDir, writeConfig } from '../helpers.js';
 
@@ -30,12 +29,6 @@ describe('csvCell (OWASP CSV injection)', () => {
   ];
   it.each(table)('%j → %s', (input, expected) => {
     expect(csvCell(input)).toBe(expected);
-  });
-});
-
-describe('escapeHtml', () => {
-  it('escapes markup and both quotes', () => {
-    expect(escapeHtml(`<img src=x onerror="alert('1')">&`)).toBe('&#60;img src=x onerror=&#34;alert(&#39;1&#39;)&#34;&#62;&#38;');
   });
 });
 
@@ -134,8 +127,8 @@ describe('mfawatch report', () => {
     // Self-contained: no script, no external resource of any kind.
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/\b(src|href)\s*=|url\(|@import/i);
-    expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
-    expect(html).toContain('=HYPERLINK(&#34;https://evil.example&#34;,&#34;click&#34;)');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('=HYPERLINK(&quot;https://evil.example&quot;,&quot;click&quot;)');
     // The chart: one SVG per monitor, a step line from the baseline to now, its last value named.
     const svgs = html.match(/<svg [^>]*>[\s\S]*?<\/svg>/g) ?? [];
     expect(svgs).toHaveLength(1);
