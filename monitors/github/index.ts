@@ -70,6 +70,16 @@ const samlPage = z.object({
     .nullable(),
 });
 
+/**
+ * The organisation's member count, to check the member listing against. GitHub's REST
+ * "Get an organization" carries no member count (its `plan.filled_seats`, shown to owners only,
+ * counts paid seats, pending invitations and outside collaborators included); GraphQL's
+ * `membersWithRole.totalCount` is the number of members, readable with the read:org scope the
+ * monitor already needs. https://docs.github.com/en/graphql/reference/objects#organization
+ */
+const MEMBER_COUNT_QUERY = `query($org: String!) { organization(login: $org) { membersWithRole { totalCount } } }`;
+const memberCountAnswer = z.object({ organization: z.object({ membersWithRole: z.object({ totalCount: z.number().int().min(0) }) }) });
+
 /** Knobs for tests: how many ms one "second" of Retry-After / backoff is (Octokit's retryAfterBaseValue). */
 export interface GithubTuning {
   retryAfterBaseValue?: number;
@@ -365,14 +375,42 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
     };
   }
 
+  /**
+   * The member count, or undefined when GitHub does not give it (GraphQL refused, an older GitHub
+   * Enterprise Server): the core then confirms removals with a second scan instead.
+   */
+  async function memberCount(octokit: GithubClientInstance, ctx: ScanContext): Promise<number | undefined> {
+    try {
+      const parsed = memberCountAnswer.safeParse(await octokit.graphql(MEMBER_COUNT_QUERY, { org: config.org }));
+      return parsed.success ? parsed.data.organization.membersWithRole.totalCount : undefined;
+    } catch (err) {
+      ctx.logger.debug({ monitor: config.id, err: (err as Error).message }, 'GitHub gave no member count; removals wait for a second scan');
+      return undefined;
+    }
+  }
+
   async function* scanOrg(ctx: ScanContext): AsyncGenerator<Observation> {
     const octokit = client(ctx);
     const emails = config.samlIdentities ? await samlEmails(octokit, ctx) : null;
     const memberSets = await twoFactorSets(octokit, 'members', ctx);
     const admins = await idSet(octokit, { kind: 'members', filter: 'all', role: 'admin' });
+    let listed = 0;
     for await (const page of pages(octokit, { kind: 'members', filter: 'all' })) {
+      listed += page.length;
       for (const user of page) yield observation(user, 'member', admins.has(user.id), memberSets, emails);
     }
+    // A last page cut short, or a rel="last" that lies, reads as a shorter list with no error:
+    // fewer members listed than GitHub counts is a partial listing (or someone joined since the
+    // listing: the next scan settles it). More (someone left since) is not: the removals of this
+    // scan then wait for the next one. Read after the listing, so a fault of the listing itself
+    // is reported as such.
+    const counted = await memberCount(octokit, ctx);
+    if (counted !== undefined && listed < counted) {
+      throw new ProviderError(`GitHub listed ${listed} members of ${config.org} where the organisation counts ${counted} (membersWithRole.totalCount): a page was lost or cut short, or members left during the scan`, {
+        reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed; the next scan will retry',
+      });
+    }
+    if (counted === listed) ctx.listingCounted?.(['member']);
     if (!config.outsideCollaborators) return;
     const outsideSets = await twoFactorSets(octokit, 'outside_collaborators', ctx);
     for await (const page of pages(octokit, { kind: 'outside_collaborators', filter: 'all' })) {

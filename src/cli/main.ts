@@ -3,14 +3,16 @@
  * 2 bad config or usage.
  */
 import { Command, CommanderError, Option } from 'commander';
+import type { DatabaseAccess } from '../../storage/db.js';
 import { createApp, type App, type AppOverrides } from '../app.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
-import { ConfigError, UsageError } from '../core/errors.js';
+import { ConfigError, DatabaseError, UsageError } from '../core/errors.js';
 import { visible, visibleDeep, visibleLines } from '../core/text.js';
 import { crashHookFor } from '../core/crash-point.js';
 import { runCycle } from '../cycle.js';
 import { takeWorkerLease } from '../lease.js';
 import { startObservabilityServer } from '../observability/server.js';
+import { startConsole } from '../console/server.js';
 import { startDaemon } from '../scheduler.js';
 import { registerAcceptCommand } from './accept.js';
 import { colorEnabled, exitQuietlyOnClosedPipe, jsonErrorLine } from './terminal.js';
@@ -19,6 +21,7 @@ import { systemClock } from '../core/deps.js';
 import { displayTimeFormatter } from '../core/display-time.js';
 import { registerAuditCommand } from './audit.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
+import { registerConsoleCommand } from './console.js';
 import { registerKillCommand, type CommandContext } from './kill.js';
 import { registerAckCommand } from './ack.js';
 import { registerNotifyTestCommand } from './notify-test.js';
@@ -77,8 +80,8 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
   // Test-only (src/core/crash-point.ts): read once, here at the edge.
   const crashPoint = crashHookFor(io.env.MFAWATCH_TEST_CRASH_POINT);
   const appOverrides: AppOverrides = { stdout: io.stdout, logColor: colorEnabled(io.env, processIo.stderrIsTerminal === true), ...(crashPoint ? { crashPoint } : {}), ...io.overrides };
-  const withApp = async <T>(fn: (app: App) => Promise<T> | T): Promise<T> => {
-    const app = createApp(config(), appOverrides);
+  const withApp = async <T>(fn: (app: App) => Promise<T> | T, access: DatabaseAccess = 'write'): Promise<T> => {
+    const app = createApp(config(), appOverrides, access);
     try {
       return await fn(app);
     } finally {
@@ -136,6 +139,13 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
           throw new Error(`cannot serve /healthz and /metrics on ${listen} (observability.listen): ${(err as Error).message}`);
         }) : undefined;
         if (server) app.logger.info({ url: server.url }, 'serving /healthz and /metrics');
+        const consoleListen = app.config.console?.listen;
+        const webConsole = consoleListen ? await startConsole(app).catch(async (err: unknown) => {
+          await server?.close();
+          lease.release();
+          throw new Error(`cannot serve the web console on ${consoleListen} (console.listen): ${(err as Error).message}`);
+        }) : undefined;
+        if (webConsole) app.logger.info({ url: webConsole.url, publicUrl: app.config.console?.publicUrl }, 'serving the web console; `mfawatch console link` prints a sign-in link');
         const daemon = startDaemon(app);
         lost = () => {
           exitCode = 1;
@@ -152,6 +162,7 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
           if (opts.initialScan) await Promise.all(app.monitors.map((m) => daemon.scanNow(m.config.id)));
           await daemon.done;
         } finally {
+          await webConsole?.close();
           await server?.close();
           lease.release();
         }
@@ -176,7 +187,7 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
             exitCode = 1;
           }
         }
-      });
+      }, 'read');
     });
 
   program
@@ -200,7 +211,7 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
           const formatTime = displayTimeFormatter(app.config.displayTimezone);
           write(io.stdout, events.length ? events.map((e) => renderEvent(e, formatTime)).join('\n\n') : `no events since ${formatTime(since.toISOString())}`);
         }
-      });
+      }, 'read');
     });
 
   program
@@ -220,7 +231,7 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
         }
         const formatTime = displayTimeFormatter(app.config.displayTimezone);
         for (const r of rows.map(visibleDeep)) write(io.stdout, `${formatTime(r.at)}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);
-      });
+      }, 'read');
     });
 
   const commandContext: CommandContext = { stdout: io.stdout, stderr: io.stderr, withApp, setExitCode: (code) => (exitCode = code), confirm: io.confirm };
@@ -246,13 +257,15 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
   registerAcceptCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerAuditCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerRedeliverCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
+  registerConsoleCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
 
   program
     .command('demo')
     .description('the whole pipeline against a simulated GitHub organisation on loopback; no credentials, no network')
-    .action(async () => {
+    .option('--console', 'then serve the web console over the demo data and print a one-time link (until Ctrl-C)')
+    .action(async (opts: { console?: boolean }) => {
       const { runDemo } = await import('../demo/demo.js');
-      exitCode = await runDemo(io);
+      exitCode = await runDemo(io, { console: opts.console === true });
     });
 
   try {
@@ -263,7 +276,7 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2;
     }
-    if (err instanceof ConfigError || err instanceof UsageError) {
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof DatabaseError) {
       reportError(err.message);
       return 2;
     }

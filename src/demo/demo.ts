@@ -79,7 +79,7 @@ export function whyFailed(output: string): string[] {
 }
 
 /** Runs the demo; resolves to 0 when the pipeline detected what it should. */
-export async function runDemo(io: CliIo): Promise<number> {
+export async function runDemo(io: CliIo, options: { console?: boolean } = {}): Promise<number> {
   const say = (s = '') => io.stdout.write(`${s}\n`);
   const gh = new FakeGitHub({ org: 'acme-demo', tokens: { [DEMO_TOKEN]: { owner: true } } });
   seedOrg(gh);
@@ -94,6 +94,7 @@ export async function runDemo(io: CliIo): Promise<number> {
     JSON.stringify(
       {
         database: './demo.db',
+        ...(options.console ? { console: { listen: '127.0.0.1:0' } } : {}),
         monitors: [{ id: 'github-acme', type: 'github', org: 'acme-demo', token: '${DEMO_GITHUB_TOKEN}', baseUrl: gh.apiUrl }],
         notifiers: [
           { id: 'console', type: 'stdout', format: 'batch' },
@@ -193,6 +194,7 @@ export async function runDemo(io: CliIo): Promise<number> {
     ok = c1 === 0 && c2 === 0 && c3 === 0 && missing.length === 0 && third.length === 0;
     say(ok ? 'demo: every change was detected; the unchanged cycle sent nothing.' : `demo FAILED: missing events ${missing.join(', ') || '(none)'}; exit codes ${c1}/${c2}/${c3}`);
     say('Next: copy config.example.json to mfawatch.json, set your tokens in the environment, and run `npx mfawatch run`.');
+    if (options.console && ok) await (await import('../console/demo.js')).serveDemoConsole(configPath, env, io, logger);
   } catch (err) {
     say(`demo FAILED: ${(err as Error).message ?? String(err)}`);
     for (const line of whyFailed(problems)) say(`  why: ${line}`);

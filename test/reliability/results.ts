@@ -13,7 +13,7 @@ export interface MatrixRow {
   module: string;
   fault: string;
   title: string;
-  expected: 'failed' | 'held' | 'n/a';
+  expected: 'failed' | 'held' | 'deferred' | 'n/a';
   observed: string;
   reason: string | null;
   message: string;
