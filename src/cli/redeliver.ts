@@ -7,7 +7,6 @@
 import type { Command } from 'commander';
 import { DeliveryStore } from '../../storage/delivery.js';
 import { createApp, type App } from '../app.js';
-import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { LeaseHeldError, takeWorkerLease } from '../lease.js';
 import { writeLine, type CliContext } from './context.js';
