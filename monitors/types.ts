@@ -66,6 +66,8 @@ export interface ScanContext {
    * shorter list. Optional for contexts that never remove (one-account readings).
    */
   listingCounted?(kinds?: readonly string[]): void;
+  /** Reports a wait for the provider's rate limit about to start (ms), for progress and logs. */
+  reportWait?(ms: number): void;
 }
 
 /** A configured monitor instance. */

@@ -53,6 +53,8 @@ export interface AppOverrides extends Partial<ModuleDeps> {
   store?: Store;
   /** Test-only crash points, read from MFAWATCH_TEST_CRASH_POINT at the CLI edge. */
   crashPoint?: ((at: CrashPoint) => void) | undefined;
+  /** Colour in human-readable logs (NO_COLOR / FORCE_COLOR, decided at the CLI edge). */
+  logColor?: boolean | undefined;
 }
 
 /** The OS user, for the audit log ("system" when it cannot be read). */
@@ -69,7 +71,7 @@ export function currentActor(): string {
  * reads (status, events, history, whois): the database must exist and is opened read-only.
  */
 export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}, access: DatabaseAccess = 'write'): App {
-  const logger = overrides.logger ?? createLogger({ level: config.log.level });
+  const logger = overrides.logger ?? createLogger({ level: config.log.level, color: overrides.logColor });
   const clock = overrides.clock ?? systemClock;
   const deps: ModuleDeps = {
     fetch: overrides.fetch ?? globalThis.fetch,

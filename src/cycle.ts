@@ -13,6 +13,7 @@ import type { KillReport } from './response/runner.js';
 import { scanScope, type ScanEnvironment, type ScanOutcome } from './scan/run-scan.js';
 import { EventRunner, type DrainResult } from './events/runner.js';
 import { deliverOwners, updateOwnerCases, type OwnerPass } from './owners/index.js';
+import type { ProgressListener } from './scan/progress.js';
 
 /** Scopes scanned at the same time, across monitors. */
 const SCAN_CONCURRENCY = 4;
@@ -45,7 +46,7 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
 }
 
 /** The scan environment of one monitor instance in this app. */
-export function scanEnvironment(app: App, instance: MonitorInstance, signal: AbortSignal, run?: RunTally): ScanEnvironment {
+export function scanEnvironment(app: App, instance: MonitorInstance, signal: AbortSignal, run?: RunTally, onProgress?: ProgressListener): ScanEnvironment {
   const guard = app.config.health.massChange;
   return {
     store: app.store,
@@ -61,6 +62,7 @@ export function scanEnvironment(app: App, instance: MonitorInstance, signal: Abo
     onRateLimit: (remaining) => app.metrics.rateLimitRemaining.set({ monitor: instance.config.id }, remaining),
     crashPoint: app.crashPoint,
     autoResponse: autoResponseContext(app, { ...instance.config, type: instance.module.type }, run),
+    onProgress,
   };
 }
 
@@ -94,7 +96,7 @@ async function scopeJobs(app: App, m: MonitorInstance, signal: AbortSignal): Pro
 }
 
 /** Scans every scope of the given monitor instances. */
-export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal): Promise<ScanOutcome[]> {
+export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal, onProgress?: ProgressListener): Promise<ScanOutcome[]> {
   // Team memberships for notifier matchers, once per scan (src/delivery/matchers.ts).
   await app.teams.refresh(signal);
   const jobs = (await Promise.all(instances.map((m) => scopeJobs(app, m, signal)))).flat();
@@ -102,7 +104,7 @@ export async function scanMonitors(app: App, instances: readonly MonitorInstance
   const run: RunTally = { killsDecided: 0 };
   return mapWithConcurrency(jobs, SCAN_CONCURRENCY, async ({ m, monitor, scope }) => {
     const t0 = performance.now();
-    const outcome = await scanScope(m.config, m.module.provider, monitor, scope, scanEnvironment(app, m, signal, run));
+    const outcome = await scanScope(m.config, m.module.provider, monitor, scope, scanEnvironment(app, m, signal, run, onProgress));
     app.metrics.recordScan({ monitorId: m.config.id, provider: m.module.provider, status: outcome.status, seconds: (performance.now() - t0) / 1000, events: outcome.events });
     return outcome;
   });
@@ -112,7 +114,7 @@ export async function scanMonitors(app: App, instances: readonly MonitorInstance
  * One full cycle: scan, check for stale data, then deliver until done or the delivery deadline;
  * then the heartbeat when everything is healthy.
  */
-export async function runCycle(app: App, options: { monitorIds?: readonly string[] | undefined; signal: AbortSignal }): Promise<CycleResult> {
+export async function runCycle(app: App, options: { monitorIds?: readonly string[] | undefined; signal: AbortSignal; onProgress?: ProgressListener | undefined }): Promise<CycleResult> {
   const selected = options.monitorIds?.length ? app.monitors.filter((m) => options.monitorIds?.includes(m.config.id)) : app.monitors;
   app.store.abandonRunningScans(app.clock.now());
   const runner = responseRunnerFor(app);
@@ -120,7 +122,7 @@ export async function runCycle(app: App, options: { monitorIds?: readonly string
   // Event sources first (a cron-driven deployment picks events up too): their verified readings
   // are committed before the scans start, so a scan never holds an older reading than they do.
   const events = await new EventRunner(app).drain(options.signal, options.monitorIds);
-  const scans = await scanMonitors(app, selected, options.signal);
+  const scans = await scanMonitors(app, selected, options.signal, options.onProgress);
   checkStaleData(app);
   queueReminders(app);
   // Owner cases for what these scans committed, and their deadlines (a cron-driven deployment escalates too).

@@ -415,4 +415,25 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // q17: silences (matchers, expiry, reason) and the events they kept from the notifiers. No
+  // foreign key on event_id: retention may delete old events without touching this table first.
+  `
+  CREATE TABLE silences (
+    id          INTEGER PRIMARY KEY,
+    matchers    TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    ends_at     TEXT NOT NULL,
+    expired_at  TEXT,
+    expired_by  TEXT
+  );
+  CREATE INDEX silences_by_end ON silences (ends_at);
+
+  CREATE TABLE silenced_events (
+    event_id    INTEGER PRIMARY KEY,
+    silence_id  INTEGER NOT NULL,
+    at          TEXT NOT NULL
+  );
+  `,
 ];

@@ -196,8 +196,10 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
     const canWait = (retryAfterSec: number, kind: string, retryCount: number): boolean => {
       const waitMs = retryAfterSec * (tuning.retryAfterBaseValue ?? 1000);
       const fits = Date.now() + waitMs < ctx.deadline.getTime();
-      ctx.logger.warn({ monitor: config.id, kind, retryAfterSec, retryCount, willWait: fits && retryCount < 5 }, `GitHub ${kind} reached`);
-      return fits && retryCount < 5;
+      const willWait = fits && retryCount < 5;
+      ctx.logger.warn({ monitor: config.id, kind, retryAfterSec, retryCount, willWait }, `GitHub ${kind} reached`);
+      if (willWait) ctx.reportWait?.(waitMs);
+      return willWait;
     };
     const octokit = new GithubClient({
       auth: config.token.reveal(),

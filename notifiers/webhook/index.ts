@@ -9,6 +9,7 @@ import { secretUrlParts } from '../../src/core/secret.js';
 import { createHttpClient } from '../../src/http/client.js';
 import { AFTER_DELIVERY_FAILURE, type Notifier, type NotifierModule, type NotificationBatch } from '../types.js';
 import { webhookConfigSchema, type WebhookConfig } from './config.js';
+import { batchToOcsf } from '../ocsf.js';
 
 /** The body schema id; bumped only on an incompatible change. */
 export const WEBHOOK_SCHEMA = 'mfawatch.webhook/v1';
@@ -40,7 +41,15 @@ export function createWebhookNotifier(config: WebhookConfig, deps: Pick<ModuleDe
   });
   return {
     async send(batch: NotificationBatch, ctx): Promise<void> {
-      const body = JSON.stringify({ schema: WEBHOOK_SCHEMA, ...batch });
+      let body: string;
+      if (config.format === 'ocsf') {
+        const events = batchToOcsf(batch);
+        // Nothing OCSF can express (a health notice, a digest, a kill report): nothing to post.
+        if (events.length === 0) return;
+        body = JSON.stringify(events);
+      } else {
+        body = JSON.stringify({ schema: WEBHOOK_SCHEMA, ...batch });
+      }
       const timestamp = Math.floor(deps.clock.now().getTime() / 1000);
       await http.request({
         method: 'POST',

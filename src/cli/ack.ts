@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { App } from '../app.js';
 import type { CommandContext } from './kill.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
+import { displayTimeFormatter } from '../core/display-time.js';
 import { UsageError } from '../core/errors.js';
 import { visible } from '../core/text.js';
 import { isEmail } from '../response/identity.js';
@@ -117,7 +118,7 @@ export function registerAckCommand(program: Command, ctx: CommandContext): void 
         const { matches, until } = acknowledgeAccount(app, app.actor, { account, monitor: opts.monitor, ms, reason });
         for (const a of matches) {
           const state = a.mfa === 'disabled' || a.mfa === 'weak' ? `without MFA (${a.mfa})` : `currently mfa=${a.mfa}`;
-          stdout.write(`acknowledged ${visible(`${a.login} (id ${a.accountId}) at ${placeOf(a)}`)}, ${state}, for ${formatDuration(ms)} until ${until.toISOString()}\n`);
+          stdout.write(`acknowledged ${visible(`${a.login} (id ${a.accountId}) at ${placeOf(a)}`)}, ${state}, for ${formatDuration(ms)} until ${displayTimeFormatter(app.config.displayTimezone)(until.toISOString())}\n`);
         }
         stdout.write(`reminder digests leave ${matches.length === 1 ? 'it' : 'them'} out until then; a new change still alerts. Reason recorded in the audit log: ${reason}\n`);
       });

@@ -10,18 +10,14 @@ import { once } from 'node:events';
 import type { Command } from 'commander';
 import { auditRowsSince, verifyAuditChain } from '../../storage/audit-chain.js';
 import { Store } from '../../storage/store.js';
-import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { systemClock } from '../core/deps.js';
 import { writeLine, type CliContext } from './context.js';
+import { sinceArgument } from './time-args.js';
+import { jsonReport } from './json.js';
 
 function parseSince(text: string | undefined, now: Date): Date | null {
-  if (text === undefined) return null;
-  const ms = parseDuration(text);
-  if (ms !== undefined) return new Date(now.getTime() - ms);
-  const at = Date.parse(text);
-  if (/^\d{4}-\d{2}-\d{2}/.test(text) && Number.isFinite(at)) return new Date(at);
-  throw new UsageError(`--since "${text}" is neither a duration (30m, 24h, 7d) nor an ISO date (2026-11-01 or 2026-11-01T00:00:00Z)`);
+  return text === undefined ? null : sinceArgument(text, now);
 }
 
 function parseAnchor(text: string): { id: number; hash: string } {
@@ -47,7 +43,7 @@ export function registerAuditCommand(program: Command, ctx: CliContext): void {
       try {
         const v = verifyAuditChain(store, anchors);
         if (opts.json) {
-          writeLine(ctx.io.stdout, JSON.stringify({ schema: 'mfawatch.audit-verify/v1', ...v }, null, 2));
+          writeLine(ctx.io.stdout, jsonReport('mfawatch.audit-verify/v1', (ctx.appOverrides.clock ?? systemClock).now(), { ...v }));
         } else if (v.ok) {
           writeLine(ctx.io.stdout, `audit log intact: ${v.rows} rows; head ${v.head.id}:${v.head.hash} (record it elsewhere and pass it to --expect next time)`);
         } else {

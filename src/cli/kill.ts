@@ -17,6 +17,7 @@ import type { DatabaseAccess } from '../../storage/db.js';
 import type { Store } from '../../storage/store.js';
 import type { LinkedAccount } from '../../responders/types.js';
 import type { ResolvedConfig } from '../config/load.js';
+import { jsonReport, serviceResultJson } from './json.js';
 
 /** What a command file needs from main.ts. */
 export interface CommandContext {
@@ -89,7 +90,8 @@ export function registerKillCommand(program: Command, ctx: CommandContext): void
     .option('--dry-run', 'show the exact API calls it would make; change nothing')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--timeout <duration>', 'deadline for the whole kill (default autoResponse.killTimeout)')
-    .action(async (arg: string, opts: { only?: string; dryRun?: boolean; yes?: boolean; timeout?: string }) => {
+    .option('--json', 'the result per service as JSON on standard output (mfawatch.kill/v1)')
+    .action(async (arg: string, opts: { only?: string; dryRun?: boolean; yes?: boolean; timeout?: string; json?: boolean }) => {
       await ctx.withApp(async (app) => {
         const dryRun = opts.dryRun === true;
         const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -101,7 +103,7 @@ export function registerKillCommand(program: Command, ctx: CommandContext): void
         const plan = planKill(app, arg, only);
         const { identity, accounts, targets } = plan;
         const shown = visible(identity);
-        write(ctx.stderr, `${dryRun ? '[dry run] ' : ''}kill the sessions of ${shown} at: ${targets.map((r) => `${r.config.id} (${r.module.service})`).join(', ')}`);
+        write(ctx.stderr, `${dryRun ? 'would kill (dry run)' : 'kill'} the sessions of ${shown} at: ${targets.map((r) => `${r.config.id} (${r.module.service})`).join(', ')}`);
         write(ctx.stderr, accounts.length ? `linked accounts: ${accounts.map((a) => visible(`${a.monitorId}:${a.login} (${a.via})`)).join(', ')}` : 'linked accounts: none seen by the monitors (services that look people up by email still will)');
         if (plan.exempt) write(ctx.stderr, `note: ${shown} is exempt from auto-response (autoResponse.exempt); a manual kill still applies`);
         if (!dryRun && !opts.yes) {
@@ -114,8 +116,16 @@ export function registerKillCommand(program: Command, ctx: CommandContext): void
           }
         }
         const report = await responseRunnerFor(app).kill({ identity, only, dryRun, timeoutMs });
-        write(ctx.stdout, renderResults(visibleDeep(report.results), dryRun));
         await app.dispatcher.drain(app.config.delivery.runDeadline);
+        if (opts.json) {
+          write(ctx.stdout, jsonReport('mfawatch.kill/v1', app.clock.now(), {
+            responseId: report.responseId, identity, dryRun, ok: report.ok, nobodyKnows: nobodyKnows(report.results),
+            linkedAccounts: accounts.map((a) => ({ monitorId: a.monitorId, scope: a.scope, accountId: a.accountId, login: a.login, via: a.via })),
+            results: report.results.map(serviceResultJson),
+          }));
+        } else {
+          write(ctx.stdout, renderResults(visibleDeep(report.results), dryRun));
+        }
         if (nobodyKnows(report.results)) {
           write(ctx.stderr, `no configured service knows ${shown}: check the identity, or link its accounts with identities.map`);
           ctx.setExitCode(1);

@@ -9,6 +9,7 @@ import type { App } from '../app.js';
 import { timeoutSignal } from '../core/abort.js';
 import { toProviderError } from '../core/errors.js';
 import { UsageError } from '../core/errors.js';
+import { jsonReport } from './json.js';
 import { visible } from '../core/text.js';
 
 type WithApp = <T>(fn: (app: App) => Promise<T> | T) => Promise<T>;
@@ -19,7 +20,8 @@ export function registerNotifyTestCommand(program: Command, withApp: WithApp, io
     .command('notify-test')
     .description('send a test message through each notifier now and report the result (exit 1 when one failed)')
     .option('-n, --notifier <id...>', 'only these notifiers')
-    .action(async (opts: { notifier?: string[] }) => {
+    .option('--json', 'each result as JSON on standard output (mfawatch.notify-test/v1)')
+    .action(async (opts: { notifier?: string[]; json?: boolean }) => {
       await withApp(async (app) => {
         const all = [...app.notifiers.values()];
         const unknown = (opts.notifier ?? []).filter((id) => !app.notifiers.has(id));
@@ -27,6 +29,10 @@ export function registerNotifyTestCommand(program: Command, withApp: WithApp, io
         const chosen = opts.notifier?.length ? all.filter((n) => opts.notifier?.includes(n.config.id)) : all;
         if (chosen.length === 0) throw new UsageError('no notifier is configured; add one to "notifiers" (see config.example.json)');
         let failed = 0;
+        const results: Array<{ notifier: string; channel: string; ok: boolean; ms: number; error: { reason: string; status: number | null; message: string } | null }> = [];
+        const say = (line: string) => {
+          if (!opts.json) io.stdout.write(line);
+        };
         for (const n of chosen) {
           const now = app.clock.now();
           const batch: NotificationBatch = {
@@ -43,15 +49,18 @@ export function registerNotifyTestCommand(program: Command, withApp: WithApp, io
           try {
             await n.notifier.send(batch, { signal: timeoutSignal(app.config.delivery.timeout) });
             const ms = Math.round(performance.now() - t0);
-            io.stdout.write(`${n.config.id} (${n.channel}): ok, accepted in ${ms} ms\n`);
+            results.push({ notifier: n.config.id, channel: n.channel, ok: true, ms, error: null });
+            say(`${n.config.id} (${n.channel}): ok, accepted in ${ms} ms\n`);
             app.store.audit({ at: app.clock.now(), actor: app.actor, action: 'notify.test', subject: n.config.id, detail: { ok: true, ms } });
           } catch (thrown) {
             failed += 1;
             const err = toProviderError(thrown, n.channel);
-            io.stdout.write(`${n.config.id} (${n.channel}): FAILED (${err.reason}${err.status ? `, HTTP ${err.status}` : ''}): ${visible(err.message)}\n`);
+            results.push({ notifier: n.config.id, channel: n.channel, ok: false, ms: Math.round(performance.now() - t0), error: { reason: err.reason, status: err.status ?? null, message: err.message } });
+            say(`${n.config.id} (${n.channel}): FAILED (${err.reason}${err.status ? `, HTTP ${err.status}` : ''}): ${visible(err.message)}\n`);
             app.store.audit({ at: app.clock.now(), actor: app.actor, action: 'notify.test', subject: n.config.id, detail: { ok: false, reason: err.reason, error: err.message } });
           }
         }
+        if (opts.json) io.stdout.write(`${jsonReport('mfawatch.notify-test/v1', app.clock.now(), { results })}\n`);
         if (failed > 0) setExitCode(1);
       });
     });

@@ -7,10 +7,11 @@
 import type { Command } from 'commander';
 import { DeliveryStore } from '../../storage/delivery.js';
 import { createApp, type App } from '../app.js';
-import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { LeaseHeldError, takeWorkerLease } from '../lease.js';
 import { writeLine, type CliContext } from './context.js';
+import { jsonReport } from './json.js';
+import { sinceArgument } from './time-args.js';
 
 /**
  * Puts the deliveries to `notifierIds` that failed for good in the last `sinceMs` back in the
@@ -32,10 +33,9 @@ export function registerRedeliverCommand(program: Command, ctx: CliContext): voi
     .command('redeliver')
     .description('queue the deliveries that failed (after you fixed the channel) and deliver them now')
     .option('-n, --notifier <id...>', 'only these notifiers (default: all)')
-    .option('--since <duration>', 'failed deliveries created this far back', '7d')
-    .action(async (opts: { notifier?: string[]; since: string }) => {
-      const since = parseDuration(opts.since);
-      if (since === undefined) throw new UsageError(`--since "${opts.since}" is not a duration; use e.g. 24h, 7d`);
+    .option('--since <when>', 'failed deliveries created since: a duration back from now (7d) or a date (2026-11-01)', '7d')
+    .option('--json', 'the outcome as JSON on standard output (mfawatch.redeliver/v1)')
+    .action(async (opts: { notifier?: string[]; since: string; json?: boolean }) => {
       const cfg = ctx.config();
       const known = cfg.notifiers.map((n) => n.config.id);
       const unknown = (opts.notifier ?? []).filter((id) => !known.includes(id));
@@ -51,17 +51,25 @@ export function registerRedeliverCommand(program: Command, ctx: CliContext): voi
           if (!(err instanceof LeaseHeldError)) throw err;
           daemon = err;
         }
-        const count = requeueFailedDeliveries(app, app.actor, ids, since, opts.since);
+        const now = app.clock.now();
+        const since = sinceArgument(opts.since, now);
+        const report = (deliveredBy: 'this' | 'daemon' | null, delivery: { sent: number; failed: number; pending: number } | null, requeued: number) => {
+          if (opts.json) writeLine(ctx.io.stdout, jsonReport('mfawatch.redeliver/v1', app.clock.now(), { notifiers: ids, since: since.toISOString(), requeued, deliveredBy, delivery }));
+        };
+        const count = requeueFailedDeliveries(app, app.actor, ids, now.getTime() - since.getTime(), opts.since);
         if (count === 0) {
-          writeLine(ctx.io.stderr, `nothing to redeliver: no failed delivery to ${ids.join(', ')} in the last ${opts.since}`);
+          report(null, null, 0);
+          writeLine(ctx.io.stderr, `nothing to redeliver: no failed delivery to ${ids.join(', ')} since ${since.toISOString()}`);
           return;
         }
         writeLine(ctx.io.stderr, `${count} failed deliver${count === 1 ? 'y' : 'ies'} queued again`);
         if (daemon) {
+          report('daemon', null, count);
           writeLine(ctx.io.stderr, `the running mfawatch (pid ${daemon.holder.holder}) delivers them`);
           return;
         }
         const d = await app.dispatcher.drain(app.config.delivery.runDeadline, new AbortController().signal);
+        report('this', { sent: d.sent, failed: d.failed, pending: d.pending }, count);
         writeLine(ctx.io.stderr, `deliveries: ${d.sent} sent, ${d.failed} failed, ${d.pending} still pending`);
         ctx.setExitCode(d.failed === 0 && d.pending === 0 ? 0 : 1);
       } finally {

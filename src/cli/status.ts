@@ -12,6 +12,7 @@ import { buildKillStatus, renderKillStatus, type KillStatus } from './status-kil
 import { buildEventsStatus, renderEventsStatus, type EventsStatus } from './status-events.js';
 import type { EventSource } from '../../monitors/events.js';
 import { buildOwnerStatus, renderOwnerStatus, type OwnerCaseStatus } from './status-owners.js';
+import { lastFinishedScan, runningScan } from '../../storage/progress.js';
 import type { MfaState } from '../core/types.js';
 import { isCovered, retiredScopes, type RetiredScope } from '../retired.js';
 
@@ -44,6 +45,8 @@ export interface MonitorStatus {
   /** Accounts MFA does not apply to (IAM users without a console password: API-only), first of them. */
   notApplicable: StatusAccount[];
   warnings: string[];
+  /** A scan of this scope running now (in any process), with its progress so far; null when none. */
+  running: { scanId: number; startedAt: string; accounts: number; requests: number } | null;
 }
 
 export interface StatusReport {
@@ -83,7 +86,9 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
     }
     if (scopes.size === 0) scopes.set('', m.config.id);
     for (const [scope, label] of scopes) {
-      const last = store.lastScan(m.config.id, scope);
+      // A scan running now is progress, not the result: health comes from the last finished one.
+      const last = lastFinishedScan(store, m.config.id, scope);
+      const now_ = runningScan(store, m.config.id, scope);
       const ok = store.lastScan(m.config.id, scope, 'succeeded');
       const counts = store.storedCounts(m.config.id, scope);
       const applicable = counts.byState.enabled + counts.byState.weak + counts.byState.disabled;
@@ -108,6 +113,7 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
         withoutMfaTotal: counts.byState.disabled + counts.byState.weak,
         notApplicable: accountsInState(store, m.config.id, scope, 'not_applicable', LIST_LIMIT).map((a) => ({ accountId: a.accountId, login: a.login, kind: a.kind, admin: a.admin, mfa: a.mfa })),
         warnings,
+        running: now_ ? { scanId: now_.id, startedAt: now_.started_at, accounts: now_.accounts ?? 0, requests: now_.requests } : null,
       });
     }
   }
@@ -124,19 +130,65 @@ export function buildStatus(config: ResolvedConfig, store: Store, now: Date, sco
   };
 }
 
+/** What `status --fail-on unhealthy` fails on: monitor scopes failing or held, notifiers failing. */
+export function unhealthyParts(report: StatusReport): string[] {
+  return [
+    ...report.monitors.filter((m) => m.health === 'failing' || m.health === 'held').map((m) => `monitor ${m.id}${m.scope ? `/${m.scope}` : ''} ${m.health}`),
+    ...(report.notifiers ?? []).filter((n) => n.health === 'failing').map((n) => `notifier ${n.id} failing`),
+  ];
+}
+
+/** A monitor with more scopes than this (an AWS organisation) is shown as one table, a row per scope. */
+const FOLD_SCOPES_OVER = 4;
+
+function renderFolded(id: string, scopes: readonly MonitorStatus[], now: Date): string[] {
+  const first = scopes[0];
+  const ago = (iso: string) => `${formatDuration(now.getTime() - Date.parse(iso))} ago`;
+  const pct = (c: number | null) => (c === null ? 'n/a' : `${(c * 100).toFixed(1)}%`);
+  const rows = scopes.map((m) => [
+    m.scope || '-', m.label,
+    m.health === 'failing' ? `FAILING${m.lastScan?.error?.reason ? ` (${m.lastScan.error.reason})` : ''}` : m.health === 'held' ? 'HELD' : m.health,
+    m.lastSuccess ? ago(m.lastSuccess.at) : 'never', String(m.accounts), String(m.withoutMfaTotal), pct(m.coverage),
+  ]);
+  const sum = (f: (m: MonitorStatus) => number) => scopes.reduce((n, m) => n + f(m), 0);
+  const enabled = sum((m) => m.byState.enabled);
+  const applicable = enabled + sum((m) => m.byState.weak + m.byState.disabled);
+  const without = sum((m) => m.withoutMfaTotal);
+  rows.push(['total', `${scopes.length} scopes`, `${scopes.filter((m) => m.health !== 'ok').length} not ok`, '', String(sum((m) => m.accounts)), String(without), pct(applicable ? enabled / applicable : null)]);
+  const head = ['scope', 'label', 'health', 'last success', 'accounts', 'without MFA', 'coverage'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: readonly string[]) => `  ${cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c)).join('  ')}`;
+  const out = [`${id}  (${first?.provider ?? ''}, ${scopes.length} scopes)`, line(head), ...rows.map(line)];
+  for (const m of scopes) if (m.health === 'failing' && m.lastScan?.error?.message) out.push(`  ${m.scope}: ${m.lastScan.error.message}`);
+  if (without > 0) out.push(`  ${without} account(s) without MFA: \`mfawatch report --without-mfa --monitor ${id}\` lists them all`);
+  out.push('');
+  return out;
+}
+
 /** Renders the status for a terminal: every string of the report with its control and bidi characters as escapes. */
 export function renderStatus(raw: StatusReport, now: Date): string {
   const report = visibleDeep(raw);
   const lines: string[] = [];
+  const scopesOf = new Map<string, MonitorStatus[]>();
+  for (const m of report.monitors) scopesOf.set(m.id, [...(scopesOf.get(m.id) ?? []), m]);
+  const folded = new Set<string>();
   for (const m of report.monitors) {
+    const siblings = scopesOf.get(m.id) ?? [];
+    if (siblings.length > FOLD_SCOPES_OVER) {
+      if (!folded.has(m.id)) lines.push(...renderFolded(m.id, siblings, now));
+      folded.add(m.id);
+      continue;
+    }
     const name = `${m.id}${m.scope ? `/${m.scope}` : ''}`;
     const title = `${name}  (${m.provider} ${m.label})`;
     lines.push(title);
+    const ago = (iso: string) => `${formatDuration(now.getTime() - Date.parse(iso))} ago`;
+    if (m.running) lines.push(`  scanning now   started ${ago(m.running.startedAt)}: ${m.running.accounts} accounts read, ${m.running.requests} requests so far`);
     if (!m.lastScan) {
-      lines.push('  never scanned: run `mfawatch run` or start the daemon', '');
+      if (!m.running) lines.push('  never scanned: run `mfawatch run` or start the daemon');
+      lines.push('');
       continue;
     }
-    const ago = (iso: string) => `${formatDuration(now.getTime() - Date.parse(iso))} ago`;
     const last = m.lastScan;
     const result = last.status === 'succeeded' ? 'succeeded' : `${last.status.toUpperCase()}${last.error?.reason ? ` (${last.error.reason})` : ''}`;
     lines.push(`  last scan      ${result}, ${ago(last.endedAt ?? last.startedAt)}, ${last.requests} requests`);
@@ -157,7 +209,7 @@ export function renderStatus(raw: StatusReport, now: Date): string {
     if (m.withoutMfaTotal > 0) {
       lines.push(`  without MFA (${m.withoutMfaTotal}):`);
       for (const a of m.withoutMfa) lines.push(`    ${a.mfa === 'weak' ? 'weak    ' : 'none    '}${a.login}${a.admin ? ' [admin]' : ''}${a.kind === 'root' ? ' [root]' : ''}  (${a.kind}, id ${a.accountId})`);
-      if (m.withoutMfaTotal > m.withoutMfa.length) lines.push(`    … and ${m.withoutMfaTotal - m.withoutMfa.length} more (mfawatch status --json lists the first ${m.withoutMfa.length})`);
+      if (m.withoutMfaTotal > m.withoutMfa.length) lines.push(`    … and ${m.withoutMfaTotal - m.withoutMfa.length} more: \`mfawatch report --without-mfa --monitor ${m.id}\` lists all ${m.withoutMfaTotal}`);
     }
     if (s.not_applicable > 0) {
       const shown = m.notApplicable.slice(0, 10).map((a) => a.login);

@@ -6,6 +6,7 @@ import { visible, visibleDeep } from '../core/text.js';
 import { linkedAccounts } from '../response/identity.js';
 import { identityContext } from '../response/wiring.js';
 import { identityFromArgument, type CommandContext } from './kill.js';
+import { jsonReport } from './json.js';
 
 export function registerWhoisCommand(program: Command, ctx: CommandContext): void {
   program
@@ -22,7 +23,7 @@ export function registerWhoisCommand(program: Command, ctx: CommandContext): voi
         const rows = accounts.map((a) => ({ ...a, ...(get.get(a.monitorId, a.scope, a.accountId) as { mfa: string; admin: number; kind: string }) }));
         const responses = new ResponseStore(app.store).forIdentity(identity, 10);
         if (opts.json) {
-          ctx.stdout.write(`${JSON.stringify({ schema: 'mfawatch.whois/v1', identity, accounts: rows.map((r) => ({ ...r, admin: r.admin === 1 })), responses: responses.map((r) => ({ id: r.id, origin: r.origin, status: r.status, dryRun: r.dry_run === 1, createdAt: r.created_at, dueAt: r.due_at, reason: r.reason, ok: r.ok === null ? null : r.ok === 1 })) }, null, 2)}\n`);
+          ctx.stdout.write(`${jsonReport('mfawatch.whois/v1', app.clock.now(), { identity, accounts: rows.map((r) => ({ ...r, admin: r.admin === 1 })), responses: responses.map((r) => ({ id: r.id, origin: r.origin, status: r.status, dryRun: r.dry_run === 1, createdAt: r.created_at, dueAt: r.due_at, reason: r.reason, ok: r.ok === null ? null : r.ok === 1 })) })}\n`);
           return;
         }
         if (rows.length === 0 && responses.length === 0) throw new UsageError(`no account seen by a configured monitor is linked to ${visible(identity)}`);

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CHANGE_EVENT_TYPES, type ChangeEventType } from '../core/types.js';
 import { parseListen } from '../observability/listen.js';
+import { isTimeZone } from '../core/display-time.js';
 import { Secret } from '../core/secret.js';
 import { ownersSchema, phonesSchema } from '../owners/config.js';
 import { EMAIL, cronExpression, duration, email, expect, httpUrl, secret, secretUrl, severity, timeZone } from './fields.js';
@@ -24,6 +25,8 @@ export const rootSchema = z.strictObject({
   schedule: cronExpression().default('0 * * * *'),
   /** IANA time zone for schedules (default: the system's). */
   timezone: timeZone().optional(),
+  /** IANA time zone of times shown to people: terminal output, the HTML report (default: the system's). JSON stays UTC. */
+  displayTimezone: z.string().refine(isTimeZone, { error: 'must be an IANA time zone such as "Europe/Berlin" or "UTC"' }).optional(),
   /** Longest a scan may run before it is abandoned uncommitted. */
   scanDeadline: duration().default(15 * 60_000),
   /** Per-event-type severity overrides of DESIGN.md's table. */

@@ -14,6 +14,8 @@ export interface LoggerOptions {
   pretty?: boolean | undefined;
   /** Where JSON lines go (default: stderr); tests pass a stream to read them. */
   destination?: NodeJS.WritableStream | undefined;
+  /** Colour in pretty output (default: yes; the CLI honours NO_COLOR and FORCE_COLOR). */
+  color?: boolean | undefined;
 }
 
 const REDACT = [
@@ -40,7 +42,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const base = { level: options.level, base: { app: 'mfawatch' }, redact: { paths: REDACT, censor: '[redacted]' } };
   if (options.destination) return pino(base, options.destination);
   if (pretty) {
-    return pino({ ...base, hooks: { logMethod: visibleMessages } }, pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,app' } }));
+    return pino({ ...base, hooks: { logMethod: visibleMessages } }, pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: options.color ?? true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,app' } }));
   }
   return pino(base, pino.destination({ dest: 2, sync: true }));
 }

@@ -75,6 +75,24 @@ function changeOrg(gh: FakeGitHub): string[] {
   ];
 }
 
+/** The lines that say why a CLI call failed: its messages, and the message of each warning or error log line. */
+export function whyFailed(output: string): string[] {
+  const lines: string[] = [];
+  for (const line of output.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    if (!line.startsWith('{')) {
+      lines.push(line);
+      continue;
+    }
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+      if ((entry.level ?? 0) >= 40) lines.push(entry.err?.message ? `${entry.msg ?? ''}: ${entry.err.message}` : (entry.msg ?? line));
+    } catch {
+      lines.push(line);
+    }
+  }
+  return lines;
+}
+
 /** Runs the demo; resolves to 0 when the pipeline detected what it should. */
 export async function runDemo(io: CliIo, options: { console?: boolean } = {}): Promise<number> {
   const say = (s = '') => io.stdout.write(`${s}\n`);
@@ -111,12 +129,19 @@ export async function runDemo(io: CliIo, options: { console?: boolean } = {}): P
   // The stdout notifier's JSON lines are captured and shown as a reader would see an alert.
   let captured = '';
   const notifierOut = new Writable({ write: (c: Buffer, _e, cb) => ((captured += c.toString('utf8')), cb()) });
-  const quiet = new Writable({ write: (_c, _e, cb) => cb() });
-  const logger = createLogger({ level: 'warn', destination: quiet });
+  // The CLI's own messages and warnings are kept aside, and shown when a cycle fails: a failed
+  // demo says why (a native module built for another Node.js, a port in use…), not only that it failed.
+  let problems = '';
+  const keep = new Writable({ write: (c: Buffer, _e, cb) => ((problems += c.toString('utf8')), cb()) });
+  const logger = createLogger({ level: 'warn', destination: keep });
   const env = { ...io.env, DEMO_GITHUB_TOKEN: DEMO_TOKEN, DEMO_WEBHOOK_SECRET };
   const { main } = await import('../cli/main.js');
-  const cli = (args: string[], stdout: NodeJS.WritableStream = notifierOut, stopSignal?: Promise<void>) =>
-    main(['node', 'mfawatch', ...args, '--config', configPath], { stdout, stderr: quiet, env, overrides: { logger, ...io.overrides }, ...(stopSignal ? { stopSignal } : {}) });
+  const cli = async (args: string[], stdout: NodeJS.WritableStream = notifierOut, stopSignal?: Promise<void>): Promise<number> => {
+    problems = '';
+    const code = await main(['node', 'mfawatch', ...args, '--config', configPath], { stdout, stderr: keep, env, overrides: { logger, ...io.overrides }, ...(stopSignal ? { stopSignal } : {}) });
+    if (code !== 0) for (const line of whyFailed(problems)) say(`  why: ${line}`);
+    return code;
+  };
 
   const alertsOf = (): NotificationBatch[] => {
     const batches = captured.split('\n').filter(Boolean).map((l) => JSON.parse(l) as NotificationBatch);
@@ -149,7 +174,7 @@ export async function runDemo(io: CliIo, options: { console?: boolean } = {}): P
     }
   };
 
-  let ok: boolean;
+  let ok = false;
   try {
     say('mfawatch demo: a simulated GitHub organisation "acme-demo" on ' + gh.apiUrl);
     say(`(${gh.members.size} members, ${gh.outsideCollaborators.size} outside collaborators; database in ${dir})`);
@@ -217,6 +242,9 @@ export async function runDemo(io: CliIo, options: { console?: boolean } = {}): P
     say(ok ? 'demo: every change was detected; the unchanged cycle sent nothing; the webhook\'s change was alerted as it happened.' : `demo FAILED: missing events ${missing.join(', ') || '(none)'}; exit codes ${c1}/${c2}/${c3}/${c4}; webhook ${answer}, live alert ${live ? 'yes' : 'no'}`);
     say('Next: copy config.example.json to mfawatch.json, set your tokens in the environment, and run `npx mfawatch run`.');
     if (options.console && ok) await (await import('../console/demo.js')).serveDemoConsole(configPath, env, io, logger);
+  } catch (err) {
+    say(`demo FAILED: ${(err as Error).message ?? String(err)}`);
+    for (const line of whyFailed(problems)) say(`  why: ${line}`);
   } finally {
     await gh.stop();
     await slack.stop();

@@ -1,17 +1,18 @@
 /**
  * Auto-response decisions, taken inside the scan's commit transaction (outbox style): the
  * verdict of every guard is written as a `responses` row next to the events that caused it, and
- * the team is told in the same transaction about kills held back and kills announced for later.
+ * the team is told in the same transaction, in one message per scan, about kills held back, kills
+ * announced for later and what a dry run would kill (src/response/messages.ts words it).
  * Nothing is killed here; src/response/runner.ts runs the scheduled rows after the commit.
  */
 import type { Store } from '../../storage/store.js';
 import { ResponseStore } from '../../storage/responses.js';
+import type { ChangeEvent } from '../core/types.js';
 import type { ConfiguredNotifier } from '../config/load.js';
-import { visible } from '../core/text.js';
-import { SEVERITIES, type ChangeEvent, type Severity } from '../core/types.js';
 import { announce } from './announce.js';
 import { changedAccountCount, decideKills, type AutoResponsePolicy, type Candidate, type GuardName, type Verdict } from './guards.js';
 import { identityOfAccount, type IdentityContext } from './identity.js';
+import { decisionMessage, type Decision } from './messages.js';
 
 /** The kills decided so far in one run, shared by every scan of that run (for maxPerRun). */
 export interface RunTally {
@@ -55,10 +56,6 @@ export interface DecisionSummary {
 
 const DAY_MS = 86_400_000;
 
-function highest(events: readonly ChangeEvent[]): Severity {
-  return events.reduce<Severity>((s, e) => (SEVERITIES.indexOf(e.severity) > SEVERITIES.indexOf(s) ? e.severity : s), 'info');
-}
-
 /** Decides and records the auto-responses of one committed scan. Call inside the commit transaction. */
 export function recordAutoResponses(store: Store, ctx: AutoResponseContext, input: DecisionInput): DecisionSummary {
   const { policy } = ctx;
@@ -85,6 +82,7 @@ export function recordAutoResponses(store: Store, ctx: AutoResponseContext, inpu
   });
   if (verdicts.length === 0) return summary;
   const dueAt = new Date(input.now.getTime() + policy.graceMinutes * 60_000);
+  const decisions: Decision[] = [];
   for (const v of verdicts) {
     const e = v.candidate.event;
     const account = `${input.monitorId}${input.scope ? `/${input.scope}` : ''}:${e.login ?? e.accountId ?? ''}`;
@@ -112,35 +110,22 @@ export function recordAutoResponses(store: Store, ctx: AutoResponseContext, inpu
     if (v.kill) {
       summary.scheduled.push(id);
       if (ctx.run) ctx.run.killsDecided += 1;
-      if (policy.graceMinutes > 0) {
-        const who = v.identity;
-        announce(store, ctx.notifiers, {
-          id: `response-${id}-grace`,
-          title: `${policy.dryRun ? '[dry run] ' : ''}sessions of ${who} will be killed in ${policy.graceMinutes} min`,
-          text: visible(`${e.summary}. mfawatch will ${policy.dryRun ? 'pretend to ' : ''}sign ${who} out of every configured service at ${dueAt.toISOString()} unless someone runs: mfawatch cancel-kill ${who}`),
-          severity: e.severity,
-          monitorId: input.monitorId,
-          events: [e],
-        }, input.now);
-      }
+      const kind = policy.dryRun ? 'would_kill' : policy.graceMinutes > 0 ? 'kill_later' : 'kill_now';
+      decisions.push(kind === 'kill_later' ? { kind, identity: v.identity, event: e, dueAt } : { kind, identity: v.identity, event: e });
     } else {
       summary.blocked.push(v);
+      decisions.push({ kind: 'held_back', identity: v.identity, event: e, guard: v.guard, reason: v.reason });
       ctx.onBlocked?.(v.guard);
     }
   }
-  if (summary.blocked.length > 0) {
-    const mass = summary.blocked.find((v) => v.kill === false && v.guard === 'mass_change');
-    // One line per account: provider text made visible, so a summary with a line break cannot add a line.
-    const lines = summary.blocked.map((v) => visible(`- ${v.candidate.event.summary}: not killed. ${v.kill ? '' : v.reason}`));
+  // One message for every decision of the scan: a dry-run rollout is one `info` line per person.
+  const message = decisionMessage({ decisions, dryRun: policy.dryRun, graceMinutes: policy.graceMinutes });
+  if (message) {
     announce(store, ctx.notifiers, {
-      id: `response-held-${input.commitKey ?? `scan-${input.scanId ?? 0}`}`,
-      title: mass
-        ? `auto-response held back: ${mass.kill ? '' : mass.reason.split(':')[0]}`
-        : `auto-response held back for ${summary.blocked.length} account(s)`,
-      text: `${lines.join('\n')}\nReview the accounts, and kill sessions by hand where needed: mfawatch kill IDENTITY`,
-      severity: highest(summary.blocked.map((v) => v.candidate.event)),
+      id: `response-decisions-${input.commitKey ?? `scan-${input.scanId ?? 0}`}`,
+      ...message,
       monitorId: input.monitorId,
-      events: summary.blocked.map((v) => v.candidate.event),
+      events: decisions.map((d) => d.event),
     }, input.now);
   }
   return summary;

@@ -1,7 +1,7 @@
 /**
  * Running kills: the scheduled auto-responses once due, and manual kills. Every kill is claimed
  * in the database before any responder is called, its results are recorded, written to the audit
- * log and announced through the notifiers.
+ * log and announced through the notifiers (a dry run is not announced: it changed nothing).
  *
  * "Never twice": a row is moved from `scheduled` to `running` (the claim) in its own committed
  * statement before the first API call. A row found `running` after a crash is marked
@@ -15,11 +15,12 @@ import type { Store } from '../../storage/store.js';
 import type { ConfiguredNotifier } from '../config/load.js';
 import type { Clock, Logger } from '../core/deps.js';
 import { visible } from '../core/text.js';
-import type { ChangeEvent, Severity } from '../core/types.js';
+import type { ChangeEvent } from '../core/types.js';
 import type { KillObservation } from '../observability/metrics.js';
 import { announce } from './announce.js';
 import { linkedAccounts, type IdentityContext } from './identity.js';
 import { invalidateEverywhere, killComplete, type ResponderInstance, type ServiceResult } from './invalidate.js';
+import { killResultMessage } from './messages.js';
 
 export interface ResponseRunnerDeps {
   store: Store;
@@ -89,26 +90,15 @@ export class ResponseRunner {
     const ok = killComplete(results);
     const at = clock.now();
     const events = this.#event(row.event_id);
-    const severity: Severity = events[0]?.severity ?? 'high';
-    const dry = request.dryRun ? '[dry run] ' : '';
+    const message = killResultMessage({ identity: row.identity, by: row.origin === 'auto' ? 'auto-response' : `by ${request.actor ?? row.actor}`, dryRun: request.dryRun, results, cause: events[0] ?? null });
     store.transaction(() => {
       this.#responses.finish(row.id, at, ok, results);
       store.audit({
         at, actor: request.actor ?? row.actor, action: request.dryRun ? 'response.dry_run' : 'response.done', subject: row.identity,
         detail: { responseId: row.id, origin: row.origin, ok, results: results.map((r) => ({ responder: r.responderId, outcome: r.outcome, detail: r.detail, calls: r.calls })) },
       });
-      announce(store, this.#d.notifiers, {
-        id: `response-${row.id}-done`,
-        title: `${dry}${ok ? 'sessions killed' : 'session kill incomplete'} for ${row.identity} (${row.origin === 'auto' ? 'auto-response' : `by ${request.actor ?? row.actor}`})`,
-        text: [
-          ...(events[0] ? [`Because: ${events[0].summary}`] : []),
-          ...results.map((r) => `- ${r.service} (${r.responderId}): ${r.outcome === 'skipped' ? 'skipped (dry run)' : r.outcome}: ${r.detail}`),
-          ...(ok ? [] : [`Finish by hand: mfawatch kill ${row.identity}`]),
-        ].map(visible).join('\n'), // provider text made visible per line: none can add a line
-        severity: ok ? severity : 'critical',
-        monitorId: row.monitor_id,
-        events,
-      }, at);
+      // A dry run tells nobody: its decision was announced with the scan (or printed by `kill`).
+      if (message) announce(store, this.#d.notifiers, { id: `response-${row.id}-done`, ...message, monitorId: row.monitor_id, events }, at);
     });
     logger.info({ responseId: row.id, identity: row.identity, dryRun: request.dryRun, ok }, `kill of ${row.identity}: ${summarise(results)}`);
     this.#d.onKill?.({ origin: row.origin, result: request.dryRun ? 'dry_run' : ok ? 'complete' : 'incomplete', services: results.map((r) => ({ responder: r.responderId, outcome: r.outcome })) });

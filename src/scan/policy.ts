@@ -6,7 +6,7 @@
  * | mfa_disabled      | high                    | critical                    |
  * | mfa_weakened      | medium                  | high                        |
  * | mfa_enabled       | info                    | info                        |
- * | account_added     | info with MFA, medium without | high without MFA      |
+ * | account_added     | info with MFA, medium without | critical without MFA  |
  * | account_removed   | info                    | info                        |
  * | privilege_changed | medium                  | critical when admin without MFA |
  * | scan_failed       | high                    |                             |
@@ -49,7 +49,8 @@ function defaultSeverity(type: ChangeEventType, before: AccountState | null, aft
       return privileged ? 'critical' : 'high';
     case 'account_added':
       if (!after || !lacksMfa(after.mfa)) return 'info';
-      return isPrivileged(after) ? 'high' : 'medium';
+      // README: an admin, owner or root that arrives without MFA goes straight to critical.
+      return isPrivileged(after) ? 'critical' : 'medium';
     case 'privilege_changed':
       return isPrivileged(after) && after !== null && lacksMfa(after.mfa) ? 'critical' : 'medium';
     case 'scan_failed':

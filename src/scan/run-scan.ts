@@ -23,6 +23,8 @@ import { diffAccount, effectiveState, mfaTerm, stateDiffers, toAccountState, typ
 import { assessMassChange, confirmsHold, isDowngrade, isUpgrade, type MassChangeSettings } from './mass-change.js';
 import { severityOf, type SeverityOverrides } from './policy.js';
 import { recordAutoResponses, type AutoResponseContext } from '../response/decide.js';
+import { recordScanProgress } from '../../storage/progress.js';
+import { PROGRESS_ACCOUNTS_EVERY, PROGRESS_LOG_EVERY, type ProgressListener, type ScanProgress } from './progress.js';
 
 /** Rows staged per SQLite transaction while a scan streams. */
 const STAGE_BATCH = 2_000;
@@ -50,6 +52,8 @@ export interface ScanEnvironment {
   crashPoint?: ((at: CrashPoint) => void) | undefined;
   /** Auto-response decisions taken in the commit transaction (absent: none). */
   autoResponse?: AutoResponseContext | undefined;
+  /** Told of the scan's progress (src/scan/progress.ts): `run`'s line on a terminal. */
+  onProgress?: ProgressListener | undefined;
 }
 
 export interface ScanOutcome {
@@ -86,6 +90,17 @@ export function secretsIn(config: unknown, seen = new Set<unknown>()): Secret[] 
 
 /** Scans one scope and commits the result if, and only if, the scan completed. */
 export async function scanScope(instance: MonitorCommonConfig, provider: string, monitor: Monitor, scope: ScopeInfo, env: ScanEnvironment): Promise<ScanOutcome> {
+  const listener = env.onProgress;
+  if (!listener) return scanOnce(instance, provider, monitor, scope, env);
+  let last: ScanProgress | undefined;
+  try {
+    return await scanOnce(instance, provider, monitor, scope, { ...env, onProgress: (p) => listener((last = p)) });
+  } finally {
+    if (last) listener({ ...last, finished: true });
+  }
+}
+
+async function scanOnce(instance: MonitorCommonConfig, provider: string, monitor: Monitor, scope: ScopeInfo, env: ScanEnvironment): Promise<ScanOutcome> {
   const { store, clock } = env;
   const startedAt = clock.now();
   const deadlineMs = instance.scanDeadline ?? env.scanDeadline;
@@ -101,6 +116,9 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
   let requests = 0;
   let dataAsOf: Date | undefined;
   let label = scope.label;
+  const progress: ScanProgress = { monitorId: instance.id, scope: scope.id, scanId, startedAt: Date.now(), accounts: 0, requests: 0, rateLimitWaits: 0, waitedMs: 0, finished: false };
+  const tell = () => env.onProgress?.(progress);
+  const progressFields = () => ({ scanId, accounts: progress.accounts, requests, rateLimitWaits: progress.rateLimitWaits, elapsedMs: Date.now() - progress.startedAt });
   const counted: CountedListings = { all: false, kinds: new Set() };
   const ctx: ScanContext = {
     signal,
@@ -112,8 +130,21 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
       if (!warnings.includes(m)) warnings.push(m);
       log.warn({ scanId }, m);
     },
-    countRequest: (n = 1) => (requests += n),
+    countRequest: (n = 1) => {
+      const before = requests;
+      requests += n;
+      progress.requests = requests;
+      // The daemon's view of a long scan: a line every PROGRESS_LOG_EVERY requests (pages).
+      if (Math.floor(requests / PROGRESS_LOG_EVERY) > Math.floor(before / PROGRESS_LOG_EVERY)) log.info(progressFields(), 'scan progress');
+      tell();
+    },
     reportRateLimit: (remaining, resetAt) => env.onRateLimit?.(remaining, resetAt),
+    reportWait: (ms) => {
+      progress.rateLimitWaits += 1;
+      progress.waitedMs += ms;
+      log.info({ ...progressFields(), waitMs: ms }, 'waiting for the provider\'s rate limit');
+      tell();
+    },
     listingCounted: (kinds) => {
       if (!kinds) counted.all = true;
       else for (const k of kinds) counted.kinds.add(k);
@@ -127,6 +158,11 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
     for await (const obs of monitor.scan(scope, ctx)) {
       checkObservation(obs, provider);
       buffer.push(toAccountState(obs));
+      progress.accounts += 1;
+      if (progress.accounts % PROGRESS_ACCOUNTS_EVERY === 0) {
+        recordScanProgress(store, scanId, progress.accounts, requests);
+        tell();
+      }
       if (buffer.length >= STAGE_BATCH) {
         store.stage(scanId, buffer);
         staged += buffer.length;

@@ -56,6 +56,7 @@ beforeEach(async () => {
   clock = new PinnedClock('2026-11-01T09:00:00.000Z');
   configPath = writeConfig(dir.path, {
     database: './flow.db',
+    displayTimezone: 'UTC',
     delivery: { runDeadline: '5s', initialBackoff: '100ms' },
     reminders: { interval: '7d' },
     monitors: [{ id: 'gh-acme', type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: gh.url, retries: 0 }],
@@ -139,7 +140,7 @@ describe('notification flow', () => {
     // ack: dave is silenced (audited); unknown accounts and bad durations are usage errors.
     const ack = await cli('ack', 'dave', '--for', '30d', '--reason', 'on leave, hardware key ordered');
     expect(ack.code).toBe(0);
-    expect(ack.stdout).toMatch(/acknowledged dave \(id 3\) at gh-acme, without MFA \(disabled\), for 30d until 2026-12-09T09:30:00.000Z/);
+    expect(ack.stdout).toMatch(/acknowledged dave \(id 3\) at gh-acme, without MFA \(disabled\), for 30d until 2026-12-09 09:30 UTC/);
     expect((await cli('ack', 'nobody', '--for', '7d', '--reason', 'x')).code).toBe(2);
     expect((await cli('ack', 'dave', '--for', 'forever', '--reason', 'x')).code).toBe(2);
     expect((await cli('ack', 'dave', '--for', '7d')).code).toBe(2);

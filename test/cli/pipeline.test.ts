@@ -74,7 +74,7 @@ describe('mfawatch run', () => {
         ['mfa_weakened', 'carol', 'medium'],
         ['mfa_enabled', 'dave', 'info'],
         ['account_removed', 'user100010', 'info'],
-        ['account_added', 'mallory', 'high'],
+        ['account_added', 'mallory', 'critical'],
         ['privilege_changed', 'user100011', 'medium'],
         ['mfa_disabled', 'victor', 'high'],
       ]),
@@ -176,7 +176,7 @@ describe('mfawatch status, events, history', () => {
     const bob = json.events.find((e) => e.type === 'mfa_disabled');
     expect(bob).toMatchObject({ login: 'bob', accountId: '2', severity: 'high', deliveries: [{ notifier: 'siem', status: 'sent', attempts: 1 }] });
     const text = (await cli('events')).stdout;
-    expect(text).toMatch(/HIGH\s+\S+\s+mfa_disabled\s+gh-acme bob \(id 2\)/);
+    expect(text).toMatch(/HIGH {5}\d{4}-\d\d-\d\d \d\d:\d\d \S+ {2}mfa_disabled\s+gh-acme bob \(id 2\)/);
     expect(text).toMatch(/before: mfa=enabled .* after: mfa=disabled/);
     const history = (await cli('history', 'bob')).stdout.trim().split('\n');
     expect(history).toHaveLength(2);

@@ -66,7 +66,7 @@ describe('POST /hooks/<monitor-id>', () => {
     expect(seen()).toBe(1);
     expect(pendingHints()).toBe(1);
     await runner.verifyPending(never, { all: true });
-    expect(changes()).toEqual([{ type: 'account_added', login: 'mallory', severity: 'high' }]);
+    expect(changes()).toEqual([{ type: 'account_added', login: 'mallory', severity: 'critical' }]);
     // /metrics: events by source and result, and the detection lag of the alert queued.
     const metrics = await app.metrics.registry.metrics();
     expect(metrics).toContain('mfawatch_events_received_total{monitor="gh-acme",source="webhook",result="accepted"} 1');

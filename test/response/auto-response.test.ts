@@ -93,9 +93,24 @@ describe('auto-response from a GitHub change', () => {
     expect(okta.cleared).toEqual([]);
     expect(okta.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
     expect(responses()).toMatchObject([{ identity: 'alice@example.com', status: 'done', dry_run: 1 }]);
-    const b = batches(out).find((x) => x.kind === 'response');
-    expect(b?.title).toMatch(/^\[dry run\]/);
-    expect(b?.text).toMatch(/skipped \(dry run\)/);
+    // One info message that says "would kill"; the dry run's own result is printed, not posted.
+    const posted = batches(out).filter((x) => x.kind === 'response') as Array<{ title: string; text?: string; severity?: string }>;
+    expect(posted).toHaveLength(1);
+    expect(posted[0]).toMatchObject({ title: 'would kill (dry run) the sessions of alice@example.com', severity: 'info' });
+    expect(posted[0]?.text).toMatch(/would kill \(dry run\) the sessions of alice@example.com\nDry run/);
+    expect(out.stdout + out.stderr).not.toMatch(/sessions killed|killed for/);
+    expect(out.stderr).toMatch(/auto-response alice@example.com: would kill \(dry run\): okta would call/);
+  });
+
+  it('dry run with a kill held back: still one info message for the cycle', async () => {
+    const path = writeConfig(dir.path, baseConfig({ dryRun: true, exempt: ['breakglass@example.com'] }));
+    await cli(path, 'run');
+    disable2fa(1);
+    disable2fa(3);
+    const out = await cli(path, 'run');
+    const posted = batches(out).filter((x) => x.kind === 'response') as Array<{ title: string; text?: string; severity?: string }>;
+    expect(posted).toEqual([expect.objectContaining({ severity: 'info', title: 'would kill (dry run) the sessions of alice@example.com; auto-response (dry run) held back for 1 account(s)' })]);
+    expect(posted[0]?.text).toMatch(/breakglass \(admin\) disabled .*: would not kill \(dry run\)\. .*exempt from auto-response/);
   });
 
   it('maxPerRun caps the kills of the whole run, across monitors, not of each scan', async () => {
@@ -164,8 +179,9 @@ describe('auto-response from a GitHub change', () => {
     const out = await cli(path, 'run');
     expect(okta.cleared).toEqual([]);
     const grace = batches(out).filter((b) => b.kind === 'response');
-    expect(grace.map((b) => b.title)).toEqual(expect.arrayContaining(['sessions of alice@example.com will be killed in 10 min']));
+    expect(grace.map((b) => b.title)).toEqual(['sessions of alice@example.com, bob@example.com will be killed in 10 min']);
     expect(grace[0]?.text).toMatch(/mfawatch cancel-kill alice@example.com/);
+    expect(grace[0]?.text).toMatch(/mfawatch cancel-kill bob@example.com/);
     const waiting = (await cli(path, 'status')).stdout;
     expect(waiting).toMatch(/#\d+ alice@example\.com {2}SCHEDULED {2}auto, .*: due in 10m; stop it with `mfawatch cancel-kill alice@example\.com`/);
     expect(waiting).toMatch(/#\d+ bob@example\.com {2}SCHEDULED/);
@@ -313,9 +329,9 @@ describe('auto-response from an AWS change (the real aws-iam monitor and respond
       { identity: 'alice@example.com', origin: 'auto', status: 'done', ok: 1, dry_run: 0, monitor_id: 'aws-mgmt' },
     ]);
     expect(auditActions()).toEqual(expect.arrayContaining(['response.scheduled', 'response.done']));
-    expect(batches(out).map((b) => b.title)).toEqual(['AWS IAM acme-mgmt (111111111111): 2 changes, highest critical', 'auto-response held back for 1 account(s)', 'sessions killed for alice@example.com (auto-response)']);
-    expect(batches(out).find((b) => b.title.startsWith('auto-response held back'))?.text).toMatch(/root is not linked to a person/);
-    const done = batches(out).find((b) => b.kind === 'response' && /alice/.test(b.title));
+    expect(batches(out).map((b) => b.title)).toEqual(['AWS IAM acme-mgmt (111111111111): 2 changes, highest critical', 'killing the sessions of alice@example.com now; auto-response held back for 1 account(s)', 'sessions killed for alice@example.com (auto-response)']);
+    expect(batches(out).find((b) => b.title.includes('auto-response held back'))?.text).toMatch(/root is not linked to a person/);
+    const done = batches(out).find((b) => b.kind === 'response' && /sessions killed/.test(b.title));
     expect(done?.title).toMatch(/sessions killed for alice@example.com \(auto-response\)/);
     expect(done?.text).toMatch(/AWS IAM \(aws-mgmt\): succeeded/);
     expect(done?.text).toMatch(/AWS IAM \(aws-prod\): succeeded/);
@@ -338,9 +354,9 @@ describe('auto-response from an AWS change (the real aws-iam monitor and respond
     expect(out.code).toBe(0);
     expect(aws.writes()).toEqual([]);
     expect(responses()).toMatchObject([{ identity: 'carol@example.com', status: 'done', dry_run: 1 }]);
-    const b = batches(out).find((x) => x.kind === 'response');
-    expect(b?.title).toMatch(/^\[dry run\]/);
-    expect(b?.text).toMatch(/AWS IAM \(aws-mgmt\): skipped \(dry run\)/);
+    const posted = batches(out).filter((x) => x.kind === 'response');
+    expect(posted.map((b) => b.title)).toEqual(['would kill (dry run) the sessions of carol@example.com']);
+    expect(out.stderr).toMatch(/auto-response carol@example.com: would kill \(dry run\): .*aws-mgmt would call/);
   });
 
   it('`mfawatch kill alice@example.com` through the real CLI: the policy, keys and console password per the config', async () => {

@@ -92,6 +92,10 @@ describe('mfawatch kill', () => {
     expect(okta.cleared).toEqual([]);
     expect(entra.revoked).toEqual([]);
     expect(slack.reset).toEqual([]);
+    // It prints; it posts nothing (no batch reaches the stdout notifier), and it is still audited.
+    expect(out.stderr).toMatch(/would kill \(dry run\) the sessions of alice@example.com at:/);
+    expect(out.stdout).not.toContain('"schema":"mfawatch.batch/v1"');
+    expect((db().prepare(`SELECT action FROM audit WHERE action LIKE 'response.%' ORDER BY id`).all() as Array<{ action: string }>).map((a) => a.action)).toEqual(['response.manual', 'response.dry_run']);
   });
 
   it('asks for confirmation; off a terminal it needs --yes', async () => {
@@ -113,6 +117,10 @@ describe('mfawatch kill', () => {
     const out = await kill('nobody@example.com', '--yes');
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/no configured service knows nobody@example.com/);
+    // One short low notice at most, never a critical "kill incomplete".
+    const announced = out.stdout.split('\n').filter((l) => l.startsWith('{"schema":"mfawatch.batch/v1"')).map((l) => JSON.parse(l) as { title: string; severity: string; text: string });
+    expect(announced).toEqual([expect.objectContaining({ severity: 'low', title: expect.stringMatching(/^kill of nobody@example.com \(by .*\): no configured service knows them$/) })]);
+    expect(announced[0]?.text.split('\n')).toHaveLength(1);
   });
 
   it('usage errors: unknown --only, unknown PROVIDER:LOGIN', async () => {

@@ -129,7 +129,7 @@ describe('severityOf (DESIGN.md table)', () => {
     ['member added with MFA', 'account_added', null, member, 'info'],
     ['member added without MFA', 'account_added', null, noMfa(member), 'medium'],
     ['member added with weak MFA', 'account_added', null, weak(member), 'medium'],
-    ['admin added without MFA', 'account_added', null, noMfa(admin), 'high'],
+    ['admin added without MFA', 'account_added', null, noMfa(admin), 'critical'],
     ['admin added with MFA', 'account_added', null, admin, 'info'],
     ['member added, MFA not applicable', 'account_added', null, { ...member, mfa: 'not_applicable' }, 'info'],
     ['account removed', 'account_removed', member, null, 'info'],
