@@ -8,8 +8,11 @@ import { instanceId, severity } from '../src/config/fields.js';
 import type { ModuleDeps } from '../src/core/deps.js';
 import { CHANGE_EVENT_TYPES, type ChangeEvent, type ChangeEventType, type Severity } from '../src/core/types.js';
 
-/** What a notifier's HTTP errors advise: the dispatcher owns retries, and `mfawatch events` shows each delivery. */
-export const AFTER_DELIVERY_FAILURE = 'transient failures are retried; `mfawatch events` shows the delivery state';
+/**
+ * What a notifier's HTTP errors advise. It promises no retry: only the dispatcher knows whether it
+ * tries again (it says so after the channel's words), and `mfawatch events` shows each delivery.
+ */
+export const AFTER_DELIVERY_FAILURE = '`mfawatch events` shows the delivery state';
 
 /** What a batch is about. */
 export type BatchKind = 'changes' | 'health' | 'reminder' | 'test' | 'response' | 'anomaly' | 'delivery_failure';

@@ -4,7 +4,7 @@
  */
 import type { AccountState } from '../src/core/types.js';
 import { accountFromRow, type AccountRow } from './rows.js';
-import type { Store } from './store.js';
+import type { OutboxRow, Store } from './store.js';
 
 /** One account still without MFA, for a reminder digest. */
 export interface UnprotectedAccount extends AccountState {
@@ -106,6 +106,21 @@ export class DeliveryStore {
     let n = 0;
     for (const id of notifierIds) n += update.run({ id, now: now.toISOString(), since: since.toISOString() }).changes;
     return n;
+  }
+
+  // ── queues ───────────────────────────────────────────────────────────────
+
+  /**
+   * The head of one notifier's queue: its oldest pending row (by id, the order rows were queued
+   * in), due or not. Rows behind it wait for it: deliveries to one notifier are first in, first out.
+   */
+  queueHead(notifierId: string): OutboxRow | undefined {
+    return this.#db.prepare(`SELECT * FROM outbox WHERE notifier_id = ? AND status = 'pending' ORDER BY id LIMIT 1`).get(notifierId) as OutboxRow | undefined;
+  }
+
+  /** The notifiers with at least one pending row, in the order of their oldest one. */
+  notifiersWithPending(): string[] {
+    return (this.#db.prepare(`SELECT notifier_id FROM outbox WHERE status = 'pending' GROUP BY notifier_id ORDER BY MIN(id)`).all() as Array<{ notifier_id: string }>).map((r) => r.notifier_id);
   }
 
   // ── acknowledgements ─────────────────────────────────────────────────────

@@ -91,9 +91,9 @@ function smtpError(err: SmtpError, scrub: (s: string) => string): ProviderError 
     case 'ENOAUTH':
       return new ProviderError(`the SMTP server refused the login${reply ? ` (${reply})` : ''}`, { ...base, reason: code !== undefined && code >= 400 && code < 500 ? 'server' : 'auth', hint: 'check smtp.auth.user and the password variable; see notifiers/email/README.md' });
     case 'EENVELOPE':
-      return new ProviderError(`the SMTP server refused the ${err.command === 'MAIL FROM' ? 'sender' : 'recipients'}${reply ? ` (${reply})` : ''}`, { ...base, reason: byReply(), hint: byReply() === 'client' ? 'check `from` and `to`: the server does not accept them; this mail is not retried' : 'the server asked to try later; mfawatch will retry' });
+      return new ProviderError(`the SMTP server refused the ${err.command === 'MAIL FROM' ? 'sender' : 'recipients'}${reply ? ` (${reply})` : ''}`, { ...base, reason: byReply(), hint: byReply() === 'client' ? 'check `from` and `to`: the server does not accept them' : 'the server asked to try later' });
     case 'ETIMEDOUT':
-      return new ProviderError('the SMTP server did not answer in time', { ...base, reason: 'timeout', hint: 'check smtp.host and smtp.port and the firewall; mfawatch will retry' });
+      return new ProviderError('the SMTP server did not answer in time', { ...base, reason: 'timeout', hint: 'check smtp.host and smtp.port and the firewall' });
     case 'ETLS':
     case 'EREQUIRETLS':
       return new ProviderError(`TLS with the SMTP server failed (${scrub(err.message ?? '')})`, { ...base, reason: 'client', hint: 'check smtp.secure/starttls against what the server offers, and its certificate (smtp.rejectUnauthorized)' });
@@ -101,9 +101,9 @@ function smtpError(err: SmtpError, scrub: (s: string) => string): ProviderError 
     case 'ESOCKET':
     case 'EDNS':
     case 'EPROXY':
-      return new ProviderError(`could not talk to the SMTP server (${err.code}: ${scrub(err.message ?? '')})`, { ...base, reason: 'network', hint: 'check smtp.host, smtp.port, DNS and firewall; mfawatch will retry' });
+      return new ProviderError(`could not talk to the SMTP server (${err.code}: ${scrub(err.message ?? '')})`, { ...base, reason: 'network', hint: 'check smtp.host, smtp.port, DNS and firewall' });
     default:
-      return new ProviderError(`the SMTP server did not take the mail${reply ? ` (${reply})` : err.message ? ` (${scrub(err.message)})` : ''}`, { ...base, reason: byReply(), hint: byReply() === 'client' ? 'the server refused it permanently; this mail is not retried' : 'mfawatch will retry' });
+      return new ProviderError(`the SMTP server did not take the mail${reply ? ` (${reply})` : err.message ? ` (${scrub(err.message)})` : ''}`, { ...base, reason: byReply(), hint: byReply() === 'client' ? 'the server refused it permanently' : 'the server asked to try later' });
   }
 }
 
@@ -147,7 +147,7 @@ export function createEmailNotifier(config: EmailConfig, deps: Pick<ModuleDeps, 
           deps.logger.error({ rejected, accepted: acceptedCount }, `the SMTP server refused some recipients of batch ${batch.id}; the others got it. Fix the addresses in "to"/"cc".`);
         }
       } catch (err) {
-        if (ctx.signal.aborted) throw new ProviderError('the SMTP server did not take the mail in time', { reason: 'timeout', provider: 'email', hint: 'mfawatch will retry' });
+        if (ctx.signal.aborted) throw new ProviderError('the SMTP server did not take the mail in time', { reason: 'timeout', provider: 'email', hint: 'check smtp.host and smtp.port and the firewall' });
         throw smtpError(err as SmtpError, scrub);
       } finally {
         ctx.signal.removeEventListener('abort', onAbort);

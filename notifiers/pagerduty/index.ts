@@ -106,8 +106,8 @@ export function createPagerdutyNotifier(config: PagerdutyConfig, deps: Pick<Modu
           hint: 'check routingKey: it must be the 32-character Integration Key of an Events API v2 integration (notifiers/pagerduty/README.md)',
         };
       }
-      if (status === 429) return { message: 'PagerDuty is rate limiting events (429)', hint: 'mfawatch will retry with backoff' };
-      if (status >= 500) return { message: `PagerDuty answered ${status}`, hint: 'mfawatch will retry' };
+      if (status === 429) return { message: 'PagerDuty is rate limiting events (429)', hint: 'too many events for this integration key; PagerDuty accepts them again shortly' };
+      if (status >= 500) return { message: `PagerDuty answered ${status}`, hint: 'PagerDuty is having trouble; see https://status.pagerduty.com' };
       return { message: `PagerDuty answered ${status}${errors ? `: ${errors}` : ''}`, hint: 'check the url and routingKey (notifiers/pagerduty/README.md)' };
     },
   });

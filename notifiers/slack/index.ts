@@ -12,7 +12,7 @@ import { redactSecrets, secretUrlParts } from '../../src/core/secret.js';
 import { slackLink, slackText, visible } from '../../src/core/text.js';
 import { severityAtLeast, type Severity } from '../../src/core/types.js';
 import { SEVERITY_WORDS, durationSince, reminderDetail, reminderSummary, renderEvent, batchSubject } from '../../src/delivery/render.js';
-import { parseRetryAfter } from '../../src/http/client.js';
+import { REDIRECT_HINT, parseRetryAfter, redirectTarget } from '../../src/http/client.js';
 import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
 import { slackConfigSchema, type SlackConfig } from './config.js';
 
@@ -116,16 +116,17 @@ function slackMessage(batch: NotificationBatch, config: SlackConfig, now: Date):
 }
 
 /** What Slack's error bodies mean and what to do (https://api.slack.com/messaging/webhooks#handling_errors). */
-function describeSlackError(status: number, body: string): { reason: ErrorReason; message: string; hint: string } {
+function describeSlackError(status: number, body: string, redirectedTo: string): { reason: ErrorReason; message: string; hint: string } {
+  if (status >= 300 && status < 400) return { reason: 'client', message: `Slack answered with a redirect (HTTP ${status}) to ${redirectedTo}`, hint: `${REDIRECT_HINT}; an incoming webhook URL starts with https://hooks.slack.com/services/` };
   const code = /^[a-z_]{3,60}$/.test(body.trim()) ? body.trim() : '';
   const said = code ? ` (${code})` : '';
-  if (status === 429) return { reason: 'rate_limited', message: `Slack is rate limiting this webhook (429)`, hint: 'mfawatch will retry after the wait Slack asked for' };
-  if (status >= 500) return { reason: 'server', message: `Slack answered ${status}${said}`, hint: 'mfawatch will retry' };
+  if (status === 429) return { reason: 'rate_limited', message: `Slack is rate limiting this webhook (429)`, hint: 'Slack allows about one message per second per webhook' };
+  if (status >= 500) return { reason: 'server', message: `Slack answered ${status}${said}`, hint: 'Slack is having trouble; see https://slack-status.com' };
   if (status === 404 || status === 410 || ['no_service', 'no_team', 'channel_not_found', 'channel_is_archived', 'invalid_token', 'no_active_hooks'].includes(code)) {
     return { reason: status === 410 ? 'not_found' : reasonForStatus(status), message: `Slack answered ${status}${said}: the webhook was removed, or its channel was archived or deleted`, hint: 'create a new incoming webhook for the channel and update SLACK_WEBHOOK_URL (notifiers/slack/README.md)' };
   }
   if (status === 403) return { reason: 'permission', message: `Slack answered 403${said}: posting with this webhook is not allowed`, hint: 'a workspace admin may have restricted posting to the channel or disabled the app; see notifiers/slack/README.md' };
-  return { reason: reasonForStatus(status), message: `Slack rejected the message (${status}${said})`, hint: 'this batch is not retried; if the error is invalid_payload or invalid_blocks, please report it as an mfawatch bug' };
+  return { reason: reasonForStatus(status), message: `Slack rejected the message (${status}${said})`, hint: 'if the error is invalid_payload or invalid_blocks, please report it as an mfawatch bug' };
 }
 
 /** Creates the notifier. */
@@ -133,10 +134,14 @@ export function createSlackNotifier(config: SlackConfig, deps: Pick<ModuleDeps, 
   return {
     async send(batch: NotificationBatch, ctx): Promise<void> {
       let retryAfter: string | null = null;
-      // @slack/webhook's HTTP error carries no headers, so the answer's Retry-After is read here.
+      let redirectedTo = '';
+      // @slack/webhook's HTTP error carries no headers, so the answer's Retry-After and Location are
+      // read here. Redirects are not followed but answered as what they are: its own
+      // `redirect: 'error'` would make one read "could not reach Slack (fetch failed)".
       const fetchWithSignal = async (url: string | URL, init?: RequestInit) => {
-        const response = await deps.fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, ctx.signal]) : ctx.signal });
+        const response = await deps.fetch(url, { ...init, redirect: 'manual', signal: init?.signal ? AbortSignal.any([init.signal, ctx.signal]) : ctx.signal });
         retryAfter = response.headers.get('retry-after');
+        redirectedTo = redirectTarget(response.headers.get('location'), url);
         return response;
       };
       const webhook = new IncomingWebhook(config.webhookUrl.reveal(), { fetch: fetchWithSignal as never, timeout: 0, retryConfig: { retries: 0 } });
@@ -145,15 +150,15 @@ export function createSlackNotifier(config: SlackConfig, deps: Pick<ModuleDeps, 
       } catch (err) {
         const e = err as { code?: string; statusCode?: number; body?: unknown; original?: { name?: string; message?: string; cause?: { code?: string } } };
         if (e.code === 'slack_webhook_http_error' && typeof e.statusCode === 'number') {
-          const d = describeSlackError(e.statusCode, typeof e.body === 'string' ? e.body : '');
+          const d = describeSlackError(e.statusCode, typeof e.body === 'string' ? e.body : '', redirectedTo);
           throw new ProviderError(redactSecrets(d.message, secretUrlParts(config.webhookUrl)), { reason: d.reason, provider: 'Slack', status: e.statusCode, retryAfterMs: parseRetryAfter(retryAfter, deps.clock.now().getTime()), hint: d.hint });
         }
         const name = e.original?.name;
         if (ctx.signal.aborted || name === 'AbortError' || name === 'TimeoutError') {
-          throw new ProviderError('Slack did not accept the message in time', { reason: 'timeout', provider: 'Slack', hint: 'check connectivity to hooks.slack.com; mfawatch will retry' });
+          throw new ProviderError('Slack did not accept the message in time', { reason: 'timeout', provider: 'Slack', hint: 'check connectivity to hooks.slack.com' });
         }
         const detail = redactSecrets(e.original?.cause?.code ?? e.original?.message ?? 'unknown error', secretUrlParts(config.webhookUrl));
-        throw new ProviderError(`could not reach Slack (${detail})`, { reason: 'network', provider: 'Slack', hint: 'check DNS, proxy and firewall access to hooks.slack.com; mfawatch will retry' });
+        throw new ProviderError(`could not reach Slack (${detail})`, { reason: 'network', provider: 'Slack', hint: 'check DNS, proxy and firewall access to hooks.slack.com' });
       }
     },
   };

@@ -91,7 +91,7 @@ export function createTeamsNotifier(config: TeamsConfig, deps: Pick<ModuleDeps, 
     secrets: secretUrlParts(config.webhookUrl),
     describeError: (status, body) => {
       const said = typeof body === 'string' ? body.slice(0, 200) : '';
-      if (status === 429 || status >= 500) return { message: `Teams answered ${status}`, hint: 'mfawatch will retry' };
+      if (status === 429 || status >= 500) return { message: `Teams answered ${status}`, hint: status === 429 ? 'Teams (Power Automate) is throttling the flow' : 'Teams or the Power Automate flow is failing; the flow\'s run history says why' };
       if (status === 400) return { message: `Teams rejected the card (400${said ? `: ${said}` : ''})`, hint: 'the Workflows flow must use the "Send webhook alerts to a channel" template, which posts Adaptive Cards; see notifiers/teams/README.md' };
       if (status === 401 || status === 403 || status === 404) return { message: `Teams answered ${status}: the webhook URL is no longer valid or its flow was turned off`, hint: 'create a new Workflows webhook and update TEAMS_WEBHOOK_URL' };
       return undefined;

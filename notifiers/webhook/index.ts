@@ -31,10 +31,10 @@ export function createWebhookNotifier(config: WebhookConfig, deps: Pick<ModuleDe
     describeError: (status, body) => {
       const said = typeof body === 'string' ? body.slice(0, 200) : typeof body === 'object' && body !== null ? JSON.stringify(body).slice(0, 200) : '';
       if (status === 408) return { message: `the webhook receiver timed out (HTTP 408)`, reason: 'timeout' };
-      if (status >= 500 || status === 429) return { message: `the webhook receiver answered HTTP ${status}${said ? `: ${said}` : ''}`, hint: 'mfawatch will retry' };
+      if (status >= 500 || status === 429) return { message: `the webhook receiver answered HTTP ${status}${said ? `: ${said}` : ''}` };
       return {
         message: `the webhook receiver rejected the batch with HTTP ${status}${said ? `: ${said}` : ''}`,
-        hint: status === 401 || status === 403 ? 'check that the receiver uses the same shared secret and accepts the signature (notifiers/webhook/README.md)' : 'check the receiver and the url; this batch is not retried',
+        hint: status === 401 || status === 403 ? 'check that the receiver uses the same shared secret and accepts the signature (notifiers/webhook/README.md)' : 'check the receiver and the url',
       };
     },
   });

@@ -76,9 +76,12 @@ export const rootSchema = z.strictObject({
       maxAge: duration().default(3 * 86_400_000),
       /** First retry delay; doubles per attempt. */
       initialBackoff: duration().default(30_000),
-      /** Longest retry delay. */
+      /** Longest retry delay, a channel's Retry-After included (a longer ask is capped, not a reason to give up). */
       maxBackoff: duration().default(3_600_000),
-      /** How long `mfawatch run` keeps retrying deliveries before it exits. */
+      /**
+       * How long `mfawatch run` starts and retries deliveries before it exits (it ends within this
+       * plus one `timeout`); each delivery pass of `mfawatch start` is bounded by it too.
+       */
       runDeadline: duration().default(60_000),
       /** Per-send timeout. */
       timeout: duration().default(30_000),

@@ -28,3 +28,14 @@ export function formatDuration(ms: number): string {
   const h = Math.round((abs % 86_400_000) / 3_600_000);
   return h ? `${d}d ${h}h` : `${d}d`;
 }
+
+/**
+ * Formats a configured duration exactly, for messages that quote a setting back: 1500 → "1.5s"
+ * (formatDuration's "2s" would misstate a 1,500 ms timeout), 400 → "400ms", 90000 → "90s",
+ * 3600000 → "1h", 259200000 → "3d".
+ */
+export function formatDurationExact(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)}ms`;
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${Number((ms / 1_000).toFixed(3))}s`;
+}

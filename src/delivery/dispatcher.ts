@@ -7,6 +7,18 @@
  * Like Alertmanager's retry stage, this is the only place that retries: notifiers make one
  * attempt and throw a ProviderError whose reason says whether another may help.
  *
+ * Deliveries to one notifier are first in, first out: only the head of its queue (its oldest
+ * pending row) is ever attempted, so a newer batch never overtakes an older one waiting in backoff
+ * (PagerDuty must see trigger, resolve, trigger in the order they happened, never the resolve
+ * last). The head leaves the queue when it is sent, rejected (a permanent failure) or past
+ * `delivery.maxAge`; then the next row goes. Notifiers are independent: each has its own lane, all
+ * lanes run at once, so one hanging or failing channel never delays another.
+ *
+ * Every pass is bounded: no attempt starts after its deadline (`delivery.runDeadline`), and an
+ * attempt ends within `delivery.timeout` even when the notifier ignores its abort signal, so a
+ * pass ends within its deadline plus one timeout whatever the receivers do. What is left stays
+ * queued for the next pass.
+ *
  * When one notifier keeps failing (`delivery.alertAfter` failed attempts in a row, or any
  * permanent failure), one `delivery_failure` batch goes out through the other notifiers, and one
  * "recovered" batch when it delivers again: never one alert per failed row.
@@ -20,6 +32,7 @@ import { DeliveryStore } from '../../storage/delivery.js';
 import type { OutboxRow, Store } from '../../storage/store.js';
 import { timeoutSignal } from '../core/abort.js';
 import type { Clock, Logger } from '../core/deps.js';
+import { formatDuration, formatDurationExact } from '../core/duration.js';
 import { ProviderError, toProviderError } from '../core/errors.js';
 import { redactSecrets, secretUrlParts } from '../core/secret.js';
 import { secretsIn } from '../scan/run-scan.js';
@@ -34,6 +47,8 @@ export interface DeliverySettings {
   timeout: number;
   /** Failed attempts in a row after which a notifier counts as failing and the others are told. */
   alertAfter?: number | undefined;
+  /** How long one delivery pass may start attempts (`delivery.runDeadline`); default one minute. */
+  runDeadline?: number | undefined;
 }
 
 /** A configured notifier, as the dispatcher sees it. */
@@ -61,59 +76,133 @@ export interface DeliveryTally {
 }
 
 const DEFAULT_ALERT_AFTER = 3;
+const DEFAULT_PASS_DEADLINE = 60_000;
 
-/** The delay before attempt number `attempts + 1`: doubling from `initial`, capped, at least what the channel asked. */
+/**
+ * The delay before attempt number `attempts + 1`: doubling from `initialBackoff`, at least what the
+ * channel asked (Retry-After), never more than `maxBackoff`. A Retry-After of hours or years must
+ * neither give the batch up after one attempt (only `maxAge` does that) nor hold the notifier's
+ * queue longer than the operator allowed.
+ */
 export function backoffDelay(attempts: number, settings: Pick<DeliverySettings, 'initialBackoff' | 'maxBackoff'>, retryAfterMs?: number): number {
   const exponential = Math.min(settings.maxBackoff, settings.initialBackoff * 2 ** Math.max(0, attempts - 1));
-  return Math.max(exponential, retryAfterMs ?? 0);
+  return Math.min(settings.maxBackoff, Math.max(exponential, retryAfterMs ?? 0));
+}
+
+/** The bounds of one delivery pass. */
+interface PassLimits {
+  /** No attempt starts (and no wait for a backoff ends) at or after this time, by the clock (ms). */
+  until: number;
+  /** The same bound in real time (Date.now()): a clock that does not move (tests pin it) cannot keep a pass going. */
+  realUntil: number;
+  /** Wait for a queue head in backoff that falls due before the deadline (`run`), or leave it to the next pass (the daemon's passes, every few seconds). */
+  waitForBackoff: boolean;
+}
+
+/** How a lane ended: its queue is empty (it may be started again when rows arrive), or it is done for this pass. */
+type LaneEnd = 'empty' | 'stopped';
+
+/**
+ * `work`, or a rejection with the signal's reason as soon as the signal aborts, whichever comes
+ * first: a notifier that does not honour its signal cannot hold its lane past the timeout. The
+ * abandoned work may still finish; its outcome is ignored (the row is retried, at least once).
+ */
+function settleBy<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export class Dispatcher {
   readonly #deps: DispatcherDeps;
   readonly #delivery: DeliveryStore;
+  /** Set while a pass runs: called when a health notice was queued, so that an idle lane starts. */
+  #wake: (() => void) | undefined;
 
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
     this.#delivery = new DeliveryStore(deps.store);
   }
 
-  /** Attempts every due row once. */
+  /**
+   * One pass of the daemon: delivers, notifier by notifier and all at once, every row that is due
+   * and heads its queue, until each queue is empty or its head waits for a backoff. No attempt
+   * starts after `delivery.runDeadline`.
+   */
   async deliverDue(signal?: AbortSignal): Promise<DeliveryTally> {
-    const tally: DeliveryTally = { sent: 0, failed: 0, retrying: 0 };
-    for (;;) {
-      if (signal?.aborted) break;
-      const due = this.#deps.store.dueDeliveries(this.#deps.clock.now(), 50);
-      if (due.length === 0) break;
-      for (const row of due) {
-        if (signal?.aborted) break;
-        const result = await this.#attempt(row, signal);
-        tally[result] += 1;
-      }
-    }
+    const { pending: _pending, ...tally } = await this.#pass(this.#limits(this.#deps.settings.runDeadline ?? DEFAULT_PASS_DEADLINE, false), signal);
     return tally;
   }
 
   /**
-   * Delivers until nothing is due or pending, or until `deadlineMs` passes (then what is still
-   * pending stays queued for the next run). Used by `mfawatch run`.
+   * Delivers until nothing is pending or until `deadlineMs` passes, waiting out backoffs that end
+   * before it; then what is still pending stays queued for the next run. Ends within `deadlineMs`
+   * plus one `delivery.timeout`. Used by `mfawatch run`.
    */
   async drain(deadlineMs: number, signal?: AbortSignal): Promise<DeliveryTally & { pending: number }> {
-    const { clock, store } = this.#deps;
-    const until = clock.now().getTime() + deadlineMs;
-    // Real elapsed time bounds the loop too, so a clock that does not move (tests pin it) cannot keep it waiting.
-    const realUntil = Date.now() + deadlineMs;
-    const total: DeliveryTally = { sent: 0, failed: 0, retrying: 0 };
+    return this.#pass(this.#limits(deadlineMs, true), signal);
+  }
+
+  #limits(deadlineMs: number, waitForBackoff: boolean): PassLimits {
+    return { until: this.#deps.clock.now().getTime() + deadlineMs, realUntil: Date.now() + deadlineMs, waitForBackoff };
+  }
+
+  /** Runs one lane per notifier with pending rows, all at once, until every lane is done. */
+  async #pass(limits: PassLimits, signal: AbortSignal | undefined): Promise<DeliveryTally & { pending: number }> {
+    const tally: DeliveryTally = { sent: 0, failed: 0, retrying: 0 };
+    const lanes = new Map<string, Promise<void>>();
+    const done = new Set<string>();
+    const crashes: unknown[] = [];
+    let wake: () => void = () => undefined;
+    this.#wake = () => wake();
+    try {
+      for (;;) {
+        if (!signal?.aborted) {
+          for (const id of this.#delivery.notifiersWithPending()) {
+            if (lanes.has(id) || done.has(id)) continue;
+            const lane = this.#lane(id, limits, tally, signal).then(
+              (end) => {
+                if (end === 'stopped') done.add(id);
+              },
+              (err: unknown) => {
+                // A lane that crashed (the database, say) stops; the others finish, then the pass throws.
+                crashes.push(err);
+                done.add(id);
+              },
+            ).finally(() => lanes.delete(id));
+            lanes.set(id, lane);
+          }
+        }
+        if (lanes.size === 0) break;
+        await Promise.race([...lanes.values(), new Promise<void>((resolve) => (wake = resolve))]);
+      }
+    } finally {
+      this.#wake = undefined;
+    }
+    if (crashes.length) throw crashes[0];
+    return { ...tally, pending: this.#deps.store.pendingDeliveries().length };
+  }
+
+  /** Delivers one notifier's queue, head first, within the pass's limits. */
+  async #lane(notifierId: string, limits: PassLimits, tally: DeliveryTally, signal: AbortSignal | undefined): Promise<LaneEnd> {
+    const { clock } = this.#deps;
     for (;;) {
-      const t = await this.deliverDue(signal);
-      total.sent += t.sent;
-      total.failed += t.failed;
-      total.retrying += t.retrying;
-      const pending = store.pendingDeliveries();
-      const next = pending[0];
-      if (!next || signal?.aborted) return { ...total, pending: pending.length };
-      const wait = Date.parse(next.next_attempt_at) - clock.now().getTime();
-      if (clock.now().getTime() + Math.max(0, wait) > until || Date.now() + Math.max(0, wait) > realUntil) return { ...total, pending: pending.length };
-      await this.#deps.sleep(Math.max(0, wait), signal).catch(() => undefined);
+      if (signal?.aborted) return 'stopped';
+      const head = this.#delivery.queueHead(notifierId);
+      if (!head) return 'empty';
+      const now = clock.now().getTime();
+      const wait = Math.max(0, Date.parse(head.next_attempt_at) - now);
+      // Nothing starts, and nothing is waited for, past the deadline: it stays queued for the next pass.
+      if (now + wait >= limits.until || Date.now() + wait >= limits.realUntil) return 'stopped';
+      if (wait > 0) {
+        if (!limits.waitForBackoff) return 'stopped';
+        await this.#deps.sleep(wait, signal).catch(() => undefined);
+        continue;
+      }
+      tally[await this.#attempt(head, signal)] += 1;
     }
   }
 
@@ -136,7 +225,7 @@ export class Dispatcher {
     const timeout = timeoutSignal(settings.timeout);
     try {
       const sendSignal = AbortSignal.any([timeout, ...(signal ? [signal] : [])]);
-      await target.notifier.send(batch, { signal: sendSignal });
+      await settleBy(target.notifier.send(batch, { signal: sendSignal }), sendSignal);
       const at = clock.now();
       const before = store.transaction(() => {
         store.recordAttempt(row.id, { at, ok: true, durationMs: performance.now() - t0 }, { status: 'sent' });
@@ -154,41 +243,50 @@ export class Dispatcher {
       const durationMs = performance.now() - t0;
       if (signal?.aborted) {
         // Shutdown, not the channel's fault: the row stays pending and is due at once on restart.
-        store.recordAttempt(row.id, { at, ok: false, reason: 'aborted', error: 'mfawatch was stopping; the delivery will be retried', durationMs }, { status: 'pending', nextAttemptAt: at });
+        store.recordAttempt(row.id, { at, ok: false, reason: 'aborted', error: 'mfawatch was stopping; the delivery stays queued and is sent after the restart', durationMs }, { status: 'pending', nextAttemptAt: at });
         log.info('delivery interrupted by shutdown; it stays queued');
         return 'retrying';
       }
-      if (timeout.aborted && (err.reason === 'aborted' || err.reason === 'network')) {
-        err = new ProviderError(`${target.channel} did not accept the message within ${Math.round(settings.timeout / 1000)}s`, { reason: 'timeout', provider: target.channel, hint: 'check the channel status and connectivity; mfawatch will retry', cause: thrown });
+      if (timeout.aborted && err.status === undefined) {
+        // Whatever the notifier made of its aborted signal, the cause is the delivery timeout: say which.
+        err = new ProviderError(`${target.channel} did not accept the message within ${formatDurationExact(settings.timeout)} (delivery.timeout)`, { reason: 'timeout', provider: target.channel, hint: 'check the channel status and connectivity', cause: thrown });
       }
       // Last line of defence: whatever a notifier put in its message, none of its configured
       // secrets (nor the token parts of a secret URL) reaches the database, a log or another channel.
-      err.message = redactSecrets(err.message, secretsIn(target.config).flatMap((x) => secretUrlParts(x)));
+      const secrets = secretsIn(target.config).flatMap((x) => secretUrlParts(x));
+      const said = redactSecrets(err.message, secrets);
       const attempts = row.attempts + 1;
-      const age = at.getTime() - Date.parse(row.created_at);
-      const nextAt = at.getTime() + backoffDelay(attempts, settings, err.retryAfterMs);
-      const giveUp = !err.transient || nextAt - Date.parse(row.created_at) > settings.maxAge;
-      const attempt = { at, ok: false, reason: err.reason, error: err.message, durationMs };
+      const created = Date.parse(row.created_at);
+      const delay = backoffDelay(attempts, settings, err.retryAfterMs);
+      const nextAt = at.getTime() + delay;
+      const giveUp = !err.transient || nextAt - created > settings.maxAge;
+      // The channel's own words, then what mfawatch does about it (notifiers never promise a retry: only this knows).
+      const outcome = !err.transient
+        ? `not retried: the channel rejected it; once the cause is fixed, \`mfawatch redeliver --notifier ${row.notifier_id}\` sends it`
+        : giveUp
+          ? `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} over ${formatDuration(at.getTime() - created)} (the next would pass delivery.maxAge, ${formatDurationExact(settings.maxAge)}); once the channel works, \`mfawatch redeliver --notifier ${row.notifier_id}\` sends it`
+          : `next attempt at ${new Date(nextAt).toISOString()}${err.retryAfterMs !== undefined && err.retryAfterMs > delay ? ` (the channel asked to wait ${formatDuration(err.retryAfterMs)}; mfawatch waits at most delivery.maxBackoff, ${formatDurationExact(settings.maxBackoff)}, and keeps trying until delivery.maxAge)` : ''}`;
+      const error = `${said}; ${outcome}`;
+      const attempt = { at, ok: false, reason: err.reason, error, durationMs };
       const alertAfter = settings.alertAfter ?? DEFAULT_ALERT_AFTER;
       if (giveUp) {
-        const why = err.transient ? `gave up after ${attempts} attempts over ${Math.round(age / 60_000)} min` : 'not retried: the channel rejected it';
         store.transaction(() => {
           store.recordAttempt(row.id, attempt, { status: 'failed' });
-          store.audit({ at, actor: this.#deps.actor, action: 'delivery.failed', subject: row.notifier_id, detail: { outboxId: row.id, batch: row.batch_id, attempts, reason: err.reason, error: err.message } });
-          const health = this.#delivery.recordFailure(row.notifier_id, at, err.message);
-          if (!health.alertedAt) this.#raiseFailing(row.notifier_id, target, health.failingSince ?? at.toISOString(), health.consecutiveFailures, err.message, at);
+          store.audit({ at, actor: this.#deps.actor, action: 'delivery.failed', subject: row.notifier_id, detail: { outboxId: row.id, batch: row.batch_id, attempts, reason: err.reason, error } });
+          const health = this.#delivery.recordFailure(row.notifier_id, at, error);
+          if (!health.alertedAt) this.#raiseFailing(row.notifier_id, target, health.failingSince ?? at.toISOString(), health.consecutiveFailures, said, at);
         });
-        log.error({ attempts, reason: err.reason }, `delivery to ${target.channel} failed (${why}): ${err.message}`);
+        log.error({ attempts, reason: err.reason }, `delivery to ${target.channel} failed: ${error}`);
         return 'failed';
       }
       store.transaction(() => {
         store.recordAttempt(row.id, attempt, { status: 'pending', nextAttemptAt: new Date(nextAt) });
-        const health = this.#delivery.recordFailure(row.notifier_id, at, err.message);
+        const health = this.#delivery.recordFailure(row.notifier_id, at, error);
         if (!health.alertedAt && health.consecutiveFailures >= alertAfter) {
-          this.#raiseFailing(row.notifier_id, target, health.failingSince ?? at.toISOString(), health.consecutiveFailures, err.message, at);
+          this.#raiseFailing(row.notifier_id, target, health.failingSince ?? at.toISOString(), health.consecutiveFailures, said, at);
         }
       });
-      log.warn({ attempts, reason: err.reason, retryAt: new Date(nextAt).toISOString() }, `delivery to ${target.channel} failed, will retry: ${err.message}`);
+      log.warn({ attempts, reason: err.reason, retryAt: new Date(nextAt).toISOString() }, `delivery to ${target.channel} failed: ${error}`);
       return 'retrying';
     }
   }
@@ -227,6 +325,7 @@ export class Dispatcher {
       if (this.#delivery.health(id).consecutiveFailures > 0) continue;
       if (queueBatch(this.#deps.store, id, batch, at)) recipients.push(id);
     }
+    if (recipients.length) this.#wake?.();
     this.#deps.store.audit({ at, actor: this.#deps.actor, action: failing ? 'notifier.failing' : 'notifier.recovered', subject: notifierId, detail: { since, failures, lastError, toldNotifiers: recipients } });
     if (recipients.length === 0 && failing) {
       this.#deps.logger.error({ notifier: notifierId }, `notifier "${notifierId}" keeps failing and no other notifier can be told; check it now (mfawatch events shows what is pending)`);

@@ -124,6 +124,26 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
+/**
+ * Where a redirect points, as far as it is safe to say: the origin only ("https://sso.example.com/…"),
+ * never a path or query, which may carry the token of a secret URL. Relative locations resolve
+ * against the request.
+ */
+export function redirectTarget(location: string | null | undefined, requestUrl: string | URL): string {
+  if (!location) return 'nowhere (no Location header)';
+  try {
+    const to = new URL(location, requestUrl);
+    const from = new URL(requestUrl);
+    if (to.origin === from.origin) return `another path on the same host (${to.origin}/…)`;
+    return `${to.origin}/…`;
+  } catch {
+    return 'an unreadable Location';
+  }
+}
+
+/** What a redirect answer means and what to do; mfawatch follows none (a redirect could carry credentials elsewhere). */
+export const REDIRECT_HINT = 'mfawatch does not follow redirects: set the URL to the address that answers directly (an http→https redirect, a moved endpoint or a proxy in between are the usual causes)';
+
 function buildUrl(baseUrl: string, path: string, query?: Record<string, QueryValue>): URL {
   const url = /^https?:\/\//.test(path) ? new URL(path) : new URL(baseUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`));
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
@@ -174,7 +194,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let text: string;
     try {
       // The body is read here too (text()): the response holds the request timeout throughout.
-      response = await fetchWithTimeout(options.fetch, url, { method, headers, body: body ?? null, redirect: 'error' }, timeoutMs, [req.signal]);
+      // Redirects are not followed (they could carry the authorization elsewhere) but reported as such:
+      // `redirect: 'error'` would make them read "could not reach … (fetch failed)".
+      response = await fetchWithTimeout(options.fetch, url, { method, headers, body: body ?? null, redirect: 'manual' }, timeoutMs, [req.signal]);
       options.onResponse?.(response);
       text = await response.text();
     } catch (err) {
@@ -190,6 +212,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw new ProviderError(`the connection to ${provider} broke while reading the answer to ${label} (${scrub(String(detail))})`, { reason: 'network', provider, hint: `${again}; if this repeats, check proxies and firewalls between mfawatch and the provider`, cause: err });
       }
       throw new ProviderError(`could not reach ${provider} for ${label} (${scrub(String(detail))})`, { reason: 'network', provider, hint: 'check the base URL, DNS, proxy and firewall', cause: err });
+    }
+    if (response.status >= 300 && response.status < 400) {
+      throw new ProviderError(scrub(`${provider} answered ${label} with a redirect (HTTP ${response.status}) to ${redirectTarget(response.headers.get('location'), url)}`), { reason: 'client', provider, status: response.status, hint: REDIRECT_HINT });
     }
     let parsed: unknown = undefined;
     const isJson = /json/i.test(response.headers.get('content-type') ?? '') || /^\s*[[{]/.test(text);

@@ -94,10 +94,78 @@ describe('dispatcher', () => {
 
   it('honours Retry-After of a 429 when it is longer than the backoff', async () => {
     const id = enqueue();
-    hook.inject({ kind: 'status', status: 429, body: 'slow down', headers: { 'retry-after': '120' } });
+    hook.inject({ kind: 'status', status: 429, body: 'slow down', headers: { 'retry-after': '30' } });
     await dispatcher().deliverDue();
-    expect(Date.parse(row(id).next_attempt_at) - clock.now().getTime()).toBe(120_000);
+    expect(Date.parse(row(id).next_attempt_at) - clock.now().getTime()).toBe(30_000);
     expect(attempts(id)[0]?.reason).toBe('rate_limited');
+  });
+
+  it.each([
+    ['seconds', String(3 * 365 * 86_400)],
+    ['an HTTP date', new Date(Date.parse('2029-11-22T10:00:00.000Z')).toUTCString()],
+  ])('a 429 whose Retry-After (%s) is years away waits at most maxBackoff, is retried until maxAge, and says so', async (_what, retryAfter) => {
+    const id = enqueue();
+    hook.inject({ kind: 'status', status: 429, body: 'slow down', headers: { 'retry-after': retryAfter } }, 100);
+    const d = dispatcher(store, { ...SETTINGS, maxAge: 300_000, alertAfter: 100 });
+    await d.deliverDue();
+    expect(row(id)).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(Date.parse(row(id).next_attempt_at) - clock.now().getTime()).toBe(SETTINGS.maxBackoff);
+    const first = attempts(id)[0]?.error ?? '';
+    expect(first).toMatch(/^the webhook receiver answered HTTP 429; next attempt at 2026-11-22T10:01:00\.000Z \(the channel asked to wait \d+d( \d+h)?; mfawatch waits at most delivery\.maxBackoff, 1m, and keeps trying until delivery\.maxAge\)$/);
+    expect(first.match(/retry|again|next attempt/g)).toHaveLength(1);
+    for (let i = 0; i < 10 && row(id).status === 'pending'; i++) {
+      clock.set(row(id).next_attempt_at);
+      await d.deliverDue();
+    }
+    // Attempts a minute apart, at 0 to 5 minutes; a seventh would start past the 5 minutes of maxAge.
+    expect(row(id)).toMatchObject({ status: 'failed', attempts: 6 });
+    expect(row(id).last_error).toMatch(/gave up after 6 attempts over 5m \(the next would pass delivery\.maxAge, 5m\); once the channel works, `mfawatch redeliver --notifier soar` sends it$/);
+    expect(row(id).last_error).not.toMatch(/next attempt|will retry/);
+  });
+
+  it('one log line per failed attempt says once what happened and once what mfawatch does next', async () => {
+    enqueue();
+    hook.inject({ kind: 'status', status: 503, body: 'down', headers: { 'content-type': 'text/plain' } });
+    await dispatcher().deliverDue();
+    const line = logs.lines().find((l) => String(l.msg).startsWith('delivery to webhook failed'));
+    expect(line?.msg).toBe('delivery to webhook failed: the webhook receiver answered HTTP 503: down; next attempt at 2026-11-22T10:00:01.000Z');
+    expect(String(line?.msg).match(/retry|retried|again|next attempt/g)).toHaveLength(1);
+  });
+
+  it('a newer batch never overtakes an older one waiting in backoff for the same notifier; other notifiers go on', async () => {
+    const older = enqueue('soar', { ...sampleBatch(), id: 'scan-1' });
+    hook.inject({ kind: 'status', status: 503, body: 'down' });
+    const d = dispatcher();
+    await d.deliverDue();
+    expect(row(older)).toMatchObject({ status: 'pending', attempts: 1 });
+    const newer = enqueue('soar', { ...sampleBatch(), id: 'scan-2' });
+    const elsewhere = enqueue('slack-sec', { ...sampleBatch(), id: 'scan-2' });
+    // scan-2 is due, scan-1 is not: scan-2 waits for it at the webhook, Slack takes scan-2 at once.
+    expect(await d.deliverDue()).toEqual({ sent: 1, failed: 0, retrying: 0 });
+    expect(row(newer)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(row(elsewhere).status).toBe('sent');
+    clock.set(row(older).next_attempt_at);
+    expect(await d.deliverDue()).toEqual({ sent: 2, failed: 0, retrying: 0 });
+    expect(hook.bodies<{ id: string }>().map((b) => b.id)).toEqual(['scan-1', 'scan-2']);
+  });
+
+  it('a head that fails for good (4xx) lets the next batch go', async () => {
+    const first = enqueue('soar', { ...sampleBatch(), id: 'scan-1' });
+    const second = enqueue('soar', { ...sampleBatch(), id: 'scan-2' });
+    hook.inject({ kind: 'status', status: 400, body: 'bad' });
+    await dispatcher().deliverDue();
+    expect(row(first).status).toBe('failed');
+    expect(row(second).status).toBe('sent');
+  });
+
+  it('a notifier that ignores its abort signal cannot hold its lane past the timeout', async () => {
+    const [id, real] = target('webhook', 'soar', hook.url);
+    const deaf: DispatchTarget = { ...real, notifier: { send: () => new Promise<void>(() => undefined) } };
+    const d = new Dispatcher({ store, notifiers: new Map([[id, deaf]]), clock, logger: logs.logger, settings: { ...SETTINGS, timeout: 200 }, sleep: async () => undefined, actor: 'test' });
+    const rowId = enqueue();
+    expect(await d.deliverDue()).toEqual({ sent: 0, failed: 0, retrying: 1 });
+    expect(attempts(rowId)[0]).toMatchObject({ reason: 'timeout' });
+    expect(attempts(rowId)[0]?.error).toMatch(/^webhook did not accept the message within 200ms \(delivery\.timeout\)/);
   });
 
   it('a 4xx is marked failed at once, not retried, audited, and the other notifiers get one delivery_failure alert', async () => {
@@ -168,7 +236,7 @@ describe('dispatcher', () => {
     expect(await dispatcher().deliverDue()).toEqual({ sent: 0, failed: 0, retrying: 1 });
     expect(row(id).status).toBe('pending');
     expect(attempts(id)[0]).toMatchObject({ ok: 0, reason: 'timeout' });
-    expect(attempts(id)[0]?.error).toMatch(/did not accept the message within 2s/);
+    expect(attempts(id)[0]?.error).toMatch(/^webhook did not accept the message within 1\.5s \(delivery\.timeout\): check the channel status and connectivity; next attempt at /);
   });
 
   it('a shutdown during a send leaves the row pending and due at once', async () => {

@@ -97,6 +97,19 @@ describe.each(KINDS)('%s notifier: the contract every channel keeps', (kind) => 
     expectNoSecrets(err.message, String(err.hint), JSON.stringify(err), deps.logs.text());
   });
 
+  it('a redirect (HTTP 302) is reported as one, naming only the host it points to, never as "could not reach"', async () => {
+    const n = await setup(kind);
+    // The Location carries every secret: only its origin may show.
+    const location = `https://sso.example.net/login?next=/services/T0001/B0001/${SLACK_TOKEN}&t=${WEBHOOK_TOKEN}&k=${ROUTING_KEY}&sig=${TEAMS_SIG}`;
+    server.inject({ kind: 'status', status: 302, headers: { location }, body: '' }, 10);
+    const err = await failure(n);
+    expect(err.reason).toBe('client');
+    expect(err.status).toBe(302);
+    expect(err.message).toMatch(/with a redirect \(HTTP 302\) to https:\/\/sso\.example\.net\/…: mfawatch does not follow redirects: set the URL/);
+    expect(err.message).not.toMatch(/could not reach|fetch failed|DNS/);
+    expectNoSecrets(err.message, String(err.hint), JSON.stringify(err), deps.logs.text());
+  });
+
   it('a hostile receiver that echoes the credential back in its error body does not leak it', async () => {
     const n = await setup(kind);
     const own: Record<ChannelKind, string[]> = { slack: [SLACK_TOKEN], webhook: [WEBHOOK_TOKEN, HMAC_SECRET], pagerduty: [ROUTING_KEY], teams: [TEAMS_SIG] };

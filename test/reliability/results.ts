@@ -70,6 +70,29 @@ export interface EventFaultRow {
   duplicateAlerts: number;
 }
 
+/** One fault of a notification channel's receiver (`mfawatch run` delivering to it). */
+export interface DeliveryMatrixRow {
+  channel: string;
+  fault: string;
+  title: string;
+  /** How the fault shows at this channel, when it differs from the shared title. */
+  as?: string;
+  notApplicable?: string;
+  /** What the batches sent under the fault required: stay queued (retried), or fail at once with the other channels told. */
+  expected: 'queued' | 'failed' | 'n/a';
+  /** What became of them. */
+  observed: string;
+  /** Every run under the fault ended within its delivery deadline plus one request timeout. */
+  bounded: boolean;
+  /** The healthy channel got every batch while this one failed (no starvation). */
+  othersDelivered: boolean;
+  /** After recovery the channel received the changes in the order they happened; null when the batches failed for good (`redeliver` sends them). */
+  inOrder: boolean | null;
+  lostAlerts: number;
+  duplicateDeliveries: number;
+  message: string;
+}
+
 export interface CorpusFigures {
   configs: number;
   rejectedWithExit2: number;
@@ -77,7 +100,7 @@ export interface CorpusFigures {
 }
 
 /** Writes one suite's figures. */
-export function writeResults(name: 'fault-matrix' | 'responder-matrix' | 'crash' | 'config-corpus' | 'event-faults', data: unknown): void {
+export function writeResults(name: 'fault-matrix' | 'responder-matrix' | 'crash' | 'config-corpus' | 'event-faults' | 'delivery-matrix', data: unknown): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${name}.json`), JSON.stringify(data, null, 2));
 }

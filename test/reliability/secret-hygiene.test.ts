@@ -516,7 +516,8 @@ describe('secret hygiene across every module', () => {
     const configPath = writeConfig(dir.path, {
       database: './state.db',
       health: { failureThreshold: 1, ...Object.assign({}, ...started.map((s) => s.m.health ?? {})) },
-      delivery: { runDeadline: '1s', initialBackoff: '100ms' },
+      // `run` starts no delivery after runDeadline: room for the nine baseline mails over SMTP with auth.
+      delivery: { runDeadline: '5s', initialBackoff: '100ms' },
       monitors: started.flatMap((s) => s.m.monitors ?? []),
       notifiers: started.flatMap((s) => s.m.notifiers ?? []),
       responders: started.flatMap((s) => s.m.responders ?? []),
