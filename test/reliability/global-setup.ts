@@ -7,11 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { renderReliability } from './render.js';
-<<<<<<< HEAD
-import { RESULTS_DIR, type CorpusFigures, type CrashRow, type EventFaultRow, type MatrixRow, type ResponderMatrixRow } from './results.js';
-=======
-import { RESULTS_DIR, type CorpusFigures, type CrashRow, type DeliveryMatrixRow, type MatrixRow, type ResponderMatrixRow } from './results.js';
->>>>>>> main
+import { RESULTS_DIR, type CorpusFigures, type CrashRow, type DeliveryMatrixRow, type EventFaultRow, type MatrixRow, type ResponderMatrixRow } from './results.js';
 
 const DOC = join(import.meta.dirname, '..', '..', 'docs', 'RELIABILITY.md');
 
@@ -28,15 +24,10 @@ export function teardown(): void {
   const crash = read<CrashRow[]>('crash');
   const corpus = read<CorpusFigures>('config-corpus');
   const responders = read<ResponderMatrixRow[]>('responder-matrix');
-<<<<<<< HEAD
-  const events = read<EventFaultRow[]>('event-faults');
-  if (!matrix || !crash || !corpus || !responders || !events) return;
-  const text = renderReliability(matrix, crash, corpus, responders, events);
-=======
   const delivery = read<DeliveryMatrixRow[]>('delivery-matrix');
-  if (!matrix || !crash || !corpus || !responders || !delivery) return;
-  const text = renderReliability(matrix, crash, corpus, responders, delivery);
->>>>>>> main
+  const events = read<EventFaultRow[]>('event-faults');
+  if (!matrix || !crash || !corpus || !responders || !delivery || !events) return;
+  const text = renderReliability(matrix, crash, corpus, responders, delivery, events);
   mkdirSync(dirname(DOC), { recursive: true });
   if (!existsSync(DOC) || readFileSync(DOC, 'utf8') !== text) writeFileSync(DOC, text);
 }

@@ -1,9 +1,5 @@
 /** Renders docs/RELIABILITY.md from the figures the reliability suites observed (pure). */
-<<<<<<< HEAD
-import type { CorpusFigures, CrashRow, EventFaultRow, MatrixRow, ResponderMatrixRow } from './results.js';
-=======
-import type { CorpusFigures, CrashRow, DeliveryMatrixRow, MatrixRow, ResponderMatrixRow } from './results.js';
->>>>>>> main
+import type { CorpusFigures, CrashRow, DeliveryMatrixRow, EventFaultRow, MatrixRow, ResponderMatrixRow } from './results.js';
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -58,11 +54,14 @@ export function deliverySection(delivery: readonly DeliveryMatrixRow[]): string[
 }
 
 /** The whole document. */
-<<<<<<< HEAD
-export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures, responders: readonly ResponderMatrixRow[] = [], events: readonly EventFaultRow[] = []): string {
-=======
-export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures, responders: readonly ResponderMatrixRow[] = [], delivery: readonly DeliveryMatrixRow[] = []): string {
->>>>>>> main
+export function renderReliability(
+  matrix: readonly MatrixRow[],
+  crash: readonly CrashRow[],
+  corpus: CorpusFigures,
+  responders: readonly ResponderMatrixRow[] = [],
+  delivery: readonly DeliveryMatrixRow[] = [],
+  events: readonly EventFaultRow[] = [],
+): string {
   const killsTried = responders.filter((r) => r.outcome !== 'n/a');
   const tried = matrix.filter((r) => r.expected !== 'n/a');
   const modules = [...new Set(matrix.map((r) => r.module))].sort();
@@ -185,11 +184,8 @@ export function renderReliability(matrix: readonly MatrixRow[], crash: readonly 
     if (r.outcome === 'n/a') lines.push(`| ${r.module} | ${fault} | not applicable | | | | ${cell(r.notApplicable ?? '')} |`);
     else lines.push(`| ${r.module} | ${fault} | ${r.outcome} | ${r.reason ?? ''} | ${r.falseKills} | ${r.repeatedKills + r.missedKills} | ${cell(r.message)} |`);
   }
-<<<<<<< HEAD
-  if (events.length > 0) lines.push('', ...renderEventFaults(events));
-=======
   lines.push('', ...deliverySection(delivery));
->>>>>>> main
+  if (events.length > 0) lines.push('', ...renderEventFaults(events));
   lines.push(
     '## Crash safety',
     '',
