@@ -6,7 +6,7 @@
  * The fakes run in this process; mfawatch and the bare baseline each run as their own child
  * process, measured by GNU time, so neither is charged for the fake's work.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,10 @@ import { build } from '../scripts/build.js';
 import { compiledEntry } from '../scripts/compiled.js';
 import { awsScenarios } from './aws.js';
 import { githubScenarios } from './github.js';
+
+/** Markers of the section bench/events.ts writes (kept when this file rewrites RESULTS.md). */
+const EVENTS_BEGIN = '<!-- events-bench:begin -->';
+const EVENTS_END = '<!-- events-bench:end -->';
 import { checkGnuTime, measureProcess, type Measurement } from './measure.js';
 import { renderResults, type ScanFigures, type ScenarioResult } from './report.js';
 import type { ProviderScenario, RunningScenario } from './scenario.js';
@@ -210,7 +214,12 @@ async function main(): Promise<void> {
     startup,
     startupFromSource,
   });
-  writeFileSync(join(BENCH, 'RESULTS.md'), markdown);
+  // The events section (bench/events.ts) is measured separately: keep it.
+  const previous = existsSync(join(BENCH, 'RESULTS.md')) ? readFileSync(join(BENCH, 'RESULTS.md'), 'utf8') : '';
+  const eventsStart = previous.indexOf(EVENTS_BEGIN);
+  const eventsEnd = previous.indexOf(EVENTS_END);
+  const eventsSection = eventsStart >= 0 && eventsEnd > eventsStart ? `\n${previous.slice(eventsStart, eventsEnd + EVENTS_END.length)}\n` : '';
+  writeFileSync(join(BENCH, 'RESULTS.md'), `${markdown.trimEnd()}\n${eventsSection}`);
   process.stderr.write(`bench/RESULTS.md written (${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s)\n`);
 }
 

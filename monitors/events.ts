@@ -23,7 +23,11 @@ export interface AccountRef {
 
 /**
  * A fact that exists only as an event: nothing a later `readAccount` or scan could see.
- * Committed as a change event of the same type.
+ * Committed as a change event of the same type. A factor or credential that a reading does show
+ * (Observation.factors / Observation.credentials) belongs in a hint (topic `factor` /
+ * `credential`) instead: the verification then commits `factor_added` / `credential_added` once,
+ * and the next scan, diffing against that state, does not report it again. As a fact it would be
+ * reported twice (the fact, then the scan's diff).
  */
 export interface EventFact {
   type: 'signin_without_mfa' | 'factor_added' | 'credential_added' | 'mfa_requirement_disabled';

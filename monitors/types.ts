@@ -58,6 +58,14 @@ export interface ScanContext {
   countRequest(n?: number): void;
   /** Reports the provider's remaining rate-limit budget, for metrics. */
   reportRateLimit(remaining: number, resetAt?: Date): void;
+  /**
+   * Says the listing of these account kinds (every kind when omitted) was checked against a count
+   * the provider gives (a total, a member count, GetAccountSummary's Users): an account missing
+   * from it is gone, and its removal is committed at once. Without it, a removal is committed only
+   * when the next complete scan agrees, since a listing cut at a page or row boundary looks like a
+   * shorter list. Optional for contexts that never remove (one-account readings).
+   */
+  listingCounted?(kinds?: readonly string[]): void;
 }
 
 /** A configured monitor instance. */

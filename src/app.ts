@@ -5,6 +5,7 @@
 import { userInfo } from 'node:os';
 import type { Monitor } from '../monitors/types.js';
 import type { Notifier } from '../notifiers/types.js';
+import type { DatabaseAccess } from '../storage/db.js';
 import { Store } from '../storage/store.js';
 import type { ConfiguredMonitor, ConfiguredNotifier, ResolvedConfig } from './config/load.js';
 import type { CrashPoint } from './core/crash-point.js';
@@ -56,8 +57,11 @@ export function currentActor(): string {
   }
 }
 
-/** Builds the app: opens the database, creates every configured module. */
-export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}): App {
+/**
+ * Builds the app: opens the database, creates every configured module. `read`: a command that only
+ * reads (status, events, history, whois): the database must exist and is opened read-only.
+ */
+export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}, access: DatabaseAccess = 'write'): App {
   const logger = overrides.logger ?? createLogger({ level: config.log.level });
   const clock = overrides.clock ?? systemClock;
   const deps: ModuleDeps = {
@@ -67,7 +71,7 @@ export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}):
     sleep: overrides.sleep ?? sleep,
     stdout: overrides.stdout ?? process.stdout,
   };
-  const store = overrides.store ?? Store.open(config.database);
+  const store = overrides.store ?? Store.open(config.database, access);
   const actor = currentActor();
   const monitors = config.monitors.map((m) => ({ ...m, monitor: m.module.create(m.config, { ...deps, logger: logger.child({ monitor: m.config.id }) }) }));
   const crashPoint = overrides.crashPoint;

@@ -30,6 +30,10 @@ export interface EventSourceRow {
   last_ignored: string | null;
   requests: number;
   polls: number;
+  /** Pushed requests refused (bad signature, wrong content type, unreadable body), the last one's reason and time. */
+  refused: number;
+  last_refused: string | null;
+  last_refused_at: string | null;
 }
 
 export interface HintRow {
@@ -124,6 +128,13 @@ export class EventStore {
       )
       .run({ monitor_id: monitorId, source, at: at.toISOString(), error, next: nextPollAt.toISOString() });
     return this.source(monitorId, source)?.consecutive_failures ?? 0;
+  }
+
+  /** Counts a pushed request the source refused (nothing of it is stored but this count and reason). */
+  recordRefused(monitorId: string, source: string, at: Date, reason: string): void {
+    this.#db
+      .prepare(`UPDATE event_sources SET refused = refused + 1, last_refused = ?, last_refused_at = ? WHERE monitor_id = ? AND source = ?`)
+      .run(reason, at.toISOString(), monitorId, source);
   }
 
   setNextPoll(monitorId: string, source: string, at: Date): void {

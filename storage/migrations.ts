@@ -236,7 +236,47 @@ export const MIGRATIONS: readonly string[] = [
   // 5: stored counts per MFA state (status, the end of every scan) read a covering index instead
   // of every account row: 0.5 s → 0.15 s for a million accounts.
   `CREATE INDEX accounts_by_state ON accounts (monitor_id, scope, mfa, admin);`,
-  // 6 (issue 13, events): stored credentials; event sources' cursors and health; provider event
+  // Removals waiting for a second scan (storage/pending-removals.ts): an account missing from a
+  // listing the provider gave no count for is removed only when the next complete scan agrees.
+  `CREATE TABLE pending_removals (
+    monitor_id TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    scan_id    INTEGER NOT NULL,
+    since      TEXT NOT NULL,
+    PRIMARY KEY (monitor_id, scope, account_id)
+  ) WITHOUT ROWID;`,
+  // The process running a kill ("pid@host"), set with the claim: a kill whose process is gone
+  // shows as interrupted at once (storage/responses.ts), not as running for twice the kill timeout.
+  `ALTER TABLE responses ADD COLUMN owner TEXT;`,
+  // web console (src/console): server-side sessions, so a sign-out or a revocation ends them at
+  // once, and one-time sign-in links (`mfawatch console link`). Only hashes of the tokens are kept.
+  `
+  CREATE TABLE console_sessions (
+    token_hash  TEXT PRIMARY KEY,
+    identity    TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('viewer', 'responder')),
+    via         TEXT NOT NULL CHECK (via IN ('oidc', 'link')),
+    csrf_token  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    auth_at     TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    revoked_at  TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX console_sessions_by_identity ON console_sessions (identity);
+
+  CREATE TABLE console_links (
+    id          INTEGER PRIMARY KEY,
+    token_hash  TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL CHECK (role IN ('viewer', 'responder')),
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    used_at     TEXT
+  );
+  `,
+  // issue 13, events: stored credentials; event sources' cursors and health; provider event
   // ids seen (dedupe, with retention); pending verification hints (coalesced per account);
   // the time of each account's last verified reading (a scan started before it does not
   // overwrite it); one row per event-driven commit (unique outbox batch ids).
@@ -262,6 +302,9 @@ export const MIGRATIONS: readonly string[] = [
     last_ignored         TEXT,
     requests             INTEGER NOT NULL DEFAULT 0,
     polls                INTEGER NOT NULL DEFAULT 0,
+    refused              INTEGER NOT NULL DEFAULT 0,
+    last_refused         TEXT,
+    last_refused_at      TEXT,
     PRIMARY KEY (monitor_id, source)
   ) WITHOUT ROWID;
 

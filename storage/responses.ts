@@ -6,6 +6,7 @@
  *   running   → interrupted               (the process died mid-kill: never re-run blindly)
  *   blocked                               (a guard said no; kept so the team is told and caps count right)
  */
+import { hostname } from 'node:os';
 import type { Store } from './store.js';
 
 export type ResponseStatus = 'scheduled' | 'running' | 'done' | 'blocked' | 'cancelled' | 'interrupted';
@@ -29,6 +30,28 @@ export interface ResponseRow {
   results: string | null;
   ok: number | null;
   actor: string;
+  /** The process that claimed it ("pid@host"); null for rows from before it was recorded. */
+  owner: string | null;
+}
+
+/** This process, as recorded in a kill's claim. */
+export function thisProcess(): string {
+  return `${process.pid}@${hostname()}`;
+}
+
+/**
+ * True when `owner` names a process on this host that no longer exists: the kill it claimed will
+ * never finish. (Another host's process cannot be checked: its kill waits for the time rule.)
+ */
+export function ownerIsGone(owner: string | null): boolean {
+  const m = owner ? /^(\d+)@(.+)$/.exec(owner) : null;
+  if (!m || m[2] !== hostname()) return false;
+  try {
+    process.kill(Number(m[1]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 export interface NewResponse {
@@ -60,8 +83,8 @@ export class ResponseStore {
   insert(r: NewResponse): number {
     const result = this.#store.db
       .prepare(
-        `INSERT INTO responses (identity, origin, status, dry_run, event_id, scan_id, monitor_id, account, reason, created_at, due_at, claimed_at, only, actor)
-         VALUES (@identity, @origin, @status, @dry_run, @event_id, @scan_id, @monitor_id, @account, @reason, @created_at, @due_at, @claimed_at, @only, @actor)`,
+        `INSERT INTO responses (identity, origin, status, dry_run, event_id, scan_id, monitor_id, account, reason, created_at, due_at, claimed_at, only, actor, owner)
+         VALUES (@identity, @origin, @status, @dry_run, @event_id, @scan_id, @monitor_id, @account, @reason, @created_at, @due_at, @claimed_at, @only, @actor, @owner)`,
       )
       .run({
         identity: r.identity,
@@ -78,6 +101,7 @@ export class ResponseStore {
         claimed_at: r.status === 'running' ? r.createdAt.toISOString() : null,
         only: r.only ? JSON.stringify(r.only) : null,
         actor: r.actor,
+        owner: r.status === 'running' ? thisProcess() : null,
       });
     return Number(result.lastInsertRowid);
   }
@@ -112,7 +136,7 @@ export class ResponseStore {
    * committed before any responder is called, so a crash after it can never run the kill again.
    */
   claim(id: number, at: Date): boolean {
-    return this.#store.db.prepare(`UPDATE responses SET status = 'running', claimed_at = ? WHERE id = ? AND status = 'scheduled'`).run(at.toISOString(), id).changes === 1;
+    return this.#store.db.prepare(`UPDATE responses SET status = 'running', claimed_at = ?, owner = ? WHERE id = ? AND status = 'scheduled'`).run(at.toISOString(), thisProcess(), id).changes === 1;
   }
 
   finish(id: number, at: Date, ok: boolean, results: unknown): void {
@@ -130,12 +154,14 @@ export class ResponseStore {
   }
 
   /**
-   * Rows left `running` since before `claimedBefore` (longer than any kill may take, so their
-   * process died): marked `interrupted` and returned, never re-run.
+   * Rows left `running` by a process that is gone (on this host), or since before `claimedBefore`
+   * (longer than any kill may take, so their process died): marked `interrupted` and returned,
+   * never re-run.
    */
   interruptRunning(at: Date, claimedBefore: Date): ResponseRow[] {
     return this.#store.transaction(() => {
-      const rows = this.#store.db.prepare(`SELECT * FROM responses WHERE status = 'running' AND claimed_at <= ?`).all(claimedBefore.toISOString()) as ResponseRow[];
+      const running = this.#store.db.prepare(`SELECT * FROM responses WHERE status = 'running'`).all() as ResponseRow[];
+      const rows = running.filter((r) => ownerIsGone(r.owner) || (r.claimed_at !== null && r.claimed_at <= claimedBefore.toISOString()));
       const update = this.#store.db.prepare(
         `UPDATE responses SET status = 'interrupted', finished_at = ?, reason = 'mfawatch stopped while this kill was running; which services were reached is unknown' WHERE id = ? AND status = 'running'`,
       );

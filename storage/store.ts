@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { ProviderError } from '../src/core/errors.js';
 import type { AccountState, ChangeEvent, MfaState } from '../src/core/types.js';
 import type { Statement } from 'better-sqlite3';
-import { openDatabase, type Db } from './db.js';
+import { openDatabase, type DatabaseAccess, type Db } from './db.js';
 import { accountFromRow, accountParams, eventFromRow, type AccountRow, type EventRow } from './rows.js';
 
 export type ScanStatus = 'running' | 'succeeded' | 'failed' | 'abandoned' | 'held';
@@ -142,9 +142,9 @@ export class Store {
     return statement;
   }
 
-  /** Opens the database file and wraps it. */
-  static open(path: string): Store {
-    return new Store(openDatabase(path));
+  /** Opens the database file and wraps it (`read`: it must exist, and is opened read-only). */
+  static open(path: string, access: DatabaseAccess = 'write'): Store {
+    return new Store(openDatabase(path, access));
   }
 
   close(): void {

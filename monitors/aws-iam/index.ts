@@ -350,10 +350,30 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
     }
   }
 
+  /**
+   * IAM's count of users (GetAccountSummary `Users`), or undefined when the policy does not allow
+   * iam:GetAccountSummary (it is optional in report mode: without it, removals wait for a second
+   * scan to agree).
+   */
+  async function userCount(s: Session, ctx: ScanContext): Promise<number | undefined> {
+    try {
+      return (await s.iam.send(new GetAccountSummaryCommand({}), { abortSignal: ctx.signal })).SummaryMap?.Users;
+    } catch (err) {
+      if (awsErrorCode(err) !== 'AccessDenied') throw classifyAwsError(err, 'iam:GetAccountSummary', s.accountId);
+      ctx.logger.info({ account: s.accountId }, 'iam:GetAccountSummary is not allowed; a user missing from the credential report is removed only when the next scan agrees');
+      return undefined;
+    }
+  }
+
   async function* scanReport(s: Session, ctx: ScanContext): AsyncGenerator<Observation> {
     const report = await credentialReport(s, ctx);
     const directory = await userDirectory(s, ctx);
     ctx.setDataAsOf(report.generatedAt);
+    // A report cut at a line end parses as a shorter one. When its user rows match IAM's count, it
+    // is whole and its removals are committed at once; otherwise (a cut report, or users created
+    // or deleted since it was generated) they wait for the next scan to agree.
+    const counted = await userCount(s, ctx);
+    if (counted !== undefined && counted === report.rows.filter((r) => !r.root).length) ctx.listingCounted?.();
     for (const row of report.rows) {
       if (row.root) {
         // Root MFA matters whatever the password column says (it is always not_supported for
@@ -433,6 +453,7 @@ export function createAwsIamMonitor(config: AwsIamConfig, deps: ModuleDeps, tuni
         reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed; the next scan will retry',
       });
     }
+    if (counted === listed) ctx.listingCounted?.();
   }
 
   return {

@@ -77,6 +77,16 @@ const webhookUserShape = z.object({ id: z.number().int(), login: z.string().min(
 /** GET /orgs/{org}/memberships/{username}. */
 const membershipShape = z.object({ state: z.string(), role: z.string(), user: webhookUserShape });
 
+/**
+ * The organisation's member count, to check the member listing against. GitHub's REST
+ * "Get an organization" carries no member count (its `plan.filled_seats`, shown to owners only,
+ * counts paid seats, pending invitations and outside collaborators included); GraphQL's
+ * `membersWithRole.totalCount` is the number of members, readable with the read:org scope the
+ * monitor already needs. https://docs.github.com/en/graphql/reference/objects#organization
+ */
+const MEMBER_COUNT_QUERY = `query($org: String!) { organization(login: $org) { membersWithRole { totalCount } } }`;
+const memberCountAnswer = z.object({ organization: z.object({ membersWithRole: z.object({ totalCount: z.number().int().min(0) }) }) });
+
 /** Knobs for tests: how many ms one "second" of Retry-After / backoff is (Octokit's retryAfterBaseValue). */
 export interface GithubTuning {
   retryAfterBaseValue?: number;
@@ -148,6 +158,15 @@ export function classifyGithubError(err: unknown, org: string, what: string, sec
     return new ProviderError(`GitHub returned ${status} for ${what} after retries`, { reason, provider: PROVIDER, status, hint: 'GitHub is having trouble (https://www.githubstatus.com); the scan will run again on schedule', cause: err });
   }
   return new ProviderError(`GitHub returned ${status} for ${what}${ghMessage ? `: ${ghMessage}` : ''}`, { reason, provider: PROVIDER, status, hint: README, cause: err });
+}
+
+/**
+ * A transient error of a probe or a verification, with the advice that fits it: what happens next
+ * is the event runner's backoff, not the next scheduled scan. Other errors keep their advice.
+ */
+function forEvents(error: ProviderError, next: string): ProviderError {
+  if (!error.transient) return error;
+  return new ProviderError(error.summary, { reason: error.reason, provider: error.provider, status: error.status, retryAfterMs: error.retryAfterMs, hint: next, cause: error });
 }
 
 /** A success body as JSON (undefined when cut off or not JSON); a body Octokit already read stays as it is. */
@@ -370,14 +389,42 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
     };
   }
 
+  /**
+   * The member count, or undefined when GitHub does not give it (GraphQL refused, an older GitHub
+   * Enterprise Server): the core then confirms removals with a second scan instead.
+   */
+  async function memberCount(octokit: GithubClientInstance, ctx: ScanContext): Promise<number | undefined> {
+    try {
+      const parsed = memberCountAnswer.safeParse(await octokit.graphql(MEMBER_COUNT_QUERY, { org: config.org }));
+      return parsed.success ? parsed.data.organization.membersWithRole.totalCount : undefined;
+    } catch (err) {
+      ctx.logger.debug({ monitor: config.id, err: (err as Error).message }, 'GitHub gave no member count; removals wait for a second scan');
+      return undefined;
+    }
+  }
+
   async function* scanOrg(ctx: ScanContext): AsyncGenerator<Observation> {
     const octokit = client(ctx);
     const emails = config.samlIdentities ? await samlEmails(octokit, ctx) : null;
     const memberSets = await twoFactorSets(octokit, 'members', ctx);
     const admins = await idSet(octokit, { kind: 'members', filter: 'all', role: 'admin' });
+    let listed = 0;
     for await (const page of pages(octokit, { kind: 'members', filter: 'all' })) {
+      listed += page.length;
       for (const user of page) yield observation(user, 'member', admins.has(user.id), memberSets, emails);
     }
+    // A last page cut short, or a rel="last" that lies, reads as a shorter list with no error:
+    // fewer members listed than GitHub counts is a partial listing (or someone joined since the
+    // listing: the next scan settles it). More (someone left since) is not: the removals of this
+    // scan then wait for the next one. Read after the listing, so a fault of the listing itself
+    // is reported as such.
+    const counted = await memberCount(octokit, ctx);
+    if (counted !== undefined && listed < counted) {
+      throw new ProviderError(`GitHub listed ${listed} members of ${config.org} where the organisation counts ${counted} (membersWithRole.totalCount): a page was lost or cut short, or members left during the scan`, {
+        reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed; the next scan will retry',
+      });
+    }
+    if (counted === listed) ctx.listingCounted?.(['member']);
     if (!config.outsideCollaborators) return;
     const outsideSets = await twoFactorSets(octokit, 'outside_collaborators', ctx);
     for await (const page of pages(octokit, { kind: 'outside_collaborators', filter: 'all' })) {
@@ -461,7 +508,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
       const sets = await twoFactorSets(octokit, kind === 'member' ? 'members' : 'outside_collaborators', ctx);
       return { status: 'present', observation: observation({ id, login, ...(htmlUrl ? { html_url: htmlUrl } : {}) }, kind, admin, sets, null) };
     } catch (err) {
-      throw classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? what, [config.token]);
+      throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? what, [config.token]), 'the verification is kept and retried with backoff; the scheduled scan still reconciles');
     }
   }
 
@@ -478,7 +525,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
         if (isFilterRefused(err)) {
           throw new ProviderError(`GitHub refused filter=2fa_disabled on /orgs/${config.org}/${kind}: only organisation owners can see members' 2FA state`, { reason: 'permission', provider: PROVIDER, status: status(err), hint: `use a token of an organisation owner (${README})`, cause: err });
         }
-        throw classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? describeListing(config.org, { kind, filter: '2fa_disabled' }), [config.token]);
+        throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? describeListing(config.org, { kind, filter: '2fa_disabled' }), [config.token]), 'the probe is retried with backoff; the scheduled scan still runs');
       }
     }
     return found;

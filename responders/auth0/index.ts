@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
-import { createHttpClient, waitForResetHeader, type ErrorDescription } from '../../src/http/client.js';
+import { createHttpClient, pathSegment, requestUrl, waitForResetHeader, type ErrorDescription } from '../../src/http/client.js';
 import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
 import { auth0ResponderSchema, type Auth0ResponderConfig } from './config.js';
 
@@ -50,7 +50,7 @@ export function createAuth0Responder(config: Auth0ResponderConfig, deps: ModuleD
       let ids = accountsOfType(target, 'auth0').map((a) => a.accountId);
       const notes: string[] = [];
       if (ids.length === 0) {
-        record({ method: 'GET', url: `${base}/api/v2/users-by-email?email=${encodeURIComponent(target.identity)}`, note: 'find the users with this email' });
+        record({ method: 'GET', url: requestUrl(base, '/api/v2/users-by-email', { email: target.identity }), note: 'find the users with this email' });
         const found = await http.request({ path: '/api/v2/users-by-email', query: { email: target.identity }, headers, signal }, usersByEmail);
         // An unverified email proves nothing about who owns the account: never act on it.
         const unverified = found.data.filter((u) => u.email_verified !== true);
@@ -59,10 +59,10 @@ export function createAuth0Responder(config: Auth0ResponderConfig, deps: ModuleD
       }
       if (ids.length === 0) return { outcome: 'not_found', detail: `Auth0 has no user with the verified email ${target.identity}${notes.length ? ` (${notes.join('; ')})` : ''}` };
       for (const id of ids) {
-        const u = `/api/v2/users/${encodeURIComponent(id)}`;
-        record({ method: 'DELETE', url: `${base}${u}/sessions`, note: 'delete all sessions' });
-        record({ method: 'DELETE', url: `${base}${u}/refresh-tokens`, note: 'delete all refresh tokens' });
-        record({ method: 'POST', url: `${base}${u}/multifactor/actions/invalidate-remember-browser`, note: 'forget browsers remembered for MFA' });
+        const u = `/api/v2/users/${pathSegment(id, SERVICE)}`;
+        record({ method: 'DELETE', url: requestUrl(base, `${u}/sessions`), note: 'delete all sessions' });
+        record({ method: 'DELETE', url: requestUrl(base, `${u}/refresh-tokens`), note: 'delete all refresh tokens' });
+        record({ method: 'POST', url: requestUrl(base, `${u}/multifactor/actions/invalidate-remember-browser`), note: 'forget browsers remembered for MFA' });
         if (dryRun) continue;
         await http.request({ method: 'DELETE', path: `${u}/sessions`, headers, signal });
         await http.request({ method: 'DELETE', path: `${u}/refresh-tokens`, headers, signal });

@@ -157,7 +157,8 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
           const PolicyDocument = revokeOlderSessionsPolicy(now);
           record({ method: 'PutUserPolicy', url: `${where} UserName=${UserName} PolicyName=${REVOKE_POLICY_NAME}`, note: `deny all credentials issued before ${now.toISOString()}: ${PolicyDocument}` });
           if (!dryRun) await send('PutUserPolicy', () => iam.send(new PutUserPolicyCommand({ UserName, PolicyName: REVOKE_POLICY_NAME, PolicyDocument }), { abortSignal: signal }));
-          const parts = [`${REVOKE_POLICY_NAME} attached (cut-off ${now.toISOString()})`];
+          // A dry run says what would be done, never "attached" or "deactivated": it reads as done.
+          const parts = [`${dryRun ? 'would attach ' : ''}${REVOKE_POLICY_NAME}${dryRun ? '' : ' attached'} (cut-off ${now.toISOString()})`];
           if (config.deactivateAccessKeys) {
             record({ method: 'ListAccessKeys', url: `${where} UserName=${UserName}`, note: 'find the access keys' });
             const keys = await send('ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName }), { abortSignal: signal }));
@@ -166,7 +167,7 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
               record({ method: 'UpdateAccessKey', url: `${where} UserName=${UserName} AccessKeyId=${k.AccessKeyId ?? ''} Status=Inactive`, note: 'deactivate the access key' });
               if (!dryRun) await send('UpdateAccessKey', () => iam.send(new UpdateAccessKeyCommand({ UserName, AccessKeyId: k.AccessKeyId, Status: 'Inactive' }), { abortSignal: signal }));
             }
-            parts.push(`${active.length} access key(s) deactivated`);
+            parts.push(dryRun ? `would deactivate ${active.length} access key(s)` : `${active.length} access key(s) deactivated`);
           }
           if (config.deleteLoginProfile) {
             record({ method: 'DeleteLoginProfile', url: `${where} UserName=${UserName}`, note: 'delete the console password' });
@@ -179,6 +180,8 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
                 },
               );
               parts.push(deleted ? 'console password deleted' : 'had no console password');
+            } else {
+              parts.push('would delete the console password');
             }
           }
           done.push(`${UserName}: ${parts.join(', ')}`);
@@ -187,7 +190,7 @@ export function createAwsIamResponder(config: AwsIamResponderConfig, deps: Modul
         if (iam !== client) iam.destroy();
       }
       if (found === 0) return { outcome: 'not_found', detail: `none of the linked IAM users could be acted on: ${done.join('; ')}${rootNote}` };
-      if (dryRun) return { outcome: 'skipped', detail: `dry run: would act on ${done.join('; ')}${rootNote}` };
+      if (dryRun) return { outcome: 'skipped', detail: `dry run, nothing changed: ${done.join('; ')}${rootNote}` };
       return { outcome: 'succeeded', detail: `${done.join('; ')}${rootNote}` };
     },
   };

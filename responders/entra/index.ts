@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
-import { createHttpClient, type ErrorDescription } from '../../src/http/client.js';
+import { createHttpClient, pathSegment, requestUrl, type ErrorDescription } from '../../src/http/client.js';
 import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
 import { entraResponderSchema, type EntraResponderConfig } from './config.js';
 
@@ -49,7 +49,7 @@ export function createEntraResponder(config: EntraResponderConfig, deps: ModuleD
       if (!id) {
         const who = target.identity.replace(/'/g, "''");
         const filter = `userPrincipalName eq '${who}' or mail eq '${who}'`;
-        record({ method: 'GET', url: `${graph}/v1.0/users?$filter=${encodeURIComponent(filter)}&$select=id,userPrincipalName`, note: 'find the user' });
+        record({ method: 'GET', url: requestUrl(graph, '/v1.0/users', { $filter: filter, $select: 'id,userPrincipalName' }), note: 'find the user' });
         const found = await http.request({ path: '/v1.0/users', query: { $filter: filter, $select: 'id,userPrincipalName' }, headers, signal }, userList);
         if (found.data.value.length === 0) return { outcome: 'not_found', detail: `Entra ID has no user whose userPrincipalName or mail is ${target.identity}` };
         if (found.data.value.length > 1) {
@@ -57,8 +57,8 @@ export function createEntraResponder(config: EntraResponderConfig, deps: ModuleD
         }
         id = found.data.value[0]?.id ?? '';
       }
-      const path = `/v1.0/users/${encodeURIComponent(id)}/revokeSignInSessions`;
-      record({ method: 'POST', url: `${graph}${path}`, note: 'revoke all refresh tokens and session cookies' });
+      const path = `/v1.0/users/${pathSegment(id, SERVICE)}/revokeSignInSessions`;
+      record({ method: 'POST', url: requestUrl(graph, path), note: 'revoke all refresh tokens and session cookies' });
       if (dryRun) return { outcome: 'skipped', detail: `dry run: would revoke the sign-in sessions of Entra user ${id}` };
       const r = await http.request({ method: 'POST', path, headers, signal, acceptStatus: [404] });
       if (r.status === 404) return { outcome: 'not_found', detail: `Entra ID has no user ${id}` };

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
-import { createHttpClient, parseLinkHeader, waitForResetHeader, type ErrorDescription } from '../../src/http/client.js';
+import { createHttpClient, parseLinkHeader, pathSegment, requestUrl, waitForResetHeader, type ErrorDescription } from '../../src/http/client.js';
 import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type ApiCall, type Responder, type ResponderModule } from '../types.js';
 import { githubResponderSchema, type GithubResponderConfig } from './config.js';
 
@@ -40,7 +40,7 @@ interface Listing {
 
 export function createGithubResponder(config: GithubResponderConfig, deps: ModuleDeps): Responder {
   const base = config.baseUrl.replace(/\/+$/, '');
-  const org = encodeURIComponent(config.org);
+  const org = pathSegment(config.org, SERVICE, 'an organisation');
   const http = createHttpClient({
     afterFailure: AFTER_KILL_FAILURE,
     provider: SERVICE, baseUrl: base, fetch: deps.fetch, sleep: deps.sleep, timeoutMs: config.requestTimeout, secrets: [config.token], describeError: describeGithubResponderError,
@@ -61,7 +61,7 @@ export function createGithubResponder(config: GithubResponderConfig, deps: Modul
     let repeated = 0;
     let pages = 0;
     let lastPage: number | undefined;
-    let next: string | undefined = `${base}${listPath}?${new URLSearchParams({ login, per_page: '100' }).toString()}`;
+    let next: string | undefined = requestUrl(base, listPath, { login, per_page: '100' });
     while (next) {
       record({ method: 'GET', url: next, note: `list ${login}'s SSO credential authorisations${pages ? ` (page ${pages + 1})` : ''}` });
       const page = await http.request({ path: next, signal, acceptStatus: [404] });
@@ -99,15 +99,23 @@ export function createGithubResponder(config: GithubResponderConfig, deps: Modul
         // What was seen is revoked even when the listing was incomplete: every revocation counts.
         for (const c of listing.credentials) {
           const path = `${listPath}/${c.credential_id}`;
-          record({ method: 'DELETE', url: `${base}${path}`, note: `revoke SSO authorisation of ${c.credential_type ?? 'credential'} ${c.credential_id}` });
+          record({ method: 'DELETE', url: requestUrl(base, path), note: `revoke SSO authorisation of ${c.credential_type ?? 'credential'} ${c.credential_id}` });
           if (!dryRun) await http.request({ method: 'DELETE', path, signal, acceptStatus: [404] });
         }
         if (listing.incomplete) {
           throw new ProviderError(`GitHub's SSO authorisations of ${login} in ${config.org} could not all be read: ${listing.incomplete}; ${dryRun ? 'a real kill would revoke' : 'revoked'} the ${listing.credentials.length} seen, others may remain`, { reason: 'malformed', provider: SERVICE, hint: 'run the kill again' });
         }
+        // A page cut at a row boundary (fewer rows, no error) leaves no trace in the listing and
+        // GitHub gives no count: the kill is done only when a second listing finds none left.
+        if (!dryRun && listing.credentials.length > 0) {
+          const left = await listCredentials(login, signal, record);
+          if (left && left.credentials.length > 0) {
+            throw new ProviderError(`GitHub still lists ${left.credentials.length} SSO authorisation(s) of ${login} in ${config.org} after revoking the ${listing.credentials.length} seen (a page of the first listing was cut short, or new ones were made meanwhile)`, { reason: 'malformed', provider: SERVICE, hint: 'run the kill again' });
+          }
+        }
         if (config.removeFromOrg) {
-          const path = `/orgs/${org}/memberships/${encodeURIComponent(login)}`;
-          record({ method: 'DELETE', url: `${base}${path}`, note: `remove ${login} from ${config.org}` });
+          const path = `/orgs/${org}/memberships/${pathSegment(login, SERVICE)}`;
+          record({ method: 'DELETE', url: requestUrl(base, path), note: `remove ${login} from ${config.org}` });
           if (!dryRun) await http.request({ method: 'DELETE', path, signal, acceptStatus: [404] });
         }
         done.push(`${login}: ${listing.credentials.length} credential authorisation(s)${config.removeFromOrg ? ', removed from the org' : ''}`);

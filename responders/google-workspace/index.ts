@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
-import { createHttpClient, type ErrorDescription } from '../../src/http/client.js';
+import { createHttpClient, pathSegment, requestUrl, type ErrorDescription } from '../../src/http/client.js';
 import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
 import { googleResponderSchema, type GoogleResponderConfig } from './config.js';
 
@@ -90,8 +90,8 @@ export function createGoogleResponder(config: GoogleResponderConfig, deps: Modul
   return {
     async invalidate(target, { dryRun, signal, record }) {
       const userKey = accountsOfType(target, 'google-workspace')[0]?.accountId ?? target.identity;
-      const path = `/admin/directory/v1/users/${encodeURIComponent(userKey)}/signOut`;
-      record({ method: 'POST', url: `${base}${path}`, note: 'sign out of all web and device sessions, reset sign-in cookies' });
+      const path = `/admin/directory/v1/users/${pathSegment(userKey, SERVICE)}/signOut`;
+      record({ method: 'POST', url: requestUrl(base, path), note: 'sign out of all web and device sessions, reset sign-in cookies' });
       if (dryRun) return { outcome: 'skipped', detail: `dry run: would sign Google user ${userKey} out everywhere` };
       const token = await accessToken();
       const r = await http.request({ method: 'POST', path, headers: { authorization: `Bearer ${token.reveal()}` }, signal, acceptStatus: [404] });

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
-import { createHttpClient, waitForResetHeader, type ErrorDescription } from '../../src/http/client.js';
+import { createHttpClient, pathSegment, requestUrl, waitForResetHeader, type ErrorDescription } from '../../src/http/client.js';
 import { AFTER_KILL_FAILURE, accountsOfType, registerResponder, type Responder, type ResponderModule } from '../types.js';
 import { oktaResponderSchema, type OktaResponderConfig } from './config.js';
 
@@ -47,14 +47,14 @@ export function createOktaResponder(config: OktaResponderConfig, deps: ModuleDep
     async invalidate(target, { dryRun, signal, record }) {
       const linked = accountsOfType(target, 'okta')[0];
       const login = linked?.accountId ?? target.identity;
-      const lookupPath = `/api/v1/users/${encodeURIComponent(login)}`;
-      record({ method: 'GET', url: `${base}${lookupPath}`, note: 'find the user' });
+      const lookupPath = `/api/v1/users/${pathSegment(login, SERVICE)}`;
+      record({ method: 'GET', url: requestUrl(base, lookupPath), note: 'find the user' });
       const found = await http.request({ path: lookupPath, signal, acceptStatus: [404] });
       if (found.status === 404) return { outcome: 'not_found', detail: `Okta has no user with login or id "${login}"` };
       const user = oktaUser.safeParse(found.data);
       if (!user.success) throw new ProviderError('Okta answered the user lookup with a body of an unexpected shape', { reason: 'malformed', provider: SERVICE, hint: 'check that baseUrl is the Okta org URL' });
-      const killPath = `/api/v1/users/${encodeURIComponent(user.data.id)}/sessions`;
-      record({ method: 'DELETE', url: `${base}${killPath}?oauthTokens=true`, note: 'clear all sessions and revoke OAuth tokens' });
+      const killPath = `/api/v1/users/${pathSegment(user.data.id, SERVICE)}/sessions`;
+      record({ method: 'DELETE', url: requestUrl(base, killPath, { oauthTokens: true }), note: 'clear all sessions and revoke OAuth tokens' });
       if (dryRun) return { outcome: 'skipped', detail: `dry run: would clear the sessions and OAuth tokens of Okta user ${user.data.id}` };
       await http.request({ method: 'DELETE', path: killPath, query: { oauthTokens: true }, signal });
       return { outcome: 'succeeded', detail: `cleared all sessions and revoked OAuth tokens of Okta user ${user.data.id} (${user.data.profile?.login ?? login})` };

@@ -38,6 +38,48 @@ function reasonOf(text: string): string {
   return reason;
 }
 
+/** Checks an acknowledgement's length; the error says what is allowed. */
+export function ackDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw new UsageError(`--for "${text}" is not a duration; use e.g. 12h, 7d, 4w`);
+  if (ms > MAX_ACK_MS) throw new UsageError(`--for ${text} is longer than 366 days; acknowledge for less and renew it, so someone looks again`);
+  return ms;
+}
+
+/**
+ * Acknowledges every account named `account` (at `monitor` when given) for `ms`, audited under
+ * `actor`: the core of `mfawatch ack`, also run by the web console.
+ */
+export function acknowledgeAccount(app: App, actor: string, request: { account: string; monitor?: string | undefined; ms: number; reason: string }): { matches: ReturnType<typeof accountsNamed>; until: Date } {
+  const reason = reasonOf(request.reason);
+  const matches = accountsNamed(app, request.account, request.monitor);
+  const now = app.clock.now();
+  const until = new Date(now.getTime() + request.ms);
+  const ds = new DeliveryStore(app.store);
+  app.store.transaction(() => {
+    for (const a of matches) {
+      const id = ds.addAck({ monitorId: a.monitorId, scope: a.scope, accountId: a.accountId, login: a.login, at: now, until, reason, actor });
+      app.store.audit({ at: now, actor, action: 'account.acknowledged', subject: `${placeOf(a)}:${a.accountId}`, detail: { ackId: id, login: a.login, until: until.toISOString(), reason } });
+    }
+  });
+  return { matches, until };
+}
+
+/** Ends the acknowledgements of the accounts named `account`, audited under `actor`: the core of `mfawatch unack`. */
+export function endAcknowledgements(app: App, actor: string, request: { account: string; monitor?: string | undefined; reason: string }): Array<{ a: ReturnType<typeof accountsNamed>[number]; n: number }> {
+  const reason = reasonOf(request.reason);
+  const matches = accountsNamed(app, request.account, request.monitor);
+  const now = app.clock.now();
+  const ds = new DeliveryStore(app.store);
+  return app.store.transaction(() =>
+    matches.map((a) => {
+      const n = ds.endAcks(a, now);
+      if (n > 0) app.store.audit({ at: now, actor, action: 'account.unacknowledged', subject: `${placeOf(a)}:${a.accountId}`, detail: { login: a.login, ended: n, reason } });
+      return { a, n };
+    }),
+  );
+}
+
 /** Adds the `ack` and `unack` commands. */
 export function registerAckCommand(program: Command, ctx: CommandContext): void {
   const { withApp, stdout } = ctx;
@@ -49,21 +91,10 @@ export function registerAckCommand(program: Command, ctx: CommandContext): void 
     .requiredOption('--reason <text>', 'why, for the audit log (e.g. "on leave, hardware key ordered")')
     .option('-m, --monitor <id>', 'only the account at this monitor instance')
     .action(async (account: string, opts: { for: string; reason: string; monitor?: string }) => {
-      const ms = parseDuration(opts.for);
-      if (ms === undefined || ms <= 0) throw new UsageError(`--for "${opts.for}" is not a duration; use e.g. 12h, 7d, 4w`);
-      if (ms > MAX_ACK_MS) throw new UsageError(`--for ${opts.for} is longer than 366 days; acknowledge for less and renew it, so someone looks again`);
+      const ms = ackDuration(opts.for);
       const reason = reasonOf(opts.reason);
       await withApp((app) => {
-        const matches = accountsNamed(app, account, opts.monitor);
-        const now = app.clock.now();
-        const until = new Date(now.getTime() + ms);
-        const ds = new DeliveryStore(app.store);
-        app.store.transaction(() => {
-          for (const a of matches) {
-            const id = ds.addAck({ monitorId: a.monitorId, scope: a.scope, accountId: a.accountId, login: a.login, at: now, until, reason, actor: app.actor });
-            app.store.audit({ at: now, actor: app.actor, action: 'account.acknowledged', subject: `${placeOf(a)}:${a.accountId}`, detail: { ackId: id, login: a.login, until: until.toISOString(), reason } });
-          }
-        });
+        const { matches, until } = acknowledgeAccount(app, app.actor, { account, monitor: opts.monitor, ms, reason });
         for (const a of matches) {
           const state = a.mfa === 'disabled' || a.mfa === 'weak' ? `without MFA (${a.mfa})` : `currently mfa=${a.mfa}`;
           stdout.write(`acknowledged ${visible(`${a.login} (id ${a.accountId}) at ${placeOf(a)}`)}, ${state}, for ${formatDuration(ms)} until ${until.toISOString()}\n`);
@@ -81,16 +112,7 @@ export function registerAckCommand(program: Command, ctx: CommandContext): void 
     .action(async (account: string, opts: { reason: string; monitor?: string }) => {
       const reason = reasonOf(opts.reason);
       await withApp((app) => {
-        const matches = accountsNamed(app, account, opts.monitor);
-        const now = app.clock.now();
-        const ds = new DeliveryStore(app.store);
-        const ended = app.store.transaction(() =>
-          matches.map((a) => {
-            const n = ds.endAcks(a, now);
-            if (n > 0) app.store.audit({ at: now, actor: app.actor, action: 'account.unacknowledged', subject: `${placeOf(a)}:${a.accountId}`, detail: { login: a.login, ended: n, reason } });
-            return { a, n };
-          }),
-        );
+        const ended = endAcknowledgements(app, app.actor, { account, monitor: opts.monitor, reason });
         for (const { a } of ended.filter((e) => e.n > 0)) {
           stdout.write(`${visible(`${a.login} (id ${a.accountId}) at ${placeOf(a)}`)}: acknowledgement ended; it is back in the reminder digests\n`);
         }

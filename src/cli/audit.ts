@@ -33,7 +33,8 @@ function parseAnchor(text: string): { id: number; hash: string } {
 /** Registers `audit verify` and `audit export`. */
 export function registerAuditCommand(program: Command, ctx: CliContext): void {
   const audit = program.command('audit').description('the tamper-evident audit log: verify its hash chain, export it for a SIEM');
-  const openStore = () => Store.open(ctx.config().database);
+  // Both subcommands only read: a missing database is an error, never created empty.
+  const openStore = () => Store.open(ctx.config().database, 'read');
 
   audit
     .command('verify')

@@ -10,16 +10,20 @@ import type { App } from '../app.js';
 import { UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { visible, visibleDeep } from '../core/text.js';
-import { linkedAccounts, resolveIdentityArgument, type IdentityContext } from '../response/identity.js';
+import { identityArgumentProblem, linkedAccounts, resolveIdentityArgument, type IdentityContext } from '../response/identity.js';
 import { nobodyKnows, renderResults } from '../response/invalidate.js';
 import { identityContext, responseRunnerFor } from '../response/wiring.js';
+import type { DatabaseAccess } from '../../storage/db.js';
 import type { Store } from '../../storage/store.js';
+import type { LinkedAccount } from '../../responders/types.js';
+import type { ResolvedConfig } from '../config/load.js';
 
 /** What a command file needs from main.ts. */
 export interface CommandContext {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
-  withApp: <T>(fn: (app: App) => Promise<T> | T) => Promise<T>;
+  /** Opens the app around `fn`; `read`: a command that only reads (the database must exist). */
+  withApp: <T>(fn: (app: App) => Promise<T> | T, access?: DatabaseAccess) => Promise<T>;
   setExitCode: (code: number) => void;
   /** Asks a yes/no question on a terminal; null when there is no terminal. */
   confirm?: ((question: string) => Promise<boolean>) | null | undefined;
@@ -44,10 +48,36 @@ export function terminalConfirm(): ((question: string) => Promise<boolean>) | nu
 
 /** Resolves IDENTITY or PROVIDER:LOGIN to an identity, or throws a UsageError that says why not. */
 export function identityFromArgument(store: Store, ctx: IdentityContext, arg: string): string {
+  const problem = identityArgumentProblem(arg);
+  if (problem) throw new UsageError(`${JSON.stringify(arg)} is not an identity: ${problem}; give an email (alice@example.com) or PROVIDER:LOGIN (github:octocat)`);
   const { identity, matched } = resolveIdentityArgument(store, ctx, arg);
   if (identity) return identity;
   if (matched.length === 0) throw new UsageError(`no account "${arg}" has been seen by a configured monitor; give an email, or a PROVIDER:LOGIN that mfawatch has seen`);
   throw new UsageError(`"${arg}" is not linked to one person (${matched.length} account(s), ${matched.some((m) => m.email) ? 'with different emails' : 'with no email'}); add it to identities.map, or give the email`);
+}
+
+/** Whom a kill signs out, where, and which of their accounts mfawatch knows. */
+export interface KillPlan {
+  identity: string;
+  accounts: LinkedAccount[];
+  targets: ResolvedConfig['responders'];
+  /** The identity is in autoResponse.exempt (a manual kill still applies). */
+  exempt: boolean;
+}
+
+/**
+ * Resolves a kill's identity and responders, or throws a UsageError saying what is wrong: the
+ * first step of `mfawatch kill`, also taken by the web console.
+ */
+export function planKill(app: App, arg: string, only: readonly string[] | undefined): KillPlan {
+  if (app.config.responders.length === 0) throw new UsageError('no responders are configured: add entries to "responders" (see README, "Session invalidation")');
+  const unknown = (only ?? []).filter((o) => !app.config.responders.some((r) => r.config.id === o || r.module.type === o));
+  if (unknown.length) throw new UsageError(`--only: no responder with id or type ${unknown.map((u) => `"${u}"`).join(', ')}; configured: ${app.config.responders.map((r) => r.config.id).join(', ')}`);
+  const idCtx = identityContext(app);
+  const identity = identityFromArgument(app.store, idCtx, arg);
+  const accounts = linkedAccounts(app.store, idCtx, identity);
+  const targets = app.config.responders.filter((r) => !only || only.includes(r.config.id) || only.includes(r.module.type));
+  return { identity, accounts, targets, exempt: app.config.autoResponse.exempt.some((e) => e.toLowerCase() === identity) };
 }
 
 export function registerKillCommand(program: Command, ctx: CommandContext): void {
@@ -62,23 +92,18 @@ export function registerKillCommand(program: Command, ctx: CommandContext): void
     .action(async (arg: string, opts: { only?: string; dryRun?: boolean; yes?: boolean; timeout?: string }) => {
       await ctx.withApp(async (app) => {
         const dryRun = opts.dryRun === true;
-        if (app.config.responders.length === 0) throw new UsageError('no responders are configured: add entries to "responders" (see README, "Session invalidation")');
         const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
-        const unknown = (only ?? []).filter((o) => !app.config.responders.some((r) => r.config.id === o || r.module.type === o));
-        if (unknown.length) throw new UsageError(`--only: no responder with id or type ${unknown.map((u) => `"${u}"`).join(', ')}; configured: ${app.config.responders.map((r) => r.config.id).join(', ')}`);
         let timeoutMs: number | undefined;
         if (opts.timeout !== undefined) {
           timeoutMs = parseDuration(opts.timeout);
           if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`--timeout "${opts.timeout}" is not a duration; use e.g. 30s, 2m`);
         }
-        const idCtx = identityContext(app);
-        const identity = identityFromArgument(app.store, idCtx, arg);
-        const accounts = linkedAccounts(app.store, idCtx, identity);
-        const targets = app.config.responders.filter((r) => !only || only.includes(r.config.id) || only.includes(r.module.type));
+        const plan = planKill(app, arg, only);
+        const { identity, accounts, targets } = plan;
         const shown = visible(identity);
         write(ctx.stderr, `${dryRun ? '[dry run] ' : ''}kill the sessions of ${shown} at: ${targets.map((r) => `${r.config.id} (${r.module.service})`).join(', ')}`);
         write(ctx.stderr, accounts.length ? `linked accounts: ${accounts.map((a) => visible(`${a.monitorId}:${a.login} (${a.via})`)).join(', ')}` : 'linked accounts: none seen by the monitors (services that look people up by email still will)');
-        if (app.config.autoResponse.exempt.some((e) => e.toLowerCase() === identity)) write(ctx.stderr, `note: ${shown} is exempt from auto-response (autoResponse.exempt); a manual kill still applies`);
+        if (plan.exempt) write(ctx.stderr, `note: ${shown} is exempt from auto-response (autoResponse.exempt); a manual kill still applies`);
         if (!dryRun && !opts.yes) {
           const confirm = ctx.confirm === undefined ? terminalConfirm() : ctx.confirm;
           if (!confirm) throw new UsageError('not on a terminal: pass --yes to confirm the kill (or --dry-run to see what it would do)');

@@ -3,20 +3,23 @@
  * 2 bad config or usage.
  */
 import { Command, CommanderError, Option } from 'commander';
+import type { DatabaseAccess } from '../../storage/db.js';
 import { createApp, type App, type AppOverrides } from '../app.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
-import { ConfigError, UsageError } from '../core/errors.js';
+import { ConfigError, DatabaseError, UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { visible, visibleDeep, visibleLines } from '../core/text.js';
 import { crashHookFor } from '../core/crash-point.js';
 import { runCycle } from '../cycle.js';
 import { takeWorkerLease } from '../lease.js';
 import { startObservabilityServer } from '../observability/server.js';
+import { startConsole } from '../console/server.js';
 import { startDaemon } from '../scheduler.js';
 import { startInboundServer } from '../events/inbound.js';
 import { registerAcceptCommand } from './accept.js';
 import { registerAuditCommand } from './audit.js';
 import { registerCancelKillCommand } from './cancel-kill.js';
+import { registerConsoleCommand } from './console.js';
 import { registerKillCommand, type CommandContext } from './kill.js';
 import { registerAckCommand } from './ack.js';
 import { registerNotifyTestCommand } from './notify-test.js';
@@ -58,8 +61,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   // Test-only (src/core/crash-point.ts): read once, here at the edge.
   const crashPoint = crashHookFor(io.env.MFAWATCH_TEST_CRASH_POINT);
   const appOverrides: AppOverrides = { stdout: io.stdout, ...(crashPoint ? { crashPoint } : {}), ...io.overrides };
-  const withApp = async <T>(fn: (app: App) => Promise<T> | T): Promise<T> => {
-    const app = createApp(config(), appOverrides);
+  const withApp = async <T>(fn: (app: App) => Promise<T> | T, access: DatabaseAccess = 'write'): Promise<T> => {
+    const app = createApp(config(), appOverrides, access);
     try {
       return await fn(app);
     } finally {
@@ -113,11 +116,19 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           throw new Error(`cannot serve /healthz and /metrics on ${listen} (observability.listen): ${(err as Error).message}`);
         }) : undefined;
         if (server) app.logger.info({ url: server.url }, 'serving /healthz and /metrics');
+        const consoleListen = app.config.console?.listen;
+        const webConsole = consoleListen ? await startConsole(app).catch(async (err: unknown) => {
+          await server?.close();
+          lease.release();
+          throw new Error(`cannot serve the web console on ${consoleListen} (console.listen): ${(err as Error).message}`);
+        }) : undefined;
+        if (webConsole) app.logger.info({ url: webConsole.url, publicUrl: app.config.console?.publicUrl }, 'serving the web console; `mfawatch console link` prints a sign-in link');
         const daemon = startDaemon(app);
         const pushed = daemon.events.bindings.filter((b) => b.source.kind === 'push');
         const inbound = app.config.inbound && pushed.length > 0
           ? await startInboundServer(app, daemon.events, app.config.inbound.listen, app.config.inbound.bodyLimit).catch(async (err: unknown) => {
               await daemon.stop();
+              await webConsole?.close();
               await server?.close();
               lease.release();
               throw new Error(`cannot receive webhooks on ${app.config.inbound?.listen ?? ''} (inbound.listen): ${(err as Error).message}`);
@@ -141,6 +152,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           await daemon.done;
         } finally {
           await inbound?.close();
+          await webConsole?.close();
           await server?.close();
           lease.release();
         }
@@ -157,7 +169,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         const monitorOf = (id: string) => app.monitors.find((m) => m.config.id === id)?.monitor;
         const report = buildStatus(app.config, app.store, now, (id) => [...(monitorOf(id)?.scopes() ?? [])], (id) => monitorOf(id)?.eventSources?.() ?? []);
         write(io.stdout, opts.json ? JSON.stringify(report, null, 2) : renderStatus(report, now));
-      });
+      }, 'read');
     });
 
   program
@@ -176,7 +188,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         const events = app.store.eventsSince(new Date(now.getTime() - since), limit);
         if (opts.json) write(io.stdout, JSON.stringify({ schema: 'mfawatch.events/v1', generatedAt: now.toISOString(), events }, null, 2));
         else write(io.stdout, events.length ? events.map(renderEvent).join('\n\n') : `no events in the last ${opts.since}`);
-      });
+      }, 'read');
     });
 
   program
@@ -193,7 +205,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           return;
         }
         for (const r of rows.map(visibleDeep)) write(io.stdout, `${r.at}  ${r.monitor_id}${r.scope ? `/${r.scope}` : ''}  ${r.change.padEnd(8)} ${r.login} (id ${r.account_id})  mfa=${r.mfa} admin=${r.admin === 1} kind=${r.kind}`);
-      });
+      }, 'read');
     });
 
   const commandContext: CommandContext = { stdout: io.stdout, stderr: io.stderr, withApp, setExitCode: (code) => (exitCode = code), confirm: io.confirm };
@@ -217,13 +229,15 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   registerAcceptCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerAuditCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
   registerRedeliverCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
+  registerConsoleCommand(program, { io, config, appOverrides, setExitCode: (c) => (exitCode = c) });
 
   program
     .command('demo')
     .description('the whole pipeline against a simulated GitHub organisation on loopback; no credentials, no network')
-    .action(async () => {
+    .option('--console', 'then serve the web console over the demo data and print a one-time link (until Ctrl-C)')
+    .action(async (opts: { console?: boolean }) => {
       const { runDemo } = await import('../demo/demo.js');
-      exitCode = await runDemo(io);
+      exitCode = await runDemo(io, { console: opts.console === true });
     });
 
   try {
@@ -238,7 +252,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       write(io.stderr, `mfawatch: ${visibleLines(err.message)}`);
       return 2;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof DatabaseError) {
       write(io.stderr, `mfawatch: ${visibleLines(err.message)}`);
       return 2;
     }

@@ -6,11 +6,25 @@
  */
 import type { Command } from 'commander';
 import { DeliveryStore } from '../../storage/delivery.js';
-import { createApp } from '../app.js';
+import { createApp, type App } from '../app.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { LeaseHeldError, takeWorkerLease } from '../lease.js';
 import { writeLine, type CliContext } from './context.js';
+
+/**
+ * Puts the deliveries to `notifierIds` that failed for good in the last `sinceMs` back in the
+ * queue, audited under `actor`; returns how many: the core of `mfawatch redeliver`, also run by
+ * the web console. `sinceText` is how the caller said it, for the audit row.
+ */
+export function requeueFailedDeliveries(app: App, actor: string, notifierIds: readonly string[], sinceMs: number, sinceText: string): number {
+  const now = app.clock.now();
+  return app.store.transaction(() => {
+    const n = new DeliveryStore(app.store).requeueFailed(notifierIds, new Date(now.getTime() - sinceMs), now);
+    if (n > 0) app.store.audit({ at: now, actor, action: 'delivery.requeued', subject: notifierIds.join(','), detail: { rows: n, since: sinceText } });
+    return n;
+  });
+}
 
 /** Registers `redeliver`. */
 export function registerRedeliverCommand(program: Command, ctx: CliContext): void {
@@ -37,12 +51,7 @@ export function registerRedeliverCommand(program: Command, ctx: CliContext): voi
           if (!(err instanceof LeaseHeldError)) throw err;
           daemon = err;
         }
-        const now = app.clock.now();
-        const count = app.store.transaction(() => {
-          const n = new DeliveryStore(app.store).requeueFailed(ids, new Date(now.getTime() - since), now);
-          if (n > 0) app.store.audit({ at: now, actor: app.actor, action: 'delivery.requeued', subject: ids.join(','), detail: { rows: n, since: opts.since } });
-          return n;
-        });
+        const count = requeueFailedDeliveries(app, app.actor, ids, since, opts.since);
         if (count === 0) {
           writeLine(ctx.io.stderr, `nothing to redeliver: no failed delivery to ${ids.join(', ')} in the last ${opts.since}`);
           return;

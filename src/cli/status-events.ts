@@ -24,6 +24,8 @@ export interface EventSourceStatus {
   lastEventAt: string | null;
   lastEventAgeSeconds: number | null;
   lastReceivedAt: string | null;
+  /** How far behind the provider the source was at its last receipt: receipt time − the newest event's provider time. */
+  lagSeconds: number | null;
   cursor: string | null;
   received: number;
   duplicates: number;
@@ -31,6 +33,10 @@ export interface EventSourceStatus {
   lastIgnored: string | null;
   consecutiveFailures: number;
   lastError: string | null;
+  /** Pushed requests refused (bad signature, content type, body), and the last one. */
+  refused: number;
+  lastRefused: string | null;
+  lastRefusedAt: string | null;
   nextPollAt: string | null;
   /** Pulled sources: provider requests per poll (average) and per hour at the configured interval. */
   requestsPerPoll: number | null;
@@ -81,8 +87,10 @@ export function buildEventsStatus(config: ResolvedConfig, store: Store, now: Dat
       monitorId: row.monitor_id, source: row.source, kind: row.kind,
       health: row.consecutive_failures > 0 ? 'failing' : row.kind === 'pull' && row.polls === 0 ? 'idle' : 'ok',
       lastEventAt: row.last_event_at, lastEventAgeSeconds: row.last_event_at ? Math.round((now.getTime() - Date.parse(row.last_event_at)) / 1000) : null,
-      lastReceivedAt: row.last_received_at, cursor: shorten(row.cursor), received: row.received, duplicates: row.duplicates, ignored: row.ignored, lastIgnored: row.last_ignored,
-      consecutiveFailures: row.consecutive_failures, lastError: row.last_error, nextPollAt: row.consecutive_failures > 0 ? row.next_poll_at : null,
+      lastReceivedAt: row.last_received_at,
+      lagSeconds: row.last_received_at && row.last_event_at ? Math.max(0, Math.round((Date.parse(row.last_received_at) - Date.parse(row.last_event_at)) / 1000)) : null,
+      cursor: shorten(row.cursor), received: row.received, duplicates: row.duplicates, ignored: row.ignored, lastIgnored: row.last_ignored,
+      consecutiveFailures: row.consecutive_failures, lastError: row.last_error, refused: row.refused, lastRefused: row.last_refused, lastRefusedAt: row.last_refused_at, nextPollAt: row.consecutive_failures > 0 ? row.next_poll_at : null,
       requestsPerPoll: perPoll === null ? null : Math.round(perPoll * 10) / 10,
       requestsPerHour: perPoll !== null && interval > 0 ? Math.round((perPoll * 3_600_000) / interval) : null,
     });
@@ -101,8 +109,9 @@ export function renderEventsStatus(s: EventsStatus, now: Date): string {
     const state = e.health === 'failing' ? `FAILING (${e.consecutiveFailures} in a row; next try ${e.nextPollAt ? ago(e.nextPollAt).replace(/ ago$/, '') : 'soon'})` : e.health === 'idle' ? 'not polled yet' : 'ok';
     lines.push(`${head}: ${state}`);
     if (e.lastError && e.health === 'failing') lines.push(`      error          ${e.lastError}`);
-    lines.push(`      last event     ${e.lastEventAt ? `${ago(e.lastEventAt)} (provider time)` : 'none yet'}${e.lastReceivedAt ? `, last received ${ago(e.lastReceivedAt)}` : ''}`);
+    lines.push(`      last event     ${e.lastEventAt ? `${ago(e.lastEventAt)} (provider time)` : 'none yet'}${e.lastReceivedAt ? `, last received ${ago(e.lastReceivedAt)}` : ''}${e.lagSeconds !== null ? `, lag ${e.lagSeconds}s` : ''}`);
     lines.push(`      events         ${e.received} received, ${e.duplicates} duplicate(s) skipped, ${e.ignored} set aside${e.lastIgnored ? ` (last: ${e.lastIgnored})` : ''}`);
+    if (e.refused > 0) lines.push(`      refused        ${e.refused} request(s); last ${e.lastRefusedAt ? ago(e.lastRefusedAt) : ''}: ${e.lastRefused ?? ''}`);
     if (e.cursor) lines.push(`      cursor         ${e.cursor}`);
     if (e.requestsPerPoll !== null) lines.push(`      cost           ${e.requestsPerPoll} request(s) per poll${e.requestsPerHour !== null ? `, about ${e.requestsPerHour} per hour` : ''}`);
   }

@@ -3,7 +3,7 @@
  * its grace period (cancel it now or never), one running, one interrupted by a crash (which
  * services were reached is unknown), one a guard held back, and one that failed at a service.
  */
-import { ResponseStore, type ResponseRow } from '../../storage/responses.js';
+import { ownerIsGone, ResponseStore, type ResponseRow } from '../../storage/responses.js';
 import type { Store } from '../../storage/store.js';
 import { formatDuration } from '../core/duration.js';
 
@@ -37,7 +37,10 @@ const STATE_OF: Partial<Record<ResponseRow['status'], KillStatus['state']>> = { 
 /** The kills needing attention, newest first. */
 export function buildKillStatus(store: Store, now: Date): KillStatus[] {
   return new ResponseStore(store).needingAttention(new Date(now.getTime() - KILL_WINDOW_MS)).flatMap((row): KillStatus[] => {
-    const state = STATE_OF[row.status];
+    // A kill whose process is gone will never finish: say so now (the next `run` or `start` records
+    // it as interrupted and tells the team), not "running" until twice the kill timeout.
+    const dead = row.status === 'running' && ownerIsGone(row.owner);
+    const state = dead ? 'interrupted' : STATE_OF[row.status];
     if (!state) return [];
     const results = row.status === 'done' ? (JSON.parse(row.results ?? '[]') as StoredResult[]) : [];
     return [{
@@ -48,7 +51,7 @@ export function buildKillStatus(store: Store, now: Date): KillStatus[] {
       dryRun: row.dry_run === 1,
       createdAt: row.created_at,
       dueAt: row.due_at,
-      reason: row.reason,
+      reason: dead ? `the mfawatch process that ran it (pid ${row.owner ?? '?'}) is gone; which services were reached is unknown` : row.reason,
       failures: results.filter((r) => r.outcome === 'failed').map((r) => ({ responder: r.responderId ?? '?', detail: r.detail ?? '' })),
     }];
   });

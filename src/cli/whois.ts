@@ -34,6 +34,6 @@ export function registerWhoisCommand(program: Command, ctx: CommandContext): voi
           for (const r of visibleDeep(responses)) lines.push(`  #${r.id} ${r.created_at} ${r.origin}${r.dry_run ? ' (dry run)' : ''} ${r.status}${r.reason ? `: ${r.reason}` : ''}`);
         }
         ctx.stdout.write(`${lines.join('\n')}\n`);
-      });
+      }, 'read');
     });
 }

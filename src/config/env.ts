@@ -34,6 +34,18 @@ export function substituteEnv(raw: unknown, env: Readonly<Record<string, string 
     if (typeof node === 'string') {
       if (!node.includes('${')) return node;
       fromEnv.add(formatPath(path));
+      // What is left once every well-formed reference is taken out: an unclosed "${GITHUB_TOKEN"
+      // or "${lower-case}" would otherwise be used literally (as a token, say), and pass as a
+      // reference for the literal-secret warning.
+      const malformed = node.replace(REFERENCE, '').indexOf('${');
+      if (malformed >= 0) {
+        const rest = node.replace(REFERENCE, '').slice(malformed);
+        const shown = rest.length > 40 ? `${rest.slice(0, 40)}…` : rest;
+        const unclosed = !rest.includes('}');
+        issues.push(`${formatPath(path)}: ${JSON.stringify(shown)} is not a valid environment reference (${unclosed ? 'the "${" is never closed by "}"' : 'a name has only letters, digits and underscores and does not start with a digit'}): write \${NAME}, e.g. \${GITHUB_TOKEN}`);
+        unsetPaths.add(formatPath(path));
+        return '';
+      }
       return node.replace(REFERENCE, (_whole, name: string) => {
         const value = env[name];
         if (value === undefined) {

@@ -14,6 +14,7 @@ import type { ResponderCommonConfig, ResponderModule } from '../../responders/ty
 import { ConfigError } from '../core/errors.js';
 import { formatPath, substituteEnv } from './env.js';
 import { rootSchema, type RootConfig } from './schema.js';
+import { isLoopbackHost, parseListen } from '../observability/listen.js';
 
 export interface ConfiguredMonitor {
   config: MonitorCommonConfig;
@@ -40,7 +41,7 @@ export interface ResolvedConfig extends Omit<RootConfig, 'monitors' | 'notifiers
 }
 
 /** JSON paths of secrets in the root sections (module secrets come from each module's secretKeys). */
-const ROOT_SECRET_PATHS = ['health.heartbeatUrl'] as const;
+const ROOT_SECRET_PATHS = ['health.heartbeatUrl', 'console.oidc.clientSecret', 'console.sessionSecret'] as const;
 
 interface ModuleLike {
   type: string;
@@ -140,6 +141,10 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
     issues.push('autoResponse.enabled: auto-response is on but no responders are configured; add entries to "responders" or turn it off');
   }
 
+  // The console's OIDC redirect URI is built from publicUrl: without it the IdP has nowhere to send people back.
+  if (root.success && root.data.console?.oidc && !root.data.console.publicUrl) {
+    issues.push('console.publicUrl: required with console.oidc (the redirect URI registered at the IdP is <publicUrl>/auth/callback)');
+  }
   if (issues.length > 0 || !root.success) throw new ConfigError(issues);
 
   // A literal secret is a warning when others can read the file (it belongs in the environment).
@@ -170,6 +175,13 @@ export function resolveConfig(raw: unknown, env: Readonly<Record<string, string 
   }
 
   const cfg = root.data;
+  const listen = cfg.observability?.listen;
+  const listenHost = listen ? parseListen(listen)?.host : undefined;
+  if (listen && listenHost !== undefined && !isLoopbackHost(listenHost)) {
+    warnings.push(
+      `observability.listen is ${listen}: /healthz and /metrics answer anyone who can reach that address, without authentication, and show every monitor's id, scan results and account counts (with and without MFA); listen on 127.0.0.1 and scrape through a local agent, or restrict the port with a firewall or an authenticating reverse proxy`,
+    );
+  }
   const baseDir = path ? dirname(path) : process.cwd();
   return {
     ...cfg,

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { CHANGE_EVENT_TYPES, type ChangeEventType } from '../core/types.js';
 import { parseListen } from '../observability/listen.js';
-import { cronExpression, duration, expect, secretUrl, severity } from './fields.js';
+import { Secret } from '../core/secret.js';
+import { cronExpression, duration, expect, httpUrl, secret, secretUrl, severity } from './fields.js';
 
 const severityOverride = z.union([severity(), z.strictObject({ default: severity().optional(), admin: severity().optional() })], {
   error: 'must be a severity name, or { "default": severity, "admin": severity }',
@@ -43,11 +44,15 @@ export const rootSchema = z.strictObject({
             share: z.number({ error: expect('a share between 0 and 1, e.g. 0.2 for 20%') }).gt(0).max(1).default(0.2),
             /** Changes touching fewer accounts than this are never held. */
             minAccounts: z.number().int().min(1).default(5),
+            /** Share of the accounts without MFA (0-1) that one scan may report as turned to MFA before it is held (a mass "all clear"). */
+            upgradeShare: z.number({ error: expect('a share between 0 and 1, e.g. 0.5 for 50%') }).gt(0).max(1).default(0.5),
+            /** Upgrades of fewer accounts than this are never held. */
+            upgradeMinAccounts: z.number().int().min(1).default(5),
           }),
-        ], { error: 'must be false or { "share": 0.2, "minAccounts": 5 }' })
-        .default({ share: 0.2, minAccounts: 5 }),
+        ], { error: 'must be false or { "share": 0.2, "minAccounts": 5, "upgradeShare": 0.5, "upgradeMinAccounts": 5 }' })
+        .default({ share: 0.2, minAccounts: 5, upgradeShare: 0.5, upgradeMinAccounts: 5 }),
     })
-    .default({ failureThreshold: 3, staleAfter: 86_400_000, massChange: { share: 0.2, minAccounts: 5 } }),
+    .default({ failureThreshold: 3, staleAfter: 86_400_000, massChange: { share: 0.2, minAccounts: 5, upgradeShare: 0.5, upgradeMinAccounts: 5 } }),
   /** The daemon's /healthz and /metrics endpoint; absent: not served. */
   observability: z
     .strictObject({
@@ -68,6 +73,44 @@ export const rootSchema = z.strictObject({
         .default('127.0.0.1:8787'),
       /** Largest request body accepted (bytes); larger ones get 413 (default 1 MB; GitHub caps payloads at 25 MB, most are a few kB). */
       bodyLimit: z.number({ error: expect('a number of bytes') }).int().min(1024).max(26_214_400).default(1_048_576),
+    })
+    .optional(),
+  /** The web console (src/console), served by `mfawatch start`; absent: not served. */
+  console: z
+    .strictObject({
+      /** HOST:PORT to listen on; loopback by default (put a TLS reverse proxy in front). */
+      listen: z
+        .string({ error: expect('HOST:PORT, e.g. "127.0.0.1:8080"') })
+        .refine((v) => parseListen(v) !== undefined, 'must be HOST:PORT, e.g. "127.0.0.1:8080" or "[::1]:8080"')
+        .default('127.0.0.1:8080'),
+      /** The URL people open (the reverse proxy's); cookies are Secure when it is https. Default: http://<listen>. */
+      publicUrl: httpUrl().refine((v) => new URL(v).pathname === '/' && !new URL(v).search, 'must be an origin without a path, e.g. "https://mfawatch.example.com"').optional(),
+      /** OpenID Connect sign-in (authorization code with PKCE). Redirect URI: <publicUrl>/auth/callback. */
+      oidc: z
+        .strictObject({
+          issuer: httpUrl(),
+          clientId: z.string({ error: expect('the client id the IdP gave the console') }).min(1),
+          clientSecret: secret().optional(),
+          /** Extra scopes beyond "openid email profile". */
+          scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be one OAuth scope token')).default([]),
+        })
+        .optional(),
+      /** Who may look: emails or patterns ("*@example.com"). Responders may look too. */
+      viewers: z.array(z.string().min(1)).default([]),
+      /** Who may act (kill, cancel, ack, accept, redeliver): emails or patterns. */
+      responders: z.array(z.string().min(1)).default([]),
+      /** A session ends this long after sign-in. */
+      sessionTtl: duration().default(12 * 3_600_000),
+      /** ...or after this long without a request. */
+      idleTimeout: duration().default(3_600_000),
+      /** A kill or an accept needs a sign-in younger than this (else: sign in again). */
+      reauthAfter: duration().default(5 * 60_000),
+      /** Key that signs session cookies (a secret; default: a random key per start, which signs everyone out on restart). */
+      sessionSecret: z
+        .string({ error: expect('a string of at least 32 random characters; use "${ENV_NAME}" (e.g. from `openssl rand -base64 48`)') })
+        .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 48`), from the environment')
+        .transform((v) => new Secret(v))
+        .optional(),
     })
     .optional(),
   delivery: z

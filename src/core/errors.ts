@@ -87,6 +87,20 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * The database file cannot be used as it is (missing for a read-only command, not a regular file,
+ * not an SQLite database, not readable by this user). The message names the path and the fix;
+ * the CLI exits 2, like a configuration error.
+ */
+export class DatabaseError extends Error {
+  readonly path: string;
+  constructor(message: string, path: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DatabaseError';
+    this.path = path;
+  }
+}
+
 /** Maps an HTTP status to a reason. */
 export function reasonForStatus(status: number): ErrorReason {
   if (status === 401) return 'auth';

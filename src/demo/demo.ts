@@ -76,7 +76,7 @@ function changeOrg(gh: FakeGitHub): string[] {
 }
 
 /** Runs the demo; resolves to 0 when the pipeline detected what it should. */
-export async function runDemo(io: CliIo): Promise<number> {
+export async function runDemo(io: CliIo, options: { console?: boolean } = {}): Promise<number> {
   const say = (s = '') => io.stdout.write(`${s}\n`);
   const gh = new FakeGitHub({ org: 'acme-demo', tokens: { [DEMO_TOKEN]: { owner: true } } });
   seedOrg(gh);
@@ -92,6 +92,7 @@ export async function runDemo(io: CliIo): Promise<number> {
     JSON.stringify(
       {
         database: './demo.db',
+        ...(options.console ? { console: { listen: '127.0.0.1:0' } } : {}),
         // Schedules that never fire during the demo: cycle 4 shows events, not scans.
         schedule: '0 0 1 1 *',
         inbound: { listen: `127.0.0.1:${port}` },
@@ -215,6 +216,7 @@ export async function runDemo(io: CliIo): Promise<number> {
     ok = c1 === 0 && c2 === 0 && c3 === 0 && c4 === 0 && missing.length === 0 && third.length === 0 && live && answer === 202;
     say(ok ? 'demo: every change was detected; the unchanged cycle sent nothing; the webhook\'s change was alerted as it happened.' : `demo FAILED: missing events ${missing.join(', ') || '(none)'}; exit codes ${c1}/${c2}/${c3}/${c4}; webhook ${answer}, live alert ${live ? 'yes' : 'no'}`);
     say('Next: copy config.example.json to mfawatch.json, set your tokens in the environment, and run `npx mfawatch run`.');
+    if (options.console && ok) await (await import('../console/demo.js')).serveDemoConsole(configPath, env, io, logger);
   } finally {
     await gh.stop();
     await slack.stop();

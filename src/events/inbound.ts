@@ -68,17 +68,17 @@ function buildInbound(app: App, runner: EventRunner, bodyLimit: number): Fastify
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const monitorId = route.instance.config.id;
     const verdict = await route.source.receive({ method: request.method, headers, rawBody });
-    const count = (result: string) => app.metrics.eventsReceived.inc({ monitor: monitorId, source: route.source.name, result });
+    const refuse = (result: string, reason: string) => runner.refused(route.instance, route.source.name, result, reason);
     switch (verdict.status) {
       case 'unauthorized':
-        count('unauthorized');
+        refuse('unauthorized', '401: bad or missing signature (check that the webhook\'s secret is the one in the config)');
         app.logger.warn({ monitor: monitorId, source: route.source.name, from: request.ip }, 'webhook refused: bad or missing signature');
         return reply.code(401).send(word(401));
       case 'unsupported_media_type':
-        count('unsupported_media_type');
+        refuse('unsupported_media_type', `415: content type ${(headers['content-type'] ?? 'none').slice(0, 80)} (set the webhook to application/json)`);
         return reply.code(415).send(word(415));
       case 'bad_request':
-        count('bad_request');
+        refuse('bad_request', `400: ${verdict.message}`);
         app.logger.warn({ monitor: monitorId, source: route.source.name }, `webhook refused: ${verdict.message}`);
         return reply.code(400).send(word(400));
       case 'challenge':

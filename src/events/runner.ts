@@ -16,7 +16,7 @@
  *   the error shown in `status`); `mfawatch run` drains each once (until a poll brings nothing, or
  *   MAX_DRAIN_POLLS) and verifies every pending hint.
  */
-import type { EventBatch, EventSource, ProviderEvent, PulledEventSource, PushedEventSource } from '../../monitors/events.js';
+import type { AccountReading, AccountRef, EventBatch, EventSource, ProviderEvent, PulledEventSource, PushedEventSource } from '../../monitors/events.js';
 import type { ScopeInfo } from '../../monitors/types.js';
 import { EventStore, type HintRow } from '../../storage/events.js';
 import type { App, MonitorInstance } from '../app.js';
@@ -188,7 +188,11 @@ export class EventRunner {
     const hint = event.hint;
     if (!hint) return;
     const accountId = this.#events.findAccountId(monitorId, event.scope, hint.account);
-    if (!accountId && !hint.account.login) return;
+    if (!accountId && !hint.account.login) {
+      // The contract asks for an id or a login; a module that sent neither is told in the log.
+      this.#app.logger.warn({ monitor: monitorId, source: sourceName, eventId: event.id, name: event.name }, 'an event hint names no account (neither id nor login); nothing to verify');
+      return;
+    }
     const added = this.#events.addHint({
       monitorId, scope: event.scope, accountId, login: hint.account.login ?? null, topic: hint.topic, source: sourceName, eventId: event.id,
       occurredAt: event.occurredAt, receivedAt: now, dueAt: new Date(now.getTime() + COALESCE_MS),
@@ -205,6 +209,12 @@ export class EventRunner {
       const occurred = Date.parse(String((e.detail as { occurredAt?: unknown } | undefined)?.occurredAt ?? ''));
       if (Number.isFinite(occurred)) this.#app.metrics.detectionLag.observe({ monitor: e.monitorId, source: sourceName }, Math.max(0, (now - occurred) / 1000));
     }
+  }
+
+  /** Records a pushed request the source refused, for `status` and metrics. */
+  refused(instance: MonitorInstance, sourceName: string, result: string, reason: string): void {
+    this.#events.recordRefused(instance.config.id, sourceName, this.#app.clock.now(), reason);
+    this.#app.metrics.eventsReceived.inc({ monitor: instance.config.id, source: sourceName, result });
   }
 
   // ── pull ─────────────────────────────────────────────────────────────────
@@ -277,7 +287,7 @@ export class EventRunner {
     const account = { ...(hint.account_id ? { accountId: hint.account_id } : {}), ...(hint.login ? { login: hint.login } : {}) };
     const readStartedAt = app.clock.now();
     const eventsBefore = hint.events;
-    let reading;
+    let reading: AccountReading;
     try {
       reading = await instance.monitor.readAccount(scope, account, AbortSignal.any([signal, timeoutSignal(VERIFY_TIMEOUT_MS)]));
     } catch (err) {
@@ -293,7 +303,41 @@ export class EventRunner {
       return;
     }
     const env = scanEnvironment(app, instance, signal, run);
-    const outcome = app.store.transaction(() => {
+    let outcome: ReturnType<typeof commitAccountReading>;
+    try {
+      outcome = this.#commitReading(hint, instance, scope, env, account, reading, readStartedAt, eventsBefore);
+    } catch (err) {
+      // A reading the core cannot use (malformed) or a database that refused the write: kept,
+      // retried after the backoff like a failed read, never retried in a tight loop.
+      const error = toProviderError(err, instance.module.provider);
+      const message = redactSecrets(error.message, secretsIn(instance.config));
+      const now = app.clock.now();
+      this.#events.failHint(hint.id, `${error.reason}: ${message}`, now, new Date(now.getTime() + backoffDelay(hint.attempts + 1)));
+      tally.failed += 1;
+      app.metrics.eventsReceived.inc({ monitor: hint.monitor_id, source: hint.source, result: 'verify_failed' });
+      app.logger.error({ monitor: hint.monitor_id, hint: hint.id }, `committing a verified reading failed (kept, retried): ${message}`);
+      return;
+    }
+    tally.verified += 1;
+    tally.events.push(...outcome.events);
+    app.metrics.eventsReceived.inc({ monitor: hint.monitor_id, source: hint.source, result: 'verified' });
+    this.#observe(outcome.events, hint.source);
+    if (outcome.events.length > 0) app.logger.info({ monitor: hint.monitor_id, hint: hint.id, events: outcome.events.map((e) => e.type) }, 'verified change committed');
+  }
+
+  /** Commits one verified reading and closes (or keeps) its hint, in one transaction. */
+  #commitReading(
+    hint: HintRow,
+    instance: MonitorInstance,
+    scope: ScopeInfo,
+    env: ReturnType<typeof scanEnvironment>,
+    account: AccountRef,
+    reading: AccountReading,
+    readStartedAt: Date,
+    eventsBefore: number,
+  ): ReturnType<typeof commitAccountReading> {
+    const app = this.#app;
+    return app.store.transaction(() => {
       const result = commitAccountReading(instance.config, instance.module.provider, scope, env, {
         account, reading, readStartedAt, source: hint.source, eventIds: JSON.parse(hint.event_ids) as string[], occurredAt: new Date(hint.occurred_at),
       });
@@ -305,11 +349,6 @@ export class EventRunner {
       else this.#events.finishHint(hint.id, result.status, now);
       return result;
     });
-    tally.verified += 1;
-    tally.events.push(...outcome.events);
-    app.metrics.eventsReceived.inc({ monitor: hint.monitor_id, source: hint.source, result: 'verified' });
-    this.#observe(outcome.events, hint.source);
-    if (outcome.events.length > 0) app.logger.info({ monitor: hint.monitor_id, hint: hint.id, events: outcome.events.map((e) => e.type) }, 'verified change committed');
   }
 
   #maybePrune(): void {

@@ -125,6 +125,26 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
 }
 
 /**
+ * One URL path segment made of outside text (an identity, a login, a provider's user id):
+ * percent-encoded, and refused when a URL parser would resolve it away. WHATWG URL parsing (what
+ * fetch does) turns `/users/..` into `/` and `/users/.` (or their `%2e` forms) into `/users/`:
+ * another endpoint than the one meant. https://url.spec.whatwg.org/#double-dot-path-segment
+ */
+export function pathSegment(value: string, provider: string, what = 'a user'): string {
+  if (value === '' || /^(\.|%2e){1,2}$/i.test(value)) {
+    throw new ProviderError(`refusing to call ${provider} for ${what} named ${JSON.stringify(value)}: as a URL path segment it would address another endpoint`, {
+      reason: 'client', provider, hint: 'give an email or PROVIDER:LOGIN of a real account; nothing was sent',
+    });
+  }
+  return encodeURIComponent(value);
+}
+
+/** The exact URL a request to `path` under `baseUrl` is sent to, as fetch will send it (for dry runs and records). */
+export function requestUrl(baseUrl: string, path: string, query?: Record<string, QueryValue>): string {
+  return buildUrl(baseUrl, path, query).href;
+}
+
+/**
  * Where a redirect points, as far as it is safe to say: the origin only ("https://sso.example.com/…"),
  * never a path or query, which may carry the token of a secret URL. Relative locations resolve
  * against the request.

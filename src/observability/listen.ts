@@ -8,3 +8,9 @@ export function parseListen(listen: string): { host: string; port: number } | un
   if (port > 65_535) return undefined;
   return { host: (m[1] ?? m[2]) as string, port };
 }
+
+/** True for an address only this host can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}

@@ -30,6 +30,24 @@ export function isEmail(value: string): boolean {
   return EMAIL.test(value);
 }
 
+/**
+ * Why `arg` cannot name a person on the command line (null when it can): it must be an email or
+ * PROVIDER:LOGIN, with no path separator, no dot segment (`.`, `..`: an HTTP path would resolve
+ * them to another endpoint, Okta's user listing for `kill .`) and no control character.
+ */
+export function identityArgumentProblem(arg: string): string | null {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(arg)) return 'it contains a control character';
+  if (/[/\\]/.test(arg)) return 'it contains a path separator (/ or \\)';
+  if (isEmail(arg)) return null;
+  const colon = arg.indexOf(':');
+  if (colon <= 0) return 'it is neither an email nor PROVIDER:LOGIN';
+  const login = arg.slice(colon + 1);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(arg.slice(0, colon))) return 'its PROVIDER part is not a monitor type or id';
+  if (login.trim() === '' || /^(\.|%2e){1,2}$/i.test(login.trim())) return 'its LOGIN part is empty or a dot segment';
+  return null;
+}
+
 /** Normalised identity key: identities are compared case-insensitively. */
 export function normaliseIdentity(identity: string): string {
   return identity.trim().toLowerCase();

@@ -9,6 +9,7 @@ import type { MonitorCommonConfig, Monitor, ScanContext, ScopeInfo } from '../..
 import type { BatchSource } from '../../notifiers/types.js';
 import { EventStore } from '../../storage/events.js';
 import { holdStagedScan, openHold, resolveHold, restageHold, type HeldScanRow } from '../../storage/held.js';
+import { pendingRemovals, replacePendingRemovals } from '../../storage/pending-removals.js';
 import type { Store } from '../../storage/store.js';
 import type { ConfiguredNotifier } from '../config/load.js';
 import { timeoutSignal } from '../core/abort.js';
@@ -19,7 +20,7 @@ import { redactSecrets, Secret } from '../core/secret.js';
 import { MFA_STATES, type AccountState, type ChangeEvent, type Observation } from '../core/types.js';
 import { queueEventBatches } from '../delivery/outbox.js';
 import { diffAccount, effectiveState, mfaTerm, stateDiffers, toAccountState, type EventDraft } from './diff.js';
-import { assessMassChange, confirmsHold, isDowngrade, type MassChangeSettings } from './mass-change.js';
+import { assessMassChange, confirmsHold, isDowngrade, isUpgrade, type MassChangeSettings } from './mass-change.js';
 import { severityOf, type SeverityOverrides } from './policy.js';
 import { recordAutoResponses, type AutoResponseContext } from '../response/decide.js';
 
@@ -100,6 +101,7 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
   let requests = 0;
   let dataAsOf: Date | undefined;
   let label = scope.label;
+  const counted: CountedListings = { all: false, kinds: new Set() };
   const ctx: ScanContext = {
     signal,
     deadline,
@@ -112,6 +114,10 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
     },
     countRequest: (n = 1) => (requests += n),
     reportRateLimit: (remaining, resetAt) => env.onRateLimit?.(remaining, resetAt),
+    listingCounted: (kinds) => {
+      if (!kinds) counted.all = true;
+      else for (const k of kinds) counted.kinds.add(k);
+    },
   };
   const source: BatchSource = { monitorId: instance.id, provider, type: provider, scope: scope.id, label };
 
@@ -180,7 +186,7 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
   const commitCpu = process.cpuUsage();
   const timings: NonNullable<CommitInput['timings']> = {};
   try {
-    const outcome = store.transaction(() => commitScan(instance, provider, scope, scanId, env, { startedAt, endedAt, requests, dataAsOf, warnings, label, source, staged, timings }));
+    const outcome = store.transaction(() => commitScan(instance, provider, scope, scanId, env, { startedAt, endedAt, requests, dataAsOf, warnings, label, source, staged, timings, counted }));
     const cpu = process.cpuUsage(commitCpu);
     const cost = { commitMs: Math.round(performance.now() - commitStarted), commitCpuMs: Math.round((cpu.user + cpu.system) / 1000), ...timings };
     if (outcome.status === 'held') log.warn({ scanId, accounts: outcome.accounts, requests, ...cost }, `scan held by the mass-change guard: ${outcome.events[0]?.summary ?? ''}`);
@@ -189,6 +195,12 @@ export async function scanScope(instance: MonitorCommonConfig, provider: string,
   } finally {
     store.dropStaging(scanId);
   }
+}
+
+/** Which account kinds' listings the monitor checked against a provider count (ScanContext.listingCounted). */
+interface CountedListings {
+  all: boolean;
+  kinds: Set<string>;
 }
 
 interface CommitInput {
@@ -203,6 +215,8 @@ interface CommitInput {
   staged: number;
   /** An operator accepted a held scan: the mass-change guard is not applied. */
   accepted?: boolean;
+  /** Listings checked against a provider count: their removals need no second scan (absent: none). */
+  counted?: CountedListings;
   /** Filled by commitScan when given: how long the diff queries took (none on a baseline). */
   timings?: { diffMs?: number };
 }
@@ -264,14 +278,26 @@ function commitScan(instance: MonitorCommonConfig, provider: string, scope: Scop
       .filter(({ before, next }) => (!before || stateDiffers(before, next)) && !verified.has(next.accountId));
     const removed = store.removedAccounts(scanId, instance.id, scope.id).filter((a) => !verified.has(a.accountId));
     if (input.timings) input.timings.diffMs = Math.round(performance.now() - diffStarted);
-    const held = guardMassChange(instance, provider, scope, scanId, env, input, changed, removed);
-    if (held) return held;
+    const guard = guardMassChange(instance, provider, scope, scanId, env, input, changed, removed);
+    if (guard !== 'commit' && guard !== 'confirmed') return guard;
     for (const { before, next } of changed) {
       for (const d of diffAccount(before, next, env.severity, term)) addDraft(d);
       store.upsertAccount(instance.id, scope.id, next, endedAt);
       store.addHistory(instance.id, scope.id, scanId, endedAt, before ? 'changed' : 'added', next);
     }
-    for (const gone of removed) {
+    // A removal is committed when the provider's count vouches for the listing, when an operator
+    // accepted or a second scan confirmed a held picture, or when the previous complete scan
+    // missed the same account; otherwise it waits for the next scan (storage/pending-removals.ts).
+    const settled = input.accepted === true || guard === 'confirmed';
+    const pending = settled ? new Set<string>() : pendingRemovals(store, instance.id, scope.id);
+    const isCounted = (a: AccountState) => settled || input.counted?.all === true || input.counted?.kinds.has(a.kind) === true;
+    const deferred = removed.filter((a) => !isCounted(a) && !pending.has(a.accountId));
+    replacePendingRemovals(store, instance.id, scope.id, scanId, deferred.map((a) => a.accountId), endedAt);
+    if (deferred.length) {
+      input.warnings.push(`${deferred.length} account${deferred.length === 1 ? '' : 's'} missing from this listing (${deferred.slice(0, 3).map((a) => a.login).join(', ')}${deferred.length > 3 ? ', …' : ''}) ${deferred.length === 1 ? 'is' : 'are'} kept until the next scan confirms ${deferred.length === 1 ? 'it is' : 'they are'} gone: ${provider} gives no count to check the listing against, and a listing cut short looks the same`);
+    }
+    const deferredIds = new Set(deferred.map((a) => a.accountId));
+    for (const gone of removed.filter((a) => !deferredIds.has(a.accountId))) {
       for (const d of diffAccount(gone, null, env.severity, term)) addDraft(d);
       store.deleteAccount(instance.id, scope.id, gone.accountId);
       store.addHistory(instance.id, scope.id, scanId, endedAt, 'removed', gone);
@@ -299,8 +325,9 @@ function commitScan(instance: MonitorCommonConfig, provider: string, scope: Scop
 
 /**
  * Applies the mass-change guard inside the commit transaction. Returns the `held` outcome when the
- * scan must be held, or null to commit (no mass change; or a following scan confirms the held
- * picture; or an operator accepted it). An open hold is closed either way.
+ * scan must be held; `confirmed` when a following scan confirms the held picture (two complete
+ * scans agree: its removals need no further scan); `commit` otherwise (no mass change, or an
+ * operator accepted it). An open hold is closed either way.
  */
 function guardMassChange(
   instance: MonitorCommonConfig,
@@ -311,7 +338,7 @@ function guardMassChange(
   input: CommitInput,
   changed: ReadonlyArray<{ before: AccountState | null; next: AccountState }>,
   removed: readonly AccountState[],
-): ScanOutcome | null {
+): ScanOutcome | 'commit' | 'confirmed' {
   const { store } = env;
   const open = openHold(store, instance.id, scope.id);
   const closeOpen = (status: 'committed' | 'discarded') => {
@@ -319,24 +346,27 @@ function guardMassChange(
   };
   if (!env.massChange || input.accepted) {
     closeOpen('discarded');
-    return null;
+    return 'commit';
   }
   const downgraded = changed.flatMap(({ before, next }) => (before && isDowngrade(before, next) ? [{ before, after: next }] : []));
-  const stored = store.storedCounts(instance.id, scope.id).accounts;
-  const decision = assessMassChange({ stored, seen: input.staged, removed, downgraded }, env.massChange);
+  const upgraded = changed.flatMap(({ before, next }) => (before && isUpgrade(before, next) ? [{ before, after: next }] : []));
+  const counts = store.storedCounts(instance.id, scope.id);
+  const stored = counts.accounts;
+  const storedWithoutMfa = counts.byState.disabled + counts.byState.weak;
+  const decision = assessMassChange({ stored, seen: input.staged, removed, downgraded, upgraded, storedWithoutMfa }, env.massChange);
   if (!decision.hold) {
     closeOpen('discarded');
-    return null;
+    return 'commit';
   }
   if (open && confirmsHold({ fingerprint: open.fingerprint, keys: JSON.parse(open.change_keys) as string[] }, decision)) {
     // A second complete scan shows the same picture: it is real. Commit this scan (its events are
     // emitted now, once; accounts that changed meanwhile are reported as they are now).
     closeOpen('committed');
     store.audit({ at: input.endedAt, actor: env.actor, action: 'scan.hold_confirmed', subject: instance.id, detail: { scanId, heldScanId: open.scan_id, scope: scope.id } });
-    return null;
+    return 'confirmed';
   }
   closeOpen('discarded');
-  return holdScan(instance, provider, scope, scanId, env, input, decision, { stored, removed, downgraded });
+  return holdScan(instance, provider, scope, scanId, env, input, decision, { stored, removed, downgraded, upgraded });
 }
 
 function holdScan(
@@ -347,7 +377,7 @@ function holdScan(
   env: ScanEnvironment,
   input: CommitInput,
   decision: { summary: string; fingerprint: string; keys: string[]; affected: number; share: number },
-  picture: { stored: number; removed: readonly AccountState[]; downgraded: ReadonlyArray<{ before: AccountState; after: AccountState }> },
+  picture: { stored: number; removed: readonly AccountState[]; downgraded: ReadonlyArray<{ before: AccountState; after: AccountState }>; upgraded: ReadonlyArray<{ before: AccountState; after: AccountState }> },
 ): ScanOutcome {
   const { store } = env;
   const at = input.endedAt.toISOString();
@@ -358,9 +388,11 @@ function holdScan(
     seen: input.staged,
     removed: picture.removed.length,
     downgraded: picture.downgraded.length,
+    upgraded: picture.upgraded.length,
     share: Number(decision.share.toFixed(4)),
     removedLogins: sample(picture.removed),
     downgradedLogins: sample(picture.downgraded.map((d) => d.after)),
+    upgradedLogins: sample(picture.upgraded.map((u) => u.after)),
     fingerprint: decision.fingerprint,
     accept: `mfawatch accept ${instance.id}`,
   };
@@ -375,7 +407,7 @@ function holdScan(
     status: 'held', endedAt: input.endedAt, scopeLabel: input.label, accounts: input.staged, changes: 0, requests: input.requests, dataAsOf: input.dataAsOf, warnings: input.warnings,
     errorReason: 'mass_change', errorMessage: `${decision.summary}; ${advice}`,
   });
-  store.audit({ at: input.endedAt, actor: env.actor, action: 'scan.held', subject: instance.id, detail: { scanId, scope: scope.id, ...detail, removedLogins: undefined, downgradedLogins: undefined } });
+  store.audit({ at: input.endedAt, actor: env.actor, action: 'scan.held', subject: instance.id, detail: { scanId, scope: scope.id, ...detail, removedLogins: undefined, downgradedLogins: undefined, upgradedLogins: undefined } });
   return { monitorId: instance.id, scope: scope.id, scanId, status: 'held', baseline: false, accounts: input.staged, events: [event] };
 }
 

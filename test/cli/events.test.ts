@@ -133,3 +133,37 @@ describe('mfawatch start with the webhook', () => {
     expect(out.stderr).toMatch(/receiving webhooks/);
   });
 });
+
+describe('mfawatch start with the probe', () => {
+  it('a member turning 2FA off is alerted within one probe interval, from the daemon’s poll loop', async () => {
+    const path = config({}, { probe: '10s' });
+    let stop: () => void = () => undefined;
+    const stopSignal = new Promise<void>((r) => (stop = r));
+    const running = runCli(['start', '--config', path], { env, stopSignal });
+    const read = <T>(sql: string, fallback: T): T => {
+      try {
+        const d = new Database(join(dir.path, 'state.db'), { readonly: true });
+        try {
+          return d.prepare(sql).get() as T;
+        } finally {
+          d.close();
+        }
+      } catch {
+        return fallback;
+      }
+    };
+    const until = async (what: () => boolean, ms: number) => {
+      const end = Date.now() + ms;
+      while (!what() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    };
+    // The baseline scan and the probe's first poll (which records the list) at start.
+    await until(() => read<{ n: number }>(`SELECT COUNT(*) AS n FROM scans WHERE status = 'succeeded'`, { n: 0 }).n > 0 && read<{ polls: number } | undefined>(`SELECT polls FROM event_sources WHERE source = 'probe'`, undefined)?.polls === 1, 20_000);
+    gh.members.get(2)!.twoFactor = 'disabled';
+    await until(() => read<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'sent' AND batch_id LIKE 'events-%'`, { n: 0 }).n > 0, 25_000);
+    stop();
+    const out = await running;
+    expect(out.code).toBe(0);
+    const alerts = eventLines<{ type: string; login: string; detail?: { source?: string } }>(out.stdout).filter((e) => e.type !== 'baseline');
+    expect(alerts.map((e) => [e.type, e.login, e.detail?.source])).toEqual([['mfa_disabled', 'bob', 'probe']]);
+  }, 40_000);
+});

@@ -54,7 +54,7 @@ describe('mass-change guard', () => {
     removeMembers(30);
     const held = await run();
     expect(held.code).toBe(1);
-    expect(held.stderr).toMatch(/gh: scan HELD: .*remove 30 and downgrade 0 of 100 accounts \(30%, above the 20% guard\).*mfawatch accept gh/);
+    expect(held.stderr).toMatch(/gh: scan HELD: .*remove 30 and downgrade 0 of 100 accounts \(30%, at or above the 20% guard\).*mfawatch accept gh/);
     expect(events(held).map((e) => e.type)).toEqual(['anomaly']);
     expect(query<Array<{ n: number }>>('SELECT COUNT(*) AS n FROM accounts')[0]?.n).toBe(100);
     expect(query<Array<{ status: string; error_reason: string }>>('SELECT status, error_reason FROM scans ORDER BY id DESC LIMIT 1')[0]).toEqual({ status: 'held', error_reason: 'mass_change' });

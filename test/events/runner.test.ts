@@ -115,6 +115,17 @@ describe('ingest and verification', () => {
     expect(hints()).toMatchObject([{ status: 'done', attempts: 2 }]);
   });
 
+  it('a reading the core cannot use is kept like a failed read (backoff), never retried in a tight loop', async () => {
+    await baseline();
+    dir.set(alice({ mfa: 'sometimes' as Observation['mfa'] }));
+    dir.queue.push({ events: [hintEvent('evt-1', '1')], ignored: [] });
+    const runner = new EventRunner(app);
+    expect((await runner.drain(never)).verify).toMatchObject({ verified: 0, failed: 1 });
+    expect(hints()).toMatchObject([{ status: 'pending', attempts: 1, last_error: expect.stringMatching(/^malformed: Fake returned an account mfawatch cannot read/), due_at: '2026-11-22T10:01:02.000Z' }]);
+    expect((await runner.verifyPending(never)).failed).toBe(0);
+    expect(changeEvents()).toEqual([]);
+  });
+
   it('account_removed only when the provider confirms the account is gone; an unknown user changes nothing', async () => {
     await baseline();
     dir.accounts.delete('1');
@@ -235,5 +246,35 @@ describe('facts and auto-response', () => {
     ]);
     expect(rows[0]?.reason).toMatch(/^exempt/);
     expect(rows[2]?.reason).toMatch(/^max_per_run/);
+  });
+});
+
+describe('retention and hostile input', () => {
+  it('seen ids and finished hints are pruned after their retention; pending hints never', async () => {
+    await baseline();
+    dir.queue.push({ events: [hintEvent('old-1', '1'), hintEvent('old-2', '2')], ignored: [] });
+    dir.failReads = 0;
+    const runner = new EventRunner(app);
+    await runner.drain(never);
+    const { EventStore, SEEN_EVENT_RETENTION_MS } = await import('../../storage/events.js');
+    const events = new EventStore(app.store);
+    events.addHint({ monitorId: 'fake', scope: '', accountId: '9', login: null, topic: 'mfa', source: 'queue', eventId: 'p-1', occurredAt: clock.now(), receivedAt: clock.now(), dueAt: new Date('2099-01-01T00:00:00Z') });
+    const later = new Date(clock.now().getTime() + SEEN_EVENT_RETENTION_MS + 1000);
+    expect(events.prune(later)).toBe(4);
+    expect(hints().map((h) => h.status)).toEqual(['pending']);
+    // An id seen before the retention ended is still a duplicate; after it, it is new again.
+    expect(events.markSeen('fake', 'old-1', clock.now())).toBe(true);
+  });
+
+  it('provider text with control characters is shown escaped by status', async () => {
+    const { renderEventsStatus } = await import('../../src/cli/status-events.js');
+    const { renderStatus } = await import('../../src/cli/status.js');
+    const text = renderStatus({
+      schema: 'mfawatch.status/v1', generatedAt: clock.now().toISOString(), monitors: [],
+      events: { eventSources: [], pendingVerifications: [{ monitorId: 'fake', scope: '', account: 'evil\u001b[2J\u202e', events: 1, since: clock.now().toISOString(), attempts: 1, lastError: 'server: bad\nline', nextAttemptAt: clock.now().toISOString() }], pendingVerificationsTotal: 1 },
+    }, clock.now());
+    expect(text.includes('\u001b') || text.includes('\u202e')).toBe(false);
+    expect(text).toContain('evil\\x1b[2J\\u202e');
+    expect(renderEventsStatus({ eventSources: [], pendingVerifications: [], pendingVerificationsTotal: 0 }, clock.now())).toBe('');
   });
 });

@@ -162,6 +162,19 @@ export class FakeGitHub extends LoopbackServer {
    * previous page's users and the normal Link header (the list shifted while paging).
    */
   pageQuirk: { list: 'members' | 'outside_collaborators'; page: number; kind: 'empty' | 'repeat_previous' } | null = null;
+  /**
+   * Faults at a page boundary that leave no trace in the listing itself: `short_last` answers the
+   * last page of the full member list with only its first `rows` users (a body cut at a row
+   * boundary, no Link header); `last_lies` makes every page's Link header end one page early
+   * (rel="last" names page N-1, which has no rel="next"), so the last page is never requested.
+   */
+  boundaryQuirk: { kind: 'short_last'; rows: number } | { kind: 'last_lies' } | null = null;
+  /**
+   * POST /graphql `organization.membersWithRole.totalCount`: the real member count (`exact`), or
+   * `null` for a GitHub that refuses the query (a GraphQL FORBIDDEN error), so no count is known.
+   * https://docs.github.com/en/graphql/reference/objects#organization
+   */
+  memberCount: 'exact' | null = 'exact';
 
   constructor(options: FakeGitHubOptions = {}) {
     super((req, res) => this.#route(req, res));
@@ -246,6 +259,7 @@ export class FakeGitHub extends LoopbackServer {
     }
     this.rateRemaining -= 1;
 
+    if (req.method === 'POST' && req.path === '/graphql') return this.#graphql(req, res);
     // GET /user/{account_id}: a public user, whether or not in the org.
     // https://docs.github.com/en/rest/users/users#get-a-user-using-their-id
     const byId = /^\/user\/(\d+)$/.exec(req.path);
@@ -284,7 +298,13 @@ export class FakeGitHub extends LoopbackServer {
     const page = Math.max(1, Number(req.query.get('page') ?? 1) || 1);
 
     const all = this.#listing(listKind, filter, listKind === 'members' ? role : 'all');
-    const lastPage = Math.max(1, Math.ceil(all.length / perPage));
+    const fullMembers = listKind === 'members' && filter === 'all' && role === 'all';
+    const trueLast = Math.max(1, Math.ceil(all.length / perPage));
+    const lastPage = fullMembers && this.boundaryQuirk?.kind === 'last_lies' && trueLast > 1 ? trueLast - 1 : trueLast;
+    if (fullMembers && this.boundaryQuirk?.kind === 'short_last' && page === trueLast) {
+      const rows = all.slice((page - 1) * perPage, (page - 1) * perPage + this.boundaryQuirk.rows);
+      return sendJson(res, 200, rows.map((u) => simpleUser(this.url, u)), this.#rateHeaders());
+    }
     const quirk = this.pageQuirk && this.pageQuirk.list === listKind && this.pageQuirk.page === page && filter === 'all' && role === 'all' ? this.pageQuirk.kind : null;
     if (quirk === 'empty') return sendJson(res, 200, [], this.#rateHeaders());
     const servedPage = quirk === 'repeat_previous' ? page - 1 : page;
@@ -300,5 +320,14 @@ export class FakeGitHub extends LoopbackServer {
     if (page < lastPage) links.push(`${linkFor(page + 1)}; rel="next"`, `${linkFor(lastPage)}; rel="last"`);
     if (page > 1) links.push(`${linkFor(1)}; rel="first"`);
     sendJson(res, 200, slice.map((u) => simpleUser(this.url, u)), { ...this.#rateHeaders(), ...(links.length ? { link: links.join(', ') } : {}) });
+  }
+
+  /** GraphQL: the member count query only; errors as GitHub sends them (HTTP 200, `errors`). */
+  #graphql(req: RecordedRequest, res: ServerResponse): void {
+    const { query, variables } = JSON.parse(req.body || '{}') as { query?: string; variables?: { org?: string } };
+    if (!query?.includes('membersWithRole')) return sendJson(res, 200, { data: null, errors: [{ type: 'INTERNAL', message: 'this fake answers only membersWithRole { totalCount }' }] });
+    if (variables?.org?.toLowerCase() !== this.org.toLowerCase()) return sendJson(res, 200, { data: { organization: null }, errors: [{ type: 'NOT_FOUND', path: ['organization'], message: `Could not resolve to an Organization with the login of '${variables?.org ?? ''}'.` }] });
+    if (this.memberCount === null) return sendJson(res, 200, { data: { organization: null }, errors: [{ type: 'FORBIDDEN', path: ['organization', 'membersWithRole'], message: 'Resource not accessible by integration' }] });
+    sendJson(res, 200, { data: { organization: { membersWithRole: { totalCount: this.members.size } } } }, this.#rateHeaders());
   }
 }

@@ -1,7 +1,8 @@
 /**
  * A tiny loopback HTTP server for provider fakes: binds 127.0.0.1 on a free port, records every
  * request, and can inject faults (a status with headers and body, a connection reset mid-body,
- * a hang, a truncated body) into the next matching requests.
+ * a hang, a truncated body, or the fake's own answer rewritten: a page cut at a row boundary)
+ * into the next matching requests.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +19,9 @@ export type Fault =
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'reset' }
   | { kind: 'hang' }
-  | { kind: 'truncate'; status?: number; body: string; contentType?: string };
+  | { kind: 'truncate'; status?: number; body: string; contentType?: string }
+  /** The fake's real answer, rewritten on its way out (e.g. the last page with fewer rows and no next link). */
+  | { kind: 'rewrite'; rewrite: (answer: { status: number; headers: Record<string, string>; body: string }) => { status: number; headers: Record<string, string>; body: string } };
 
 interface PendingFault {
   fault: Fault;
@@ -106,6 +109,9 @@ export class LoopbackServer {
           res.writeHead(f.status ?? 200, { 'content-type': f.contentType ?? 'application/json; charset=utf-8' });
           res.end(f.body);
           return;
+        case 'rewrite':
+          rewriteAnswer(res, f.rewrite);
+          break;
       }
     }
     try {
@@ -115,6 +121,36 @@ export class LoopbackServer {
       res.end(`fake crashed: ${(err as Error).message}`);
     }
   }
+}
+
+/** Holds the handler's answer (writeHead, write, end) and sends `rewrite` of it instead. */
+function rewriteAnswer(res: ServerResponse, rewrite: Extract<Fault, { kind: 'rewrite' }>['rewrite']): void {
+  const writeHead = res.writeHead.bind(res);
+  const end = res.end.bind(res);
+  let status = 200;
+  let headers: Record<string, string> = {};
+  const chunks: Buffer[] = [];
+  const collect = (chunk: unknown) => {
+    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  };
+  res.writeHead = ((code: number, h?: Record<string, string | number | readonly string[]>) => {
+    status = code;
+    headers = Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+    return res;
+  }) as typeof res.writeHead;
+  res.write = ((chunk: unknown) => {
+    collect(chunk);
+    return true;
+  }) as typeof res.write;
+  res.end = ((chunk?: unknown) => {
+    collect(chunk);
+    for (const name of res.getHeaderNames()) headers[name] ??= String(res.getHeader(name));
+    const out = rewrite({ status, headers, body: Buffer.concat(chunks).toString('utf8') });
+    const { 'content-length': _length, ...rest } = out.headers;
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    writeHead(out.status, { ...rest, 'content-length': String(Buffer.byteLength(out.body)) });
+    return end(out.body);
+  }) as typeof res.end;
 }
 
 /** Writes a JSON answer. */

@@ -200,7 +200,8 @@ export class FakeGithubSso extends LoopbackServer {
   emptied: string[] = [];
   sso = true;
   maxPerPage = 100;
-  pageQuirk: { page: number; kind: 'empty' | 'repeat_previous' } | null = null;
+  /** `drop_last_row`: the page answered without its last row, links unchanged (cut at a row boundary). */
+  pageQuirk: { page: number; kind: 'empty' | 'repeat_previous' | 'drop_last_row' } | null = null;
   constructor(readonly org: string, readonly token: string) {
     super((req, res) => this.#route(req, res));
   }
@@ -219,7 +220,8 @@ export class FakeGithubSso extends LoopbackServer {
       const last = Math.max(1, Math.ceil(all.length / perPage));
       const quirk = this.pageQuirk?.page === pageNo ? this.pageQuirk.kind : null;
       const shown = quirk === 'repeat_previous' ? pageNo - 1 : pageNo;
-      const items = quirk === 'empty' ? [] : all.slice((shown - 1) * perPage, shown * perPage);
+      const rows = quirk === 'empty' ? [] : all.slice((shown - 1) * perPage, shown * perPage);
+      const items = quirk === 'drop_last_row' ? rows.slice(0, -1) : rows;
       const link = (page: number, rel: string) => {
         const q = new URLSearchParams(req.query);
         q.set('page', String(page));

@@ -68,8 +68,10 @@ describe('aws-iam monitor, report mode', () => {
     expect(scan.observations).toHaveLength(7);
     expect(scan.dataAsOf?.toISOString()).toBe('2026-11-22T07:00:00.000Z');
     expect(scan.label).toBe(`acme-mgmt (${MGMT})`);
-    expect(aws.actions()).toEqual(['sts:GetCallerIdentity', 'iam:ListAccountAliases', 'iam:GenerateCredentialReport', 'iam:GetCredentialReport']);
-    expect(scan.requests).toBe(4);
+    expect(aws.actions()).toEqual(['sts:GetCallerIdentity', 'iam:ListAccountAliases', 'iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:GetAccountSummary']);
+    expect(scan.requests).toBe(5);
+    // The report's 6 user rows match GetAccountSummary's Users: its removals need no second scan.
+    expect(scan.counted).toBe('all');
   });
 
   it('makes the same number of IAM calls for 3 users and for 2,500 users', async () => {
@@ -82,7 +84,7 @@ describe('aws-iam monitor, report mode', () => {
     expect(small.error ?? big.error).toBeUndefined();
     expect(big.observations).toHaveLength(2501);
     expect(iamActions()).toEqual(smallCalls);
-    expect(smallCalls).toHaveLength(3);
+    expect(smallCalls).toHaveLength(4);
   });
 
   it('polls GenerateCredentialReport with backoff while the report is STARTED / INPROGRESS, then reads it', async () => {
@@ -91,7 +93,7 @@ describe('aws-iam monitor, report mode', () => {
     const { monitor, deps } = monitorFor({ accountId: MGMT });
     const scan = await collectScan(monitor, deps.logger, { scopeId: MGMT });
     expect(scan.error).toBeUndefined();
-    expect(iamActions()).toEqual(['iam:ListAccountAliases', 'iam:GenerateCredentialReport', 'iam:GenerateCredentialReport', 'iam:GenerateCredentialReport', 'iam:GenerateCredentialReport', 'iam:GetCredentialReport']);
+    expect(iamActions()).toEqual(['iam:ListAccountAliases', 'iam:GenerateCredentialReport', 'iam:GenerateCredentialReport', 'iam:GenerateCredentialReport', 'iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:GetAccountSummary']);
     expect(scan.observations).toHaveLength(7);
   });
 
@@ -113,7 +115,7 @@ describe('aws-iam monitor, report mode', () => {
     const scan = await collectScan(monitor, deps.logger, { scopeId: MGMT });
     expect(scan.error).toBeUndefined();
     expect(iamActions().filter((a) => a === 'iam:GetCredentialReport')).toHaveLength(3);
-    expect(scan.requests).toBe(6); // every attempt on the wire is counted
+    expect(scan.requests).toBe(7); // every attempt on the wire is counted
   });
 
   it('fails as rate_limited when throttling outlasts the bounded retries', async () => {

@@ -58,10 +58,12 @@ describe('github monitor: what it reports', () => {
     expect(scan.error).toBeUndefined();
     expect(scan.observations).toHaveLength(470);
     expect(new Set(scan.observations.map((o) => o.accountId)).size).toBe(470);
-    // members: 2fa_disabled(1) + 2fa_insecure(1) + role=admin(1) + all(4); outside: 2fa_disabled(1) + 2fa_insecure(1) + all(2)
+    // members: 2fa_disabled(1) + 2fa_insecure(1) + role=admin(1) + all(4); outside: 2fa_disabled(1) + 2fa_insecure(1) + all(2);
+    // plus the member count (POST /graphql), which vouches for the member listing.
     const requests = gh.listRequests();
     expect(requests).toHaveLength(11);
-    expect(scan.requests).toBe(11);
+    expect(scan.requests).toBe(12);
+    expect(gh.requests.filter((r) => r.path === '/graphql')).toHaveLength(1);
     for (const r of requests) expect(r.query.get('per_page')).toBe('100');
     // follow-up pages come from the Link header (GitHub points them at /organizations/{id}/...)
     expect(requests.filter((r) => r.path.startsWith('/organizations/9919/'))).toHaveLength(4);

@@ -10,12 +10,14 @@ export interface CollectedScan {
   dataAsOf: Date | undefined;
   label: string | undefined;
   rateLimit: { remaining: number; resetAt?: Date | undefined } | undefined;
+  /** What the monitor vouched for with ScanContext.listingCounted: 'all', the kinds, or nothing. */
+  counted: 'all' | string[];
   error: unknown;
 }
 
 /** Scans the monitor's first scope (or `scopeId`) and collects everything; never throws. */
 export async function collectScan(monitor: Monitor, logger: Logger, options: { deadlineMs?: number; signal?: AbortSignal; scopeId?: string } = {}): Promise<CollectedScan> {
-  const out: CollectedScan = { observations: [], warnings: [], requests: 0, dataAsOf: undefined, label: undefined, rateLimit: undefined, error: undefined };
+  const out: CollectedScan = { observations: [], warnings: [], requests: 0, dataAsOf: undefined, label: undefined, rateLimit: undefined, counted: [], error: undefined };
   const deadlineMs = options.deadlineMs ?? 60_000;
   const ctx: ScanContext = {
     signal: options.signal ?? AbortSignal.timeout(deadlineMs),
@@ -26,6 +28,10 @@ export async function collectScan(monitor: Monitor, logger: Logger, options: { d
     warn: (m) => out.warnings.push(m),
     countRequest: (n = 1) => (out.requests += n),
     reportRateLimit: (remaining, resetAt) => (out.rateLimit = { remaining, resetAt }),
+    listingCounted: (kinds) => {
+      if (!kinds) out.counted = 'all';
+      else if (out.counted !== 'all') out.counted.push(...kinds);
+    },
   };
   const scopes = monitor.scopes();
   const scope = scopes.find((s) => s.id === (options.scopeId ?? scopes[0]?.id)) ?? { id: '', label: '' };

@@ -17,6 +17,8 @@ import { writeResults, type MatrixRow, type ResponderMatrixRow } from './results
 const CHANGE_TYPES = new Set(['mfa_disabled', 'mfa_weakened', 'mfa_enabled', 'account_added', 'account_removed', 'privilege_changed']);
 /** Words of an error message that tell the operator what to do next. */
 const ADVICE = /check|retry|will run again|next scan|use a|create a|authori[sz]e|raise|see monitors\/|chmod|mfawatch accept|nothing was committed/i;
+/** The scan warning of removals deferred to a second scan (src/scan/run-scan.ts). */
+const DEFERRED = /kept until the next scan confirms/;
 
 const rows: MatrixRow[] = [];
 /** A temporary directory of this run, as it appears in messages ("/tmp/mfawatch-matrix-command-Ab12Cd"). */
@@ -46,10 +48,10 @@ function snapshot(dbPath: string): { accounts: string; history: number; events: 
   }
 }
 
-function lastScan(dbPath: string): { status: string; error_reason: string | null; error_message: string | null } {
+function lastScan(dbPath: string): { status: string; error_reason: string | null; error_message: string | null; warnings: string } {
   const db = new Database(dbPath, { readonly: true });
   try {
-    return db.prepare('SELECT status, error_reason, error_message FROM scans ORDER BY id DESC LIMIT 1').get() as { status: string; error_reason: string | null; error_message: string | null };
+    return db.prepare('SELECT status, error_reason, error_message, warnings FROM scans ORDER BY id DESC LIMIT 1').get() as { status: string; error_reason: string | null; error_message: string | null; warnings: string };
   } finally {
     db.close();
   }
@@ -87,9 +89,12 @@ async function runFault(harness: MonitorHarness, shared: FaultSpec): Promise<Mat
     const scan = lastScan(dbPath);
     const during = snapshot(dbPath);
     const newEvents = during.events.filter((e) => !before.events.some((b) => b.id === e.id));
-    const healthType = fault.expect === 'held' ? 'anomaly' : 'scan_failed';
+    // A deferred scan raises no alert: nothing happened yet, as far as anyone can tell.
+    const healthType = fault.expect === 'held' ? 'anomaly' : fault.expect === 'failed' ? 'scan_failed' : null;
+    const deferredWarning = (JSON.parse(scan.warnings || '[]') as string[]).find((w) => DEFERRED.test(w));
+    const observed = scan.status === 'succeeded' && deferredWarning ? 'deferred' : scan.status;
     const falseDuring = newEvents.filter((e) => CHANGE_TYPES.has(e.type)).length;
-    const healthDelivered = delivered(faulty.stdout).filter((d) => d.type === healthType).length;
+    const healthDelivered = healthType ? delivered(faulty.stdout).filter((d) => d.type === healthType).length : 1;
     const stateChanged = during.accounts !== before.accounts || during.history !== before.history;
 
     // Recovery, with one real change made meanwhile.
@@ -111,20 +116,20 @@ async function runFault(harness: MonitorHarness, shared: FaultSpec): Promise<Mat
       ...(harness.as?.[fault.id] ? { as: harness.as[fault.id] } : {}),
       ...(override ? { expectedBecause: override.why } : {}),
       expected: fault.expect,
-      observed: scan.status,
+      observed,
       reason: scan.error_reason,
       // Ports and temporary directories change on every run: the published table must not churn.
-      message: (scan.error_message ?? '').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT').replaceAll(TEMP_DIR, '$TMPDIR/…'),
+      message: (scan.error_message ?? deferredWarning ?? '').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT').replaceAll(TEMP_DIR, '$TMPDIR/…'),
       falseAlerts: falseDuring + falseAfter,
       lostAlerts: lost,
       duplicateDeliveries: duplicates(delivered(faulty.stdout)) + duplicates(deliveredAfter),
       stateChanged,
     };
 
-    expect(faulty.code, 'a faulty cycle exits 1').toBe(1);
-    expect(scan.status).toBe(fault.expect);
-    expect(scan.error_message ?? '', 'the message says what to do').toMatch(ADVICE);
-    expect(newEvents.map((e) => e.type), 'only the health alert while the fault lasts').toEqual([healthType]);
+    expect(faulty.code, fault.expect === 'deferred' ? 'a deferred scan succeeded' : 'a faulty cycle exits 1').toBe(fault.expect === 'deferred' ? 0 : 1);
+    expect(observed).toBe(fault.expect);
+    expect(scan.error_message ?? deferredWarning ?? '', 'the message says what to do').toMatch(fault.expect === 'deferred' ? DEFERRED : ADVICE);
+    expect(newEvents.map((e) => e.type), 'only the health alert while the fault lasts').toEqual(healthType ? [healthType] : []);
     expect(stateChanged, 'no state change').toBe(false);
     expect(good.code, good.stderr).toBe(0);
     expect(changeEvents.map((e) => [e.type, e.account_id]), 'the next good scan shows exactly the real change').toEqual([[real.type, real.accountId]]);

@@ -40,14 +40,19 @@ export type FaultId =
   | 'wrong_shape'
   | 'empty_list'
   | 'missing_page'
-  | 'duplicate_across_pages';
+  | 'duplicate_across_pages'
+  | 'short_last_page';
 
 export interface FaultSpec {
   id: FaultId;
   /** What the provider does, in words (for docs/RELIABILITY.md). */
   title: string;
-  /** How the scan must end: failed (nothing committed) or held by the mass-change guard. */
-  expect: 'failed' | 'held';
+  /**
+   * How the scan must end: failed (nothing committed); held by the mass-change guard; or
+   * deferred: committed, but the accounts missing from it kept until a second scan agrees (a
+   * listing cut short where the provider gives no count to check it against).
+   */
+  expect: 'failed' | 'held' | 'deferred';
 }
 
 /** The shared table. */
@@ -67,6 +72,9 @@ export const FAULTS: readonly FaultSpec[] = [
   { id: 'empty_list', title: 'an empty list where there were hundreds', expect: 'held' },
   { id: 'missing_page', title: 'one page missing mid-pagination', expect: 'failed' },
   { id: 'duplicate_across_pages', title: 'the same accounts on two pages', expect: 'failed' },
+  // No error, no gap, no repeat: only a count can tell (GitHub's member count, Auth0's total,
+  // GetAccountSummary's Users); without one, the missing accounts wait for a second scan.
+  { id: 'short_last_page', title: 'the last page cut at a row boundary (50 rows answered as 40, no next link, no error)', expect: 'deferred' },
 ];
 
 /** One started fake of a provider, with a good organisation in it. */

@@ -54,14 +54,7 @@ export function deliverySection(delivery: readonly DeliveryMatrixRow[]): string[
 }
 
 /** The whole document. */
-export function renderReliability(
-  matrix: readonly MatrixRow[],
-  crash: readonly CrashRow[],
-  corpus: CorpusFigures,
-  responders: readonly ResponderMatrixRow[] = [],
-  delivery: readonly DeliveryMatrixRow[] = [],
-  events: readonly EventFaultRow[] = [],
-): string {
+export function renderReliability(matrix: readonly MatrixRow[], crash: readonly CrashRow[], corpus: CorpusFigures, responders: readonly ResponderMatrixRow[] = [], delivery: readonly DeliveryMatrixRow[] = [], events: readonly EventFaultRow[] = []): string {
   const killsTried = responders.filter((r) => r.outcome !== 'n/a');
   const tried = matrix.filter((r) => r.expected !== 'n/a');
   const modules = [...new Set(matrix.map((r) => r.module))].sort();
@@ -83,7 +76,7 @@ export function renderReliability(
     '|---|---|',
     `| provider faults tried (modules × faults) | ${tried.length} (${modules.length} module(s): ${modules.join(', ')}) |`,
     `| faults that cannot occur at a module (not applicable, each with its reason in the matrix below) | ${matrix.length - tried.length} |`,
-    `| scans that ended as required (failed, or held for a mass change) with nothing committed | ${asExpected} of ${tried.length} |`,
+    `| scans that ended as required (failed; held for a mass change; or, for a listing cut short without a count to check it against, its missing accounts kept for a second scan) with no false change committed | ${asExpected} of ${tried.length} |`,
     `| false alerts (a change reported that did not happen) | ${sum(tried.map((r) => r.falseAlerts))} |`,
     `| lost alerts (a real change or a health alert not delivered) | ${sum(tried.map((r) => r.lostAlerts)) + sum(crash.map((c) => c.lostAlerts))} |`,
     `| duplicate deliveries in the fault matrix | ${sum(tried.map((r) => r.duplicateDeliveries))} |`,
@@ -104,15 +97,20 @@ export function renderReliability(
     '  page missing or repeated) commits no state and emits no change event. It is recorded as failed',
     '  with a message that says what to do; after `health.failureThreshold` failures in a row one',
     '  `scan_failed` alert goes out, and `scan_recovered` on the next success.',
-    '- **A mass change is held, not believed.** A complete scan that would remove or downgrade more than',
-    '  `health.massChange.share` (default 20 %) of a monitor\'s accounts, or finds none where many were, is',
-    '  held: one `anomaly` alert, nothing committed until the next scan shows the same picture (90 % alike) or an',
-    '  operator runs `mfawatch accept MONITOR`.',
-    '- **Known limit: a page dropped from a listing that carries no total.** Where the provider pages by an',
-    '  opaque cursor and gives no count (Microsoft Graph\'s @odata.nextLink, GitLab keyset pages), a page',
-    '  answered as the last one cannot be told from a shorter list; the mass-change guard holds a large drop',
-    '  (rows marked "required: held" below). Where a count exists, it is checked (Auth0 `total`, AWS',
-    '  `GetAccountSummary` in live mode, GitHub\'s `Link` last page) and the scan fails.',
+    '- **A mass change is held, not believed.** A complete scan that would remove or downgrade',
+    '  `health.massChange.share` (default 20 %) or more of a monitor\'s accounts, or finds none where many were,',
+    '  or reports `health.massChange.upgradeShare` (default 50 %) or more of the accounts without MFA as having',
+    '  turned it on at once (a mass "all clear", such as a 2FA listing answering empty), is held: one `anomaly`',
+    '  alert, nothing committed until the next scan shows the same picture (90 % alike) or an operator runs',
+    '  `mfawatch accept MONITOR`.',
+    '- **A removal needs proof.** A listing cut at a page or row boundary (a last page answered short, a',
+    '  credential report cut at a line end) looks exactly like a shorter list. Where the provider gives a',
+    '  count, the listing is checked against it (GitHub\'s member count, Auth0 `total`, AWS',
+    '  `GetAccountSummary`\'s `Users`) and a shorter listing fails the scan. Where it gives none (Microsoft',
+    '  Graph\'s @odata.nextLink, GitLab keyset pages, Okta, Google, Slack, a program\'s output, a credential',
+    '  report without the count), an account missing from a complete scan is kept, with a warning, and',
+    '  removed only when the next complete scan misses it too (rows "deferred" below); a dropped page large',
+    '  enough is also held by the mass-change guard (rows marked "required: held").',
     '- **The next good scan is exact.** After any fault, the next complete scan reports exactly the changes',
     '  that really happened meanwhile: nothing spurious, nothing lost.',
     '- **A crash loses nothing.** State, events and outgoing notifications are committed in one SQLite',
@@ -185,7 +183,7 @@ export function renderReliability(
     else lines.push(`| ${r.module} | ${fault} | ${r.outcome} | ${r.reason ?? ''} | ${r.falseKills} | ${r.repeatedKills + r.missedKills} | ${cell(r.message)} |`);
   }
   lines.push('', ...deliverySection(delivery));
-  if (events.length > 0) lines.push('', ...renderEventFaults(events));
+  if (events.length > 0) lines.push(...renderEventFaults(events), '');
   lines.push(
     '## Crash safety',
     '',

@@ -13,7 +13,7 @@ export interface MatrixRow {
   module: string;
   fault: string;
   title: string;
-  expected: 'failed' | 'held' | 'n/a';
+  expected: 'failed' | 'held' | 'deferred' | 'n/a';
   observed: string;
   reason: string | null;
   message: string;
@@ -100,7 +100,7 @@ export interface CorpusFigures {
 }
 
 /** Writes one suite's figures. */
-export function writeResults(name: 'fault-matrix' | 'responder-matrix' | 'crash' | 'config-corpus' | 'event-faults' | 'delivery-matrix', data: unknown): void {
+export function writeResults(name: 'fault-matrix' | 'responder-matrix' | 'crash' | 'config-corpus' | 'delivery-matrix' | 'event-faults', data: unknown): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${name}.json`), JSON.stringify(data, null, 2));
 }

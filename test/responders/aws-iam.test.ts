@@ -86,6 +86,9 @@ describe('aws-iam responder', () => {
     expect(r.calls.find((c) => c.method === 'PutUserPolicy')?.note).toContain('aws:TokenIssueTime');
     expect(iam.writes()).toEqual([]);
     expect(iam.user(MAIN, 'alice').policies.size).toBe(0);
+    // The detail says what would happen, in words that cannot be read as done.
+    expect(r.detail).toMatch(/^dry run, nothing changed: alice: would attach AWSRevokeOlderSessions \(cut-off [^)]+\), would deactivate \d+ access key\(s\), would delete the console password/);
+    expect(r.detail).not.toMatch(/\battached\b|\bdeactivated\b|\bdeleted\b/);
   });
 
   it('no linked IAM user, or NoSuchEntity, is not_found; nothing is guessed from the email', async () => {

@@ -259,12 +259,23 @@ describe('github responder: every page of SSO authorisations, and a listing it c
     return { fake, responder };
   }
 
+  it('a last page cut at a row boundary (no error, links unchanged) cannot pass as done: the second listing finds what was left', async () => {
+    const { fake, responder } = await sso(5);
+    fake.pageQuirk = { page: 3, kind: 'drop_last_row' };
+    // The responder throws; the runner records the service as failed with this message.
+    await expect(invalidate(responder, ghTarget)).rejects.toThrow(/GitHub still lists 1 SSO authorisation\(s\) of alice-gh in acme after revoking the 4 seen/);
+    fake.pageQuirk = null;
+    expect(await invalidate(responder, ghTarget)).toMatchObject({ outcome: 'succeeded' });
+    expect(fake.credentials.map((c) => c.credential_id)).toEqual([999]);
+  });
+
   it('follows rel="next" to the last page and revokes every credential of the login', async () => {
     const { fake, responder } = await sso(5);
     const r = await invalidate(responder, ghTarget);
     expect(r).toMatchObject({ outcome: 'succeeded', detail: 'revoked in acme: alice-gh: 5 credential authorisation(s)' });
     expect(fake.credentials.map((c) => c.credential_id)).toEqual([999]);
-    expect(fake.requests.filter((q) => q.method === 'GET').map((q) => q.query.get('page'))).toEqual([null, '2', '3']);
+    // Three pages, then the check that none is left (a page cut at a row boundary would leave some).
+    expect(fake.requests.filter((q) => q.method === 'GET').map((q) => q.query.get('page'))).toEqual([null, '2', '3', null]);
     expect(fake.emptied).toEqual(['alice-gh']);
   });
 

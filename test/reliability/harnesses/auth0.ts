@@ -27,6 +27,10 @@ export const auth0Harness: MonitorHarness = {
     not_found_404: 'the Management API answers 404 for the user listing',
     missing_page: 'page 1 answered empty while include_totals says 250',
     duplicate_across_pages: 'page 1 answered with the users of page 0',
+    short_last_page: 'page 2 (the last) answered with 40 of its 50 users',
+  },
+  expectOverride: {
+    short_last_page: { expect: 'failed', why: 'include_totals gives the total, and a listing shorter than the total fails the scan' },
   },
   async start() {
     const fake = new FakeAuth0();
@@ -83,6 +87,11 @@ export const auth0Harness: MonitorHarness = {
             return fake.inject({ kind: 'status', status: 200, body: { start: 100, limit: PER_PAGE, length: 0, users: [], total: fake.users.size } }, 1000, pageTwo);
           case 'duplicate_across_pages':
             return fake.inject({ kind: 'status', status: 200, body: { start: 100, limit: PER_PAGE, length: PER_PAGE, users: listed(0), total: fake.users.size } }, 1000, pageTwo);
+          case 'short_last_page':
+            return fake.inject({ kind: 'rewrite', rewrite: (a) => {
+              const page = JSON.parse(a.body) as { users: unknown[]; length: number };
+              return { ...a, body: JSON.stringify({ ...page, users: page.users.slice(0, 40), length: 40 }) };
+            } }, 1000, (r) => r.path === '/api/v2/users' && r.query.get('page') === '2');
           default:
             throw new Error(`auth0 harness: no injection for ${fault}`);
         }

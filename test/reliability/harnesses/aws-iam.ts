@@ -103,6 +103,7 @@ export const awsIamReportHarness: MonitorHarness = {
     truncated_body: 'the CSV inside a complete GetCredentialReport answer is cut mid-row',
     wrong_shape: 'a well-formed GetCredentialReport answer without Content',
     empty_list: 'the report lists only the root user where there were 250 users',
+    short_last_page: 'the credential report cut at a line end: 240 of its 250 user rows, still a well-formed CSV',
     duplicate_across_pages: 'one user on two rows of the report',
   },
   async start() {
@@ -148,6 +149,11 @@ export const awsIamReportHarness: MonitorHarness = {
             account.reportOverride = `${[...lines, lines[5]].join('\n')}\n`;
             return;
           }
+          case 'short_last_page': {
+            const lines = aws.csv(ACCOUNT).trimEnd().split('\n');
+            account.reportOverride = `${lines.slice(0, -10).join('\n')}\n`;
+            return;
+          }
           default:
             throw new Error(`aws-iam report harness: no injection for ${fault}`);
         }
@@ -170,6 +176,9 @@ export const awsIamLiveHarness: MonitorHarness = {
     rate_limit_secondary_403: NO_403_RATE_LIMIT,
     not_found_404: 'the one 404 of live mode, NoSuchEntity from GetLoginProfile, means "no console password" and is data, not a fault; a missing account or role answers AccessDenied (the 403 row)',
   },
+  expectOverride: {
+    short_last_page: { expect: 'failed', why: "GetAccountSummary counts the users, and a listing shorter than the count fails the scan" },
+  },
   as: {
     server_error: 'ListUsers page 2 answers 503 ServiceUnavailable',
     rate_limit_429: "ListUsers page 2 answers the SDK's Throttling error (400, Rate exceeded) until its attempts run out",
@@ -181,6 +190,7 @@ export const awsIamLiveHarness: MonitorHarness = {
     wrong_shape: 'ListUsers page 2 answers well-formed XML without its Users list',
     empty_list: 'ListUsers lists no user where there were 1,100',
     missing_page: 'ListUsers page 2 answered as an empty last page (IsTruncated false)',
+    short_last_page: 'ListUsers page 2 (the last) answered with 90 of its 100 users, IsTruncated false',
     duplicate_across_pages: 'ListUsers page 2 answered with users of page 1',
   },
   async start() {
@@ -221,6 +231,9 @@ export const awsIamLiveHarness: MonitorHarness = {
             return;
           case 'missing_page':
             return aws.inject({ kind: 'status', status: 200, body: xmlOk('ListUsers', '<Users/><IsTruncated>false</IsTruncated>'), headers: XML }, 1000, pageTwo);
+          case 'short_last_page':
+            // The last page (users 1000-1099) answered with 90 users and IsTruncated false.
+            return aws.inject({ kind: 'rewrite', rewrite: (a) => ({ ...a, body: a.body.replace(/(?:<member>(?:(?!<member>).)*?<\/member>){10}<\/Users>/s, '</Users>') }) }, 1000, pageTwo);
           case 'duplicate_across_pages': {
             const first = [...account.users.values()].slice(0, 100);
             return aws.inject({ kind: 'status', status: 200, body: xmlOk('ListUsers', `<Users>${first.map(userXml).join('')}</Users><IsTruncated>false</IsTruncated>`), headers: XML }, 1000, pageTwo);

@@ -45,12 +45,15 @@ switch (state.fault) {
   case 'duplicate':
     process.stdout.write(head + lines.slice(0, 100).join('\\n') + '\\n' + lines.slice(200).join('\\n') + '\\n');
     break;
+  case 'short':
+    process.stdout.write(lines.slice(0, -10).join('\\n') + '\\n');
+    break;
   default:
     process.stdout.write(lines.join('\\n') + '\\n');
 }
 `;
 
-type ProgramFault = 'exit' | 'hang' | 'killed' | 'truncated' | 'not_json' | 'wrong_shape' | 'empty' | 'duplicate';
+type ProgramFault = 'exit' | 'hang' | 'killed' | 'truncated' | 'not_json' | 'wrong_shape' | 'empty' | 'duplicate' | 'short';
 
 const FAULT_OF: Partial<Record<FaultId, ProgramFault>> = {
   server_error: 'exit',
@@ -61,6 +64,7 @@ const FAULT_OF: Partial<Record<FaultId, ProgramFault>> = {
   wrong_shape: 'wrong_shape',
   empty_list: 'empty',
   duplicate_across_pages: 'duplicate',
+  short_last_page: 'short',
 };
 
 const NO_NETWORK = 'the program runs locally: there is no connection or HTTP status between mfawatch and it (when the program itself cannot reach its source, it exits non-zero: the 5xx row)';
@@ -77,6 +81,7 @@ export const commandHarness: MonitorHarness = {
     connection_refused: NO_NETWORK,
   },
   as: {
+    short_last_page: 'the program prints 240 of its 250 accounts, every line whole, and exits 0',
     server_error: 'the program exits 3 after printing 100 of 250 accounts (its stderr echoes its token)',
     permission_403: 'the program file is not executable (EACCES)',
     not_found_404: 'the program does not exist (ENOENT)',

@@ -29,11 +29,12 @@ export const entraHarness: MonitorHarness = {
     wrong_shape: 'an OData answer without "value"',
     missing_page: 'page 2 answered with the rows of page 3 and no @odata.nextLink (rows 100-199 never listed)',
     duplicate_across_pages: 'page 2 answered with the rows of page 1 and the link to page 3',
+    short_last_page: 'page 3 (the last) answered with 40 of its 50 rows',
   },
   expectOverride: {
     missing_page: {
       expect: 'held',
-      why: 'the report pages by an opaque @odata.nextLink and carries no total, so a dropped page reads as a shorter list; the mass-change guard holds it, a drop under its threshold would pass (see "Known limit" above)',
+      why: 'the report pages by an opaque @odata.nextLink and carries no total, so a dropped page reads as a shorter list; the mass-change guard holds it; a smaller drop is kept until a second scan agrees (see "A removal needs proof" above)',
     },
   },
   async start() {
@@ -92,6 +93,11 @@ export const entraHarness: MonitorHarness = {
             return fake.inject({ kind: 'status', status: 200, body: page(200, 300) }, 1000, pageTwo);
           case 'duplicate_across_pages':
             return fake.inject({ kind: 'status', status: 200, body: page(0, 100, 200) }, 1000, pageTwo);
+          case 'short_last_page':
+            return fake.inject({ kind: 'rewrite', rewrite: (a) => {
+              const body = JSON.parse(a.body) as { value: unknown[] };
+              return { ...a, body: JSON.stringify({ ...body, value: body.value.slice(0, 40) }) };
+            } }, 1000, (r) => r.path === REPORT && skipOf(r) === 200);
           default:
             throw new Error(`entra harness: no injection for ${fault}`);
         }

@@ -11,6 +11,10 @@ const pageTwo = (r: RecordedRequest) => /\/members$/.test(r.path) && (r.query.ge
 export const githubHarness: MonitorHarness = {
   kind: 'monitor',
   type: 'github',
+  as: { short_last_page: 'the last page of the member list answered with 40 of its 50 members and no Link header' },
+  expectOverride: {
+    short_last_page: { expect: 'failed', why: "the organisation's member count (GraphQL membersWithRole.totalCount) is checked, and a listing shorter than the count fails the scan" },
+  },
   async start() {
     const gh = new FakeGitHub({ tokens: { [TOKEN]: { owner: true } } });
     gh.addMember({ id: 1, login: 'alice', role: 'admin', twoFactor: 'enabled' });
@@ -65,11 +69,15 @@ export const githubHarness: MonitorHarness = {
           case 'duplicate_across_pages':
             gh.pageQuirk = { list: 'members', page: 2, kind: 'repeat_previous' };
             return;
+          case 'short_last_page':
+            gh.boundaryQuirk = { kind: 'short_last', rows: 40 };
+            return;
         }
       },
       clear() {
         gh.clearFaults();
         gh.pageQuirk = null;
+        gh.boundaryQuirk = null;
         refused = false;
         if (saved) {
           for (const u of saved.members) gh.members.set(u.id, u);

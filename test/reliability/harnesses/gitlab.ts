@@ -29,11 +29,12 @@ export const gitlabHarness: MonitorHarness = {
     wrong_shape: 'an object instead of the list of users',
     missing_page: 'page 2 answered with the users of page 3 and no next link (users 101-200 never listed)',
     duplicate_across_pages: 'page 2 answered with the users of page 1 and the link to page 3',
+    short_last_page: 'page 3 (the last) answered with 40 of its 50 users',
   },
   expectOverride: {
     missing_page: {
       expect: 'held',
-      why: 'keyset pagination carries no total, so a dropped page reads as a shorter list; the mass-change guard holds it, a drop under its threshold would pass (see "Known limit" above)',
+      why: 'keyset pagination carries no total, so a dropped page reads as a shorter list; the mass-change guard holds it; a smaller drop is kept until a second scan agrees (see "A removal needs proof" above)',
     },
   },
   async start() {
@@ -90,6 +91,11 @@ export const gitlabHarness: MonitorHarness = {
             return fake.inject({ kind: 'status', status: 200, body: users(201, 300) }, 1000, pageTwo);
           case 'duplicate_across_pages':
             return fake.inject({ kind: 'status', status: 200, body: users(1, 100), headers: { link: nextLink(200) } }, 1000, pageTwo);
+          case 'short_last_page':
+            return fake.inject({ kind: 'rewrite', rewrite: (a) => {
+              const { link: _link, ...headers } = a.headers;
+              return { ...a, headers, body: JSON.stringify((JSON.parse(a.body) as unknown[]).slice(0, 40)) };
+            } }, 1000, (r) => r.path === '/api/v4/users' && !r.query.get('two_factor') && cursorId(r) === '200');
           default:
             throw new Error(`gitlab harness: no injection for ${fault}`);
         }

@@ -15,6 +15,7 @@ const googleError = (code: number, message: string, reason: string, status: stri
 export const googleWorkspaceHarness: MonitorHarness = {
   kind: 'monitor',
   type: 'google-workspace',
+  as: { short_last_page: 'page 3 (the last) answered with 40 of its 50 users and no nextPageToken' },
   async start() {
     const sa = makeServiceAccount();
     const google = new FakeGoogle();
@@ -65,6 +66,11 @@ export const googleWorkspaceHarness: MonitorHarness = {
             return;
           case 'missing_page':
             return google.inject({ kind: 'status', status: 200, body: { kind: 'admin#directory#users', etag: '"x"', nextPageToken: tokenAt(2 * PAGE) } }, 1000, pageTwo);
+          case 'short_last_page':
+            return google.inject({ kind: 'rewrite', rewrite: (a) => {
+              const { nextPageToken: _next, ...page } = JSON.parse(a.body) as { users: unknown[]; nextPageToken?: string };
+              return { ...a, body: JSON.stringify({ ...page, users: page.users.slice(0, 40) }) };
+            } }, 1000, (r) => isList(r) && r.query.get('pageToken') === tokenAt(2 * PAGE));
           case 'duplicate_across_pages': {
             const firstPage = [...google.users.values()]
               .sort((a, b) => a.primaryEmail.localeCompare(b.primaryEmail))

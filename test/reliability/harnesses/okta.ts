@@ -15,6 +15,7 @@ const oktaError = (errorCode: string, errorSummary: string) => ({ errorCode, err
 export const oktaHarness: MonitorHarness = {
   kind: 'monitor',
   type: 'okta',
+  as: { short_last_page: 'page 3 (the last) answered with 40 of its 50 users and no Link header' },
   notApplicable: {
     rate_limit_primary_403: 'Okta signals every rate limit with 429 (E0000047) and X-Rate-Limit-Reset, never with 403',
     rate_limit_secondary_403: 'Okta has no secondary limit answered with 403; concurrent-limit violations are 429 too',
@@ -63,6 +64,11 @@ export const oktaHarness: MonitorHarness = {
             return;
           case 'missing_page':
             return okta.inject({ kind: 'status', status: 200, body: [], headers: nextLink(2 * PAGE - 1) }, 1000, pageTwo);
+          case 'short_last_page':
+            return okta.inject({ kind: 'rewrite', rewrite: (a) => {
+              const { link: _link, ...headers } = a.headers;
+              return { ...a, headers, body: JSON.stringify((JSON.parse(a.body) as unknown[]).slice(0, 40)) };
+            } }, 1000, (r) => r.path === '/api/v1/users' && r.query.get('after') === idOf(2 * PAGE - 1));
           case 'duplicate_across_pages': {
             const firstPage = Array.from({ length: PAGE }, (_, i) => ({ id: idOf(i), status: 'ACTIVE', profile: { login: `user${i}@example.com`, email: `user${i}@example.com` } }));
             return okta.inject({ kind: 'status', status: 200, body: firstPage, headers: nextLink(2 * PAGE - 1) }, 1000, pageTwo);

@@ -16,7 +16,7 @@ import { closedPort } from './ports.js';
 export const ALICE = 'alice@example.com';
 
 const NO_LISTING = 'a kill looks up one identity and acts on it: there is no listing to come back empty, lose a page or repeat one';
-export const LISTING_NA: Partial<Record<FaultId, string>> = { empty_list: NO_LISTING, missing_page: NO_LISTING, duplicate_across_pages: NO_LISTING };
+export const LISTING_NA: Partial<Record<FaultId, string>> = { empty_list: NO_LISTING, missing_page: NO_LISTING, duplicate_across_pages: NO_LISTING, short_last_page: NO_LISTING };
 const NOT_FOUND = 'a 404 on the look-up is the answer "no such user" (outcome not_found, said as such), not a fault';
 
 export interface Spec {
@@ -246,6 +246,7 @@ export const githubResponderHarness: ResponderHarness = {
     wrong_shape: 'the listing answers an object instead of an array',
     missing_page: 'page 2 of 3 answers an empty list without a next link',
     duplicate_across_pages: 'page 2 repeats page 1 (the list moved while it was read)',
+    short_last_page: 'page 3 (the last) answered without its one credential, links unchanged',
   },
   async start() {
     const ownerToken = 'ghp_matrix_monitor_owner_token_01234';
@@ -287,6 +288,7 @@ export const githubResponderHarness: ResponderHarness = {
         wrong_shape: { fault: json(200, { total_count: 5, credential_authorizations: [] }, rate), on: 'read' },
         missing_page: { apply: () => (server.pageQuirk = { page: 2, kind: 'empty' }) },
         duplicate_across_pages: { apply: () => (server.pageQuirk = { page: 2, kind: 'repeat_previous' }) },
+        short_last_page: { apply: () => (server.pageQuirk = { page: 3, kind: 'drop_last_row' }) },
       },
       reset: () => (server.pageQuirk = null),
     });

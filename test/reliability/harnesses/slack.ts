@@ -15,12 +15,13 @@ const pageTwo = (r: RecordedRequest) => isList(r) && r.query.get('cursor') === c
 export const slackHarness: MonitorHarness = {
   kind: 'monitor',
   type: 'slack',
+  as: { short_last_page: 'page 3 (the last) answered with 40 of its members and an empty next_cursor' },
   notApplicable: {
     rate_limit_primary_403: 'Slack signals rate limits only with 429 and Retry-After',
     rate_limit_secondary_403: 'Slack signals rate limits only with 429 and Retry-After',
     not_found_404: 'a workspace has no URL of its own at the Web API: a gone workspace answers invalid_auth / account_inactive (the 401 row)',
     missing_page:
-      'Slack documents that a page may hold fewer members than `limit`, even none, with a cursor to go on; a page Slack silently skipped cannot be told from that (a repeated cursor or five empty pages in a row fail the scan, and a large drop is held by the mass-change guard)',
+      'Slack documents that a page may hold fewer members than `limit`, even none, with a cursor to go on; a page Slack silently skipped cannot be told from that (a repeated cursor or five empty pages in a row fail the scan, a large drop is held by the mass-change guard, and a smaller one is kept until a second scan agrees)',
   },
   async start() {
     const slack = new FakeSlack({ [TOKEN]: { userId: 'U0ADMIN', scopes: ['users:read', 'users:read.email'] } });
@@ -65,6 +66,11 @@ export const slackHarness: MonitorHarness = {
             saved = slack.members;
             slack.members = new Map([...saved].filter(([id]) => id === 'USLACKBOT' || id === 'U0ADMIN'));
             return;
+          case 'short_last_page':
+            return slack.inject({ kind: 'rewrite', rewrite: (a) => {
+              const body = JSON.parse(a.body) as { members: unknown[]; response_metadata?: { next_cursor?: string } };
+              return { ...a, body: JSON.stringify({ ...body, members: body.members.slice(0, 40), response_metadata: { next_cursor: '' } }) };
+            } }, 1000, (r) => isList(r) && r.query.get('cursor') === cursorAt(2 * PAGE - 1));
           case 'duplicate_across_pages': {
             const firstPage = Array.from({ length: PAGE }, (_, i) => ({ id: idOf(i), name: `user${i}`, deleted: false, is_bot: false, has_2fa: true, two_factor_type: 'app', profile: { email: `user${i}@example.com` } }));
             return slack.inject({ kind: 'status', status: 200, body: { ok: true, members: firstPage, response_metadata: { next_cursor: cursorAt(2 * PAGE - 1) } } }, 1000, pageTwo);
