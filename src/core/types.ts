@@ -74,7 +74,8 @@ export type ChangeEventType =
   | 'stale_data'
   | 'signin_without_mfa'
   | 'factor_added'
-  | 'credential_added';
+  | 'credential_added'
+  | 'mfa_requirement_disabled';
 
 export const CHANGE_EVENT_TYPES: readonly ChangeEventType[] = [
   'baseline',
@@ -91,6 +92,7 @@ export const CHANGE_EVENT_TYPES: readonly ChangeEventType[] = [
   'signin_without_mfa',
   'factor_added',
   'credential_added',
+  'mfa_requirement_disabled',
 ];
 
 /** Summary carried by a `baseline` event: counts and the accounts without MFA. */

@@ -30,6 +30,7 @@ const HEADLINES: Record<ChangeEventType, string> = {
   signin_without_mfa: 'Sign-in without MFA',
   factor_added: 'MFA factor added',
   credential_added: 'Credential added',
+  mfa_requirement_disabled: '2FA requirement turned off',
 };
 
 const KIND_WORDS: Record<string, string> = { outside_collaborator: 'outside collaborator', iam_user: 'IAM user', root: 'root account' };

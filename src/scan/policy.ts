@@ -17,6 +17,7 @@
  * | signin_without_mfa | high                   | critical                    |
  * | factor_added      | medium                  | high                        |
  * | credential_added  | medium                  | high                        |
+ * | mfa_requirement_disabled | critical (an organisation stopped requiring MFA of everyone) |  |
  */
 import type { AccountState, ChangeEventType, MfaState, Severity } from '../core/types.js';
 
@@ -50,6 +51,8 @@ function defaultSeverity(type: ChangeEventType, before: AccountState | null, aft
       return isPrivileged(after) ? 'high' : 'medium';
     case 'privilege_changed':
       return isPrivileged(after) && after !== null && lacksMfa(after.mfa) ? 'critical' : 'medium';
+    case 'mfa_requirement_disabled':
+      return 'critical';
     case 'scan_failed':
     case 'anomaly':
     case 'stale_data':
