@@ -1,19 +1,22 @@
 /**
- * `npx tsx bench/events.ts`: detection latency of the event path, end to end through a real
+ * Part of `npm run bench` (bench/run.ts runs it after the scan scenarios; `npm run bench -- events`
+ * runs only it), or alone: `npx tsx bench/events.ts [--steady N] [--burst N]`. Detection latency of the event path, end to end through a real
  * `mfawatch start` (child process, `node bin/mfawatch.js`) against the GitHub and Slack fakes on
  * 127.0.0.1: from a GitHub webhook delivery being available (the POST to `/hooks/<id>` starts) to
  * the Slack fake receiving the alert that names the account. Two runs: 200 deliveries at 10 per
  * second, and a burst of 1,000 (50 in flight at a time). Each delivery is a new member
  * (`organization.member_added`), so each is verified at the fake (GET /user, the membership, the
- * 2FA listings) before its alert; the requests per verification and the fast probe's requests per
- * hour are counted at the fake. Writes its section of bench/RESULTS.md (between the
- * `events-bench` markers; bench/run.ts keeps it).
+ * 2FA listings) before its alert; the requests per verification, the GitHub requests per hour each
+ * run cost, and the fast probe's requests per hour are counted at the fake. Its section of
+ * bench/RESULTS.md sits between the `events-bench` markers. Alone with the documented sizes it
+ * rewrites only that section; with reduced sizes (a quick check) it prints the section to stdout
+ * and leaves RESULTS.md alone, so RESULTS.md only ever holds runs of the sizes it describes.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeChannel } from '../test/fakes/channels.js';
 import { FakeGitHub } from '../test/fakes/github.js';
@@ -28,6 +31,21 @@ const SECRET = 'bench-events-webhook-secret';
 const MEMBERS = 2_000;
 export const BEGIN = '<!-- events-bench:begin -->';
 export const END = '<!-- events-bench:end -->';
+/** GitHub's REST limit for one token (a personal access token or an app installation outside Enterprise Cloud). */
+const GITHUB_REQUESTS_PER_HOUR = 5_000;
+
+/** How many deliveries each run sends. */
+export interface EventsBenchSizes {
+  /** Deliveries of the steady run, at `perSecond`. */
+  steady: number;
+  perSecond: number;
+  /** Deliveries of the burst, `inFlight` at a time. */
+  burst: number;
+  inFlight: number;
+}
+
+/** The sizes the issue asks for and RESULTS.md reports: 200 at 10 per second, a burst of 1,000. */
+export const EVENTS_BENCH_SIZES: EventsBenchSizes = { steady: 200, perSecond: 10, burst: 1_000, inFlight: 50 };
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -54,10 +72,16 @@ interface RunFigures {
   p99: number;
   max: number;
   seconds: number;
+  /** GitHub requests in the run's window: verifications, and any probe poll that fell into it. */
+  requests: number;
   requestsPerVerification: number;
 }
 
-async function main(): Promise<void> {
+/**
+ * Runs both event runs against a fresh `mfawatch start` and returns the RESULTS.md section
+ * (markers included). Throws when the child or a fake fails.
+ */
+export async function runEventsBench(sizes: EventsBenchSizes = EVENTS_BENCH_SIZES): Promise<string> {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   const gh = new FakeGitHub({ tokens: { [TOKEN]: { owner: true } }, rateLimit: 1_000_000 });
@@ -137,14 +161,14 @@ async function main(): Promise<void> {
       const verificationRequests = gh.requests.length - requestsBefore;
       figures.push({
         name, events: count, alerted: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] ?? NaN,
-        seconds: (performance.now() - started) / 1000, requestsPerVerification: verifications ? verificationRequests / verifications : NaN,
+        seconds: (performance.now() - started) / 1000, requests: verificationRequests, requestsPerVerification: verifications ? verificationRequests / verifications : NaN,
       });
       process.stderr.write(`${name}: ${lat.length}/${count} alerted, p50 ${percentile(lat, 50).toFixed(0)} ms, p99 ${percentile(lat, 99).toFixed(0)} ms\n`);
     };
 
-    await run('200 deliveries at 10 per second', 200, { perSecond: 10 });
+    await run(`${sizes.steady.toLocaleString('en-US')} deliveries at ${sizes.perSecond} per second`, sizes.steady, { perSecond: sizes.perSecond });
     await sleep(1_000);
-    await run('a burst of 1,000 deliveries (50 in flight)', 1000, { inFlight: 50 });
+    await run(`a burst of ${sizes.burst.toLocaleString('en-US')} deliveries (${sizes.inFlight} in flight)`, sizes.burst, { inFlight: sizes.inFlight });
 
     const status = await new Promise<string>((resolve) => {
       const s = spawn(process.execPath, [join(ROOT, 'bin', 'mfawatch.js'), 'status', '--json', '--config', config], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', T: TOKEN, S: SECRET }, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -154,7 +178,7 @@ async function main(): Promise<void> {
     });
     const sources = (JSON.parse(status) as { events?: { eventSources: Array<{ source: string; requestsPerPoll: number | null; requestsPerHour: number | null }> } }).events?.eventSources ?? [];
     const probe = sources.find((s) => s.source === 'probe');
-    writeSection(figures, { perPoll: probe?.requestsPerPoll ?? null, perHour: probe?.requestsPerHour ?? null });
+    return renderSection(figures, { perPoll: probe?.requestsPerPoll ?? null, perHour: probe?.requestsPerHour ?? null });
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -165,34 +189,63 @@ async function main(): Promise<void> {
   }
 }
 
-function writeSection(figures: readonly RunFigures[], probe: { perPoll: number | null; perHour: number | null }): void {
+function renderSection(figures: readonly RunFigures[], probe: { perPoll: number | null; perHour: number | null }): string {
   const ms = (n: number) => (Number.isFinite(n) ? `${Math.round(n)}` : '–');
+  const perHour = (f: RunFigures) => (f.seconds > 0 ? Math.round((f.requests / f.seconds) * 3600) : NaN);
+  const perVerification = figures.map((f) => f.requestsPerVerification).find(Number.isFinite);
+  // What a token's hourly budget leaves for verified events beside the probe (before the scans' share).
+  const budget = perVerification && probe.perHour !== null ? Math.floor((GITHUB_REQUESTS_PER_HOUR - probe.perHour) / perVerification) : null;
   const lines = [
     BEGIN,
     '## Detection latency (events)',
     '',
-    `Written by \`npx tsx bench/events.ts\` on ${new Date().toISOString()} (${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' / ')}).`,
+    `Written by \`npm run bench\` (or \`npx tsx bench/events.ts\` alone) on ${new Date().toISOString()} (${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' / ')}).`,
     'A real `mfawatch start` (child process) with the GitHub webhook and the 60s probe; the GitHub fake',
     `(${MEMBERS.toLocaleString('en-US')} members) and the Slack fake on 127.0.0.1. Latency: from the webhook POST starting to the Slack fake`,
     'accepting the alert that names the account. Each delivery is a new member, so each is verified at the fake',
     '(coalescing window 250 ms, 4 verifications at a time) and its alert queued and sent on its own.',
     '',
-    '| run | deliveries | alerted | p50 ms | p99 ms | max ms | wall s | GitHub requests per verification |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...figures.map((f) => `| ${f.name} | ${f.events} | ${f.alerted} | ${ms(f.p50)} | ${ms(f.p99)} | ${ms(f.max)} | ${f.seconds.toFixed(1)} | ${Number.isFinite(f.requestsPerVerification) ? f.requestsPerVerification.toFixed(1) : '–'} |`),
+    '| run | deliveries | alerted | p50 ms | p99 ms | max ms | wall s | GitHub requests | per verification | per hour at this pace |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...figures.map((f) => `| ${f.name} | ${f.events} | ${f.alerted} | ${ms(f.p50)} | ${ms(f.p99)} | ${ms(f.max)} | ${f.seconds.toFixed(1)} | ${f.requests} | ${Number.isFinite(f.requestsPerVerification) ? f.requestsPerVerification.toFixed(1) : '–'} | ${Number.isFinite(perHour(f)) ? perHour(f).toLocaleString('en-US') : '–'} |`),
     '',
-    `Fast probe: ${probe.perPoll ?? '–'} request(s) per poll (the members and the outside collaborators without 2FA: ${MEMBERS / 50} and 1, one page each), about ${probe.perHour ?? '–'} per hour at 60s, as \`status --json\` reports it. A verification costs GET /user/{id}, the membership and the two 2FA listings (one page each here; one more per 100 accounts without 2FA or with SMS only).`,
+    `API requests per hour: the fast probe costs ${probe.perPoll ?? '–'} request(s) per poll (the members and the outside collaborators without 2FA: ${MEMBERS / 50} and 1, one page each), about ${probe.perHour ?? '–'} per hour at 60s, as \`status --json\` reports it, whether or not anything happens. A verification costs GET /user/{id}, the membership and the two 2FA listings (one page each here; one more per 100 accounts without 2FA or with SMS only): verifications cost ${perVerification ? perVerification.toFixed(1) : '–'} requests per verified event, so N changes an hour cost about ${perVerification ? perVerification.toFixed(1) : '–'} × N requests an hour on top of the probe. The paces above are stress tests (${figures.map((f) => (Number.isFinite(perHour(f)) ? perHour(f).toLocaleString('en-US') : '–')).join(' and ')} requests per hour if kept up), far beyond GitHub's ${GITHUB_REQUESTS_PER_HOUR.toLocaleString('en-US')} per hour for one token${budget !== null ? `: beside the probe, that budget verifies about ${budget.toLocaleString('en-US')} events an hour, less the scheduled scans' share (the scan tables above)` : ''}.`,
     'The machine is shared by other jobs: the load average above (not the bench alone) slows every figure; the burst is bound by verification requests (4 at a time, as GitHub asks clients to avoid many concurrent requests).',
     END,
   ];
+  return lines.join('\n');
+}
+
+/** A RESULTS.md in its two parts: the scan tables (bench/report.ts) and the events section (markers included, or ''). */
+export function splitResults(text: string): { scans: string; events: string } {
+  const start = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  if (start < 0 || end < start) return { scans: text, events: '' };
+  return { scans: `${text.slice(0, start)}${text.slice(end + END.length)}`, events: text.slice(start, end + END.length) };
+}
+
+/** RESULTS.md from its two parts: the scan tables, then the events section. */
+export function joinResults(scans: string, events: string): string {
+  return `${scans.trimEnd()}\n${events ? `\n${events}\n` : ''}`;
+}
+
+/** `npx tsx bench/events.ts [--steady N] [--burst N]`. */
+async function main(argv: readonly string[]): Promise<void> {
+  const sizes = { ...EVENTS_BENCH_SIZES };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], Number(argv[i + 1])];
+    if ((flag !== '--steady' && flag !== '--burst') || !Number.isInteger(value) || value < 1) throw new Error(`usage: npx tsx bench/events.ts [--steady N] [--burst N] (got ${argv.join(' ')})`);
+    sizes[flag === '--steady' ? 'steady' : 'burst'] = value;
+  }
+  const section = await runEventsBench(sizes);
+  if (sizes.steady !== EVENTS_BENCH_SIZES.steady || sizes.burst !== EVENTS_BENCH_SIZES.burst) {
+    process.stdout.write(`${section}\n`);
+    process.stderr.write('reduced sizes: the section above is not written to bench/RESULTS.md\n');
+    return;
+  }
   const path = join(BENCH, 'RESULTS.md');
-  const current = readFileSync(path, 'utf8');
-  const start = current.indexOf(BEGIN);
-  const end = current.indexOf(END);
-  const section = lines.join('\n');
-  const next = start >= 0 && end > start ? `${current.slice(0, start)}${section}${current.slice(end + END.length)}` : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, next);
+  writeFileSync(path, joinResults(splitResults(readFileSync(path, 'utf8')).scans, section));
   process.stderr.write('bench/RESULTS.md: events section written\n');
 }
 
-await main();
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));

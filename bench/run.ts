@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: full cycles of the real CLI (`node bin/mfawatch.js run`) against the providers'
- * fakes on 127.0.0.1, next to a bare baseline, for every scenario; writes bench/RESULTS.md.
- *   npm run bench                       every scenario
+ * fakes on 127.0.0.1, next to a bare baseline, for every scenario, then the detection latency of
+ * the event path (bench/events.ts); writes bench/RESULTS.md.
+ *   npm run bench                       every scenario and the events runs
  *   npm run bench -- github-10k ...     only these (RESULTS.md is still written: check before committing)
+ *   npm run bench -- events             only the events runs (the scan tables in RESULTS.md stay)
  * The fakes run in this process; mfawatch and the bare baseline each run as their own child
  * process, measured by GNU time, so neither is charged for the fake's work.
  */
@@ -15,11 +17,8 @@ import { buildSync } from 'esbuild';
 import { build } from '../scripts/build.js';
 import { compiledEntry } from '../scripts/compiled.js';
 import { awsScenarios } from './aws.js';
+import { joinResults, runEventsBench, splitResults } from './events.js';
 import { githubScenarios } from './github.js';
-
-/** Markers of the section bench/events.ts writes (kept when this file rewrites RESULTS.md). */
-const EVENTS_BEGIN = '<!-- events-bench:begin -->';
-const EVENTS_END = '<!-- events-bench:end -->';
 import { checkGnuTime, measureProcess, type Measurement } from './measure.js';
 import { renderResults, type ScanFigures, type ScenarioResult } from './report.js';
 import type { ProviderScenario, RunningScenario } from './scenario.js';
@@ -31,6 +30,8 @@ const CHANGE_FRACTION = 0.01;
 
 /** Every scenario, in the order they run. */
 const SCENARIOS: ProviderScenario[] = [...githubScenarios, ...awsScenarios];
+/** The name that selects the events runs (bench/events.ts), which follow the scan scenarios. */
+const EVENTS = 'events';
 
 interface DbCounts {
   accounts: number;
@@ -182,9 +183,10 @@ async function measureStartup(fromSource: boolean): Promise<Measurement> {
 async function main(): Promise<void> {
   checkGnuTime();
   const wanted = process.argv.slice(2);
-  const unknown = wanted.filter((id) => !SCENARIOS.some((s) => s.id === id));
-  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  const unknown = wanted.filter((id) => id !== EVENTS && !SCENARIOS.some((s) => s.id === id));
+  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${[...SCENARIOS.map((s) => s.id), EVENTS].join(', ')}`);
   const selected = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.id)) : SCENARIOS;
+  const withEvents = wanted.length === 0 || wanted.includes(EVENTS);
   mkdirSync(WORK, { recursive: true });
   // The bare baseline runs as plain JavaScript: no TypeScript loader start-up in the floor.
   const bareScript = join(WORK, 'bare-baseline.mjs');
@@ -194,32 +196,37 @@ async function main(): Promise<void> {
   if (!build(ROOT) || !compiledEntry(ROOT)) throw new Error('could not compile the CLI (scripts/build.js); the bench measures the compiled CLI that npm ci installs');
 
   const started = new Date();
-  const loadBefore = loadavg();
-  const startup = await measureStartup(false);
-  const startupFromSource = await measureStartup(true);
-  const results: ScenarioResult[] = [];
-  for (const scenario of selected) results.push(await runScenario(scenario, bareScript));
+  // What RESULTS.md holds now: a part not run this time keeps its previous figures.
+  let { scans: scanPart, events: eventsSection } = splitResults(existsSync(join(BENCH, 'RESULTS.md')) ? readFileSync(join(BENCH, 'RESULTS.md'), 'utf8') : '');
+
+  if (selected.length > 0) {
+    const loadBefore = loadavg();
+    const startup = await measureStartup(false);
+    const startupFromSource = await measureStartup(true);
+    const results: ScenarioResult[] = [];
+    for (const scenario of selected) results.push(await runScenario(scenario, bareScript));
+    const cpu = cpus();
+    scanPart = renderResults(results, {
+      started,
+      finished: new Date(),
+      cpuModel: cpu[0]?.model ?? 'unknown',
+      cores: cpu.length,
+      ramGb: totalmem() / 1024 ** 3,
+      node: process.version,
+      loadBefore,
+      loadAfter: loadavg(),
+      partial: selected.length < SCENARIOS.length,
+      startup,
+      startupFromSource,
+    });
+  }
+  if (withEvents) {
+    // After the scans, with their fakes stopped: the latency runs have the machine to themselves.
+    process.stderr.write('events: detection latency through mfawatch start (bench/events.ts)\n');
+    eventsSection = await runEventsBench();
+  }
   const finished = new Date();
-  const cpu = cpus();
-  const markdown = renderResults(results, {
-    started,
-    finished,
-    cpuModel: cpu[0]?.model ?? 'unknown',
-    cores: cpu.length,
-    ramGb: totalmem() / 1024 ** 3,
-    node: process.version,
-    loadBefore,
-    loadAfter: loadavg(),
-    partial: wanted.length > 0,
-    startup,
-    startupFromSource,
-  });
-  // The events section (bench/events.ts) is measured separately: keep it.
-  const previous = existsSync(join(BENCH, 'RESULTS.md')) ? readFileSync(join(BENCH, 'RESULTS.md'), 'utf8') : '';
-  const eventsStart = previous.indexOf(EVENTS_BEGIN);
-  const eventsEnd = previous.indexOf(EVENTS_END);
-  const eventsSection = eventsStart >= 0 && eventsEnd > eventsStart ? `\n${previous.slice(eventsStart, eventsEnd + EVENTS_END.length)}\n` : '';
-  writeFileSync(join(BENCH, 'RESULTS.md'), `${markdown.trimEnd()}\n${eventsSection}`);
+  writeFileSync(join(BENCH, 'RESULTS.md'), joinResults(scanPart, eventsSection));
   process.stderr.write(`bench/RESULTS.md written (${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s)\n`);
 }
 

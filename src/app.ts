@@ -10,6 +10,7 @@ import { Store } from '../storage/store.js';
 import type { ConfiguredMonitor, ConfiguredNotifier, ResolvedConfig } from './config/load.js';
 import type { CrashPoint } from './core/crash-point.js';
 import { sleep, systemClock, type Clock, type Logger, type ModuleDeps } from './core/deps.js';
+import { systemTimeZone } from './core/display-time.js';
 import { createLogger } from './core/logger.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { TeamDirectory, eventMatcher, type TeamSource } from './delivery/matchers.js';
@@ -79,6 +80,7 @@ export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}, 
     logger,
     sleep: overrides.sleep ?? sleep,
     stdout: overrides.stdout ?? process.stdout,
+    displayTimezone: overrides.displayTimezone ?? config.displayTimezone ?? systemTimeZone(),
   };
   const store = overrides.store ?? Store.open(config.database, access);
   const actor = currentActor();

@@ -56,6 +56,7 @@ export function testDeps(overrides: Partial<ModuleDeps> = {}): ModuleDeps & { lo
     logger: logs.logger,
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
     stdout: new PassThrough(),
+    displayTimezone: 'UTC',
     logs,
     ...overrides,
   };

@@ -10,11 +10,12 @@
  */
 import nodemailer from 'nodemailer';
 import type { ModuleDeps } from '../../src/core/deps.js';
+import { displayTimeFormatter } from '../../src/core/display-time.js';
 import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
 import { redactSecrets } from '../../src/core/secret.js';
 import { htmlText, safeHttpUrl } from '../../src/core/text.js';
 import type { Severity } from '../../src/core/types.js';
-import { SEVERITY_WORDS, adviceFor, batchSubject, durationSince, reminderDetail, reminderSummary, renderBatchText, renderEvent } from '../../src/delivery/render.js';
+import { SEVERITY_WORDS, adviceFor, batchSubject, durationSince, reminderDetail, reminderSummary, renderBatchText, renderEvent, type TimeFormat } from '../../src/delivery/render.js';
 import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
 import { emailConfigSchema, type EmailConfig } from './config.js';
 
@@ -28,15 +29,15 @@ function htmlLines(text: string): string {
   return text.split('\n').map(htmlText).join('<br>');
 }
 
-/** The HTML part: the same words as the text part, laid out. */
-function htmlBody(batch: NotificationBatch, now: Date): string {
+/** The HTML part: the same words as the text part, laid out; times with `formatTime` (the display zone). */
+function htmlBody(batch: NotificationBatch, now: Date, formatTime: TimeFormat): string {
   const parts: string[] = [
     `<h2 style="margin:0 0 4px 0">${html(batch.title)}</h2>`,
-    `<p style="margin:0 0 12px 0;color:${COLOR[batch.severity]}"><strong>${SEVERITY_WORDS[batch.severity]}</strong> · ${html(batch.createdAt)}</p>`,
+    `<p style="margin:0 0 12px 0;color:${COLOR[batch.severity]}"><strong>${SEVERITY_WORDS[batch.severity]}</strong> · ${html(formatTime(batch.createdAt))}</p>`,
   ];
   if (batch.text) parts.push(`<p>${htmlLines(batch.text)}</p>`);
   for (const e of batch.events) {
-    const r = renderEvent(e, batch);
+    const r = renderEvent(e, batch, formatTime);
     const url = r.accountUrl;
     const rows = [
       r.account ? ['Account', url ? `<a href="${html(url)}">${html(r.account)}</a>` : html(r.account)] : null,
@@ -108,7 +109,8 @@ function smtpError(err: SmtpError, scrub: (s: string) => string): ProviderError 
 }
 
 /** Creates the notifier. */
-export function createEmailNotifier(config: EmailConfig, deps: Pick<ModuleDeps, 'clock' | 'logger'>): Notifier {
+export function createEmailNotifier(config: EmailConfig, deps: Pick<ModuleDeps, 'clock' | 'logger' | 'displayTimezone'>): Notifier {
+  const formatTime = displayTimeFormatter(deps.displayTimezone);
   const { smtp } = config;
   const secrets = smtp.auth ? [smtp.auth.pass, Buffer.from(`\u0000${smtp.auth.user}\u0000${smtp.auth.pass.reveal()}`).toString('base64')] : [];
   const scrub = (s: string) => redactSecrets(s, secrets);
@@ -135,8 +137,8 @@ export function createEmailNotifier(config: EmailConfig, deps: Pick<ModuleDeps, 
           to: config.to,
           ...(config.cc ? { cc: config.cc } : {}),
           subject: batchSubject(batch),
-          text: renderBatchText(batch, now),
-          html: htmlBody(batch, now),
+          text: renderBatchText(batch, now, formatTime),
+          html: htmlBody(batch, now, formatTime),
           date: now,
           headers: { 'X-Mfawatch-Batch': batch.id, 'X-Mfawatch-Severity': batch.severity },
           messageId: `<${batch.id.replace(/[^A-Za-z0-9.-]/g, '-')}.${now.getTime()}@mfawatch>`,

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import type { ChangeEvent, Severity } from '../../src/core/types.js';
 import { visible, visibleLines } from '../../src/core/text.js';
-import { renderEvent } from '../../src/delivery/render.js';
+import { isoTime, renderEvent } from '../../src/delivery/render.js';
 import { createHttpClient } from '../../src/http/client.js';
 import { lacksMfa } from '../../src/scan/policy.js';
 import { AFTER_DELIVERY_FAILURE, type Notifier, type NotifierModule, type NotificationBatch } from '../types.js';
@@ -68,7 +68,8 @@ function eventFor(e: ChangeEvent, batch: NotificationBatch, routingKey: string, 
   // Monitor health shares one alert per monitor scope: a scan that succeeds again resolves it.
   const key = e.type === 'scan_failed' || e.type === 'scan_recovered' || e.type === 'stale_data' ? scanKey(e) : e.type === 'anomaly' ? `${scanKey(e)}/anomaly/${e.at}`.slice(0, DEDUP_MAX) : accountKey(e);
   if (isResolution(e)) return { routing_key: routingKey, event_action: 'resolve', dedup_key: key, client: 'mfawatch' };
-  const r = renderEvent(e, batch);
+  // PagerDuty's payload is read by machines: its times stay UTC ISO (`timestamp` above all).
+  const r = renderEvent(e, batch, isoTime);
   return {
     routing_key: routingKey,
     event_action: 'trigger',

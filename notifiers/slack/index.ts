@@ -10,8 +10,9 @@ import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, reasonForStatus, type ErrorReason } from '../../src/core/errors.js';
 import { redactSecrets, secretUrlParts } from '../../src/core/secret.js';
 import { slackLink, slackText, visible } from '../../src/core/text.js';
+import { displayTimeFormatter } from '../../src/core/display-time.js';
 import { severityAtLeast, type Severity } from '../../src/core/types.js';
-import { SEVERITY_WORDS, durationSince, reminderDetail, reminderSummary, renderEvent, batchSubject } from '../../src/delivery/render.js';
+import { SEVERITY_WORDS, durationSince, reminderDetail, reminderSummary, renderEvent, batchSubject, type TimeFormat } from '../../src/delivery/render.js';
 import { REDIRECT_HINT, parseRetryAfter, redirectTarget } from '../../src/http/client.js';
 import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
 import { slackConfigSchema, type SlackConfig } from './config.js';
@@ -67,19 +68,19 @@ function chunkLines(lines: readonly string[]): string[] {
   return chunks;
 }
 
-/** The Slack message of one batch: Block Kit blocks plus the `text` fallback. */
-function slackMessage(batch: NotificationBatch, config: SlackConfig, now: Date): IncomingWebhookSendArguments {
+/** The Slack message of one batch: Block Kit blocks plus the `text` fallback; times with `formatTime` (the display zone). */
+function slackMessage(batch: NotificationBatch, config: SlackConfig, now: Date, formatTime: TimeFormat): IncomingWebhookSendArguments {
   const mention = config.mention && severityAtLeast(batch.severity, config.mentionMinSeverity) ? `${config.mention} ` : '';
   const blocks: Array<Record<string, unknown>> = [
     { type: 'header', text: { type: 'plain_text', text: clip(visible(batch.title), MAX_HEADER_TEXT), emoji: true } },
-    { type: 'context', elements: [mrkdwn(`${EMOJI[batch.severity]} *${SEVERITY_WORDS[batch.severity]}*${batch.source ? ` · ${esc(batch.source.provider)} ${esc(batch.source.label || batch.source.monitorId)} (monitor \`${esc(batch.source.monitorId)}\`)` : ''} · ${esc(batch.createdAt)}`)] },
+    { type: 'context', elements: [mrkdwn(`${EMOJI[batch.severity]} *${SEVERITY_WORDS[batch.severity]}*${batch.source ? ` · ${esc(batch.source.provider)} ${esc(batch.source.label || batch.source.monitorId)} (monitor \`${esc(batch.source.monitorId)}\`)` : ''} · ${esc(formatTime(batch.createdAt))}`)] },
   ];
   if (mention || batch.text) blocks.push(section(`${mention}${escLines(batch.text ?? '')}`.trim()));
 
   const eventRoom = MAX_EVENT_BLOCKS - (blocks.length - 2);
   const shown = batch.events.length > eventRoom ? batch.events.slice(0, eventRoom - 1) : batch.events;
   for (const e of shown) {
-    const r = renderEvent(e, batch);
+    const r = renderEvent(e, batch, formatTime);
     const account = r.account ? slackLink(r.accountUrl, r.account) : null;
     const lines = [
       `${EMOJI[e.severity]} *${esc(r.headline)}* (${r.severityWord}): ${esc(r.sentence)}`,
@@ -130,7 +131,8 @@ function describeSlackError(status: number, body: string, redirectedTo: string):
 }
 
 /** Creates the notifier. */
-export function createSlackNotifier(config: SlackConfig, deps: Pick<ModuleDeps, 'fetch' | 'clock'>): Notifier {
+export function createSlackNotifier(config: SlackConfig, deps: Pick<ModuleDeps, 'fetch' | 'clock' | 'displayTimezone'>): Notifier {
+  const formatTime = displayTimeFormatter(deps.displayTimezone);
   return {
     async send(batch: NotificationBatch, ctx): Promise<void> {
       let retryAfter: string | null = null;
@@ -146,7 +148,7 @@ export function createSlackNotifier(config: SlackConfig, deps: Pick<ModuleDeps, 
       };
       const webhook = new IncomingWebhook(config.webhookUrl.reveal(), { fetch: fetchWithSignal as never, timeout: 0, retryConfig: { retries: 0 } });
       try {
-        await webhook.send(slackMessage(batch, config, deps.clock.now()));
+        await webhook.send(slackMessage(batch, config, deps.clock.now(), formatTime));
       } catch (err) {
         const e = err as { code?: string; statusCode?: number; body?: unknown; original?: { name?: string; message?: string; cause?: { code?: string } } };
         if (e.code === 'slack_webhook_http_error' && typeof e.statusCode === 'number') {

@@ -7,8 +7,9 @@
  * https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/connectors-using
  */
 import type { ModuleDeps } from '../../src/core/deps.js';
+import { displayTimeFormatter } from '../../src/core/display-time.js';
 import type { Severity } from '../../src/core/types.js';
-import { SEVERITY_WORDS, batchSubject, durationSince, reminderLine, reminderSummary, renderEvent } from '../../src/delivery/render.js';
+import { SEVERITY_WORDS, batchSubject, durationSince, reminderLine, reminderSummary, renderEvent, type TimeFormat } from '../../src/delivery/render.js';
 import { secretUrlParts } from '../../src/core/secret.js';
 import { teamsText, visible } from '../../src/core/text.js';
 import { createHttpClient } from '../../src/http/client.js';
@@ -36,15 +37,15 @@ function mdLines(text: string): string {
   return text.split('\n').map((line) => (line.startsWith('- ') ? `- ${teamsText(line.slice(2))}` : teamsText(line))).join('\n');
 }
 
-/** The Adaptive Card of one batch. */
-function adaptiveCard(batch: NotificationBatch, now: Date): CardElement {
+/** The Adaptive Card of one batch; times with `formatTime` (the display zone). */
+function adaptiveCard(batch: NotificationBatch, now: Date, formatTime: TimeFormat): CardElement {
   const body: CardElement[] = [
     { type: 'TextBlock', text: md(batch.title), size: 'Large', weight: 'Bolder', wrap: true, color: COLOR[batch.severity], style: 'heading' },
-    { type: 'TextBlock', text: `Severity: ${SEVERITY_WORDS[batch.severity]} · ${md(batch.createdAt)}`, isSubtle: true, spacing: 'None', wrap: true },
+    { type: 'TextBlock', text: `Severity: ${SEVERITY_WORDS[batch.severity]} · ${md(formatTime(batch.createdAt))}`, isSubtle: true, spacing: 'None', wrap: true },
   ];
   if (batch.text) body.push({ type: 'TextBlock', text: mdLines(batch.text), wrap: true });
   for (const e of batch.events.slice(0, MAX_EVENTS)) {
-    const r = renderEvent(e, batch);
+    const r = renderEvent(e, batch, formatTime);
     const facts = [
       ...(r.account ? [{ title: 'Account', value: md(r.account) }] : []),
       { title: 'Where', value: md(r.where) },
@@ -80,7 +81,8 @@ function adaptiveCard(batch: NotificationBatch, now: Date): CardElement {
 }
 
 /** Creates the notifier. */
-export function createTeamsNotifier(config: TeamsConfig, deps: Pick<ModuleDeps, 'fetch' | 'clock'>): Notifier {
+export function createTeamsNotifier(config: TeamsConfig, deps: Pick<ModuleDeps, 'fetch' | 'clock' | 'displayTimezone'>): Notifier {
+  const formatTime = displayTimeFormatter(deps.displayTimezone);
   const http = createHttpClient({
     afterFailure: AFTER_DELIVERY_FAILURE,
     provider: 'Teams',
@@ -102,7 +104,7 @@ export function createTeamsNotifier(config: TeamsConfig, deps: Pick<ModuleDeps, 
       const message = {
         type: 'message',
         summary: batchSubject(batch),
-        attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: adaptiveCard(batch, deps.clock.now()) }],
+        attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: adaptiveCard(batch, deps.clock.now(), formatTime) }],
       };
       await http.request({ method: 'POST', path: config.webhookUrl.reveal(), json: message, signal: ctx.signal, retries: 0 });
     },

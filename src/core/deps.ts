@@ -40,4 +40,10 @@ export interface ModuleDeps {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Where the stdout notifier and the CLI write; tests capture it. */
   stdout: NodeJS.WritableStream;
+  /**
+   * The IANA time zone of times shown to people (config `displayTimezone`, resolved once at the
+   * edge to the system's zone when unset): Slack, Teams and e-mail show times in it, zone named
+   * (src/core/display-time.ts). Machine output (webhook, PagerDuty, stdout JSON, OCSF) stays UTC ISO.
+   */
+  displayTimezone: string;
 }

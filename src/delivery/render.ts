@@ -6,6 +6,10 @@
  * Provider text (logins, e-mails, summaries, URLs) is hostile: every string these functions return
  * has its control and bidi characters shown as escapes (src/core/text.ts `visible`), and account
  * URLs are http(s) only (`safeHttpUrl`). Channels still escape their own markup on top.
+ *
+ * Times are for people here: each caller passes the formatter of its display zone
+ * (`displayTimeFormatter(deps.displayTimezone)`, "2026-11-22 11:00 GMT+1"), or `isoTime` where
+ * the words land in a machine payload (PagerDuty), which keeps UTC ISO.
  */
 import type { NotificationBatch, ReminderAccount, ReminderDigest } from '../../notifiers/types.js';
 import { formatDuration } from '../core/duration.js';
@@ -14,6 +18,12 @@ import type { AccountState, ChangeEvent, ChangeEventType, Severity } from '../co
 
 /** Severity as a word for people, strongest first. */
 export const SEVERITY_WORDS: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low', info: 'Info' };
+
+/** Renders an ISO time for its reader: a display-zone formatter (src/core/display-time.ts) or `isoTime`. */
+export type TimeFormat = (iso: string) => string;
+
+/** The time as stored: UTC ISO, for payloads read by machines. */
+export const isoTime: TimeFormat = (iso) => iso;
 
 const HEADLINES: Record<ChangeEventType, string> = {
   baseline: 'First scan',
@@ -55,6 +65,7 @@ export interface RenderedEvent {
   change: string | null;
   /** Accounts a baseline found without MFA: "dave, mallory (admin), … and 3 more". */
   extra: string | null;
+  /** When it happened, as the caller's `TimeFormat` renders it. */
   at: string;
 }
 
@@ -80,8 +91,8 @@ export function whereWords(e: Pick<ChangeEvent, 'provider' | 'monitorId' | 'scop
   return visible(label ? `${e.provider} ${label} (monitor ${e.monitorId}${scope})` : `${e.provider} (monitor ${e.monitorId}${scope})`);
 }
 
-/** Renders one event. */
-export function renderEvent(e: ChangeEvent, batch?: Pick<NotificationBatch, 'source'>): RenderedEvent {
+/** Renders one event, its time with `formatTime`. */
+export function renderEvent(e: ChangeEvent, batch: Pick<NotificationBatch, 'source'> | undefined, formatTime: TimeFormat): RenderedEvent {
   const a = e.after ?? e.before;
   let change: string | null = null;
   if (e.before && e.after) {
@@ -109,7 +120,7 @@ export function renderEvent(e: ChangeEvent, batch?: Pick<NotificationBatch, 'sou
     accountUrl: safeHttpUrl(a?.url),
     change,
     extra,
-    at: e.at,
+    at: formatTime(e.at),
   };
 }
 
@@ -184,8 +195,8 @@ export function adviceFor(type: ChangeEventType): string | null {
   }
 }
 
-/** The whole batch as plain text: the email text part, the Slack and Teams fallback text. */
-export function renderBatchText(batch: NotificationBatch, now: Date): string {
+/** The whole batch as plain text (the email text part), times with `formatTime`. */
+export function renderBatchText(batch: NotificationBatch, now: Date, formatTime: TimeFormat): string {
   const lines: string[] = [visible(batch.title), ''];
   if (batch.text) lines.push(visibleLines(batch.text), '');
   if (batch.reminder) {
@@ -199,7 +210,7 @@ export function renderBatchText(batch: NotificationBatch, now: Date): string {
     lines.push('', 'Silence one account for a while with: mfawatch ack ACCOUNT --for 7d --reason "..."');
   }
   for (const e of batch.events) {
-    const r = renderEvent(e, batch);
+    const r = renderEvent(e, batch, formatTime);
     lines.push(`[${r.severityWord.toUpperCase()}] ${r.headline}: ${r.sentence}`);
     lines.push(`  where:   ${r.where}`);
     if (r.account) lines.push(`  account: ${r.account}`);
@@ -211,6 +222,6 @@ export function renderBatchText(batch: NotificationBatch, now: Date): string {
     if (advice && e.severity !== 'info') lines.push(`  next:    ${advice}`);
     lines.push('');
   }
-  lines.push(visible(`mfawatch batch ${batch.id}, ${batch.createdAt}`));
+  lines.push(visible(`mfawatch batch ${batch.id}, ${formatTime(batch.createdAt)}`));
   return lines.join('\n');
 }

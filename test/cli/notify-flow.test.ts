@@ -4,6 +4,7 @@
  * run but listed in a reminder digest each `reminders.interval`; `ack` silences one account's
  * reminders (audited); `notify-test` reports each channel.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -180,6 +181,17 @@ describe('notification flow', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('the configured displayTimezone reaches the notifiers: Slack and e-mail show Berlin time, zone named; the webhook keeps UTC ISO', async () => {
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configPath, JSON.stringify({ ...config, displayTimezone: 'Europe/Berlin' }), { mode: 0o600 });
+    expect((await cli('notify-test')).code).toBe(0);
+    // The pinned clock: 2026-11-01T09:00:00Z, 10:00 in Berlin (CET).
+    const context = slack.bodies<{ blocks: Array<{ type: string; elements?: Array<{ text: string }> }> }>()[0]?.blocks.find((b) => b.type === 'context');
+    expect(context?.elements?.[0]?.text).toMatch(/ · 2026-11-01 10:00 GMT\+1$/);
+    expect(mails[0]?.raw).toContain('2026-11-01 10:00 GMT+1');
+    expect(hookBatches()[0]?.createdAt).toBe('2026-11-01T09:00:00.000Z');
   });
 
   it('notify-test sends through each notifier and reports each result; exit 1 when one fails, 2 for an unknown id', async () => {

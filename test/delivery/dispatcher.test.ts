@@ -28,7 +28,7 @@ function target(type: 'webhook' | 'slack', id: string, url: string): [string, Di
   const module = NOTIFIERS.get(type)!;
   const raw = type === 'webhook' ? { id, type, url: `${url}/in?token=${HOOK_TOKEN}`, secret: 'shared-secret-123456' } : { id, type, webhookUrl: `${url}/services/T/B/${HOOK_TOKEN}` };
   const config = module.configSchema.parse(raw);
-  return [id, { notifier: module.create(config, { fetch: globalThis.fetch, clock, logger: logs.logger, sleep: async () => undefined, stdout: process.stdout }), channel: module.channel, config, module }];
+  return [id, { notifier: module.create(config, { fetch: globalThis.fetch, clock, logger: logs.logger, sleep: async () => undefined, stdout: process.stdout, displayTimezone: 'UTC' }), channel: module.channel, config, module }];
 }
 
 function dispatcher(s: Store = store, settings: DeliverySettings = SETTINGS): Dispatcher {

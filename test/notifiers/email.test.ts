@@ -8,6 +8,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emailNotifier } from '../../notifiers/email/index.js';
 import type { Notifier } from '../../notifiers/types.js';
+import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { testDeps } from '../helpers.js';
 import { sampleBatch } from './sample.js';
@@ -61,8 +62,8 @@ afterEach(async () => {
   if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
 });
 
-function notifier(port: number, over: Record<string, unknown> = {}, smtpOver: Record<string, unknown> = {}): { n: Notifier; deps: ReturnType<typeof testDeps> } {
-  const deps = testDeps();
+function notifier(port: number, over: Record<string, unknown> = {}, smtpOver: Record<string, unknown> = {}, depsOver: Partial<ModuleDeps> = {}): { n: Notifier; deps: ReturnType<typeof testDeps> } {
+  const deps = testDeps(depsOver);
   const config = emailNotifier.configSchema.parse({
     id: 'mail-sec',
     type: 'email',
@@ -121,6 +122,20 @@ describe('email notifier', () => {
     expect(decoded).toContain('link:    https://github.com/alice');
     expect(decoded).toContain('<a href="https://github.com/alice">alice (id 1, admin)</a>');
     expect(decoded).toContain('[MEDIUM] Account added: bob was added as member without two-factor authentication');
+  });
+
+  it('shows times in displayTimezone with the zone named, in the text and the HTML part', async () => {
+    const port = await startSmtp();
+    const { n } = notifier(port, {}, {}, { displayTimezone: 'Europe/Berlin' });
+    await send(n);
+    const decoded = qp(received[0]!.raw);
+    const [text, html] = [decoded.slice(0, decoded.indexOf('Content-Type: text/html')), decoded.slice(decoded.indexOf('Content-Type: text/html'))];
+    // sampleBatch(): both events and the batch at 2026-11-22T10:00:00.000Z, 11:00 in Berlin.
+    expect(text.split('time:    2026-11-22 11:00 GMT+1')).toHaveLength(3);
+    expect(text).toContain('mfawatch batch scan-42, 2026-11-22 11:00 GMT+1');
+    expect(html).toContain('<strong>Critical</strong> · 2026-11-22 11:00 GMT+1</p>');
+    expect(html.split('>Time</td><td>2026-11-22 11:00 GMT+1</td>')).toHaveLength(3);
+    expect(decoded).not.toContain('2026-11-22T10:00');
   });
 
   it('a subject for a single change is the change itself', async () => {

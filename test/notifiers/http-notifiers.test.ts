@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NOTIFIERS } from '../../notifiers/index.js';
 import type { Notifier, NotificationBatch } from '../../notifiers/types.js';
+import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import { routeEvents } from '../../src/delivery/routing.js';
 import { FakeChannel, type ChannelKind } from '../fakes/channels.js';
@@ -38,10 +39,10 @@ let server: FakeChannel;
 let deps: ReturnType<typeof testDeps>;
 const clock = new PinnedClock('2026-11-22T10:00:05.000Z');
 
-async function setup(kind: ChannelKind, over: Record<string, unknown> = {}): Promise<Notifier> {
+async function setup(kind: ChannelKind, over: Record<string, unknown> = {}, depsOver: Partial<ModuleDeps> = {}): Promise<Notifier> {
   server = new FakeChannel(kind);
   const url = await server.start();
-  deps = testDeps({ clock });
+  deps = testDeps({ clock, ...depsOver });
   const module = NOTIFIERS.get(kind);
   if (!module) throw new Error(`no ${kind} notifier`);
   return module.create(module.configSchema.parse({ ...configFor(kind, url), ...over }), deps);
@@ -308,5 +309,66 @@ describe('teams', () => {
     const raw = server.accepted[0]!.body;
     expect(raw.length).toBeLessThan(28_000);
     expect(raw).toMatch(/… and 95 more changes/);
+  });
+});
+
+describe('times: people read them in displayTimezone with the zone named, machines get UTC ISO', () => {
+  // sampleBatch(): the events and the batch are at 2026-11-22T10:00:00.000Z.
+  const ISO = '2026-11-22T10:00:00.000Z';
+  const ZONES = [
+    ['Europe/Berlin', '2026-11-22 11:00 GMT+1'],
+    ['America/New_York', '2026-11-22 05:00 EST'],
+    ['UTC', '2026-11-22 10:00 UTC'],
+  ] as const;
+
+  it.each(ZONES)('slack in %s: the batch time and each event time read %s', async (zone, shown) => {
+    const n = await setup('slack', {}, { displayTimezone: zone });
+    await send(n);
+    const body = server.bodies<{ blocks: Array<{ type: string; text?: { text: string }; elements?: Array<{ text: string }> }> }>()[0]!;
+    expect(body.blocks[1]?.elements?.[0]?.text).toMatch(new RegExp(` · ${shown.replace('+', '\\+')}$`));
+    const sections = body.blocks.filter((b) => b.type === 'section').map((b) => b.text?.text ?? '');
+    expect(sections[0]).toContain(`*Time:* ${shown}`);
+    expect(sections[1]).toContain(`*Time:* ${shown}`);
+    expect(server.accepted[0]!.body).not.toContain(ISO);
+  });
+
+  it.each(ZONES)('teams in %s: the card\'s batch time and each event\'s Time fact read %s', async (zone, shown) => {
+    const n = await setup('teams', {}, { displayTimezone: zone });
+    await send(n);
+    const card = server.bodies<{ attachments: Array<{ content: { body: Array<{ text?: string }> } }> }>()[0]!.attachments[0]!.content;
+    expect(card.body[1]?.text).toBe(`Severity: Critical · ${shown}`);
+    const raw = JSON.stringify(card);
+    expect(raw.split(`"title":"Time","value":"${shown}"`)).toHaveLength(3);
+    expect(raw).not.toContain(ISO);
+  });
+
+  it('webhook and pagerduty payloads keep UTC ISO whatever displayTimezone says', async () => {
+    const hook = await setup('webhook', {}, { displayTimezone: 'Europe/Berlin' });
+    await send(hook);
+    const batch = JSON.parse(server.accepted[0]!.body) as { createdAt: string; events: Array<{ at: string }> };
+    expect(batch.createdAt).toBe(ISO);
+    expect(batch.events.map((e) => e.at)).toEqual([ISO, ISO]);
+    expect(server.accepted[0]!.body).not.toMatch(/GMT\+1|CET/);
+    await server.stop();
+
+    const pd = await setup('pagerduty', {}, { displayTimezone: 'Europe/Berlin' });
+    await send(pd);
+    const events = server.bodies<{ payload: { timestamp: string } }>();
+    expect(events.map((e) => e.payload.timestamp)).toEqual([ISO, ISO]);
+    expect(server.accepted.map((r) => r.body).join('\n')).not.toMatch(/GMT\+1|CET/);
+  });
+
+  it('stdout JSON lines and OCSF keep UTC ISO whatever displayTimezone says', async () => {
+    const module = NOTIFIERS.get('stdout')!;
+    for (const format of ['event', 'batch', 'ocsf'] as const) {
+      const out = testDeps({ clock, displayTimezone: 'Europe/Berlin' });
+      const chunks: string[] = [];
+      out.stdout.on('data', (c: Buffer) => chunks.push(c.toString('utf8')));
+      await module.create(module.configSchema.parse({ id: 'out', type: 'stdout', format }), out).send(sampleBatch(), { signal: AbortSignal.timeout(5_000) });
+      const text = chunks.join('');
+      expect(text).not.toMatch(/GMT\+1|CET/);
+      if (format === 'ocsf') expect(text).toContain(`"original_time":"${ISO}"`);
+      else expect(text).toContain(`"at":"${ISO}"`);
+    }
   });
 });
