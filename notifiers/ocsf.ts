@@ -54,11 +54,11 @@ function activityOf(type: ChangeEventType): { cls: typeof ACCOUNT_CHANGE | typeo
     case 'scan_recovered':
     case 'anomaly':
     case 'stale_data':
-    // Owner cases are mfawatch's own follow-up of an event already emitted, not a new account activity.
     case 'owner_deadline_passed':
     case 'owner_reported_compromise':
-    // An organisation-wide policy change names no account: no Account Change to map it to.
     case 'mfa_requirement_disabled':
+      // Monitor health; owner cases (mfawatch's follow-up of an event already emitted); an
+      // organisation-wide policy change that names no account: no OCSF class fits them.
       return null;
   }
 }
