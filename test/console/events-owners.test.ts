@@ -25,7 +25,7 @@ const HOSTILE_ERROR = '<script>alert("probe")</script> 502 from <b>api.github.co
 
 describe('overview: event sources', () => {
   it('lists each event source with health, last event age, lag, counts, failures and pending verifications; provider text escaped', async () => {
-    h = await startHarness({ monitor: { events: { probe: '60s' } } });
+    h = await startHarness({ monitor: { events: { probe: '60s', webhookSecret: 'console-test-webhook-secret' } } });
     const runner = new EventRunner(h.app);
     const instance = h.app.monitors.find((m) => m.config.id === 'gh-acme')!;
     const receivedAt = h.clock.now();
@@ -60,6 +60,15 @@ describe('overview: event sources', () => {
     expect(failingRow).toContain(`last error: ${escapeHtml(HOSTILE_ERROR)}`);
     expect(failing.body).not.toContain('<script>alert("probe")');
     expect(failing.body).not.toContain('<b>api.github.com</b>');
+
+    // A refused push: counted with its reason (text from the request, so hostile too).
+    runner.refused(instance, 'webhook', 'bad_signature', 'X-Hub-Signature-256 does not match <svg onload=alert(4)>');
+    const refused = await get(h, '/', cookie);
+    const hookRow = /<tr><td>gh-acme<\/td><td>webhook<\/td>[\s\S]*?<\/tr>/.exec(tableById(refused.body, 'event-sources'))?.[0] ?? '';
+    expect(hookRow).toContain('pushed');
+    expect(hookRow).toContain(`1, last <time datetime="${h.clock.now().toISOString()}">`);
+    expect(hookRow).toContain(escapeHtml('X-Hub-Signature-256 does not match <svg onload=alert(4)>'));
+    expect(refused.body).not.toContain('<svg onload=alert(4)>');
   });
 
   it('says when no monitor has event sources', async () => {
