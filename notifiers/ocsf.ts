@@ -57,6 +57,8 @@ function activityOf(type: ChangeEventType): { cls: typeof ACCOUNT_CHANGE | typeo
     // Owner cases are mfawatch's own follow-up of an event already emitted, not a new account activity.
     case 'owner_deadline_passed':
     case 'owner_reported_compromise':
+    // An organisation-wide policy change names no account: no Account Change to map it to.
+    case 'mfa_requirement_disabled':
       return null;
   }
 }

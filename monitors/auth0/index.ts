@@ -20,8 +20,10 @@ import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, waitForResetHeader, type ErrorDescription, type HttpClient, type HttpResponse } from '../../src/http/client.js';
 import { clientCredentialsToken, invalidatingOnAuthFailure } from '../../src/http/client-credentials.js';
 import { createConcurrencyGate, type ConcurrencyGate } from '../../src/http/concurrency-gate.js';
+import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { auth0ConfigSchema, type Auth0Config } from './config.js';
+import { LOG_TAKE, logEntryId, logPage, MAX_LOG_PAGES, translateAuth0Logs } from './events.js';
 
 const PROVIDER = 'Auth0';
 const README = 'see monitors/auth0/README.md';
@@ -86,7 +88,7 @@ export function describeAuth0Error(status: number, body: unknown): ErrorDescript
   const tag = errorCode ? ` (${errorCode})` : '';
   if (status === 401) return { message: `Auth0 returned 401${tag}: the Management API token was refused`, hint: `check "domain" and "audience" (${README})` };
   if (status === 403 && errorCode === 'insufficient_scope') {
-    return { message: `Auth0 returned 403${tag}: the application is not granted a scope mfawatch needs (${message})`, hint: `grant read:users and read:authentication_methods to the application on the Auth0 Management API (${README})` };
+    return { message: `Auth0 returned 403${tag}: the application is not granted a scope mfawatch needs (${message})`, hint: `grant read:users and read:authentication_methods (and read:logs for the events block) to the application on the Auth0 Management API (${README})` };
   }
   if (status === 403) return { message: `Auth0 returned 403${tag}${message ? `: ${message}` : ''}`, hint: README };
   if (status === 404) return { message: `Auth0 returned 404${tag}${message ? `: ${message}` : ''}`, hint: 'check "domain" (the canonical tenant domain) and "baseUrl"' };
@@ -127,12 +129,13 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
     },
   });
 
-  async function* scanTenant(ctx: ScanContext): AsyncGenerator<Observation> {
-    const gate: ConcurrencyGate = createConcurrencyGate({ provider: PROVIDER, concurrency: config.concurrency, sleep: deps.sleep, deadline: ctx.deadline, signal: ctx.signal });
-    const resetOf = (h: Headers) => {
-      const reset = Number(h.get('x-ratelimit-reset'));
-      return h.has('x-ratelimit-reset') && Number.isFinite(reset) ? reset * 1000 : undefined;
-    };
+  const resetOf = (h: Headers) => {
+    const reset = Number(h.get('x-ratelimit-reset'));
+    return h.has('x-ratelimit-reset') && Number.isFinite(reset) ? reset * 1000 : undefined;
+  };
+
+  /** The Management API client of one scan, poll or read; its answers feed `gate` (Auth0's x-ratelimit-* headers). */
+  function apiFor(ctx: ScanContext, gate: ConcurrencyGate): HttpClient {
     const common = {
       provider: PROVIDER, baseUrl, fetch: deps.fetch, timeoutMs: config.requestTimeout, retries: config.retries, deadline: ctx.deadline, sleep: deps.sleep, secrets,
       onRequest: () => ctx.countRequest(),
@@ -148,7 +151,31 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
       ...(tuning.backoffMs !== undefined ? { backoffMs: tuning.backoffMs } : {}),
     };
     const tokenHttp = createHttpClient({ ...common, describeError: describeAuth0TokenError });
-    const api = createHttpClient({ ...common, headers: async () => ({ authorization: `Bearer ${await token.get(tokenHttp, ctx.signal)}` }), describeError: describeAuth0Error });
+    return createHttpClient({ ...common, headers: async () => ({ authorization: `Bearer ${await token.get(tokenHttp, ctx.signal)}` }), describeError: describeAuth0Error });
+  }
+
+  /** One user as the scan reports them. */
+  function observationOf(u: Auth0User, methods: AuthMethods): { observation: Observation; unrecognised: string[] } {
+    const state = auth0MfaState(methods);
+    return {
+      observation: {
+        accountId: u.user_id,
+        login: u.email?.toLowerCase() ?? u.username ?? u.nickname ?? u.user_id,
+        email: u.email ? u.email.toLowerCase() : null,
+        displayName: u.name ?? null,
+        kind: 'user',
+        admin: false,
+        mfa: state.mfa,
+        factors: state.factors,
+        url: `https://manage.auth0.com/dashboard/#/users/${encodeURIComponent(u.user_id)}`,
+      },
+      unrecognised: state.unrecognised,
+    };
+  }
+
+  async function* scanTenant(ctx: ScanContext): AsyncGenerator<Observation> {
+    const gate: ConcurrencyGate = createConcurrencyGate({ provider: PROVIDER, concurrency: config.concurrency, sleep: deps.sleep, deadline: ctx.deadline, signal: ctx.signal });
+    const api = apiFor(ctx, gate);
     const unrecognised = new Set<string>();
 
     /** The users' observations, in order, after one bounded fan-out of method look-ups. */
@@ -168,19 +195,9 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
       active.forEach((u, i) => {
         const methods = results[i];
         if (methods === null || methods === undefined) return; // deleted during the scan
-        const state = auth0MfaState(methods);
-        for (const t of state.unrecognised) unrecognised.add(t);
-        out.push({
-          accountId: u.user_id,
-          login: u.email?.toLowerCase() ?? u.username ?? u.nickname ?? u.user_id,
-          email: u.email ? u.email.toLowerCase() : null,
-          displayName: u.name ?? null,
-          kind: 'user',
-          admin: false,
-          mfa: state.mfa,
-          factors: state.factors,
-          url: `https://manage.auth0.com/dashboard/#/users/${encodeURIComponent(u.user_id)}`,
-        });
+        const o = observationOf(u, methods);
+        for (const t of o.unrecognised) unrecognised.add(t);
+        out.push(o.observation);
       });
       return out;
     }
@@ -281,8 +298,93 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
     if (batch.length > 0) yield batch;
   }
 
+  /** A context for one poll or verification: its own deadline, requests counted. */
+  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
+    return {
+      signal,
+      deadline: new Date(Date.now() + config.requestTimeout * (config.retries + 2)),
+      logger: deps.logger,
+      setDataAsOf: () => undefined,
+      setScopeLabel: () => undefined,
+      warn: (m) => deps.logger.warn({ monitor: config.id }, m),
+      countRequest: (n = 1) => (counter.requests += n),
+      reportRateLimit: () => undefined,
+    };
+  }
+
+  function eventApi(signal: AbortSignal, counter: { requests: number }): HttpClient {
+    const ctx = eventContext(signal, counter);
+    return apiFor(ctx, createConcurrencyGate({ provider: PROVIDER, concurrency: 1, sleep: deps.sleep, deadline: ctx.deadline, signal }));
+  }
+
+  /** Drops a cached token Auth0 refused, so the next poll or read asks for a new one. */
+  async function refreshingToken<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof ProviderError && err.status === 401) token.invalidate();
+      throw err;
+    }
+  }
+
+  /**
+   * Re-reads one user as the scan sees them: GET /api/v2/users/{id} (the same fields) and its
+   * authentication methods, with the same mapping; Auth0's 404 is `gone`, and so is a blocked user
+   * (the scan does not list them). https://auth0.com/docs/api/management/v2/users/get-users-by-id
+   */
+  async function readAccount(ref: AccountRef, signal: AbortSignal): Promise<AccountReading> {
+    if (!ref.accountId) {
+      throw new ProviderError('Auth0: this hint names the user only by login; users are read by user_id', { reason: 'malformed', provider: PROVIDER, hint: 'the scheduled scan reconciles this account' });
+    }
+    const api = eventApi(signal, { requests: 0 });
+    return refreshingToken(async () => {
+      const res = await api.request({ path: `/api/v2/users/${encodeURIComponent(ref.accountId ?? '')}`, query: { fields: 'user_id,email,username,nickname,name,blocked', include_fields: true }, signal, acceptStatus: [404] });
+      if (res.status === 404) return { status: 'gone', account: ref } as const;
+      const u = auth0User.safeParse(res.data);
+      if (!u.success) throw new ProviderError('Auth0 answered GET /api/v2/users/{id} with a body that is not a user', { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers; nothing was committed' });
+      if (u.data.blocked === true) return { status: 'gone', account: ref } as const;
+      const methods = await methodsOf(api, u.data, signal);
+      if (methods === null) return { status: 'gone', account: ref } as const;
+      return { status: 'present', observation: observationOf(u.data, methods).observation } as const;
+    });
+  }
+
+  /**
+   * One poll of the tenant logs with Auth0's checkpoint pagination: `from=<last log_id>&take=100`
+   * while pages come back full. The first poll only finds the newest log_id (the scan covers what
+   * came before). https://auth0.com/docs/deploy-monitor/logs/retrieve-log-events-using-mgmt-api
+   */
+  async function pollLogs(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
+    const counter = { requests: 0 };
+    const api = eventApi(signal, counter);
+    return refreshingToken(async () => {
+      if (!cursor) {
+        const newest = await api.request({ path: '/api/v2/logs', query: { sort: 'date:-1', per_page: 1, page: 0 }, signal }, logPage);
+        const first = logEntryId.safeParse(newest.data[0]);
+        return { events: [], ignored: [], ...(first.success ? { cursor: first.data.log_id } : {}), requests: counter.requests };
+      }
+      const raw: unknown[] = [];
+      let from = cursor;
+      for (let page = 0; page < MAX_LOG_PAGES; page++) {
+        const res = await api.request({ path: '/api/v2/logs', query: { from, take: LOG_TAKE }, signal }, logPage);
+        raw.push(...res.data);
+        const last = logEntryId.safeParse(res.data.at(-1));
+        if (res.data.length > 0 && !last.success) throw new ProviderError('Auth0 answered GET /api/v2/logs with an entry without log_id', { reason: 'malformed', provider: PROVIDER, hint: 'the checkpoint was not moved; the next poll retries' });
+        if (last.success) from = last.data.log_id;
+        if (res.data.length < LOG_TAKE) break;
+      }
+      return translateAuth0Logs(raw, from, counter.requests);
+    });
+  }
+
+  const sources: EventSource[] = config.events
+    ? [{ kind: 'pull', name: 'logs', intervalMs: config.events.logs, poll: (cursor, signal) => pollLogs(cursor, signal) }]
+    : [];
+
   return {
     scopes: () => [scope],
+    readAccount: (_scope, ref, signal) => readAccount(ref, signal),
+    eventSources: () => sources,
     scan: (_scope: ScopeInfo, ctx: ScanContext): AsyncIterable<Observation> => invalidatingOnAuthFailure(token, scanTenant(ctx)),
   };
 }

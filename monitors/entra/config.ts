@@ -24,6 +24,19 @@ export const entraConfigSchema = monitorConfig('entra', {
   requestTimeout: duration().default(30_000),
   /** Retries of a 5xx, 429 or timeout (default 3). */
   retries: z.number().int().min(0).max(10).default(3),
+  /** Seeing changes as they happen (README "Events"): the directory audit log polled every `directoryAudits`. */
+  events: z
+    .strictObject({
+      /** How often to poll GET /v1.0/auditLogs/directoryAudits. */
+      directoryAudits: duration()
+        .refine((v) => v >= 30_000, 'must be at least "30s" (Graph throttles the reporting APIs per app and tenant)')
+        .default(60_000),
+      /** How far back each poll re-reads before the newest entry seen (entries arrive late and out of order). */
+      overlap: duration()
+        .refine((v) => v >= 60_000 && v <= 6 * 3_600_000, 'must be from "1m" to "6h"')
+        .default(15 * 60_000),
+    })
+    .optional(),
 });
 
 export type EntraConfig = z.output<typeof entraConfigSchema>;

@@ -3,6 +3,8 @@
  * authentication-methods registration report, paged with @odata.nextLink.
  *   POST {login}/{tenant}/oauth2/v2.0/token   (client credentials, scope {graph}/.default)
  *   GET  {graph}/v1.0/reports/authenticationMethods/userRegistrationDetails
+ *   GET  {graph}/v1.0/reports/authenticationMethods/userRegistrationDetails/{id}   (readAccount)
+ *   GET  {graph}/v1.0/auditLogs/directoryAudits?$filter=activityDateTime ge …      (events)
  * https://learn.microsoft.com/en-us/graph/api/authenticationmethodsroot-list-userregistrationdetails
  * https://learn.microsoft.com/en-us/graph/api/resources/userregistrationdetails
  */
@@ -12,8 +14,10 @@ import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, type ErrorDescription, type HttpResponse } from '../../src/http/client.js';
 import { clientCredentialsToken, invalidatingOnAuthFailure } from '../../src/http/client-credentials.js';
+import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { entraConfigSchema, type EntraConfig } from './config.js';
+import { graphTime, parseEntraCursor, translateDirectoryAudits } from './events.js';
 
 const PROVIDER = 'Microsoft Entra ID';
 const README = 'see monitors/entra/README.md';
@@ -30,6 +34,10 @@ const registration = z.object({
   methodsRegistered: z.array(z.string()).nullish(),
 });
 type Registration = z.infer<typeof registration>;
+
+const AUDITS_PATH = '/v1.0/auditLogs/directoryAudits';
+/** A page of the directory audit log; the entries are checked one by one (monitors/entra/events.ts). */
+const auditPage = z.object({ value: z.array(z.unknown()), '@odata.nextLink': z.string().optional() });
 
 const reportPage = z.object({
   value: z.array(registration),
@@ -138,56 +146,146 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
     },
   });
 
-  async function* scanTenant(ctx: ScanContext): AsyncGenerator<Observation> {
+  function graphClient(ctx: ScanContext) {
     const common = {
       provider: PROVIDER, fetch: deps.fetch, timeoutMs: config.requestTimeout, retries: config.retries, deadline: ctx.deadline,
       sleep: deps.sleep, secrets, onRequest: () => ctx.countRequest(), ...(tuning.backoffMs !== undefined ? { backoffMs: tuning.backoffMs } : {}),
     };
     const login = createHttpClient({ ...common, baseUrl: config.loginBaseUrl, describeError: describeTokenError });
-    const graph = createHttpClient({
+    return createHttpClient({
       ...common,
       baseUrl: graphBase,
       headers: async () => ({ authorization: `Bearer ${await token.get(login, ctx.signal)}`, prefer: 'include-unknown-enum-members' }),
       describeError: describeGraphError,
     });
+  }
 
+  /** One report row as the scan reports it; null for a guest when guests are not watched. */
+  function observationOf(row: Registration): { observation: Observation; unrecognised: string[] } | null {
+    const guest = (row.userType ?? '').toLowerCase() === 'guest';
+    if (guest && !config.includeGuests) return null;
+    const state = entraMfaState(row);
+    const upn = row.userPrincipalName;
+    return {
+      observation: {
+        accountId: row.id,
+        login: upn,
+        // A member's UPN is, in practice, their email; a guest's is "x_domain#EXT#@tenant", not an address.
+        email: !guest && upn.includes('@') && !upn.includes('#EXT#') ? upn.toLowerCase() : null,
+        displayName: row.userDisplayName ?? null,
+        kind: guest ? 'guest' : 'member',
+        admin: row.isAdmin === true,
+        mfa: state.mfa,
+        factors: state.factors,
+        url: `https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/overview/userId/${row.id}`,
+      },
+      unrecognised: state.unrecognised,
+    };
+  }
+
+  /** Follows @odata.nextLink only on the Graph host (the bearer token goes with it). */
+  function checkedNext(next: string | undefined): string | undefined {
+    if (next !== undefined && originOf(next) !== graphOrigin) {
+      throw new ProviderError('Microsoft Graph answered with an @odata.nextLink outside graphBaseUrl; mfawatch does not send the token elsewhere', { reason: 'malformed', provider: PROVIDER, hint: 'check graphBaseUrl and any proxy in between; nothing was committed' });
+    }
+    return next;
+  }
+
+  async function* scanTenant(ctx: ScanContext): AsyncGenerator<Observation> {
+    const graph = graphClient(ctx);
     const unrecognised = new Set<string>();
     let path: string | undefined = REPORT_PATH;
     while (path) {
       const res: HttpResponse<z.infer<typeof reportPage>> = await graph.request({ path, signal: ctx.signal }, reportPage);
       for (const row of res.data.value) {
-        const guest = (row.userType ?? '').toLowerCase() === 'guest';
-        if (guest && !config.includeGuests) continue;
-        const state = entraMfaState(row);
-        for (const m of state.unrecognised) unrecognised.add(m);
-        const upn = row.userPrincipalName;
-        yield {
-          accountId: row.id,
-          login: upn,
-          // A member's UPN is, in practice, their email; a guest's is "x_domain#EXT#@tenant", not an address.
-          email: !guest && upn.includes('@') && !upn.includes('#EXT#') ? upn.toLowerCase() : null,
-          displayName: row.userDisplayName ?? null,
-          kind: guest ? 'guest' : 'member',
-          admin: row.isAdmin === true,
-          mfa: state.mfa,
-          factors: state.factors,
-          url: `https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/overview/userId/${row.id}`,
-        };
+        const o = observationOf(row);
+        if (!o) continue;
+        for (const m of o.unrecognised) unrecognised.add(m);
+        yield o.observation;
       }
-      const next: string | undefined = res.data['@odata.nextLink'];
-      // The bearer token goes wherever nextLink points: never let it leave the Graph host.
-      if (next !== undefined && originOf(next) !== graphOrigin) {
-        throw new ProviderError('Microsoft Graph answered with an @odata.nextLink outside graphBaseUrl; mfawatch does not send the token elsewhere', { reason: 'malformed', provider: PROVIDER, hint: 'check graphBaseUrl and any proxy in between; nothing was committed' });
-      }
-      path = next;
+      path = checkedNext(res.data['@odata.nextLink']);
     }
     if (unrecognised.size > 0) {
       ctx.warn(`Microsoft Graph reported authentication methods mfawatch does not classify (${[...unrecognised].sort().join(', ')}): accounts with only these are reported as unknown; please report them to the mfawatch project`);
     }
   }
 
+  /** A context for one poll or verification: its own deadline, requests counted. */
+  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
+    return {
+      signal,
+      deadline: new Date(Date.now() + config.requestTimeout * (config.retries + 2)),
+      logger: deps.logger,
+      setDataAsOf: () => undefined,
+      setScopeLabel: () => undefined,
+      warn: (m) => deps.logger.warn({ monitor: config.id }, m),
+      countRequest: (n = 1) => (counter.requests += n),
+      reportRateLimit: () => undefined,
+    };
+  }
+
+  /** Drops a cached token Graph refused, so the next poll or read asks for a new one. */
+  async function refreshingToken<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof ProviderError && err.status === 401) token.invalidate();
+      throw err;
+    }
+  }
+
+  /**
+   * Re-reads one user from the same registration report the scan reads (one row,
+   * GET …/userRegistrationDetails/{id}) with the same mapping, so the next scan agrees. Graph's 404
+   * is `gone`; a guest while guests are not watched is `gone` too (the scan does not list them).
+   * https://learn.microsoft.com/en-us/graph/api/userregistrationdetails-get
+   */
+  async function readAccount(ref: AccountRef, signal: AbortSignal): Promise<AccountReading> {
+    if (!ref.accountId) {
+      throw new ProviderError('Microsoft Entra ID: this hint names the user only by login; the registration report is read by object id', { reason: 'malformed', provider: PROVIDER, hint: 'the scheduled scan reconciles this account' });
+    }
+    const graph = graphClient(eventContext(signal, { requests: 0 }));
+    const res = await refreshingToken(() => graph.request({ path: `${REPORT_PATH}/${encodeURIComponent(ref.accountId ?? '')}`, signal, acceptStatus: [404] }));
+    if (res.status === 404) return { status: 'gone', account: ref };
+    const row = registration.safeParse(res.data);
+    if (!row.success) {
+      throw new ProviderError('Microsoft Graph answered userRegistrationDetails/{id} with a body that is not a registration row', { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers; nothing was committed' });
+    }
+    const o = observationOf(row.data);
+    return o ? { status: 'present', observation: o.observation } : { status: 'gone', account: ref };
+  }
+
+  /** One poll of the directory audit log: every page since the watermark minus the overlap. */
+  async function pollAudits(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
+    const events = config.events;
+    if (!events) return { events: [], ignored: [] };
+    const counter = { requests: 0 };
+    const graph = graphClient(eventContext(signal, counter));
+    const saved = parseEntraCursor(cursor);
+    const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
+    const since = new Date(watermark.getTime() - events.overlap);
+    const raw: unknown[] = [];
+    let path: string | undefined = AUDITS_PATH;
+    let query: Record<string, string> | undefined = { $filter: `activityDateTime ge ${graphTime(since)}` };
+    while (path) {
+      const res: HttpResponse<z.infer<typeof auditPage>> = await refreshingToken(() => graph.request({ path: path ?? AUDITS_PATH, query, signal }, auditPage));
+      raw.push(...res.data.value);
+      path = checkedNext(res.data['@odata.nextLink']);
+      query = undefined;
+    }
+    const batch = translateDirectoryAudits(raw, watermark, counter.requests);
+    if (cursor && !saved) batch.ignored.unshift({ reason: 'malformed', message: 'the saved directory-audit cursor could not be read; polling starts again from now (the scheduled scan covers the gap)' });
+    return batch;
+  }
+
+  const sources: EventSource[] = config.events
+    ? [{ kind: 'pull', name: 'directory-audits', intervalMs: config.events.directoryAudits, poll: (cursor, signal) => pollAudits(cursor, signal) }]
+    : [];
+
   return {
     scopes: () => [scope],
+    readAccount: (_scope, ref, signal) => readAccount(ref, signal),
+    eventSources: () => sources,
     scan: (_scope: ScopeInfo, ctx: ScanContext): AsyncIterable<Observation> => invalidatingOnAuthFailure(token, scanTenant(ctx)),
   };
 }

@@ -23,6 +23,19 @@ export const gitlabConfigSchema = monitorConfig('gitlab', {
   requestTimeout: duration().default(30_000),
   /** Retries of a 5xx, 429 (after its Retry-After) or timeout (default 3). */
   retries: z.number().int().min(0).max(10).default(3),
+  /** Seeing changes as they happen (README "Events"): the audit events polled every `auditEvents`. */
+  events: z
+    .strictObject({
+      /** How often to poll the audit events API. */
+      auditEvents: duration()
+        .refine((v) => v >= 15_000, 'must be at least "15s" (each poll costs a request of the authenticated API rate limit)')
+        .default(60_000),
+      /** How far back before the newest event seen each poll re-reads. */
+      overlap: duration()
+        .refine((v) => v >= 60_000 && v <= 6 * 3_600_000, 'must be from "1m" to "6h"')
+        .default(5 * 60_000),
+    })
+    .optional(),
 });
 
 export type GitlabConfig = z.output<typeof gitlabConfigSchema>;

@@ -12,8 +12,10 @@ import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, parseLinkHeader, type ErrorDescription, type HttpClient, type HttpResponse, type QueryValue } from '../../src/http/client.js';
+import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { gitlabConfigSchema, type GitlabConfig } from './config.js';
+import { auditPage, parseGitlabCursor, translateGitlabAudits } from './events.js';
 
 const PROVIDER = 'GitLab';
 const README = 'see monitors/gitlab/README.md';
@@ -82,7 +84,10 @@ export function createGitlabMonitor(config: GitlabConfig, deps: ModuleDeps, tuni
       provider: PROVIDER, baseUrl: apiRoot, fetch: deps.fetch, timeoutMs: config.requestTimeout, retries: config.retries, deadline: ctx.deadline,
       sleep: deps.sleep, secrets: [config.token], ...(tuning.backoffMs !== undefined ? { backoffMs: tuning.backoffMs } : {}),
       headers: () => ({ 'private-token': config.token.reveal() }),
-      describeError: (status, body) => describeGitlabError(status, body, group),
+      describeError: (status, body, req) =>
+        status === 403 && /\/audit_events(\?|$)/.test(req.path) && !/insufficient_scope/.test(gitlabMessage(body))
+          ? { message: `GitLab returned 403 for the ${group === undefined ? 'instance' : `group "${group}"`} audit events: ${group === undefined ? 'only administrators can read instance audit events' : 'only group Owners can read group audit events'}, and GitLab offers this API on Premium and Ultimate only`, hint: `use the token the scan uses, on a Premium or Ultimate instance or group (${README}, "Events")` }
+          : describeGitlabError(status, body, group),
       onRequest: () => ctx.countRequest(),
       onResponse: (response) => {
         // https://docs.gitlab.com/administration/settings/user_and_ip_rate_limits/#response-headers
@@ -148,25 +153,103 @@ export function createGitlabMonitor(config: GitlabConfig, deps: ModuleDeps, tuni
             reason: 'permission', provider: PROVIDER, hint: `use an administrator's token with read_api and admin_mode (${README})`,
           });
         }
-        if (user.state && CANNOT_SIGN_IN.has(user.state) && !config.includeBlocked) continue;
-        if (user.bot === true && !config.includeBots) continue;
-        yield {
-          accountId: String(user.id),
-          login: user.username,
-          email: user.email ? user.email.toLowerCase() : null,
-          displayName: user.name ?? null,
-          kind: user.bot === true ? 'bot' : group === undefined ? 'user' : 'enterprise_user',
-          admin: user.is_admin === true,
-          mfa: gitlabMfaState(user, disabled),
-          factors: [],
-          url: user.web_url ?? `${instance}/${user.username}`,
-        };
+        const o = observationOf(user, disabled);
+        if (o) yield o;
       }
     }
   }
 
+  /** One listed user as the scan reports them; null when the scan leaves them out. */
+  function observationOf(user: ListedUser, disabled: ReadonlySet<number>): Observation | null {
+    if (user.state && CANNOT_SIGN_IN.has(user.state) && !config.includeBlocked) return null;
+    if (user.bot === true && !config.includeBots) return null;
+    return {
+      accountId: String(user.id),
+      login: user.username,
+      email: user.email ? user.email.toLowerCase() : null,
+      displayName: user.name ?? null,
+      kind: user.bot === true ? 'bot' : group === undefined ? 'user' : 'enterprise_user',
+      admin: user.is_admin === true,
+      mfa: gitlabMfaState(user, disabled),
+      factors: [],
+      url: user.web_url ?? `${instance}/${user.username}`,
+    };
+  }
+
+  /** A context for one poll or verification: its own deadline, requests counted. */
+  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
+    return {
+      signal,
+      deadline: new Date(Date.now() + config.requestTimeout * (config.retries + 2)),
+      logger: deps.logger,
+      setDataAsOf: () => undefined,
+      setScopeLabel: () => undefined,
+      warn: (m) => deps.logger.warn({ monitor: config.id }, m),
+      countRequest: (n = 1) => (counter.requests += n),
+      reportRateLimit: () => undefined,
+    };
+  }
+
+  /**
+   * Re-reads one user as the scan sees them: GET /users/:id (administrator view) or, for a
+   * GitLab.com group, GET /groups/:id/enterprise_users/:user_id; the same mapping. GitLab's 404 is
+   * `gone`, and so is a user the scan leaves out (blocked, bots unless included).
+   * https://docs.gitlab.com/api/users/#get-a-single-user
+   */
+  async function readAccount(ref: AccountRef, signal: AbortSignal): Promise<AccountReading> {
+    if (!ref.accountId || !/^\d+$/.test(ref.accountId)) {
+      throw new ProviderError('GitLab: this hint names the user only by username; users are read by numeric id', { reason: 'malformed', provider: PROVIDER, hint: 'the scheduled scan reconciles this account' });
+    }
+    const http = client(eventContext(signal, { requests: 0 }));
+    const path = group === undefined ? `/users/${ref.accountId}` : `${listPath}/${ref.accountId}`;
+    const res = await http.request({ path, signal, acceptStatus: [404] });
+    if (res.status === 404) return { status: 'gone', account: ref };
+    const user = listedUser.safeParse(res.data);
+    if (!user.success) throw new ProviderError(`GitLab answered GET ${path.replace(/\d+$/, ':id')} with a body that is not a user`, { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers; nothing was committed' });
+    if (typeof user.data.two_factor_enabled !== 'boolean' && user.data.bot !== true) {
+      throw new ProviderError("GitLab's answer does not show the user's two-factor state: the token's user is not an administrator (or group Owner)", { reason: 'permission', provider: PROVIDER, hint: `use the token the scan uses (${README})` });
+    }
+    const o = observationOf(user.data, new Set());
+    return o ? { status: 'present', observation: o } : { status: 'gone', account: ref };
+  }
+
+  /** One poll of the audit events since the watermark minus the overlap, every page. */
+  async function pollAudits(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
+    const events = config.events;
+    if (!events) return { events: [], ignored: [] };
+    const counter = { requests: 0 };
+    const http = client(eventContext(signal, counter));
+    const saved = parseGitlabCursor(cursor);
+    const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
+    const auditsPath = group === undefined ? '/audit_events' : `/groups/${encodeURIComponent(group)}/audit_events`;
+    let request: { path: string; query?: Record<string, QueryValue> } | null = { path: auditsPath, query: { created_after: new Date(watermark.getTime() - events.overlap).toISOString(), per_page: 100 } };
+    const raw: unknown[] = [];
+    const seen = new Set<string>();
+    while (request) {
+      const res: HttpResponse<unknown[]> = await http.request({ ...request, signal }, auditPage);
+      raw.push(...res.data);
+      const next = parseLinkHeader(res.headers.get('link')).next;
+      if (!next) break;
+      if (new URL(next, instance).origin !== origin) {
+        throw new ProviderError('GitLab answered with a next-page link to another host than baseUrl; mfawatch does not send the token elsewhere', { reason: 'malformed', provider: PROVIDER, hint: "set baseUrl to the instance's external URL; the cursor was not moved" });
+      }
+      if (seen.has(next)) throw new ProviderError('GitLab sent the same next page twice', { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be caching answers; the cursor was not moved' });
+      seen.add(next);
+      request = { path: new URL(next, instance).toString() };
+    }
+    const batch = translateGitlabAudits(raw, watermark, counter.requests);
+    if (cursor && !saved) batch.ignored.unshift({ reason: 'malformed', message: 'the saved audit-events cursor could not be read; polling starts again from now (the scheduled scan covers the gap)' });
+    return batch;
+  }
+
+  const sources: EventSource[] = config.events
+    ? [{ kind: 'pull', name: 'audit-events', intervalMs: config.events.auditEvents, poll: (cursor, signal) => pollAudits(cursor, signal) }]
+    : [];
+
   return {
     scopes: () => [scope],
+    readAccount: (_scope, ref, signal) => readAccount(ref, signal),
+    eventSources: () => sources,
     scan: (_scope: ScopeInfo, ctx: ScanContext) => scanUsers(ctx),
   };
 }

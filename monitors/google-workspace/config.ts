@@ -25,6 +25,22 @@ export const googleWorkspaceConfigSchema = monitorConfig('google-workspace', {
   requestTimeout: duration().default(30_000),
   /** Retries of a 5xx, a timeout or a rate-limit answer (default 3). */
   retries: z.number().int().min(0).max(10).default(3),
+  /**
+   * Seeing changes as they happen (README "Events"): the Reports API login audit polled every
+   * `reports`; needs the admin.reports.audit.readonly scope in the domain-wide delegation.
+   */
+  events: z
+    .strictObject({
+      /** How often to poll activities.list (application login). */
+      reports: duration()
+        .refine((v) => v >= 30_000, 'must be at least "30s" (each poll costs two requests of the Reports API quota)')
+        .default(60_000),
+      /** How far back before the newest activity seen each poll re-reads (Google reports activities late). */
+      overlap: duration()
+        .refine((v) => v >= 5 * 60_000 && v <= 24 * 3_600_000, 'must be from "5m" to "24h"')
+        .default(3_600_000),
+    })
+    .optional(),
 }).superRefine((c, ctx) => {
   if ((c.serviceAccountKey === undefined) === (c.serviceAccountKeyFile === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['serviceAccountKey'], message: 'set exactly one of serviceAccountKey (the JSON key, e.g. "${GOOGLE_SA_KEY}") or serviceAccountKeyFile (a path to it)' });

@@ -15,13 +15,17 @@ import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, type ErrorDescription, type HttpClient } from '../../src/http/client.js';
+import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
+import { activitiesPage, GOOGLE_EVENTS, parseGoogleCursor, translateActivities } from './events.js';
 
 const PROVIDER = 'Google Workspace';
 const README = 'see monitors/google-workspace/README.md';
 /** The only scope mfawatch asks for. */
 export const DIRECTORY_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user.readonly';
+/** The scope of the Reports API (events only). */
+export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
 /** The token endpoint google-auth-library posts to (and the JWT `aud` Google requires). */
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 
@@ -73,14 +77,15 @@ export function googleMfaState(u: Pick<DirectoryUser, 'isEnrolledIn2Sv' | 'isEnf
 }
 
 /** Google's wording of a failed Directory API answer. */
-function describeDirectoryError(config: GoogleWorkspaceConfig) {
+function describeDirectoryError(config: GoogleWorkspaceConfig, what = 'users.list', scopeUrl = DIRECTORY_SCOPE) {
+  const scopeName = scopeUrl.replace(/^.*\/auth\//, '');
+  const privilege = scopeUrl === REPORTS_SCOPE ? 'Reports' : 'Users → Read';
   return (status: number, body: unknown): ErrorDescription | undefined => {
     const parsed = googleErrorBody.safeParse(body);
     const err = parsed.success ? parsed.data.error : undefined;
     const reasons = new Set([...(err?.errors ?? []).map((e) => e.reason ?? ''), err?.status ?? '']);
     const plain = plainGoogleText(err?.message);
     const gmsg = plain ? ` ("${plain}")` : '';
-    const what = 'users.list';
     if (['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'RESOURCE_EXHAUSTED'].some((r) => reasons.has(r)) || status === 429) {
       return { message: `Google rate limit reached for ${what}${gmsg}`, reason: 'rate_limited', hint: 'mfawatch backs off and retries; the scan will run again on schedule otherwise' };
     }
@@ -90,9 +95,9 @@ function describeDirectoryError(config: GoogleWorkspaceConfig) {
         return { message: `Google returned 403 for ${what}${gmsg}: the Admin SDK API is not enabled in the service account's Google Cloud project`, hint: `enable "Admin SDK API" in that project (${README})` };
       }
       if (reasons.has('insufficientPermissions') || reasons.has('ACCESS_TOKEN_SCOPE_INSUFFICIENT')) {
-        return { message: `Google returned 403 for ${what}${gmsg}: the token lacks the admin.directory.user.readonly scope`, hint: `add ${DIRECTORY_SCOPE} to the client's domain-wide delegation (${README})` };
+        return { message: `Google returned 403 for ${what}${gmsg}: the token lacks the ${scopeName} scope`, hint: `add ${scopeUrl} to the client's domain-wide delegation (${README})` };
       }
-      return { message: `Google returned 403 for ${what}${gmsg}: ${config.subject} is not an administrator allowed to read users`, hint: `set "subject" to a super admin, or to an admin whose role has Admin API privileges → Users → Read (${README})` };
+      return { message: `Google returned 403 for ${what}${gmsg}: ${config.subject} is not an administrator allowed to ${scopeUrl === REPORTS_SCOPE ? 'read audit reports' : 'read users'}`, hint: `set "subject" to a super admin, or to an admin whose role has Admin API privileges → ${privilege} (${README})` };
     }
     if (status === 400 || status === 404) {
       return { message: `Google returned ${status} for ${what}${gmsg}: customer "${config.customer}" is not known to Google or apiRoot is wrong`, hint: `use "my_customer" or the account's customer id, and apiRoot https://admin.googleapis.com (${README})` };
@@ -112,7 +117,7 @@ interface GaxiosLikeError {
 }
 
 /** Turns a failed token exchange (google-auth-library / gaxios) into a ProviderError that says what to do. */
-function classifyTokenError(err: unknown, config: GoogleWorkspaceConfig, key: ServiceAccountKey, scrub: (s: string) => string): ProviderError {
+function classifyTokenError(err: unknown, config: GoogleWorkspaceConfig, key: ServiceAccountKey, scrub: (s: string) => string, scopeUrl = DIRECTORY_SCOPE): ProviderError {
   if (err instanceof ProviderError) return err;
   const e = (err ?? {}) as GaxiosLikeError;
   const status = e.response?.status ?? e.status;
@@ -133,7 +138,7 @@ function classifyTokenError(err: unknown, config: GoogleWorkspaceConfig, key: Se
   let hint = README;
   if (code === 'unauthorized_client') {
     reason = 'permission';
-    message = `Google refused the service-account token (unauthorized_client): domain-wide delegation is not set up for ${key.client_email}${clientId} with the scope ${DIRECTORY_SCOPE}`;
+    message = `Google refused the service-account token (unauthorized_client): domain-wide delegation is not set up for ${key.client_email}${clientId} with the scope ${scopeUrl}`;
     hint = `in the Admin console → Security → API controls → Domain-wide delegation, add the client ID with that scope (${README})`;
   } else if (code === 'invalid_grant' && /user|email|subject/i.test(description)) {
     message = `Google refused the service-account token (invalid_grant: ${description}): "subject" ${config.subject} is not a user of this Workspace`;
@@ -174,7 +179,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
     return { key: parsed.data, raw };
   }
 
-  async function clientFor(ctx: ScanContext): Promise<HttpClient> {
+  async function clientFor(ctx: ScanContext, scopeUrl = DIRECTORY_SCOPE, what = 'users.list'): Promise<HttpClient> {
     const { key, raw } = await loadKey();
     const tokenUri = config.tokenUri ?? key.token_uri ?? GOOGLE_TOKEN_URL;
     const secrets: string[] = [raw, key.private_key];
@@ -193,7 +198,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
       email: key.client_email,
       key: key.private_key,
       ...(key.private_key_id ? { keyId: key.private_key_id } : {}),
-      scopes: [DIRECTORY_SCOPE],
+      scopes: [scopeUrl],
       subject: config.subject,
       // Retries are the shared HTTP client's (with the scan's deadline and sleep), not gaxios's own.
       transporterOptions: { fetchImplementation: tokenFetch as typeof fetch, retryConfig: { retry: 0, noResponseRetries: 0 } },
@@ -207,7 +212,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
         try {
           token = (await jwt.getAccessToken()).token;
         } catch (err) {
-          throw classifyTokenError(err, config, key, scrub);
+          throw classifyTokenError(err, config, key, scrub, scopeUrl);
         }
         if (!token) throw new ProviderError('Google answered the token request without an access token', { reason: 'malformed', provider: PROVIDER, hint: 'check tokenUri' });
         if (!secrets.includes(token)) secrets.push(token);
@@ -218,7 +223,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
       deadline: ctx.deadline,
       sleep: deps.sleep,
       secrets,
-      describeError: describeDirectoryError(config),
+      describeError: describeDirectoryError(config, what, scopeUrl),
       onRequest: () => ctx.countRequest(),
     });
   }
@@ -279,8 +284,75 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
     if (active - known > 0) ctx.warn(`Google did not say the 2-Step Verification state of ${active - known} of ${active} users: they are reported as unknown`);
   }
 
+  /** A context for one poll or verification: its own deadline, requests counted. */
+  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
+    return {
+      signal,
+      deadline: new Date(Date.now() + config.requestTimeout * (config.retries + 2)),
+      logger: deps.logger,
+      setDataAsOf: () => undefined,
+      setScopeLabel: () => undefined,
+      warn: (m) => deps.logger.warn({ monitor: config.id }, m),
+      countRequest: (n = 1) => (counter.requests += n),
+      reportRateLimit: () => undefined,
+    };
+  }
+
+  /**
+   * Re-reads one user as the scan sees them: GET /admin/directory/v1/users/{id or email} with the
+   * same fields and mapping; Google's 404 is `gone`, and so is a suspended or archived user (the
+   * scan does not list them). https://developers.google.com/admin-sdk/directory/reference/rest/v1/users/get
+   */
+  async function readAccount(ref: AccountRef, signal: AbortSignal): Promise<AccountReading> {
+    const key = ref.accountId ?? ref.login;
+    if (!key) return { status: 'gone', account: ref };
+    const client = await clientFor(eventContext(signal, { requests: 0 }), DIRECTORY_SCOPE, 'users.get');
+    const res = await client.request({ path: `/admin/directory/v1/users/${encodeURIComponent(key)}`, query: { projection: 'basic' }, signal, acceptStatus: [404] });
+    if (res.status === 404) return { status: 'gone', account: ref };
+    const u = directoryUser.safeParse(res.data);
+    if (!u.success) throw new ProviderError('Google answered users.get with a body that is not a user', { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers; nothing was committed' });
+    if (u.data.suspended || u.data.archived) return { status: 'gone', account: ref };
+    return { status: 'present', observation: observation(u.data) };
+  }
+
+  /** One poll: activities.list of the login application for each event name used, since the watermark minus the overlap. */
+  async function pollReports(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
+    const events = config.events;
+    if (!events) return { events: [], ignored: [] };
+    const counter = { requests: 0 };
+    const client = await clientFor(eventContext(signal, counter), REPORTS_SCOPE, 'activities.list');
+    const saved = parseGoogleCursor(cursor);
+    const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
+    const startTime = new Date(watermark.getTime() - events.overlap).toISOString();
+    const raw: unknown[] = [];
+    for (const { name } of GOOGLE_EVENTS) {
+      let pageToken: string | undefined;
+      const seen = new Set<string>();
+      do {
+        const page = await client.request(
+          { path: '/admin/reports/v1/activity/users/all/applications/login', query: { startTime, eventName: name, maxResults: 1000, pageToken }, signal },
+          activitiesPage,
+        );
+        raw.push(...(page.data.items ?? []));
+        const next = page.data.nextPageToken || undefined;
+        if (next && seen.has(next)) throw new ProviderError("Google's activities.list repeated a page token", { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers; the cursor was not moved and the next poll retries' });
+        if (next) seen.add(next);
+        pageToken = next;
+      } while (pageToken);
+    }
+    const batch = translateActivities(raw, watermark, counter.requests);
+    if (cursor && !saved) batch.ignored.unshift({ reason: 'malformed', message: 'the saved Reports API cursor could not be read; polling starts again from now (the scheduled scan covers the gap)' });
+    return batch;
+  }
+
+  const sources: EventSource[] = config.events
+    ? [{ kind: 'pull', name: 'reports', intervalMs: config.events.reports, poll: (cursor, signal) => pollReports(cursor, signal) }]
+    : [];
+
   return {
     scopes: () => [scope],
+    readAccount: (_scope, ref, signal) => readAccount(ref, signal),
+    eventSources: () => sources,
     async *scan(_scope: ScopeInfo, ctx: ScanContext): AsyncGenerator<Observation> {
       yield* scanAccount(ctx);
     },

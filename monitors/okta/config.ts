@@ -24,6 +24,26 @@ export const oktaConfigSchema = monitorConfig('okta', {
   requestTimeout: duration().default(30_000),
   /** Retries of a 5xx, timeout or 429 answer (default 3). */
   retries: z.number().int().min(0).max(10).default(3),
+  /**
+   * Seeing changes as they happen (README "Events"): the System Log polled every `systemLog`
+   * (default 30s) with Okta's polling pattern.
+   */
+  events: z
+    .strictObject({
+      /** How often to poll GET /api/v1/logs. */
+      systemLog: duration()
+        .refine((v) => v >= 10_000, 'must be at least "10s" (each poll costs a request of the System Log rate limit)')
+        .default(30_000),
+      /** Groups (ids such as 00g1abc or names) whose new members are re-read as possible administrators. */
+      adminGroups: z.array(z.string().min(1)).default([]),
+      /** How long a sign-in waits for its MFA event before it counts as a sign-in without MFA. */
+      mfaGrace: duration()
+        .refine((v) => v >= 60_000 && v <= 3_600_000, 'must be from "1m" to "1h"')
+        .default(300_000),
+      /** Events per System Log page (Okta allows up to 1000). */
+      pageSize: z.number({ error: expect('a whole number from 1 to 1000') }).int().min(1).max(1000).default(1000),
+    })
+    .optional(),
 });
 
 export type OktaConfig = z.output<typeof oktaConfigSchema>;

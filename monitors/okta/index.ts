@@ -16,8 +16,10 @@ import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, parseLinkHeader, waitForResetHeader, type ErrorDescription, type HttpClient } from '../../src/http/client.js';
 import { RateGate, budgetFromOktaHeaders } from '../../src/http/rate-gate.js';
+import type { AccountReading, AccountRef, EventBatch, EventSource, IgnoredEvent } from '../events.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { oktaConfigSchema, type OktaConfig } from './config.js';
+import { oktaBatch, parseOktaCursor, systemLogFilter, translateOktaLogs, type OktaCursor } from './events.js';
 
 const PROVIDER = 'Okta';
 const README = 'see monitors/okta/README.md';
@@ -74,13 +76,14 @@ const oktaErrorBody = z.object({ errorCode: z.string(), errorSummary: z.string()
 function describeOktaError(status: number, body: unknown, req: { method: string; path: string }): ErrorDescription | undefined {
   const parsed = oktaErrorBody.safeParse(body);
   const code = parsed.success ? parsed.data.errorCode : undefined;
-  const what = `${req.method} ${req.path.replace(/\/users\/[^/]+\//, '/users/{id}/')}`;
+  const what = `${req.method} ${req.path.replace(/\/users\/[^/]+\//, '/users/{id}/').replace(/\/logs\?.*$/, '/logs')}`;
   const tag = code ? ` (${code})` : '';
   if (status === 401) return { message: `Okta returned 401${tag} for ${what}: the token is invalid, expired or revoked`, hint: `create a new API token and set it in the environment (${README})` };
   if (status === 403) {
-    const scope = /\/roles$/.test(req.path) ? 'okta.roles.read' : 'okta.users.read';
+    const scope = /\/roles$/.test(req.path) ? 'okta.roles.read' : /\/logs(\?|$)/.test(req.path) ? 'okta.logs.read' : 'okta.users.read';
     return { message: `Okta returned 403${tag} for ${what}: the token lacks the ${scope} scope, or its administrator role cannot read users and factors`, hint: `use an API token of a Read-Only Administrator, or grant ${scope} (${README})` };
   }
+  if (status === 400 && /\/logs(\?|$)/.test(req.path)) return { message: `Okta refused${tag} the System Log query ${what}`, hint: `a saved next link that Okta refuses is dropped and polling starts again from now; the scheduled scan covers the gap (${README}, "Events")` };
   if (status === 404) return { message: `Okta returned 404${tag} for ${what}: baseUrl does not point at an Okta org`, hint: `set baseUrl to the org URL, e.g. https://acme.okta.com (${README})` };
   if (status === 429) return { message: `Okta rate limit reached${tag} for ${what}`, hint: 'mfawatch waits for X-Rate-Limit-Reset and retries, else the scan will run again on schedule; lower concurrency if this repeats' };
   if (status >= 500) return { message: `Okta returned ${status}${tag} for ${what}`, hint: 'Okta is having trouble (https://status.okta.com); the scan will run again on schedule' };
@@ -247,13 +250,135 @@ export function createOktaMonitor(config: OktaConfig, deps: ModuleDeps, tuning: 
     };
   }
 
+  /** A context for one poll or verification: its own deadline, requests counted. */
+  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
+    return {
+      signal,
+      deadline: new Date(Date.now() + config.requestTimeout * (config.retries + 2)),
+      logger: deps.logger,
+      setDataAsOf: () => undefined,
+      setScopeLabel: () => undefined,
+      warn: (m) => deps.logger.warn({ monitor: config.id }, m),
+      countRequest: (n = 1) => (counter.requests += n),
+      reportRateLimit: () => undefined,
+    };
+  }
+
+  /** A client whose answers feed one rate-limit gate (Okta's X-Rate-Limit-* headers). */
+  function gatedClient(ctx: ScanContext): { client: HttpClient; gate: RateGate } {
+    const gate = new RateGate({
+      provider: PROVIDER,
+      deadline: ctx.deadline,
+      signal: ctx.signal,
+      sleep: deps.sleep,
+      skewMs,
+      concurrency: 1,
+      reserve: (limit: number | undefined) => Math.max(2, Math.ceil((limit ?? 0) * config.rateLimitReserve)),
+    });
+    return { client: clientFor(ctx, { observe: (h) => gate.observe(budgetFromOktaHeaders(h)) }), gate };
+  }
+
+  /**
+   * Re-reads one user the way a scan sees them: GET /api/v1/users/{id or login} (Okta accepts
+   * either), then the same factor (and role) calls and the same mapping. A user the scan would
+   * not list (SUSPENDED, DEPROVISIONED) or Okta's 404 is `gone`, so the next scan does not flap.
+   * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/getUser
+   */
+  async function readAccount(ref: AccountRef, signal: AbortSignal): Promise<AccountReading> {
+    const key = ref.accountId ?? ref.login;
+    if (!key) return { status: 'gone', account: ref };
+    const ctx = eventContext(signal, { requests: 0 });
+    const { client, gate } = gatedClient(ctx);
+    const answer = await gate.run(() => client.request({ path: `/api/v1/users/${encodeURIComponent(key)}`, signal, acceptStatus: [404] }));
+    if (answer.status === 404) return { status: 'gone', account: ref };
+    const parsed = oktaUser.safeParse(answer.data);
+    if (!parsed.success) {
+      throw new ProviderError('Okta answered GET /api/v1/users/{id} with a body that is not a user', { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers; nothing was committed' });
+    }
+    if (SKIPPED_STATUSES.has(parsed.data.status)) return { status: 'gone', account: ref };
+    const read = await gate.run(() => readUser(client, parsed.data, signal));
+    return read ? { status: 'present', observation: read.observation } : { status: 'gone', account: ref };
+  }
+
+  /** One poll of the System Log: the saved next link (or the first query), then its next links while pages are full. */
+  async function pollSystemLog(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
+    const events = config.events;
+    if (!events) return { events: [], ignored: [] };
+    const counter = { requests: 0 };
+    const ctx = eventContext(signal, counter);
+    const { client, gate } = gatedClient(ctx);
+    const now = deps.clock.now();
+    let state: OktaCursor | null = parseOktaCursor(cursor);
+    const restarted: IgnoredEvent[] = [];
+    if (cursor && !state) restarted.push({ reason: 'malformed', message: 'the saved System Log cursor could not be read; polling starts again from now (the scheduled scan covers the gap)' });
+    const firstQuery = () => ({ since: new Date(now.getTime() - events.mfaGrace).toISOString(), sortOrder: 'ASCENDING', limit: events.pageSize, filter: systemLogFilter() });
+    const raw: unknown[] = [];
+    let url = state?.next;
+    for (let page = 0; page < MAX_LOG_PAGES; page++) {
+      let answer;
+      try {
+        answer = await gate.run(() => client.request({ path: url ?? '/api/v1/logs', query: url ? undefined : firstQuery(), signal }));
+      } catch (err) {
+        // A saved link Okta no longer accepts: start again from now rather than fail forever.
+        if (url && page === 0 && err instanceof ProviderError && err.status === 400) {
+          restarted.push({ reason: 'malformed', message: `Okta refused the saved System Log link (${err.message}); polling starts again from now (the scheduled scan covers the gap)` });
+          url = undefined;
+          state = null;
+          continue;
+        }
+        throw err;
+      }
+      if (!Array.isArray(answer.data)) {
+        throw new ProviderError('Okta answered GET /api/v1/logs with a body that is not a list of LogEvents', { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers; the cursor was not moved and the next poll retries' });
+      }
+      raw.push(...(answer.data as unknown[]));
+      const next = logNextPage(answer.headers.get('link'));
+      if (!next) {
+        throw new ProviderError('Okta answered GET /api/v1/logs without a rel="next" link', { reason: 'malformed', provider: PROVIDER, hint: `a polling query always has one; a proxy may be stripping the Link header (${README}, "Events")` });
+      }
+      state ??= { v: 1, next, pending: [], mfa: {} };
+      state.next = next;
+      url = next;
+      if (answer.data.length < events.pageSize) break;
+    }
+    const current = state ?? { v: 1 as const, next: '', pending: [], mfa: {} };
+    const translated = translateOktaLogs(raw, current, { now, graceMs: events.mfaGrace, adminGroups: events.adminGroups });
+    translated.ignored.unshift(...restarted);
+    return oktaBatch(translated, current, counter.requests);
+  }
+
+  /** The System Log's next link, refused unless it stays on the org (the token goes with it). */
+  function logNextPage(link: string | null): string | undefined {
+    const next = parseLinkHeader(link).next;
+    if (!next) return undefined;
+    let url: URL;
+    try {
+      url = new URL(next, baseUrl);
+    } catch {
+      throw new ProviderError('Okta answered GET /api/v1/logs with an unreadable Link header', { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers; the cursor was not moved' });
+    }
+    if (url.origin !== origin) {
+      throw new ProviderError(`Okta's System Log next link points at ${url.origin}, not at ${origin}; mfawatch will not send the token there`, { reason: 'malformed', provider: PROVIDER, hint: `set baseUrl to the URL Okta itself uses for the org (${README})` });
+    }
+    return url.toString();
+  }
+
+  const sources: EventSource[] = config.events
+    ? [{ kind: 'pull', name: 'system-log', intervalMs: config.events.systemLog, poll: (cursor, signal) => pollSystemLog(cursor, signal) }]
+    : [];
+
   return {
     scopes: () => [scope],
+    readAccount: (_scope, ref, signal) => readAccount(ref, signal),
+    eventSources: () => sources,
     async *scan(_scope: ScopeInfo, ctx: ScanContext): AsyncGenerator<Observation> {
       yield* scanOrg(ctx);
     },
   };
 }
+
+/** Most System Log pages read in one poll (a backlog is drained over the next polls). */
+const MAX_LOG_PAGES = 10;
 
 export const oktaMonitor: MonitorModule<OktaConfig> = {
   type: 'okta',

@@ -19,6 +19,24 @@ export const slackConfigSchema = monitorConfig('slack', {
   requestTimeout: duration().default(30_000),
   /** Retries of a 5xx, a timeout or a 429 (after Retry-After) (default 3). */
   retries: z.number().int().min(0).max(10).default(3),
+  /**
+   * Seeing changes as they happen (README "Events"), Enterprise Grid only: the Audit Logs API polled
+   * every `auditLogs`; the token also needs auditlogs:read (an org owner's).
+   */
+  events: z
+    .strictObject({
+      /** How often to poll GET /audit/v1/logs. */
+      auditLogs: duration()
+        .refine((v) => v >= 30_000, 'must be at least "30s" (the Audit Logs API is Tier 3, shared by the whole org)')
+        .default(60_000),
+      /** How far back before the newest entry seen each poll re-reads. */
+      overlap: duration()
+        .refine((v) => v >= 60_000 && v <= 6 * 3_600_000, 'must be from "1m" to "6h"')
+        .default(5 * 60_000),
+      /** Audit Logs API root (tests, proxies). */
+      auditBaseUrl: httpUrl().default('https://api.slack.com/audit/v1'),
+    })
+    .optional(),
 });
 
 export type SlackConfig = z.output<typeof slackConfigSchema>;

@@ -18,6 +18,8 @@ import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, type HttpClient, type QueryValue } from '../../src/http/client.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { slackConfigSchema, type SlackConfig } from './config.js';
+import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
+import { auditLogsPage, parseSlackCursor, translateSlackAudit } from './events.js';
 
 const PROVIDER = 'Slack';
 const README = 'see monitors/slack/README.md';
@@ -48,6 +50,7 @@ const member = z.object({
 });
 type Member = z.infer<typeof member>;
 const usersPage = z.object({ ok: z.literal(true), members: z.array(member), response_metadata: z.object({ next_cursor: z.string().optional() }).optional() });
+const userInfo = z.object({ ok: z.literal(true), user: member });
 const authTest = z.object({ ok: z.literal(true), url: z.string().optional(), team: z.string().optional(), team_id: z.string().optional() });
 
 /** The MFA state Slack's fields give: `sms` is weak; any other type (`app`) is a real second factor. */
@@ -99,10 +102,10 @@ export function createSlackMonitor(config: SlackConfig, deps: ModuleDeps): Monit
   const baseUrl = config.baseUrl.replace(/\/+$/, '');
   const scope: ScopeInfo = { id: '', label: config.teamId ?? 'workspace' };
 
-  function clientFor(ctx: ScanContext): HttpClient {
+  function clientFor(ctx: ScanContext, root = baseUrl): HttpClient {
     return createHttpClient({
       provider: PROVIDER,
-      baseUrl,
+      baseUrl: root,
       fetch: deps.fetch,
       headers: () => ({ authorization: `Bearer ${config.token.reveal()}` }),
       timeoutMs: config.requestTimeout,
@@ -212,8 +215,84 @@ export function createSlackMonitor(config: SlackConfig, deps: ModuleDeps): Monit
     if (humans > 0 && withEmail === 0) ctx.warn('Slack returned no member emails: add the users:read.email scope so Slack accounts link to the same people elsewhere');
   }
 
+  /** A context for one poll or verification: its own deadline, requests counted. */
+  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
+    return {
+      signal,
+      deadline: new Date(Date.now() + config.requestTimeout * (config.retries + 2)),
+      logger: deps.logger,
+      setDataAsOf: () => undefined,
+      setScopeLabel: () => undefined,
+      warn: (m) => deps.logger.warn({ monitor: config.id }, m),
+      countRequest: (n = 1) => (counter.requests += n),
+      reportRateLimit: () => undefined,
+    };
+  }
+
+  /**
+   * Re-reads one member as the scan sees them: users.info (and auth.test for the workspace URL),
+   * the same mapping; `user_not_found`, a deactivated member or one the scan leaves out (bots,
+   * invitations) is `gone`. https://api.slack.com/methods/users.info
+   */
+  async function readAccount(ref: AccountRef, signal: AbortSignal): Promise<AccountReading> {
+    if (!ref.accountId) {
+      throw new ProviderError('Slack: this hint names the member only by name; members are read by user id', { reason: 'malformed', provider: PROVIDER, hint: 'the scheduled scan reconciles this account' });
+    }
+    const ctx = eventContext(signal, { requests: 0 });
+    const client = clientFor(ctx);
+    const who = await call(client, 'auth.test', {}, authTest, ctx);
+    let info: z.infer<typeof userInfo>;
+    try {
+      info = await call(client, 'users.info', { user: ref.accountId }, userInfo, ctx);
+    } catch (err) {
+      if (err instanceof ProviderError && /user_not_found/.test(err.message)) return { status: 'gone', account: ref };
+      throw err;
+    }
+    if (!isHuman(info.user)) return { status: 'gone', account: ref };
+    if (info.user.has_2fa === undefined) throw permissionError();
+    return { status: 'present', observation: observation(info.user, who.url ?? null) };
+  }
+
+  /** One poll of the Audit Logs API since the watermark minus the overlap, every page. */
+  async function pollAuditLogs(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
+    const events = config.events;
+    if (!events) return { events: [], ignored: [] };
+    const counter = { requests: 0 };
+    const ctx = eventContext(signal, counter);
+    const client = clientFor(ctx, events.auditBaseUrl.replace(/\/+$/, ''));
+    const saved = parseSlackCursor(cursor);
+    const watermark = saved ? saved.oldest : Math.floor(deps.clock.now().getTime() / 1000);
+    const oldest = watermark - Math.floor(events.overlap / 1000);
+    const raw: unknown[] = [];
+    let next: string | undefined;
+    const seen = new Set<string>();
+    do {
+      const res = await client.request({ path: '/logs', query: { oldest, limit: 200, cursor: next }, signal });
+      const e = envelope.safeParse(res.data);
+      if (e.success && e.data.ok === false) {
+        const d = describeSlackError('audit/v1/logs', e.data.error ?? 'unknown_error', e.data.needed, e.data.provided);
+        throw new ProviderError(redactSecrets(d.message, [config.token]), { reason: d.reason, provider: PROVIDER, status: res.status, hint: d.hint });
+      }
+      const page = auditLogsPage.safeParse(res.data);
+      if (!page.success) throw new ProviderError('Slack answered audit/v1/logs with a body that is not a list of audit entries', { reason: 'malformed', provider: PROVIDER, status: res.status, hint: 'check events.auditBaseUrl; the cursor was not moved and the next poll retries' });
+      raw.push(...page.data.entries);
+      next = page.data.response_metadata?.next_cursor || undefined;
+      if (next && seen.has(next)) throw new ProviderError('Slack repeated an audit log cursor', { reason: 'malformed', provider: PROVIDER, hint: 'the cursor was not moved; the next poll retries' });
+      if (next) seen.add(next);
+    } while (next);
+    const batch = translateSlackAudit(raw, watermark, counter.requests);
+    if (cursor && !saved) batch.ignored.unshift({ reason: 'malformed', message: 'the saved audit-log cursor could not be read; polling starts again from now (the scheduled scan covers the gap)' });
+    return batch;
+  }
+
+  const sources: EventSource[] = config.events
+    ? [{ kind: 'pull', name: 'audit-logs', intervalMs: config.events.auditLogs, poll: (cursor, signal) => pollAuditLogs(cursor, signal) }]
+    : [];
+
   return {
     scopes: () => [scope],
+    readAccount: (_scope, ref, signal) => readAccount(ref, signal),
+    eventSources: () => sources,
     async *scan(_scope: ScopeInfo, ctx: ScanContext): AsyncGenerator<Observation> {
       yield* scanWorkspace(ctx);
     },

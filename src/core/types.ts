@@ -76,7 +76,8 @@ export type ChangeEventType =
   | 'factor_added'
   | 'credential_added'
   | 'owner_deadline_passed'
-  | 'owner_reported_compromise';
+  | 'owner_reported_compromise'
+  | 'mfa_requirement_disabled';
 
 export const CHANGE_EVENT_TYPES: readonly ChangeEventType[] = [
   'baseline',
@@ -95,6 +96,7 @@ export const CHANGE_EVENT_TYPES: readonly ChangeEventType[] = [
   'credential_added',
   'owner_deadline_passed',
   'owner_reported_compromise',
+  'mfa_requirement_disabled',
 ];
 
 /** Summary carried by a `baseline` event: counts and the accounts without MFA. */

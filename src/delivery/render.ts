@@ -32,6 +32,7 @@ const HEADLINES: Record<ChangeEventType, string> = {
   credential_added: 'Credential added',
   owner_deadline_passed: 'Owner deadline passed',
   owner_reported_compromise: 'Owner reports compromise',
+  mfa_requirement_disabled: '2FA requirement turned off',
 };
 
 const KIND_WORDS: Record<string, string> = { outside_collaborator: 'outside collaborator', iam_user: 'IAM user', root: 'root account' };

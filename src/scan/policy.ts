@@ -19,6 +19,7 @@
  * | credential_added  | medium                  | high                        |
  * | owner_deadline_passed | high (an owner case past owners.deadline) | critical  |
  * | owner_reported_compromise | critical (the owner answered "no, it wasn't me") |  |
+ * | mfa_requirement_disabled | critical (an organisation stopped requiring MFA of everyone) |  |
  */
 import type { AccountState, ChangeEventType, MfaState, Severity } from '../core/types.js';
 
@@ -53,6 +54,8 @@ function defaultSeverity(type: ChangeEventType, before: AccountState | null, aft
       return isPrivileged(after) ? 'critical' : 'medium';
     case 'privilege_changed':
       return isPrivileged(after) && after !== null && lacksMfa(after.mfa) ? 'critical' : 'medium';
+    case 'mfa_requirement_disabled':
+      return 'critical';
     case 'scan_failed':
     case 'anomaly':
     case 'stale_data':

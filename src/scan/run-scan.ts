@@ -595,7 +595,9 @@ export function commitFacts(instance: MonitorCommonConfig, provider: string, sco
           ? `${who} registered a new MFA factor (${f.eventName})`
           : f.type === 'credential_added'
             ? `${who} got a new long-lived credential (${f.eventName})`
-            : `${login}: ${f.type}`;
+            : f.type === 'mfa_requirement_disabled'
+              ? `the requirement of two-factor authentication was turned off (${f.eventName}${f.account ? `, by ${login}` : ''})`
+              : `${login}: ${f.type}`;
     const e: Omit<ChangeEvent, 'id'> = {
       type: f.type, severity: severityOf(f.type, null, state, env.severity), monitorId: instance.id, scope: scope.id, provider, at,
       accountId: stored?.accountId ?? f.account?.accountId ?? null, login, before: stored, after: state, summary,

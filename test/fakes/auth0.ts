@@ -9,6 +9,12 @@
  * https://auth0.com/docs/manage-users/user-search/view-search-results-by-page
  * https://auth0.com/docs/manage-users/user-migration/bulk-user-exports
  * https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy
+ *
+ * Also GET /api/v2/users/{id} (404 inexistent_user) and the tenant logs GET /api/v2/logs (scope
+ * read:logs): checkpoint pagination with `from=<log_id>&take=N` (entries after that id, oldest
+ * first, take at most 100), and page/per_page/sort=date:-1 for the newest entries.
+ * https://auth0.com/docs/deploy-monitor/logs/retrieve-log-events-using-mgmt-api
+ * https://auth0.com/docs/deploy-monitor/logs/log-event-type-codes
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -48,6 +54,8 @@ export class FakeAuth0 extends LoopbackServer {
   /** Job polls before an export completes. */
   exportPolls = 2;
   jobs = new Map<string, { polls: number; status: string; fields: string[] }>();
+  /** The tenant log, oldest first. */
+  logs: Array<Record<string, unknown>> = [];
   /** Highest number of method look-ups in flight at once. */
   maxInFlight = 0;
   #inFlight = 0;
@@ -58,6 +66,32 @@ export class FakeAuth0 extends LoopbackServer {
 
   add(u: FakeAuth0User): void {
     this.users.set(u.user_id, u);
+  }
+
+  /** Appends a log event (log_id increasing, like Auth0's). */
+  addLog(e: { type: string; user_id?: string; user_name?: string; date?: string; description?: string; ip?: string }): Record<string, unknown> {
+    const n = this.logs.length + 1;
+    const entry = {
+      date: e.date ?? new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + n * 1000).toISOString(),
+      type: e.type,
+      description: e.description ?? '',
+      client_id: 'appClientId123',
+      client_name: 'Acme App',
+      ip: e.ip ?? '198.51.100.23',
+      user_agent: 'Firefox 132.0.0 / Linux 0.0.0',
+      details: {},
+      ...(e.user_id ? { user_id: e.user_id } : {}),
+      ...(e.user_name ? { user_name: e.user_name } : {}),
+      log_id: `900201${String(n).padStart(50, '0')}`,
+      tenant_name: 'acme',
+      $event_schema: { version: '1.0.0' },
+    };
+    this.logs.push(entry);
+    return entry;
+  }
+
+  logRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === '/api/v2/logs');
   }
 
   methodRequests(): RecordedRequest[] {
@@ -131,6 +165,28 @@ export class FakeAuth0 extends LoopbackServer {
       }));
       if (req.query.get('include_totals') !== 'true') return sendJson(res, 200, slice, this.#rateHeaders());
       return sendJson(res, 200, { start: page * perPage, limit: perPage, length: slice.length, users: slice, total: Math.min(all.length, 1000) }, this.#rateHeaders());
+    }
+    if (req.method === 'GET' && req.path === '/api/v2/logs') {
+      if (!need('read:logs')) return;
+      const from = req.query.get('from');
+      if (from !== null) {
+        const take = Number(req.query.get('take') ?? 50);
+        if (!Number.isInteger(take) || take < 1 || take > 100) return this.#error(res, 400, "Query validation error: 'Too big: must be at most 100' on property take.", 'invalid_query_string');
+        const at = this.logs.findIndex((l) => l.log_id === from);
+        const start = at < 0 ? this.logs.findIndex((l) => String(l.log_id) > from) : at + 1;
+        return sendJson(res, 200, start < 0 ? [] : this.logs.slice(start, start + take), this.#rateHeaders());
+      }
+      const perPage = Number(req.query.get('per_page') ?? 50);
+      const page = Number(req.query.get('page') ?? 0);
+      const sorted = req.query.get('sort') === 'date:-1' ? [...this.logs].reverse() : this.logs;
+      return sendJson(res, 200, sorted.slice(page * perPage, (page + 1) * perPage), this.#rateHeaders());
+    }
+    const one = /^\/api\/v2\/users\/([^/]+)$/.exec(req.path);
+    if (req.method === 'GET' && one) {
+      if (!need('read:users')) return;
+      const u = this.users.get(decodeURIComponent(one[1] ?? ''));
+      if (!u) return this.#error(res, 404, 'The user does not exist.', 'inexistent_user');
+      return sendJson(res, 200, { user_id: u.user_id, email: u.email, name: u.name ?? u.email, nickname: u.email?.split('@')[0], ...(u.blocked !== undefined ? { blocked: u.blocked } : {}) }, this.#rateHeaders());
     }
     const methods = /^\/api\/v2\/users\/([^/]+)\/authentication-methods$/.exec(req.path);
     if (req.method === 'GET' && methods) {

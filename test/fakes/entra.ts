@@ -9,6 +9,13 @@
  * https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow
  * https://learn.microsoft.com/en-us/graph/api/authenticationmethodsroot-list-userregistrationdetails
  * https://learn.microsoft.com/en-us/graph/errors
+ *
+ * Also GET /v1.0/reports/authenticationMethods/userRegistrationDetails/{id} (one row, 404 when
+ * absent) and the directory audit log GET /v1.0/auditLogs/directoryAudits with
+ * `$filter=activityDateTime ge <ISO 8601>` (other filters are 400 BadRequest), newest first, paged
+ * with @odata.nextLink; throttling is 429 with Retry-After (seconds).
+ * https://learn.microsoft.com/en-us/graph/api/directoryaudit-list
+ * https://learn.microsoft.com/en-us/graph/api/resources/directoryaudit
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -28,8 +35,43 @@ export interface FakeEntraUser {
 /** Members of the evolvable enum that Graph only names when asked to (the rest read "unknownFutureValue"). */
 const EVOLVED = new Set(['passKeyDeviceBound', 'passKeyDeviceBoundAuthenticator', 'passKeyDeviceBoundWindowsHello', 'passKeySynced', 'macOsSecureEnclaveKey', 'externalAuthMethod', 'platformCredential']);
 
+export interface FakeAuditInput {
+  activityDisplayName: string;
+  activityDateTime?: string;
+  id?: string;
+  category?: string;
+  loggedByService?: string;
+  result?: 'success' | 'failure' | 'timeout';
+  /** The user acted on. */
+  target?: { id: string; userPrincipalName?: string | null };
+  /** Who did it (default an administrator). */
+  initiatedBy?: { id: string; userPrincipalName: string; ipAddress?: string };
+}
+
+/** A directoryAudit as Graph returns it. */
+export function directoryAudit(input: FakeAuditInput, n: number): Record<string, unknown> {
+  const by = input.initiatedBy ?? { id: 'admin-id', userPrincipalName: 'admin@contoso.com', ipAddress: '198.51.100.4' };
+  return {
+    id: input.id ?? `Directory_${randomUUID()}_${n}`,
+    category: input.category ?? 'UserManagement',
+    correlationId: randomUUID(),
+    result: input.result ?? 'success',
+    resultReason: '',
+    activityDisplayName: input.activityDisplayName,
+    activityDateTime: input.activityDateTime ?? new Date(Date.UTC(2026, 10, 22, 9, 59, 0) + n * 1000).toISOString(),
+    loggedByService: input.loggedByService ?? 'Authentication Methods',
+    operationType: 'Update',
+    initiatedBy: { app: null, user: { id: by.id, displayName: null, userPrincipalName: by.userPrincipalName, ipAddress: by.ipAddress ?? '', userType: null, homeTenantId: null, homeTenantName: null } },
+    targetResources: input.target ? [{ id: input.target.id, displayName: null, type: 'User', userPrincipalName: input.target.userPrincipalName ?? null, groupType: null, modifiedProperties: [] }] : [],
+    additionalDetails: [],
+  };
+}
+
 export class FakeEntra extends LoopbackServer {
   users = new Map<string, FakeEntraUser>();
+  /** The directory audit log. */
+  audits: Array<Record<string, unknown>> = [];
+  auditPageSize = 100;
   tenantId = 'contoso.onmicrosoft.com';
   clientId = '11111111-2222-3333-4444-555555555555';
   clientSecret = 'entra~test~client~secret~value';
@@ -46,6 +88,16 @@ export class FakeEntra extends LoopbackServer {
 
   add(u: FakeEntraUser): void {
     this.users.set(u.id, u);
+  }
+
+  addAudit(input: FakeAuditInput): Record<string, unknown> {
+    const a = directoryAudit(input, this.audits.length);
+    this.audits.push(a);
+    return a;
+  }
+
+  auditRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === '/v1.0/auditLogs/directoryAudits');
   }
 
   /** Requests made to the report. */
@@ -88,6 +140,15 @@ export class FakeEntra extends LoopbackServer {
     const auth = req.headers.authorization ?? '';
     const bearer = auth.replace(/^Bearer\s+/i, '');
     if (!this.tokensIssued.includes(bearer)) return this.#graphError(res, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+    if (req.method === 'GET' && req.path === '/v1.0/auditLogs/directoryAudits') return this.#audits(req, res);
+    const one = /^\/v1\.0\/reports\/authenticationMethods\/userRegistrationDetails\/([^/]+)$/.exec(req.path);
+    if (req.method === 'GET' && one) {
+      if (!this.consented) return this.#graphError(res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      const u = this.users.get(decodeURIComponent(one[1] ?? ''));
+      if (!u) return this.#graphError(res, 404, 'Request_ResourceNotFound', `Resource '${one[1]}' does not exist or one of its queried reference-property objects are not present.`);
+      const evolved = /include-unknown-enum-members/i.test(String(req.headers.prefer ?? ''));
+      return sendJson(res, 200, { '@odata.context': `${this.url}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails/$entity`, ...this.#row(u, evolved) });
+    }
     if (req.method !== 'GET' || req.path !== '/v1.0/reports/authenticationMethods/userRegistrationDetails') return this.#graphError(res, 404, 'Request_ResourceNotFound', `Resource '${req.path}' does not exist or one of its queried reference-property objects are not present.`);
     if (!this.consented) return this.#graphError(res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
     if (!this.premium) return this.#graphError(res, 403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license");
@@ -98,7 +159,37 @@ export class FakeEntra extends LoopbackServer {
     const slice = all.slice(skip, skip + this.pageSize);
     const body: Record<string, unknown> = {
       '@odata.context': `${this.url}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails`,
-      value: slice.map((u) => ({
+      value: slice.map((u) => this.#row(u, evolved)),
+    };
+    if (skip + this.pageSize < all.length) {
+      body['@odata.nextLink'] = `${this.url}/v1.0/reports/authenticationMethods/userRegistrationDetails?$skiptoken=${Buffer.from(`skip:${skip + this.pageSize}`).toString('base64url')}`;
+    }
+    sendJson(res, 200, body, { 'request-id': randomUUID(), 'x-ms-ags-diagnostic': '{"ServerInfo":{"DataCenter":"West Europe"}}' });
+  }
+
+  #audits(req: RecordedRequest, res: ServerResponse): void {
+    if (!this.consented) return this.#graphError(res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+    const filter = req.query.get('$filter');
+    let since = -Infinity;
+    if (filter !== null) {
+      const m = /^activityDateTime ge (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)$/.exec(filter.trim());
+      if (!m) return this.#graphError(res, 400, 'BadRequest', `Invalid filter clause: ${filter}`);
+      since = Date.parse(m[1] ?? '');
+    }
+    const all = this.audits.filter((a) => Date.parse(String(a.activityDateTime)) >= since).sort((a, b) => Date.parse(String(b.activityDateTime)) - Date.parse(String(a.activityDateTime)));
+    const skip = Number(Buffer.from(req.query.get('$skiptoken') ?? '', 'base64url').toString('utf8').replace(/^skip:/, '')) || 0;
+    const body: Record<string, unknown> = { '@odata.context': `${this.url}/v1.0/$metadata#auditLogs/directoryAudits`, value: all.slice(skip, skip + this.auditPageSize) };
+    if (skip + this.auditPageSize < all.length) {
+      const q = new URLSearchParams();
+      if (filter !== null) q.set('$filter', filter);
+      q.set('$skiptoken', Buffer.from(`skip:${skip + this.auditPageSize}`).toString('base64url'));
+      body['@odata.nextLink'] = `${this.url}/v1.0/auditLogs/directoryAudits?${q.toString()}`;
+    }
+    sendJson(res, 200, body, { 'request-id': randomUUID() });
+  }
+
+  #row(u: FakeEntraUser, evolved: boolean): Record<string, unknown> {
+    return {
         id: u.id,
         userPrincipalName: u.userPrincipalName,
         userDisplayName: u.userDisplayName ?? u.userPrincipalName.split('@')[0],
@@ -115,11 +206,6 @@ export class FakeEntra extends LoopbackServer {
         systemPreferredAuthenticationMethods: [],
         userPreferredMethodForSecondaryAuthentication: 'none',
         lastUpdatedDateTime: '2026-11-21T08:00:00Z',
-      })),
     };
-    if (skip + this.pageSize < all.length) {
-      body['@odata.nextLink'] = `${this.url}/v1.0/reports/authenticationMethods/userRegistrationDetails?$skiptoken=${Buffer.from(`skip:${skip + this.pageSize}`).toString('base64url')}`;
-    }
-    sendJson(res, 200, body, { 'request-id': randomUUID(), 'x-ms-ags-diagnostic': '{"ServerInfo":{"DataCenter":"West Europe"}}' });
   }
 }

@@ -9,6 +9,15 @@
  * https://docs.gitlab.com/api/users/
  * https://docs.gitlab.com/api/group_enterprise_users/
  * https://docs.gitlab.com/administration/settings/user_and_ip_rate_limits/
+ *
+ * Also GET /users/:id (admin view; 404 "404 User Not Found"), GET /groups/:id/enterprise_users/:user_id,
+ * and the audit events API: GET /audit_events (administrators) and GET /groups/:id/audit_events
+ * (group Owners) with created_after / created_before (ISO 8601), newest first, offset pagination
+ * with a Link header; entries {id, author_id, entity_id, entity_type, event_name,
+ * details: {event_name, author_name, target_id, target_type, target_details, custom_message,
+ * ip_address, entity_path}, created_at}.
+ * https://docs.gitlab.com/api/audit_events/
+ * https://docs.gitlab.com/user/compliance/audit_event_types/
  */
 import type { ServerResponse } from 'node:http';
 import { LoopbackServer, sendJson, type RecordedRequest } from './http.js';
@@ -48,6 +57,61 @@ export class FakeGitlab extends LoopbackServer {
 
   listRequests(): RecordedRequest[] {
     return this.requests.filter((r) => /\/(users|enterprise_users)$/.test(r.path));
+  }
+
+  /** Audit events (instance and group scope). */
+  audits: Array<Record<string, unknown>> = [];
+
+  /** Records a user_disable_two_factor audit event, as GitLab does (scope: the enterprise group, else the user). */
+  addAudit(e: { eventName: string; userId: number; username: string; createdAt?: string; message?: string; group?: boolean; id?: number }): Record<string, unknown> {
+    const id = e.id ?? this.audits.length + 1;
+    const entry = {
+      id,
+      author_id: 1,
+      entity_id: e.group ? this.groupId : e.userId,
+      entity_type: e.group ? 'Group' : 'User',
+      event_name: e.eventName,
+      details: {
+        event_name: e.eventName,
+        author_name: 'Administrator',
+        author_class: 'User',
+        target_id: e.userId,
+        target_type: 'User',
+        target_details: e.username,
+        custom_message: e.message ?? 'Disabled two-factor authentication',
+        ip_address: '198.51.100.2',
+        entity_path: e.group ? this.groupPath : e.username,
+      },
+      created_at: e.createdAt ?? new Date(Date.UTC(2026, 10, 22, 9, 59, 0) + id * 1000).toISOString(),
+    };
+    this.audits.push(entry);
+    return entry;
+  }
+
+  auditRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.endsWith('/audit_events'));
+  }
+
+  #audits(req: RecordedRequest, res: ServerResponse, group: boolean): void {
+    const after = req.query.get('created_after');
+    const since = after === null ? -Infinity : Date.parse(after);
+    if (after !== null && !Number.isFinite(since)) return this.#error(res, 400, '400 Bad request - created_after is invalid');
+    const all = this.audits
+      .filter((a) => (group ? a.entity_type === 'Group' : true))
+      .filter((a) => Date.parse(String(a.created_at)) >= since)
+      .sort((a, b) => Number(b.id) - Number(a.id));
+    const perPage = Math.min(100, Math.max(1, Number(req.query.get('per_page') ?? 20) || 20));
+    const page = Math.max(1, Number(req.query.get('page') ?? 1) || 1);
+    const totalPages = Math.max(1, Math.ceil(all.length / perPage));
+    const headers = this.#rateHeaders();
+    if (page < totalPages) {
+      const q = new URLSearchParams(req.query);
+      q.set('page', String(page + 1));
+      q.set('per_page', String(perPage));
+      headers.link = `<${this.url}${req.path}?${q.toString()}>; rel="next"`;
+    }
+    Object.assign(headers, { 'x-page': String(page), 'x-per-page': String(perPage), 'x-next-page': page < totalPages ? String(page + 1) : '', 'x-total': String(all.length), 'x-total-pages': String(totalPages) });
+    sendJson(res, 200, all.slice((page - 1) * perPage, page * perPage), headers);
   }
 
   #rateHeaders(): Record<string, string> {
@@ -117,6 +181,33 @@ export class FakeGitlab extends LoopbackServer {
       return;
     }
     if (req.method !== 'GET') return this.#error(res, 405, '405 Method Not Allowed');
+
+    if (req.path === '/api/v4/audit_events') {
+      if (!who.admin) return this.#error(res, 403, '403 Forbidden');
+      return this.#audits(req, res, false);
+    }
+    const groupAudits = /^\/api\/v4\/groups\/([^/]+)\/audit_events$/.exec(req.path);
+    if (groupAudits) {
+      const id = decodeURIComponent(groupAudits[1] ?? '');
+      if (id !== String(this.groupId) && id !== this.groupPath) return this.#error(res, 404, '404 Group Not Found');
+      if (!who.groupOwner) return this.#error(res, 403, '403 Forbidden');
+      return this.#audits(req, res, true);
+    }
+    const oneUser = /^\/api\/v4\/users\/(\d+)$/.exec(req.path);
+    if (oneUser) {
+      const u = this.users.get(Number(oneUser[1]));
+      if (!u) return this.#error(res, 404, '404 User Not Found');
+      return sendJson(res, 200, this.#view(u, who.admin, false), this.#rateHeaders());
+    }
+    const oneEnterprise = /^\/api\/v4\/groups\/([^/]+)\/enterprise_users\/(\d+)$/.exec(req.path);
+    if (oneEnterprise) {
+      const id = decodeURIComponent(oneEnterprise[1] ?? '');
+      if (id !== String(this.groupId) && id !== this.groupPath) return this.#error(res, 404, '404 Group Not Found');
+      if (!who.groupOwner) return this.#error(res, 403, '403 Forbidden');
+      const u = this.users.get(Number(oneEnterprise[2]));
+      if (!u?.enterprise) return this.#error(res, 404, '404 User Not Found');
+      return sendJson(res, 200, this.#view(u, false, true), this.#rateHeaders());
+    }
 
     let source: FakeGitlabUser[];
     let admin = false;

@@ -12,6 +12,16 @@
  * https://developers.google.com/identity/protocols/oauth2/service-account#authorizingrequests
  * https://developers.google.com/admin-sdk/directory/reference/rest/v1/users/list
  * https://cloud.google.com/apis/design/errors#http_mapping
+ *
+ * Also GET /admin/directory/v1/users/{userKey} (id or primary email; 404 notFound) and the Reports
+ * API activities.list, GET /admin/reports/v1/activity/users/all/applications/{applicationName}
+ * with startTime, eventName, maxResults (1..1000) and pageToken, answering
+ * {kind: "admin#reports#activities", etag, items: [{kind, id: {time, uniqueQualifier,
+ * applicationName, customerId}, etag, actor: {email, profileId, callerType}, ipAddress,
+ * events: [{type, name, parameters}]}], nextPageToken}, newest first; it needs the
+ * admin.reports.audit.readonly scope.
+ * https://developers.google.com/admin-sdk/reports/reference/rest/v1/activities/list
+ * https://developers.google.com/admin-sdk/reports/v1/appendix/activity/login
  */
 import { generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -19,6 +29,18 @@ import { LoopbackServer, sendJson, type RecordedRequest } from './http.js';
 
 export const GOOGLE_TOKEN_AUD = 'https://oauth2.googleapis.com/token';
 export const DIRECTORY_READONLY = 'https://www.googleapis.com/auth/admin.directory.user.readonly';
+export const REPORTS_READONLY = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
+
+export interface FakeActivityInput {
+  applicationName?: string;
+  eventName: string;
+  eventType?: string;
+  /** The user the event is about (the actor for login events). */
+  actor: { email: string; profileId: string };
+  time?: string;
+  uniqueQualifier?: string;
+  ipAddress?: string;
+}
 
 export interface FakeGoogleUser {
   id: string;
@@ -69,6 +91,27 @@ export class FakeGoogle extends LoopbackServer {
   assertions: Array<Record<string, unknown>> = [];
   /** When true, the Admin SDK API is "not enabled" in the project. */
   apiDisabled = false;
+  /** Reports API activities (any application). */
+  activities: Array<{ application: string; item: Record<string, unknown> }> = [];
+
+  addActivity(a: FakeActivityInput): Record<string, unknown> {
+    const n = this.activities.length;
+    const application = a.applicationName ?? 'login';
+    const item = {
+      kind: 'admin#reports#activity',
+      id: { time: a.time ?? new Date(Date.UTC(2026, 10, 22, 9, 59, 0) + n * 1000).toISOString(), uniqueQualifier: a.uniqueQualifier ?? String(-4_000_000_000_000_000_000n - BigInt(n)), applicationName: application, customerId: this.customerId },
+      etag: `"etag-activity-${n}"`,
+      actor: { callerType: 'USER', email: a.actor.email, profileId: a.actor.profileId },
+      ipAddress: a.ipAddress ?? '203.0.113.5',
+      events: [{ type: a.eventType ?? '2sv_change', name: a.eventName }],
+    };
+    this.activities.push({ application, item });
+    return item;
+  }
+
+  activityRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.startsWith('/admin/reports/v1/activity/'));
+  }
 
   constructor() {
     super((req, res) => this.#route(req, res));
@@ -159,14 +202,51 @@ export class FakeGoogle extends LoopbackServer {
     };
   }
 
+  #activities(req: RecordedRequest, res: ServerResponse, application: string, scopes: string[]): void {
+    if (!scopes.includes(REPORTS_READONLY)) return this.#googleError(res, 403, 'Request had insufficient authentication scopes.', 'insufficientPermissions', 'PERMISSION_DENIED');
+    if (!['login', 'user_accounts', 'admin'].includes(application)) return this.#googleError(res, 400, `Invalid value '${application}'. Values must match the following regular expression: '(access_transparency)|(admin)|(calendar)|...'`, 'invalidParameter', 'INVALID_ARGUMENT');
+    const startTime = req.query.get('startTime');
+    const since = startTime === null ? -Infinity : Date.parse(startTime);
+    if (startTime !== null && (!Number.isFinite(since) || !/Z$|[+-]\d\d:\d\d$/.test(startTime))) return this.#googleError(res, 400, 'Invalid Input: startTime', 'invalid', 'INVALID_ARGUMENT');
+    const maxResults = Number(req.query.get('maxResults') ?? 1000);
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 1000) return this.#googleError(res, 400, 'Invalid Input: maxResults', 'invalid', 'INVALID_ARGUMENT');
+    const eventName = req.query.get('eventName');
+    const all = this.activities
+      .filter((a) => a.application === application)
+      .map((a) => a.item)
+      .filter((i) => Date.parse(String((i.id as { time: string }).time)) >= since)
+      .filter((i) => eventName === null || (i.events as Array<{ name: string }>).some((e) => e.name === eventName))
+      .sort((a, b) => Date.parse(String((b.id as { time: string }).time)) - Date.parse(String((a.id as { time: string }).time)));
+    let start = 0;
+    const pageToken = req.query.get('pageToken');
+    if (pageToken) {
+      const decoded = /^offset:(\d+)$/.exec(Buffer.from(pageToken, 'base64url').toString('utf8'));
+      if (!decoded) return this.#googleError(res, 400, 'Invalid Input: pageToken', 'invalid', 'INVALID_ARGUMENT');
+      start = Number(decoded[1]);
+    }
+    const slice = all.slice(start, start + maxResults);
+    const next = start + maxResults < all.length ? Buffer.from(`offset:${start + maxResults}`).toString('base64url') : undefined;
+    sendJson(res, 200, { kind: 'admin#reports#activities', etag: '"etag-activities"', ...(slice.length ? { items: slice } : {}), ...(next ? { nextPageToken: next } : {}) });
+  }
+
   #route(req: RecordedRequest, res: ServerResponse): void {
     if (req.method === 'POST' && req.path === '/token') return this.#token(req, res);
-    if (req.path !== '/admin/directory/v1/users' || req.method !== 'GET') return this.#googleError(res, 404, 'Not Found', 'notFound', 'NOT_FOUND');
+    const reports = /^\/admin\/reports\/v1\/activity\/users\/all\/applications\/([^/]+)$/.exec(req.path);
+    const oneUser = /^\/admin\/directory\/v1\/users\/([^/]+)$/.exec(req.path);
+    if ((req.path !== '/admin/directory/v1/users' && !reports && !oneUser) || req.method !== 'GET') return this.#googleError(res, 404, 'Not Found', 'notFound', 'NOT_FOUND');
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const who = auth ? this.tokens.get(auth[1] ?? '') : undefined;
     if (!who) return this.#googleError(res, 401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', 'authError', 'UNAUTHENTICATED');
     if (this.apiDisabled) {
       return this.#googleError(res, 403, 'Admin SDK API has not been used in project 123456789 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/admin.googleapis.com/overview?project=123456789 then retry.', 'accessNotConfigured', 'PERMISSION_DENIED');
+    }
+    if (reports) return this.#activities(req, res, decodeURIComponent(reports[1] ?? ''), who.scopes);
+    if (oneUser) {
+      if (!who.scopes.some((s) => s === DIRECTORY_READONLY || s === 'https://www.googleapis.com/auth/admin.directory.user')) return this.#googleError(res, 403, 'Request had insufficient authentication scopes.', 'insufficientPermissions', 'PERMISSION_DENIED');
+      const key = decodeURIComponent(oneUser[1] ?? '');
+      const u = this.users.get(key) ?? [...this.users.values()].find((x) => x.primaryEmail.toLowerCase() === key.toLowerCase());
+      if (!u) return this.#googleError(res, 404, 'Resource Not Found: userKey', 'notFound', 'NOT_FOUND');
+      return sendJson(res, 200, this.#userJson(u));
     }
     if (!who.scopes.some((s) => s === DIRECTORY_READONLY || s === 'https://www.googleapis.com/auth/admin.directory.user')) {
       return this.#googleError(res, 403, 'Request had insufficient authentication scopes.', 'insufficientPermissions', 'PERMISSION_DENIED');

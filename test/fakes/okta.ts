@@ -9,6 +9,14 @@
  * https://developer.okta.com/docs/reference/core-okta-api/#pagination
  * https://developer.okta.com/docs/reference/rl-best-practices/
  * https://developer.okta.com/docs/reference/error-codes/
+ *
+ * The System Log (GET /api/v1/logs) with Okta's polling semantics: a request with `since` and no
+ * `until`, sortOrder=ASCENDING, answers the events persisted after the position and always a
+ * `Link: <…?after=…>; rel="next"` (the same position again when nothing is new, with an empty
+ * array); `filter` supports `eventType eq "…"` joined by `or` (anything else is 400 E0000031);
+ * `limit` up to 1000; its own rate-limit bucket. GET /api/v1/users/{id or login}.
+ * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/SystemLog/
+ * https://developer.okta.com/docs/reference/system-log-query/
  */
 import type { ServerResponse } from 'node:http';
 import { LoopbackServer, sendJson, type RecordedRequest } from './http.js';
@@ -49,8 +57,56 @@ export interface FakeOktaOptions {
 
 const PROVIDERS: Record<string, string> = { push: 'OKTA', 'token:software:totp': 'GOOGLE', sms: 'OKTA', call: 'OKTA', email: 'OKTA', question: 'OKTA', webauthn: 'FIDO', u2f: 'FIDO', 'token:hardware': 'YUBICO', signed_nonce: 'OKTA' };
 
+/** A LogEvent as Okta publishes it (the fields mfawatch reads and the usual others). */
+export interface FakeLogEventInput {
+  eventType: string;
+  published?: string;
+  uuid?: string;
+  actor?: { id: string; type?: string; alternateId?: string; displayName?: string };
+  target?: Array<{ id: string; type: string; alternateId?: string; displayName?: string }>;
+  outcome?: 'SUCCESS' | 'FAILURE' | 'ALLOW' | 'DENY';
+  /** authenticationContext.authenticationProvider (default OKTA_AUTHENTICATION_PROVIDER). */
+  authenticationProvider?: string | null;
+  credentialType?: string | null;
+  externalSessionId?: string | null;
+  ipAddress?: string;
+}
+
+export function oktaLogEvent(input: FakeLogEventInput, n: number): Record<string, unknown> {
+  const actor = input.actor ?? { id: '00uadmin', type: 'User', alternateId: 'admin@example.com', displayName: 'Admin' };
+  return {
+    uuid: input.uuid ?? `dc9fd3c0-598c-11ef-8478-${String(n).padStart(12, '0')}`,
+    published: input.published ?? new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + n * 1000).toISOString(),
+    eventType: input.eventType,
+    version: '0',
+    severity: 'INFO',
+    legacyEventType: null,
+    displayMessage: input.eventType,
+    actor: { type: 'User', alternateId: null, displayName: null, detailEntry: null, ...actor },
+    client: { userAgent: { rawUserAgent: 'Mozilla/5.0 (X11; Linux x86_64)', os: 'Linux', browser: 'FIREFOX' }, zone: 'null', device: 'Computer', id: null, ipAddress: input.ipAddress ?? '198.51.100.7', geographicalContext: null },
+    device: null,
+    authenticationContext: {
+      authenticationProvider: input.authenticationProvider === undefined ? 'OKTA_AUTHENTICATION_PROVIDER' : input.authenticationProvider,
+      credentialProvider: null,
+      credentialType: input.credentialType === undefined ? null : input.credentialType,
+      issuer: null,
+      interface: null,
+      authenticationStep: 0,
+      externalSessionId: input.externalSessionId === undefined ? 'idxQWERTY' : input.externalSessionId,
+    },
+    outcome: { result: input.outcome ?? 'SUCCESS', reason: null },
+    securityContext: { asNumber: null, asOrg: null, isp: null, domain: null, isProxy: null },
+    debugContext: { debugData: { requestId: `req${n}`, requestUri: '/idp/idx/identify', url: '/idp/idx/identify?' } },
+    transaction: { type: 'WEB', id: `tx${n}`, detail: {} },
+    request: { ipChain: [] },
+    target: (input.target ?? []).map((t) => ({ alternateId: null, displayName: null, detailEntry: null, ...t })),
+  };
+}
+
 export class FakeOkta extends LoopbackServer {
   users = new Map<string, FakeOktaUser>();
+  /** The System Log in persistence order (not necessarily in `published` order). */
+  logs: Array<Record<string, unknown>> = [];
   tokens: Record<string, FakeOktaToken>;
   rateLimit: number;
   latencyMs: number;
@@ -78,6 +134,17 @@ export class FakeOkta extends LoopbackServer {
       const factors: FakeOktaFactor[] = i % 10 === 3 ? [] : i % 7 === 2 ? [{ factorType: 'sms' }] : [{ factorType: 'push' }, { factorType: 'sms' }];
       this.addUser({ id, login: `user${i}@example.com`, email: `user${i}@example.com`, firstName: 'User', lastName: String(i), factors, roles: i % 25 === 0 ? ['SUPER_ADMIN'] : [] });
     }
+  }
+
+  /** Appends one event to the System Log; returns it. */
+  addLog(input: FakeLogEventInput): Record<string, unknown> {
+    const e = oktaLogEvent(input, this.logs.length);
+    this.logs.push(e);
+    return e;
+  }
+
+  logRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === '/api/v1/logs');
   }
 
   perUserRequests(kind: 'factors' | 'roles'): RecordedRequest[] {
@@ -137,7 +204,8 @@ export class FakeOkta extends LoopbackServer {
     const token = this.tokens[req.headers.authorization ?? ''];
     if (!token) return this.#error(res, 401, 'E0000011', 'Invalid token provided');
     const factorsPath = /^\/api\/v1\/users\/([^/]+)\/(factors|roles)$/.exec(req.path);
-    const bucket = factorsPath ? 'users-id' : 'users-list';
+    const userPath = /^\/api\/v1\/users\/([^/]+)$/.exec(req.path);
+    const bucket = factorsPath || userPath ? 'users-id' : req.path === '/api/v1/logs' ? 'logs' : 'users-list';
     const headers = this.#spend(bucket);
     if (!headers) {
       this.rateLimited += 1;
@@ -155,6 +223,15 @@ export class FakeOkta extends LoopbackServer {
       const last = slice.at(-1);
       if (last && start + limit < all.length) links.push(`<${this.url}/api/v1/users?after=${last.id}&limit=${limit}>; rel="next"`);
       return sendJson(res, 200, slice.map((u) => this.#userJson(u)), { ...headers, link: links.join(', ') });
+    }
+
+    if (req.path === '/api/v1/logs') return this.#logs(req, res, headers);
+
+    if (userPath) {
+      const key = decodeURIComponent(userPath[1] ?? '');
+      const user = this.users.get(key) ?? [...this.users.values()].find((u) => u.login.toLowerCase() === key.toLowerCase());
+      if (!user || user.status === 'DEPROVISIONED') return this.#error(res, 404, 'E0000007', `Not found: Resource not found: ${key} (User)`, headers);
+      return sendJson(res, 200, this.#userJson(user), headers);
     }
 
     if (factorsPath) {
@@ -191,5 +268,45 @@ export class FakeOkta extends LoopbackServer {
       );
     }
     return this.#error(res, 404, 'E0000007', `Not found: Resource not found: ${req.path}`, headers);
+  }
+
+  #logs(req: RecordedRequest, res: ServerResponse, headers: Record<string, string>): void {
+    const q = req.query;
+    const limit = Math.min(1000, Math.max(1, Number(q.get('limit') ?? 100) || 100));
+    const filter = q.get('filter');
+    let types: Set<string> | null = null;
+    if (filter !== null) {
+      const parts = filter.split(/\s+or\s+/);
+      const parsed = parts.map((p) => /^eventType eq "([^"]+)"$/.exec(p.trim())?.[1]);
+      if (parsed.some((t) => t === undefined)) return this.#error(res, 400, 'E0000031', `Invalid search criteria. Invalid filter: ${filter}`, headers);
+      types = new Set(parsed as string[]);
+    }
+    const after = q.get('after');
+    const since = q.get('since');
+    const polling = q.get('until') === null && q.get('sortOrder') === 'ASCENDING';
+    let start = 0;
+    if (after !== null) {
+      if (!/^\d+_\d+$/.test(after)) return this.#error(res, 400, 'E0000031', 'Invalid search criteria. Invalid after cursor.', headers);
+      start = Number(after.split('_')[1]);
+    } else if (since !== null) {
+      const t = Date.parse(since);
+      if (!Number.isFinite(t)) return this.#error(res, 400, 'E0000001', 'Api validation failed: since', headers);
+      start = this.logs.findIndex((e) => Date.parse(String(e.published)) >= t);
+      if (start < 0) start = this.logs.length;
+    }
+    const out: Array<Record<string, unknown>> = [];
+    let pos = start;
+    for (; pos < this.logs.length && out.length < limit; pos++) {
+      const e = this.logs[pos];
+      if (e && (!types || types.has(String(e.eventType)))) out.push(e);
+    }
+    const params = (a: string) => {
+      const p = new URLSearchParams({ limit: String(limit), sortOrder: 'ASCENDING', after: a });
+      if (filter !== null) p.set('filter', filter);
+      return p.toString();
+    };
+    const links = [`<${this.url}/api/v1/logs?${req.query.toString()}>; rel="self"`];
+    if (polling) links.push(`<${this.url}/api/v1/logs?${params(`1732269600000_${pos}`)}>; rel="next"`);
+    return sendJson(res, 200, out, { ...headers, link: links.join(', ') });
   }
 }

@@ -9,6 +9,13 @@
  * https://api.slack.com/methods/users.list
  * https://api.slack.com/types/user
  * https://api.slack.com/docs/pagination
+ *
+ * Also `users.info` (user_not_found) and the Enterprise Grid Audit Logs API at /audit/v1/logs
+ * (scope auditlogs:read; oldest/latest in epoch seconds, limit, cursor; {entries: [{id, date_create,
+ * action, actor: {type, user}, entity: {type, user | workspace | enterprise}, context: {location,
+ * ua, ip_address, session_id}, details}], response_metadata: {next_cursor}}, newest first).
+ * https://api.slack.com/methods/users.info
+ * https://api.slack.com/admins/audit-logs-call
  */
 import type { ServerResponse } from 'node:http';
 import { LoopbackServer, sendJson, type RecordedRequest } from './http.js';
@@ -57,6 +64,31 @@ export class FakeSlack extends LoopbackServer {
       const id = `U${1_000_000 + i}`;
       this.addMember({ id, name: `user${i}`, email: `user${i}@example.com`, has2fa: i % 10 !== 4, twoFactorType: i % 6 === 1 ? 'sms' : 'app', isAdmin: i % 40 === 0 });
     }
+  }
+
+  /** Audit log entries. */
+  audit: Array<Record<string, unknown>> = [];
+
+  addAudit(e: { action: string; dateCreate?: number; id?: string; user?: { id: string; name: string }; actor?: { id: string; name: string }; details?: Record<string, unknown>; entity?: 'user' | 'enterprise' | 'workspace' }): Record<string, unknown> {
+    const n = this.audit.length + 1;
+    const actor = e.actor ?? { id: 'W0OWNER01', name: 'owner' };
+    const kind = e.entity ?? (e.user ? 'user' : 'enterprise');
+    const entity = kind === 'user' ? { type: 'user', user: { id: e.user?.id ?? 'W0NOBODY', name: e.user?.name ?? 'nobody', email: `${e.user?.name ?? 'nobody'}@example.com`, team: 'E0ACME001' } } : kind === 'workspace' ? { type: 'workspace', workspace: { id: this.teamId, name: this.teamName, domain: 'acme' } } : { type: 'enterprise', enterprise: { id: 'E0ACME001', name: 'Acme Corp', domain: 'acme-corp' } };
+    const entry = {
+      id: e.id ?? `0123a45b-6c7d-8e90-${String(n).padStart(12, '0')}`,
+      date_create: e.dateCreate ?? 1_795_341_540 + n,
+      action: e.action,
+      actor: { type: 'user', user: { id: actor.id, name: actor.name, email: `${actor.name}@example.com`, team: 'E0ACME001' } },
+      entity,
+      context: { location: { type: 'enterprise', id: 'E0ACME001', name: 'Acme Corp', domain: 'acme-corp' }, ua: 'Mozilla/5.0 (X11; Linux x86_64)', ip_address: '198.51.100.40', session_id: '847288190092' },
+      ...(e.details ? { details: e.details } : {}),
+    };
+    this.audit.push(entry);
+    return entry;
+  }
+
+  auditRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === '/audit/v1/logs');
   }
 
   listRequests(): RecordedRequest[] {
@@ -136,6 +168,23 @@ export class FakeSlack extends LoopbackServer {
       const nextMember = all[start + limit];
       const nextCursor = nextMember ? Buffer.from(`user:${nextMember.id}`).toString('base64') : '';
       return sendJson(res, 200, { ok: true, members: slice.map((m) => this.#memberJson(m, token, viewerIsAdmin)), cache_ts: 1_700_000_000, response_metadata: { next_cursor: nextCursor } }, scopeHeaders(token, 'users:read'));
+    }
+    if (req.path === '/api/users.info') {
+      if (!token.scopes.includes('users:read')) return sendJson(res, 200, { ok: false, error: 'missing_scope', needed: 'users:read', provided: token.scopes.join(',') }, scopeHeaders(token, 'users:read'));
+      const m = this.members.get(req.query.get('user') ?? '');
+      if (!m) return sendJson(res, 200, { ok: false, error: 'user_not_found' }, scopeHeaders(token, 'users:read'));
+      return sendJson(res, 200, { ok: true, user: this.#memberJson(m, token, viewerIsAdmin) }, scopeHeaders(token, 'users:read'));
+    }
+    if (req.path === '/audit/v1/logs') {
+      if (!token.scopes.includes('auditlogs:read')) return sendJson(res, 200, { ok: false, error: 'missing_scope', needed: 'auditlogs:read', provided: token.scopes.join(',') }, scopeHeaders(token, 'auditlogs:read'));
+      const oldest = Number(req.query.get('oldest') ?? 0);
+      const limit = Math.min(9999, Math.max(1, Number(req.query.get('limit') ?? 100) || 100));
+      const all = this.audit.filter((a) => Number(a.date_create) >= oldest).sort((a, b) => Number(b.date_create) - Number(a.date_create));
+      const cursor = req.query.get('cursor');
+      const start = cursor ? Number(Buffer.from(cursor, 'base64').toString('utf8').replace(/^next:/, '')) || 0 : 0;
+      const slice = all.slice(start, start + limit);
+      const next = start + limit < all.length ? Buffer.from(`next:${start + limit}`).toString('base64') : '';
+      return sendJson(res, 200, { entries: slice, response_metadata: { next_cursor: next } }, scopeHeaders(token, 'auditlogs:read'));
     }
     return sendJson(res, 404, { ok: false, error: 'unknown_method', req_method: req.path.replace(/^\/api\//, '') });
   }

@@ -35,6 +35,7 @@ const events: Record<ChangeEventType, ChangeEvent> = {
   stale_data: sampleEvent({ type: 'stale_data', severity: 'high', accountId: null, login: null, before: null, after: null }),
   owner_deadline_passed: sampleEvent({ type: 'owner_deadline_passed', severity: 'high', before: account({ mfa: 'disabled' }), after: account({ mfa: 'disabled' }) }),
   owner_reported_compromise: sampleEvent({ type: 'owner_reported_compromise', severity: 'critical', before: account(), after: account() }),
+  mfa_requirement_disabled: sampleEvent({ type: 'mfa_requirement_disabled', severity: 'critical', accountId: null, login: null, before: null, after: null }),
 };
 
 describe('toOcsf', () => {
@@ -59,6 +60,7 @@ describe('toOcsf', () => {
     ['stale_data', null, null, null],
     ['owner_deadline_passed', null, null, null],
     ['owner_reported_compromise', null, null, null],
+    ['mfa_requirement_disabled', null, null, null],
   ];
   it.each(table)('%s → class %s, activity %s (%s), valid OCSF', (type, classUid, activityId, activityName) => {
     const o = toOcsf(events[type], 'scan-42');

@@ -1,0 +1,159 @@
+/**
+ * Entra ID events: the directory audit log polled with `$filter=activityDateTime ge …` and
+ * @odata.nextLink against the Entra fake (overlap window, dedupe ids, watermark cursor), the
+ * translation of "security info" activities into hints, faults (malformed bodies, 429 with
+ * Retry-After, 5xx, a refused token, a missing permission), and readAccount giving what a scan gives.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PulledEventSource } from '../../monitors/events.js';
+import { entraConfigSchema } from '../../monitors/entra/config.js';
+import { parseEntraCursor } from '../../monitors/entra/events.js';
+import { createEntraMonitor } from '../../monitors/entra/index.js';
+import { FakeEntra } from '../fakes/entra.js';
+import { PinnedClock, testDeps } from '../helpers.js';
+import { collectScan } from './scan-harness.js';
+
+const never = new AbortController().signal;
+const scope = { id: '', label: 'contoso' };
+let fake: FakeEntra;
+let clock: PinnedClock;
+
+beforeEach(async () => {
+  fake = new FakeEntra();
+  fake.add({ id: 'a1', userPrincipalName: 'alice@contoso.com', isAdmin: true, methodsRegistered: ['microsoftAuthenticatorPush'] });
+  fake.add({ id: 'b2', userPrincipalName: 'bob@contoso.com', methodsRegistered: ['fido2SecurityKey'] });
+  fake.add({ id: 'g3', userPrincipalName: 'gus_partner.com#EXT#@contoso.onmicrosoft.com', userType: 'guest', methodsRegistered: [] });
+  await fake.start();
+  clock = new PinnedClock('2026-11-22T10:00:00.000Z');
+});
+afterEach(async () => {
+  await fake.stop();
+});
+
+function monitorFor(over: Record<string, unknown> = {}, events: Record<string, unknown> | null = {}) {
+  const config = entraConfigSchema.parse({
+    id: 'entra', type: 'entra', tenantId: fake.tenantId, clientId: fake.clientId, clientSecret: fake.clientSecret,
+    loginBaseUrl: fake.url, graphBaseUrl: fake.url, retries: 0, ...(events ? { events } : {}), ...over,
+  });
+  const deps = testDeps({ clock });
+  return { monitor: createEntraMonitor(config, deps, { backoffMs: 5 }), deps };
+}
+
+function audits(over: Record<string, unknown> = {}, events: Record<string, unknown> = {}): PulledEventSource {
+  const s = monitorFor(over, events).monitor.eventSources?.()[0];
+  if (s?.kind !== 'pull') throw new Error('no pulled source');
+  return s;
+}
+
+const bob = { id: 'b2', userPrincipalName: 'bob@contoso.com' };
+
+describe('configuration', () => {
+  it('offers the directory-audits source only with an events block; interval and overlap are bounded', () => {
+    expect(monitorFor({}, null).monitor.eventSources?.()).toEqual([]);
+    const s = audits();
+    expect([s.kind, s.name, s.intervalMs]).toEqual(['pull', 'directory-audits', 60_000]);
+    const base = { id: 'e', type: 'entra', tenantId: 't', clientId: 'c', clientSecret: 's' };
+    expect(entraConfigSchema.safeParse({ ...base, events: { directoryAudits: '5s' } }).success).toBe(false);
+    expect(entraConfigSchema.safeParse({ ...base, events: { overlap: '10s' } }).success).toBe(false);
+    expect(entraConfigSchema.safeParse({ ...base, events: { signIns: true } }).success).toBe(false);
+  });
+});
+
+describe('polling', () => {
+  it('filters on activityDateTime from the watermark minus the overlap, follows nextLink, and moves the watermark', async () => {
+    fake.auditPageSize = 2;
+    const s = audits();
+    const first = await s.poll(undefined, never);
+    expect(first.events).toEqual([]);
+    expect(fake.auditRequests()[0]!.query.get('$filter')).toBe('activityDateTime ge 2026-11-22T09:45:00Z');
+    expect(parseEntraCursor(first.cursor)!.watermark).toBe('2026-11-22T10:00:00.000Z');
+
+    fake.addAudit({ activityDisplayName: 'Admin deleted security info', activityDateTime: '2026-11-22T10:01:00Z', target: bob, id: 'Directory_1' });
+    fake.addAudit({ activityDisplayName: 'User registered security info', activityDateTime: '2026-11-22T10:02:00Z', target: { id: 'a1', userPrincipalName: 'alice@contoso.com' }, id: 'Directory_2' });
+    fake.addAudit({ activityDisplayName: 'Update application', loggedByService: 'Core Directory', category: 'ApplicationManagement', activityDateTime: '2026-11-22T10:02:30Z', id: 'Directory_3' });
+    fake.addAudit({ activityDisplayName: 'Add member to role', loggedByService: 'Core Directory', category: 'RoleManagement', activityDateTime: '2026-11-22T10:03:00Z', target: bob, id: 'Directory_4' });
+    // A user deleting their own security info, named only as the initiator.
+    fake.addAudit({ activityDisplayName: 'User deleted security info', activityDateTime: '2026-11-22T09:58:00Z', initiatedBy: { id: 'a1', userPrincipalName: 'alice@contoso.com' }, id: 'Directory_5' });
+    const b = await s.poll(first.cursor, never);
+    expect(b.events.map((e) => [e.id, e.name, e.hint?.account.accountId, e.hint?.topic]).sort()).toEqual([
+      ['Directory_1', 'Admin deleted security info', 'b2', 'mfa'],
+      ['Directory_2', 'User registered security info', 'a1', 'factor'],
+      ['Directory_4', 'Add member to role', 'b2', 'admin'],
+      ['Directory_5', 'User deleted security info', 'a1', 'mfa'],
+    ]);
+    expect(b.events.find((e) => e.id === 'Directory_1')!.occurredAt.toISOString()).toBe('2026-11-22T10:01:00.000Z');
+    expect(b.requests).toBe(3);
+    expect(b.ignored).toEqual([]);
+    expect(parseEntraCursor(b.cursor)!.watermark).toBe('2026-11-22T10:03:00.000Z');
+    expect(fake.auditRequests().at(-3)!.query.get('$filter')).toBe('activityDateTime ge 2026-11-22T09:45:00Z');
+
+    // The next poll re-reads the overlap window (the core drops the duplicates by id) and an entry that arrived late.
+    fake.addAudit({ activityDisplayName: 'Admin deleted security info', activityDateTime: '2026-11-22T09:59:00Z', target: { id: 'a1' }, id: 'Directory_late' });
+    const c = await s.poll(b.cursor, never);
+    expect(fake.auditRequests().at(-1)!.query.get('$filter')).toBe('activityDateTime ge 2026-11-22T09:48:00Z');
+    expect(c.events.map((e) => e.id)).toContain('Directory_late');
+    expect(c.events.map((e) => e.id)).toContain('Directory_1');
+  });
+
+  it('failed activities and entries without a user are set aside once, when first seen; malformed entries are named', async () => {
+    const s = audits();
+    const first = await s.poll(undefined, never);
+    fake.addAudit({ activityDisplayName: 'Admin deleted security info', result: 'failure', activityDateTime: '2026-11-22T10:01:00Z', target: bob, id: 'Directory_f' });
+    fake.addAudit({ activityDisplayName: 'Admin deleted security info', activityDateTime: '2026-11-22T10:01:30Z', id: 'Directory_nouser' });
+    fake.audits.push({ id: 'Directory_bad', activityDateTime: '2026-11-22T10:01:40Z' });
+    const b = await s.poll(first.cursor, never);
+    expect(b.events).toEqual([]);
+    expect(b.ignored.map((i) => [i.reason, i.id]).sort()).toEqual([['irrelevant', 'Directory_f'], ['malformed', 'Directory_bad'], ['malformed', 'Directory_nouser']]);
+    const again = await s.poll(b.cursor, never);
+    expect(again.ignored.map((i) => i.id)).toEqual(['Directory_bad']);
+  });
+});
+
+describe('faults', () => {
+  it('429 with Retry-After is retried; a persistent one fails as rate_limited with the wait', async () => {
+    const s = audits({ retries: 2 });
+    fake.inject({ kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: {} } } }, 1, (r) => r.path.endsWith('/directoryAudits'));
+    expect((await s.poll(undefined, never)).cursor).toBeDefined();
+    const strict = audits();
+    fake.inject({ kind: 'status', status: 429, headers: { 'retry-after': '40' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: {} } } }, 3, (r) => r.path.endsWith('/directoryAudits'));
+    const err = await strict.poll(undefined, never).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'rate_limited' });
+    expect((err as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThanOrEqual(40_000);
+  });
+
+  it('5xx, malformed pages, a refused secret and a missing permission fail the poll with what to do', async () => {
+    const s = audits();
+    fake.inject({ kind: 'status', status: 503, body: { error: { code: 'ServiceUnavailable', message: 'x', innerError: {} } } }, 1, (r) => r.path.endsWith('/directoryAudits'));
+    await expect(s.poll(undefined, never)).rejects.toMatchObject({ reason: 'server', message: expect.stringMatching(/Microsoft Graph returned 503/) });
+    fake.inject({ kind: 'status', status: 200, body: { value: 'nope' } }, 1, (r) => r.path.endsWith('/directoryAudits'));
+    await expect(s.poll(undefined, never)).rejects.toMatchObject({ reason: 'malformed' });
+    fake.inject({ kind: 'truncate', status: 200, body: '{"value":[{"id":' }, 1, (r) => r.path.endsWith('/directoryAudits'));
+    await expect(s.poll(undefined, never)).rejects.toMatchObject({ reason: 'malformed' });
+    fake.inject({ kind: 'status', status: 200, body: { value: [], '@odata.nextLink': 'https://evil.example/v1.0/auditLogs/directoryAudits?$skiptoken=x' } }, 1, (r) => r.path.endsWith('/directoryAudits'));
+    await expect(s.poll(undefined, never)).rejects.toMatchObject({ message: expect.stringMatching(/does not send the token elsewhere/) });
+    const refused = await audits({ clientSecret: 'a-wrong-secret' }).poll(undefined, never).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ reason: 'auth' });
+    expect(String((refused as Error).message)).toMatch(/invalid_client AADSTS7000215.*secret is wrong/);
+    fake.consented = false;
+    await expect(s.poll(undefined, never)).rejects.toMatchObject({ reason: 'permission', message: expect.stringMatching(/AuditLog\.Read\.All/) });
+  });
+});
+
+describe('readAccount', () => {
+  it('reads one row of the registration report exactly as the scan reports it', async () => {
+    const { monitor, deps } = monitorFor();
+    const scan = await collectScan(monitor, deps.logger);
+    expect(await monitor.readAccount?.(scope, { accountId: 'a1' }, never)).toEqual({ status: 'present', observation: scan.observations.find((o) => o.accountId === 'a1') });
+    fake.users.get('b2')!.methodsRegistered = [];
+    expect(await monitor.readAccount?.(scope, { accountId: 'b2', login: 'bob@contoso.com' }, never)).toMatchObject({ status: 'present', observation: { mfa: 'disabled' } });
+  });
+
+  it('gone on Graph’s 404 and for guests when guests are not watched; errors are thrown', async () => {
+    expect(await monitorFor().monitor.readAccount?.(scope, { accountId: 'zz' }, never)).toEqual({ status: 'gone', account: { accountId: 'zz' } });
+    expect(await monitorFor({ includeGuests: false }).monitor.readAccount?.(scope, { accountId: 'g3' }, never)).toMatchObject({ status: 'gone' });
+    expect(await monitorFor().monitor.readAccount?.(scope, { accountId: 'g3' }, never)).toMatchObject({ status: 'present', observation: { kind: 'guest' } });
+    fake.inject({ kind: 'status', status: 502, body: { error: { code: 'BadGateway', message: 'x', innerError: {} } } }, 1, (r) => r.path.includes('/userRegistrationDetails/'));
+    await expect(monitorFor().monitor.readAccount?.(scope, { accountId: 'a1' }, never)).rejects.toMatchObject({ reason: 'server' });
+    await expect(monitorFor().monitor.readAccount?.(scope, { login: 'bob@contoso.com' }, never)).rejects.toMatchObject({ reason: 'malformed' });
+  });
+});
