@@ -120,6 +120,11 @@ export class OwnerStore {
     return this.#db.prepare(`SELECT * FROM owner_cases WHERE status = 'open' ORDER BY deadline_at, id`).all() as OwnerCaseRow[];
   }
 
+  /** Every case (open and closed) of one account, newest first (the console's person page). */
+  casesOfAccount(monitorId: string, scope: string, accountId: string, limit: number): OwnerCaseRow[] {
+    return this.#db.prepare('SELECT * FROM owner_cases WHERE monitor_id = ? AND scope = ? AND account_id = ? ORDER BY opened_at DESC, id DESC LIMIT ?').all(monitorId, scope, accountId, limit) as OwnerCaseRow[];
+  }
+
   markReminded(id: number, at: Date): void {
     this.#db.prepare('UPDATE owner_cases SET reminded_at = ? WHERE id = ?').run(at.toISOString(), id);
   }

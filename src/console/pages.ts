@@ -7,11 +7,13 @@ import { buildStatus } from '../cli/status.js';
 import { buildDeliveryStatus } from '../cli/status-delivery.js';
 import { buildKillStatus } from '../cli/status-kills.js';
 import { CHANGE_EVENT_TYPES, MFA_STATES, SEVERITIES, severityAtLeast, type Severity } from '../core/types.js';
-import { parseDuration } from '../core/duration.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import type { EventsStatus } from '../cli/status-events.js';
 import { identityOfAccount, linkedAccounts } from '../response/identity.js';
 import { identityContext } from '../response/wiring.js';
 import { verifyAuditChain } from '../../storage/audit-chain.js';
 import { ACCOUNT_SORTS, acksOf, countAccounts, eventsOfAccount, failedDeliveries, filteredEvents, iterateAccounts, openHolds, recentAuditRows, recentResponses, type AccountQuery, type AccountSort, type ConsoleAccountRow } from '../../storage/console.js';
+import { OwnerStore, type OwnerCaseRow } from '../../storage/owners.js';
 import { ResponseStore, type ResponseRow } from '../../storage/responses.js';
 import type { EventRow } from '../../storage/rows.js';
 import { coverageChart, coverageOverTime, pct, type CoverageHistory } from './chart.js';
@@ -34,7 +36,8 @@ function canAct(viewer: Viewer): boolean {
 export function overviewPage(app: App, viewer: Viewer, params: Params, history: CoverageHistory): Html {
   const now = app.clock.now();
   const days = CHART_DAYS.find((d) => String(d) === params.days) ?? 30;
-  const status = buildStatus(app.config, app.store, now, (id) => [...(app.monitors.find((m) => m.config.id === id)?.monitor.scopes() ?? [])]);
+  const monitorOf = (id: string) => app.monitors.find((m) => m.config.id === id)?.monitor;
+  const status = buildStatus(app.config, app.store, now, (id) => [...(monitorOf(id)?.scopes() ?? [])], (id) => monitorOf(id)?.eventSources?.() ?? []);
   const series = coverageOverTime(app.store, now, days, app.config.monitors.map((m) => m.config.id), history);
   const overall = series[0]?.points.at(-1);
   const withoutMfa = status.monitors
@@ -64,6 +67,7 @@ ${status.monitors.map((m) => html`<tr><td><a href="/accounts${query({ monitor: m
 ${withoutMfa.length === 0 ? html`<p class="muted">none</p>` : html`<table id="without-mfa"><thead><tr><th>account</th><th>where</th><th>MFA</th><th>kind</th></tr></thead><tbody>
 ${withoutMfa.slice(0, 100).map((a) => html`<tr><td><a href="${accountHref(a.monitorId, a.scope, a.accountId)}">${a.login}</a>${a.admin ? html` ${badge('admin')}` : ''}</td><td>${place(a.monitorId, a.scope)}</td><td>${badge(a.mfa)}</td><td>${a.kind}</td></tr>`)}
 </tbody></table>${withoutTotal > withoutMfa.length ? html`<p><a href="/accounts${query({ sort: 'mfa' })}">all ${withoutTotal} on the Accounts page</a></p>` : ''}`}
+${eventSourcesSection(status.events, now)}
 <h2>Held scans</h2>
 ${holds.length === 0 ? html`<p class="muted">none</p>` : html`<table><thead><tr><th>monitor</th><th>held</th><th>why</th><th></th></tr></thead><tbody>
 ${holds.map((h) => html`<tr><td>${place(h.monitor_id, h.scope)}</td><td>${time(h.held_at)}</td><td>${h.summary}</td><td>${canAct(viewer) ? postForm('/accept', { monitor: h.monitor_id, scope: h.scope }, viewer, html`<button type="submit">Accept (the change is real)</button>`, 'inline') : ''}</td></tr>`)}
@@ -75,6 +79,27 @@ ${kills.length === 0 ? html`<p class="muted">none</p>` : html`<table><thead><tr>
 ${kills.map((k) => html`<tr><td>${k.id}</td><td><a href="${personHref(k.identity)}">${k.identity}</a></td><td>${badge(k.state)}${k.dryRun ? ' (dry run)' : ''}</td><td>${time(k.createdAt)}</td><td>${k.reason ?? ''}${k.failures.map((f) => html`<div>${f.responder}: ${f.detail}</div>`)}${k.state === 'scheduled' && canAct(viewer) ? postForm('/kill/cancel', { identity: k.identity }, viewer, html`<button type="submit">Cancel this kill</button>`, 'inline') : ''}</td></tr>`)}
 </tbody></table>`}
 `, '/');
+}
+
+/** Seconds as a short duration ("90s", "2h"); a dash when unknown. */
+function seconds(s: number | null): string {
+  return s === null ? '–' : formatDuration(s * 1000);
+}
+
+/** The event sources of the configured monitors (the same rows as `mfawatch status`), with their lag. */
+function eventSourcesSection(events: EventsStatus | undefined, now: Date): Html {
+  const sources = events?.eventSources ?? [];
+  const pendingTotal = events?.pendingVerificationsTotal ?? 0;
+  if (sources.length === 0 && pendingTotal === 0) return html`<h2>Event sources</h2><p class="muted">no monitor has event sources configured (README "Events")</p>`;
+  return html`<h2>Event sources</h2>
+<table id="event-sources"><thead><tr><th>monitor</th><th>source</th><th>kind</th><th>health</th><th>last event</th><th class="num">lag</th><th class="num">received / duplicates / ignored</th><th>failures</th><th>refused requests</th></tr></thead><tbody>
+${sources.map((e) => html`<tr><td>${e.monitorId}</td><td>${e.source}</td><td>${e.kind === 'pull' ? 'pulled' : 'pushed'}</td><td>${badge(e.health)}</td>
+<td>${e.lastEventAt ? html`${seconds(e.lastEventAgeSeconds)} ago <div class="muted">${time(e.lastEventAt)} (provider time)</div>` : html`<span class="muted">none yet</span>`}</td>
+<td class="num">${seconds(e.lagSeconds)}</td><td class="num">${e.received} / ${e.duplicates} / ${e.ignored}${e.lastIgnored ? html`<div class="muted">last set aside: ${e.lastIgnored}</div>` : ''}</td>
+<td>${e.consecutiveFailures > 0 ? html`${e.consecutiveFailures} in a row${e.nextPollAt ? html`, next try ${time(e.nextPollAt)}` : ''}` : html`<span class="muted">none</span>`}${e.lastError ? html`<div class="muted">last error: ${e.lastError}</div>` : ''}</td>
+<td>${e.refused > 0 ? html`${e.refused}, last ${time(e.lastRefusedAt)}${e.lastRefused ? html`<div class="muted">${e.lastRefused}</div>` : ''}` : html`<span class="muted">none</span>`}</td></tr>`)}
+</tbody></table>
+<p id="pending-verifications">${pendingTotal} pending verification(s)${pendingTotal > 0 ? html` <span class="muted">(accounts to re-read at the provider; the next scan reconciles too; as of ${time(now.toISOString())})</span>` : ''}</p>`;
 }
 
 // ── Accounts ─────────────────────────────────────────────────────────────────
@@ -221,11 +246,22 @@ ${inForce.length ? postForm('/unack', { monitor, scope, account: id }, viewer, h
 `);
 }
 
+/** Owner cases (src/owners): what happened, the notices sent to the owner, the deadline, escalation and the owner's answer. */
+function ownerCasesTable(cases: readonly OwnerCaseRow[], owners: OwnerStore): Html {
+  if (cases.length === 0) return html`<p class="muted">none</p>`;
+  return html`<table id="owner-cases"><thead><tr><th>event</th><th>account</th><th>opened</th><th>deadline</th><th>notices</th><th>escalated</th><th>answer</th></tr></thead><tbody>
+${cases.map((c) => html`<tr><td>${c.event_type}${c.status === 'closed' ? html` <span class="muted">(closed${c.close_reason ? `: ${c.close_reason}` : ''})</span>` : ''}</td><td><a href="${accountHref(c.monitor_id, c.scope, c.account_id)}">${c.login}</a> <span class="muted">${place(c.monitor_id, c.scope)}</span></td><td>${time(c.opened_at)}</td><td>${time(c.deadline_at)}</td>
+<td>${c.unreachable ? html`<div>not told: ${c.unreachable}</div>` : ''}${owners.noticesOf(c.id).map((n) => html`<div>${n.kind} by ${n.channel}: ${badge(n.status)}${n.status !== 'sent' && n.last_error ? html` <span class="muted">${n.last_error}</span>` : ''}</div>`)}</td>
+<td>${c.escalated_at ? time(c.escalated_at) : html`<span class="muted">no</span>`}</td><td>${c.answer ? html`${c.answer === 'yes' ? 'yes, it was me' : 'no, it was not me'} ${time(c.answered_at)}` : html`<span class="muted">no answer</span>`}</td></tr>`)}
+</tbody></table>`;
+}
+
 export function personPage(app: App, viewer: Viewer, params: Params): Html | undefined {
   const identity = params.identity?.trim().toLowerCase();
   if (!identity) return undefined;
   const accounts = linkedAccounts(app.store, identityContext(app), identity);
   const kills = new ResponseStore(app.store).forIdentity(identity, 50);
+  const owners = new OwnerStore(app.store);
   const stmt = app.store.db.prepare(`SELECT mfa, admin, kind FROM accounts WHERE monitor_id = ? AND scope = ? AND account_id = ?`);
   return page(`Person ${identity}`, viewer, html`
 <h2>Linked accounts</h2>
@@ -236,6 +272,8 @@ ${accounts.map((a) => {
   return html`<tr><td><a href="${accountHref(a.monitorId, a.scope, a.accountId)}">${a.login}</a>${now?.admin ? ' (admin)' : ''}</td><td>${place(a.monitorId, a.scope)}</td><td>${badge(now?.mfa ?? 'unknown')}</td><td>${a.via}</td><td>${timeline(history.slice(-5))}</td></tr>`;
 })}
 </tbody></table>`}
+<h2>Owner notices</h2>
+${ownerCasesTable(accounts.flatMap((a) => owners.casesOfAccount(a.monitorId, a.scope, a.accountId, 50)), owners)}
 <h2>Session kills</h2>
 ${killsTable(kills)}
 ${canAct(viewer) ? html`<h2>Sign ${identity} out everywhere</h2>

@@ -29,6 +29,8 @@ export interface Harness {
 
 export interface HarnessOptions extends ConsoleOptions {
   console?: Record<string, unknown>;
+  /** Extra keys for the gh-acme monitor (e.g. its `events` block). */
+  monitor?: Record<string, unknown>;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const configPath = writeConfig(dir.path, {
     database: './state.db',
     delivery: { runDeadline: '1s' },
-    monitors: [{ id: 'gh-acme', type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: gh.url, retries: 0 }],
+    monitors: [{ id: 'gh-acme', type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: gh.url, retries: 0, ...options.monitor }],
     notifiers: [{ id: 'siem', type: 'stdout', format: 'batch' }],
     responders: [{ id: 'okta', type: 'okta', baseUrl: okta.url, token: '${OKTA_TOKEN}' }],
     identities: { map: { 'github:alice': 'alice@example.com', 'github:bob': 'bob@example.com', 'github:carol': 'carol@example.com' } },
