@@ -105,7 +105,8 @@ export interface InboundRequest {
 
 /** What a pushed source made of one request. */
 export type InboundVerdict =
-  | { status: 'accepted'; deliveryId: string; batch: EventBatch }
+  /** `noContent`: answered 204 with no body (providers that document 200/204 only, such as Okta) instead of 202. */
+  | { status: 'accepted'; deliveryId: string; batch: EventBatch; noContent?: boolean }
   /** Answered at once (a provider's verification challenge); nothing to commit. */
   | { status: 'challenge'; body: unknown }
   /** Bad or missing signature: 401, nothing stored. */
@@ -122,6 +123,12 @@ export interface PushedEventSource {
    * async (signature libraries such as @octokit/webhooks-methods verify asynchronously).
    */
   receive(request: InboundRequest): InboundVerdict | Promise<InboundVerdict>;
+  /**
+   * Optional: answers a provider's verification GET to the hook URL (Okta's one-time
+   * `x-okta-verification-challenge`). Checks the secret; no I/O, nothing committed. Without it,
+   * a GET to the hook answers 404.
+   */
+  challenge?(request: InboundRequest): Extract<InboundVerdict, { status: 'challenge' | 'unauthorized' | 'bad_request' }>;
 }
 
 export type EventSource = PulledEventSource | PushedEventSource;

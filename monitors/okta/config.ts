@@ -42,6 +42,11 @@ export const oktaConfigSchema = monitorConfig('okta', {
         .default(300_000),
       /** Events per System Log page (Okta allows up to 1000). */
       pageSize: z.number({ error: expect('a whole number from 1 to 1000') }).int().min(1).max(1000).default(1000),
+      /**
+       * Optional Okta event hook received on `inbound` at /hooks/<monitor-id>: `authorization` is the
+       * static Authorization header value set on the hook in Okta (a secret).
+       */
+      hook: z.strictObject({ authorization: secret() }).optional(),
     })
     .optional(),
 });

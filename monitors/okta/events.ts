@@ -21,8 +21,10 @@
  *   credentialProvider, credentialType, issuer, interface, authenticationStep, externalSessionId;
  *   debugContext.debugData has no documented keys), so the two events of one session are paired.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { AccountRef, EventBatch, IgnoredEvent, ProviderEvent } from '../events.js';
+import type { Secret } from '../../src/core/secret.js';
+import type { AccountRef, EventBatch, IgnoredEvent, InboundRequest, InboundVerdict, ProviderEvent, PushedEventSource } from '../events.js';
 
 /** The event types asked for with `filter`. */
 export const OKTA_EVENT_TYPES = [
@@ -192,4 +194,75 @@ function translateOne(e: LogEvent, state: OktaCursor, adminGroups: ReadonlySet<s
 /** Builds the batch of one poll. */
 export function oktaBatch(translated: { events: ProviderEvent[]; ignored: IgnoredEvent[] }, state: OktaCursor, requests: number): EventBatch {
   return { events: translated.events, ignored: translated.ignored, cursor: JSON.stringify(state), requests };
+}
+
+// ── Event hook (push) ─────────────────────────────────────────────────────
+
+/**
+ * The body of an Okta event hook delivery: `data.events` holds System Log LogEvents.
+ * https://developer.okta.com/docs/concepts/event-hooks/ ("Event hook request")
+ */
+const hookBody = z.object({
+  eventType: z.literal('com.okta.event_hook'),
+  eventId: z.string().min(1),
+  data: z.object({ events: z.array(z.unknown()) }),
+});
+
+/** Sign-in events are judged by the System Log poller only: it pairs them with their MFA event. */
+const POLLER_ONLY = new Set(['user.session.start', 'user.authentication.auth_via_mfa']);
+
+/** Constant-time comparison of the received Authorization value with the configured one (hashed to equal length). */
+function sameSecret(given: string | undefined, expected: Secret): boolean {
+  if (given === undefined) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected.reveal()).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * An Okta event hook at `/hooks/<monitor-id>`: the one-time verification GET answered with
+ * `{"verification": <x-okta-verification-challenge>}`, then deliveries (POST) whose static
+ * `Authorization` header must equal `events.hook.authorization`. Okta sends that header on the
+ * verification request too, so both are refused without it. Each LogEvent goes through the same
+ * translation as the System Log poller; dedupe is by its `uuid`, shared with the poller, so an event
+ * seen both ways is acted on once. Answered 204 once committed (Okta documents 200 or 204, within 3 s).
+ * https://developer.okta.com/docs/concepts/event-hooks/
+ */
+export function oktaEventHook(authorization: Secret, options: { now: () => Date; adminGroups: readonly string[] }): PushedEventSource {
+  return {
+    kind: 'push',
+    name: 'event-hook',
+    challenge(request: InboundRequest) {
+      if (!sameSecret(request.headers.authorization, authorization)) return { status: 'unauthorized' };
+      const value = request.headers['x-okta-verification-challenge'];
+      if (!value) return { status: 'bad_request', message: 'a GET without the x-okta-verification-challenge header (only Okta\'s one-time verification request is answered)' };
+      return { status: 'challenge', body: { verification: value } };
+    },
+    receive(request: InboundRequest): InboundVerdict {
+      if (!sameSecret(request.headers.authorization, authorization)) return { status: 'unauthorized' };
+      const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== 'application/json') return { status: 'unsupported_media_type' };
+      let json: unknown;
+      try {
+        json = JSON.parse(request.rawBody.toString('utf8'));
+      } catch {
+        return { status: 'bad_request', message: 'an event hook body that is not JSON' };
+      }
+      const parsed = hookBody.safeParse(json);
+      if (!parsed.success) return { status: 'bad_request', message: 'an event hook body without eventType "com.okta.event_hook", eventId and data.events' };
+      const ignored: IgnoredEvent[] = [];
+      const raw: unknown[] = [];
+      for (const item of parsed.data.data.events) {
+        const type = (item as { eventType?: unknown } | null)?.eventType;
+        const uuid = (item as { uuid?: unknown } | null)?.uuid;
+        if (typeof type === 'string' && POLLER_ONLY.has(type)) {
+          ignored.push({ reason: 'irrelevant', message: `${type}: sign-ins are judged by the System Log poller, which pairs them with their MFA event${typeof uuid === 'string' ? ` (uuid ${uuid})` : ''}`, ...(typeof uuid === 'string' ? { id: uuid } : {}) });
+        } else raw.push(item);
+      }
+      // No sign-in reaches the translation, so its pairing state stays empty and is not kept.
+      const state: OktaCursor = { v: 1, next: '', pending: [], mfa: {} };
+      const translated = translateOktaLogs(raw, state, { now: options.now(), graceMs: 0, adminGroups: options.adminGroups });
+      return { status: 'accepted', deliveryId: parsed.data.eventId, noContent: true, batch: { events: translated.events, ignored: [...ignored, ...translated.ignored] } };
+    },
+  };
 }

@@ -19,7 +19,7 @@ import { RateGate, budgetFromOktaHeaders } from '../../src/http/rate-gate.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource, IgnoredEvent } from '../events.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { oktaConfigSchema, type OktaConfig } from './config.js';
-import { oktaBatch, parseOktaCursor, systemLogFilter, translateOktaLogs, type OktaCursor } from './events.js';
+import { oktaBatch, oktaEventHook, parseOktaCursor, systemLogFilter, translateOktaLogs, type OktaCursor } from './events.js';
 
 const PROVIDER = 'Okta';
 const README = 'see monitors/okta/README.md';
@@ -366,6 +366,7 @@ export function createOktaMonitor(config: OktaConfig, deps: ModuleDeps, tuning: 
   const sources: EventSource[] = config.events
     ? [{ kind: 'pull', name: 'system-log', intervalMs: config.events.systemLog, poll: (cursor, signal) => pollSystemLog(cursor, signal) }]
     : [];
+  if (config.events?.hook) sources.push(oktaEventHook(config.events.hook.authorization, { now: () => deps.clock.now(), adminGroups: config.events.adminGroups }));
 
   return {
     scopes: () => [scope],
@@ -384,6 +385,6 @@ export const oktaMonitor: MonitorModule<OktaConfig> = {
   type: 'okta',
   provider: PROVIDER,
   configSchema: oktaConfigSchema,
-  secretKeys: ['token'],
+  secretKeys: ['token', 'events.hook.authorization'],
   create: (config, deps) => createOktaMonitor(config, deps),
 };

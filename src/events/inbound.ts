@@ -8,6 +8,9 @@
  *   a content type it does not take, 400 a body it cannot read); then the runner commits the
  *   delivery (dedupe, facts, hints) in one transaction, and only then is 202 answered. A commit
  *   that fails answers 500, so the provider may redeliver.
+ * - `GET /hooks/<monitor-id>` answers a provider's verification request (Okta's one-time
+ *   `x-okta-verification-challenge`) only when the monitor's pushed source has `challenge()` and
+ *   the secret matches (401 otherwise); 404 for every other monitor.
  * - Answers reveal nothing: a fixed word per status, never why a signature failed or what was
  *   stored. TLS is terminated by a reverse proxy in front (README, "Receiving webhooks").
  */
@@ -86,7 +89,29 @@ function buildInbound(app: App, runner: EventRunner, bodyLimit: number, extend?:
       case 'accepted':
         // Committed (or throws: 500) before the 2xx.
         runner.ingest(route.instance, route.source.name, verdict.batch, { poll: false });
+        if (verdict.noContent) return reply.code(204).send();
         return reply.code(202).send({ status: 'accepted' });
+    }
+  });
+  // A provider's verification GET (Okta event hooks), only for sources that answer one.
+  server.get<{ Params: { id: string } }>('/hooks/:id', async (request, reply) => {
+    const route = runner.pushed(request.params.id);
+    if (!route?.source.challenge) return reply.code(404).send(word(404));
+    const headers: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    const verdict = route.source.challenge({ method: request.method, headers, rawBody: Buffer.alloc(0) });
+    const monitorId = route.instance.config.id;
+    switch (verdict.status) {
+      case 'unauthorized':
+        runner.refused(route.instance, route.source.name, 'unauthorized', '401: verification request with a bad or missing secret (check that the hook\'s Authorization value is the one in the config)');
+        app.logger.warn({ monitor: monitorId, source: route.source.name, from: request.ip }, 'hook verification refused: bad or missing secret');
+        return reply.code(401).send(word(401));
+      case 'bad_request':
+        runner.refused(route.instance, route.source.name, 'bad_request', `400: ${verdict.message}`);
+        return reply.code(400).send(word(400));
+      case 'challenge':
+        app.logger.info({ monitor: monitorId, source: route.source.name }, 'hook verification answered');
+        return reply.code(200).send(verdict.body);
     }
   });
   // Other routes served on the same listener (the owners' answer links, src/owners/links.ts).
