@@ -68,6 +68,7 @@ const RESP_AUTH0_SECRET = 'a0-SECRETHYGIENE-kill-secret-0f7b';
 const RESP_SLACK_TOKEN = 'xoxp-SECRETHYGIENE-kill-5d8e';
 const RESP_GH_TOKEN = 'ghp_SECRETHYGIENE_kill_token_7c4d2e';
 const OKTA_TOKEN = '00SECRETHYGIENE-okta-0123456789abcdef';
+const OKTA_HOOK_SECRET = 'SECRETHYGIENE-okta-event-hook-7b3f';
 const SLACK_TOKEN = 'xoxp-SECRETHYGIENE-slack-0123456789';
 const SLACK_PATH_TOKEN = 'slackHOOKsecretPATH0123456789';
 const HOOK_URL_TOKEN = 'webhookURLsecretTOKEN0123456789';
@@ -241,16 +242,16 @@ const SECRET_MODULES: SecretModule[] = [
     },
   },
   {
-    name: 'monitor okta (API token)',
+    name: 'monitor okta (API token, event hook Authorization)',
     async start() {
       const okta = new FakeOkta({ tokens: { [`SSWS ${OKTA_TOKEN}`]: { factors: true, roles: true } } });
       okta.addUser({ id: '00ualice', login: 'alice@example.com', factors: [{ factorType: 'webauthn' }] });
       okta.generateUsers(20);
       await okta.start();
       return {
-        monitors: [{ id: 'okta', type: 'okta', baseUrl: okta.url, token: '${MFAWATCH_OKTA_TOKEN}', retries: 0 }],
-        env: { MFAWATCH_OKTA_TOKEN: OKTA_TOKEN },
-        secrets: [OKTA_TOKEN],
+        monitors: [{ id: 'okta', type: 'okta', baseUrl: okta.url, token: '${MFAWATCH_OKTA_TOKEN}', retries: 0, events: { hook: { authorization: '${MFAWATCH_OKTA_HOOK}' } } }],
+        env: { MFAWATCH_OKTA_TOKEN: OKTA_TOKEN, MFAWATCH_OKTA_HOOK: OKTA_HOOK_SECRET },
+        secrets: [OKTA_TOKEN, OKTA_HOOK_SECRET],
         fail: () => okta.inject({ kind: 'status', status: 400, body: { errorCode: 'E0000001', errorSummary: `Api validation failed: SSWS ${OKTA_TOKEN}`, errorCauses: [{ errorSummary: OKTA_TOKEN }] } }, 1000),
         succeed: () => okta.clearFaults(),
         stop: () => okta.stop(),
