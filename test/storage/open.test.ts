@@ -6,7 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, tempDir, writeConfig } from '../helpers.js';
 
@@ -91,7 +92,33 @@ describe('read-only commands on a mistyped path', () => {
   });
 });
 
+/**
+ * The folders another user must pass through to run this checkout's CLI with this Node.js. A
+ * checkout or a Node.js unpacked under a private temporary folder (mktemp -d is 0700: a fresh
+ * clone, .ci/test-on-node) is opened to others (o+x) for the test and closed again after it.
+ */
+function privateAncestors(): string[] {
+  const folders = new Set<string>();
+  for (const start of [ROOT, dirname(process.execPath)]) {
+    for (let d = start; d !== dirname(d); d = dirname(d)) folders.add(d);
+  }
+  return [...folders].filter((d) => (statSync(d).mode & 0o001) === 0);
+}
+
 describe.skipIf(process.getuid?.() !== 0)('another user', () => {
+  const opened: Array<[string, number]> = [];
+  beforeEach(() => {
+    for (const d of privateAncestors()) {
+      // Only folders under the temporary folder are opened; anything else is the machine's choice.
+      if (!d.startsWith(tmpdir())) throw new Error(`${d} is not reachable by other users: run this test from a checkout others can read`);
+      opened.push([d, statSync(d).mode & 0o7777]);
+      chmodSync(d, (statSync(d).mode & 0o7777) | 0o001);
+    }
+  });
+  afterEach(() => {
+    for (const [d, mode] of opened.splice(0)) chmodSync(d, mode);
+  });
+
   it('running status on a private database gets a clear message, not a raw EPERM from chmod', async () => {
     chmodSync(dir.path, 0o755);
     const config = configFor('./state.db');
@@ -100,7 +127,10 @@ describe.skipIf(process.getuid?.() !== 0)('another user', () => {
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'mfawatch.js'), 'status', '--config', config], { cwd: dir.path, uid: 65534, gid: 65534, env: { PATH: process.env.PATH ?? '', HOME: '/tmp' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
-    const code = await new Promise<number | null>((done) => child.on('close', done));
+    const code = await new Promise<number | null>((done, fail) => {
+      child.on('error', fail);
+      child.on('close', done);
+    });
     expect(err).not.toMatch(/EPERM.*chmod/);
     expect(err).toMatch(/cannot read the database at .*state\.db .*run mfawatch as the user that owns it/);
     expect(code).toBe(2);
