@@ -21,6 +21,13 @@ export const githubConfigSchema = monitorConfig('github', {
    * org owner's token with admin:org and an org on GitHub Enterprise Cloud with SAML SSO).
    */
   samlIdentities: z.boolean().default(false),
+  /**
+   * List the credentials (personal access tokens, SSH keys) members authorised for the
+   * organisation's SAML SSO (GET /orgs/{org}/credential-authorizations) and report a newly
+   * authorised one as `credential_added` (default false; needs an org owner's token with read:org
+   * and an org on GitHub Enterprise Cloud with SAML SSO).
+   */
+  samlCredentials: z.boolean().default(false),
   /** Per-request timeout (default 30s). */
   requestTimeout: duration().default(30_000),
   /** Retries of a 5xx answer by @octokit/plugin-retry (default 3). */

@@ -4,6 +4,7 @@
  *   members: filter=2fa_disabled, filter=2fa_insecure, role=admin, then filter=all (streamed)
  *   outside collaborators: filter=2fa_disabled, filter=2fa_insecure, then filter=all (streamed)
  * The small filtered sets are held in memory; the full lists are streamed page by page.
+ * With samlCredentials: GET /orgs/{org}/credential-authorizations too (members' credentials).
  * https://docs.github.com/en/rest/orgs/members#list-organization-members
  * https://docs.github.com/en/rest/orgs/outside-collaborators#list-outside-collaborators-for-an-organization
  */
@@ -71,6 +72,28 @@ const samlPage = z.object({
     })
     .nullable(),
 });
+
+/**
+ * One SAML SSO credential authorisation (what mfawatch reads of it).
+ * https://docs.github.com/en/enterprise-cloud@latest/rest/orgs/orgs#list-saml-sso-authorizations-for-an-organization
+ */
+const credentialAuthorization = z.object({
+  login: z.string().min(1),
+  credential_id: z.number().int(),
+  credential_type: z.string(),
+});
+const credentialPage = z.array(credentialAuthorization);
+
+/**
+ * The stable id of one authorised credential: `ssh_key:<credential_id>`, `token:<credential_id>`
+ * (personal access tokens, OAuth and app tokens), else the type reduced to [a-z0-9_] (provider
+ * text) and the id.
+ */
+export function githubCredentialId(type: string, id: number): string {
+  const t = type.toLowerCase();
+  const kind = /ssh/.test(t) ? 'ssh_key' : /token/.test(t) ? 'token' : t.replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 32) || 'credential';
+  return `${kind}:${id}`;
+}
 
 /** A user object as GET /user/{account_id} answers it (what mfawatch reads of it). */
 const webhookUserShape = z.object({ id: z.number().int(), login: z.string().min(1), html_url: z.string().optional() });
@@ -375,7 +398,48 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
     }
   }
 
-  function observation(user: ListedUser, kind: 'member' | 'outside_collaborator', admin: boolean, sets: { disabled: Set<number>; insecure: Set<number> | null }, emails: Map<number, string> | null): Observation {
+  /**
+   * Member login (lower case) → ids of the credentials authorised for the org's SAML SSO, paged
+   * 100 at a time (`login`: that member's only). Null, with a warning, when GitHub answers 404
+   * (the org does not use SAML SSO, or GitHub Enterprise Server) or 403 (not an owner's token):
+   * credentials are then not reported and nothing about them is diffed.
+   */
+  async function samlCredentialIds(octokit: GithubClientInstance, ctx: ScanContext, login?: string): Promise<Map<string, string[]> | null> {
+    const what = `GET /orgs/${config.org}/credential-authorizations`;
+    const ids = new Map<string, string[]>();
+    let expectedPages: number | undefined;
+    let seenPages = 0;
+    try {
+      for await (const page of octokit.paginate.iterator('GET /orgs/{org}/credential-authorizations', { org: config.org, per_page: 100, ...(login ? { login } : {}) })) {
+        seenPages += 1;
+        const links = parseLinkHeader(String(page.headers.link ?? ''));
+        if (seenPages === 1 && links.last) expectedPages = Number(new URL(links.last).searchParams.get('page')) || undefined;
+        const parsed = credentialPage.safeParse(page.data);
+        if (!parsed.success) {
+          throw new ProviderError(`GitHub answered ${what} with a body that is not a list of credential authorisations`, { reason: 'malformed', provider: PROVIDER, hint: 'a proxy may be rewriting answers; nothing was committed and the next scan will retry' });
+        }
+        for (const c of parsed.data) {
+          const key = c.login.toLowerCase();
+          ids.set(key, [...(ids.get(key) ?? []), githubCredentialId(c.credential_type, c.credential_id)]);
+        }
+      }
+    } catch (err) {
+      const code = status(err);
+      if (code === 404 || (code === 403 && !/rate limit|SAML/i.test(String((err as HttpLikeError).message)))) {
+        ctx.warn(code === 404
+          ? `samlCredentials is on, but GitHub answered 404 for ${what}: ${config.org} does not use SAML SSO (or this is GitHub Enterprise Server); credentials authorised for the org are not watched`
+          : `samlCredentials is on, but GitHub answered 403 for ${what}: the token is not an organisation owner's with read:org; credentials authorised for the org are not watched (${README})`);
+        return null;
+      }
+      throw err instanceof ProviderError ? err : Object.assign(err as object, { listing: what });
+    }
+    if (expectedPages !== undefined && seenPages < expectedPages) {
+      throw new ProviderError(`GitHub answered ${what} with a partial listing (it ended after page ${seenPages} of ${expectedPages})`, { reason: 'malformed', provider: PROVIDER, hint: 'nothing was committed; the next scan will retry' });
+    }
+    return ids;
+  }
+
+  function observation(user: ListedUser, kind: 'member' | 'outside_collaborator', admin: boolean, sets: { disabled: Set<number>; insecure: Set<number> | null }, emails: Map<number, string> | null, credentials: Map<string, string[]> | null = null): Observation {
     let mfa: MfaState = 'enabled';
     if (sets.disabled.has(user.id)) mfa = 'disabled';
     else if (sets.insecure?.has(user.id)) mfa = 'weak';
@@ -388,6 +452,8 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
       factors: mfa === 'weak' ? ['sms'] : [],
       url: user.html_url ?? `${webBase}/${user.login}`,
       ...(emails ? { email: emails.get(user.id) ?? null } : {}),
+      // SAML SSO applies to members; outside collaborators authorise nothing for the org.
+      ...(credentials && kind === 'member' ? { credentials: credentials.get(user.login.toLowerCase()) ?? [] } : {}),
     };
   }
 
@@ -408,12 +474,13 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
   async function* scanOrg(ctx: ScanContext): AsyncGenerator<Observation> {
     const octokit = client(ctx);
     const emails = config.samlIdentities ? await samlEmails(octokit, ctx) : null;
+    const credentials = config.samlCredentials ? await samlCredentialIds(octokit, ctx) : null;
     const memberSets = await twoFactorSets(octokit, 'members', ctx);
     const admins = await idSet(octokit, { kind: 'members', filter: 'all', role: 'admin' });
     let listed = 0;
     for await (const page of pages(octokit, { kind: 'members', filter: 'all' })) {
       listed += page.length;
-      for (const user of page) yield observation(user, 'member', admins.has(user.id), memberSets, emails);
+      for (const user of page) yield observation(user, 'member', admins.has(user.id), memberSets, emails, credentials);
     }
     // A last page cut short, or a rel="last" that lies, reads as a shorter list with no error:
     // fewer members listed than GitHub counts is a partial listing (or someone joined since the
@@ -508,7 +575,9 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
       if (!kind || id === undefined) return { status: 'gone', account: ref };
       what = `the 2FA listings of ${config.org}`;
       const sets = await twoFactorSets(octokit, kind === 'member' ? 'members' : 'outside_collaborators', ctx);
-      return { status: 'present', observation: observation({ id, login, ...(htmlUrl ? { html_url: htmlUrl } : {}) }, kind, admin, sets, null) };
+      what = `GET /orgs/${config.org}/credential-authorizations?login=${login}`;
+      const credentials = config.samlCredentials && kind === 'member' ? await samlCredentialIds(octokit, ctx, login) : null;
+      return { status: 'present', observation: observation({ id, login, ...(htmlUrl ? { html_url: htmlUrl } : {}) }, kind, admin, sets, null, credentials) };
     } catch (err) {
       throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? what, [config.token]), 'the verification is kept and retried with backoff; the scheduled scan still reconciles');
     }

@@ -20,6 +20,27 @@ export interface FakeUser {
   role?: 'admin' | 'member' | undefined;
 }
 
+/**
+ * One credential a member authorised for the org's SAML SSO, as GET /orgs/{org}/credential-authorizations
+ * lists it. https://docs.github.com/en/enterprise-cloud@latest/rest/orgs/orgs#list-saml-sso-authorizations-for-an-organization
+ */
+export interface FakeCredentialAuthorization {
+  login: string;
+  credential_id: number;
+  credential_type: 'personal access token' | 'SSH key' | 'OAuth app token' | 'GitHub app token';
+  credential_authorized_at: string;
+  credential_accessed_at: string | null;
+  authorized_credential_id: number | null;
+  /** Tokens only. */
+  token_last_eight?: string;
+  scopes?: string[];
+  authorized_credential_note?: string | null;
+  authorized_credential_expires_at?: string | null;
+  /** SSH keys only. */
+  fingerprint?: string;
+  authorized_credential_title?: string | null;
+}
+
 export interface FakeGitHubOptions {
   org?: string;
   orgId?: number;
@@ -177,6 +198,12 @@ export class FakeGitHub extends LoopbackServer {
    * https://docs.github.com/en/graphql/reference/objects#organization
    */
   memberCount: 'exact' | null = 'exact';
+  /**
+   * SAML SSO: when false (an org without it) GET /orgs/{org}/credential-authorizations answers
+   * 404; a token that is not an owner's gets 403.
+   */
+  samlSso = false;
+  credentialAuthorizations: FakeCredentialAuthorization[] = [];
 
   constructor(options: FakeGitHubOptions = {}) {
     super((req, res) => this.#route(req, res));
@@ -208,6 +235,17 @@ export class FakeGitHub extends LoopbackServer {
       const id = firstId + i;
       this.members.set(id, { id, login: `user${id}`, role: i % 200 === 0 ? 'admin' : 'member', twoFactor: i % 50 === 7 ? 'disabled' : i % 97 === 3 ? 'insecure' : 'enabled' });
     }
+  }
+
+  /** Authorises a credential for the org's SAML SSO, in GitHub's format (ids from 7000, in order). */
+  authorizeCredential(login: string, type: 'SSH key' | 'personal access token', at = '2026-11-20T09:00:00Z'): FakeCredentialAuthorization {
+    const id = 7000 + this.credentialAuthorizations.length;
+    const c: FakeCredentialAuthorization =
+      type === 'SSH key'
+        ? { login, credential_id: id, credential_type: type, credential_authorized_at: at, credential_accessed_at: null, authorized_credential_id: 90_000 + id, fingerprint: `SHA256:${Buffer.from(`key${id}`).toString('base64')}`, authorized_credential_title: `${login}'s laptop` }
+        : { login, credential_id: id, credential_type: type, credential_authorized_at: at, credential_accessed_at: at, authorized_credential_id: 90_000 + id, token_last_eight: String(id).padStart(8, 'a'), scopes: ['repo', 'read:org'], authorized_credential_note: 'ci', authorized_credential_expires_at: null };
+    this.credentialAuthorizations.push(c);
+    return c;
   }
 
   /** Requests made to list endpoints. */
@@ -296,6 +334,26 @@ export class FakeGitHub extends LoopbackServer {
       next.set('page', String(page + 1));
       const link = page < last ? { link: `<${this.url}${req.path}?${next.toString()}>; rel="next"` } : {};
       return sendJson(res, 200, members.slice((page - 1) * perPage, page * perPage).map((u) => simpleUser(this.url, u)), { ...this.#rateHeaders(), ...link });
+    }
+    // GET /orgs/{org}/credential-authorizations: SAML SSO credential authorisations (owners only),
+    // optional login filter, per_page (max 100)/page with a Link header.
+    const creds = /^\/(?:orgs\/([^/]+)|organizations\/(\d+))\/credential-authorizations$/.exec(req.path);
+    if (creds && req.method === 'GET') {
+      const docs = 'https://docs.github.com/enterprise-cloud@latest/rest/orgs/orgs#list-saml-sso-authorizations-for-an-organization';
+      if ((creds[1] && creds[1].toLowerCase() !== this.org.toLowerCase()) || (creds[2] && Number(creds[2]) !== this.orgId) || !this.samlSso) return this.#error(res, 404, 'Not Found', {}, docs);
+      if (!who.owner) return this.#error(res, 403, 'Must have admin rights to Organization.', {}, docs);
+      const login = req.query.get('login')?.toLowerCase();
+      const all = this.credentialAuthorizations.filter((c) => !login || c.login.toLowerCase() === login);
+      const perPage = Math.min(100, Math.max(1, Number(req.query.get('per_page') ?? 30) || 30));
+      const page = Math.max(1, Number(req.query.get('page') ?? 1) || 1);
+      const last = Math.max(1, Math.ceil(all.length / perPage));
+      const linkFor = (p: number) => {
+        const q = new URLSearchParams(req.query);
+        q.set('page', String(p));
+        return `<${this.url}/organizations/${this.orgId}/credential-authorizations?${q.toString()}>`;
+      };
+      const links = page < last ? [`${linkFor(page + 1)}; rel="next"`, `${linkFor(last)}; rel="last"`] : [];
+      return sendJson(res, 200, all.slice((page - 1) * perPage, page * perPage), { ...this.#rateHeaders(), ...(links.length ? { link: links.join(', ') } : {}) });
     }
     const m = /^\/(?:orgs\/([^/]+)|organizations\/(\d+))\/(members|outside_collaborators)$/.exec(req.path);
     if (req.method !== 'GET' || !m) return this.#error(res, 404, 'Not Found');
