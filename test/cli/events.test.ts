@@ -129,7 +129,7 @@ describe('mfawatch start with the webhook', () => {
     const out = await running;
     expect(out.code).toBe(0);
     const alerts = eventLines<{ type: string; login: string; severity: string }>(out.stdout).filter((e) => e.type !== 'baseline');
-    expect(alerts.map((e) => [e.type, e.login, e.severity])).toEqual([['account_added', 'mallory', 'high']]);
+    expect(alerts.map((e) => [e.type, e.login, e.severity])).toEqual([['account_added', 'mallory', 'critical']]);
     expect(out.stderr).toMatch(/receiving webhooks/);
   });
 });
