@@ -114,3 +114,21 @@ export interface MonitorModule<C extends MonitorCommonConfig = MonitorCommonConf
 export function registerMonitor<C extends MonitorCommonConfig>(module: MonitorModule<C>): MonitorModule<MonitorCommonConfig> {
   return module as unknown as MonitorModule<MonitorCommonConfig>;
 }
+
+/**
+ * The context for the calls of one event verification (`readAccount`) or one event poll: no scan
+ * around it, so no data time, label or rate-limit report; warnings go to the log and requests to
+ * `counter`. The deadline bounds the calls: `budgetMs` from now.
+ */
+export function eventCallContext(signal: AbortSignal, budgetMs: number, logger: Logger, monitorId: string, counter: { requests: number }): ScanContext {
+  return {
+    signal,
+    deadline: new Date(Date.now() + budgetMs),
+    logger,
+    setDataAsOf: () => undefined,
+    setScopeLabel: () => undefined,
+    warn: (m) => logger.warn({ monitor: monitorId }, m),
+    countRequest: (n = 1) => (counter.requests += n),
+    reportRateLimit: () => undefined,
+  };
+}

@@ -21,6 +21,7 @@ import { createHttpClient, waitForResetHeader, type ErrorDescription, type HttpC
 import { clientCredentialsToken, invalidatingOnAuthFailure } from '../../src/http/client-credentials.js';
 import { createConcurrencyGate, type ConcurrencyGate } from '../../src/http/concurrency-gate.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
+import { eventCallContext } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { auth0ConfigSchema, type Auth0Config } from './config.js';
 import { LOG_TAKE, logEntryId, logPage, MAX_LOG_PAGES, translateAuth0Logs } from './events.js';
@@ -300,16 +301,7 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
 
   /** A context for one poll or verification: its own deadline, requests counted. */
   function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
-    return {
-      signal,
-      deadline: new Date(Date.now() + config.requestTimeout * (config.retries + 2)),
-      logger: deps.logger,
-      setDataAsOf: () => undefined,
-      setScopeLabel: () => undefined,
-      warn: (m) => deps.logger.warn({ monitor: config.id }, m),
-      countRequest: (n = 1) => (counter.requests += n),
-      reportRateLimit: () => undefined,
-    };
+    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter);
   }
 
   function eventApi(signal: AbortSignal, counter: { requests: number }): HttpClient {

@@ -15,6 +15,7 @@ import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, type ErrorDescription, type HttpResponse } from '../../src/http/client.js';
 import { clientCredentialsToken, invalidatingOnAuthFailure } from '../../src/http/client-credentials.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
+import { eventCallContext } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { entraConfigSchema, type EntraConfig } from './config.js';
 import { graphTime, parseEntraCursor, translateDirectoryAudits } from './events.js';
@@ -212,16 +213,7 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
 
   /** A context for one poll or verification: its own deadline, requests counted. */
   function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
-    return {
-      signal,
-      deadline: new Date(Date.now() + config.requestTimeout * (config.retries + 2)),
-      logger: deps.logger,
-      setDataAsOf: () => undefined,
-      setScopeLabel: () => undefined,
-      warn: (m) => deps.logger.warn({ monitor: config.id }, m),
-      countRequest: (n = 1) => (counter.requests += n),
-      reportRateLimit: () => undefined,
-    };
+    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter);
   }
 
   /** Drops a cached token Graph refused, so the next poll or read asks for a new one. */

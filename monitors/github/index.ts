@@ -19,6 +19,7 @@ import { redactSecrets, type Secret } from '../../src/core/secret.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { parseLinkHeader } from '../../src/http/client.js';
 import type { AccountReading, AccountRef, EventSource } from '../events.js';
+import { eventCallContext } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { probeBatch, receiveGithubWebhook } from './events.js';
 import { installZeroDelayYields } from './bottleneck-yields.js';
@@ -503,16 +504,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
 
   /** A context for one probe or verification: its own deadline, requests counted. */
   function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
-    return {
-      signal,
-      deadline: new Date(Date.now() + config.requestTimeout * 2),
-      logger: deps.logger,
-      setDataAsOf: () => undefined,
-      setScopeLabel: () => undefined,
-      warn: (m) => deps.logger.warn({ monitor: config.id }, m),
-      countRequest: (n = 1) => (counter.requests += n),
-      reportRateLimit: () => undefined,
-    };
+    return eventCallContext(signal, config.requestTimeout * 2, deps.logger, config.id, counter);
   }
 
   const status = (err: unknown) => (err as HttpLikeError | undefined)?.status;

@@ -13,6 +13,7 @@ import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, parseLinkHeader, type ErrorDescription, type HttpClient, type HttpResponse, type QueryValue } from '../../src/http/client.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
+import { eventCallContext } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { gitlabConfigSchema, type GitlabConfig } from './config.js';
 import { auditPage, parseGitlabCursor, translateGitlabAudits } from './events.js';
@@ -178,16 +179,7 @@ export function createGitlabMonitor(config: GitlabConfig, deps: ModuleDeps, tuni
 
   /** A context for one poll or verification: its own deadline, requests counted. */
   function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
-    return {
-      signal,
-      deadline: new Date(Date.now() + config.requestTimeout * (config.retries + 2)),
-      logger: deps.logger,
-      setDataAsOf: () => undefined,
-      setScopeLabel: () => undefined,
-      warn: (m) => deps.logger.warn({ monitor: config.id }, m),
-      countRequest: (n = 1) => (counter.requests += n),
-      reportRateLimit: () => undefined,
-    };
+    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter);
   }
 
   /**

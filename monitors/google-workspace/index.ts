@@ -16,6 +16,7 @@ import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, type ErrorDescription, type HttpClient } from '../../src/http/client.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
+import { eventCallContext } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
 import { activitiesPage, GOOGLE_EVENTS, parseGoogleCursor, translateActivities } from './events.js';
@@ -286,16 +287,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
 
   /** A context for one poll or verification: its own deadline, requests counted. */
   function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
-    return {
-      signal,
-      deadline: new Date(Date.now() + config.requestTimeout * (config.retries + 2)),
-      logger: deps.logger,
-      setDataAsOf: () => undefined,
-      setScopeLabel: () => undefined,
-      warn: (m) => deps.logger.warn({ monitor: config.id }, m),
-      countRequest: (n = 1) => (counter.requests += n),
-      reportRateLimit: () => undefined,
-    };
+    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter);
   }
 
   /**
