@@ -321,8 +321,10 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
           signInsUnlicensed = true;
           return { events: [], ignored: [{ reason: 'irrelevant', message: `${NO_SIGNIN_LICENCE_WARNING} (Microsoft Graph answered 403 ${NO_PREMIUM_CODE}; license the tenant and restart mfawatch, or set events.signIns to false; ${README})` }], requests: counter.requests };
         }
+        // Provider text: shown only when it has the shape of a Graph error code and holds no secret.
         const { code } = graphError(res.data);
-        throw new ProviderError(`Microsoft Graph returned 403${code ? ` (${code})` : ''} for the sign-in log: the app lacks the AuditLog.Read.All and Directory.Read.All application permissions (Graph checks both for sign-ins), or an administrator has not granted consent`, { reason: 'permission', provider: PROVIDER, status: 403, hint: `add both and grant admin consent (${README}); the directory audits keep working` });
+        const shown = /^[A-Za-z][A-Za-z0-9_]{0,79}$/.test(code) && !secrets.some((x) => code.includes(x)) ? code : '';
+        throw new ProviderError(`Microsoft Graph returned 403${shown ? ` (${shown})` : ''} for the sign-in log: the app lacks the AuditLog.Read.All and Directory.Read.All application permissions (Graph checks both for sign-ins), or an administrator has not granted consent`, { reason: 'permission', provider: PROVIDER, status: 403, hint: `add both and grant admin consent (${README}); the directory audits keep working` });
       }
       const page = signInPage.safeParse(res.data);
       if (!page.success) {
