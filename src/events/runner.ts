@@ -13,8 +13,8 @@
  *   (commitAccountReading). A failed read keeps the hint, due again after a backoff; its error is
  *   shown in `status`; the scheduled scan still reconciles.
  * - **Pull**: `mfawatch start` polls each pulled source at its interval (backoff after failures,
- *   the error shown in `status`); `mfawatch run` drains each once (until a poll brings nothing, or
- *   MAX_DRAIN_POLLS) and verifies every pending hint.
+ *   the error shown in `status`); `mfawatch run` drains each once (until a poll brings nothing new,
+ *   or MAX_DRAIN_POLLS) and verifies every pending hint.
  */
 import type { AccountReading, AccountRef, EventBatch, EventSource, ProviderEvent, PulledEventSource, PushedEventSource } from '../../monitors/events.js';
 import type { ScopeInfo } from '../../monitors/types.js';
@@ -239,7 +239,7 @@ export class EventRunner {
       app.logger.error({ monitor: monitorId, source: source.name, reason: error.reason, failures, retryInMs: retryIn }, `event source ${source.name} failed: ${message}`);
       return { ok: false, message };
     }
-    this.ingest(instance, source.name, batch, { poll: true });
+    const tally = this.ingest(instance, source.name, batch, { poll: true });
     if (batch.acknowledge) {
       try {
         await batch.acknowledge(signal);
@@ -248,7 +248,9 @@ export class EventRunner {
         app.logger.warn({ monitor: monitorId, source: source.name, err: (err as Error).message }, 'acknowledging a committed batch failed; it will be redelivered and skipped as a duplicate');
       }
     }
-    return { ok: true, items: batch.events.length + batch.ignored.length };
+    // Only what is new counts: a source that re-reads an overlap window (Entra, Slack, Google)
+    // brings the same events back on every poll, and `drain` must not take them for more to read.
+    return { ok: true, items: batch.events.length - tally.duplicates + batch.ignored.length };
   }
 
   // ── verify ───────────────────────────────────────────────────────────────
@@ -360,7 +362,7 @@ export class EventRunner {
 
   // ── `mfawatch run` ───────────────────────────────────────────────────────
 
-  /** Polls each pulled source until it brings nothing (or MAX_DRAIN_POLLS), then verifies every pending hint. */
+  /** Polls each pulled source until it brings nothing new (or MAX_DRAIN_POLLS), then verifies every pending hint. */
   async drain(signal: AbortSignal, monitorIds?: readonly string[]): Promise<DrainResult> {
     const result: DrainResult = { polls: 0, pollFailures: [], received: 0, verify: { verified: 0, failed: 0, events: [] } };
     const selected = this.#pulled().filter((b) => !monitorIds?.length || monitorIds.includes(b.instance.config.id));

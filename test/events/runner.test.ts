@@ -84,6 +84,18 @@ describe('ingest and verification', () => {
     expect(source()).toMatchObject({ received: 1, duplicates: 1 });
   });
 
+  it('drain stops at a poll that brings only events already seen (a source re-reading its overlap window)', async () => {
+    await baseline();
+    dir.queue.push({ events: [hintEvent('evt-1', '1')], ignored: [], cursor: 'c1' });
+    // An overlap re-read: the same event again, with more behind it in the queue.
+    dir.queue.push({ events: [hintEvent('evt-1', '1')], ignored: [], cursor: 'c1' });
+    dir.queue.push({ events: [hintEvent('evt-2', '2')], ignored: [], cursor: 'c2' });
+    const drained = await new EventRunner(app).drain(never);
+    expect(drained.polls).toBe(2);
+    expect(dir.polledWith).toEqual([undefined, 'c1']);
+    expect(source()).toMatchObject({ received: 1, duplicates: 1, cursor: 'c1' });
+  });
+
   it('a storm of 1,000 events about one account is one verification and one alert', async () => {
     await baseline();
     dir.set(bob({ mfa: 'disabled' }));
