@@ -205,7 +205,6 @@ export function translateSignIns(raw: readonly unknown[], previous: Date, reques
         userAgent: bounded(s.userAgent, 512),
         detail: {
           signInId: s.id,
-          createdDateTime: at.toISOString(),
           authenticationRequirement: SINGLE_FACTOR,
           application: bounded(s.appDisplayName, 256),
           clientAppUsed: bounded(s.clientAppUsed, 128),
