@@ -88,7 +88,7 @@ describe('POST /hooks/<monitor-id>: streamed audit events', () => {
   it('an integer id (older GitLab) and the event type from X-Gitlab-Audit-Event-Type alone are read the same way', async () => {
     const entry = disabled(3, 'carol');
     const { headers, body } = FakeGitlab.streamed(entry, STREAM_TOKEN);
-    const older = { ...(JSON.parse(body) as Record<string, unknown>), id: entry.id };
+    const older: Record<string, unknown> = { ...(JSON.parse(body) as Record<string, unknown>), id: entry.id };
     delete older.event_type;
     expect((await post(JSON.stringify(older), { ...headers, 'content-type': 'application/json' })).status).toBe(202);
     expect(pendingHints()).toBe(1);
