@@ -35,11 +35,13 @@ export interface FakeActivityInput {
   applicationName?: string;
   eventName: string;
   eventType?: string;
-  /** The user the event is about (the actor for login events). */
+  /** Who acted: the user the event is about for login events; the administrator for admin events (the user is then a USER_EMAIL parameter). */
   actor: { email: string; profileId: string };
   time?: string;
   uniqueQualifier?: string;
   ipAddress?: string;
+  /** The event's parameters as the Reports API answers them ({name, value} / {name, multiValue} / {name, boolValue}). */
+  parameters?: Array<{ name: string; value?: string; multiValue?: string[]; boolValue?: boolean }>;
 }
 
 export interface FakeGoogleUser {
@@ -103,7 +105,7 @@ export class FakeGoogle extends LoopbackServer {
       etag: `"etag-activity-${n}"`,
       actor: { callerType: 'USER', email: a.actor.email, profileId: a.actor.profileId },
       ipAddress: a.ipAddress ?? '203.0.113.5',
-      events: [{ type: a.eventType ?? '2sv_change', name: a.eventName }],
+      events: [{ type: a.eventType ?? (application === 'admin' ? 'DELEGATED_ADMIN_SETTINGS' : '2sv_change'), name: a.eventName, ...(a.parameters ? { parameters: a.parameters } : {}) }],
     };
     this.activities.push({ application, item });
     return item;
