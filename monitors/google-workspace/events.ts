@@ -34,9 +34,11 @@ export interface GoogleEventUse {
  * The audit events used → what to re-read.
  * - login, type 2sv_change: `2sv_disable`, `2sv_enroll`; the user is the actor.
  * - admin, type DELEGATED_ADMIN_SETTINGS: `ASSIGN_ROLE` with the parameters `ROLE_NAME` and
- *   `USER_EMAIL` ("the primary email address of the delegated administrator who is assigned the
- *   role"); the actor is the administrator who assigned it, so the user is `USER_EMAIL`. A super
- *   admin assigned in the Admin console is an ASSIGN_ROLE of `_SEED_ADMIN_ROLE`.
+ *   `USER_EMAIL` (documented as the primary email address of the delegated administrator the role
+ *   is assigned to); the actor is the administrator who assigned it, so the user is `USER_EMAIL`.
+ *   Whatever the ROLE_NAME, the re-read decides whether the user is an admin. `UNASSIGN_ROLE` and
+ *   `GRANT_ADMIN_PRIVILEGE` are not polled: their names and parameters could not be confirmed in
+ *   Google's documentation (see README).
  */
 export const GOOGLE_EVENTS: readonly GoogleEventUse[] = [
   { application: 'login', name: '2sv_disable', topic: 'mfa', subject: { from: 'actor' } },
