@@ -22,6 +22,9 @@
  * admin.reports.audit.readonly scope.
  * https://developers.google.com/admin-sdk/reports/reference/rest/v1/activities/list
  * https://developers.google.com/admin-sdk/reports/v1/appendix/activity/login
+ * https://developers.google.com/admin-sdk/reports/v1/appendix/activity/admin-delegated-admin-settings
+ *   (admin application: ASSIGN_ROLE, type DELEGATED_ADMIN_SETTINGS, parameters ORG_UNIT_NAME,
+ *   ROLE_NAME, USER_EMAIL as [{name, value}]; the actor is the administrator who acted)
  */
 import { generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
