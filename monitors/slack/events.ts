@@ -19,7 +19,8 @@ import { z } from 'zod';
 import type { EventBatch, IgnoredEvent, ProviderEvent } from '../events.js';
 
 const auditUser = z.object({ id: z.string().min(1), name: z.string().nullish(), email: z.string().nullish() });
-const place = z.object({ type: z.string().nullish(), id: z.string(), name: z.string().nullish() });
+/** `context.location`: read only to name the place, so an odd one never makes the entry malformed. */
+const place = z.object({ type: z.string().nullish(), id: z.string().nullish(), name: z.string().nullish() }).nullish().catch(null);
 /**
  * Actor ids that are not a member: Slack's placeholder when an event has no actor, and its security
  * agent resetting credentials (https://docs.slack.dev/admins/audit-logs-api#audit-event).
@@ -33,7 +34,7 @@ const entry = z.object({
   entity: z
     .object({ type: z.string().nullish(), user: auditUser.nullish(), workspace: z.object({ id: z.string(), name: z.string().nullish() }).nullish(), enterprise: z.object({ id: z.string(), name: z.string().nullish() }).nullish() })
     .nullish(),
-  context: z.object({ ip_address: z.string().nullish(), ua: z.string().nullish(), location: place.nullish() }).nullish(),
+  context: z.object({ ip_address: z.string().nullish(), ua: z.string().nullish(), location: place }).nullish(),
   details: z.object({ new_value: z.unknown().optional(), previous_value: z.unknown().optional() }).passthrough().nullish(),
 });
 
@@ -102,8 +103,8 @@ export function translateSlackAudit(raw: readonly unknown[], previous: number, r
           ? `organisation ${e.entity.enterprise.name ?? e.entity.enterprise.id}`
           : e.entity?.workspace
             ? `workspace ${e.entity.workspace.name ?? e.entity.workspace.id}`
-            : location
-              ? `${location.type === 'workspace' ? 'workspace' : 'organisation'} ${location.name ?? location.id}`
+            : location && (location.name || location.id)
+              ? `${location.type === 'workspace' ? 'workspace' : 'organisation'} ${location.name || location.id}`
               : 'the organisation';
         events.push({
           ...base,

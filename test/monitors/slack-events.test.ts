@@ -103,9 +103,13 @@ describe('pref.two_factor_auth_changed as Slack documents it', () => {
     delete noEntity.entity;
     slack.addAudit({ action: 'pref.two_factor_auth_changed', details: { previous_value: '1', new_value: '' }, dateCreate: T0 + 12, id: 'w-3' });
     slack.addAudit({ action: 'pref.two_factor_auth_changed', details: { previous_value: { required: true }, new_value: { required: false } }, dateCreate: T0 + 13, id: 'w-4' });
+    // An odd context.location does not hide the change: the entity still names the place.
+    const odd = slack.addAudit({ action: 'pref.two_factor_auth_changed', details: { previous_value: 'on', new_value: 'off' }, dateCreate: T0 + 14, id: 'w-5' });
+    (odd.context as Record<string, unknown>).location = 'Birdland';
     const b = await s.poll(first.cursor, never);
     const facts = new Map(b.events.map((e) => [e.id, e.fact]));
-    expect([...facts.keys()].sort()).toEqual(['w-1', 'w-2']);
+    expect([...facts.keys()].sort()).toEqual(['w-1', 'w-2', 'w-5']);
+    expect(facts.get('w-5')!.detail).toMatchObject({ where: 'organisation Acme Corp' });
     expect(facts.get('w-1')).toMatchObject({ type: 'mfa_requirement_disabled', account: { accountId: 'W0OWNER01' }, detail: { where: 'workspace Acme' } });
     expect(facts.get('w-2')!.account).toBeUndefined();
     expect(facts.get('w-2')!.detail).toMatchObject({ where: 'organisation Acme Corp', actor: 'USLACKUSER' });
