@@ -48,10 +48,10 @@ export const entraEventHarness: ProviderEventHarness = {
         return 'mfa_disabled';
       },
       logAboutSubject: (at, n = 0) => void fake.addAudit({ activityDisplayName: 'Admin deleted security info', activityDateTime: when(at, n), target: bob, id: `Directory_evtfaults_${fake.audits.length}_${n}` }),
-      logAboutUnknown: (at) => void fake.addAudit({ activityDisplayName: 'Admin deleted security info', activityDateTime: when(at), target: { id: 'zz-nobody', userPrincipalName: 'nobody@contoso.com' } }),
+      logAboutUnknown: (at) => void fake.addAudit({ activityDisplayName: 'Admin deleted security info', activityDateTime: when(at), target: { id: 'zz-nobody', userPrincipalName: 'nobody@contoso.com' }, id: 'Directory_evtfaults_unknown' }),
       logForeign(at) {
-        fake.addAudit({ activityDisplayName: 'Admin deleted security info', result: 'failure', activityDateTime: when(at), target: bob });
-        fake.addAudit({ activityDisplayName: 'Update application', loggedByService: 'Core Directory', category: 'ApplicationManagement', activityDateTime: when(at, 1) });
+        fake.addAudit({ activityDisplayName: 'Admin deleted security info', result: 'failure', activityDateTime: when(at), target: bob, id: 'Directory_evtfaults_failed' });
+        fake.addAudit({ activityDisplayName: 'Update application', loggedByService: 'Core Directory', category: 'ApplicationManagement', activityDateTime: when(at, 1), id: 'Directory_evtfaults_app' });
         return 'a failed "Admin deleted security info" and an application update';
       },
       logWrongShape: (at) => void fake.audits.push({ id: 'Directory_evtfaults_broken', activityDateTime: when(at) }),
