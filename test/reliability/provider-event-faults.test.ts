@@ -8,6 +8,8 @@
  * alerts against the one real change made at the fake; 0/0/0 and the row's observable are asserted.
  * The GitHub webhook and probe rows are test/reliability/event-faults.test.ts.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatDuration } from '../../src/core/duration.js';
 import { EVENT_HARNESSES } from './event-harnesses/index.js';
@@ -189,6 +191,12 @@ async function runRow(h: ProviderEventHarness, fault: EventFaultSpec): Promise<v
     await r.close();
   }
 }
+
+it('every provider event source has a harness (GitHub: event-faults.test.ts; AWS SQS: aws-iam-events.test.ts)', () => {
+  const monitors = join(import.meta.dirname, '..', '..', 'monitors');
+  const withEvents = readdirSync(monitors).filter((d) => d !== 'github' && existsSync(join(monitors, d, 'events.ts')));
+  expect(EVENT_HARNESSES.map((h) => h.provider).sort()).toEqual(withEvents.sort());
+});
 
 for (const h of EVENT_HARNESSES) {
   describe(`${h.provider} event faults`, () => {

@@ -41,7 +41,7 @@ export async function pushRow(id: Extract<EventFaultId, 'push_bad_secret' | 'pus
         expect(res.status).toBe(401);
         expect([kept, hints]).toEqual([0, 0]);
         expect(refused).toMatch(/1 request\(s\)/);
-        return { outcome: `HTTP ${res.status}; ${kept} event ids and ${hints} verifications stored`, operatorSees: `${res.status} ${res.body.trim()}; status: ${refused}`, ...r.count(null) };
+        return { outcome: `wrong ${push.secretHeader}: HTTP ${res.status}; ${kept} event ids and ${hints} verifications stored`, operatorSees: `${res.status} ${res.body.trim()}; status: ${refused}`, ...r.count(null) };
       }
       case 'push_replay': {
         const expected = r.fake.change();
