@@ -12,7 +12,8 @@ import type { EventEndpointFault, ProviderEventHarness } from './types.js';
 const ADMIN = 'admin@acme.example';
 const BOB = '1002';
 const bob = { email: 'bob@acme.example', profileId: BOB };
-const onReports = (r: RecordedRequest) => r.path.startsWith('/admin/reports/');
+/** The login application's activities: the `reports` source (the admin-roles source reads applications/admin). */
+const onReports = (r: RecordedRequest) => r.path === '/admin/reports/v1/activity/users/all/applications/login';
 const googleError = (code: number, message: string, reason: string, status: string) => ({ error: { code, message, errors: [{ message, domain: reason.endsWith('LimitExceeded') ? 'usageLimits' : 'global', reason }], status } });
 
 export const googleWorkspaceEventHarness: ProviderEventHarness = {
