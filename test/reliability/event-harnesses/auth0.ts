@@ -1,7 +1,8 @@
 /**
  * Auth0's tenant-log poller in the event fault matrix, on the Auth0 fake (test/fakes/auth0.ts):
  * checkpoint pagination (`from=<log_id>&take=100`), Management API error bodies, 429 with
- * X-RateLimit-Limit/-Remaining/-Reset.
+ * X-RateLimit-Limit/-Remaining/-Reset; and the Log Stream (Custom Webhook, pushed) with its static
+ * Authorization token. https://auth0.com/docs/customize/log-streams/custom-log-streams
  * https://auth0.com/docs/deploy-monitor/logs/retrieve-log-events-using-mgmt-api
  * https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy/management-api-endpoint-rate-limits
  */
@@ -10,6 +11,7 @@ import { FakeAuth0 } from '../../fakes/auth0.js';
 import type { EventEndpointFault, ProviderEventHarness } from './types.js';
 
 const BOB = 'auth0|bob';
+const STREAM_TOKEN = 'Bearer auth0-event-faults-log-stream-token-5d1c';
 const onLogs = (r: RecordedRequest) => r.path === '/api/v2/logs';
 const auth0Error = (statusCode: number, error: string, message: string, errorCode?: string) => ({ statusCode, error, message, ...(errorCode ? { errorCode } : {}) });
 
@@ -25,11 +27,8 @@ export const auth0EventHarness: ProviderEventHarness = {
     throttled: '429 too_many_requests with X-RateLimit-Limit/-Remaining 0/-Reset 30 s ahead',
     foreign: 'gd_unenroll naming no user_id; sapi and fp entries (codes not used)',
     duplicate: 'the checkpoint read answers the last entries again (same log_id)',
-  },
-  notApplicable: {
-    push_bad_secret: 'no pushed source in this monitor (the Auth0 Log Stream is not received)',
-    push_replay: 'no pushed source (see above)',
-    push_5mb: 'no pushed source (see above)',
+    push_bad_secret: 'the Log Stream (Custom Webhook), Authorization header wrong',
+    push_replay: 'the Log Stream redelivers an entry (same log_id)',
   },
   async start() {
     const fake = new FakeAuth0();
@@ -41,9 +40,10 @@ export const auth0EventHarness: ProviderEventHarness = {
     fake.addLog({ type: 'seccft', description: 'Client Credentials for Access Token' });
     await fake.start();
     const when = (at: Date, n = 0) => new Date(at.getTime() + n).toISOString();
+    let streamSerial = 0;
     return {
-      env: { A0_CLIENT_SECRET: fake.clientSecret },
-      monitorEntry: { id: 'a0-acme', type: 'auth0', domain: fake.domain, clientId: fake.clientId, clientSecret: '${A0_CLIENT_SECRET}', baseUrl: fake.url, retries: 0, events: {} },
+      env: { A0_CLIENT_SECRET: fake.clientSecret, A0_STREAM_TOKEN: STREAM_TOKEN },
+      monitorEntry: { id: 'a0-acme', type: 'auth0', domain: fake.domain, clientId: fake.clientId, clientSecret: '${A0_CLIENT_SECRET}', baseUrl: fake.url, retries: 0, events: { logStream: { authorization: '${A0_STREAM_TOKEN}' } } },
       subjectLogin: 'bob@example.com',
       change() {
         fake.users.get(BOB)!.methods = [];
@@ -87,6 +87,19 @@ export const auth0EventHarness: ProviderEventHarness = {
       subjectReads: () => fake.requests.filter((r) => decodeURIComponent(r.path) === `/api/v2/users/${BOB}`).length,
       clear: () => fake.clearFaults(),
       stop: () => fake.stop(),
+      push: {
+        source: 'log-stream',
+        acceptedStatus: 202,
+        secretHeader: 'Authorization',
+        // A log entry as the tenant log holds it (the fake's format), not appended to the pulled log.
+        pushedEvent: () => ({
+          date: '2026-11-22T10:00:50.000Z', type: 'gd_unenroll', description: 'Guardian - Unenroll device', client_id: 'appClientId123', client_name: 'Acme App', ip: '198.51.100.23',
+          user_agent: 'Firefox 132.0.0 / Linux 0.0.0', details: {}, user_id: BOB, user_name: 'bob@example.com', log_id: `900301${String(++streamSerial).padStart(50, '0')}`, tenant_name: 'acme', $event_schema: { version: '1.0.0' },
+        }),
+        // The Custom Webhook's JSON-lines content format; a redelivery is the same body again.
+        delivery: (event) => ({ headers: { 'content-type': 'application/json', 'user-agent': 'Auth0-Log-Streams', authorization: STREAM_TOKEN }, body: FakeAuth0.logStreamBody([event]) }),
+        withWrongSecret: (headers) => ({ ...headers, authorization: 'Bearer a-guessed-token' }),
+      },
     };
   },
 };

@@ -1,7 +1,8 @@
 /**
  * GitLab's audit-events poller (instance audit events) in the event fault matrix, on the GitLab
  * fake (test/fakes/gitlab.ts): `created_after` = watermark − overlap, Link rel="next" pages, GitLab's
- * error bodies, 429 with RateLimit-* and Retry-After.
+ * error bodies, 429 with RateLimit-* and Retry-After; and the streaming audit event destination
+ * (pushed) with its verification token. https://docs.gitlab.com/user/compliance/audit_event_streaming/
  * https://docs.gitlab.com/api/audit_events/
  * https://docs.gitlab.com/administration/settings/user_and_ip_rate_limits/#response-headers
  */
@@ -10,6 +11,7 @@ import { FakeGitlab } from '../../fakes/gitlab.js';
 import type { EventEndpointFault, ProviderEventHarness } from './types.js';
 
 const TOKEN = 'glpat-event-faults-admin-0001';
+const STREAM_TOKEN = 'gitlab-event-faults-streaming-token-3b7e';
 const BOB = 2;
 const onAudits = (r: RecordedRequest) => r.path.endsWith('/audit_events');
 
@@ -25,11 +27,8 @@ export const gitlabEventHarness: ProviderEventHarness = {
     throttled: '429 with RateLimit-Limit/-Remaining 0/-Reset and Retry-After: 60',
     foreign: 'user_disable_two_factor naming no user; project_archived (not used)',
     duplicate: 'the next poll re-reads the overlap window (5 min) by design',
-  },
-  notApplicable: {
-    push_bad_secret: 'no pushed source in this monitor (GitLab streaming audit destinations are not received)',
-    push_replay: 'no pushed source (see above)',
-    push_5mb: 'no pushed source (see above)',
+    push_bad_secret: 'the streaming destination, X-Gitlab-Event-Streaming-Token wrong',
+    push_replay: 'GitLab streams an audit event again (same id)',
   },
   async start() {
     const fake = new FakeGitlab();
@@ -41,8 +40,8 @@ export const gitlabEventHarness: ProviderEventHarness = {
     const when = (at: Date, n = 0) => new Date(at.getTime() + n).toISOString();
     let nextId = 5_000;
     return {
-      env: { GL_TOKEN: TOKEN },
-      monitorEntry: { id: 'gl-acme', type: 'gitlab', baseUrl: fake.url, token: '${GL_TOKEN}', retries: 0, events: {} },
+      env: { GL_TOKEN: TOKEN, GL_STREAM_TOKEN: STREAM_TOKEN },
+      monitorEntry: { id: 'gl-acme', type: 'gitlab', baseUrl: fake.url, token: '${GL_TOKEN}', retries: 0, events: { streaming: { verificationToken: '${GL_STREAM_TOKEN}' } } },
       subjectLogin: 'bob',
       change() {
         fake.users.get(BOB)!.twoFactor = false;
@@ -86,6 +85,18 @@ export const gitlabEventHarness: ProviderEventHarness = {
         fake.tokens = { [TOKEN]: { admin: true, groupOwner: true } };
       },
       stop: () => fake.stop(),
+      push: {
+        source: 'audit-stream',
+        acceptedStatus: 202,
+        secretHeader: 'X-Gitlab-Event-Streaming-Token',
+        // An audit event as the instance records it (the fake's format), not appended to the pulled log.
+        pushedEvent: () => ({
+          id: 9_000_000 + nextId++, author_id: 1, entity_id: BOB, entity_type: 'User', event_name: 'user_disable_two_factor', created_at: '2026-11-22T10:00:50.000Z',
+          details: { event_name: 'user_disable_two_factor', author_name: 'Administrator', author_class: 'User', target_id: BOB, target_type: 'User', target_details: 'bob', custom_message: 'Disabled two-factor authentication', ip_address: '198.51.100.2', entity_path: 'bob' },
+        }),
+        delivery: (event) => FakeGitlab.streamed(event, STREAM_TOKEN),
+        withWrongSecret: (headers) => ({ ...headers, 'x-gitlab-event-streaming-token': 'a-guessed-token' }),
+      },
     };
   },
 };

@@ -38,6 +38,7 @@ export const oktaEventHarness: ProviderEventHarness = {
     okta.generateUsers(30);
     await okta.start();
     const onLogs = (r: { path: string }) => r.path === LOGS;
+    let hookSerial = 0;
     const deactivate = (at: Date, n: number, target = bob, uuid?: string) =>
       okta.logs.push(oktaLogEvent({ eventType: 'user.mfa.factor.deactivate', actor: admin, target: [target], published: new Date(at.getTime() + n).toISOString(), ...(uuid ? { uuid } : {}) }, okta.logs.length));
     return {
@@ -92,12 +93,13 @@ export const oktaEventHarness: ProviderEventHarness = {
         source: 'event-hook',
         acceptedStatus: 204,
         secretHeader: 'Authorization',
-        pushedEvent: (id) => oktaLogEvent({ eventType: 'user.mfa.factor.deactivate', actor: admin, target: [bob], uuid: id }, 0),
-        delivery: (events, deliveryId) => ({
+        pushedEvent: () => oktaLogEvent({ eventType: 'user.mfa.factor.deactivate', actor: admin, target: [bob], uuid: `evt-faults-hook-${hookSerial++}` }, 0),
+        // A replay in another delivery (its own eventId): the dedupe key is the LogEvent's uuid.
+        delivery: (event, attempt) => ({
           headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'Okta-Integrations', authorization: HOOK_SECRET },
           body: JSON.stringify({
             eventType: 'com.okta.event_hook', eventTypeVersion: '1.0', cloudEventsVersion: '0.1', source: `${okta.url}/api/v1/eventHooks/whoEventFaults`,
-            eventId: deliveryId, data: { events }, eventTime: '2026-11-22T10:01:01.032Z', contentType: 'application/json',
+            eventId: `b5a188b9-5ece-4636-b041-48200000000${attempt}`, data: { events: [event] }, eventTime: '2026-11-22T10:01:01.032Z', contentType: 'application/json',
           }),
         }),
         withWrongSecret: (headers) => ({ ...headers, authorization: 'a-guessed-secret' }),

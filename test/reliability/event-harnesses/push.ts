@@ -32,7 +32,7 @@ export async function pushRow(id: Extract<EventFaultId, 'push_bad_secret' | 'pus
       case 'push_bad_secret': {
         // The change is real: a refused request acted on would alert on it (counted false here: the scan reports it).
         r.fake.change();
-        const good = push.delivery([push.pushedEvent('evt-faults-push-1')], 'delivery-bad-secret');
+        const good = push.delivery(push.pushedEvent(), 1);
         const res = await post({ ...good, headers: push.withWrongSecret(good.headers) });
         await r.runner.verifyPending(never, { all: true });
         const kept = stored(r, 'seen_events');
@@ -45,10 +45,10 @@ export async function pushRow(id: Extract<EventFaultId, 'push_bad_secret' | 'pus
       }
       case 'push_replay': {
         const expected = r.fake.change();
-        const event = push.pushedEvent('evt-faults-replayed-1');
-        const first = await post(push.delivery([event], 'delivery-1'));
+        const event = push.pushedEvent();
+        const first = await post(push.delivery(event, 1));
         await r.runner.verifyPending(never, { all: true });
-        const replay = await post(push.delivery([event], 'delivery-2'));
+        const replay = await post(push.delivery(event, 2));
         await r.runner.verifyPending(never, { all: true });
         const seen = r.line(/events {9}/, { source: push.source });
         expect([first.status, replay.status]).toEqual([push.acceptedStatus, push.acceptedStatus]);
@@ -57,7 +57,7 @@ export async function pushRow(id: Extract<EventFaultId, 'push_bad_secret' | 'pus
         return { outcome: `HTTP ${first.status} then ${replay.status}; the replay skipped as a duplicate; ${r.fake.subjectReads()} verification; ${r.alerts().length} alert`, operatorSees: seen, ...r.count(expected) };
       }
       case 'push_5mb': {
-        const good = push.delivery([push.pushedEvent('evt-faults-5mb')], 'delivery-5mb');
+        const good = push.delivery(push.pushedEvent(), 1);
         const res = await post({ headers: good.headers, body: Buffer.alloc(5 * 1024 * 1024, 0x20) });
         expect(res.status).toBe(413);
         expect(stored(r, 'seen_events')).toBe(0);

@@ -44,7 +44,7 @@ export const EVENT_FAULTS: readonly EventFaultSpec[] = [
   { id: 'storm', title: 'a storm: 1,000 events about one account in one poll (paged)' },
   { id: 'verify_fails', title: 'the verification read answers 5xx' },
   { id: 'duplicate', title: 'the same event delivered twice' },
-  { id: 'push_bad_secret', title: 'pushed: a wrong Authorization secret' },
+  { id: 'push_bad_secret', title: 'pushed: a wrong secret (nothing stored)' },
   { id: 'push_replay', title: 'pushed: a replayed event (same id)' },
   { id: 'push_5mb', title: 'pushed: a 5 MB body' },
 ];
@@ -54,17 +54,17 @@ export type EventEndpointFault = 'server' | 'unauthorized' | 'forbidden' | 'thro
 
 /** A pushed source of the harness (./push.ts runs its rows). */
 export interface PushSpec {
-  /** The `/hooks/<monitor-id>` it listens on (the harness's monitor id). */
+  /** The pushed source's name (`event-hook`); it listens on /hooks/<the harness's monitor id>. */
   source: string;
-  /** A delivery in the provider's documented format carrying `events` (from `pushedEvent`), with the right secret. */
-  delivery(events: ReadonlyArray<Record<string, unknown>>, deliveryId: string): { headers: Record<string, string>; body: string };
-  /** One event about the subject, as the push carries it (same id → same dedupe key). */
-  pushedEvent(id: string): Record<string, unknown>;
-  /** The HTTP status the provider expects for an accepted delivery. */
+  /** A new event about the subject as the provider pushes it; its id (uuid, log_id, id) is the dedupe key. */
+  pushedEvent(): Record<string, unknown>;
+  /** One delivery of `event` in the provider's documented request, with the right secret (`attempt` 1, 2, …: a redelivery). */
+  delivery(event: Record<string, unknown>, attempt: number): { headers: Record<string, string>; body: string };
+  /** The HTTP status the receiver answers an accepted delivery with. */
   acceptedStatus: number;
-  /** What header carries the secret, in words (the row's "here"). */
+  /** The header that carries the secret (the rows' wording). */
   secretHeader: string;
-  /** Replaces the secret in `headers` with a wrong one. */
+  /** `headers` with a wrong secret. */
   withWrongSecret(headers: Record<string, string>): Record<string, string>;
 }
 
