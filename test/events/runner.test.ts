@@ -84,18 +84,6 @@ describe('ingest and verification', () => {
     expect(source()).toMatchObject({ received: 1, duplicates: 1 });
   });
 
-  it('drain stops at a poll that brings only events already seen (a source re-reading its overlap window)', async () => {
-    await baseline();
-    dir.queue.push({ events: [hintEvent('evt-1', '1')], ignored: [], cursor: 'c1' });
-    // An overlap re-read: the same event again, with more behind it in the queue.
-    dir.queue.push({ events: [hintEvent('evt-1', '1')], ignored: [], cursor: 'c1' });
-    dir.queue.push({ events: [hintEvent('evt-2', '2')], ignored: [], cursor: 'c2' });
-    const drained = await new EventRunner(app).drain(never);
-    expect(drained.polls).toBe(2);
-    expect(dir.polledWith).toEqual([undefined, 'c1']);
-    expect(source()).toMatchObject({ received: 1, duplicates: 1, cursor: 'c1' });
-  });
-
   it('a storm of 1,000 events about one account is one verification and one alert', async () => {
     await baseline();
     dir.set(bob({ mfa: 'disabled' }));
@@ -258,6 +246,28 @@ describe('facts and auto-response', () => {
     ]);
     expect(rows[0]?.reason).toMatch(/^exempt/);
     expect(rows[2]?.reason).toMatch(/^max_per_run/);
+  });
+});
+
+describe('draining (`mfawatch run`)', () => {
+  it('a log source that re-reads an overlap window is drained until nothing new, not MAX_DRAIN_POLLS times', async () => {
+    await baseline();
+    dir.acknowledges = false;
+    const overlap = () => ({ events: [hintEvent('evt-1', '1')], ignored: [], cursor: 'w1' });
+    // Only duplicates, but the cursor moved: more may follow. Then only duplicates at the same cursor: done.
+    dir.queue.push(overlap(), { ...overlap(), cursor: 'w2' }, { ...overlap(), cursor: 'w2' }, overlap(), overlap(), overlap());
+    const drained = await new EventRunner(app).drain(never);
+    expect(dir.polledWith).toEqual([undefined, 'w1', 'w2']);
+    expect(drained.polls).toBe(3);
+    expect(source()).toMatchObject({ cursor: 'w2', received: 1, duplicates: 2 });
+  });
+
+  it('a queue is drained while it brings messages, duplicates (redeliveries) included', async () => {
+    await baseline();
+    dir.queue.push({ events: [hintEvent('evt-1', '1')], ignored: [] }, { events: [hintEvent('evt-1', '1')], ignored: [] }, { events: [hintEvent('evt-2', '2')], ignored: [] });
+    const drained = await new EventRunner(app).drain(never);
+    expect(drained.polls).toBe(4);
+    expect(source()).toMatchObject({ received: 2, duplicates: 1 });
   });
 });
 
