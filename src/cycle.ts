@@ -97,9 +97,10 @@ async function scopeJobs(app: App, m: MonitorInstance, signal: AbortSignal): Pro
 
 /** Scans every scope of the given monitor instances. */
 export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal, onProgress?: ProgressListener): Promise<ScanOutcome[]> {
-  // Team memberships for notifier matchers, once per scan (src/delivery/matchers.ts).
-  await app.teams.refresh(signal);
   const jobs = (await Promise.all(instances.map((m) => scopeJobs(app, m, signal)))).flat();
+  // What these monitors' notifier matchers name (teams, groups, OUs), once per scan, after the
+  // scopes are known (an organization's accounts are placed in its OUs) (src/delivery/matchers.ts).
+  await app.directory.refresh(signal, instances.map((m) => m.config.id));
   // autoResponse.maxPerRun caps the kills of all these scans together.
   const run: RunTally = { killsDecided: 0 };
   return mapWithConcurrency(jobs, SCAN_CONCURRENCY, async ({ m, monitor, scope }) => {
