@@ -34,7 +34,6 @@ export async function readLinkPaged<T>(
     out.push(...res.data);
     const next = parseLinkHeader(res.headers.get('link')).next;
     query = undefined;
-    path = undefined;
     if (!next) break;
     let url: URL;
     try {
