@@ -8,6 +8,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GROUP_MEMBER_SCOPE } from '../../src/delivery/directories/google-groups.js';
+import { oktaGroupReader } from '../../src/delivery/directories/okta-groups.js';
+import { Secret } from '../../src/core/secret.js';
 import { FakeAws } from '../fakes/aws-iam.js';
 import { FakeChannel } from '../fakes/channels.js';
 import { DIRECTORY_READONLY, FakeGoogle, makeServiceAccount } from '../fakes/google.js';
@@ -89,6 +91,17 @@ describe('oktaGroups', () => {
     expect(received(channels.missing)).toEqual(['mfa_disabled:carol@example.com']);
     expect(out.stderr).toContain('cannot read the members of Okta group \\"No Such Group\\" at okta');
     expect(out.stderr).toContain('Okta has no group named \\"No Such Group\\"');
+  });
+
+  it("follows Okta's rate-limit headers: a page that leaves none waits for X-Rate-Limit-Reset instead of earning a 429", async () => {
+    okta.rateLimit = 2; // per bucket and window: the search and the first page spend it
+    const reader = oktaGroupReader({ monitorId: 'okta', baseUrl: okta.url, token: new Secret(TOKEN), authScheme: 'SSWS' }, 'okta/Payments', 'Payments', { fetch: globalThis.fetch, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+    const members = await reader.read();
+    expect(members.has('00ucarol')).toBe(true);
+    expect(members.has('carol@example.com')).toBe(true);
+    expect(members.size).toBeGreaterThan(211 * 2 - 1);
+    expect(okta.requests.filter((r) => r.path === `/api/v1/groups/${PAYMENTS}/users`)).toHaveLength(2);
+    expect(okta.rateLimited).toBe(0);
   });
 
   it('a token that may not read groups: every team hears, the warning names the permission', async () => {

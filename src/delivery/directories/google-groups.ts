@@ -72,7 +72,7 @@ export function googleGroupReader(source: GoogleGroupSource, name: string, group
     name,
     monitorId: source.monitorId,
     label: `Google group ${groupKey} at ${source.monitorId}`,
-    fix: `that the group exists and that the service account's domain-wide delegation has the scope ${GROUP_MEMBER_SCOPE} (monitors/google-workspace/README.md)`,
+    fix: `that the group exists and that the service account's domain-wide delegation (Admin console → Security → API controls) has the scope ${GROUP_MEMBER_SCOPE} (README.md, "Notifiers")`,
     async read(signal) {
       const { raw, key } = await loadKey(source);
       const tokenUri = source.tokenUri ?? key.token_uri ?? GOOGLE_TOKEN_URL;
