@@ -88,7 +88,10 @@ export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}, 
   const monitors = config.monitors.map((m) => ({ ...m, monitor: m.module.create(m.config, { ...deps, logger: logger.child({ monitor: m.config.id }) }) }));
   const crashPoint = overrides.crashPoint;
   // Matchers' groups and OUs are read with the credentials of the monitor that holds them.
-  const directory = createRoutingDirectory(monitors, config.notifiers, { fetch: deps.fetch, sleep: deps.sleep, logger });
+  const directory = createRoutingDirectory(monitors, config.notifiers, {
+    fetch: deps.fetch, sleep: deps.sleep, logger,
+    knownScopes: (monitorId) => store.knownScopes().filter((s) => s.monitor_id === monitorId).map((s) => s.scope),
+  });
   const identities = { map: config.identities.map, monitorTypes: new Map(config.monitors.map((m) => [m.config.id, m.module.type])) };
   const notifiers = new Map<string, NotifierInstance>(
     config.notifiers.map((n) => {

@@ -78,11 +78,14 @@ export class RoutingDirectory {
   /**
    * Reads what the matchers name at these monitors (all when omitted): a scan of a monitor needs
    * only its own groups, since a group matches only accounts of the monitor it was read at.
+   * `missingOnly`: only what was never read (groups never read, accounts never placed), for a
+   * second pass in the same cycle once new scopes are known.
    */
-  async refresh(signal?: AbortSignal, monitorIds?: readonly string[]): Promise<void> {
+  async refresh(signal?: AbortSignal, monitorIds?: readonly string[], options: { missingOnly?: boolean } = {}): Promise<void> {
     const wanted = (id: string) => !monitorIds || monitorIds.includes(id);
     for (const g of this.#groups) {
       if (!wanted(g.monitorId) || signal?.aborted) continue;
+      if (options.missingOnly && this.#members.get(groupKey(g.kind, g.name))?.has(g.monitorId)) continue;
       try {
         const members = await g.read(signal);
         const key = groupKey(g.kind, g.name);
@@ -95,7 +98,7 @@ export class RoutingDirectory {
     }
     for (const p of this.#placements) {
       if (!wanted(p.monitorId) || signal?.aborted) continue;
-      const accounts = p.accounts();
+      const accounts = options.missingOnly ? p.accounts().filter((id) => !this.#placed.get(p.monitorId)?.has(id)) : p.accounts();
       if (accounts.length === 0) continue;
       try {
         const { placed, failed } = await p.read(accounts, signal);

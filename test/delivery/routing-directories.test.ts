@@ -93,6 +93,26 @@ describe('oktaGroups', () => {
     expect(out.stderr).toContain('Okta has no group named \\"No Such Group\\"');
   });
 
+  it('a cron-driven run routes what its event source verified by the groups too (they are read before the events)', async () => {
+    const configPath = writeConfig(dir.path, {
+      database: './m.db',
+      schedule: '0 0 1 1 *',
+      delivery: { runDeadline: '2s' },
+      monitors: [{ id: 'okta', type: 'okta', baseUrl: okta.url, token: '${OKTA_TOKEN}', retries: 0, events: { systemLog: '30s' } }],
+      notifiers: [notifier('payments', [{ oktaGroups: ['okta/Payments'] }]), notifier('infra', [{ oktaGroups: [`okta/${INFRA}`] }])],
+    });
+    expect((await run(configPath)).code).toBe(0);
+    clear();
+    const carol = okta.users.get('00ucarol');
+    if (carol) carol.factors = [];
+    okta.addLog({ eventType: 'user.mfa.factor.deactivate', actor: { id: '00uadmin', alternateId: 'admin@example.com' }, target: [{ id: '00ucarol', type: 'User', alternateId: 'carol@example.com' }], published: new Date().toISOString() });
+    const out = await run(configPath);
+    expect(out.code, out.stderr).toBe(0);
+    const delivered = channels.payments?.accepted.flatMap((r) => (JSON.parse(r.body) as { events: Array<{ type: string; detail?: { via?: string } }> }).events) ?? [];
+    expect(delivered.map((e) => [e.type, e.detail?.via])).toEqual([['mfa_disabled', 'event']]);
+    expect(received(channels.infra)).toEqual([]);
+  });
+
   it("follows Okta's rate-limit headers: a page that leaves none waits for X-Rate-Limit-Reset instead of earning a 429", async () => {
     okta.rateLimit = 2; // per bucket and window: the search and the first page spend it
     const reader = oktaGroupReader({ monitorId: 'okta', baseUrl: okta.url, token: new Secret(TOKEN), authScheme: 'SSWS' }, 'okta/Payments', 'Payments', { fetch: globalThis.fetch, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });

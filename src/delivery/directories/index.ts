@@ -33,7 +33,7 @@ export function matcherMonitorOf(m: { config: unknown; module: { type: string } 
 export function createRoutingDirectory(
   monitors: ReadonlyArray<ConfiguredMonitor & { monitor: { scopes(): ReadonlyArray<{ id: string }> } }>,
   notifiers: readonly ConfiguredNotifier[],
-  deps: { fetch: typeof fetch; sleep: (ms: number, signal?: AbortSignal) => Promise<void>; logger: Logger },
+  deps: { fetch: typeof fetch; sleep: (ms: number, signal?: AbortSignal) => Promise<void>; logger: Logger; knownScopes: (monitorId: string) => readonly string[] },
 ): RoutingDirectory {
   const matchers = notifiers.flatMap((n) => n.config.match ?? []);
   const described = monitors.map(matcherMonitorOf);
@@ -71,7 +71,11 @@ export function createRoutingDirectory(
       if (c.organization === undefined) continue;
       placements.push(awsOrganizationReader({
         monitorId: c.id, region: c.region, profile: c.profile, endpoint: endpointFor(c.endpoint, 'organizations'), maxAttempts: c.maxAttempts, requestTimeout: c.requestTimeout,
-        accounts: () => m.monitor.scopes().map((s) => s.id).filter((id) => /^\d{12}$/.test(id)),
+        // The scopes resolved this cycle, else those stored (a new `run` process knows no others yet).
+        accounts: () => {
+          const resolved = m.monitor.scopes().map((s) => s.id);
+          return (resolved.length ? resolved : deps.knownScopes(c.id)).filter((id) => /^\d{12}$/.test(id));
+        },
       }, deps.logger));
     }
   }
