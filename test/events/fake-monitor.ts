@@ -26,6 +26,8 @@ export class FakeDirectory {
   /** readAccount calls, and how many of the next ones fail. */
   readonly reads: AccountRef[] = [];
   failReads = 0;
+  /** false: a log read with a cursor (no acknowledge), like a source re-reading an overlap window. */
+  acknowledges = true;
   /** Runs inside readAccount (a scan committing meanwhile). */
   duringRead: (() => Promise<void> | void) | undefined;
 
@@ -43,6 +45,7 @@ export class FakeDirectory {
         const next = this.queue.shift();
         if (next instanceof Error) throw next;
         if (!next) return { events: [], ignored: [] };
+        if (!this.acknowledges) return next;
         return { ...next, acknowledge: async () => void this.acknowledged.push(next.cursor) };
       },
     };

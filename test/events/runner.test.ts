@@ -249,6 +249,28 @@ describe('facts and auto-response', () => {
   });
 });
 
+describe('draining (`mfawatch run`)', () => {
+  it('a log source that re-reads an overlap window is drained until nothing new, not MAX_DRAIN_POLLS times', async () => {
+    await baseline();
+    dir.acknowledges = false;
+    const overlap = () => ({ events: [hintEvent('evt-1', '1')], ignored: [], cursor: 'w1' });
+    // Only duplicates, but the cursor moved: more may follow. Then only duplicates at the same cursor: done.
+    dir.queue.push(overlap(), { ...overlap(), cursor: 'w2' }, { ...overlap(), cursor: 'w2' }, overlap(), overlap(), overlap());
+    const drained = await new EventRunner(app).drain(never);
+    expect(dir.polledWith).toEqual([undefined, 'w1', 'w2']);
+    expect(drained.polls).toBe(3);
+    expect(source()).toMatchObject({ cursor: 'w2', received: 1, duplicates: 2 });
+  });
+
+  it('a queue is drained while it brings messages, duplicates (redeliveries) included', async () => {
+    await baseline();
+    dir.queue.push({ events: [hintEvent('evt-1', '1')], ignored: [] }, { events: [hintEvent('evt-1', '1')], ignored: [] }, { events: [hintEvent('evt-2', '2')], ignored: [] });
+    const drained = await new EventRunner(app).drain(never);
+    expect(drained.polls).toBe(4);
+    expect(source()).toMatchObject({ received: 2, duplicates: 1 });
+  });
+});
+
 describe('retention and hostile input', () => {
   it('seen ids and finished hints are pruned after their retention; pending hints never', async () => {
     await baseline();

@@ -22,6 +22,9 @@
  * admin.reports.audit.readonly scope.
  * https://developers.google.com/admin-sdk/reports/reference/rest/v1/activities/list
  * https://developers.google.com/admin-sdk/reports/v1/appendix/activity/login
+ * https://developers.google.com/admin-sdk/reports/v1/appendix/activity/admin-delegated-admin-settings
+ *   (admin application: ASSIGN_ROLE, type DELEGATED_ADMIN_SETTINGS, parameters ORG_UNIT_NAME,
+ *   ROLE_NAME, USER_EMAIL as [{name, value}]; the actor is the administrator who acted)
  */
 import { generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -35,11 +38,13 @@ export interface FakeActivityInput {
   applicationName?: string;
   eventName: string;
   eventType?: string;
-  /** The user the event is about (the actor for login events). */
+  /** Who acted: the user the event is about for login events; the administrator for admin events (the user is then a USER_EMAIL parameter). */
   actor: { email: string; profileId: string };
   time?: string;
   uniqueQualifier?: string;
   ipAddress?: string;
+  /** The event's parameters as the Reports API answers them ({name, value} / {name, multiValue} / {name, boolValue}). */
+  parameters?: Array<{ name: string; value?: string; multiValue?: string[]; boolValue?: boolean }>;
 }
 
 export interface FakeGoogleUser {
@@ -103,7 +108,7 @@ export class FakeGoogle extends LoopbackServer {
       etag: `"etag-activity-${n}"`,
       actor: { callerType: 'USER', email: a.actor.email, profileId: a.actor.profileId },
       ipAddress: a.ipAddress ?? '203.0.113.5',
-      events: [{ type: a.eventType ?? '2sv_change', name: a.eventName }],
+      events: [{ type: a.eventType ?? (application === 'admin' ? 'DELEGATED_ADMIN_SETTINGS' : '2sv_change'), name: a.eventName, ...(a.parameters ? { parameters: a.parameters } : {}) }],
     };
     this.activities.push({ application, item });
     return item;
