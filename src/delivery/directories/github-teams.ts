@@ -27,7 +27,7 @@ export function githubTeamReader(source: GithubTeamSource, team: string, fetchFn
     name: team,
     monitorId: source.monitorId,
     label: `GitHub team ${team}`,
-    fix: `that the team slug exists and that the token of monitor "${source.monitorId}" may read the org's teams (read:org, or the fine-grained "Members" organization permission; monitors/github/README.md)`,
+    fix: `that the team slug exists and that the token of monitor "${source.monitorId}" may read the org's teams (classic token: read:org; monitors/github/README.md)`,
     async read(signal) {
       const client = createHttpClient({
         provider: 'GitHub', baseUrl: source.baseUrl, fetch: fetchFn, retries: 1, secrets: [source.token],
