@@ -17,7 +17,7 @@ import { eventCallContext } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
 import { activitiesPage, eventNamesOf, parseGoogleCursor, translateActivities, type GoogleApplication } from './events.js';
-import { plainGoogleText, serviceAccountAuth } from './service-account.js';
+import { plainGoogleText, serviceAccountAuth, serviceAccountTokenCache } from './service-account.js';
 
 const PROVIDER = 'Google Workspace';
 const README = 'see monitors/google-workspace/README.md';
@@ -90,15 +90,26 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
   const apiRoot = config.apiRoot.replace(/\/+$/, '');
   const scope: ScopeInfo = { id: '', label: config.subject.replace(/^.*@/, '') };
 
-  async function clientFor(ctx: ScanContext, scopeUrl = DIRECTORY_SCOPE, what = 'users.list'): Promise<HttpClient> {
+  // The polls and re-reads share one access token per scope until shortly before it expires,
+  // instead of a token request per poll. A scan asks for its own token: it checks the credential
+  // each time, so a deleted key or a removed delegation fails the next scan, not the token's expiry.
+  const tokens = serviceAccountTokenCache(() => deps.clock.now().getTime());
+
+  async function clientFor(ctx: ScanContext, scopeUrl = DIRECTORY_SCOPE, what = 'users.list', reuseToken = true): Promise<HttpClient> {
     const auth = await serviceAccountAuth({
       key: config, subject: config.subject, tokenUri: config.tokenUri, scope: scopeUrl,
-      fetch: deps.fetch, timeoutMs: config.requestTimeout, signal: ctx.signal, countRequest: () => ctx.countRequest(),
+      fetch: deps.fetch, timeoutMs: config.requestTimeout, signal: ctx.signal, countRequest: () => ctx.countRequest(), cache: reuseToken ? tokens : undefined,
     });
+    // A token Google no longer accepts (revoked, the key deleted) is dropped: the next call asks for a new one.
+    const fetchForgettingRefusedTokens = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const response = await deps.fetch(input, init);
+      if (response.status === 401) auth.forgetToken();
+      return response;
+    };
     return createHttpClient({
       provider: PROVIDER,
       baseUrl: apiRoot,
-      fetch: deps.fetch,
+      fetch: fetchForgettingRefusedTokens,
       headers: auth.headers,
       timeoutMs: config.requestTimeout,
       retries: config.retries,
@@ -130,7 +141,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
   }
 
   async function* scanAccount(ctx: ScanContext): AsyncGenerator<Observation> {
-    const client = await clientFor(ctx);
+    const client = await clientFor(ctx, DIRECTORY_SCOPE, 'users.list', false);
     let pageToken: string | undefined;
     let pageNo = 0;
     const seenTokens = new Set<string>();

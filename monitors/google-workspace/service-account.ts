@@ -3,9 +3,11 @@
  * polls, account re-reads) and the `googleGroups` routing reader: the JSON key (inline or from a
  * file) checked, a google-auth-library JWT with domain-wide delegation acting as `subject` for one
  * scope, its one token request sent to `tokenUri`, a refused token explained, and every secret
- * (the key, its private key, each access token) listed for scrubbing.
+ * (the key, its private key, each access token) listed for scrubbing. With a token cache, an
+ * access token serves every call until shortly before it expires (Google's tokens last an hour).
  * https://developers.google.com/identity/protocols/oauth2/service-account#delegatingauthority
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { JWT } from 'google-auth-library';
 import { z } from 'zod';
@@ -17,6 +19,11 @@ const PROVIDER = 'Google Workspace';
 const README = 'see monitors/google-workspace/README.md';
 /** The token endpoint google-auth-library posts to (and the JWT `aud` Google requires). */
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+/**
+ * A kept token is not handed out in its last five minutes, so that a call never starts with a
+ * token about to expire (google-auth-library's own eagerRefreshThresholdMillis default).
+ */
+const EXPIRY_MARGIN_MS = 5 * 60_000;
 
 const serviceAccountKey = z.object({
   type: z.literal('service_account'),
@@ -34,6 +41,28 @@ export interface ServiceAccountKeySource {
   serviceAccountKeyFile?: string | undefined;
 }
 
+/** An access token and when it stops being handed out (ms, on the cache's clock). */
+interface KeptToken {
+  token: string;
+  expiresAt: number;
+}
+
+/**
+ * Access tokens kept between calls, one per scope, subject, token endpoint and key (a new key,
+ * or a key file that changed, gets a token of its own). One token request at a time per entry:
+ * calls that need a token while one is being fetched wait for that one.
+ */
+export interface ServiceAccountTokenCache {
+  readonly now: () => number;
+  readonly kept: Map<string, KeptToken>;
+  readonly pending: Map<string, Promise<KeptToken>>;
+}
+
+/** An empty token cache on this clock (ms since the epoch). */
+export function serviceAccountTokenCache(now: () => number): ServiceAccountTokenCache {
+  return { now, kept: new Map(), pending: new Map() };
+}
+
 /** What one token provider needs: the key, whom to act as, for which scope, and over which wire. */
 export interface ServiceAccountTokenOptions {
   key: ServiceAccountKeySource;
@@ -46,10 +75,15 @@ export interface ServiceAccountTokenOptions {
   fetch: typeof fetch;
   /** The token request's own timeout. */
   timeoutMs: number;
-  /** The caller's signal: aborts the token request with the call it serves. */
+  /**
+   * The caller's signal: the call stops waiting for a token when it aborts. The token request
+   * itself is bounded only by `timeoutMs`, since other calls may be waiting for the same token.
+   */
   signal?: AbortSignal | undefined;
-  /** Called once per token request sent, so the caller counts it with its API requests. */
+  /** Called once per token request this call sends, so the caller counts it with its API requests. */
   countRequest?: (() => void) | undefined;
+  /** Tokens kept across calls; without one, each call requests its own token on first use. */
+  cache?: ServiceAccountTokenCache | undefined;
 }
 
 /** A token provider for createHttpClient (`headers`, `secrets`). */
@@ -58,6 +92,22 @@ export interface ServiceAccountAuth {
   headers: () => Promise<Record<string, string>>;
   /** The key, its private key and every access token issued: to scrub from errors. Grows as tokens arrive. */
   secrets: string[];
+  /**
+   * Google refused an access token this call sent (HTTP 401): it is no longer kept, so the next
+   * call requests a new one instead of failing with it until it expires.
+   */
+  forgetToken: () => void;
+}
+
+/** `promise`, or the signal's reason as soon as `signal` aborts (the promise runs on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /**
@@ -140,11 +190,13 @@ function classifyTokenError(err: unknown, subject: string, key: ServiceAccountKe
 /**
  * Loads the key and returns the authorization-header provider and the secrets to scrub, for one
  * call (a scan, a poll, a re-read, a group read). The token is requested on the first `headers()`
- * and kept by the JWT for the rest of that call.
+ * that finds none kept, and kept in `options.cache` (else for this call only).
  */
 export async function serviceAccountAuth(options: ServiceAccountTokenOptions): Promise<ServiceAccountAuth> {
   const { key, raw } = await loadKey(options.key);
   const tokenUri = options.tokenUri ?? key.token_uri ?? GOOGLE_TOKEN_URL;
+  const cache = options.cache ?? serviceAccountTokenCache(() => Date.now());
+  const entry = createHash('sha256').update([options.scope, options.subject, tokenUri, raw].join('\n')).digest('hex');
   const secrets: string[] = [raw, key.private_key];
   const scrub = (s: string) => secrets.reduce((out, v) => (v.length >= 4 ? out.split(v).join('[redacted]') : out), s);
   // google-auth-library always posts to https://oauth2.googleapis.com/token and signs that URL as
@@ -155,29 +207,53 @@ export async function serviceAccountAuth(options: ServiceAccountTokenOptions): P
     const url = new URL(input instanceof Request ? input.url : String(input));
     if (url.href !== GOOGLE_TOKEN_URL) return Promise.reject(new TypeError(`unexpected token request to ${url.origin}`));
     options.countRequest?.();
-    return fetchWithTimeout(options.fetch, tokenUri, { ...init, redirect: 'error' }, options.timeoutMs, [options.signal, init?.signal]);
+    return fetchWithTimeout(options.fetch, tokenUri, { ...init, redirect: 'error' }, options.timeoutMs, [init?.signal]);
   };
-  const jwt = new JWT({
-    email: key.client_email,
-    key: key.private_key,
-    ...(key.private_key_id ? { keyId: key.private_key_id } : {}),
-    scopes: [options.scope],
-    subject: options.subject,
-    // Retries are the shared HTTP client's (with the caller's deadline and sleep), not gaxios's own.
-    transporterOptions: { fetchImplementation: tokenFetch as typeof fetch, retryConfig: { retry: 0, noResponseRetries: 0 } },
-  });
+  const requestToken = async (): Promise<KeptToken> => {
+    // A JWT client per token: the cache, not the client, decides when a token is reused.
+    const jwt = new JWT({
+      email: key.client_email,
+      key: key.private_key,
+      ...(key.private_key_id ? { keyId: key.private_key_id } : {}),
+      scopes: [options.scope],
+      subject: options.subject,
+      // Retries are the shared HTTP client's (with the caller's deadline and sleep), not gaxios's own.
+      transporterOptions: { fetchImplementation: tokenFetch as typeof fetch, retryConfig: { retry: 0, noResponseRetries: 0 } },
+    });
+    const sent = Date.now();
+    const { token } = await jwt.getAccessToken();
+    if (!token) throw new ProviderError('Google answered the token request without an access token', { reason: 'malformed', provider: PROVIDER, hint: 'check tokenUri' });
+    // expiry_date is google-auth-library's Date.now() + Google's expires_in; the lifetime is moved onto the cache's clock.
+    const lifetime = (jwt.credentials.expiry_date ?? sent) - sent;
+    return { token, expiresAt: cache.now() + lifetime };
+  };
+  let used: string | undefined;
   return {
     secrets,
+    forgetToken: () => {
+      if (used !== undefined && cache.kept.get(entry)?.token === used) cache.kept.delete(entry);
+    },
     headers: async () => {
-      let token: string | null | undefined;
-      try {
-        token = (await jwt.getAccessToken()).token;
-      } catch (err) {
-        throw classifyTokenError(err, options.subject, key, scrub, options.scope);
+      let kept = cache.kept.get(entry);
+      if (!kept || kept.expiresAt - EXPIRY_MARGIN_MS <= cache.now()) {
+        let pending = cache.pending.get(entry);
+        if (!pending) {
+          pending = requestToken().then(
+            (t) => { cache.kept.set(entry, t); return t; },
+          ).finally(() => cache.pending.delete(entry));
+          // A call that stopped waiting (aborted) leaves this promise to run on: never unhandled.
+          pending.catch(() => undefined);
+          cache.pending.set(entry, pending);
+        }
+        try {
+          kept = await untilAborted(pending, options.signal);
+        } catch (err) {
+          throw classifyTokenError(err, options.subject, key, scrub, options.scope);
+        }
       }
-      if (!token) throw new ProviderError('Google answered the token request without an access token', { reason: 'malformed', provider: PROVIDER, hint: 'check tokenUri' });
-      if (!secrets.includes(token)) secrets.push(token);
-      return { authorization: `Bearer ${token}` };
+      used = kept.token;
+      if (!secrets.includes(kept.token)) secrets.push(kept.token);
+      return { authorization: `Bearer ${kept.token}` };
     },
   };
 }
