@@ -238,9 +238,12 @@ export async function serviceAccountAuth(options: ServiceAccountTokenOptions): P
       if (!kept || kept.expiresAt - EXPIRY_MARGIN_MS <= cache.now()) {
         let pending = cache.pending.get(entry);
         if (!pending) {
-          pending = requestToken().then(
-            (t) => { cache.kept.set(entry, t); return t; },
-          ).finally(() => cache.pending.delete(entry));
+          pending = requestToken()
+            .then((t) => {
+              cache.kept.set(entry, t);
+              return t;
+            })
+            .finally(() => cache.pending.delete(entry));
           // A call that stopped waiting (aborted) leaves this promise to run on: never unhandled.
           pending.catch(() => undefined);
           cache.pending.set(entry, pending);
