@@ -164,5 +164,6 @@ export const emailNotifier: NotifierModule<EmailConfig> = {
   channel: 'email',
   configSchema: emailConfigSchema,
   secretKeys: ['smtp.auth.pass'],
+  readers: 'people',
   create: createEmailNotifier,
 };

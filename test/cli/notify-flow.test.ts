@@ -192,6 +192,11 @@ describe('notification flow', () => {
     expect(context?.elements?.[0]?.text).toMatch(/ · 2026-11-01 10:00 GMT\+1$/);
     expect(mails[0]?.raw).toContain('2026-11-01 10:00 GMT+1');
     expect(hookBatches()[0]?.createdAt).toBe('2026-11-01T09:00:00.000Z');
+    // The words of the test message too: Berlin time where people read them, UTC ISO in the webhook's JSON.
+    expect(JSON.stringify(slack.bodies()[0])).toContain('(user ');
+    expect(JSON.stringify(slack.bodies()[0])).toMatch(/\) at 2026-11-01 10:00 GMT\+1\. If you can read this/);
+    expect(mails[0]?.raw).toMatch(/\) at 2026-11-01 10:00 GMT\+1\. If you can read this/);
+    expect(hookBatches()[0]?.text).toMatch(/\) at 2026-11-01T09:00:00\.000Z\. If you can read this/);
   });
 
   it('notify-test sends through each notifier and reports each result; exit 1 when one fails, 2 for an unknown id', async () => {
