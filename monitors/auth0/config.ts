@@ -27,13 +27,21 @@ export const auth0ConfigSchema = monitorConfig('auth0', {
   requestTimeout: duration().default(30_000),
   /** Retries of a 5xx, 429 (after its reset) or timeout (default 3). */
   retries: z.number().int().min(0).max(10).default(3),
-  /** Seeing changes as they happen (README "Events"): the tenant logs polled every `logs` (needs read:logs). */
+  /**
+   * Seeing changes as they happen (README "Events"): the tenant logs polled every `logs` (needs
+   * read:logs), and optionally pushed by a Log Stream (`logStream`).
+   */
   events: z
     .strictObject({
       /** How often to poll GET /api/v2/logs from the last checkpoint. */
       logs: duration()
         .refine((v) => v >= 10_000, 'must be at least "10s" (each poll costs a Management API request)')
         .default(30_000),
+      /**
+       * Optional Log Stream (Custom Webhook) received on `inbound` at /hooks/<monitor-id>:
+       * `authorization` is the stream's Authorization Token (a secret), sent as its Authorization header.
+       */
+      logStream: z.strictObject({ authorization: secret() }).optional(),
     })
     .optional(),
 });

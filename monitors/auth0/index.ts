@@ -24,7 +24,7 @@ import type { AccountReading, AccountRef, EventBatch, EventSource } from '../eve
 import { eventCallContext } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { auth0ConfigSchema, type Auth0Config } from './config.js';
-import { LOG_TAKE, logEntryId, logPage, MAX_LOG_PAGES, translateAuth0Logs } from './events.js';
+import { auth0LogStream, LOG_TAKE, logEntryId, logPage, MAX_LOG_PAGES, translateAuth0Logs } from './events.js';
 
 const PROVIDER = 'Auth0';
 const README = 'see monitors/auth0/README.md';
@@ -370,7 +370,10 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
   }
 
   const sources: EventSource[] = config.events
-    ? [{ kind: 'pull', name: 'logs', intervalMs: config.events.logs, poll: (cursor, signal) => pollLogs(cursor, signal) }]
+    ? [
+        { kind: 'pull', name: 'logs', intervalMs: config.events.logs, poll: (cursor, signal) => pollLogs(cursor, signal) },
+        ...(config.events.logStream ? [auth0LogStream(config.events.logStream.authorization)] : []),
+      ]
     : [];
 
   return {
@@ -385,6 +388,6 @@ export const auth0Monitor: MonitorModule<Auth0Config> = {
   type: 'auth0',
   provider: PROVIDER,
   configSchema: auth0ConfigSchema,
-  secretKeys: ['clientSecret'],
+  secretKeys: ['clientSecret', 'events.logStream.authorization'],
   create: (config, deps) => createAuth0Monitor(config, deps),
 };

@@ -23,7 +23,10 @@ export const gitlabConfigSchema = monitorConfig('gitlab', {
   requestTimeout: duration().default(30_000),
   /** Retries of a 5xx, 429 (after its Retry-After) or timeout (default 3). */
   retries: z.number().int().min(0).max(10).default(3),
-  /** Seeing changes as they happen (README "Events"): the audit events polled every `auditEvents`. */
+  /**
+   * Seeing changes as they happen (README "Events"): the audit events polled every `auditEvents`,
+   * and optionally streamed to a destination (`streaming`).
+   */
   events: z
     .strictObject({
       /** How often to poll the audit events API. */
@@ -34,6 +37,12 @@ export const gitlabConfigSchema = monitorConfig('gitlab', {
       overlap: duration()
         .refine((v) => v >= 60_000 && v <= 6 * 3_600_000, 'must be from "1m" to "6h"')
         .default(5 * 60_000),
+      /**
+       * Optional streaming audit event destination (HTTP, Ultimate) received on `inbound` at
+       * /hooks/<monitor-id>: the destination's verification token (a secret), sent by GitLab as
+       * X-Gitlab-Event-Streaming-Token.
+       */
+      streaming: z.strictObject({ verificationToken: secret() }).optional(),
     })
     .optional(),
 });

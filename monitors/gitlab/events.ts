@@ -11,15 +11,23 @@
  * enterprise user): https://docs.gitlab.com/user/compliance/audit_event_types/
  */
 import { z } from 'zod';
-import type { EventBatch, IgnoredEvent, ProviderEvent } from '../events.js';
+import { sameSecret, type Secret } from '../../src/core/secret.js';
+import type { EventBatch, IgnoredEvent, InboundRequest, InboundVerdict, ProviderEvent, PushedEventSource } from '../events.js';
 
 export const TWO_FACTOR_DISABLED = 'user_disable_two_factor';
 
 const auditEvent = z.object({
-  id: z.number().int(),
+  // An integer from the API; a string ("1") in streamed events of recent GitLab versions.
+  id: z.union([z.number().int(), z.string().regex(/^\d+$/)]),
   entity_id: z.number().int().nullish(),
   entity_type: z.string().nullish(),
   event_name: z.string().nullish(),
+  // Streaming-only fields (https://docs.gitlab.com/user/compliance/audit_event_schema/).
+  event_type: z.string().nullish(),
+  target_id: z.union([z.number(), z.string()]).nullish(),
+  target_type: z.string().nullish(),
+  target_details: z.string().nullish(),
+  ip_address: z.string().nullish(),
   created_at: z.string().refine((s) => Number.isFinite(Date.parse(s)), 'not a time'),
   details: z
     .object({
@@ -31,6 +39,7 @@ const auditEvent = z.object({
     .passthrough()
     .nullish(),
 });
+type AuditEvent = z.infer<typeof auditEvent>;
 
 export const auditPage = z.array(z.unknown());
 
@@ -49,6 +58,23 @@ export function parseGitlabCursor(cursor: string | undefined): GitlabCursor | nu
   }
 }
 
+/**
+ * One audit event, pulled or streamed: `user_disable_two_factor` → re-read the user (mfa); another
+ * event type → `other`; `user_disable_two_factor` without a numeric user id → malformed. The id is
+ * the event's `id` as a string, the same both ways, so the core drops the second arrival.
+ */
+function translateAudit(a: AuditEvent): ProviderEvent | IgnoredEvent | 'other' {
+  const name = a.event_type ?? a.event_name ?? a.details?.event_name ?? null;
+  if (name !== TWO_FACTOR_DISABLED) return 'other';
+  const id = String(a.id);
+  const targetType = a.target_type ?? a.details?.target_type;
+  const targetId = a.target_id ?? a.details?.target_id;
+  const target = targetType === 'User' && targetId !== undefined && targetId !== null ? String(targetId) : a.entity_type === 'User' && a.entity_id ? String(a.entity_id) : null;
+  if (!target || !/^\d+$/.test(target)) return { reason: 'malformed', message: `${TWO_FACTOR_DISABLED} names no user id (id ${id})`, id };
+  const login = a.target_details ?? a.details?.target_details ?? undefined;
+  return { id, occurredAt: new Date(a.created_at), scope: '', name: TWO_FACTOR_DISABLED, hint: { account: { accountId: target, ...(login ? { login } : {}) }, topic: 'mfa' } };
+}
+
 /** Translates the audit events of one poll; returns the batch with the new watermark. */
 export function translateGitlabAudits(raw: readonly unknown[], previous: Date, requests: number): EventBatch {
   const events: ProviderEvent[] = [];
@@ -61,21 +87,64 @@ export function translateGitlabAudits(raw: readonly unknown[], previous: Date, r
       ignored.push({ reason: 'malformed', message: `a GitLab audit event without the documented fields (id, created_at)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : {}) });
       continue;
     }
-    const a = parsed.data;
-    const at = new Date(a.created_at);
+    const at = new Date(parsed.data.created_at);
     watermark = Math.max(watermark, at.getTime());
-    const name = a.event_name ?? a.details?.event_name ?? null;
     // Other audit events (project, group, token changes…) are not read further.
-    if (name !== TWO_FACTOR_DISABLED) continue;
-    const id = String(a.id);
-    const target = a.details?.target_type === 'User' && a.details.target_id !== undefined && a.details.target_id !== null ? String(a.details.target_id) : a.entity_type === 'User' && a.entity_id ? String(a.entity_id) : null;
-    if (!target || !/^\d+$/.test(target)) {
-      if (at.getTime() > previous.getTime()) ignored.push({ reason: 'malformed', message: `${TWO_FACTOR_DISABLED} names no user id (id ${id})`, id });
+    const translated = translateAudit(parsed.data);
+    if (translated === 'other') continue;
+    if ('reason' in translated) {
+      // Re-read in the overlap window: reported once, when first seen past the watermark.
+      if (at.getTime() > previous.getTime()) ignored.push(translated);
       continue;
     }
-    const login = a.details?.target_details ?? undefined;
-    events.push({ id, occurredAt: at, scope: '', name: TWO_FACTOR_DISABLED, hint: { account: { accountId: target, ...(login ? { login } : {}) }, topic: 'mfa' } });
+    events.push(translated);
   }
   const cursor: GitlabCursor = { v: 1, watermark: new Date(watermark).toISOString() };
   return { events, ignored, cursor: JSON.stringify(cursor), requests };
+}
+
+// ── Streaming destination (push) ──────────────────────────────────────────
+
+/** The header carrying a destination's verification token. */
+export const STREAMING_TOKEN_HEADER = 'x-gitlab-event-streaming-token';
+/** The header naming the streamed event's type (GitLab 15.0+). */
+export const EVENT_TYPE_HEADER = 'x-gitlab-audit-event-type';
+
+/**
+ * A GitLab streaming audit event destination (HTTP, Ultimate) at `/hooks/<monitor-id>`: each POST
+ * carries one audit event as JSON and the destination's verification token in
+ * `X-Gitlab-Event-Streaming-Token`, which must equal `events.streaming.verificationToken`
+ * (constant time; 401 otherwise, nothing stored). GitLab documents the request's Content-Type as
+ * application/x-www-form-urlencoded although the body is JSON, so the body is read as JSON whatever
+ * its type. GitLab may stream an event more than once; the core deduplicates by its `id`, shared
+ * with the pulled audit events. https://docs.gitlab.com/user/compliance/audit_event_streaming/,
+ * https://docs.gitlab.com/user/compliance/audit_event_schema/
+ */
+export function gitlabStreamingDestination(verificationToken: Secret): PushedEventSource {
+  return {
+    kind: 'push',
+    name: 'audit-stream',
+    receive(request: InboundRequest): InboundVerdict {
+      if (!sameSecret(request.headers[STREAMING_TOKEN_HEADER], verificationToken)) return { status: 'unauthorized' };
+      let json: unknown;
+      try {
+        json = JSON.parse(request.rawBody.toString('utf8'));
+      } catch {
+        return { status: 'bad_request', message: 'a streamed audit event that is not JSON' };
+      }
+      const headerType = request.headers[EVENT_TYPE_HEADER];
+      const withType = json !== null && typeof json === 'object' && !Array.isArray(json) && headerType && !(json as { event_type?: unknown }).event_type ? { ...json, event_type: headerType } : json;
+      const parsed = auditEvent.safeParse(withType);
+      if (!parsed.success) return { status: 'bad_request', message: 'a streamed audit event without the documented fields (id, created_at)' };
+      const id = String(parsed.data.id);
+      const translated = translateAudit(parsed.data);
+      const batch: EventBatch =
+        translated === 'other'
+          ? { events: [], ignored: [{ reason: 'irrelevant', message: `${(parsed.data.event_type ?? parsed.data.event_name ?? 'an audit event').slice(0, 80)}: not an audit event type mfawatch acts on (filter the destination to ${TWO_FACTOR_DISABLED}; id ${id})`, id }] }
+          : 'reason' in translated
+            ? { events: [], ignored: [translated] }
+            : { events: [translated], ignored: [] };
+      return { status: 'accepted', deliveryId: id, batch };
+    },
+  };
 }

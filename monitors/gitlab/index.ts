@@ -16,7 +16,7 @@ import type { AccountReading, AccountRef, EventBatch, EventSource } from '../eve
 import { eventCallContext } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { gitlabConfigSchema, type GitlabConfig } from './config.js';
-import { auditPage, parseGitlabCursor, translateGitlabAudits } from './events.js';
+import { auditPage, gitlabStreamingDestination, parseGitlabCursor, translateGitlabAudits } from './events.js';
 
 const PROVIDER = 'GitLab';
 const README = 'see monitors/gitlab/README.md';
@@ -235,7 +235,10 @@ export function createGitlabMonitor(config: GitlabConfig, deps: ModuleDeps, tuni
   }
 
   const sources: EventSource[] = config.events
-    ? [{ kind: 'pull', name: 'audit-events', intervalMs: config.events.auditEvents, poll: (cursor, signal) => pollAudits(cursor, signal) }]
+    ? [
+        { kind: 'pull', name: 'audit-events', intervalMs: config.events.auditEvents, poll: (cursor, signal) => pollAudits(cursor, signal) },
+        ...(config.events.streaming ? [gitlabStreamingDestination(config.events.streaming.verificationToken)] : []),
+      ]
     : [];
 
   return {
@@ -250,6 +253,6 @@ export const gitlabMonitor: MonitorModule<GitlabConfig> = {
   type: 'gitlab',
   provider: PROVIDER,
   configSchema: gitlabConfigSchema,
-  secretKeys: ['token'],
+  secretKeys: ['token', 'events.streaming.verificationToken'],
   create: (config, deps) => createGitlabMonitor(config, deps),
 };

@@ -26,15 +26,21 @@ export const googleWorkspaceConfigSchema = monitorConfig('google-workspace', {
   /** Retries of a 5xx, a timeout or a rate-limit answer (default 3). */
   retries: z.number().int().min(0).max(10).default(3),
   /**
-   * Seeing changes as they happen (README "Events"): the Reports API login audit polled every
-   * `reports`; needs the admin.reports.audit.readonly scope in the domain-wide delegation.
+   * Seeing changes as they happen (README "Events"): the Reports API login audit (and, with
+   * `roleGrants`, the admin audit) polled every `reports`; needs the admin.reports.audit.readonly
+   * scope in the domain-wide delegation.
    */
   events: z
     .strictObject({
-      /** How often to poll activities.list (application login). */
+      /** How often to poll activities.list (each application: login, and admin with `roleGrants`). */
       reports: duration()
-        .refine((v) => v >= 30_000, 'must be at least "30s" (each poll costs two requests of the Reports API quota)')
+        .refine((v) => v >= 30_000, 'must be at least "30s" (each poll costs two or three requests of the Reports API quota)')
         .default(60_000),
+      /**
+       * Also poll the admin audit for role assignments (ASSIGN_ROLE), each a hint to re-read the
+       * user; one more request per poll, same scope and privilege.
+       */
+      roleGrants: z.boolean({ error: expect('true or false') }).default(true),
       /** How far back before the newest activity seen each poll re-reads (Google reports activities late). */
       overlap: duration()
         .refine((v) => v >= 5 * 60_000 && v <= 24 * 3_600_000, 'must be from "5m" to "24h"')

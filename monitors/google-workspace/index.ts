@@ -19,7 +19,7 @@ import type { AccountReading, AccountRef, EventBatch, EventSource } from '../eve
 import { eventCallContext } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
-import { activitiesPage, GOOGLE_EVENTS, parseGoogleCursor, translateActivities } from './events.js';
+import { activitiesPage, eventNamesOf, parseGoogleCursor, translateActivities, type GoogleApplication } from './events.js';
 
 const PROVIDER = 'Google Workspace';
 const README = 'see monitors/google-workspace/README.md';
@@ -307,22 +307,26 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
     return { status: 'present', observation: observation(u.data) };
   }
 
-  /** One poll: activities.list of the login application for each event name used, since the watermark minus the overlap. */
-  async function pollReports(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
+  /**
+   * One poll of one application: activities.list for each event name used, since the watermark
+   * minus the overlap. Each application is its own source with its own cursor, so a failed page of
+   * one never moves (or holds back) the other's.
+   */
+  async function pollReports(application: GoogleApplication, cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
     const events = config.events;
     if (!events) return { events: [], ignored: [] };
     const counter = { requests: 0 };
-    const client = await clientFor(eventContext(signal, counter), REPORTS_SCOPE, 'activities.list');
+    const client = await clientFor(eventContext(signal, counter), REPORTS_SCOPE, `activities.list (${application})`);
     const saved = parseGoogleCursor(cursor);
     const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
     const startTime = new Date(watermark.getTime() - events.overlap).toISOString();
     const raw: unknown[] = [];
-    for (const { name } of GOOGLE_EVENTS) {
+    for (const name of eventNamesOf(application)) {
       let pageToken: string | undefined;
       const seen = new Set<string>();
       do {
         const page = await client.request(
-          { path: '/admin/reports/v1/activity/users/all/applications/login', query: { startTime, eventName: name, maxResults: 1000, pageToken }, signal },
+          { path: `/admin/reports/v1/activity/users/all/applications/${application}`, query: { startTime, eventName: name, maxResults: 1000, pageToken }, signal },
           activitiesPage,
         );
         raw.push(...(page.data.items ?? []));
@@ -332,14 +336,18 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
         pageToken = next;
       } while (pageToken);
     }
-    const batch = translateActivities(raw, watermark, counter.requests);
+    const batch = translateActivities(raw, watermark, counter.requests, application);
     if (cursor && !saved) batch.ignored.unshift({ reason: 'malformed', message: 'the saved Reports API cursor could not be read; polling starts again from now (the scheduled scan covers the gap)' });
     return batch;
   }
 
-  const sources: EventSource[] = config.events
-    ? [{ kind: 'pull', name: 'reports', intervalMs: config.events.reports, poll: (cursor, signal) => pollReports(cursor, signal) }]
-    : [];
+  const sources: EventSource[] = [];
+  if (config.events) {
+    const interval = config.events.reports;
+    // `reports` (the login audit) keeps the name it always had, so its stored cursor still applies.
+    sources.push({ kind: 'pull', name: 'reports', intervalMs: interval, poll: (cursor, signal) => pollReports('login', cursor, signal) });
+    if (config.events.roleGrants) sources.push({ kind: 'pull', name: 'admin-roles', intervalMs: interval, poll: (cursor, signal) => pollReports('admin', cursor, signal) });
+  }
 
   return {
     scopes: () => [scope],

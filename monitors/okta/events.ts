@@ -21,9 +21,8 @@
  *   credentialProvider, credentialType, issuer, interface, authenticationStep, externalSessionId;
  *   debugContext.debugData has no documented keys), so the two events of one session are paired.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { Secret } from '../../src/core/secret.js';
+import { sameSecret, type Secret } from '../../src/core/secret.js';
 import type { AccountRef, EventBatch, IgnoredEvent, InboundRequest, InboundVerdict, ProviderEvent, PushedEventSource } from '../events.js';
 
 /** The event types asked for with `filter`. */
@@ -210,14 +209,6 @@ const hookBody = z.object({
 
 /** Sign-in events are judged by the System Log poller only: it pairs them with their MFA event. */
 const POLLER_ONLY = new Set(['user.session.start', 'user.authentication.auth_via_mfa']);
-
-/** Constant-time comparison of the received Authorization value with the configured one (hashed to equal length). */
-function sameSecret(given: string | undefined, expected: Secret): boolean {
-  if (given === undefined) return false;
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected.reveal()).digest();
-  return timingSafeEqual(a, b);
-}
 
 /**
  * An Okta event hook at `/hooks/<monitor-id>`: the one-time verification GET answered with

@@ -106,7 +106,9 @@ export function renderEventsStatus(s: EventsStatus, now: Date): string {
   const lines = ['event sources'];
   for (const e of s.eventSources) {
     const head = `  ${e.monitorId} ${e.source} (${e.kind === 'pull' ? 'pulled' : 'pushed'})`;
-    const state = e.health === 'failing' ? `FAILING (${e.consecutiveFailures} in a row; next try ${e.nextPollAt ? ago(e.nextPollAt).replace(/ ago$/, '') : 'soon'})` : e.health === 'idle' ? 'not polled yet' : 'ok';
+    // The next try is in the future (the backoff, or the wait a rate limit asked for): "in 31s", "now" once due.
+    const nextTry = e.nextPollAt ? Date.parse(e.nextPollAt) - now.getTime() : null;
+    const state = e.health === 'failing' ? `FAILING (${e.consecutiveFailures} in a row; next try ${nextTry === null ? 'soon' : nextTry > 0 ? `in ${formatDuration(nextTry)}` : 'now'})` : e.health === 'idle' ? 'not polled yet' : 'ok';
     lines.push(`${head}: ${state}`);
     if (e.lastError && e.health === 'failing') lines.push(`      error          ${e.lastError}`);
     lines.push(`      last event     ${e.lastEventAt ? `${ago(e.lastEventAt)} (provider time)` : 'none yet'}${e.lastReceivedAt ? `, last received ${ago(e.lastReceivedAt)}` : ''}${e.lagSeconds !== null ? `, lag ${e.lagSeconds}s` : ''}`);

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
 
 const REDACTED = '[redacted]';
@@ -58,4 +59,16 @@ export function secretUrlParts(url: Secret): string[] {
     // Not a URL: the whole value is all there is.
   }
   return parts;
+}
+
+/**
+ * Whether a received shared secret (a webhook's static Authorization or token header) equals the
+ * configured one, in constant time: both are hashed to equal length first, so neither the value
+ * nor its length leaks through timing. A missing value never matches.
+ */
+export function sameSecret(given: string | undefined, expected: Secret): boolean {
+  if (given === undefined) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected.reveal()).digest();
+  return timingSafeEqual(a, b);
 }

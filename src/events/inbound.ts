@@ -12,7 +12,7 @@
  *   `x-okta-verification-challenge`) only when the monitor's pushed source has `challenge()` and
  *   the secret matches (401 otherwise); 404 for every other monitor.
  * - Answers reveal nothing: a fixed word per status, never why a signature failed or what was
- *   stored. TLS is terminated by a reverse proxy in front (README, "Receiving webhooks").
+ *   stored. TLS is terminated by a reverse proxy in front (README, "The inbound receiver and TLS").
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';

@@ -13,8 +13,8 @@
  *   (commitAccountReading). A failed read keeps the hint, due again after a backoff; its error is
  *   shown in `status`; the scheduled scan still reconciles.
  * - **Pull**: `mfawatch start` polls each pulled source at its interval (backoff after failures,
- *   the error shown in `status`); `mfawatch run` drains each once (until a poll brings nothing, or
- *   MAX_DRAIN_POLLS) and verifies every pending hint.
+ *   the error shown in `status`); `mfawatch run` drains each once (until a poll brings nothing new,
+ *   or MAX_DRAIN_POLLS) and verifies every pending hint.
  */
 import type { AccountReading, AccountRef, EventBatch, EventSource, ProviderEvent, PulledEventSource, PushedEventSource } from '../../monitors/events.js';
 import type { ScopeInfo } from '../../monitors/types.js';
@@ -220,7 +220,7 @@ export class EventRunner {
   // ── pull ─────────────────────────────────────────────────────────────────
 
   /** Polls a pulled source once, commits what it brought, then acknowledges. */
-  async pollOnce(instance: MonitorInstance, source: PulledEventSource, signal: AbortSignal): Promise<{ ok: true; items: number } | { ok: false; message: string }> {
+  async pollOnce(instance: MonitorInstance, source: PulledEventSource, signal: AbortSignal): Promise<{ ok: true; items: number; progressed: boolean } | { ok: false; message: string }> {
     const app = this.#app;
     const monitorId = instance.config.id;
     const row = this.#events.source(monitorId, source.name);
@@ -239,7 +239,11 @@ export class EventRunner {
       app.logger.error({ monitor: monitorId, source: source.name, reason: error.reason, failures, retryInMs: retryIn }, `event source ${source.name} failed: ${message}`);
       return { ok: false, message };
     }
-    this.ingest(instance, source.name, batch, { poll: true });
+    const tally = this.ingest(instance, source.name, batch, { poll: true });
+    // A source that re-reads an overlap window by design (Entra, Google, GitLab, Slack) answers every
+    // poll with the same events again: it progressed only if something was new or its cursor moved.
+    // A queue (acknowledged batches) is consumed by reading it.
+    const progressed = batch.acknowledge !== undefined || tally.received > 0 || (batch.cursor !== undefined && batch.cursor !== (row?.cursor ?? undefined));
     if (batch.acknowledge) {
       try {
         await batch.acknowledge(signal);
@@ -248,7 +252,7 @@ export class EventRunner {
         app.logger.warn({ monitor: monitorId, source: source.name, err: (err as Error).message }, 'acknowledging a committed batch failed; it will be redelivered and skipped as a duplicate');
       }
     }
-    return { ok: true, items: batch.events.length + batch.ignored.length };
+    return { ok: true, items: batch.events.length + batch.ignored.length, progressed };
   }
 
   // ── verify ───────────────────────────────────────────────────────────────
@@ -360,7 +364,10 @@ export class EventRunner {
 
   // ── `mfawatch run` ───────────────────────────────────────────────────────
 
-  /** Polls each pulled source until it brings nothing (or MAX_DRAIN_POLLS), then verifies every pending hint. */
+  /**
+   * Polls each pulled source until it brings nothing new (nothing, or only events already seen with
+   * its cursor unchanged) or MAX_DRAIN_POLLS, then verifies every pending hint.
+   */
   async drain(signal: AbortSignal, monitorIds?: readonly string[]): Promise<DrainResult> {
     const result: DrainResult = { polls: 0, pollFailures: [], received: 0, verify: { verified: 0, failed: 0, events: [] } };
     const selected = this.#pulled().filter((b) => !monitorIds?.length || monitorIds.includes(b.instance.config.id));
@@ -374,7 +381,7 @@ export class EventRunner {
             return;
           }
           result.received += polled.items;
-          if (polled.items === 0) return;
+          if (polled.items === 0 || !polled.progressed) return;
         }
       }),
     );
@@ -403,8 +410,8 @@ export class EventRunner {
         if (!polled.ok) {
           const row = this.#events.source(instance.config.id, source.name);
           wait = row?.next_poll_at ? Math.max(0, Date.parse(row.next_poll_at) - app.clock.now().getTime()) : backoffDelay(1);
-        } else if (polled.items > 0 && source.intervalMs === 0) {
-          wait = 0;
+        } else if (source.intervalMs === 0) {
+          wait = polled.items > 0 ? 0 : (source.idleIntervalMs ?? 0);
         }
       } catch (err) {
         // The database refused the commit: nothing was acknowledged; try again after a pause.

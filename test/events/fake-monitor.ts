@@ -26,6 +26,11 @@ export class FakeDirectory {
   /** readAccount calls, and how many of the next ones fail. */
   readonly reads: AccountRef[] = [];
   failReads = 0;
+  /** false: a log read with a cursor (no acknowledge), like a source re-reading an overlap window. */
+  acknowledges = true;
+  /** The source's intervalMs and idleIntervalMs (monitors/events.ts). */
+  intervalMs = 10;
+  idleIntervalMs: number | undefined;
   /** Runs inside readAccount (a scan committing meanwhile). */
   duringRead: (() => Promise<void> | void) | undefined;
 
@@ -37,12 +42,14 @@ export class FakeDirectory {
     return {
       kind: 'pull',
       name: 'queue',
-      intervalMs: 10,
+      intervalMs: this.intervalMs,
+      ...(this.idleIntervalMs === undefined ? {} : { idleIntervalMs: this.idleIntervalMs }),
       poll: async (cursor) => {
         this.polledWith.push(cursor);
         const next = this.queue.shift();
         if (next instanceof Error) throw next;
         if (!next) return { events: [], ignored: [] };
+        if (!this.acknowledges) return next;
         return { ...next, acknowledge: async () => void this.acknowledged.push(next.cursor) };
       },
     };

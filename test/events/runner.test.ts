@@ -249,6 +249,48 @@ describe('facts and auto-response', () => {
   });
 });
 
+describe('draining (`mfawatch run`)', () => {
+  it('a log source that re-reads an overlap window is drained until nothing new, not MAX_DRAIN_POLLS times', async () => {
+    await baseline();
+    dir.acknowledges = false;
+    const overlap = () => ({ events: [hintEvent('evt-1', '1')], ignored: [], cursor: 'w1' });
+    // Only duplicates, but the cursor moved: more may follow. Then only duplicates at the same cursor: done.
+    dir.queue.push(overlap(), { ...overlap(), cursor: 'w2' }, { ...overlap(), cursor: 'w2' }, overlap(), overlap(), overlap());
+    const drained = await new EventRunner(app).drain(never);
+    expect(dir.polledWith).toEqual([undefined, 'w1', 'w2']);
+    expect(drained.polls).toBe(3);
+    expect(source()).toMatchObject({ cursor: 'w2', received: 1, duplicates: 2 });
+  });
+
+  it('a queue is drained while it brings messages, duplicates (redeliveries) included', async () => {
+    await baseline();
+    dir.queue.push({ events: [hintEvent('evt-1', '1')], ignored: [] }, { events: [hintEvent('evt-1', '1')], ignored: [] }, { events: [hintEvent('evt-2', '2')], ignored: [] });
+    const drained = await new EventRunner(app).drain(never);
+    expect(drained.polls).toBe(4);
+    expect(source()).toMatchObject({ received: 2, duplicates: 1 });
+  });
+});
+
+describe('polling (`mfawatch start`)', () => {
+  it('a source that answers at once (intervalMs 0) is polled again at once while it brings messages, and waits idleIntervalMs after an empty poll', async () => {
+    await baseline();
+    dir.intervalMs = 0;
+    dir.idleIntervalMs = 60_000;
+    dir.queue.push({ events: [hintEvent('evt-1', '1')], ignored: [] }, { events: [hintEvent('evt-2', '2')], ignored: [] });
+    app.close();
+    app = fakeApp(dir, clock, undefined);
+    await baseline();
+    const stop = new AbortController();
+    const running = new EventRunner(app).start(stop.signal);
+    // Two batches, then one empty poll; without the idle wait an empty short poll repeats in a tight loop.
+    for (let i = 0; i < 50 && dir.polledWith.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    stop.abort();
+    await running;
+    expect(dir.polledWith).toHaveLength(3);
+  });
+});
+
 describe('retention and hostile input', () => {
   it('seen ids and finished hints are pruned after their retention; pending hints never', async () => {
     await baseline();

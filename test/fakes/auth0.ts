@@ -15,6 +15,12 @@
  * first, take at most 100), and page/per_page/sort=date:-1 for the newest entries.
  * https://auth0.com/docs/deploy-monitor/logs/retrieve-log-events-using-mgmt-api
  * https://auth0.com/docs/deploy-monitor/logs/log-event-type-codes
+ *
+ * And what a Log Stream (Custom Webhook) posts: `logStreamBody` (items `{log_id, data}`) and the
+ * `details.prompts` of a successful login (`loginDetails`: the password stage, `login`, and the
+ * `mfa` stage with performed_amr ["mfa"] when a second factor was used).
+ * https://auth0.com/docs/customize/log-streams/custom-log-streams
+ * https://auth0.com/docs/deploy-monitor/logs/prompt-details-in-tenant-logs
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -69,7 +75,7 @@ export class FakeAuth0 extends LoopbackServer {
   }
 
   /** Appends a log event (log_id increasing, like Auth0's). */
-  addLog(e: { type: string; user_id?: string; user_name?: string; date?: string; description?: string; ip?: string }): Record<string, unknown> {
+  addLog(e: { type: string; user_id?: string; user_name?: string; date?: string; description?: string; ip?: string; connection?: string; details?: Record<string, unknown> }): Record<string, unknown> {
     const n = this.logs.length + 1;
     const entry = {
       date: e.date ?? new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + n * 1000).toISOString(),
@@ -79,7 +85,8 @@ export class FakeAuth0 extends LoopbackServer {
       client_name: 'Acme App',
       ip: e.ip ?? '198.51.100.23',
       user_agent: 'Firefox 132.0.0 / Linux 0.0.0',
-      details: {},
+      details: e.details ?? {},
+      ...(e.connection ? { connection: e.connection } : {}),
       ...(e.user_id ? { user_id: e.user_id } : {}),
       ...(e.user_name ? { user_name: e.user_name } : {}),
       log_id: `900201${String(n).padStart(50, '0')}`,
@@ -88,6 +95,30 @@ export class FakeAuth0 extends LoopbackServer {
     };
     this.logs.push(entry);
     return entry;
+  }
+
+  /**
+   * A Log Stream (Custom Webhook) delivery of these entries, as Auth0 sends it: one item
+   * `{log_id, data}` per entry, in the stream's Content Format (JSONLINES, the documented default;
+   * JSONARRAY; JSONOBJECT, one entry per request).
+   * https://auth0.com/docs/customize/log-streams/custom-log-streams
+   */
+  static logStreamBody(entries: ReadonlyArray<Record<string, unknown>>, format: 'JSONLINES' | 'JSONARRAY' | 'JSONOBJECT' = 'JSONLINES'): string {
+    const items = entries.map((data) => ({ log_id: String(data.log_id), data }));
+    if (format === 'JSONARRAY') return JSON.stringify(items);
+    if (format === 'JSONOBJECT') return JSON.stringify(items[0] ?? {});
+    return items.map((i) => JSON.stringify(i)).join('\n');
+  }
+
+  /** The `details` of a successful login (`s`), with the stages Auth0 records in `prompts`. */
+  static loginDetails(user: { user_id: string; user_name: string }, stages: { mfa?: boolean; first?: string } = {}): Record<string, unknown> {
+    const started = Date.UTC(2026, 10, 22, 10, 4, 0);
+    const prompts: Array<Record<string, unknown>> = [
+      { name: stages.first ?? 'prompt-authenticate', completedAt: started + 9_000, connection: 'Username-Password-Authentication', connection_id: 'con_1a5wCUmAs6VOU17n', strategy: 'auth0', identity: user.user_id.split('|')[1] ?? user.user_id, stats: { loginsCount: 4 }, elapsedTime: null },
+      { name: 'login', flow: 'universal-login', initiatedAt: started, completedAt: started + 9_100, timers: { rules: 4 }, user_id: user.user_id, user_name: user.user_name, elapsedTime: 9_100 },
+    ];
+    if (stages.mfa) prompts.push({ name: 'mfa', flow: 'universal-mfa', initiatedAt: started + 9_200, completedAt: started + 20_000, performed_acr: ['http://schemas.openid.net/pape/policies/2007/06/multi-factor'], performed_amr: ['mfa'], provider: 'guardian', elapsedTime: 10_800 });
+    return { prompts, initiatedAt: started, completedAt: started + 21_000, elapsedTime: 21_000, session_id: 'm5SgtzMKxmeNBxj_kCfUUJhzrSdfvLFu', stats: { loginsCount: 4 } };
   }
 
   logRequests(): RecordedRequest[] {

@@ -18,6 +18,9 @@
  * ip_address, entity_path}, created_at}.
  * https://docs.gitlab.com/api/audit_events/
  * https://docs.gitlab.com/user/compliance/audit_event_types/
+ *
+ * And what a streaming audit event destination receives (`FakeGitlab.streamed`).
+ * https://docs.gitlab.com/user/compliance/audit_event_streaming/
  */
 import type { ServerResponse } from 'node:http';
 import { LoopbackServer, sendJson, type RecordedRequest } from './http.js';
@@ -86,6 +89,34 @@ export class FakeGitlab extends LoopbackServer {
     };
     this.audits.push(entry);
     return entry;
+  }
+
+  /**
+   * The request a streaming audit event destination receives for one of these audit events
+   * (the audit event schema with its streaming-only fields; `id` as a string, as recent GitLab
+   * versions send it), with the headers GitLab documents: X-Gitlab-Event-Streaming-Token,
+   * X-Gitlab-Audit-Event-Type and Content-Type application/x-www-form-urlencoded.
+   * https://docs.gitlab.com/user/compliance/audit_event_schema/
+   */
+  static streamed(entry: Record<string, unknown>, token: string): { headers: Record<string, string>; body: string } {
+    const details = (entry.details ?? {}) as Record<string, unknown>;
+    const eventType = String(entry.event_name ?? details.event_name ?? '');
+    const body = {
+      id: String(entry.id),
+      author_id: entry.author_id,
+      entity_id: entry.entity_id,
+      entity_type: entry.entity_type,
+      details,
+      ip_address: details.ip_address,
+      author_name: details.author_name,
+      entity_path: details.entity_path,
+      target_details: details.target_details,
+      created_at: entry.created_at,
+      target_type: details.target_type,
+      target_id: details.target_id,
+      event_type: eventType,
+    };
+    return { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-gitlab-event-streaming-token': token, 'x-gitlab-audit-event-type': eventType }, body: JSON.stringify(body) };
   }
 
   auditRequests(): RecordedRequest[] {

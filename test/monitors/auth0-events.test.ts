@@ -89,6 +89,32 @@ describe('checkpoint polling', () => {
   });
 });
 
+describe('successful logins (s)', () => {
+  it('a password login without an mfa stage is signin_without_mfa; one with the mfa stage (performed_amr ["mfa"]), a federated one or an SSO reuse is not', async () => {
+    const s = logs();
+    fake.addLog({ type: 'seacft' });
+    const first = await s.poll(undefined, never);
+    const alice = { user_id: 'auth0|alice', user_name: 'alice@example.com' };
+    const without = fake.addLog({ type: 's', ...alice, ip: '203.0.113.7', connection: 'Username-Password-Authentication', details: FakeAuth0.loginDetails(alice, { first: 'prompt-authenticate-password' }) });
+    fake.addLog({ type: 's', ...alice, details: FakeAuth0.loginDetails(alice, { mfa: true }) });
+    // An mfa stage recognised by its performed_amr alone.
+    const details = FakeAuth0.loginDetails(alice) as { prompts: Array<Record<string, unknown>> };
+    fake.addLog({ type: 's', ...alice, details: { ...details, prompts: [...details.prompts, { name: 'guardian-step', performed_amr: ['mfa'] }] } });
+    fake.addLog({ type: 's', ...alice, details: FakeAuth0.loginDetails(alice, { first: 'federated-authenticate' }) });
+    fake.addLog({ type: 's', ...alice, details: { prompts: [] } });
+    fake.addLog({ type: 's', details: FakeAuth0.loginDetails(alice) });
+    const b = await s.poll(first.cursor, never);
+    expect(b.events).toEqual([
+      {
+        id: without.log_id, occurredAt: new Date(String(without.date)), scope: '', name: 's',
+        fact: { type: 'signin_without_mfa', account: { accountId: 'auth0|alice', login: 'alice@example.com' }, sourceIp: '203.0.113.7', userAgent: 'Firefox 132.0.0 / Linux 0.0.0', detail: { firstFactor: 'prompt-authenticate-password', connection: 'Username-Password-Authentication' } },
+      },
+    ]);
+    // A login without user_id cannot be attributed: set aside.
+    expect(b.ignored.map((i) => [i.reason, i.message])).toEqual([['malformed', expect.stringMatching(/^s \(successful login\) names no user_id/)]]);
+  });
+});
+
 describe('faults', () => {
   it('429 with x-ratelimit-reset is retried; a persistent one fails as rate_limited', async () => {
     fake.addLog({ type: 's' });

@@ -1,5 +1,6 @@
 /**
- * Google Workspace events: the Reports API login audit (2sv_disable, 2sv_enroll) polled with a
+ * Google Workspace events: the Reports API login audit (2sv_disable, 2sv_enroll) and admin audit
+ * (ASSIGN_ROLE, its own source and cursor) polled with a
  * startTime cursor and an overlap window against the Google fake (the scope it needs, paging,
  * dedupe ids), faults (malformed bodies, 429 rateLimitExceeded, 5xx, a missing scope), and
  * readAccount giving what a scan gives.
@@ -41,10 +42,20 @@ function monitorFor(over: Record<string, unknown> = {}, events: Record<string, u
   return { monitor: createGoogleWorkspaceMonitor(config, deps), deps };
 }
 
-function reports(over: Record<string, unknown> = {}, events: Record<string, unknown> = {}): PulledEventSource {
-  const s = monitorFor(over, events).monitor.eventSources?.()[0];
+function reports(over: Record<string, unknown> = {}, events: Record<string, unknown> = {}, name = 'reports'): PulledEventSource {
+  const s = monitorFor(over, events).monitor.eventSources?.().find((x) => x.name === name);
   if (s?.kind !== 'pull') throw new Error('no pulled source');
   return s;
+}
+
+const adminRoles = (over: Record<string, unknown> = {}) => reports(over, {}, 'admin-roles');
+const ADMIN_ACTOR = { email: ADMIN, profileId: '1001' };
+/** An ASSIGN_ROLE activity as the admin audit documents it: the actor assigned ROLE_NAME to USER_EMAIL. */
+function assignRole(userEmail: string | null, time: string, uniqueQualifier: string, role = '_HELP_DESK_ADMIN_ROLE') {
+  return google.addActivity({
+    applicationName: 'admin', eventName: 'ASSIGN_ROLE', actor: ADMIN_ACTOR, time, uniqueQualifier,
+    parameters: [{ name: 'ORG_UNIT_NAME', value: '/' }, { name: 'ROLE_NAME', value: role }, ...(userEmail === null ? [] : [{ name: 'USER_EMAIL', value: userEmail }])],
+  });
 }
 
 describe('configuration', () => {
@@ -52,9 +63,13 @@ describe('configuration', () => {
     expect(monitorFor({}, null).monitor.eventSources?.()).toEqual([]);
     const s = reports();
     expect([s.kind, s.name, s.intervalMs]).toEqual(['pull', 'reports', 60_000]);
+    // The admin audit is a source of its own (its own cursor), on by default, at the same interval.
+    expect(monitorFor({}, { reports: '2m' }).monitor.eventSources?.().map((x) => [x.name, x.kind === 'pull' ? x.intervalMs : 0])).toEqual([['reports', 120_000], ['admin-roles', 120_000]]);
+    expect(monitorFor({}, { roleGrants: false }).monitor.eventSources?.().map((x) => x.name)).toEqual(['reports']);
     const base = { id: 'g', type: 'google-workspace', subject: ADMIN, serviceAccountKey: KEY };
     expect(googleWorkspaceConfigSchema.safeParse({ ...base, events: { reports: '5s' } }).success).toBe(false);
     expect(googleWorkspaceConfigSchema.safeParse({ ...base, events: { overlap: '1m' } }).success).toBe(false);
+    expect(googleWorkspaceConfigSchema.safeParse({ ...base, events: { roleGrants: 'yes' } }).success).toBe(false);
   });
 });
 
@@ -121,6 +136,85 @@ describe('faults', () => {
     // The scan, with the directory scope only, still works.
     const { monitor, deps } = monitorFor();
     expect((await collectScan(monitor, deps.logger)).error).toBeUndefined();
+  });
+});
+
+describe('admin role grants', () => {
+  it('asks the admin application for ASSIGN_ROLE; the user is USER_EMAIL (not the admin who acted), re-read for admin rights', async () => {
+    const s = adminRoles();
+    const first = await s.poll(undefined, never);
+    expect(first.events).toEqual([]);
+    const asked = google.activityRequests().map((r) => [r.path, r.query.get('eventName'), r.query.get('startTime'), r.query.get('maxResults')]);
+    expect(asked).toEqual([['/admin/reports/v1/activity/users/all/applications/admin', 'ASSIGN_ROLE', '2026-11-22T09:00:00.000Z', '1000']]);
+    expect(first.requests).toBeGreaterThanOrEqual(1);
+    expect(google.assertions.at(-1)?.scope).toBe(REPORTS_READONLY);
+
+    assignRole('bob@acme.example', '2026-11-22T10:02:00.000Z', '-501', '_SEED_ADMIN_ROLE');
+    // Login-audit activities and other admin events are not this source's business.
+    google.addActivity({ eventName: '2sv_disable', actor: bob, time: '2026-11-22T10:03:00.000Z', uniqueQualifier: '-502' });
+    const b = await s.poll(first.cursor, never);
+    expect(b.events.map((e) => [e.id, e.name, e.hint?.account, e.hint?.topic, e.occurredAt.toISOString()])).toEqual([
+      ['-501:2026-11-22T10:02:00.000Z:ASSIGN_ROLE:bob@acme.example', 'admin.ASSIGN_ROLE', { login: 'bob@acme.example' }, 'admin', '2026-11-22T10:02:00.000Z'],
+    ]);
+    expect(b.ignored).toEqual([]);
+    expect(parseGoogleCursor(b.cursor)!.watermark).toBe('2026-11-22T10:02:00.000Z');
+    // The overlap re-reads it with the same id (the core drops it as a duplicate).
+    const c = await s.poll(b.cursor, never);
+    expect(c.events.map((e) => e.id)).toEqual(['-501:2026-11-22T10:02:00.000Z:ASSIGN_ROLE:bob@acme.example']);
+  });
+
+  it('sets aside, once, an ASSIGN_ROLE without a usable USER_EMAIL; parameters of another shape are skipped, not the activity', async () => {
+    const s = adminRoles();
+    const first = await s.poll(undefined, never);
+    assignRole(null, '2026-11-22T10:01:00.000Z', '-601');
+    assignRole('not an email <script>', '2026-11-22T10:02:00.000Z', '-602');
+    const odd = assignRole('carol@acme.example', '2026-11-22T10:03:00.000Z', '-603');
+    (odd.events as Array<{ parameters: unknown[] }>)[0]!.parameters.unshift({ name: 'USER_EMAIL', multiValue: ['x'] }, 42, null);
+    google.activities.push({ application: 'admin', item: { kind: 'admin#reports#activity', id: { time: '2026-11-22T10:04:00.000Z' }, events: [{ name: 'ASSIGN_ROLE' }] } });
+    const b = await s.poll(first.cursor, never);
+    expect(b.events.map((e) => e.hint?.account)).toEqual([{ login: 'carol@acme.example' }]);
+    // Google answers newest first.
+    expect(b.ignored.map((i) => [i.reason, i.message])).toEqual([
+      ['malformed', 'a Reports API activity without the documented fields (id.time, id.uniqueQualifier)'],
+      ['malformed', 'ASSIGN_ROLE: USER_EMAIL is not an email address (id -602:2026-11-22T10:02:00.000Z:ASSIGN_ROLE)'],
+      ['malformed', 'ASSIGN_ROLE: the activity has no USER_EMAIL parameter (id -601:2026-11-22T10:01:00.000Z:ASSIGN_ROLE)'],
+    ]);
+    // Re-read by the overlap, the two without a user are not reported again (an activity without an id cannot be told apart, as before).
+    const c = await s.poll(b.cursor, never);
+    expect(c.ignored.map((i) => i.message)).toEqual(['a Reports API activity without the documented fields (id.time, id.uniqueQualifier)']);
+  });
+
+  it('a failing admin application fails only its own poll: the login audit still polls and moves its own cursor', async () => {
+    const login = reports();
+    const admin = adminRoles();
+    const loginCursor = (await login.poll(undefined, never)).cursor;
+    const adminCursor = (await admin.poll(undefined, never)).cursor;
+    const adminPath = (r: { path: string }) => r.path.endsWith('/applications/admin');
+    google.inject({ kind: 'status', status: 503, body: { error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' } } }, 1, adminPath);
+    google.addActivity({ eventName: '2sv_disable', actor: bob, time: '2026-11-22T10:05:00.000Z', uniqueQualifier: '-701' });
+    assignRole('bob@acme.example', '2026-11-22T10:06:00.000Z', '-702');
+    await expect(admin.poll(adminCursor, never)).rejects.toMatchObject({ reason: 'server', message: expect.stringMatching(/activities\.list \(admin\)/) });
+    const l = await login.poll(loginCursor, never);
+    expect(l.events.map((e) => e.name)).toEqual(['login.2sv_disable']);
+    expect(parseGoogleCursor(l.cursor)!.watermark).toBe('2026-11-22T10:05:00.000Z');
+    // The admin source, retried from its unmoved cursor, finds the grant.
+    const a = await admin.poll(adminCursor, never);
+    expect(a.events.map((e) => e.name)).toEqual(['admin.ASSIGN_ROLE']);
+    // A body that is not an activities page, a truncated one and a persistent 429 fail it with what happened.
+    google.inject({ kind: 'status', status: 200, body: { kind: 'admin#directory#users', users: [] } }, 1, adminPath);
+    await expect(admin.poll(adminCursor, never)).rejects.toMatchObject({ reason: 'malformed' });
+    google.inject({ kind: 'truncate', status: 200, body: '{"kind":"admin#reports#activities","items":[{"id":' }, 1, adminPath);
+    await expect(admin.poll(adminCursor, never)).rejects.toMatchObject({ reason: 'malformed' });
+    google.inject({ kind: 'status', status: 429, body: { error: { code: 429, message: 'Quota exceeded', errors: [{ reason: 'rateLimitExceeded' }], status: 'RESOURCE_EXHAUSTED' } } }, 1, adminPath);
+    await expect(admin.poll(adminCursor, never)).rejects.toMatchObject({ reason: 'rate_limited' });
+    google.inject({ kind: 'status', status: 400, body: { error: { code: 400, message: 'Bad Request', errors: [{ reason: 'badRequest' }], status: 'INVALID_ARGUMENT' } } }, 1, adminPath);
+    await expect(admin.poll(adminCursor, never)).rejects.toMatchObject({ reason: 'client' });
+  });
+
+  it('readAccount of the granted user shows the admin flag the scan shows', async () => {
+    const { monitor } = monitorFor();
+    google.users.get('1002')!.isDelegatedAdmin = true;
+    expect(await monitor.readAccount?.(scope, { login: 'BOB@acme.example' }, never)).toMatchObject({ status: 'present', observation: { accountId: '1002', admin: true, mfa: 'enabled' } });
   });
 });
 

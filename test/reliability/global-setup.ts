@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { renderReliability } from './render.js';
-import { RESULTS_DIR, type CorpusFigures, type CrashRow, type DeliveryMatrixRow, type EventFaultRow, type MatrixRow, type ResponderMatrixRow } from './results.js';
+import { RESULTS_DIR, type CorpusFigures, type CrashRow, type DeliveryMatrixRow, type EventFaultRow, type MatrixRow, type ProviderEventFaultRow, type ResponderMatrixRow } from './results.js';
 
 const DOC = join(import.meta.dirname, '..', '..', 'docs', 'RELIABILITY.md');
 
@@ -26,8 +26,9 @@ export function teardown(): void {
   const responders = read<ResponderMatrixRow[]>('responder-matrix');
   const delivery = read<DeliveryMatrixRow[]>('delivery-matrix');
   const events = read<EventFaultRow[]>('event-faults');
-  if (!matrix || !crash || !corpus || !responders || !delivery || !events) return;
-  const text = renderReliability(matrix, crash, corpus, responders, delivery, events);
+  const providerEvents = read<ProviderEventFaultRow[]>('provider-event-faults');
+  if (!matrix || !crash || !corpus || !responders || !delivery || !events || !providerEvents) return;
+  const text = renderReliability(matrix, crash, corpus, responders, delivery, events, providerEvents);
   mkdirSync(dirname(DOC), { recursive: true });
   if (!existsSync(DOC) || readFileSync(DOC, 'utf8') !== text) writeFileSync(DOC, text);
 }

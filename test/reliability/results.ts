@@ -70,6 +70,18 @@ export interface EventFaultRow {
   duplicateAlerts: number;
 }
 
+/** One fault of one provider's event source (test/reliability/provider-event-faults.test.ts). */
+export interface ProviderEventFaultRow extends EventFaultRow {
+  /** The monitor type (`okta`). */
+  provider: string;
+  /** The shared fault title (event-harnesses/types.ts EVENT_FAULTS). */
+  title: string;
+  /** How the fault shows at this provider, when it differs from the shared title. */
+  as?: string;
+  /** Set when the fault cannot occur at this provider: why. */
+  notApplicable?: string;
+}
+
 /** One fault of a notification channel's receiver (`mfawatch run` delivering to it). */
 export interface DeliveryMatrixRow {
   channel: string;
@@ -100,7 +112,7 @@ export interface CorpusFigures {
 }
 
 /** Writes one suite's figures. */
-export function writeResults(name: 'fault-matrix' | 'responder-matrix' | 'crash' | 'config-corpus' | 'delivery-matrix' | 'event-faults', data: unknown): void {
+export function writeResults(name: 'fault-matrix' | 'responder-matrix' | 'crash' | 'config-corpus' | 'delivery-matrix' | 'event-faults' | 'provider-event-faults', data: unknown): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${name}.json`), JSON.stringify(data, null, 2));
 }
