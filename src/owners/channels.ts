@@ -3,7 +3,8 @@
  * message or throws a ProviderError whose reason decides retry (src/owners/deliver.ts retries):
  *
  * - e-mail over SMTP with the settings and `from` of the email notifier `owners.email.via`
- *   (nodemailer, like notifiers/email); a 5xx reply (550 unknown user: a bounce) is permanent;
+ *   (notifiers/email/smtp.ts, the email notifier's own SMTP set-up); a 5xx reply (550 unknown
+ *   user: a bounce) is permanent;
  * - Slack: `users.lookupByEmail`, then `chat.postMessage` to the user id, which opens the DM
  *   (https://api.slack.com/methods/users.lookupByEmail, https://api.slack.com/methods/chat.postMessage);
  *   `users_not_found` and other platform errors are permanent, rate limits and 5xx transient;
