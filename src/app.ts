@@ -103,7 +103,7 @@ export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}, 
       return [n.config.id, { ...n, channel: n.module.channel, notifier, matches: eventMatcher(n.config.match, identities, directory) }];
     }),
   );
-  const dispatcher = new Dispatcher({ store, notifiers, clock, logger, settings: config.delivery, sleep: deps.sleep, actor });
+  const dispatcher = new Dispatcher({ store, notifiers, clock, logger, settings: config.delivery, sleep: deps.sleep, actor, displayTimezone: deps.displayTimezone });
   for (const warning of config.warnings) logger.warn(warning);
   return {
     config,

@@ -119,6 +119,8 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
         }
         const ev = result.events;
         for (const f of ev.pollFailures) write(io.stderr, `${visible(f.monitorId)}: event source ${f.source} failed: ${visible(f.message)}`);
+        // Off is not a failure (exit code unchanged), but said on every run while it lasts.
+        for (const o of ev.sourcesOff) write(io.stderr, `${visible(o.monitorId)}: event source ${o.source} is OFF: ${visible(o.reason)}; ${visible(o.hint)}`);
         if (ev.received || ev.verify.verified || ev.verify.failed) write(io.stderr, `events: ${ev.received} received, ${ev.verify.verified} account(s) verified, ${ev.verify.events.length} change(s)${ev.verify.failed ? `, ${ev.verify.failed} verification(s) failed (kept; see mfawatch status)` : ''}`);
         const o = result.owners;
         if (o && (o.opened.opened || o.deadlines.reminded || o.deadlines.escalated.length || o.deadlines.closed || o.delivery?.sent || o.delivery?.failed)) {
@@ -214,7 +216,7 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
         const now = app.clock.now();
         const monitorOf = (id: string) => app.monitors.find((m) => m.config.id === id)?.monitor;
         const report = buildStatus(app.config, app.store, now, (id) => [...(monitorOf(id)?.scopes() ?? [])], (id) => monitorOf(id)?.eventSources?.() ?? []);
-        write(io.stdout, opts.json ? jsonText(report) : renderStatus(report, now));
+        write(io.stdout, opts.json ? jsonText(report) : renderStatus(report, now, displayTimeFormatter(app.config.displayTimezone)));
         if (opts.failOn === 'unhealthy') {
           const unhealthy = unhealthyParts(report);
           if (unhealthy.length) {
