@@ -21,7 +21,7 @@ import { plainGoogleText, serviceAccountAuth, serviceAccountTokenCache } from '.
 
 const PROVIDER = 'Google Workspace';
 const README = 'see monitors/google-workspace/README.md';
-/** The only scope mfawatch asks for. */
+/** The scope of the scan and of readAccount (events add admin.reports.audit.readonly, routing by googleGroups admin.directory.group.member.readonly). */
 export const DIRECTORY_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user.readonly';
 /** The scope of the Reports API (events only). */
 export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
