@@ -7,6 +7,7 @@
  *
  * A module translates; it never commits, alerts or retries on its own.
  */
+import { createHash } from 'node:crypto';
 import type { Observation } from '../src/core/types.js';
 import type { ScopeInfo } from './types.js';
 
@@ -66,7 +67,21 @@ export interface ProviderEvent {
 export interface IgnoredEvent {
   reason: 'unknown_scope' | 'malformed' | 'foreign' | 'irrelevant';
   message: string;
+  /**
+   * The provider's id of the entry, whenever it has one: the core counts a set-aside entry once by
+   * it, however often a source re-reads it (an overlap window).
+   */
   id?: string;
+  /**
+   * For an entry without an id (a body missing its documented fields): what still tells it apart
+   * across re-reads, `entryKey(raw)`. Without id or key, every reading counts.
+   */
+  key?: string;
+}
+
+/** A stable key of a raw provider entry that has no usable id: a digest of its JSON. */
+export function entryKey(raw: unknown): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify(raw) ?? 'undefined').digest('hex').slice(0, 32)}`;
 }
 
 /** What one poll of a pulled source returned. */

@@ -10,7 +10,7 @@
  * Activity names: https://learn.microsoft.com/en-us/entra/identity/monitoring-health/reference-audit-activities
  */
 import { z } from 'zod';
-import type { AccountRef, EventBatch, HintTopic, IgnoredEvent, ProviderEvent } from '../events.js';
+import { entryKey, type AccountRef, type EventBatch, type HintTopic, type IgnoredEvent, type ProviderEvent } from '../events.js';
 
 /** Activities used (activityDisplayName) → what to re-read. */
 export const ENTRA_ACTIVITIES: Readonly<Record<string, HintTopic>> = {
@@ -70,7 +70,7 @@ export function translateDirectoryAudits(raw: readonly unknown[], previous: Date
     const parsed = directoryAuditShape.safeParse(item);
     if (!parsed.success) {
       const id = typeof (item as { id?: unknown } | null)?.id === 'string' ? (item as { id: string }).id : undefined;
-      ignored.push({ reason: 'malformed', message: `a directory audit entry without the documented fields (id, activityDisplayName, activityDateTime)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : {}) });
+      ignored.push({ reason: 'malformed', message: `a directory audit entry without the documented fields (id, activityDisplayName, activityDateTime)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : { key: entryKey(item) }) });
       continue;
     }
     const a = parsed.data;
@@ -79,10 +79,10 @@ export function translateDirectoryAudits(raw: readonly unknown[], previous: Date
     const topic = ENTRA_ACTIVITIES[a.activityDisplayName];
     // The rest of the directory log (app, group, policy changes…) is not about MFA: not read further.
     if (!topic) continue;
-    // Set-aside entries are reported once: when first seen past the previous watermark (the overlap re-reads them).
-    const fresh = at.getTime() > previous.getTime();
+    // The overlap re-reads a set-aside entry on every poll; the core counts it once, by its id
+    // (an entry that arrives late, older than the watermark, is counted too).
     const ignore = (reason: IgnoredEvent['reason'], message: string) => {
-      if (fresh) ignored.push({ reason, message: `${a.activityDisplayName}: ${message} (id ${a.id})`, id: a.id });
+      ignored.push({ reason, message: `${a.activityDisplayName}: ${message} (id ${a.id})`, id: a.id });
     };
     if (a.result !== 'success') {
       ignore('irrelevant', `result "${a.result ?? 'none'}", nothing changed`);

@@ -12,11 +12,11 @@ import { JWT } from 'google-auth-library';
 import { z } from 'zod';
 import { fetchWithTimeout } from '../../src/core/abort.js';
 import type { ModuleDeps } from '../../src/core/deps.js';
-import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
+import { AFTER_SCAN_FAILURE, ProviderError, type ErrorReason } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
-import { createHttpClient, type ErrorDescription, type HttpClient } from '../../src/http/client.js';
+import { createHttpClient, type DescribedRequest, type ErrorDescription, type HttpClient } from '../../src/http/client.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
-import { eventCallContext } from '../types.js';
+import { eventCallContext, type EventCallPurpose } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
 import { activitiesPage, eventNamesOf, parseGoogleCursor, translateActivities, type GoogleApplication } from './events.js';
@@ -81,14 +81,14 @@ export function googleMfaState(u: Pick<DirectoryUser, 'isEnrolledIn2Sv' | 'isEnf
 function describeDirectoryError(config: GoogleWorkspaceConfig, what = 'users.list', scopeUrl = DIRECTORY_SCOPE) {
   const scopeName = scopeUrl.replace(/^.*\/auth\//, '');
   const privilege = scopeUrl === REPORTS_SCOPE ? 'Reports' : 'Users → Read';
-  return (status: number, body: unknown): ErrorDescription | undefined => {
+  return (status: number, body: unknown, req: DescribedRequest): ErrorDescription | undefined => {
     const parsed = googleErrorBody.safeParse(body);
     const err = parsed.success ? parsed.data.error : undefined;
     const reasons = new Set([...(err?.errors ?? []).map((e) => e.reason ?? ''), err?.status ?? '']);
     const plain = plainGoogleText(err?.message);
     const gmsg = plain ? ` ("${plain}")` : '';
     if (['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'RESOURCE_EXHAUSTED'].some((r) => reasons.has(r)) || status === 429) {
-      return { message: `Google rate limit reached for ${what}${gmsg}`, reason: 'rate_limited', hint: 'mfawatch backs off and retries; the scan will run again on schedule otherwise' };
+      return { message: `Google rate limit reached for ${what}${gmsg}`, reason: 'rate_limited', hint: `mfawatch backs off and retries; ${req.afterFailure} otherwise` };
     }
     if (status === 401) return { message: `Google returned 401 for ${what}${gmsg}: the access token was refused`, hint: `check that the service account and its key are enabled (${README})` };
     if (status === 403) {
@@ -103,7 +103,7 @@ function describeDirectoryError(config: GoogleWorkspaceConfig, what = 'users.lis
     if (status === 400 || status === 404) {
       return { message: `Google returned ${status} for ${what}${gmsg}: customer "${config.customer}" is not known to Google or apiRoot is wrong`, hint: `use "my_customer" or the account's customer id, and apiRoot https://admin.googleapis.com (${README})` };
     }
-    if (status >= 500) return { message: `Google returned ${status} for ${what}${gmsg}`, hint: 'Google is having trouble (https://www.google.com/appsstatus); the scan will run again on schedule' };
+    if (status >= 500) return { message: `Google returned ${status} for ${what}${gmsg}`, hint: `Google is having trouble (https://www.google.com/appsstatus); ${req.afterFailure}` };
     return { message: `Google returned ${status} for ${what}${gmsg}`, hint: README };
   };
 }
@@ -118,7 +118,7 @@ interface GaxiosLikeError {
 }
 
 /** Turns a failed token exchange (google-auth-library / gaxios) into a ProviderError that says what to do. */
-function classifyTokenError(err: unknown, config: GoogleWorkspaceConfig, key: ServiceAccountKey, scrub: (s: string) => string, scopeUrl = DIRECTORY_SCOPE): ProviderError {
+function classifyTokenError(err: unknown, config: GoogleWorkspaceConfig, key: ServiceAccountKey, scrub: (s: string) => string, scopeUrl = DIRECTORY_SCOPE, afterFailure = AFTER_SCAN_FAILURE): ProviderError {
   if (err instanceof ProviderError) return err;
   const e = (err ?? {}) as GaxiosLikeError;
   const status = e.response?.status ?? e.status;
@@ -147,7 +147,7 @@ function classifyTokenError(err: unknown, config: GoogleWorkspaceConfig, key: Se
   } else if (code === 'invalid_grant' || code === 'invalid_client') {
     hint = `the key may have been deleted or the service account disabled; create a new key (${README})`;
   } else if (status >= 500) {
-    hint = 'Google is having trouble; the scan will run again on schedule';
+    hint = `Google is having trouble; ${afterFailure}`;
   }
   return new ProviderError(message, { ...base, reason, hint });
 }
@@ -213,7 +213,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
         try {
           token = (await jwt.getAccessToken()).token;
         } catch (err) {
-          throw classifyTokenError(err, config, key, scrub, scopeUrl);
+          throw classifyTokenError(err, config, key, scrub, scopeUrl, ctx.afterFailure);
         }
         if (!token) throw new ProviderError('Google answered the token request without an access token', { reason: 'malformed', provider: PROVIDER, hint: 'check tokenUri' });
         if (!secrets.includes(token)) secrets.push(token);
@@ -224,6 +224,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
       deadline: ctx.deadline,
       sleep: deps.sleep,
       secrets,
+      afterFailure: ctx.afterFailure,
       describeError: describeDirectoryError(config, what, scopeUrl),
       onRequest: () => ctx.countRequest(),
     });
@@ -286,8 +287,8 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
   }
 
   /** A context for one poll or verification: its own deadline, requests counted. */
-  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
-    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter);
+  function eventContext(signal: AbortSignal, counter: { requests: number }, purpose: EventCallPurpose): ScanContext {
+    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter, purpose);
   }
 
   /**
@@ -298,7 +299,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
   async function readAccount(ref: AccountRef, signal: AbortSignal): Promise<AccountReading> {
     const key = ref.accountId ?? ref.login;
     if (!key) return { status: 'gone', account: ref };
-    const client = await clientFor(eventContext(signal, { requests: 0 }), DIRECTORY_SCOPE, 'users.get');
+    const client = await clientFor(eventContext(signal, { requests: 0 }, 'verify'), DIRECTORY_SCOPE, 'users.get');
     const res = await client.request({ path: `/admin/directory/v1/users/${encodeURIComponent(key)}`, query: { projection: 'basic' }, signal, acceptStatus: [404] });
     if (res.status === 404) return { status: 'gone', account: ref };
     const u = directoryUser.safeParse(res.data);
@@ -316,7 +317,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
     const events = config.events;
     if (!events) return { events: [], ignored: [] };
     const counter = { requests: 0 };
-    const client = await clientFor(eventContext(signal, counter), REPORTS_SCOPE, `activities.list (${application})`);
+    const client = await clientFor(eventContext(signal, counter, 'poll'), REPORTS_SCOPE, `activities.list (${application})`);
     const saved = parseGoogleCursor(cursor);
     const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
     const startTime = new Date(watermark.getTime() - events.overlap).toISOString();

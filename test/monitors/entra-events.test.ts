@@ -95,7 +95,7 @@ describe('polling', () => {
     expect(c.events.map((e) => e.id)).toContain('Directory_1');
   });
 
-  it('failed activities and entries without a user are set aside once, when first seen; malformed entries are named', async () => {
+  it('failed activities, entries without a user and malformed entries are set aside with their ids, late ones too; the core counts each once', async () => {
     const s = audits();
     const first = await s.poll(undefined, never);
     fake.addAudit({ activityDisplayName: 'Admin deleted security info', result: 'failure', activityDateTime: '2026-11-22T10:01:00Z', target: bob, id: 'Directory_f' });
@@ -104,8 +104,12 @@ describe('polling', () => {
     const b = await s.poll(first.cursor, never);
     expect(b.events).toEqual([]);
     expect(b.ignored.map((i) => [i.reason, i.id]).sort()).toEqual([['irrelevant', 'Directory_f'], ['malformed', 'Directory_bad'], ['malformed', 'Directory_nouser']]);
+    // The overlap re-reads all three, with the same ids: the runner counts each once by its id
+    // (test/events/provider-event-messages.test.ts). An entry that arrives late, older than the
+    // watermark (10:01:40), is set aside too: it was never seen before.
+    fake.addAudit({ activityDisplayName: 'User deleted security info', result: 'failure', activityDateTime: '2026-11-22T10:00:30Z', target: bob, id: 'Directory_late' });
     const again = await s.poll(b.cursor, never);
-    expect(again.ignored.map((i) => i.id)).toEqual(['Directory_bad']);
+    expect(again.ignored.map((i) => i.id).sort()).toEqual(['Directory_bad', 'Directory_f', 'Directory_late', 'Directory_nouser']);
   });
 });
 
