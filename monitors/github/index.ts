@@ -597,7 +597,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
   const sources: EventSource[] = [];
   const secret = config.events?.webhookSecret;
   if (secret) {
-    sources.push({ kind: 'push', name: 'webhook', receive: (request) => receiveGithubWebhook(config.org, secret, request, deps.clock.now()) });
+    sources.push({ kind: 'push', name: 'webhook', credential: { kind: 'signature', header: 'X-Hub-Signature-256', configKey: 'events.webhookSecret' }, receive: (request) => receiveGithubWebhook(config.org, secret, request, deps.clock.now()) });
   }
   const probe = config.events?.probe;
   if (config.events && probe !== false && probe !== undefined) {

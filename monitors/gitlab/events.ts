@@ -124,6 +124,7 @@ export function gitlabStreamingDestination(verificationToken: Secret): PushedEve
   return {
     kind: 'push',
     name: 'audit-stream',
+    credential: { kind: 'token', header: 'X-Gitlab-Event-Streaming-Token', configKey: 'events.streaming.verificationToken' },
     receive(request: InboundRequest): InboundVerdict {
       if (!sameSecret(request.headers[STREAMING_TOKEN_HEADER], verificationToken)) return { status: 'unauthorized' };
       let json: unknown;

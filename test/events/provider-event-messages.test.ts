@@ -9,11 +9,15 @@
  * - A failed verification says the hint is kept and verified again.
  * - A set-aside entry is counted once in `status` and in metrics, however often a source re-reads
  *   it (Entra, Google, GitLab and Slack re-read an overlap window on every poll).
+ * - A pushed request with a wrong static token (Okta event hook, Auth0 Log Stream, GitLab
+ *   streaming destination) is refused as a "bad or missing token in <header>", not a signature;
+ *   the HTTP answer still says nothing but "unauthorized".
  */
 import { describe, expect, it } from 'vitest';
 import type { PulledEventSource } from '../../monitors/events.js';
 import { formatDuration } from '../../src/core/duration.js';
 import { AFTER_VERIFY_FAILURE } from '../../src/core/errors.js';
+import { startInboundServer } from '../../src/events/inbound.js';
 import { EVENT_HARNESSES } from '../reliability/event-harnesses/index.js';
 import { eventRig, never, type EventRig } from '../reliability/event-harnesses/rig.js';
 
@@ -108,6 +112,29 @@ describe.each(EVENT_HARNESSES.map((h) => [h.provider, h] as const))('%s', (_prov
       expect(status.ignored).toBe(keys.length);
       expect(await metric(r, /^ignored_/)).toBe(keys.length);
       expect(r.line(/events {9}/)).toContain(`${keys.length} set aside`);
+    });
+  });
+});
+
+const PUSHED = EVENT_HARNESSES.filter((h) => !h.notApplicable?.push_bad_secret);
+
+describe.each(PUSHED.map((h) => [h.provider, h] as const))('%s push', (_provider, h) => {
+  it('a pushed request with a wrong token is refused as a bad or missing token in its header, and the answer reveals nothing', async () => {
+    await withRig(h, async (r) => {
+      const push = r.fake.push;
+      if (!push) throw new Error(`${h.provider} has no push spec`);
+      const server = await startInboundServer(r.app, r.runner, '127.0.0.1:0');
+      try {
+        const good = push.delivery(push.pushedEvent(), 1);
+        const res = await fetch(`${server.url}/hooks/${h.monitorId}`, { method: 'POST', headers: push.withWrongSecret(good.headers), body: good.body });
+        expect(res.status).toBe(401);
+        expect(await res.text()).toBe('{"error":"unauthorized"}');
+        const refused = r.line(/refused {8}/, { source: push.source });
+        expect(refused).toContain(`401: bad or missing token in ${push.secretHeader} (check that the value the provider sends in ${push.secretHeader} is the one in the config, events.`);
+        expect(refused).not.toMatch(/signature/);
+      } finally {
+        await server.close();
+      }
     });
   });
 });
