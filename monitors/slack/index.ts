@@ -62,8 +62,11 @@ export function slackMfaState(m: Pick<Member, 'has_2fa' | 'two_factor_type'>): {
   return { mfa: 'enabled', factors: type ? [type] : [] };
 }
 
-/** The rate-limit tier of the Web API methods the monitor calls. https://api.slack.com/apis/rate-limits */
-const WEB_API_TIERS: Readonly<Record<string, string>> = { 'users.list': 'Tier 2', 'users.info': 'Tier 4' };
+/**
+ * The rate limit of the Web API methods the monitor calls, as each method's page states it.
+ * https://docs.slack.dev/apis/web-api/rate-limits  https://docs.slack.dev/reference/methods/auth.test
+ */
+const WEB_API_TIERS: Readonly<Record<string, string>> = { 'users.list': 'Tier 2', 'users.info': 'Tier 4', 'auth.test': 'special limit, hundreds per minute' };
 
 /** Slack's error codes and scope lists are lower_snake / scope:names; anything else is not shown (it could echo a request). */
 const safeCode = (v: string | undefined) => (v !== undefined && /^[a-z0-9_:.,]{1,100}$/.test(v) ? v : undefined);
