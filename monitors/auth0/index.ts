@@ -114,6 +114,15 @@ export function describeAuth0TokenError(status: number, body: unknown, req: Desc
   return { message: `${label}${description ? `: ${description}` : ''}`, hint: README, reason: 'auth' };
 }
 
+/** The logs cursor of a tenant whose log was empty at the first poll: read the log from its start. */
+export const LOG_START = 'log-start';
+
+/** Orders Auth0 log ids (decimal strings of one length; a longer one is later). */
+function compareLogIds(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Creates the monitor for one tenant. */
 export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning: { backoffMs?: number } = {}): Monitor {
   const scope: ScopeInfo = { id: '', label: config.domain };
@@ -344,7 +353,10 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
   /**
    * One poll of the tenant logs with Auth0's checkpoint pagination: `from=<last log_id>&take=100`
    * while pages come back full. The first poll only finds the newest log_id (the scan covers what
-   * came before). https://auth0.com/docs/deploy-monitor/logs/retrieve-log-events-using-mgmt-api
+   * came before); when the log is still empty, the cursor is LOG_START and the next poll reads the
+   * log from its oldest entry (search by date, ascending), then by checkpoint from the newest log_id
+   * it read, so nothing logged between the two polls is skipped.
+   * https://auth0.com/docs/deploy-monitor/logs/retrieve-log-events-using-mgmt-api
    */
   async function pollLogs(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
     const counter = { requests: 0 };
@@ -353,10 +365,26 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
       if (!cursor) {
         const newest = await api.request({ path: '/api/v2/logs', query: { sort: 'date:-1', per_page: 1, page: 0 }, signal }, logPage);
         const first = logEntryId.safeParse(newest.data[0]);
-        return { events: [], ignored: [], ...(first.success ? { cursor: first.data.log_id } : {}), requests: counter.requests };
+        return { events: [], ignored: [], cursor: first.success ? first.data.log_id : LOG_START, requests: counter.requests };
       }
       const raw: unknown[] = [];
       let from = cursor;
+      if (cursor === LOG_START) {
+        // Everything in the log came after the first poll. Log ids are assigned in order (checkpoints
+        // rely on it), so the newest id read is where the checkpoints go on.
+        const oldest = await api.request({ path: '/api/v2/logs', query: { sort: 'date:1', per_page: LOG_TAKE, page: 0 }, signal }, logPage);
+        raw.push(...oldest.data);
+        const ids = oldest.data.flatMap((entry) => {
+          const id = logEntryId.safeParse(entry);
+          return id.success ? [id.data.log_id] : [];
+        });
+        if (ids.length === 0) {
+          if (oldest.data.length > 0) throw new ProviderError('Auth0 answered GET /api/v2/logs with entries without log_id', { reason: 'malformed', provider: PROVIDER, hint: 'the checkpoint was not set; the next poll retries' });
+          return { events: [], ignored: [], cursor: LOG_START, requests: counter.requests };
+        }
+        from = ids.reduce((a, b) => (compareLogIds(a, b) >= 0 ? a : b));
+        if (oldest.data.length < LOG_TAKE) return translateAuth0Logs(raw, from, counter.requests);
+      }
       for (let page = 0; page < MAX_LOG_PAGES; page++) {
         const res = await api.request({ path: '/api/v2/logs', query: { from, take: LOG_TAKE }, signal }, logPage);
         raw.push(...res.data);
