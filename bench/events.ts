@@ -22,6 +22,7 @@ import { FakeChannel } from '../test/fakes/channels.js';
 import { FakeGitHub } from '../test/fakes/github.js';
 import { delivery, organizationEvent } from '../test/fakes/github-webhooks.js';
 import type { RecordedRequest } from '../test/fakes/http.js';
+import { EVENTS_SECTION, replaceSection } from './results-file.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -29,8 +30,8 @@ const WORK = join(BENCH, '.work', 'events');
 const TOKEN = 'ghp_bench_events_owner_token';
 const SECRET = 'bench-events-webhook-secret';
 const MEMBERS = 2_000;
-export const BEGIN = '<!-- events-bench:begin -->';
-export const END = '<!-- events-bench:end -->';
+const BEGIN = EVENTS_SECTION.begin;
+const END = EVENTS_SECTION.end;
 /** GitHub's REST limit for one token (a personal access token or an app installation outside Enterprise Cloud). */
 const GITHUB_REQUESTS_PER_HOUR = 5_000;
 
@@ -216,19 +217,6 @@ function renderSection(figures: readonly RunFigures[], probe: { perPoll: number 
   return lines.join('\n');
 }
 
-/** A RESULTS.md in its two parts: the scan tables (bench/report.ts) and the events section (markers included, or ''). */
-export function splitResults(text: string): { scans: string; events: string } {
-  const start = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  if (start < 0 || end < start) return { scans: text, events: '' };
-  return { scans: `${text.slice(0, start)}${text.slice(end + END.length)}`, events: text.slice(start, end + END.length) };
-}
-
-/** RESULTS.md from its two parts: the scan tables, then the events section. */
-export function joinResults(scans: string, events: string): string {
-  return `${scans.trimEnd()}\n${events ? `\n${events}\n` : ''}`;
-}
-
 /** `npx tsx bench/events.ts [--steady N] [--burst N]`. */
 async function main(argv: readonly string[]): Promise<void> {
   const sizes = { ...EVENTS_BENCH_SIZES };
@@ -244,7 +232,7 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const path = join(BENCH, 'RESULTS.md');
-  writeFileSync(path, joinResults(splitResults(readFileSync(path, 'utf8')).scans, section));
+  writeFileSync(path, replaceSection(readFileSync(path, 'utf8'), EVENTS_SECTION, section));
   process.stderr.write('bench/RESULTS.md: events section written\n');
 }
 

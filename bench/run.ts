@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: full cycles of the real CLI (`node bin/mfawatch.js run`) against the providers'
  * fakes on 127.0.0.1, next to a bare baseline, for every scenario, then the detection latency of
- * the event path (bench/events.ts); writes bench/RESULTS.md.
- *   npm run bench                       every scenario and the events runs
+ * the event path: the GitHub webhook (bench/events.ts) and the pulled sources of every other
+ * provider (bench/provider-events.ts); writes bench/RESULTS.md.
+ *   npm run bench                       every scenario and both events parts
  *   npm run bench -- github-10k ...     only these (RESULTS.md is still written: check before committing)
- *   npm run bench -- events             only the events runs (the scan tables in RESULTS.md stay)
+ *   npm run bench -- events             only the GitHub webhook runs (the rest of RESULTS.md stays)
+ *   npm run bench -- provider-events    only the per-provider latency (the rest of RESULTS.md stays)
  * The fakes run in this process; mfawatch and the bare baseline each run as their own child
  * process, measured by GNU time, so neither is charged for the fake's work.
  */
@@ -17,10 +19,12 @@ import { buildSync } from 'esbuild';
 import { build } from '../scripts/build.js';
 import { compiledEntry } from '../scripts/compiled.js';
 import { awsScenarios } from './aws.js';
-import { joinResults, runEventsBench, splitResults } from './events.js';
+import { runEventsBench } from './events.js';
 import { githubScenarios } from './github.js';
 import { checkGnuTime, measureProcess, type Measurement } from './measure.js';
+import { runProviderEventsBench } from './provider-events.js';
 import { renderResults, type ScanFigures, type ScenarioResult } from './report.js';
+import { EVENTS_SECTION, PROVIDER_EVENTS_SECTION, joinResults, splitResults } from './results-file.js';
 import type { ProviderScenario, RunningScenario } from './scenario.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -32,6 +36,8 @@ const CHANGE_FRACTION = 0.01;
 const SCENARIOS: ProviderScenario[] = [...githubScenarios, ...awsScenarios];
 /** The name that selects the events runs (bench/events.ts), which follow the scan scenarios. */
 const EVENTS = 'events';
+/** The name that selects the per-provider latency of the pulled sources (bench/provider-events.ts), which runs last. */
+const PROVIDER_EVENTS = 'provider-events';
 
 interface DbCounts {
   accounts: number;
@@ -183,10 +189,11 @@ async function measureStartup(fromSource: boolean): Promise<Measurement> {
 async function main(): Promise<void> {
   checkGnuTime();
   const wanted = process.argv.slice(2);
-  const unknown = wanted.filter((id) => id !== EVENTS && !SCENARIOS.some((s) => s.id === id));
-  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${[...SCENARIOS.map((s) => s.id), EVENTS].join(', ')}`);
+  const unknown = wanted.filter((id) => id !== EVENTS && id !== PROVIDER_EVENTS && !SCENARIOS.some((s) => s.id === id));
+  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${[...SCENARIOS.map((s) => s.id), EVENTS, PROVIDER_EVENTS].join(', ')}`);
   const selected = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.id)) : SCENARIOS;
   const withEvents = wanted.length === 0 || wanted.includes(EVENTS);
+  const withProviderEvents = wanted.length === 0 || wanted.includes(PROVIDER_EVENTS);
   mkdirSync(WORK, { recursive: true });
   // The bare baseline runs as plain JavaScript: no TypeScript loader start-up in the floor.
   const bareScript = join(WORK, 'bare-baseline.mjs');
@@ -197,7 +204,7 @@ async function main(): Promise<void> {
 
   const started = new Date();
   // What RESULTS.md holds now: a part not run this time keeps its previous figures.
-  let { scans: scanPart, events: eventsSection } = splitResults(existsSync(join(BENCH, 'RESULTS.md')) ? readFileSync(join(BENCH, 'RESULTS.md'), 'utf8') : '');
+  const parts = splitResults(existsSync(join(BENCH, 'RESULTS.md')) ? readFileSync(join(BENCH, 'RESULTS.md'), 'utf8') : '');
 
   if (selected.length > 0) {
     const loadBefore = loadavg();
@@ -206,7 +213,7 @@ async function main(): Promise<void> {
     const results: ScenarioResult[] = [];
     for (const scenario of selected) results.push(await runScenario(scenario, bareScript));
     const cpu = cpus();
-    scanPart = renderResults(results, {
+    parts.scans = renderResults(results, {
       started,
       finished: new Date(),
       cpuModel: cpu[0]?.model ?? 'unknown',
@@ -223,10 +230,14 @@ async function main(): Promise<void> {
   if (withEvents) {
     // After the scans, with their fakes stopped: the latency runs have the machine to themselves.
     process.stderr.write('events: detection latency through mfawatch start (bench/events.ts)\n');
-    eventsSection = await runEventsBench();
+    parts.sections.set(EVENTS_SECTION.begin, await runEventsBench());
+  }
+  if (withProviderEvents) {
+    process.stderr.write('provider-events: detection latency of the pulled sources per provider (bench/provider-events.ts)\n');
+    parts.sections.set(PROVIDER_EVENTS_SECTION.begin, await runProviderEventsBench());
   }
   const finished = new Date();
-  writeFileSync(join(BENCH, 'RESULTS.md'), joinResults(scanPart, eventsSection));
+  writeFileSync(join(BENCH, 'RESULTS.md'), joinResults(parts));
   process.stderr.write(`bench/RESULTS.md written (${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s)\n`);
 }
 

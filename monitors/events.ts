@@ -106,6 +106,12 @@ export interface PulledEventSource {
   readonly name: string;
   /** Milliseconds between polls (0 for a long poll that waits by itself). */
   readonly intervalMs: number;
+  /**
+   * With `intervalMs` 0: milliseconds to wait after a poll that brought nothing, for a source whose
+   * poll answers at once when there is nothing to read (an SQS short poll, `waitTimeSeconds: 0`);
+   * without it such a source would be polled in a tight loop.
+   */
+  readonly idleIntervalMs?: number;
   /** Reads the next batch after `cursor` (undefined the first time). Throw a ProviderError on failure. */
   poll(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch>;
 }

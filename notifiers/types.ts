@@ -121,6 +121,12 @@ export interface NotifierModule<C extends NotifierCommonConfig = NotifierCommonC
   /** Batch kinds this channel delivers (default: all). PagerDuty, for one, takes no digests. */
   readonly kinds?: readonly BatchKind[] | undefined;
   /**
+   * Who reads the words of a batch (`title`, `text`) on this channel: `people` (Slack, Teams,
+   * e-mail) get the times in them in `displayTimezone`, zone named; `machines` (the default: JSON
+   * payloads, PagerDuty) keep UTC ISO. src/delivery/render.ts `timeFormatFor` picks the format.
+   */
+  readonly readers?: 'people' | 'machines' | undefined;
+  /**
    * Events this channel needs whatever its minSeverity and events filters say (the monitors filter
    * still applies): PagerDuty needs `mfa_enabled` to resolve the incident the loss of MFA opened.
    */

@@ -13,9 +13,10 @@ import { sleep, systemClock, type Clock, type Logger, type ModuleDeps } from './
 import { systemTimeZone } from './core/display-time.js';
 import { createLogger } from './core/logger.js';
 import { Dispatcher } from './delivery/dispatcher.js';
-import { TeamDirectory, eventMatcher, type TeamSource } from './delivery/matchers.js';
+import type { RoutingDirectory } from './delivery/directory.js';
+import { createRoutingDirectory } from './delivery/directories/index.js';
+import { eventMatcher } from './delivery/matchers.js';
 import type { ChangeEvent } from './core/types.js';
-import type { Secret } from './core/secret.js';
 import { Metrics } from './observability/metrics.js';
 
 export interface MonitorInstance extends ConfiguredMonitor {
@@ -44,8 +45,8 @@ export interface App {
   metrics: Metrics;
   /** Test-only crash points (src/core/crash-point.ts); undefined in production. */
   crashPoint: ((at: CrashPoint) => void) | undefined;
-  /** GitHub team memberships named by notifier matchers, read once per scan. */
-  teams: TeamDirectory;
+  /** What notifier matchers name (GitHub teams, Okta and Google groups, AWS OUs), read once per scan of a monitor. */
+  directory: RoutingDirectory;
   close(): void;
 }
 
@@ -86,14 +87,11 @@ export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}, 
   const actor = currentActor();
   const monitors = config.monitors.map((m) => ({ ...m, monitor: m.module.create(m.config, { ...deps, logger: logger.child({ monitor: m.config.id }) }) }));
   const crashPoint = overrides.crashPoint;
-  // Team matchers read GitHub teams with the token of the github monitor of that org.
-  const teamSources: TeamSource[] = config.monitors
-    .filter((m) => m.module.type === 'github')
-    .map((m) => {
-      const c = m.config as unknown as { id: string; org: string; token: Secret; baseUrl: string };
-      return { monitorId: c.id, org: c.org, token: c.token, baseUrl: c.baseUrl };
-    });
-  const teams = new TeamDirectory(config.notifiers.flatMap((n) => (n.config.match ?? []).flatMap((m) => m.githubTeams ?? [])), teamSources, deps.fetch, logger);
+  // Matchers' groups and OUs are read with the credentials of the monitor that holds them.
+  const directory = createRoutingDirectory(monitors, config.notifiers, {
+    fetch: deps.fetch, sleep: deps.sleep, logger,
+    knownScopes: (monitorId) => store.knownScopes().filter((s) => s.monitor_id === monitorId).map((s) => s.scope),
+  });
   const identities = { map: config.identities.map, monitorTypes: new Map(config.monitors.map((m) => [m.config.id, m.module.type])) };
   const notifiers = new Map<string, NotifierInstance>(
     config.notifiers.map((n) => {
@@ -102,10 +100,10 @@ export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}, 
       const notifier: Notifier = crashPoint
         ? { send: async (batch, ctx) => { await created.send(batch, ctx); crashPoint('after-send'); } }
         : created;
-      return [n.config.id, { ...n, channel: n.module.channel, notifier, matches: eventMatcher(n.config.match, identities, teams) }];
+      return [n.config.id, { ...n, channel: n.module.channel, notifier, matches: eventMatcher(n.config.match, identities, directory) }];
     }),
   );
-  const dispatcher = new Dispatcher({ store, notifiers, clock, logger, settings: config.delivery, sleep: deps.sleep, actor });
+  const dispatcher = new Dispatcher({ store, notifiers, clock, logger, settings: config.delivery, sleep: deps.sleep, actor, displayTimezone: deps.displayTimezone });
   for (const warning of config.warnings) logger.warn(warning);
   return {
     config,
@@ -119,7 +117,7 @@ export function createApp(config: ResolvedConfig, overrides: AppOverrides = {}, 
     actor,
     metrics: new Metrics(),
     crashPoint,
-    teams,
+    directory,
     close: () => {
       if (!overrides.store) store.close();
     },

@@ -96,10 +96,13 @@ async function scopeJobs(app: App, m: MonitorInstance, signal: AbortSignal): Pro
 }
 
 /** Scans every scope of the given monitor instances. */
-export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal, onProgress?: ProgressListener): Promise<ScanOutcome[]> {
-  // Team memberships for notifier matchers, once per scan (src/delivery/matchers.ts).
-  await app.teams.refresh(signal);
+export async function scanMonitors(app: App, instances: readonly MonitorInstance[], signal: AbortSignal, onProgress?: ProgressListener, options: { directoryRead?: boolean } = {}): Promise<ScanOutcome[]> {
   const jobs = (await Promise.all(instances.map((m) => scopeJobs(app, m, signal)))).flat();
+  // What these monitors' notifier matchers name (teams, groups, OUs), once per scan, after the
+  // scopes are known (an organization's accounts are placed in its OUs) (src/delivery/matchers.ts).
+  // With `directoryRead` (runCycle read it before the events), only what is new since: accounts
+  // an organization gained this cycle.
+  await app.directory.refresh(signal, instances.map((m) => m.config.id), { missingOnly: options.directoryRead === true });
   // autoResponse.maxPerRun caps the kills of all these scans together.
   const run: RunTally = { killsDecided: 0 };
   return mapWithConcurrency(jobs, SCAN_CONCURRENCY, async ({ m, monitor, scope }) => {
@@ -121,8 +124,12 @@ export async function runCycle(app: App, options: { monitorIds?: readonly string
   runner.recoverInterrupted();
   // Event sources first (a cron-driven deployment picks events up too): their verified readings
   // are committed before the scans start, so a scan never holds an older reading than they do.
+  // Routing reads teams, groups and OUs before the events too: a cron-driven `run` is a new
+  // process, and events routed before the read would reach every team's channel (unknown matches).
+  // An organization's accounts are those of the last cycle here; new ones are placed by the scans.
+  await app.directory.refresh(options.signal, selected.map((m) => m.config.id));
   const events = await new EventRunner(app).drain(options.signal, options.monitorIds);
-  const scans = await scanMonitors(app, selected, options.signal, options.onProgress);
+  const scans = await scanMonitors(app, selected, options.signal, options.onProgress, { directoryRead: true });
   checkStaleData(app);
   queueReminders(app);
   // Owner cases for what these scans committed, and their deadlines (a cron-driven deployment escalates too).

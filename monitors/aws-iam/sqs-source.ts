@@ -64,6 +64,9 @@ function regionOfQueueUrl(url: string): string | undefined {
 }
 
 /** Creates the `sqs` pulled source. */
+/** The pause after an empty short poll (`waitTimeSeconds: 0`). */
+export const SHORT_POLL_IDLE_MS = 1_000;
+
 export function createSqsEventSource(options: SqsSourceOptions): PulledEventSource {
   const { sqs } = options;
   const queueAccount = new URL(sqs.queueUrl).pathname.split('/')[1] ?? '';
@@ -138,6 +141,9 @@ export function createSqsEventSource(options: SqsSourceOptions): PulledEventSour
     kind: 'pull',
     name: 'sqs',
     intervalMs: 0,
+    // A long poll waits by itself; a short poll (waitTimeSeconds 0) answers at once on an empty
+    // queue, so it is repeated at most once a second (3,600 ReceiveMessage calls an hour).
+    idleIntervalMs: sqs.waitTimeSeconds === 0 ? SHORT_POLL_IDLE_MS : 0,
     async poll(_cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
       const scopes = await options.scopes(signal);
       const c = client();

@@ -24,7 +24,10 @@ export const entraConfigSchema = monitorConfig('entra', {
   requestTimeout: duration().default(30_000),
   /** Retries of a 5xx, 429 or timeout (default 3). */
   retries: z.number().int().min(0).max(10).default(3),
-  /** Seeing changes as they happen (README "Events"): the directory audit log polled every `directoryAudits`. */
+  /**
+   * Seeing changes as they happen (README "Events"): the directory audit log polled every
+   * `directoryAudits`, and with `signIns` the sign-in log every `signInsInterval`.
+   */
   events: z
     .strictObject({
       /** How often to poll GET /v1.0/auditLogs/directoryAudits. */
@@ -35,6 +38,15 @@ export const entraConfigSchema = monitorConfig('entra', {
       overlap: duration()
         .refine((v) => v >= 60_000 && v <= 6 * 3_600_000, 'must be from "1m" to "6h"')
         .default(15 * 60_000),
+      /**
+       * Also read the sign-in log for successful interactive single-factor sign-ins (default false:
+       * it needs an Entra ID P1/P2 licence and Directory.Read.All besides AuditLog.Read.All).
+       */
+      signIns: z.boolean({ error: expect('true or false') }).default(false),
+      /** How often to poll GET /beta/auditLogs/signIns when `signIns` is true. */
+      signInsInterval: duration()
+        .refine((v) => v >= 30_000, 'must be at least "30s" (Graph allows 5 requests per 10 seconds per app and tenant on the reporting APIs)')
+        .default(60_000),
     })
     .optional(),
 });

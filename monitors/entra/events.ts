@@ -8,6 +8,9 @@
  * https://learn.microsoft.com/en-us/graph/api/directoryaudit-list
  * https://learn.microsoft.com/en-us/graph/api/resources/directoryaudit
  * Activity names: https://learn.microsoft.com/en-us/entra/identity/monitoring-health/reference-audit-activities
+ *
+ * Also the sign-in log (`translateSignIns`), polled the same way on createdDateTime: successful
+ * interactive single-factor sign-ins become `signin_without_mfa` facts.
  */
 import { z } from 'zod';
 import { entryKey, type AccountRef, type EventBatch, type HintTopic, type IgnoredEvent, type ProviderEvent } from '../events.js';
@@ -97,6 +100,119 @@ export function translateDirectoryAudits(raw: readonly unknown[], previous: Date
     }
     const account: AccountRef = { accountId: user.id, ...(user.userPrincipalName ? { login: user.userPrincipalName } : {}) };
     events.push({ id: a.id, occurredAt: at, scope: '', name: a.activityDisplayName, hint: { account, topic } });
+  }
+  const cursor: EntraCursor = { v: 1, watermark: new Date(watermark).toISOString() };
+  return { events, ignored, cursor: JSON.stringify(cursor), requests };
+}
+
+// ── the sign-in log ──────────────────────────────────────────────────────────
+
+/**
+ * `authenticationRequirement` of a sign-in that needed only one factor: "the highest level of
+ * authentication needed through all the sign-in steps, for sign-in to succeed" (the other value
+ * is `multiFactorAuthentication`). Graph has this property only in its beta signIn resource.
+ * https://learn.microsoft.com/en-us/graph/api/resources/signin?view=graph-rest-beta
+ */
+export const SINGLE_FACTOR = 'singleFactorAuthentication';
+
+/**
+ * `authenticationMethodsUsed` value of a FIDO2 security key or passkey: one gesture that proves
+ * possession of the key and the user's PIN or biometric, so a single step that is not
+ * "without MFA" even when no policy asked for a second one.
+ */
+const PASSWORDLESS_METHODS: ReadonlySet<string> = new Set(['FIDO']);
+
+/** The fields of a signIn mfawatch reads (beta resource; others are ignored). */
+export const signInShape = z.object({
+  id: z.string().min(1),
+  createdDateTime: z.string().refine((s) => Number.isFinite(Date.parse(s)), 'not a time'),
+  userId: z.string().nullish(),
+  userPrincipalName: z.string().nullish(),
+  userType: z.string().nullish(),
+  appDisplayName: z.string().nullish(),
+  ipAddress: z.string().nullish(),
+  userAgent: z.string().nullish(),
+  clientAppUsed: z.string().nullish(),
+  isInteractive: z.boolean().nullish(),
+  authenticationRequirement: z.string().nullish(),
+  authenticationMethodsUsed: z.array(z.string()).nullish(),
+  conditionalAccessStatus: z.string().nullish(),
+  status: z.object({ errorCode: z.number().nullish(), failureReason: z.string().nullish() }).nullish(),
+});
+
+/** Provider text kept in a fact: a string, trimmed and bounded, or null. */
+function bounded(value: string | null | undefined, max: number): string | null {
+  if (typeof value !== 'string') return null;
+  const v = value.trim();
+  return v ? v.slice(0, max) : null;
+}
+
+/**
+ * Translates the sign-ins of one poll into `signin_without_mfa` facts: a sign-in that was
+ * interactive (`isInteractive`), succeeded (`status.errorCode` 0) and needed a single factor
+ * (`authenticationRequirement`), of a user named by object id. Non-interactive, multi-factor and
+ * failed sign-ins are not read further; guests are skipped when guests are not watched; a FIDO
+ * (passwordless) sign-in, or one whose success cannot be told, is set aside once, when first seen
+ * past the previous watermark. Returns the batch with the new watermark (the newest createdDateTime).
+ * https://learn.microsoft.com/en-us/graph/api/resources/signin?view=graph-rest-beta
+ * https://learn.microsoft.com/en-us/graph/api/resources/signinstatus
+ */
+export function translateSignIns(raw: readonly unknown[], previous: Date, requests: number, options: { includeGuests: boolean }): EventBatch {
+  const events: ProviderEvent[] = [];
+  const ignored: IgnoredEvent[] = [];
+  let watermark = previous.getTime();
+  for (const item of raw) {
+    const parsed = signInShape.safeParse(item);
+    if (!parsed.success) {
+      const id = typeof (item as { id?: unknown } | null)?.id === 'string' ? (item as { id: string }).id : undefined;
+      ignored.push({ reason: 'malformed', message: `a sign-in without the documented fields (id, createdDateTime)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : {}) });
+      continue;
+    }
+    const s = parsed.data;
+    const at = new Date(s.createdDateTime);
+    watermark = Math.max(watermark, at.getTime());
+    if (s.isInteractive !== true || s.authenticationRequirement !== SINGLE_FACTOR) continue;
+    const errorCode = s.status?.errorCode;
+    if (typeof errorCode === 'number' && errorCode !== 0) continue; // a failed sign-in is not a sign-in
+    if (!options.includeGuests && (s.userType ?? '').toLowerCase() === 'guest') continue;
+    const fresh = at.getTime() > previous.getTime();
+    const ignore = (reason: IgnoredEvent['reason'], message: string) => {
+      if (fresh) ignored.push({ reason, message: `sign-in ${s.id}: ${message}`, id: s.id });
+    };
+    if (typeof errorCode !== 'number') {
+      ignore('malformed', 'no status.errorCode, so whether it succeeded cannot be told');
+      continue;
+    }
+    const methods = (s.authenticationMethodsUsed ?? []).map((m) => bounded(m, 64)).filter((m): m is string => m !== null);
+    if (methods.some((m) => PASSWORDLESS_METHODS.has(m))) {
+      ignore('irrelevant', `a passwordless sign-in (${methods.join(', ')}): the key proves possession and the user's PIN or biometric in one step`);
+      continue;
+    }
+    if (!s.userId) {
+      ignore('malformed', 'names no user object id (userId)');
+      continue;
+    }
+    const login = bounded(s.userPrincipalName, 256);
+    events.push({
+      id: s.id,
+      occurredAt: at,
+      scope: '',
+      name: 'signIn',
+      fact: {
+        type: 'signin_without_mfa',
+        account: { accountId: s.userId, ...(login ? { login } : {}) },
+        sourceIp: bounded(s.ipAddress, 128),
+        userAgent: bounded(s.userAgent, 512),
+        detail: {
+          signInId: s.id,
+          authenticationRequirement: SINGLE_FACTOR,
+          application: bounded(s.appDisplayName, 256),
+          clientAppUsed: bounded(s.clientAppUsed, 128),
+          conditionalAccessStatus: bounded(s.conditionalAccessStatus, 64),
+          ...(methods.length > 0 ? { authenticationMethodsUsed: methods.join(', ') } : {}),
+        },
+      },
+    });
   }
   const cursor: EntraCursor = { v: 1, watermark: new Date(watermark).toISOString() };
   return { events, ignored, cursor: JSON.stringify(cursor), requests };

@@ -5,6 +5,7 @@
  *   GET  {graph}/v1.0/reports/authenticationMethods/userRegistrationDetails
  *   GET  {graph}/v1.0/reports/authenticationMethods/userRegistrationDetails/{id}   (readAccount)
  *   GET  {graph}/v1.0/auditLogs/directoryAudits?$filter=activityDateTime ge …      (events)
+ *   GET  {graph}/beta/auditLogs/signIns?$filter=createdDateTime ge … and authenticationRequirement eq …  (events.signIns)
  * https://learn.microsoft.com/en-us/graph/api/authenticationmethodsroot-list-userregistrationdetails
  * https://learn.microsoft.com/en-us/graph/api/resources/userregistrationdetails
  */
@@ -18,7 +19,7 @@ import type { AccountReading, AccountRef, EventBatch, EventSource } from '../eve
 import { eventCallContext, type EventCallPurpose } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { entraConfigSchema, type EntraConfig } from './config.js';
-import { graphTime, parseEntraCursor, translateDirectoryAudits } from './events.js';
+import { graphTime, parseEntraCursor, SINGLE_FACTOR, translateDirectoryAudits, translateSignIns } from './events.js';
 
 const PROVIDER = 'Microsoft Entra ID';
 const README = 'see monitors/entra/README.md';
@@ -39,6 +40,19 @@ type Registration = z.infer<typeof registration>;
 const AUDITS_PATH = '/v1.0/auditLogs/directoryAudits';
 /** A page of the directory audit log; the entries are checked one by one (monitors/entra/events.ts). */
 const auditPage = z.object({ value: z.array(z.unknown()), '@odata.nextLink': z.string().optional() });
+
+/**
+ * The sign-in log. `authenticationRequirement`, the one field that says a sign-in needed a single
+ * factor, exists only in Graph's beta signIn resource (the v1.0 resource lacks it), so this one
+ * request goes to /beta. https://learn.microsoft.com/en-us/graph/api/signin-list?view=graph-rest-beta
+ */
+const SIGNINS_PATH = '/beta/auditLogs/signIns';
+/** A page of the sign-in log; the sign-ins are checked one by one (monitors/entra/events.ts). */
+const signInPage = z.object({ value: z.array(z.unknown()), '@odata.nextLink': z.string().optional() });
+/** Graph's error code when the tenant lacks the Entra ID P1/P2 licence the sign-in log needs. */
+const NO_PREMIUM_CODE = 'Authentication_RequestFromNonPremiumTenantOrB2CTenant';
+/** What `status` shows, once per run, when the tenant has no licence for the sign-in log. */
+export const NO_SIGNIN_LICENCE_WARNING = 'the tenant has no Entra ID P1/P2 licence: sign-ins without MFA cannot be read; directory audits keep working';
 
 const reportPage = z.object({
   value: z.array(registration),
@@ -86,6 +100,16 @@ export function entraMfaState(row: Pick<Registration, 'isMfaRegistered' | 'metho
   if (weak.length > 0) return { mfa: 'weak', factors: weak, unrecognised };
   if (row.isMfaRegistered === false) return { mfa: 'disabled', factors: [], unrecognised };
   return { mfa: 'unknown', factors: [], unrecognised };
+}
+
+/**
+ * Whether a Graph 403 is the licence check of the reporting APIs: code
+ * Authentication_RequestFromNonPremiumTenantOrB2CTenant, message "Neither tenant is B2C or tenant
+ * doesn't have premium license" (https://learn.microsoft.com/en-us/entra/identity/monitoring-health/howto-analyze-activity-logs-with-microsoft-graph#common-errors).
+ */
+function isNoPremiumLicence(body: unknown): boolean {
+  const { code, message } = graphError(body);
+  return code === NO_PREMIUM_CODE || /doesn't have premium licen[cs]e/i.test(message);
 }
 
 function graphError(body: unknown): { code: string; message: string } {
@@ -273,9 +297,56 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
     return batch;
   }
 
-  const sources: EventSource[] = config.events
-    ? [{ kind: 'pull', name: 'directory-audits', intervalMs: config.events.directoryAudits, poll: (cursor, signal) => pollAudits(cursor, signal) }]
-    : [];
+  /** Set when Graph said the tenant has no licence for the sign-in log: that source is off until restart. */
+  let signInsUnlicensed = false;
+
+  /**
+   * One poll of the sign-in log: every page of single-factor sign-ins since the watermark minus the
+   * overlap. A licence refusal turns this source off for the rest of the run with one warning (set
+   * aside, shown in `status`) instead of failing every poll; the directory audits are a separate
+   * source and keep working. Any other 403 is a missing permission and fails the poll.
+   */
+  async function pollSignIns(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
+    const events = config.events;
+    if (!events?.signIns || signInsUnlicensed) return { events: [], ignored: [], requests: 0 };
+    const counter = { requests: 0 };
+    const graph = graphClient(eventContext(signal, counter));
+    const saved = parseEntraCursor(cursor);
+    const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
+    const since = new Date(watermark.getTime() - events.overlap);
+    const raw: unknown[] = [];
+    let path: string | undefined = SIGNINS_PATH;
+    let query: Record<string, string> | undefined = { $filter: `createdDateTime ge ${graphTime(since)} and authenticationRequirement eq '${SINGLE_FACTOR}'` };
+    while (path) {
+      const res: HttpResponse<unknown> = await refreshingToken(() => graph.request({ path: path ?? SIGNINS_PATH, query, signal, acceptStatus: [403] }));
+      if (res.status === 403) {
+        if (isNoPremiumLicence(res.data)) {
+          signInsUnlicensed = true;
+          return { events: [], ignored: [{ reason: 'irrelevant', message: `${NO_SIGNIN_LICENCE_WARNING} (Microsoft Graph answered 403 ${NO_PREMIUM_CODE}; license the tenant and restart mfawatch, or set events.signIns to false; ${README})` }], requests: counter.requests };
+        }
+        // Provider text: shown only when it has the shape of a Graph error code and holds no secret.
+        const { code } = graphError(res.data);
+        const shown = /^[A-Za-z][A-Za-z0-9_]{0,79}$/.test(code) && !secrets.some((x) => code.includes(x)) ? code : '';
+        throw new ProviderError(`Microsoft Graph returned 403${shown ? ` (${shown})` : ''} for the sign-in log: the app lacks the AuditLog.Read.All and Directory.Read.All application permissions (Graph checks both for sign-ins), or an administrator has not granted consent`, { reason: 'permission', provider: PROVIDER, status: 403, hint: `add both and grant admin consent (${README}); the directory audits keep working` });
+      }
+      const page = signInPage.safeParse(res.data);
+      if (!page.success) {
+        throw new ProviderError('Microsoft Graph answered auditLogs/signIns with a body that is not a page of sign-ins', { reason: 'malformed', provider: PROVIDER, status: res.status, hint: 'check graphBaseUrl and any proxy in between; nothing was committed' });
+      }
+      raw.push(...page.data.value);
+      path = checkedNext(page.data['@odata.nextLink']);
+      query = undefined;
+    }
+    const batch = translateSignIns(raw, watermark, counter.requests, { includeGuests: config.includeGuests });
+    if (cursor && !saved) batch.ignored.unshift({ reason: 'malformed', message: 'the saved sign-in cursor could not be read; polling starts again from now (sign-ins before that are not read)' });
+    return batch;
+  }
+
+  const sources: EventSource[] = [];
+  if (config.events) {
+    sources.push({ kind: 'pull', name: 'directory-audits', intervalMs: config.events.directoryAudits, poll: (cursor, signal) => pollAudits(cursor, signal) });
+    if (config.events.signIns) sources.push({ kind: 'pull', name: 'sign-ins', intervalMs: config.events.signInsInterval, poll: (cursor, signal) => pollSignIns(cursor, signal) });
+  }
 
   return {
     scopes: () => [scope],

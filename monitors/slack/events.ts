@@ -8,13 +8,24 @@
  *
  * Slack records no audit action when one member turns their own 2FA off: the scan stays the only
  * detector of that. What is used: role_change_to_admin / role_change_to_owner (re-read the member)
- * and pref.two_factor_auth_changed (the organisation's or workspace's 2FA requirement; turned off →
- * the fact mfa_requirement_disabled).
+ * and pref.two_factor_auth_changed ("The two-factor authentication requirement changed. Includes a
+ * details parameter noting the previous and new values": `details.previous_value` / `new_value`;
+ * turned off → the fact mfa_requirement_disabled). `user_login` is not used: Slack documents no
+ * field of it (nor any `details` field) that says whether a second factor was used, so a sign-in
+ * without 2FA cannot be told from one with it.
+ * https://docs.slack.dev/reference/audit-logs-api/methods-actions-reference
  */
 import { z } from 'zod';
 import { entryKey, type EventBatch, type IgnoredEvent, type ProviderEvent } from '../events.js';
 
 const auditUser = z.object({ id: z.string().min(1), name: z.string().nullish(), email: z.string().nullish() });
+/** `context.location`: read only to name the place, so an odd one never makes the entry malformed. */
+const place = z.object({ type: z.string().nullish(), id: z.string().nullish(), name: z.string().nullish() }).nullish().catch(null);
+/**
+ * Actor ids that are not a member: Slack's placeholder when an event has no actor, and its security
+ * agent resetting credentials (https://docs.slack.dev/admins/audit-logs-api#audit-event).
+ */
+const NOT_A_MEMBER: ReadonlySet<string> = new Set(['USLACKUSER', 'USLACKSECURITY']);
 const entry = z.object({
   id: z.string().min(1),
   date_create: z.number().int(),
@@ -23,7 +34,7 @@ const entry = z.object({
   entity: z
     .object({ type: z.string().nullish(), user: auditUser.nullish(), workspace: z.object({ id: z.string(), name: z.string().nullish() }).nullish(), enterprise: z.object({ id: z.string(), name: z.string().nullish() }).nullish() })
     .nullish(),
-  context: z.object({ ip_address: z.string().nullish(), ua: z.string().nullish() }).nullish(),
+  context: z.object({ ip_address: z.string().nullish(), ua: z.string().nullish(), location: place }).nullish(),
   details: z.object({ new_value: z.unknown().optional(), previous_value: z.unknown().optional() }).passthrough().nullish(),
 });
 
@@ -45,7 +56,8 @@ export function parseSlackCursor(cursor: string | undefined): SlackCursor | null
   }
 }
 
-const OFF = new Set(['0', 'false', 'off', 'disabled', 'not_required', 'none', '']);
+/** Values read as "required" / "not required" (Slack documents that the values are there, not what they are: others are set aside). */
+const OFF = new Set(['0', 'false', 'off', 'disabled', 'not_required', 'none']);
 const ON = new Set(['1', 'true', 'on', 'enabled', 'required']);
 
 function word(v: unknown): string | null {
@@ -84,8 +96,16 @@ export function translateSlackAudit(raw: readonly unknown[], previous: number, r
       const now = word(e.details?.new_value);
       const before = word(e.details?.previous_value);
       if (now !== null && OFF.has(now) && (before === null || ON.has(before))) {
-        const by = e.actor?.user;
-        const where = e.entity?.enterprise ? `organisation ${e.entity.enterprise.name ?? e.entity.enterprise.id}` : e.entity?.workspace ? `workspace ${e.entity.workspace.name ?? e.entity.workspace.id}` : 'the organisation';
+        const actor = e.actor?.user;
+        const by = actor && !NOT_A_MEMBER.has(actor.id) ? actor : undefined;
+        const location = e.context?.location;
+        const where = e.entity?.enterprise
+          ? `organisation ${e.entity.enterprise.name ?? e.entity.enterprise.id}`
+          : e.entity?.workspace
+            ? `workspace ${e.entity.workspace.name ?? e.entity.workspace.id}`
+            : location && (location.name || location.id)
+              ? `${location.type === 'workspace' ? 'workspace' : 'organisation'} ${location.name || location.id}`
+              : 'the organisation';
         events.push({
           ...base,
           fact: {
@@ -93,7 +113,7 @@ export function translateSlackAudit(raw: readonly unknown[], previous: number, r
             ...(by ? { account: { accountId: by.id, ...(by.name ? { login: by.name } : {}) } } : {}),
             sourceIp: e.context?.ip_address ?? null,
             userAgent: e.context?.ua ?? null,
-            detail: { where, previousValue: before, newValue: now },
+            detail: { where, previousValue: before, newValue: now, ...(actor && !by ? { actor: actor.id } : {}) },
           },
         });
       } else if (now === null || !ON.has(now)) {

@@ -8,7 +8,6 @@
  * notifiers). A mail that some recipients accepted is delivered: resending would duplicate it for
  * them, so the rejected addresses are logged as an error instead.
  */
-import nodemailer from 'nodemailer';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { displayTimeFormatter } from '../../src/core/display-time.js';
 import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
@@ -18,6 +17,7 @@ import type { Severity } from '../../src/core/types.js';
 import { SEVERITY_WORDS, adviceFor, batchSubject, durationSince, reminderDetail, reminderSummary, renderBatchText, renderEvent, type TimeFormat } from '../../src/delivery/render.js';
 import type { Notifier, NotifierModule, NotificationBatch } from '../types.js';
 import { emailConfigSchema, type EmailConfig } from './config.js';
+import { sendSmtpMail, smtpSecrets } from './smtp.js';
 
 const COLOR: Record<Severity, string> = { critical: '#b00020', high: '#d32f2f', medium: '#ef6c00', low: '#f9a825', info: '#1565c0' };
 
@@ -112,27 +112,13 @@ function smtpError(err: SmtpError, scrub: (s: string) => string): ProviderError 
 export function createEmailNotifier(config: EmailConfig, deps: Pick<ModuleDeps, 'clock' | 'logger' | 'displayTimezone'>): Notifier {
   const formatTime = displayTimeFormatter(deps.displayTimezone);
   const { smtp } = config;
-  const secrets = smtp.auth ? [smtp.auth.pass, Buffer.from(`\u0000${smtp.auth.user}\u0000${smtp.auth.pass.reveal()}`).toString('base64')] : [];
+  const secrets = smtpSecrets(smtp);
   const scrub = (s: string) => redactSecrets(s, secrets);
   return {
     async send(batch: NotificationBatch, ctx): Promise<void> {
-      const transport = nodemailer.createTransport({
-        host: smtp.host,
-        port: smtp.port,
-        secure: smtp.secure,
-        requireTLS: !smtp.secure && smtp.starttls === 'required',
-        ignoreTLS: !smtp.secure && smtp.starttls === 'never',
-        tls: { rejectUnauthorized: smtp.rejectUnauthorized },
-        ...(smtp.auth ? { auth: { user: smtp.auth.user, pass: smtp.auth.pass.reveal() } } : {}),
-        connectionTimeout: 20_000,
-        greetingTimeout: 20_000,
-        socketTimeout: 30_000,
-      });
-      const onAbort = () => transport.close();
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
       try {
         const now = deps.clock.now();
-        const info = await transport.sendMail({
+        const info = await sendSmtpMail(smtp, {
           from: config.from,
           to: config.to,
           ...(config.cc ? { cc: config.cc } : {}),
@@ -142,7 +128,7 @@ export function createEmailNotifier(config: EmailConfig, deps: Pick<ModuleDeps, 
           date: now,
           headers: { 'X-Mfawatch-Batch': batch.id, 'X-Mfawatch-Severity': batch.severity },
           messageId: `<${batch.id.replace(/[^A-Za-z0-9.-]/g, '-')}.${now.getTime()}@mfawatch>`,
-        });
+        }, ctx.signal);
         const rejected = ((info.rejected ?? []) as Array<string | { address: string }>).map((a) => (typeof a === 'string' ? a : a.address));
         const acceptedCount = ((info.accepted ?? []) as unknown[]).length;
         if (rejected.length > 0) {
@@ -151,9 +137,6 @@ export function createEmailNotifier(config: EmailConfig, deps: Pick<ModuleDeps, 
       } catch (err) {
         if (ctx.signal.aborted) throw new ProviderError('the SMTP server did not take the mail in time', { reason: 'timeout', provider: 'email', hint: 'check smtp.host and smtp.port and the firewall' });
         throw smtpError(err as SmtpError, scrub);
-      } finally {
-        ctx.signal.removeEventListener('abort', onAbort);
-        transport.close();
       }
     },
   };
@@ -164,5 +147,6 @@ export const emailNotifier: NotifierModule<EmailConfig> = {
   channel: 'email',
   configSchema: emailConfigSchema,
   secretKeys: ['smtp.auth.pass'],
+  readers: 'people',
   create: createEmailNotifier,
 };

@@ -171,5 +171,6 @@ export const slackNotifier: NotifierModule<SlackConfig> = {
   channel: 'Slack',
   configSchema: slackConfigSchema,
   secretKeys: ['webhookUrl'],
+  readers: 'people',
   create: createSlackNotifier,
 };

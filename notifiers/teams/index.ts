@@ -116,5 +116,6 @@ export const teamsNotifier: NotifierModule<TeamsConfig> = {
   channel: 'Teams',
   configSchema: teamsConfigSchema,
   secretKeys: ['webhookUrl'],
+  readers: 'people',
   create: createTeamsNotifier,
 };

@@ -12,6 +12,7 @@ import { ConsoleStore, type ConsoleRole } from '../../storage/console.js';
 import { Store } from '../../storage/store.js';
 import { currentActor } from '../app.js';
 import { systemClock } from '../core/deps.js';
+import { displayTimeFormatter } from '../core/display-time.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { visible } from '../core/text.js';
@@ -88,7 +89,7 @@ export function registerConsoleCommand(program: Command, ctx: CliContext): void 
           return made;
         });
         writeLine(ctx.io.stdout, `${base}/link?token=${link.token}`);
-        writeLine(ctx.io.stderr, `one-time ${opts.role} sign-in link #${link.id}, valid for ${formatDuration(ms)} (until ${expiresAt.toISOString()}); it signs in once`);
+        writeLine(ctx.io.stderr, `one-time ${opts.role} sign-in link #${link.id}, valid for ${formatDuration(ms)} (until ${displayTimeFormatter(cfg.displayTimezone)(expiresAt.toISOString())}); it signs in once`);
       } finally {
         store.close();
       }

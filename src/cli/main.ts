@@ -214,7 +214,7 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
         const now = app.clock.now();
         const monitorOf = (id: string) => app.monitors.find((m) => m.config.id === id)?.monitor;
         const report = buildStatus(app.config, app.store, now, (id) => [...(monitorOf(id)?.scopes() ?? [])], (id) => monitorOf(id)?.eventSources?.() ?? []);
-        write(io.stdout, opts.json ? jsonText(report) : renderStatus(report, now));
+        write(io.stdout, opts.json ? jsonText(report) : renderStatus(report, now, displayTimeFormatter(app.config.displayTimezone)));
         if (opts.failOn === 'unhealthy') {
           const unhealthy = unhealthyParts(report);
           if (unhealthy.length) {

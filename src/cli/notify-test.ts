@@ -11,6 +11,7 @@ import { toProviderError } from '../core/errors.js';
 import { UsageError } from '../core/errors.js';
 import { jsonReport } from './json.js';
 import { visible } from '../core/text.js';
+import { timeFormatFor } from '../delivery/render.js';
 
 type WithApp = <T>(fn: (app: App) => Promise<T> | T) => Promise<T>;
 
@@ -39,7 +40,8 @@ export function registerNotifyTestCommand(program: Command, withApp: WithApp, io
             id: `test-${n.config.id}-${now.getTime()}`,
             kind: 'test',
             title: `mfawatch test message for notifier "${n.config.id}"`,
-            text: `Sent by \`mfawatch notify-test\` (user ${app.actor}) at ${now.toISOString()}. If you can read this, mfawatch alerts reach this channel. Nothing changed at any provider.`,
+            // The time in the readers' format: displayTimezone for people (Slack, e-mail), UTC ISO for machines.
+            text: `Sent by \`mfawatch notify-test\` (user ${app.actor}) at ${timeFormatFor(n.module, app.deps.displayTimezone)(now.toISOString())}. If you can read this, mfawatch alerts reach this channel. Nothing changed at any provider.`,
             severity: 'info',
             source: null,
             events: [],

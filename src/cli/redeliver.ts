@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { DeliveryStore } from '../../storage/delivery.js';
 import { createApp, type App } from '../app.js';
+import { displayTimeFormatter } from '../core/display-time.js';
 import { UsageError } from '../core/errors.js';
 import { LeaseHeldError, takeWorkerLease } from '../lease.js';
 import { writeLine, type CliContext } from './context.js';
@@ -59,7 +60,7 @@ export function registerRedeliverCommand(program: Command, ctx: CliContext): voi
         const count = requeueFailedDeliveries(app, app.actor, ids, now.getTime() - since.getTime(), opts.since);
         if (count === 0) {
           report(null, null, 0);
-          writeLine(ctx.io.stderr, `nothing to redeliver: no failed delivery to ${ids.join(', ')} since ${since.toISOString()}`);
+          writeLine(ctx.io.stderr, `nothing to redeliver: no failed delivery to ${ids.join(', ')} since ${displayTimeFormatter(app.config.displayTimezone)(since.toISOString())}`);
           return;
         }
         writeLine(ctx.io.stderr, `${count} failed deliver${count === 1 ? 'y' : 'ies'} queued again`);

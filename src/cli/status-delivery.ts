@@ -55,19 +55,19 @@ export function buildDeliveryStatus(config: ResolvedConfig, store: Store, now: D
   return { notifiers, acknowledgements };
 }
 
-/** Renders the delivery status for a terminal. */
-export function renderDeliveryStatus(d: { notifiers: NotifierStatus[]; acknowledgements: AckStatus[] }, now: Date): string {
+/** Renders the delivery status for a terminal; times with `formatTime` (the display zone). */
+export function renderDeliveryStatus(d: { notifiers: NotifierStatus[]; acknowledgements: AckStatus[] }, now: Date, formatTime: (iso: string) => string): string {
   const lines: string[] = [];
   if (d.notifiers.length) lines.push('notifiers');
   for (const n of d.notifiers) {
     const pending = n.pending ? `, ${n.pending} pending (oldest ${formatDuration(now.getTime() - Date.parse(n.oldestPending ?? now.toISOString()))} ago)` : '';
     const failed = n.failedLast7d ? `, ${n.failedLast7d} failed in 7 days (mfawatch events shows them)` : '';
     lines.push(`  ${n.id.padEnd(14)} ${n.type.padEnd(10)} ${n.health === 'ok' ? 'ok' : n.health.toUpperCase()}${pending}${failed}`);
-    if (n.health !== 'ok') lines.push(`                 ${n.consecutiveFailures} failed attempt(s) in a row since ${n.failingSince ?? '?'}: ${n.lastError ?? ''}`);
+    if (n.health !== 'ok') lines.push(`                 ${n.consecutiveFailures} failed attempt(s) in a row since ${n.failingSince ? formatTime(n.failingSince) : '?'}: ${n.lastError ?? ''}`);
   }
   if (d.acknowledgements.length) {
     lines.push('', 'acknowledged (left out of reminder digests)');
-    for (const a of d.acknowledgements) lines.push(`  ${a.login} (id ${a.accountId}) at ${a.monitorId}${a.scope ? `/${a.scope}` : ''} until ${a.until} by ${a.actor}: ${a.reason}`);
+    for (const a of d.acknowledgements) lines.push(`  ${a.login} (id ${a.accountId}) at ${a.monitorId}${a.scope ? `/${a.scope}` : ''} until ${formatTime(a.until)} by ${a.actor}: ${a.reason}`);
   }
   return lines.join('\n');
 }

@@ -58,14 +58,14 @@ export function buildKillStatus(store: Store, now: Date): KillStatus[] {
 }
 
 /** What the operator can do about one kill. */
-function nextStep(k: KillStatus, now: Date): string {
+function nextStep(k: KillStatus, now: Date, formatTime: (iso: string) => string): string {
   switch (k.state) {
     case 'scheduled': {
       const due = Date.parse(k.dueAt) - now.getTime();
       return `${due > 0 ? `due in ${formatDuration(due)}` : 'due now'}; stop it with \`mfawatch cancel-kill ${k.identity}\``;
     }
     case 'running':
-      return `since ${k.createdAt}`;
+      return `since ${formatTime(k.createdAt)}`;
     case 'interrupted':
       return `${k.reason ?? 'mfawatch stopped mid-kill'}: check each service, then \`mfawatch kill ${k.identity}\``;
     case 'blocked':
@@ -75,10 +75,10 @@ function nextStep(k: KillStatus, now: Date): string {
   }
 }
 
-/** Renders the kills for a terminal ('' when there are none). */
-export function renderKillStatus(kills: readonly KillStatus[], now: Date): string {
+/** Renders the kills for a terminal ('' when there are none); times with `formatTime` (the display zone). */
+export function renderKillStatus(kills: readonly KillStatus[], now: Date, formatTime: (iso: string) => string): string {
   if (kills.length === 0) return '';
   const lines = ['session kills needing attention (waiting, running, and the last 7 days\' interrupted, held back or failed)'];
-  for (const k of kills) lines.push(`  #${k.id} ${k.identity}  ${k.state.toUpperCase()}${k.dryRun ? ' (dry run)' : ''}  ${k.origin}, ${k.createdAt}: ${nextStep(k, now)}`);
+  for (const k of kills) lines.push(`  #${k.id} ${k.identity}  ${k.state.toUpperCase()}${k.dryRun ? ' (dry run)' : ''}  ${k.origin}, ${formatTime(k.createdAt)}: ${nextStep(k, now, formatTime)}`);
   return lines.join('\n');
 }

@@ -33,13 +33,13 @@ export function buildOwnerStatus(store: Store): OwnerCaseStatus[] {
   }));
 }
 
-/** Terminal lines for the open owner cases ('' for none); the caller escapes the report's strings. */
-export function renderOwnerStatus(cases: readonly OwnerCaseStatus[], now: Date): string {
+/** Terminal lines for the open owner cases ('' for none); the caller escapes the report's strings; times with `formatTime`. */
+export function renderOwnerStatus(cases: readonly OwnerCaseStatus[], now: Date, formatTime: (iso: string) => string): string {
   if (cases.length === 0) return '';
   const lines = [`owner cases open (${cases.length}):`];
   for (const c of cases) {
     const left = Date.parse(c.deadline) - now.getTime();
-    const when = c.escalatedAt ? `ESCALATED ${c.escalatedAt}` : left > 0 ? `deadline in ${formatDuration(left)}` : 'deadline passed';
+    const when = c.escalatedAt ? `ESCALATED ${formatTime(c.escalatedAt)}` : left > 0 ? `deadline in ${formatDuration(left)}` : 'deadline passed';
     lines.push(`  ${c.login} at ${c.monitorId}${c.scope ? `/${c.scope}` : ''}: ${c.event}, ${when}; owner ${c.identity ?? 'unknown'}`);
     if (c.unreachable) lines.push(`    not told: ${c.unreachable}`);
     for (const n of c.notices) lines.push(`    ${n}`);

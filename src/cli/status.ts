@@ -5,6 +5,7 @@
 import type { ResolvedConfig } from '../config/load.js';
 import { accountsInState } from '../../storage/account-lists.js';
 import type { Store } from '../../storage/store.js';
+import { displayTimeFormatter } from '../core/display-time.js';
 import { formatDuration } from '../core/duration.js';
 import { visibleDeep } from '../core/text.js';
 import { buildDeliveryStatus, renderDeliveryStatus, type AckStatus, type NotifierStatus } from './status-delivery.js';
@@ -165,8 +166,11 @@ function renderFolded(id: string, scopes: readonly MonitorStatus[], now: Date): 
   return out;
 }
 
-/** Renders the status for a terminal: every string of the report with its control and bidi characters as escapes. */
-export function renderStatus(raw: StatusReport, now: Date): string {
+/**
+ * Renders the status for a terminal: every string of the report with its control and bidi
+ * characters as escapes, times with `formatTime` (the display zone; default: the system's).
+ */
+export function renderStatus(raw: StatusReport, now: Date, formatTime: (iso: string) => string = displayTimeFormatter(undefined)): string {
   const report = visibleDeep(raw);
   const lines: string[] = [];
   const scopesOf = new Map<string, MonitorStatus[]>();
@@ -218,13 +222,13 @@ export function renderStatus(raw: StatusReport, now: Date): string {
     }
     lines.push('');
   }
-  const delivery = renderDeliveryStatus({ notifiers: report.notifiers ?? [], acknowledgements: report.acknowledgements ?? [] }, now);
+  const delivery = renderDeliveryStatus({ notifiers: report.notifiers ?? [], acknowledgements: report.acknowledgements ?? [] }, now, formatTime);
   if (delivery) lines.push(delivery, '');
-  const kills = renderKillStatus(report.kills ?? [], now);
+  const kills = renderKillStatus(report.kills ?? [], now, formatTime);
   if (kills) lines.push(kills, '');
   const events = report.events ? renderEventsStatus(report.events, now) : '';
   if (events) lines.push(events, '');
-  const owners = renderOwnerStatus(report.ownerCases ?? [], now);
+  const owners = renderOwnerStatus(report.ownerCases ?? [], now, formatTime);
   if (owners) lines.push(owners, '');
   const retired = report.retired ?? [];
   if (retired.length > 0) {

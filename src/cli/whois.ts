@@ -1,6 +1,7 @@
 /** `mfawatch whois IDENTITY|PROVIDER:LOGIN [--json]`: the accounts linked to one person, and their recent kills. */
 import type { Command } from 'commander';
 import { ResponseStore } from '../../storage/responses.js';
+import { displayTimeFormatter } from '../core/display-time.js';
 import { UsageError } from '../core/errors.js';
 import { visible, visibleDeep } from '../core/text.js';
 import { linkedAccounts } from '../response/identity.js';
@@ -32,7 +33,8 @@ export function registerWhoisCommand(program: Command, ctx: CommandContext): voi
         if (rows.length === 0) lines.push('  (no linked accounts)');
         if (responses.length) {
           lines.push('recent session kills:');
-          for (const r of visibleDeep(responses)) lines.push(`  #${r.id} ${r.created_at} ${r.origin}${r.dry_run ? ' (dry run)' : ''} ${r.status}${r.reason ? `: ${r.reason}` : ''}`);
+          const formatTime = displayTimeFormatter(app.config.displayTimezone);
+          for (const r of visibleDeep(responses)) lines.push(`  #${r.id} ${formatTime(r.created_at)} ${r.origin}${r.dry_run ? ' (dry run)' : ''} ${r.status}${r.reason ? `: ${r.reason}` : ''}`);
         }
         ctx.stdout.write(`${lines.join('\n')}\n`);
       }, 'read');

@@ -13,6 +13,8 @@ import { RESPONDERS } from '../../responders/index.js';
 import type { ResponderCommonConfig, ResponderModule } from '../../responders/types.js';
 import { ConfigError } from '../core/errors.js';
 import { formatPath, substituteEnv } from './env.js';
+import { matcherMonitorOf } from '../delivery/directories/index.js';
+import { matcherReferenceIssues } from '../delivery/matcher-schema.js';
 import { rootSchema, type RootConfig } from './schema.js';
 import { isLoopbackHost, parseListen } from '../observability/listen.js';
 
@@ -208,16 +210,8 @@ export function resolveConfig(file: unknown, env: Readonly<Record<string, string
     });
   }
 
-  // Team matchers need a github monitor of that org (its token reads the team).
-  const githubOrgs = new Set(monitors.filter((m) => m.module.type === 'github').map((m) => String((m.config as { org?: unknown }).org ?? '').toLowerCase()));
-  for (const n of notifiers) {
-    ((n.config as NotifierCommonConfig).match ?? []).forEach((m, j) => {
-      (m.githubTeams ?? []).forEach((team, k) => {
-        const org = team.split('/')[0] ?? '';
-        if (!githubOrgs.has(org.toLowerCase())) issues.push(`${formatPath(['notifiers', n.index, 'match', j, 'githubTeams', k])}: no github monitor watches the org "${org}"; team members are read with that monitor's token`);
-      });
-    });
-  }
+  // Matchers' teams, groups and OUs need the monitor whose credentials read them.
+  issues.push(...matcherReferenceIssues(monitors.map(matcherMonitorOf), notifiers.map((n) => ({ index: n.index, match: (n.config as NotifierCommonConfig).match })), formatPath));
 
   const notifierIds = new Set(notifiers.map((n) => (n.config as NotifierCommonConfig).id));
   const reminderTargets = (value.reminders as { notifiers?: unknown } | undefined)?.notifiers;

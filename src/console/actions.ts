@@ -15,7 +15,7 @@ import { killComplete, nobodyKnows, type ServiceResult } from '../response/inval
 import { identityContext, responseRunnerFor } from '../response/wiring.js';
 import { ResponseStore } from '../../storage/responses.js';
 import { html, type Html } from './html.js';
-import { accountHref, badge, page, personHref, place, postForm, type Viewer } from './layout.js';
+import { accountHref, badge, page, personHref, place, postForm, time, type Viewer } from './layout.js';
 import type { Params } from './pages.js';
 
 /** How long a kill preview may be confirmed. */
@@ -82,7 +82,7 @@ export function cancelKill(app: App, viewer: Viewer, params: Params): Html {
   const identity = identityFromArgument(app.store, identityContext(app), params.identity ?? '');
   const cancelled = responseRunnerFor(app).cancel(identity, viewer.actor);
   const text = cancelled.length
-    ? html`<div class="notice good">Cancelled ${cancelled.length} scheduled kill(s) of ${identity} (was due ${cancelled.map((c) => c.due_at).join(', ')}).</div>`
+    ? html`<div class="notice good">Cancelled ${cancelled.length} scheduled kill(s) of ${identity} (was due ${cancelled.map((c, i) => html`${i > 0 ? ', ' : ''}${time(c.due_at)}`)}).</div>`
     : html`<div class="notice">No kill of ${identity} is waiting in a grace period (nothing to cancel).</div>`;
   return page('Cancel kill', viewer, html`${text}<p><a href="${personHref(identity)}">Back to ${identity}</a></p>`);
 }
@@ -92,7 +92,7 @@ export function ack(app: App, viewer: Viewer, params: Params): Html {
   const ms = ackDuration(params.for ?? '');
   const { matches, until } = acknowledgeAccount(app, viewer.actor, { account: params.account ?? '', monitor: params.monitor, ms, reason: params.reason ?? '' });
   const back = matches[0];
-  return page('Acknowledged', viewer, html`<div class="notice good">Acknowledged ${matches.map((a) => a.login).join(', ')} for ${formatDuration(ms)}, until ${until.toISOString()}. Reminder digests leave it out until then; a new change still alerts.</div>
+  return page('Acknowledged', viewer, html`<div class="notice good">Acknowledged ${matches.map((a) => a.login).join(', ')} for ${formatDuration(ms)}, until ${time(until.toISOString())}. Reminder digests leave it out until then; a new change still alerts.</div>
 ${back ? html`<p><a href="${accountHref(back.monitorId, back.scope, back.accountId)}">Back to ${back.login}</a></p>` : ''}`);
 }
 

@@ -36,8 +36,10 @@ import { formatDuration, formatDurationExact } from '../core/duration.js';
 import { ProviderError, toProviderError } from '../core/errors.js';
 import { redactSecrets, secretUrlParts } from '../core/secret.js';
 import { secretsIn } from '../scan/run-scan.js';
+import { displayTimeFormatter } from '../core/display-time.js';
 import { severityAtLeast } from '../core/types.js';
 import { queueBatch } from './outbox.js';
+import { isoTime, timeFormatFor, type TimeFormat } from './render.js';
 import { acceptsKind } from './routing.js';
 
 export interface DeliverySettings {
@@ -56,7 +58,7 @@ export interface DispatchTarget {
   notifier: Notifier;
   channel: string;
   config: NotifierCommonConfig;
-  module: Pick<NotifierModule, 'kinds' | 'routeAlso'>;
+  module: Pick<NotifierModule, 'kinds' | 'routeAlso' | 'readers'>;
 }
 
 export interface DispatcherDeps {
@@ -67,6 +69,12 @@ export interface DispatcherDeps {
   settings: DeliverySettings;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   actor: string;
+  /**
+   * The zone of times in words for people (config `displayTimezone`): the delivery errors that
+   * `events`, `status` and the console show, and notices to channels people read. Logs, the audit
+   * log and channels read by machines keep UTC ISO.
+   */
+  displayTimezone: string;
 }
 
 export interface DeliveryTally {
@@ -261,22 +269,25 @@ export class Dispatcher {
       const nextAt = at.getTime() + delay;
       const giveUp = !err.transient || nextAt - created > settings.maxAge;
       // The channel's own words, then what mfawatch does about it (notifiers never promise a retry: only this knows).
-      const outcome = !err.transient
+      const outcome = (time: TimeFormat) => !err.transient
         ? `not retried: the channel rejected it; once the cause is fixed, \`mfawatch redeliver --notifier ${row.notifier_id}\` sends it`
         : giveUp
           ? `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} over ${formatDuration(at.getTime() - created)} (the next would pass delivery.maxAge, ${formatDurationExact(settings.maxAge)}); once the channel works, \`mfawatch redeliver --notifier ${row.notifier_id}\` sends it`
-          : `next attempt at ${new Date(nextAt).toISOString()}${err.retryAfterMs !== undefined && err.retryAfterMs > delay ? ` (the channel asked to wait ${formatDuration(err.retryAfterMs)}; mfawatch waits at most delivery.maxBackoff, ${formatDurationExact(settings.maxBackoff)}, and keeps trying until delivery.maxAge)` : ''}`;
-      const error = `${said}; ${outcome}`;
+          : `next attempt at ${time(new Date(nextAt).toISOString())}${err.retryAfterMs !== undefined && err.retryAfterMs > delay ? ` (the channel asked to wait ${formatDuration(err.retryAfterMs)}; mfawatch waits at most delivery.maxBackoff, ${formatDurationExact(settings.maxBackoff)}, and keeps trying until delivery.maxAge)` : ''}`;
+      // Stored for people (`events`, `status`, the console): times in the display zone. The JSON
+      // log line and the audit log keep UTC ISO.
+      const error = `${said}; ${outcome(displayTimeFormatter(this.#deps.displayTimezone))}`;
+      const logged = `${said}; ${outcome(isoTime)}`;
       const attempt = { at, ok: false, reason: err.reason, error, durationMs };
       const alertAfter = settings.alertAfter ?? DEFAULT_ALERT_AFTER;
       if (giveUp) {
         store.transaction(() => {
           store.recordAttempt(row.id, attempt, { status: 'failed' });
-          store.audit({ at, actor: this.#deps.actor, action: 'delivery.failed', subject: row.notifier_id, detail: { outboxId: row.id, batch: row.batch_id, attempts, reason: err.reason, error } });
+          store.audit({ at, actor: this.#deps.actor, action: 'delivery.failed', subject: row.notifier_id, detail: { outboxId: row.id, batch: row.batch_id, attempts, reason: err.reason, error: logged } });
           const health = this.#delivery.recordFailure(row.notifier_id, at, error);
           if (!health.alertedAt) this.#raiseFailing(row.notifier_id, target, health.failingSince ?? at.toISOString(), health.consecutiveFailures, said, at);
         });
-        log.error({ attempts, reason: err.reason }, `delivery to ${target.channel} failed: ${error}`);
+        log.error({ attempts, reason: err.reason }, `delivery to ${target.channel} failed: ${logged}`);
         return 'failed';
       }
       store.transaction(() => {
@@ -286,7 +297,7 @@ export class Dispatcher {
           this.#raiseFailing(row.notifier_id, target, health.failingSince ?? at.toISOString(), health.consecutiveFailures, said, at);
         }
       });
-      log.warn({ attempts, reason: err.reason, retryAt: new Date(nextAt).toISOString() }, `delivery to ${target.channel} failed: ${error}`);
+      log.warn({ attempts, reason: err.reason, retryAt: new Date(nextAt).toISOString() }, `delivery to ${target.channel} failed: ${logged}`);
       return 'retrying';
     }
   }
@@ -300,30 +311,31 @@ export class Dispatcher {
   /** Queues one notice about a notifier's health to every other notifier able to take it (inside the caller's transaction). */
   #queueHealthNotice(notifierId: string, target: DispatchTarget, since: string, failures: number, lastError: string | null, state: 'failing' | 'recovered', at: Date): void {
     const failing = state === 'failing';
-    const batch: NotificationBatch = {
+    // Each recipient gets the words in its readers' time format: the display zone for people, UTC ISO for machines.
+    const batchFor = (time: TimeFormat): NotificationBatch => ({
       id: `notifier-${state}-${notifierId}-${Date.parse(since)}`,
       kind: 'delivery_failure',
       title: failing
         ? `mfawatch cannot deliver alerts to ${target.channel} (notifier ${notifierId})`
         : `mfawatch delivers to ${target.channel} again (notifier ${notifierId})`,
       text: failing
-        ? `Alerts for notifier "${notifierId}" have failed ${failures} time(s) in a row since ${since}. Last error: ${lastError ?? 'unknown'}. ` +
+        ? `Alerts for notifier "${notifierId}" have failed ${failures} time(s) in a row since ${time(since)}. Last error: ${lastError ?? 'unknown'}. ` +
           'Transient failures are retried until delivery.maxAge; check the channel (webhook URL, credentials, outage) and `mfawatch status` for what is pending or failed. ' +
           `Once it is fixed, \`mfawatch redeliver --notifier ${notifierId}\` sends what failed.`
-        : `Notifier "${notifierId}" delivered again after failing since ${since}. Alerts queued meanwhile are being delivered.`,
+        : `Notifier "${notifierId}" delivered again after failing since ${time(since)}. Alerts queued meanwhile are being delivered.`,
       severity: failing ? 'high' : 'info',
       source: null,
       events: [],
       createdAt: at.toISOString(),
       notifierHealth: { notifierId, channel: target.channel, state, since, failures, lastError },
-    };
+    });
     const recipients: string[] = [];
     for (const [id, other] of this.#deps.notifiers) {
       if (id === notifierId || !acceptsKind(other, 'delivery_failure')) continue;
       // A recovery reaches the same notifiers as the alert did, whatever their minSeverity.
       if (!severityAtLeast('high', other.config.minSeverity)) continue;
       if (this.#delivery.health(id).consecutiveFailures > 0) continue;
-      if (queueBatch(this.#deps.store, id, batch, at)) recipients.push(id);
+      if (queueBatch(this.#deps.store, id, batchFor(timeFormatFor(other.module, this.#deps.displayTimezone)), at)) recipients.push(id);
     }
     if (recipients.length) this.#wake?.();
     this.#deps.store.audit({ at, actor: this.#deps.actor, action: failing ? 'notifier.failing' : 'notifier.recovered', subject: notifierId, detail: { since, failures, lastError, toldNotifiers: recipients } });

@@ -11,7 +11,8 @@
  * (`displayTimeFormatter(deps.displayTimezone)`, "2026-11-22 11:00 GMT+1"), or `isoTime` where
  * the words land in a machine payload (PagerDuty), which keeps UTC ISO.
  */
-import type { NotificationBatch, ReminderAccount, ReminderDigest } from '../../notifiers/types.js';
+import type { NotificationBatch, NotifierModule, ReminderAccount, ReminderDigest } from '../../notifiers/types.js';
+import { displayTimeFormatter } from '../core/display-time.js';
 import { formatDuration } from '../core/duration.js';
 import { safeHttpUrl, visible, visibleLines } from '../core/text.js';
 import type { AccountState, ChangeEvent, ChangeEventType, Severity } from '../core/types.js';
@@ -24,6 +25,14 @@ export type TimeFormat = (iso: string) => string;
 
 /** The time as stored: UTC ISO, for payloads read by machines. */
 export const isoTime: TimeFormat = (iso) => iso;
+
+/**
+ * The time format of the words a channel carries (NotifierModule.readers): the display zone where
+ * people read them (Slack, Teams, e-mail), UTC ISO where machines do (JSON payloads, PagerDuty).
+ */
+export function timeFormatFor(module: Pick<NotifierModule, 'readers'> | undefined, displayTimezone: string | undefined): TimeFormat {
+  return module?.readers === 'people' ? displayTimeFormatter(displayTimezone) : isoTime;
+}
 
 const HEADLINES: Record<ChangeEventType, string> = {
   baseline: 'First scan',

@@ -434,8 +434,8 @@ export class EventRunner {
         if (!polled.ok) {
           const row = this.#events.source(instance.config.id, source.name);
           wait = row?.next_poll_at ? Math.max(0, Date.parse(row.next_poll_at) - app.clock.now().getTime()) : backoffDelay(1);
-        } else if (polled.items > 0 && source.intervalMs === 0) {
-          wait = 0;
+        } else if (source.intervalMs === 0) {
+          wait = polled.items > 0 ? 0 : (source.idleIntervalMs ?? 0);
         }
       } catch (err) {
         // The database refused the commit: nothing was acknowledged; try again after a pause.

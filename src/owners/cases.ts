@@ -44,10 +44,24 @@ function placeOf(app: App, monitorId: string, scope: string): string {
   return `${m?.module.provider ?? monitorId} ${label}`;
 }
 
-/** The notifiers told about owner matters: `owners.escalateTo`, or every notifier when it is empty. */
-function teamNotifiers(app: App, settings: OwnersConfig) {
+/**
+ * The notifiers told about owner matters: `owners.escalateTo`, or every notifier when it is empty.
+ * With `about` (the event of the case), their `match` lists apply (scopes, identities, teams,
+ * Okta/Google groups, AWS OUs; src/delivery/matchers.ts): the payments team hears of the payments
+ * accounts. When no escalation notifier's matchers take the event, all of them are told: an
+ * escalation twice beats none.
+ */
+function teamNotifiers(app: App, settings: OwnersConfig, about?: ChangeEvent) {
   const all = [...app.notifiers.values()];
-  return settings.escalateTo.length ? all.filter((n) => settings.escalateTo.includes(n.config.id)) : all;
+  const team = settings.escalateTo.length ? all.filter((n) => settings.escalateTo.includes(n.config.id)) : all;
+  if (!about) return team;
+  const routed = team.filter((n) => !n.matches || n.matches(about));
+  return routed.length ? routed : team;
+}
+
+/** The event a case was opened for (undefined when it was removed by retention). */
+export function caseEvent(app: App, c: Pick<OwnerCaseRow, 'event_id'>): ChangeEvent | undefined {
+  return eventById(app, c.event_id);
 }
 
 /** True when the identity or the account is exempt (owners.exempt or autoResponse.exempt). */
@@ -94,9 +108,9 @@ function queueNotices(app: App, settings: OwnersConfig, c: OwnerCaseRow, event: 
   return queued;
 }
 
-/** Tells the team (owners.escalateTo, else every notifier) one thing about an owner case. */
-export function tellTeam(app: App, settings: OwnersConfig, id: string, title: string, text: string, events: ChangeEvent[], monitorId: string, now: Date): number {
-  return announce(app.store, teamNotifiers(app, settings), { id, title: visible(title), text, severity: 'high', monitorId, events }, now);
+/** Tells the team (owners.escalateTo, else every notifier; those whose matchers take `about`) one thing about an owner case. */
+export function tellTeam(app: App, settings: OwnersConfig, id: string, title: string, text: string, events: ChangeEvent[], monitorId: string, now: Date, about?: ChangeEvent): number {
+  return announce(app.store, teamNotifiers(app, settings, about), { id, title: visible(title), text, severity: 'high', monitorId, events }, now);
 }
 
 export interface OpenResult {
@@ -166,7 +180,7 @@ export function openOwnerCases(app: App): OpenResult {
           result.unreachable += 1;
           tellTeam(app, settings, `owner-unreachable-${caseId}`, `mfawatch could not tell the owner of ${login} at ${placeOf(app, e.monitorId, e.scope)}`,
             `${visible(e.summary)}\nThe owner was not told: ${unreachable}. The case stays open${needsMfa(e.type) ? ` and is escalated ${formatDuration(settings.deadline)} after it opened if MFA is still off` : ''}; reach the person another way.`,
-            [], e.monitorId, now);
+            [], e.monitorId, now, e);
         }
       }
       const last = rows.at(-1);
@@ -256,7 +270,7 @@ function raiseDeadlinePassed(app: App, settings: OwnersConfig, c: OwnerCaseRow, 
   };
   const stored: ChangeEvent = { ...e, id: app.store.insertEvent(e, null) };
   // The escalation notifiers' matchers apply: the payments team hears of the payments accounts.
-  const teams = teamNotifiers(app, settings).filter((n) => !n.matches || n.matches(stored));
+  const teams = teamNotifiers(app, settings, stored);
   announce(app.store, teams, { id: `owner-deadline-${c.id}`, title: visible(stored.summary), text: c.unreachable ? `The owner was never told: ${c.unreachable}.` : `The owner (${c.identity ?? ''}) was told at ${c.opened_at}${c.reminded_at ? ` and reminded at ${c.reminded_at}` : ''}.`, severity: stored.severity, monitorId: c.monitor_id, events: [stored] }, now);
   app.store.audit({ at: now, actor: app.actor, action: 'owner.case.escalated', subject: `${c.monitor_id}:${c.account_id}`, detail: { case: c.id, event: stored.id, notifiers: teams.map((n) => n.config.id) } });
   decideAutoResponse(app, stored, `owner-${c.id}`, now);

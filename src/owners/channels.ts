@@ -3,7 +3,8 @@
  * message or throws a ProviderError whose reason decides retry (src/owners/deliver.ts retries):
  *
  * - e-mail over SMTP with the settings and `from` of the email notifier `owners.email.via`
- *   (nodemailer, like notifiers/email); a 5xx reply (550 unknown user: a bounce) is permanent;
+ *   (notifiers/email/smtp.ts, the email notifier's own SMTP set-up); a 5xx reply (550 unknown
+ *   user: a bounce) is permanent;
  * - Slack: `users.lookupByEmail`, then `chat.postMessage` to the user id, which opens the DM
  *   (https://api.slack.com/methods/users.lookupByEmail, https://api.slack.com/methods/chat.postMessage);
  *   `users_not_found` and other platform errors are permanent, rate limits and 5xx transient;
@@ -11,13 +12,13 @@
  *   form-encoded To, From, Body, HTTP basic auth (AccountSid, AuthToken); 201 is accepted
  *   (https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource).
  */
-import nodemailer from 'nodemailer';
 import { ErrorCode, WebClient, LogLevel, type Logger as SlackLogger } from '@slack/web-api';
 import type { EmailConfig } from '../../notifiers/email/config.js';
+import { sendSmtpMail, smtpSecrets } from '../../notifiers/email/smtp.js';
 import { fetchWithTimeout } from '../core/abort.js';
 import type { Logger } from '../core/deps.js';
 import { ProviderError, reasonForStatus } from '../core/errors.js';
-import { redactSecrets, type Secret } from '../core/secret.js';
+import { redactSecrets } from '../core/secret.js';
 import type { OwnersConfig } from './config.js';
 
 export interface OwnerMail {
@@ -31,24 +32,9 @@ export interface OwnerMail {
 
 /** Sends one owner mail with an email notifier's SMTP settings. */
 export async function sendOwnerMail(via: EmailConfig, mail: OwnerMail, signal: AbortSignal, now: Date): Promise<void> {
-  const { smtp } = via;
-  const secrets: Array<Secret | string> = smtp.auth ? [smtp.auth.pass] : [];
-  const transport = nodemailer.createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.secure,
-    requireTLS: !smtp.secure && smtp.starttls === 'required',
-    ignoreTLS: !smtp.secure && smtp.starttls === 'never',
-    tls: { rejectUnauthorized: smtp.rejectUnauthorized },
-    ...(smtp.auth ? { auth: { user: smtp.auth.user, pass: smtp.auth.pass.reveal() } } : {}),
-    connectionTimeout: 20_000,
-    greetingTimeout: 20_000,
-    socketTimeout: 30_000,
-  });
-  const onAbort = () => transport.close();
-  signal.addEventListener('abort', onAbort, { once: true });
+  const secrets = smtpSecrets(via.smtp);
   try {
-    await transport.sendMail({
+    await sendSmtpMail(via.smtp, {
       from: via.from,
       to: mail.to,
       subject: mail.subject,
@@ -57,7 +43,7 @@ export async function sendOwnerMail(via: EmailConfig, mail: OwnerMail, signal: A
       date: now,
       headers: { 'X-Mfawatch-Owner-Notice': mail.id },
       messageId: `<owner-${mail.id.replace(/[^A-Za-z0-9.-]/g, '-')}.${now.getTime()}@mfawatch>`,
-    });
+    }, signal);
   } catch (thrown) {
     const err = thrown as { responseCode?: number; response?: string; code?: string; message?: string };
     const reply = redactSecrets(err.response ?? err.message ?? 'no reply', secrets).slice(0, 300);
@@ -67,9 +53,6 @@ export async function sendOwnerMail(via: EmailConfig, mail: OwnerMail, signal: A
       throw new ProviderError(`the SMTP server refused the owner mail to ${mail.to} (${reply})`, { reason: 'client', provider: 'email', status: code, hint: "the address bounced: check the identity's e-mail (identities.map) and reach the owner another way" });
     }
     throw new ProviderError(`the SMTP server did not take the owner mail (${reply})`, { reason: code !== undefined && code >= 400 ? 'server' : 'network', provider: 'email', status: code, hint: 'mfawatch will retry' });
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    transport.close();
   }
 }
 

@@ -12,7 +12,7 @@ import { redactSecrets } from '../core/secret.js';
 import { backoffDelay } from '../delivery/dispatcher.js';
 import type { EmailConfig } from '../../notifiers/email/config.js';
 import { sendOwnerMail, sendOwnerSlack, sendOwnerSms } from './channels.js';
-import { ownersSettings, tellTeam } from './cases.js';
+import { caseEvent, ownersSettings, tellTeam } from './cases.js';
 import { noticeHtml, noticeSlack, noticeSms, noticeText, type OwnerNotice } from './notice.js';
 
 export interface OwnerDeliveryTally {
@@ -88,7 +88,7 @@ export async function deliverOwnerNotices(app: App, signal?: AbortSignal): Promi
         if (c) {
           tellTeam(app, settings, `owner-undeliverable-${row.id}`, `mfawatch could not reach the owner of ${c.login} at ${c.monitor_id} by ${row.channel}`,
             `The ${row.kind} to ${row.recipient} by ${row.channel} failed: ${message}. The case stays open${c.status === 'open' ? ` (deadline ${c.deadline_at})` : ''}; reach the person another way.`,
-            [], c.monitor_id, at);
+            [], c.monitor_id, at, caseEvent(app, c));
         }
       });
       app.logger.error({ case: row.case_id, channel: row.channel, reason: err.reason }, `owner notice failed: ${message}`);

@@ -9,6 +9,7 @@ import type { Store } from '../../storage/store.js';
 import { ResponseStore } from '../../storage/responses.js';
 import type { ChangeEvent } from '../core/types.js';
 import type { ConfiguredNotifier } from '../config/load.js';
+import { isoTime, type TimeFormat } from '../delivery/render.js';
 import { announce } from './announce.js';
 import { changedAccountCount, decideKills, type AutoResponsePolicy, type Candidate, type GuardName, type Verdict } from './guards.js';
 import { identityOfAccount, type IdentityContext } from './identity.js';
@@ -31,6 +32,8 @@ export interface AutoResponseContext {
   run?: RunTally | undefined;
   /** Told of every kill a guard held back (metrics). */
   onBlocked?: ((guard: GuardName) => void) | undefined;
+  /** The zone of times in words for people (config `displayTimezone`); channels read by machines get UTC ISO. */
+  displayTimezone: string;
 }
 
 export interface DecisionInput {
@@ -119,14 +122,17 @@ export function recordAutoResponses(store: Store, ctx: AutoResponseContext, inpu
     }
   }
   // One message for every decision of the scan: a dry-run rollout is one `info` line per person.
-  const message = decisionMessage({ decisions, dryRun: policy.dryRun, graceMinutes: policy.graceMinutes });
+  const words = (formatTime: TimeFormat) => decisionMessage({ decisions, dryRun: policy.dryRun, graceMinutes: policy.graceMinutes, formatTime });
+  const message = words(isoTime);
   if (message) {
     announce(store, ctx.notifiers, {
       id: `response-decisions-${input.commitKey ?? `scan-${input.scanId ?? 0}`}`,
       ...message,
+      // Each channel's words with times for its readers (a kill due at 11:10 CET for people).
+      text: (formatTime) => words(formatTime)?.text ?? message.text,
       monitorId: input.monitorId,
       events: decisions.map((d) => d.event),
-    }, input.now);
+    }, input.now, ctx.displayTimezone);
   }
   return summary;
 }

@@ -3,6 +3,7 @@
  * to, the policy, what was already done): which identities get their sessions killed, and why
  * every other one does not. Nothing here does I/O; src/response/decide.ts records the verdicts.
  */
+import { formatDuration } from '../core/duration.js';
 import { severityAtLeast, type ChangeEvent, type ChangeEventType, type Severity } from '../core/types.js';
 
 /** autoResponse from the config, resolved. */
@@ -121,7 +122,8 @@ export function decideKills(candidates: readonly Candidate[], policy: AutoRespon
     }
     const last = state.lastKillAt(who);
     if (last && state.now.getTime() - last.getTime() < policy.cooldown) {
-      block('cooldown', `${who}'s sessions were already killed at ${last.toISOString()}, within the cooldown of ${Math.round(policy.cooldown / 60_000)} min`);
+      // How long ago, not a clock time: the reason lands in every channel, in people's zones and machines' UTC alike.
+      block('cooldown', `${who}'s sessions were already killed ${formatDuration(state.now.getTime() - last.getTime())} ago, within the cooldown of ${Math.round(policy.cooldown / 60_000)} min`);
       continue;
     }
     if (killsThisRun >= policy.maxPerRun) {

@@ -7,6 +7,7 @@
  */
 import { visible } from '../core/text.js';
 import { maxSeverity, type ChangeEvent, type Severity } from '../core/types.js';
+import type { TimeFormat } from '../delivery/render.js';
 import type { GuardName } from './guards.js';
 import { killComplete, nobodyKnows, type ServiceResult } from './invalidate.js';
 
@@ -22,6 +23,8 @@ export interface DecisionMessageInput {
   /** autoResponse.dryRun: nothing is killed, whatever the decisions. */
   dryRun: boolean;
   graceMinutes: number;
+  /** Times in the words: the display zone for people, `isoTime` for machines (src/delivery/render.ts `timeFormatFor`). */
+  formatTime: TimeFormat;
 }
 
 /** A message's words and severity; the caller adds its id and routing. */
@@ -52,18 +55,18 @@ function decisionSeverity(d: Decision, dryRun: boolean): Severity {
 }
 
 /** One line per decision; provider text made visible, so a summary with a line break cannot add a line. */
-function decisionLine(d: Decision, dryRun: boolean): string {
-  return visible(decisionText(d, dryRun));
+function decisionLine(d: Decision, dryRun: boolean, formatTime: TimeFormat): string {
+  return visible(decisionText(d, dryRun, formatTime));
 }
 
-function decisionText(d: Decision, dryRun: boolean): string {
+function decisionText(d: Decision, dryRun: boolean, formatTime: TimeFormat): string {
   switch (d.kind) {
     case 'would_kill':
       return `- ${d.event.summary}: would kill (dry run) the sessions of ${d.identity}`;
     case 'kill_now':
       return `- ${d.event.summary}: killing the sessions of ${d.identity} now`;
     case 'kill_later':
-      return `- ${d.event.summary}: the sessions of ${d.identity} will be killed at ${d.dueAt.toISOString()} unless someone runs: mfawatch cancel-kill ${d.identity}`;
+      return `- ${d.event.summary}: the sessions of ${d.identity} will be killed at ${formatTime(d.dueAt.toISOString())} unless someone runs: mfawatch cancel-kill ${d.identity}`;
     case 'held_back':
       return `- ${d.event.summary}: ${dryRun ? 'would not kill (dry run)' : 'not killed'}. ${d.reason}`;
   }
@@ -99,7 +102,7 @@ export function decisionMessage(input: DecisionMessageInput): MessageText | null
   else if (held.length) footer.push('Review the accounts, and kill sessions by hand where needed: mfawatch kill IDENTITY');
   return {
     title: visible(title),
-    text: [...decisions.map((d) => decisionLine(d, dryRun)), ...footer].join('\n'),
+    text: [...decisions.map((d) => decisionLine(d, dryRun, input.formatTime)), ...footer].join('\n'),
     severity: decisions.reduce<Severity>((s, d) => maxSeverity(s, decisionSeverity(d, dryRun)), 'info'),
   };
 }

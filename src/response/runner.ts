@@ -34,6 +34,8 @@ export interface ResponseRunnerDeps {
   killTimeout: number;
   /** Told of every kill that ended or was found interrupted (metrics). */
   onKill?: ((k: KillObservation) => void) | undefined;
+  /** The zone of times in words for people (config `displayTimezone`); channels read by machines get UTC ISO. */
+  displayTimezone: string;
 }
 
 export interface KillRequest {
@@ -98,7 +100,7 @@ export class ResponseRunner {
         detail: { responseId: row.id, origin: row.origin, ok, results: results.map((r) => ({ responder: r.responderId, outcome: r.outcome, detail: r.detail, calls: r.calls })) },
       });
       // A dry run tells nobody: its decision was announced with the scan (or printed by `kill`).
-      if (message) announce(store, this.#d.notifiers, { id: `response-${row.id}-done`, ...message, monitorId: row.monitor_id, events }, at);
+      if (message) announce(store, this.#d.notifiers, { id: `response-${row.id}-done`, ...message, monitorId: row.monitor_id, events }, at, this.#d.displayTimezone);
     });
     logger.info({ responseId: row.id, identity: row.identity, dryRun: request.dryRun, ok }, `kill of ${row.identity}: ${summarise(results)}`);
     this.#d.onKill?.({ origin: row.origin, result: request.dryRun ? 'dry_run' : ok ? 'complete' : 'incomplete', services: results.map((r) => ({ responder: r.responderId, outcome: r.outcome })) });
@@ -145,11 +147,11 @@ export class ResponseRunner {
         announce(store, this.#d.notifiers, {
           id: `response-${r.id}-interrupted`,
           title: `session kill of ${r.identity} was interrupted`,
-          text: visible(`mfawatch stopped while killing the sessions of ${r.identity} (started ${r.claimed_at ?? '?'}). It does not re-run a kill on its own, because it cannot tell which services were already reached. Check, then finish by hand: mfawatch kill ${r.identity}`),
+          text: (time) => visible(`mfawatch stopped while killing the sessions of ${r.identity} (started ${r.claimed_at ? time(r.claimed_at) : '?'}). It does not re-run a kill on its own, because it cannot tell which services were already reached. Check, then finish by hand: mfawatch kill ${r.identity}`),
           severity: 'critical',
           monitorId: r.monitor_id,
           events: this.#event(r.event_id),
-        }, now);
+        }, now, this.#d.displayTimezone);
       }
       return rows;
     });
@@ -168,11 +170,11 @@ export class ResponseRunner {
         announce(store, this.#d.notifiers, {
           id: `response-${r.id}-cancelled`,
           title: `session kill of ${r.identity} cancelled by ${actor}`,
-          text: `The kill scheduled for ${r.due_at} will not run.`,
+          text: (time) => `The kill scheduled for ${time(r.due_at)} will not run.`,
           severity: 'high',
           monitorId: r.monitor_id,
           events: this.#event(r.event_id),
-        }, now);
+        }, now, this.#d.displayTimezone);
       }
       return rows;
     });

@@ -29,6 +29,7 @@ export function autoResponseContext(app: App, monitor: MonitorCommonConfig & { t
   return {
     policy: autoResponsePolicy(app), identities: identityContext(app), monitorType: monitor.type, notifiers: [...app.notifiers.values()], actor: app.actor, run,
     onBlocked: (guard) => app.metrics.killsBlocked.inc({ guard }),
+    displayTimezone: app.deps.displayTimezone,
   };
 }
 
@@ -52,6 +53,7 @@ export function responseRunnerFor(app: App, extras: ResponderExtras = {}): Respo
     actor: app.actor,
     killTimeout: app.config.autoResponse.killTimeout,
     onKill: (k) => app.metrics.recordKill(k),
+    displayTimezone: app.deps.displayTimezone,
   });
   runners.set(app, runner);
   return runner;

@@ -148,7 +148,7 @@ describe('notification flow', () => {
     const status = JSON.parse((await cli('status', '--json')).stdout) as { acknowledgements: unknown[]; notifiers: Array<Record<string, unknown>> };
     expect(status.acknowledgements).toEqual([{ monitorId: 'gh-acme', scope: '', accountId: '3', login: 'dave', until: '2026-12-09T09:30:00.000Z', reason: 'on leave, hardware key ordered', actor: expect.any(String) }]);
     expect(status.notifiers.map((n) => [n.id, n.health, n.pending])).toEqual([['slack-sec', 'ok', 0], ['mail-sec', 'ok', 0], ['soar', 'ok', 0]]);
-    expect((await cli('status')).stdout).toMatch(/acknowledged \(left out of reminder digests\)\n {2}dave \(id 3\) at gh-acme until 2026-12-09T09:30:00.000Z/);
+    expect((await cli('status')).stdout).toMatch(/acknowledged \(left out of reminder digests\)\n {2}dave \(id 3\) at gh-acme until 2026-12-09 09:30 UTC/);
 
     clock.set('2026-11-15T09:31:00.000Z');
     await cli('run');
@@ -192,6 +192,11 @@ describe('notification flow', () => {
     expect(context?.elements?.[0]?.text).toMatch(/ · 2026-11-01 10:00 GMT\+1$/);
     expect(mails[0]?.raw).toContain('2026-11-01 10:00 GMT+1');
     expect(hookBatches()[0]?.createdAt).toBe('2026-11-01T09:00:00.000Z');
+    // The words of the test message too: Berlin time where people read them, UTC ISO in the webhook's JSON.
+    expect(JSON.stringify(slack.bodies()[0])).toContain('(user ');
+    expect(JSON.stringify(slack.bodies()[0])).toMatch(/\) at 2026-11-01 10:00 GMT\+1\. If you can read this/);
+    expect(mails[0]?.raw).toMatch(/\) at 2026-11-01 10:00 GMT\+1\. If you can read this/);
+    expect(hookBatches()[0]?.text).toMatch(/\) at 2026-11-01T09:00:00\.000Z\. If you can read this/);
   });
 
   it('notify-test sends through each notifier and reports each result; exit 1 when one fails, 2 for an unknown id', async () => {

@@ -57,6 +57,8 @@ describe('mfawatch redeliver', () => {
     const nothing = await cli('redeliver');
     expect(nothing.code).toBe(0);
     expect(nothing.stderr).toMatch(/nothing to redeliver/);
+    // A time for people: in displayTimezone, zone named, not UTC ISO.
+    expect(nothing.stderr).toMatch(/ since \d{4}-\d\d-\d\d \d\d:\d\d [A-Z][A-Za-z+\-\d:]*\n/);
     expect(hook.accepted).toHaveLength(1);
 
     const store = Store.open(`${dir.path}/r.db`);

@@ -305,6 +305,8 @@ describe('actions', () => {
     const acked = await post(h, '/ack', cookie, { monitor: 'gh-acme', scope: '', account: '3', for: '7d', reason: 'on leave, <b>key</b> ordered', _csrf: csrf });
     expect(acked.statusCode).toBe(200);
     expect(acked.body).toContain('Acknowledged carol for 7d');
+    // The console's own time element, as on every page (not a raw ISO string).
+    expect(acked.body).toMatch(/until <time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z">\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ<\/time>\./);
     expect((await get(h, '/accounts?acked=yes', cookie)).body).toMatch(/>carol<\/a>/);
     const page = (await get(h, '/account?monitor=gh-acme&id=3', cookie)).body;
     expect(page).toContain('on leave, &lt;b&gt;key&lt;/b&gt; ordered');
@@ -350,6 +352,7 @@ describe('actions', () => {
     responses.insert({ identity: 'bob@example.com', origin: 'auto', status: 'scheduled', dryRun: false, createdAt: now, dueAt: new Date(now.getTime() + 600_000), actor: 'system' });
     const cancelled = await post(h, '/kill/cancel', cookie, { identity: 'bob@example.com', _csrf: csrf });
     expect(cancelled.body).toContain('Cancelled 1 scheduled kill(s) of bob@example.com');
+    expect(cancelled.body).toMatch(/\(was due <time datetime="[^"]+Z">[^<]+<\/time>\)/);
 
     const outboxId = h.app.store.enqueue('siem', 'batch-failed-1', 'events', { title: 'x' }, [], now) ?? 0;
     h.app.store.recordAttempt(outboxId, { at: now, ok: false, error: 'HTTP 400', durationMs: 1 }, { status: 'failed' });

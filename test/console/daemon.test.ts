@@ -65,7 +65,7 @@ describe('mfawatch start with a console', () => {
       const link = await runCli(['console', 'link', '--config', configPath], { env: { T: TOKEN } });
       expect(link.code).toBe(0);
       expect(link.stdout).toMatch(new RegExp(`^${base}/link\\?token=[\\w-]{43}\\n$`));
-      expect(link.stderr).toMatch(/one-time viewer sign-in link #1, valid for 15m/);
+      expect(link.stderr).toMatch(/one-time viewer sign-in link #1, valid for 15m \(until \d{4}-\d\d-\d\d \d\d:\d\d [A-Z][A-Za-z+\-\d:]*\)/);
       const token = new URL(link.stdout.trim()).searchParams.get('token') ?? '';
       const signIn = await fetch(`${base}/link`, { method: 'POST', redirect: 'manual', headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }) });
       expect(signIn.status).toBe(303);

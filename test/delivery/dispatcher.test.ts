@@ -40,6 +40,7 @@ function dispatcher(s: Store = store, settings: DeliverySettings = SETTINGS): Di
     settings,
     sleep: async () => undefined,
     actor: 'test',
+    displayTimezone: 'Europe/Berlin',
   });
 }
 
@@ -111,7 +112,8 @@ describe('dispatcher', () => {
     expect(row(id)).toMatchObject({ status: 'pending', attempts: 1 });
     expect(Date.parse(row(id).next_attempt_at) - clock.now().getTime()).toBe(SETTINGS.maxBackoff);
     const first = attempts(id)[0]?.error ?? '';
-    expect(first).toMatch(/^the webhook receiver answered HTTP 429; next attempt at 2026-11-22T10:01:00\.000Z \(the channel asked to wait \d+d( \d+h)?; mfawatch waits at most delivery\.maxBackoff, 1m, and keeps trying until delivery\.maxAge\)$/);
+    // Stored for people (`events`, `status`, the console): in displayTimezone, zone named.
+    expect(first).toMatch(/^the webhook receiver answered HTTP 429; next attempt at 2026-11-22 11:01 GMT\+1 \(the channel asked to wait \d+d( \d+h)?; mfawatch waits at most delivery\.maxBackoff, 1m, and keeps trying until delivery\.maxAge\)$/);
     expect(first.match(/retry|again|next attempt/g)).toHaveLength(1);
     for (let i = 0; i < 10 && row(id).status === 'pending'; i++) {
       clock.set(row(id).next_attempt_at);
@@ -128,8 +130,10 @@ describe('dispatcher', () => {
     hook.inject({ kind: 'status', status: 503, body: 'down', headers: { 'content-type': 'text/plain' } });
     await dispatcher().deliverDue();
     const line = logs.lines().find((l) => String(l.msg).startsWith('delivery to webhook failed'));
+    // A JSON log line keeps UTC ISO, whatever displayTimezone says; the stored error is for people.
     expect(line?.msg).toBe('delivery to webhook failed: the webhook receiver answered HTTP 503: down; next attempt at 2026-11-22T10:00:01.000Z');
     expect(String(line?.msg).match(/retry|retried|again|next attempt/g)).toHaveLength(1);
+    expect(store.db.prepare(`SELECT error FROM delivery_attempts`).get()).toEqual({ error: 'the webhook receiver answered HTTP 503: down; next attempt at 2026-11-22 11:00 GMT+1' });
   });
 
   it('a newer batch never overtakes an older one waiting in backoff for the same notifier; other notifiers go on', async () => {
@@ -161,7 +165,7 @@ describe('dispatcher', () => {
   it('a notifier that ignores its abort signal cannot hold its lane past the timeout', async () => {
     const [id, real] = target('webhook', 'soar', hook.url);
     const deaf: DispatchTarget = { ...real, notifier: { send: () => new Promise<void>(() => undefined) } };
-    const d = new Dispatcher({ store, notifiers: new Map([[id, deaf]]), clock, logger: logs.logger, settings: { ...SETTINGS, timeout: 200 }, sleep: async () => undefined, actor: 'test' });
+    const d = new Dispatcher({ store, notifiers: new Map([[id, deaf]]), clock, logger: logs.logger, settings: { ...SETTINGS, timeout: 200 }, sleep: async () => undefined, actor: 'test', displayTimezone: 'Europe/Berlin' });
     const rowId = enqueue();
     expect(await d.deliverDue()).toEqual({ sent: 0, failed: 0, retrying: 1 });
     expect(attempts(rowId)[0]).toMatchObject({ reason: 'timeout' });
@@ -189,6 +193,33 @@ describe('dispatcher', () => {
     expect(message.text).toMatch(/HIGH: mfawatch cannot deliver alerts to webhook \(notifier soar\)/);
     expect(JSON.stringify(slack.bodies())).toMatch(/rejected the batch with HTTP 400/);
     expect(JSON.stringify(slack.bodies())).not.toContain(HOOK_TOKEN);
+  });
+
+  it('a failing notice says "since" in displayTimezone to a channel people read, in UTC ISO to one machines read', async () => {
+    // The webhook fails: Slack (people) is told.
+    const toHook = enqueue('soar');
+    hook.inject({ kind: 'status', status: 502, body: 'bad gateway' }, 3);
+    const d = dispatcher();
+    for (let i = 0; i < 3; i++) {
+      await d.deliverDue();
+      clock.set(row(toHook).next_attempt_at);
+    }
+    const slackText = JSON.stringify(slack.bodies());
+    expect(slackText).toContain('have failed 3 time(s) in a row since 2026-11-22 11:00 GMT+1. Last error: the webhook receiver answered HTTP 502.');
+    expect(slackText).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
+    await d.deliverDue();
+    expect(row(toHook).status).toBe('sent');
+    // Slack fails: the webhook (machines) is told, its words and its notifierHealth in UTC ISO.
+    clock.set('2026-11-22T12:00:00.000Z');
+    const toSlack = enqueue('slack-sec', { ...sampleBatch(), id: 'scan-2' });
+    slack.inject({ kind: 'status', status: 500, body: 'oops' }, 3);
+    for (let i = 0; i < 3; i++) {
+      await d.deliverDue();
+      clock.set(row(toSlack).next_attempt_at);
+    }
+    const notice = hook.bodies<NotificationBatch>().find((b) => b.kind === 'delivery_failure' && b.notifierHealth?.notifierId === 'slack-sec');
+    expect(notice?.text).toContain('in a row since 2026-11-22T12:00:00.000Z. Last error:');
+    expect(notice?.notifierHealth?.since).toBe('2026-11-22T12:00:00.000Z');
   });
 
   it('after alertAfter transient failures in a row: one alert; later failures add none; the recovery is told once', async () => {
@@ -256,7 +287,7 @@ describe('dispatcher', () => {
   it('scrubs a notifier\'s own secrets from whatever it throws before recording or logging it', async () => {
     const [id, real] = target('webhook', 'soar', hook.url);
     const leaky: DispatchTarget = { ...real, notifier: { send: () => Promise.reject(new Error(`socket closed talking to ${hook.url}/in?token=${HOOK_TOKEN} (token ${HOOK_TOKEN})`)) } };
-    const d = new Dispatcher({ store, notifiers: new Map([[id, leaky]]), clock, logger: logs.logger, settings: SETTINGS, sleep: async () => undefined, actor: 'test' });
+    const d = new Dispatcher({ store, notifiers: new Map([[id, leaky]]), clock, logger: logs.logger, settings: SETTINGS, sleep: async () => undefined, actor: 'test', displayTimezone: 'Europe/Berlin' });
     const rowId = enqueue();
     await d.deliverDue();
     expect(row(rowId).last_error).toMatch(/\[redacted\]/);

@@ -28,6 +28,9 @@ export class FakeDirectory {
   failReads = 0;
   /** false: a log read with a cursor (no acknowledge), like a source re-reading an overlap window. */
   acknowledges = true;
+  /** The source's intervalMs and idleIntervalMs (monitors/events.ts). */
+  intervalMs = 10;
+  idleIntervalMs: number | undefined;
   /** Runs inside readAccount (a scan committing meanwhile). */
   duringRead: (() => Promise<void> | void) | undefined;
 
@@ -39,7 +42,8 @@ export class FakeDirectory {
     return {
       kind: 'pull',
       name: 'queue',
-      intervalMs: 10,
+      intervalMs: this.intervalMs,
+      ...(this.idleIntervalMs === undefined ? {} : { idleIntervalMs: this.idleIntervalMs }),
       poll: async (cursor) => {
         this.polledWith.push(cursor);
         const next = this.queue.shift();

@@ -271,6 +271,26 @@ describe('draining (`mfawatch run`)', () => {
   });
 });
 
+describe('polling (`mfawatch start`)', () => {
+  it('a source that answers at once (intervalMs 0) is polled again at once while it brings messages, and waits idleIntervalMs after an empty poll', async () => {
+    await baseline();
+    dir.intervalMs = 0;
+    dir.idleIntervalMs = 60_000;
+    dir.queue.push({ events: [hintEvent('evt-1', '1')], ignored: [] }, { events: [hintEvent('evt-2', '2')], ignored: [] });
+    app.close();
+    app = fakeApp(dir, clock, undefined);
+    await baseline();
+    const stop = new AbortController();
+    const running = new EventRunner(app).start(stop.signal);
+    // Two batches, then one empty poll; without the idle wait an empty short poll repeats in a tight loop.
+    for (let i = 0; i < 50 && dir.polledWith.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    stop.abort();
+    await running;
+    expect(dir.polledWith).toHaveLength(3);
+  });
+});
+
 describe('retention and hostile input', () => {
   it('seen ids and finished hints are pruned after their retention; pending hints never', async () => {
     await baseline();

@@ -16,6 +16,13 @@
  * with @odata.nextLink; throttling is 429 with Retry-After (seconds).
  * https://learn.microsoft.com/en-us/graph/api/directoryaudit-list
  * https://learn.microsoft.com/en-us/graph/api/resources/directoryaudit
+ *
+ * And the beta sign-in log GET /beta/auditLogs/signIns with `$filter=createdDateTime ge <ISO 8601>`,
+ * optionally `and authenticationRequirement eq '<value>'` (other filters are 400 BadRequest), newest
+ * first, paged with @odata.nextLink; 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant
+ * without the P1/P2 licence, 403 Authorization_RequestDenied without consent.
+ * https://learn.microsoft.com/en-us/graph/api/signin-list?view=graph-rest-beta
+ * https://learn.microsoft.com/en-us/graph/api/resources/signin?view=graph-rest-beta
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -67,11 +74,76 @@ export function directoryAudit(input: FakeAuditInput, n: number): Record<string,
   };
 }
 
+export interface FakeSignInInput {
+  createdDateTime: string;
+  id?: string;
+  userId?: string | null;
+  userPrincipalName?: string;
+  userType?: 'member' | 'guest';
+  isInteractive?: boolean;
+  authenticationRequirement?: 'singleFactorAuthentication' | 'multiFactorAuthentication';
+  /** 0 is success; absent leaves `status` empty, as in Microsoft's own example. */
+  errorCode?: number | null;
+  authenticationMethodsUsed?: string[];
+  appDisplayName?: string;
+  ipAddress?: string;
+}
+
+/** A beta signIn as Graph returns it (the fields of Microsoft's documented examples). */
+export function signIn(input: FakeSignInInput): Record<string, unknown> {
+  const requirement = input.authenticationRequirement ?? 'singleFactorAuthentication';
+  const methods = input.authenticationMethodsUsed ?? ['Password'];
+  return {
+    id: input.id ?? randomUUID(),
+    createdDateTime: input.createdDateTime,
+    userDisplayName: (input.userPrincipalName ?? 'someone@contoso.com').split('@')[0],
+    userPrincipalName: input.userPrincipalName ?? 'someone@contoso.com',
+    userId: input.userId === undefined ? randomUUID() : input.userId,
+    userType: input.userType ?? 'member',
+    appId: 'c44b4083-3bb0-49c1-b47d-974e53cbdf3c',
+    appDisplayName: input.appDisplayName ?? 'Azure Portal',
+    authenticationRequirement: requirement,
+    ipAddress: input.ipAddress ?? '207.254.19.10',
+    clientAppUsed: 'Browser',
+    userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.132 Safari/537.36',
+    correlationId: randomUUID(),
+    conditionalAccessStatus: 'notApplied',
+    originalRequestId: randomUUID(),
+    isInteractive: input.isInteractive ?? true,
+    tokenIssuerName: '',
+    tokenIssuerType: 'AzureAD',
+    processingTimeInMilliseconds: 100,
+    riskDetail: 'none',
+    riskLevelAggregated: 'none',
+    riskLevelDuringSignIn: 'none',
+    riskState: 'none',
+    riskEventTypes: [],
+    riskEventTypes_v2: [],
+    resourceDisplayName: 'Windows Azure Service Management API',
+    resourceId: '797f4846-ba00-4fd7-ba43-dac1f8f63013',
+    authenticationMethodsUsed: methods,
+    status: input.errorCode === undefined || input.errorCode === null ? {} : { errorCode: input.errorCode, failureReason: input.errorCode === 0 ? null : 'Invalid username or password or Invalid on-premise username or password.', additionalDetails: null },
+    deviceDetail: { deviceId: '', displayName: null, operatingSystem: 'Windows 10', browser: 'Edge 80.0.361', isCompliant: null, isManaged: null, trustType: null },
+    location: { city: 'Redmond', state: 'Washington', countryOrRegion: 'US', geoCoordinates: { altitude: null, latitude: 47.68, longitude: -122.12 } },
+    appliedConditionalAccessPolicies: [],
+    authenticationProcessingDetails: [],
+    networkLocationDetails: [],
+    authenticationDetails: methods.map((m, i) => ({
+      authenticationStepDateTime: input.createdDateTime, authenticationMethod: m, authenticationMethodDetail: m === 'Password' ? 'Cloud password' : null, succeeded: true,
+      authenticationStepResultDetail: 'methodSucceeded', authenticationStepRequirement: i === 0 ? 'Primary authentication' : 'MFA',
+    })),
+    authenticationRequirementPolicies: [],
+  };
+}
+
 export class FakeEntra extends LoopbackServer {
   users = new Map<string, FakeEntraUser>();
   /** The directory audit log. */
   audits: Array<Record<string, unknown>> = [];
   auditPageSize = 100;
+  /** The sign-in log (beta). */
+  signIns: Array<Record<string, unknown>> = [];
+  signInPageSize = 1000;
   tenantId = 'contoso.onmicrosoft.com';
   clientId = '11111111-2222-3333-4444-555555555555';
   clientSecret = 'entra~test~client~secret~value';
@@ -94,6 +166,16 @@ export class FakeEntra extends LoopbackServer {
     const a = directoryAudit(input, this.audits.length);
     this.audits.push(a);
     return a;
+  }
+
+  addSignIn(input: FakeSignInInput): Record<string, unknown> {
+    const s = signIn(input);
+    this.signIns.push(s);
+    return s;
+  }
+
+  signInRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === '/beta/auditLogs/signIns');
   }
 
   auditRequests(): RecordedRequest[] {
@@ -141,6 +223,7 @@ export class FakeEntra extends LoopbackServer {
     const bearer = auth.replace(/^Bearer\s+/i, '');
     if (!this.tokensIssued.includes(bearer)) return this.#graphError(res, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
     if (req.method === 'GET' && req.path === '/v1.0/auditLogs/directoryAudits') return this.#audits(req, res);
+    if (req.method === 'GET' && req.path === '/beta/auditLogs/signIns') return this.#signInLog(req, res);
     const one = /^\/v1\.0\/reports\/authenticationMethods\/userRegistrationDetails\/([^/]+)$/.exec(req.path);
     if (req.method === 'GET' && one) {
       if (!this.consented) return this.#graphError(res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
@@ -184,6 +267,32 @@ export class FakeEntra extends LoopbackServer {
       if (filter !== null) q.set('$filter', filter);
       q.set('$skiptoken', Buffer.from(`skip:${skip + this.auditPageSize}`).toString('base64url'));
       body['@odata.nextLink'] = `${this.url}/v1.0/auditLogs/directoryAudits?${q.toString()}`;
+    }
+    sendJson(res, 200, body, { 'request-id': randomUUID() });
+  }
+
+  #signInLog(req: RecordedRequest, res: ServerResponse): void {
+    if (!this.consented) return this.#graphError(res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+    if (!this.premium) return this.#graphError(res, 403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license");
+    const filter = req.query.get('$filter');
+    let since = -Infinity;
+    let requirement: string | null = null;
+    if (filter !== null) {
+      const m = /^createdDateTime ge (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)(?: and authenticationRequirement eq '([A-Za-z]+)')?$/.exec(filter.trim());
+      if (!m) return this.#graphError(res, 400, 'BadRequest', `Invalid filter clause: ${filter}`);
+      since = Date.parse(m[1] ?? '');
+      requirement = m[2] ?? null;
+    }
+    const all = this.signIns
+      .filter((s) => Date.parse(String(s.createdDateTime)) >= since && (requirement === null || s.authenticationRequirement === requirement))
+      .sort((a, b) => Date.parse(String(b.createdDateTime)) - Date.parse(String(a.createdDateTime)));
+    const skip = Number(Buffer.from(req.query.get('$skiptoken') ?? '', 'base64url').toString('utf8').replace(/^skip:/, '')) || 0;
+    const body: Record<string, unknown> = { '@odata.context': `${this.url}/beta/$metadata#auditLogs/signIns`, value: all.slice(skip, skip + this.signInPageSize) };
+    if (skip + this.signInPageSize < all.length) {
+      const q = new URLSearchParams();
+      if (filter !== null) q.set('$filter', filter);
+      q.set('$skiptoken', Buffer.from(`skip:${skip + this.signInPageSize}`).toString('base64url'));
+      body['@odata.nextLink'] = `${this.url}/beta/auditLogs/signIns?${q.toString()}`;
     }
     sendJson(res, 200, body, { 'request-id': randomUUID() });
   }

@@ -238,6 +238,8 @@ export class FakeGoogle extends LoopbackServer {
     if (req.method === 'POST' && req.path === '/token') return this.#token(req, res);
     const reports = /^\/admin\/reports\/v1\/activity\/users\/all\/applications\/([^/]+)$/.exec(req.path);
     const oneUser = /^\/admin\/directory\/v1\/users\/([^/]+)$/.exec(req.path);
+    const groupMembers = /^\/admin\/directory\/v1\/groups\/([^/]+)\/members$/.exec(req.path);
+    if (groupMembers && req.method === 'GET') return this.#groupMembers(req, res, decodeURIComponent(groupMembers[1] ?? ''));
     if ((req.path !== '/admin/directory/v1/users' && !reports && !oneUser) || req.method !== 'GET') return this.#googleError(res, 404, 'Not Found', 'notFound', 'NOT_FOUND');
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const who = auth ? this.tokens.get(auth[1] ?? '') : undefined;
@@ -273,5 +275,60 @@ export class FakeGoogle extends LoopbackServer {
     const slice = all.slice(start, start + maxResults);
     const next = start + maxResults < all.length ? Buffer.from(`offset:${start + maxResults}`).toString('base64url') : undefined;
     sendJson(res, 200, { kind: 'admin#directory#users', etag: '"etag-users"', ...(slice.length ? { users: slice.map((u) => this.#userJson(u)) } : {}), ...(next ? { nextPageToken: next } : {}) });
+  }
+
+  // Groups (members.list), for routing matchers: GET /admin/directory/v1/groups/{groupKey}/members
+  // with maxResults (1..200), pageToken and includeDerivedMembership; needs one of the group
+  // scopes; answers {kind: "admin#directory#members", etag, members: [{kind, etag, id, email,
+  // role, type, status}], nextPageToken}; an unknown group is 404 notFound.
+  // https://developers.google.com/admin-sdk/directory/reference/rest/v1/members/list
+  /** Groups by e-mail: member e-mails (users or other groups). */
+  groups = new Map<string, { id: string; members: string[] }>();
+
+  addGroup(email: string, members: string[]): void {
+    this.groups.set(email.toLowerCase(), { id: `0${(this.groups.size + 1).toString(16).padStart(14, '0')}`, members });
+  }
+
+  groupMemberRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => /^\/admin\/directory\/v1\/groups\/[^/]+\/members$/.test(r.path));
+  }
+
+  #groupMembers(req: RecordedRequest, res: ServerResponse, groupKey: string): void {
+    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const who = auth ? this.tokens.get(auth[1] ?? '') : undefined;
+    if (!who) return this.#googleError(res, 401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', 'authError', 'UNAUTHENTICATED');
+    const allowed = ['admin.directory.group.member.readonly', 'admin.directory.group.member', 'admin.directory.group.readonly', 'admin.directory.group'].map((s) => `https://www.googleapis.com/auth/${s}`);
+    if (!who.scopes.some((s) => allowed.includes(s))) return this.#googleError(res, 403, 'Request had insufficient authentication scopes.', 'insufficientPermissions', 'PERMISSION_DENIED');
+    const byKey = (key: string) => this.groups.get(key.toLowerCase()) ?? [...this.groups.values()].find((g) => g.id === key);
+    const group = byKey(groupKey);
+    if (!group) return this.#googleError(res, 404, 'Resource Not Found: groupKey', 'notFound', 'NOT_FOUND');
+    const maxResults = Number(req.query.get('maxResults') ?? 200);
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 200) return this.#googleError(res, 400, 'Invalid Input: maxResults', 'invalid', 'INVALID_ARGUMENT');
+    const derived = req.query.get('includeDerivedMembership') === 'true';
+    const emails: string[] = [];
+    const walk = (g: { members: string[] }, seen: Set<string>) => {
+      for (const e of g.members) {
+        if (emails.includes(e)) continue;
+        emails.push(e);
+        const nested = this.groups.get(e.toLowerCase());
+        if (derived && nested && !seen.has(e)) walk(nested, new Set([...seen, e]));
+      }
+    };
+    walk(group, new Set([groupKey.toLowerCase()]));
+    const members = emails.map((email) => {
+      const nested = this.groups.get(email.toLowerCase());
+      const user = [...this.users.values()].find((u) => u.primaryEmail.toLowerCase() === email.toLowerCase());
+      return { kind: 'admin#directory#member', etag: `"etag-member-${email}"`, id: nested?.id ?? user?.id ?? `ext-${email}`, email, role: 'MEMBER', type: nested ? 'GROUP' : user ? 'USER' : 'EXTERNAL', status: 'ACTIVE' };
+    });
+    let start = 0;
+    const pageToken = req.query.get('pageToken');
+    if (pageToken) {
+      const decoded = /^offset:(\d+)$/.exec(Buffer.from(pageToken, 'base64url').toString('utf8'));
+      if (!decoded) return this.#googleError(res, 400, 'Invalid Input: pageToken', 'invalid', 'INVALID_ARGUMENT');
+      start = Number(decoded[1]);
+    }
+    const slice = members.slice(start, start + maxResults);
+    const next = start + maxResults < members.length ? Buffer.from(`offset:${start + maxResults}`).toString('base64url') : undefined;
+    sendJson(res, 200, { kind: 'admin#directory#members', etag: '"etag-members"', ...(slice.length ? { members: slice } : {}), ...(next ? { nextPageToken: next } : {}) });
   }
 }

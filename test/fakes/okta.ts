@@ -17,6 +17,15 @@
  * `limit` up to 1000; its own rate-limit bucket. GET /api/v1/users/{id or login}.
  * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/SystemLog/
  * https://developer.okta.com/docs/reference/system-log-query/
+ *
+ * Groups: GET /api/v1/groups?q=<name prefix>&limit=N (Okta's group search: a startsWith match on
+ * profile.name) answering Group objects ({id, created, lastUpdated, lastMembershipUpdated,
+ * objectClass, type: "OKTA_GROUP", profile: {name, description}, _links}), and
+ * GET /api/v1/groups/{groupId}/users?limit=N with the same cursor paging as the user listing
+ * (`after` = the last user id of the page, Link rel="next"), 404 E0000007 for an unknown group,
+ * in its own rate-limit bucket; a token with `groups: false` gets 403 E0000006.
+ * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/listGroups
+ * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/listGroupUsers
  */
 import type { ServerResponse } from 'node:http';
 import { LoopbackServer, sendJson, type RecordedRequest } from './http.js';
@@ -44,6 +53,15 @@ export interface FakeOktaToken {
   factors?: boolean;
   /** May list roles (okta.roles.read). */
   roles?: boolean;
+  /** May read groups (okta.groups.read); default yes. */
+  groups?: boolean;
+}
+
+export interface FakeOktaGroup {
+  id: string;
+  name: string;
+  /** Member user ids. */
+  members: string[];
 }
 
 export interface FakeOktaOptions {
@@ -110,6 +128,8 @@ export class FakeOkta extends LoopbackServer {
   tokens: Record<string, FakeOktaToken>;
   rateLimit: number;
   latencyMs: number;
+  /** Groups by id. */
+  groups = new Map<string, FakeOktaGroup>();
   /** Requests answered 429 because the budget was spent. */
   rateLimited = 0;
   inFlight = 0;
@@ -205,7 +225,7 @@ export class FakeOkta extends LoopbackServer {
     if (!token) return this.#error(res, 401, 'E0000011', 'Invalid token provided');
     const factorsPath = /^\/api\/v1\/users\/([^/]+)\/(factors|roles)$/.exec(req.path);
     const userPath = /^\/api\/v1\/users\/([^/]+)$/.exec(req.path);
-    const bucket = factorsPath || userPath ? 'users-id' : req.path === '/api/v1/logs' ? 'logs' : 'users-list';
+    const bucket = factorsPath || userPath ? 'users-id' : req.path === '/api/v1/logs' ? 'logs' : req.path.startsWith('/api/v1/groups') ? 'groups' : 'users-list';
     const headers = this.#spend(bucket);
     if (!headers) {
       this.rateLimited += 1;
@@ -226,6 +246,10 @@ export class FakeOkta extends LoopbackServer {
     }
 
     if (req.path === '/api/v1/logs') return this.#logs(req, res, headers);
+    if (req.path === '/api/v1/groups' || req.path.startsWith('/api/v1/groups/')) {
+      if (token.groups === false) return this.#error(res, 403, 'E0000006', 'You do not have permission to perform the requested action', headers);
+      return this.#groupsRoute(req, res, headers);
+    }
 
     if (userPath) {
       const key = decodeURIComponent(userPath[1] ?? '');
@@ -268,6 +292,41 @@ export class FakeOkta extends LoopbackServer {
       );
     }
     return this.#error(res, 404, 'E0000007', `Not found: Resource not found: ${req.path}`, headers);
+  }
+
+  #groupJson(g: FakeOktaGroup) {
+    return {
+      id: g.id,
+      created: '2024-01-10T10:00:00.000Z',
+      lastUpdated: '2024-01-10T10:00:00.000Z',
+      lastMembershipUpdated: '2026-11-01T08:00:00.000Z',
+      objectClass: ['okta:user_group'],
+      type: 'OKTA_GROUP',
+      profile: { name: g.name, description: null },
+      _links: { users: { href: `${this.url}/api/v1/groups/${g.id}/users` }, apps: { href: `${this.url}/api/v1/groups/${g.id}/apps` } },
+    };
+  }
+
+  #groupsRoute(req: RecordedRequest, res: ServerResponse, headers: Record<string, string>): void {
+    if (req.path === '/api/v1/groups') {
+      const q = (req.query.get('q') ?? '').toLowerCase();
+      const limit = Math.min(10_000, Math.max(1, Number(req.query.get('limit') ?? 10_000) || 10_000));
+      const found = [...this.groups.values()].filter((g) => g.name.toLowerCase().startsWith(q)).slice(0, limit);
+      return sendJson(res, 200, found.map((g) => this.#groupJson(g)), headers);
+    }
+    const m = /^\/api\/v1\/groups\/([^/]+)\/users$/.exec(req.path);
+    const group = m ? this.groups.get(decodeURIComponent(m[1] ?? '')) : undefined;
+    if (!m || !group) return this.#error(res, 404, 'E0000007', `Not found: Resource not found: ${m?.[1] ?? req.path} (UserGroup)`, headers);
+    const limit = Math.min(1000, Math.max(1, Number(req.query.get('limit') ?? 1000) || 1000));
+    const after = req.query.get('after');
+    const all = group.members.map((id) => this.users.get(id)).filter((u): u is FakeOktaUser => !!u).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const start = after ? all.findIndex((u) => u.id > after) : 0;
+    const slice = start < 0 ? [] : all.slice(start, start + limit);
+    const base = `${this.url}/api/v1/groups/${group.id}/users`;
+    const links = [`<${base}?limit=${limit}${after ? `&after=${after}` : ''}>; rel="self"`];
+    const last = slice.at(-1);
+    if (last && start + limit < all.length) links.push(`<${base}?after=${last.id}&limit=${limit}>; rel="next"`);
+    return sendJson(res, 200, slice.map((u) => this.#userJson(u)), { ...headers, link: links.join(', ') });
   }
 
   #logs(req: RecordedRequest, res: ServerResponse, headers: Record<string, string>): void {

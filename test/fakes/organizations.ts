@@ -6,6 +6,12 @@
  * answer `{ "Accounts": [{ Id, Arn, Email, Name, Status, State, JoinedMethod, JoinedTimestamp }],
  * "NextToken" }` with timestamps as epoch seconds; errors as HTTP 400 with `{ "__type", "Message" }`.
  * https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html
+ *
+ * Also ListParents ({ChildId} → {Parents: [{Id, Type: "ORGANIZATIONAL_UNIT" | "ROOT"}]},
+ * ChildNotFoundException for an unknown child) and ListTagsForResource ({ResourceId, NextToken} →
+ * {Tags: [{Key, Value}], NextToken}, TargetNotFoundException), for OU routing.
+ * https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListParents.html
+ * https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListTagsForResource.html
  */
 import { LoopbackServer, sendJson } from './http.js';
 
@@ -31,6 +37,10 @@ export class FakeOrganizations extends LoopbackServer {
   managementAccount = '999999999999';
   /** When set, ListAccounts answers AccessDeniedException with this message. */
   denied: string | undefined;
+  /** Tags of accounts, OUs and the root: id → key → value. */
+  readonly tags = new Map<string, Record<string, string>>();
+  /** Operations answered AccessDeniedException (an IAM policy without them). */
+  readonly deniedOperations = new Set<string>();
 
   constructor() {
     super((req, res) => {
@@ -42,11 +52,27 @@ export class FakeOrganizations extends LoopbackServer {
         return sendJson(res, 400, { __type: 'InvalidSignatureException', Message: 'requests must be signed for the organizations service' }, { 'content-type': 'application/x-amz-json-1.1' });
       }
       const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
-      if (!['ListAccounts', 'ListAccountsForParent', 'ListOrganizationalUnitsForParent'].includes(operation)) {
+      if (!['ListAccounts', 'ListAccountsForParent', 'ListOrganizationalUnitsForParent', 'ListParents', 'ListTagsForResource'].includes(operation)) {
         return sendJson(res, 400, { __type: 'UnknownOperationException', Message: `unknown operation ${target}` }, { 'content-type': 'application/x-amz-json-1.1' });
       }
       if (this.denied) return sendJson(res, 400, { __type: 'AccessDeniedException', Message: this.denied }, { 'content-type': 'application/x-amz-json-1.1' });
-      const input = JSON.parse(req.body || '{}') as { NextToken?: string; MaxResults?: number; ParentId?: string };
+      if (this.deniedOperations.has(operation)) return sendJson(res, 400, { __type: 'AccessDeniedException', Message: `You don't have permissions to access this resource.` }, { 'content-type': 'application/x-amz-json-1.1' });
+      const input = JSON.parse(req.body || '{}') as { NextToken?: string; MaxResults?: number; ParentId?: string; ChildId?: string; ResourceId?: string };
+      if (operation === 'ListParents') {
+        const child = input.ChildId ?? '';
+        const parent = /^\d{12}$/.test(child) ? this.accounts.find((a) => a.id === child) && (this.accounts.find((a) => a.id === child)?.parent ?? ROOT_ID) : this.units.get(child);
+        if (!parent) return sendJson(res, 400, { __type: 'ChildNotFoundException', Message: `We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.` }, { 'content-type': 'application/x-amz-json-1.1' });
+        return sendJson(res, 200, { Parents: [{ Id: parent, Type: parent === ROOT_ID ? 'ROOT' : 'ORGANIZATIONAL_UNIT' }] }, { 'content-type': 'application/x-amz-json-1.1' });
+      }
+      if (operation === 'ListTagsForResource') {
+        const id = input.ResourceId ?? '';
+        if (id !== ROOT_ID && !this.units.has(id) && !this.accounts.some((a) => a.id === id)) return sendJson(res, 400, { __type: 'TargetNotFoundException', Message: `We can't find a resource with the ResourceId that you specified.` }, { 'content-type': 'application/x-amz-json-1.1' });
+        // One tag per page, so that paging is exercised.
+        const all = Object.entries(this.tags.get(id) ?? {});
+        const at = input.NextToken ? Number(input.NextToken.replace(/^tag-/, '')) : 0;
+        const page = all.slice(at, at + 1);
+        return sendJson(res, 200, { Tags: page.map(([Key, Value]) => ({ Key, Value })), ...(at + 1 < all.length ? { NextToken: `tag-${at + 1}` } : {}) }, { 'content-type': 'application/x-amz-json-1.1' });
+      }
       if (operation !== 'ListAccounts' && (input.ParentId === undefined || (input.ParentId !== ROOT_ID && !this.units.has(input.ParentId)))) {
         return sendJson(res, 400, { __type: 'ParentNotFoundException', Message: `no parent ${String(input.ParentId)}` }, { 'content-type': 'application/x-amz-json-1.1' });
       }
@@ -78,6 +104,11 @@ export class FakeOrganizations extends LoopbackServer {
         { 'content-type': 'application/x-amz-json-1.1' },
       );
     });
+  }
+
+  /** Requests of one operation received. */
+  calls(operation: string): number {
+    return this.requests.filter((r) => r.headers['x-amz-target'] === `${TARGET_PREFIX}${operation}`).length;
   }
 
   /** ListAccounts requests received. */

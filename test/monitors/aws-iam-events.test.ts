@@ -282,6 +282,11 @@ describe('the sqs event source, through the real SQSClient against the JSON-prot
     expect(sqs.operations()).toEqual(['ReceiveMessage']);
   });
 
+  it('a long poll waits by itself; a short poll (waitTimeSeconds 0) is repeated at most once a second when the queue is empty', () => {
+    expect(source({}, { waitTimeSeconds: 20 })).toMatchObject({ intervalMs: 0, idleIntervalMs: 0 });
+    expect(source({}, { waitTimeSeconds: 0 })).toMatchObject({ intervalMs: 0, idleIntervalMs: 1_000 });
+  });
+
   it('an empty queue answers an empty batch with nothing to acknowledge', async () => {
     const batch = await poll(source({}, { waitTimeSeconds: 0 }));
     expect(batch).toEqual({ events: [], ignored: [] });

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PulledEventSource } from '../../monitors/events.js';
 import { entraConfigSchema } from '../../monitors/entra/config.js';
 import { parseEntraCursor } from '../../monitors/entra/events.js';
-import { createEntraMonitor } from '../../monitors/entra/index.js';
+import { createEntraMonitor, NO_SIGNIN_LICENCE_WARNING } from '../../monitors/entra/index.js';
 import { FakeEntra } from '../fakes/entra.js';
 import { PinnedClock, testDeps } from '../helpers.js';
 import { collectScan } from './scan-harness.js';
@@ -47,6 +47,13 @@ function audits(over: Record<string, unknown> = {}, events: Record<string, unkno
 
 const bob = { id: 'b2', userPrincipalName: 'bob@contoso.com' };
 
+function signIns(over: Record<string, unknown> = {}, events: Record<string, unknown> = {}): { signIns: PulledEventSource; audits: PulledEventSource } {
+  const sources = monitorFor(over, { signIns: true, ...events }).monitor.eventSources?.() ?? [];
+  const [a, s] = sources;
+  if (a?.kind !== 'pull' || s?.kind !== 'pull' || s.name !== 'sign-ins') throw new Error('no sign-ins source');
+  return { signIns: s, audits: a };
+}
+
 describe('configuration', () => {
   it('offers the directory-audits source only with an events block; interval and overlap are bounded', () => {
     expect(monitorFor({}, null).monitor.eventSources?.()).toEqual([]);
@@ -55,7 +62,15 @@ describe('configuration', () => {
     const base = { id: 'e', type: 'entra', tenantId: 't', clientId: 'c', clientSecret: 's' };
     expect(entraConfigSchema.safeParse({ ...base, events: { directoryAudits: '5s' } }).success).toBe(false);
     expect(entraConfigSchema.safeParse({ ...base, events: { overlap: '10s' } }).success).toBe(false);
-    expect(entraConfigSchema.safeParse({ ...base, events: { signIns: true } }).success).toBe(false);
+    expect(entraConfigSchema.safeParse({ ...base, events: { signIns: 'yes' } }).success).toBe(false);
+    expect(entraConfigSchema.safeParse({ ...base, events: { signIns: true, signInsInterval: '10s' } }).success).toBe(false);
+  });
+
+  it('adds the sign-ins source only with events.signIns (default false), at its own interval', () => {
+    expect(monitorFor().monitor.eventSources?.().map((x) => x.name)).toEqual(['directory-audits']);
+    const both = monitorFor({}, { signIns: true, signInsInterval: '2m' }).monitor.eventSources?.() ?? [];
+    expect(both.map((x) => [x.name, x.kind === 'pull' ? x.intervalMs : null])).toEqual([['directory-audits', 60_000], ['sign-ins', 120_000]]);
+    expect(monitorFor({}, { signIns: true }).monitor.eventSources?.()[1]).toMatchObject({ name: 'sign-ins', intervalMs: 60_000 });
   });
 });
 
@@ -159,5 +174,108 @@ describe('readAccount', () => {
     fake.inject({ kind: 'status', status: 502, body: { error: { code: 'BadGateway', message: 'x', innerError: {} } } }, 1, (r) => r.path.includes('/userRegistrationDetails/'));
     await expect(monitorFor().monitor.readAccount?.(scope, { accountId: 'a1' }, never)).rejects.toMatchObject({ reason: 'server' });
     await expect(monitorFor().monitor.readAccount?.(scope, { login: 'bob@contoso.com' }, never)).rejects.toMatchObject({ reason: 'malformed' });
+  });
+});
+
+describe('sign-ins without MFA (beta auditLogs/signIns)', () => {
+  it('filters on createdDateTime and single-factor, follows nextLink, and turns successful interactive single-factor sign-ins into facts', async () => {
+    fake.signInPageSize = 2;
+    const { signIns: s } = signIns();
+    const first = await s.poll(undefined, never);
+    expect(first.events).toEqual([]);
+    expect(fake.signInRequests()[0]!.query.get('$filter')).toBe("createdDateTime ge 2026-11-22T09:45:00Z and authenticationRequirement eq 'singleFactorAuthentication'");
+    expect(parseEntraCursor(first.cursor)!.watermark).toBe('2026-11-22T10:00:00.000Z');
+
+    fake.addSignIn({ id: 'si-bob', createdDateTime: '2026-11-22T10:01:00.1234567Z', userId: 'b2', userPrincipalName: 'bob@contoso.com', errorCode: 0, appDisplayName: 'Azure Portal', ipAddress: '203.0.113.7' });
+    fake.addSignIn({ id: 'si-mfa', createdDateTime: '2026-11-22T10:01:10Z', userId: 'a1', authenticationRequirement: 'multiFactorAuthentication', errorCode: 0 });
+    fake.addSignIn({ id: 'si-failed', createdDateTime: '2026-11-22T10:01:20Z', userId: 'a1', errorCode: 50126 });
+    fake.addSignIn({ id: 'si-noninteractive', createdDateTime: '2026-11-22T10:01:30Z', userId: 'a1', isInteractive: false, errorCode: 0 });
+    fake.addSignIn({ id: 'si-alice', createdDateTime: '2026-11-22T10:02:00Z', userId: 'a1', userPrincipalName: 'alice@contoso.com', errorCode: 0 });
+    const b = await s.poll(first.cursor, never);
+    expect(b.events.map((e) => [e.id, e.fact?.type, e.fact?.account?.accountId]).sort()).toEqual([
+      ['si-alice', 'signin_without_mfa', 'a1'],
+      ['si-bob', 'signin_without_mfa', 'b2'],
+    ]);
+    const bobFact = b.events.find((e) => e.id === 'si-bob')!;
+    expect(bobFact.occurredAt.toISOString()).toBe('2026-11-22T10:01:00.123Z');
+    expect(bobFact.fact).toMatchObject({
+      account: { accountId: 'b2', login: 'bob@contoso.com' }, sourceIp: '203.0.113.7', userAgent: expect.stringMatching(/^Mozilla/),
+      detail: { signInId: 'si-bob', authenticationRequirement: 'singleFactorAuthentication', application: 'Azure Portal', authenticationMethodsUsed: 'Password' },
+    });
+    // 3 single-factor sign-ins match the filter at 2 a page: 2 pages.
+    expect(b.requests).toBe(2);
+    expect(b.ignored).toEqual([]);
+    expect(parseEntraCursor(b.cursor)!.watermark).toBe('2026-11-22T10:02:00.000Z');
+
+    // The overlap window is re-read (the core drops what it has seen by id), catching a late arrival.
+    fake.addSignIn({ id: 'si-late', createdDateTime: '2026-11-22T09:59:00Z', userId: 'b2', errorCode: 0 });
+    const c = await s.poll(b.cursor, never);
+    expect(fake.signInRequests().at(-1)!.query.get('$filter')).toBe("createdDateTime ge 2026-11-22T09:47:00Z and authenticationRequirement eq 'singleFactorAuthentication'");
+    expect(c.events.map((e) => e.id).sort()).toEqual(['si-alice', 'si-bob', 'si-late']);
+  });
+
+  it('sets aside once a passwordless FIDO sign-in, one without status.errorCode and one without a user id; guests follow includeGuests', async () => {
+    const { signIns: s } = signIns({ includeGuests: false });
+    const first = await s.poll(undefined, never);
+    fake.addSignIn({ id: 'si-fido', createdDateTime: '2026-11-22T10:01:00Z', userId: 'a1', errorCode: 0, authenticationMethodsUsed: ['FIDO'] });
+    fake.addSignIn({ id: 'si-nostatus', createdDateTime: '2026-11-22T10:01:10Z', userId: 'a1', errorCode: null });
+    fake.addSignIn({ id: 'si-nouser', createdDateTime: '2026-11-22T10:01:20Z', userId: null, errorCode: 0 });
+    fake.addSignIn({ id: 'si-guest', createdDateTime: '2026-11-22T10:01:30Z', userId: 'g3', userType: 'guest', errorCode: 0 });
+    fake.signIns.push({ createdDateTime: '2026-11-22T10:01:40Z', authenticationRequirement: 'singleFactorAuthentication' });
+    const b = await s.poll(first.cursor, never);
+    expect(b.events).toEqual([]);
+    expect(b.ignored.map((i) => [i.reason, i.id ?? '-']).sort()).toEqual([['irrelevant', 'si-fido'], ['malformed', '-'], ['malformed', 'si-nostatus'], ['malformed', 'si-nouser']]);
+    expect(b.ignored.find((i) => i.id === 'si-nostatus')!.message).toMatch(/whether it succeeded cannot be told/);
+    expect(b.ignored.find((i) => i.id === undefined)!.message).toMatch(/without the documented fields/);
+    // Shown once: the next poll re-reads them in the overlap window without reporting them again
+    // (an entry without an id cannot be told apart, so it is named each time).
+    expect((await s.poll(b.cursor, never)).ignored.map((i) => i.id ?? '-')).toEqual(['-']);
+    // Watched guests are reported like members.
+    const watched = signIns({ includeGuests: true }).signIns;
+    expect((await watched.poll(first.cursor, never)).events.map((e) => e.id)).toEqual(['si-guest']);
+  });
+
+  it('without the P1/P2 licence: one warning, then the sign-ins source is off for the run; the directory audits keep working', async () => {
+    fake.premium = false;
+    const { signIns: s, audits: a } = signIns();
+    const off = await s.poll(undefined, never);
+    expect(off.events).toEqual([]);
+    expect(off.cursor).toBeUndefined();
+    expect(off.ignored).toHaveLength(1);
+    expect(off.ignored[0]!.message).toContain(NO_SIGNIN_LICENCE_WARNING);
+    expect(off.ignored[0]!.message).toMatch(/Authentication_RequestFromNonPremiumTenantOrB2CTenant/);
+    const asked = fake.signInRequests().length;
+    expect(asked).toBe(1);
+    // Off: no more requests to the sign-in log, no repeated warning, no failure.
+    expect(await s.poll(undefined, never)).toEqual({ events: [], ignored: [], requests: 0 });
+    expect(fake.signInRequests()).toHaveLength(asked);
+    fake.addAudit({ activityDisplayName: 'Admin deleted security info', activityDateTime: '2026-11-22T09:58:00Z', target: bob, id: 'Directory_1' });
+    expect((await a.poll(undefined, never)).events.map((e) => e.id)).toEqual(['Directory_1']);
+  });
+
+  it('a missing permission, 429 with Retry-After, 5xx and malformed pages fail the poll with what to do', async () => {
+    const { signIns: s } = signIns({ retries: 2 });
+    fake.inject({ kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: {} } } }, 1, (r) => r.path.endsWith('/signIns'));
+    expect((await s.poll(undefined, never)).cursor).toBeDefined();
+    const strict = signIns().signIns;
+    fake.inject({ kind: 'status', status: 429, headers: { 'retry-after': '40' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: {} } } }, 1, (r) => r.path.endsWith('/signIns'));
+    const limited = await strict.poll(undefined, never).catch((e: unknown) => e);
+    expect(limited).toMatchObject({ reason: 'rate_limited' });
+    expect((limited as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThanOrEqual(40_000);
+    fake.inject({ kind: 'status', status: 503, body: { error: { code: 'ServiceUnavailable', message: 'x', innerError: {} } } }, 1, (r) => r.path.endsWith('/signIns'));
+    await expect(strict.poll(undefined, never)).rejects.toMatchObject({ reason: 'server', message: expect.stringMatching(/Microsoft Graph returned 503/) });
+    fake.inject({ kind: 'status', status: 200, body: { value: 'nope' } }, 1, (r) => r.path.endsWith('/signIns'));
+    await expect(strict.poll(undefined, never)).rejects.toMatchObject({ reason: 'malformed', message: expect.stringMatching(/not a page of sign-ins/) });
+    fake.inject({ kind: 'truncate', status: 200, body: '{"value":[{"id":' }, 1, (r) => r.path.endsWith('/signIns'));
+    await expect(strict.poll(undefined, never)).rejects.toMatchObject({ reason: 'malformed' });
+    fake.inject({ kind: 'status', status: 200, body: { value: [], '@odata.nextLink': 'https://evil.example/beta/auditLogs/signIns?$skiptoken=x' } }, 1, (r) => r.path.endsWith('/signIns'));
+    await expect(strict.poll(undefined, never)).rejects.toMatchObject({ message: expect.stringMatching(/does not send the token elsewhere/) });
+    fake.consented = false;
+    const denied = await strict.poll(undefined, never).catch((e: unknown) => e);
+    expect(denied).toMatchObject({ reason: 'permission' });
+    expect(String((denied as Error).message)).toMatch(/Authorization_RequestDenied.*AuditLog\.Read\.All and Directory\.Read\.All/);
+    // A permission refusal is a failure to fix, not a licence gap: the source stays on.
+    fake.consented = true;
+    expect((await strict.poll(undefined, never)).cursor).toBeDefined();
   });
 });

@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth0ConfigSchema } from '../../monitors/auth0/config.js';
 import { createAuth0Monitor } from '../../monitors/auth0/index.js';
+import { entraConfigSchema } from '../../monitors/entra/config.js';
+import { createEntraMonitor } from '../../monitors/entra/index.js';
 import type { PulledEventSource, PushedEventSource } from '../../monitors/events.js';
 import { gitlabConfigSchema } from '../../monitors/gitlab/config.js';
 import { createGitlabMonitor } from '../../monitors/gitlab/index.js';
@@ -14,6 +16,7 @@ import { createOktaMonitor } from '../../monitors/okta/index.js';
 import { slackConfigSchema } from '../../monitors/slack/config.js';
 import { createSlackMonitor } from '../../monitors/slack/index.js';
 import { FakeAuth0 } from '../fakes/auth0.js';
+import { FakeEntra } from '../fakes/entra.js';
 import { FakeGitlab } from '../fakes/gitlab.js';
 import { FakeOkta } from '../fakes/okta.js';
 import { FakeSlack } from '../fakes/slack.js';
@@ -78,6 +81,26 @@ describe('event sources never repeat a credential the provider echoes', () => {
     slack.inject({ kind: 'status', status: 400, body: { ok: false, error: `invalid_auth ${token}` } }, 5);
     const m = createSlackMonitor(slackConfigSchema.parse({ id: 's', type: 'slack', token, baseUrl: `${slack.url}/api`, retries: 0, events: { auditBaseUrl: `${slack.url}/audit/v1` } }), testDeps());
     expect(await failureText(pulled(m.eventSources?.()))).not.toContain(token);
+  });
+
+  it('entra sign-ins (client secret and the access token echoed in a 403 and a 5xx)', async () => {
+    const fake = new FakeEntra();
+    fake.clientSecret = 'entra~SECRETHYGIENE~events~secret~77aa';
+    await fake.start();
+    stops.push(() => fake.stop());
+    const echo = () => `${fake.clientSecret} Bearer ${fake.tokensIssued.at(-1) ?? ''}`;
+    const m = createEntraMonitor(
+      entraConfigSchema.parse({ id: 'e', type: 'entra', tenantId: fake.tenantId, clientId: fake.clientId, clientSecret: fake.clientSecret, loginBaseUrl: fake.url, graphBaseUrl: fake.url, retries: 0, events: { signIns: true } }),
+      testDeps(),
+    );
+    const signIns = pulled(m.eventSources?.().filter((x) => x.name === 'sign-ins'));
+    for (const status of [403, 502]) {
+      fake.inject({ kind: 'rewrite', rewrite: (a) => ({ ...a, status, body: JSON.stringify({ error: { code: `Denied${echo()}`, message: echo(), innerError: {} } }) }) }, 1, (r) => r.path.endsWith('/signIns'));
+      const text = await failureText(signIns);
+      expect(text).not.toContain(fake.clientSecret);
+      expect(fake.tokensIssued.length).toBeGreaterThan(0);
+      for (const t of fake.tokensIssued) expect(text).not.toContain(t);
+    }
   });
 });
 

@@ -94,6 +94,39 @@ describe('polling and translation', () => {
   });
 });
 
+describe('pref.two_factor_auth_changed as Slack documents it', () => {
+  it('names the place from the entity or else context.location; a placeholder actor is no account; values it cannot read are set aside', async () => {
+    const s = auditLogs();
+    const first = await s.poll(undefined, never);
+    slack.addAudit({ action: 'pref.two_factor_auth_changed', entity: 'workspace', details: { previous_value: 'true', new_value: 'false' }, dateCreate: T0 + 10, id: 'w-1' });
+    const noEntity = slack.addAudit({ action: 'pref.two_factor_auth_changed', actor: { id: 'USLACKUSER', name: 'Slack' }, details: { previous_value: '1', new_value: '0' }, dateCreate: T0 + 11, id: 'w-2' });
+    delete noEntity.entity;
+    slack.addAudit({ action: 'pref.two_factor_auth_changed', details: { previous_value: '1', new_value: '' }, dateCreate: T0 + 12, id: 'w-3' });
+    slack.addAudit({ action: 'pref.two_factor_auth_changed', details: { previous_value: { required: true }, new_value: { required: false } }, dateCreate: T0 + 13, id: 'w-4' });
+    // An odd context.location does not hide the change: the entity still names the place.
+    const odd = slack.addAudit({ action: 'pref.two_factor_auth_changed', details: { previous_value: 'on', new_value: 'off' }, dateCreate: T0 + 14, id: 'w-5' });
+    (odd.context as Record<string, unknown>).location = 'Birdland';
+    const b = await s.poll(first.cursor, never);
+    const facts = new Map(b.events.map((e) => [e.id, e.fact]));
+    expect([...facts.keys()].sort()).toEqual(['w-1', 'w-2', 'w-5']);
+    expect(facts.get('w-5')!.detail).toMatchObject({ where: 'organisation Acme Corp' });
+    expect(facts.get('w-1')).toMatchObject({ type: 'mfa_requirement_disabled', account: { accountId: 'W0OWNER01' }, detail: { where: 'workspace Acme' } });
+    expect(facts.get('w-2')!.account).toBeUndefined();
+    expect(facts.get('w-2')!.detail).toMatchObject({ where: 'organisation Acme Corp', actor: 'USLACKUSER' });
+    expect(b.ignored.map((i) => [i.reason, i.id]).sort()).toEqual([['irrelevant', 'w-3'], ['irrelevant', 'w-4']]);
+  });
+
+  it('user_login carries no documented second-factor field: never a fact or a hint, whatever its details hold', async () => {
+    const s = auditLogs();
+    const first = await s.poll(undefined, never);
+    slack.addAudit({ action: 'user_login', user: { id: 'U0BOB', name: 'bob' }, dateCreate: T0 + 10, id: 'l-1' });
+    slack.addAudit({ action: 'user_login', user: { id: 'U0BOB', name: 'bob' }, details: { two_factor: false, mfa: 'none' }, dateCreate: T0 + 11, id: 'l-2' });
+    const b = await s.poll(first.cursor, never);
+    expect(b.events).toEqual([]);
+    expect(b.ignored).toEqual([]);
+  });
+});
+
 describe('faults', () => {
   it('429 with Retry-After is retried; 5xx, malformed bodies, a missing auditlogs:read scope and a revoked token fail with what to do', async () => {
     slack.inject({ kind: 'status', status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '1' } }, 1, (r) => r.path === '/audit/v1/logs');

@@ -218,8 +218,8 @@ function lastScanEnd(dbPath: string): number {
   }
 }
 
-/** A message as the table shows it: no timestamps (they change every run), no local port. */
-const stable = (message: string) => message.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, '<time>').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>');
+/** A message as the table shows it: no timestamps (UTC ISO, or in displayTimezone with the zone named; they change every run), no local port. */
+const stable = (message: string) => message.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z|\d{4}-\d\d-\d\d \d\d:\d\d [A-Z]+(?:[+-]\d{1,2}(?::\d\d)?)?/g, '<time>').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>');
 
 interface Scenario {
   /** The matrix row's channel label. */

@@ -68,6 +68,9 @@ describe('decideKills', () => {
   it('cooldown: an identity killed within the cooldown is not killed again; after it, it is', () => {
     const recent = state({ lastKillAt: (i) => (i === 'alice@example.com' ? new Date(NOW.getTime() - 30 * 60_000) : null) });
     expect(verdictsOf([cand(event('mfa_disabled', 'alice')), cand(event('mfa_disabled', 'bob'))], recent)).toEqual(['cooldown alice@example.com', 'kill bob@example.com']);
+    // How long ago, in words: no UTC ISO time in a reason people read.
+    const [held] = decideKills([cand(event('mfa_disabled', 'alice'))], policy, recent);
+    expect(held?.kill === false && held.reason).toBe("alice@example.com's sessions were already killed 30m ago, within the cooldown of 60 min");
     const old = state({ lastKillAt: () => new Date(NOW.getTime() - 2 * 3_600_000) });
     expect(verdictsOf([cand(event('mfa_disabled', 'alice'))], old)).toEqual(['kill alice@example.com']);
   });

@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, Severity } from '../../src/core/types.js';
 import type { ServiceResult } from '../../src/response/invalidate.js';
+import { displayTimeFormatter } from '../../src/core/display-time.js';
+import { isoTime } from '../../src/delivery/render.js';
 import { decisionMessage, killResultMessage, type Decision } from '../../src/response/messages.js';
 
 const event = (login: string, severity: Severity): ChangeEvent => ({
@@ -71,7 +73,7 @@ describe('decisionMessage: one message per scan', () => {
     }],
   ];
   it.each(table)('%s', (_name, input, expected) => {
-    const message = decisionMessage({ graceMinutes: 0, ...input });
+    const message = decisionMessage({ graceMinutes: 0, formatTime: isoTime, ...input });
     if (expected === null) {
       expect(message).toBeNull();
       return;
@@ -80,9 +82,15 @@ describe('decisionMessage: one message per scan', () => {
     expect(message?.title).not.toMatch(/\bkilled for\b|sessions killed/);
   });
 
+  it('a kill due later is told in the time format of the readers: displayTimezone with the zone named for people', () => {
+    const later: Decision = { kind: 'kill_later', identity: 'alice@example.com', event: alice, dueAt };
+    const message = decisionMessage({ dryRun: false, graceMinutes: 10, formatTime: displayTimeFormatter('Europe/Berlin'), decisions: [later] });
+    expect(message?.text).toBe('- alice disabled two-factor authentication: the sessions of alice@example.com will be killed at 2026-11-22 11:10 GMT+1 unless someone runs: mfawatch cancel-kill alice@example.com');
+  });
+
   it('names at most three people in the title', () => {
     const people = ['a', 'b', 'c', 'd', 'e'].map((l) => wouldKill(event(l, 'high'), `${l}@example.com`));
-    expect(decisionMessage({ dryRun: true, graceMinutes: 0, decisions: people })?.title).toBe('would kill (dry run) the sessions of a@example.com, b@example.com, c@example.com and 2 more');
+    expect(decisionMessage({ dryRun: true, graceMinutes: 0, formatTime: isoTime, decisions: people })?.title).toBe('would kill (dry run) the sessions of a@example.com, b@example.com, c@example.com and 2 more');
   });
 });
 

@@ -1,0 +1,135 @@
+/**
+ * What routing matchers ask of the providers beyond the event itself (src/delivery/matchers.ts):
+ * group memberships (GitHub teams, Okta groups, Google groups) and where an AWS account sits in
+ * its organization (its OU chain and the OUs' tags). Read once per scan of a monitor, with that
+ * monitor's own credentials, by the readers in src/delivery/directories/; asked synchronously
+ * while events are routed.
+ *
+ * The failure rule, the same for every kind: what could not be read yet is *unknown*, and an
+ * unknown group or placement matches every account of its monitor (an alert twice beats none).
+ * Each failure is logged as a warning naming the group and what to fix; a later read that fails
+ * keeps the last good answer.
+ */
+import type { Logger } from '../core/deps.js';
+
+/** The kinds of group a matcher can name (its config key). */
+export type GroupKind = 'githubTeams' | 'oktaGroups' | 'googleGroups';
+
+/** An account as routing sees it: ids and names at its monitor. */
+export interface RoutedAccount {
+  monitorId: string;
+  accountId: string;
+  login: string;
+  email: string | null;
+}
+
+/** One group a matcher names, as one monitor reads it. */
+export interface GroupReader {
+  kind: GroupKind;
+  /** The group as the matcher writes it ("acme/payments", "okta/Payments", "payments@example.com"). */
+  name: string;
+  /** The monitor whose accounts the group holds, and whose credentials read it. */
+  monitorId: string;
+  /** For warnings: "GitHub team acme/payments". */
+  label: string;
+  /** What the operator should check when the read fails (scopes, permissions). */
+  fix: string;
+  /** Every member: ids, logins and e-mail addresses, lower-cased. */
+  read(signal?: AbortSignal): Promise<Set<string>>;
+}
+
+/** Where an AWS account sits: its parents up to the root, and the tags those carry. */
+export interface AccountPlacement {
+  /** OU ids from the account's parent up, then the root id. */
+  ancestors: string[];
+  /** key → the values it has on any of the ancestors. */
+  tags: Map<string, Set<string>>;
+}
+
+/** The AWS Organizations reader of one aws-iam monitor with `organization`. */
+export interface PlacementReader {
+  monitorId: string;
+  /** What the operator should check when the read fails. */
+  fix: string;
+  /** The accounts to place this scan (the monitor's scopes). */
+  accounts(): readonly string[];
+  /** Places every account it can; per-account failures are returned, not thrown. */
+  read(accountIds: readonly string[], signal?: AbortSignal): Promise<{ placed: Map<string, AccountPlacement>; failed: Array<{ accountId: string; error: Error }> }>;
+}
+
+const groupKey = (kind: GroupKind, name: string) => `${kind}:${name.toLowerCase()}`;
+
+/** The answers of every reader, refreshed per scan and asked while routing. */
+export class RoutingDirectory {
+  readonly #groups: readonly GroupReader[];
+  readonly #placements: readonly PlacementReader[];
+  readonly #logger: Logger;
+  /** `${kind}:${name}` → monitor id → members. */
+  readonly #members = new Map<string, Map<string, Set<string>>>();
+  /** monitor id → account id → placement. */
+  readonly #placed = new Map<string, Map<string, AccountPlacement>>();
+
+  constructor(groups: readonly GroupReader[], placements: readonly PlacementReader[], logger: Logger) {
+    this.#groups = groups;
+    this.#placements = placements;
+    this.#logger = logger;
+  }
+
+  /**
+   * Reads what the matchers name at these monitors (all when omitted): a scan of a monitor needs
+   * only its own groups, since a group matches only accounts of the monitor it was read at.
+   * `missingOnly`: only what was never read (groups never read, accounts never placed), for a
+   * second pass in the same cycle once new scopes are known.
+   */
+  async refresh(signal?: AbortSignal, monitorIds?: readonly string[], options: { missingOnly?: boolean } = {}): Promise<void> {
+    const wanted = (id: string) => !monitorIds || monitorIds.includes(id);
+    for (const g of this.#groups) {
+      if (!wanted(g.monitorId) || signal?.aborted) continue;
+      if (options.missingOnly && this.#members.get(groupKey(g.kind, g.name))?.has(g.monitorId)) continue;
+      try {
+        const members = await g.read(signal);
+        const key = groupKey(g.kind, g.name);
+        const byMonitor = this.#members.get(key) ?? new Map<string, Set<string>>();
+        byMonitor.set(g.monitorId, members);
+        this.#members.set(key, byMonitor);
+      } catch (err) {
+        this.#logger.warn({ group: g.name, kind: g.kind, monitor: g.monitorId }, `cannot read the members of ${g.label} for notifier routing (${(err as Error).message}); until it can, its matchers take every account of ${g.monitorId}. Check ${g.fix}`);
+      }
+    }
+    for (const p of this.#placements) {
+      if (!wanted(p.monitorId) || signal?.aborted) continue;
+      const accounts = options.missingOnly ? p.accounts().filter((id) => !this.#placed.get(p.monitorId)?.has(id)) : p.accounts();
+      if (accounts.length === 0) continue;
+      try {
+        const { placed, failed } = await p.read(accounts, signal);
+        const known = this.#placed.get(p.monitorId) ?? new Map<string, AccountPlacement>();
+        for (const [id, placement] of placed) known.set(id, placement);
+        this.#placed.set(p.monitorId, known);
+        const first = failed[0];
+        if (first) {
+          this.#logger.warn({ monitor: p.monitorId, accounts: failed.map((f) => f.accountId) }, `cannot read where ${failed.length} AWS account(s) sit in the organization for notifier routing (${first.accountId}: ${first.error.message}); until it can, OU matchers take those accounts. Check ${p.fix}`);
+        }
+      } catch (err) {
+        this.#logger.warn({ monitor: p.monitorId }, `cannot read the AWS organization's OUs for notifier routing (${(err as Error).message}); until it can, OU matchers take every account of ${p.monitorId}. Check ${p.fix}`);
+      }
+    }
+  }
+
+  /**
+   * Whether the account is a member of the group: false when the group is not read at the
+   * account's monitor, undefined while it is unknown there (it could not be read yet).
+   */
+  inGroup(kind: GroupKind, name: string, account: RoutedAccount): boolean | undefined {
+    const readers = this.#groups.filter((g) => g.kind === kind && g.name.toLowerCase() === name.toLowerCase() && g.monitorId === account.monitorId);
+    if (readers.length === 0) return false;
+    const members = this.#members.get(groupKey(kind, name))?.get(account.monitorId);
+    if (!members) return undefined;
+    return [account.accountId, account.login, account.email].some((k) => !!k && members.has(k.toLowerCase()));
+  }
+
+  /** The placement of an AWS account: null when its monitor reads no organization, undefined while unknown. */
+  placementOf(monitorId: string, accountId: string): AccountPlacement | null | undefined {
+    if (!this.#placements.some((p) => p.monitorId === monitorId)) return null;
+    return this.#placed.get(monitorId)?.get(accountId);
+  }
+}

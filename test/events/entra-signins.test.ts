@@ -1,0 +1,85 @@
+/**
+ * Entra sign-ins without MFA through the whole event path: the beta sign-in log polled by the
+ * runner against the Entra fake, `signin_without_mfa` committed once (critical for an admin) and
+ * never again on the next poll's overlap; and a tenant without the P1/P2 licence, whose sign-ins
+ * source turns off with one warning in `status` while the directory audits keep working.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../src/app.js';
+import { buildEventsStatus, renderEventsStatus } from '../../src/cli/status-events.js';
+import { resolveConfig, type ResolvedConfig } from '../../src/config/load.js';
+import { scanMonitors } from '../../src/cycle.js';
+import { EventRunner } from '../../src/events/runner.js';
+import { NO_SIGNIN_LICENCE_WARNING } from '../../monitors/entra/index.js';
+import { FakeEntra } from '../fakes/entra.js';
+import { PinnedClock, memoryLogger } from '../helpers.js';
+
+const never = new AbortController().signal;
+let fake: FakeEntra;
+let clock: PinnedClock;
+let config: ResolvedConfig;
+let app: App;
+
+beforeEach(async () => {
+  fake = new FakeEntra();
+  fake.add({ id: 'a1', userPrincipalName: 'alice@contoso.com', isAdmin: true, methodsRegistered: ['microsoftAuthenticatorPush'] });
+  fake.add({ id: 'b2', userPrincipalName: 'bob@contoso.com', methodsRegistered: ['fido2SecurityKey'] });
+  await fake.start();
+  clock = new PinnedClock('2026-11-22T10:00:00.000Z');
+  config = resolveConfig({
+    database: ':memory:',
+    monitors: [{
+      id: 'entra', type: 'entra', tenantId: fake.tenantId, clientId: fake.clientId, clientSecret: '${S}', loginBaseUrl: fake.url, graphBaseUrl: fake.url, retries: 0,
+      events: { signIns: true },
+    }],
+    notifiers: [{ id: 'siem', type: 'stdout' }],
+  }, { S: fake.clientSecret });
+  app = createApp(config, { clock, logger: memoryLogger().logger });
+});
+afterEach(async () => {
+  app.close();
+  await fake.stop();
+});
+
+const changes = () => app.store.db.prepare(`SELECT type, login, severity FROM events WHERE type != 'baseline' ORDER BY id`).all();
+const statusText = () => renderEventsStatus(buildEventsStatus(config, app.store, clock.now(), (id) => app.monitors.find((m) => m.config.id === id)?.monitor.eventSources?.() ?? []), clock.now());
+
+describe('sign-ins without MFA through the runner', () => {
+  it('a single-factor sign-in of an admin is one critical signin_without_mfa; the overlap re-read does not repeat it', async () => {
+    await scanMonitors(app, app.monitors, never);
+    const runner = new EventRunner(app);
+    await runner.drain(never);
+    clock.advance(60_000);
+    fake.addSignIn({ id: 'si-1', createdDateTime: '2026-11-22T10:00:30Z', userId: 'a1', userPrincipalName: 'alice@contoso.com', errorCode: 0 });
+    fake.addSignIn({ id: 'si-2', createdDateTime: '2026-11-22T10:00:40Z', userId: 'b2', userPrincipalName: 'bob@contoso.com', errorCode: 0, authenticationRequirement: 'multiFactorAuthentication' });
+    await runner.drain(never);
+    expect(changes()).toEqual([{ type: 'signin_without_mfa', login: 'alice@contoso.com', severity: 'critical' }]);
+    clock.advance(60_000);
+    // The overlap re-read brings only what was seen: one request, and the drain stops.
+    const before = fake.signInRequests().length;
+    await runner.drain(never);
+    expect(fake.signInRequests().length - before).toBe(1);
+    await scanMonitors(app, app.monitors, never);
+    expect(changes()).toHaveLength(1);
+    expect(statusText()).toMatch(/entra sign-ins \(pulled\): ok/);
+  });
+
+  it('no P1/P2 licence: one warning in status, no further sign-in requests, directory audits still read', async () => {
+    fake.premium = false;
+    fake.addAudit({ activityDisplayName: 'Admin deleted security info', activityDateTime: '2026-11-22T09:58:00Z', target: { id: 'b2', userPrincipalName: 'bob@contoso.com' }, id: 'Directory_1' });
+    const runner = new EventRunner(app);
+    const first = await runner.drain(never);
+    expect(first.pollFailures).toEqual([]);
+    const text = statusText();
+    expect(text).toMatch(/entra sign-ins \(pulled\): ok/);
+    expect(text).toContain(NO_SIGNIN_LICENCE_WARNING);
+    expect(text).toMatch(/entra directory-audits \(pulled\): ok\n\s+last event\s+2m ago/);
+    const asked = fake.signInRequests().length;
+    clock.advance(60_000);
+    const second = await runner.drain(never);
+    expect(second.pollFailures).toEqual([]);
+    expect(fake.signInRequests()).toHaveLength(asked);
+    expect(statusText().match(/set aside/g)?.length).toBe(2);
+    expect(statusText()).toMatch(/entra sign-ins \(pulled\): ok\n.*\n\s+events\s+0 received, 0 duplicate\(s\) skipped, 1 set aside \(last: irrelevant: the tenant has no Entra ID P1\/P2 licence/);
+  });
+});
