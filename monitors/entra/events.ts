@@ -152,8 +152,9 @@ function bounded(value: string | null | undefined, max: number): string | null {
  * interactive (`isInteractive`), succeeded (`status.errorCode` 0) and needed a single factor
  * (`authenticationRequirement`), of a user named by object id. Non-interactive, multi-factor and
  * failed sign-ins are not read further; guests are skipped when guests are not watched; a FIDO
- * (passwordless) sign-in, or one whose success cannot be told, is set aside once, when first seen
- * past the previous watermark. Returns the batch with the new watermark (the newest createdDateTime).
+ * (passwordless) sign-in, or one whose success cannot be told, is set aside with its id (the core
+ * counts it once, however often the overlap re-reads it). Returns the batch with the new watermark
+ * (the newest createdDateTime).
  * https://learn.microsoft.com/en-us/graph/api/resources/signin?view=graph-rest-beta
  * https://learn.microsoft.com/en-us/graph/api/resources/signinstatus
  */
@@ -165,7 +166,7 @@ export function translateSignIns(raw: readonly unknown[], previous: Date, reques
     const parsed = signInShape.safeParse(item);
     if (!parsed.success) {
       const id = typeof (item as { id?: unknown } | null)?.id === 'string' ? (item as { id: string }).id : undefined;
-      ignored.push({ reason: 'malformed', message: `a sign-in without the documented fields (id, createdDateTime)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : {}) });
+      ignored.push({ reason: 'malformed', message: `a sign-in without the documented fields (id, createdDateTime)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : { key: entryKey(item) }) });
       continue;
     }
     const s = parsed.data;
@@ -175,9 +176,8 @@ export function translateSignIns(raw: readonly unknown[], previous: Date, reques
     const errorCode = s.status?.errorCode;
     if (typeof errorCode === 'number' && errorCode !== 0) continue; // a failed sign-in is not a sign-in
     if (!options.includeGuests && (s.userType ?? '').toLowerCase() === 'guest') continue;
-    const fresh = at.getTime() > previous.getTime();
     const ignore = (reason: IgnoredEvent['reason'], message: string) => {
-      if (fresh) ignored.push({ reason, message: `sign-in ${s.id}: ${message}`, id: s.id });
+      ignored.push({ reason, message: `sign-in ${s.id}: ${message}`, id: s.id });
     };
     if (typeof errorCode !== 'number') {
       ignore('malformed', 'no status.errorCode, so whether it succeeded cannot be told');

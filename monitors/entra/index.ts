@@ -310,7 +310,7 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
     const events = config.events;
     if (!events?.signIns || signInsUnlicensed) return { events: [], ignored: [], requests: 0 };
     const counter = { requests: 0 };
-    const graph = graphClient(eventContext(signal, counter));
+    const graph = graphClient(eventContext(signal, counter, 'poll'));
     const saved = parseEntraCursor(cursor);
     const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
     const since = new Date(watermark.getTime() - events.overlap);
