@@ -20,6 +20,7 @@ import { AFTER_VERIFY_FAILURE } from '../../src/core/errors.js';
 import { startInboundServer } from '../../src/events/inbound.js';
 import { EVENT_HARNESSES } from '../reliability/event-harnesses/index.js';
 import { eventRig, never, type EventRig } from '../reliability/event-harnesses/rig.js';
+import type { EventFaultId } from '../reliability/event-harnesses/types.js';
 
 /** Sources that re-read an overlap window by design. */
 const OVERLAP = new Set(['entra', 'google-workspace', 'gitlab', 'slack']);
@@ -45,7 +46,12 @@ async function withRig(h: (typeof EVENT_HARNESSES)[number], body: (r: EventRig) 
   }
 }
 
-describe.each(EVENT_HARNESSES.map((h) => [h.provider, h] as const))('%s', (_provider, h) => {
+/** The harnesses for which a fault applies (a harness says why one does not, e.g. a source without verification). */
+function applying(...faults: EventFaultId[]) {
+  return EVENT_HARNESSES.filter((h) => faults.every((f) => !h.notApplicable?.[f])).map((h) => [`${h.provider} ${h.source}`, h] as const);
+}
+
+describe.each(applying('throttled'))('%s', (_name, h) => {
   it('a failed poll says when the daemon polls again (the backoff, or the wait the provider asked for) and that the scheduled scan reconciles', async () => {
     await withRig(h, async (r) => {
       const { instance, source } = pulled(r);
@@ -61,6 +67,9 @@ describe.each(EVENT_HARNESSES.map((h) => [h.provider, h] as const))('%s', (_prov
     });
   });
 
+});
+
+describe.each(applying('unreachable'))('%s', (_name, h) => {
   it('a failed poll of `mfawatch run` says the next run polls again', async () => {
     await withRig(h, async (r) => {
       r.fake.inject('server');
@@ -73,6 +82,9 @@ describe.each(EVENT_HARNESSES.map((h) => [h.provider, h] as const))('%s', (_prov
     });
   });
 
+});
+
+describe.each(applying('verify_fails'))('%s', (_name, h) => {
   it('a failed verification says the hint is kept and verified again', async () => {
     await withRig(h, async (r) => {
       r.fake.logAboutSubject(r.recent());
@@ -85,6 +97,9 @@ describe.each(EVENT_HARNESSES.map((h) => [h.provider, h] as const))('%s', (_prov
     });
   });
 
+});
+
+describe.each(applying('malformed', 'foreign'))('%s', (_name, h) => {
   it('a set-aside entry is counted once in status and metrics, however often the source re-reads it', async () => {
     await withRig(h, async (r) => {
       const { instance, source } = pulled(r);
@@ -116,9 +131,7 @@ describe.each(EVENT_HARNESSES.map((h) => [h.provider, h] as const))('%s', (_prov
   });
 });
 
-const PUSHED = EVENT_HARNESSES.filter((h) => !h.notApplicable?.push_bad_secret);
-
-describe.each(PUSHED.map((h) => [h.provider, h] as const))('%s push', (_provider, h) => {
+describe.each(applying('push_bad_secret'))('%s push', (_name, h) => {
   it('a pushed request with a wrong token is refused as a bad or missing token in its header, and the answer reveals nothing', async () => {
     await withRig(h, async (r) => {
       const push = r.fake.push;
