@@ -7,6 +7,7 @@
  *
  * A module translates; it never commits, alerts or retries on its own.
  */
+import { createHash } from 'node:crypto';
 import type { Observation } from '../src/core/types.js';
 import type { ScopeInfo } from './types.js';
 
@@ -66,7 +67,21 @@ export interface ProviderEvent {
 export interface IgnoredEvent {
   reason: 'unknown_scope' | 'malformed' | 'foreign' | 'irrelevant';
   message: string;
+  /**
+   * The provider's id of the entry, whenever it has one: the core counts a set-aside entry once by
+   * it, however often a source re-reads it (an overlap window).
+   */
   id?: string;
+  /**
+   * For an entry without an id (a body missing its documented fields): what still tells it apart
+   * across re-reads, `entryKey(raw)`. Without id or key, every reading counts.
+   */
+  key?: string;
+}
+
+/** A stable key of a raw provider entry that has no usable id: a digest of its JSON. */
+export function entryKey(raw: unknown): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify(raw) ?? 'undefined').digest('hex').slice(0, 32)}`;
 }
 
 /**
@@ -134,15 +149,30 @@ export type InboundVerdict =
   | { status: 'accepted'; deliveryId: string; batch: EventBatch; noContent?: boolean }
   /** Answered at once (a provider's verification challenge); nothing to commit. */
   | { status: 'challenge'; body: unknown }
-  /** Bad or missing signature: 401, nothing stored. */
+  /** Bad or missing signature or token (see PushedEventSource.credential): 401, nothing stored. */
   | { status: 'unauthorized' }
   | { status: 'unsupported_media_type' }
   | { status: 'bad_request'; message: string };
+
+/**
+ * How a pushed request proves it comes from the provider: a signature over the body made with a
+ * shared secret (GitHub's X-Hub-Signature-256), or a static token sent as is in a header (Okta's
+ * event hook and Auth0's Log Stream Authorization, GitLab's X-Gitlab-Event-Streaming-Token).
+ * `header` is named as the provider documents it; `configKey` is the config key holding the secret
+ * (relative to the monitor entry). For the operator's message about a refused request only.
+ */
+export interface PushCredential {
+  kind: 'signature' | 'token';
+  header: string;
+  configKey: string;
+}
 
 /** A pushed source: a webhook at `POST /hooks/<monitor-id>` on `inbound.listen`. */
 export interface PushedEventSource {
   readonly kind: 'push';
   readonly name: string;
+  /** What a refused request lacked (`status` and the log say it; the HTTP answer does not). */
+  readonly credential: PushCredential;
   /**
    * Checks the signature over the raw body and translates; must not do I/O beyond that. May be
    * async (signature libraries such as @octokit/webhooks-methods verify asynchronously).

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { cronExpression, duration, instanceId } from '../src/config/fields.js';
 import type { Logger, ModuleDeps } from '../src/core/deps.js';
+import { AFTER_POLL_FAILURE, AFTER_VERIFY_FAILURE } from '../src/core/errors.js';
 import type { Observation } from '../src/core/types.js';
 import type { MonitorEventCapabilities } from './events.js';
 
@@ -68,6 +69,12 @@ export interface ScanContext {
   listingCounted?(kinds?: readonly string[]): void;
   /** Reports a wait for the provider's rate limit about to start (ms), for progress and logs. */
   reportWait?(ms: number): void;
+  /**
+   * What happens after a transient failure of these calls, for the hints of their errors (the
+   * HTTP client's `afterFailure`): AFTER_SCAN_FAILURE when absent (a scan); an event poll or a
+   * verification says its own (eventCallContext).
+   */
+  readonly afterFailure?: string;
 }
 
 /** A configured monitor instance. */
@@ -115,14 +122,24 @@ export function registerMonitor<C extends MonitorCommonConfig>(module: MonitorMo
   return module as unknown as MonitorModule<MonitorCommonConfig>;
 }
 
+/** What the calls of an event context are for: one poll of an event source, or one verification. */
+export type EventCallPurpose = 'poll' | 'verify';
+
+/** What happens after a transient failure of an event poll or verification, for error hints. */
+export function afterEventFailure(purpose: EventCallPurpose): string {
+  return purpose === 'poll' ? AFTER_POLL_FAILURE : AFTER_VERIFY_FAILURE;
+}
+
 /**
  * The context for the calls of one event verification (`readAccount`) or one event poll: no scan
  * around it, so no data time, label or rate-limit report; warnings go to the log and requests to
- * `counter`. The deadline bounds the calls: `budgetMs` from now.
+ * `counter`. The deadline bounds the calls: `budgetMs` from now. Error hints say what follows a
+ * failure of this `purpose` (the poll's or the verification's backoff), not the next scan.
  */
-export function eventCallContext(signal: AbortSignal, budgetMs: number, logger: Logger, monitorId: string, counter: { requests: number }): ScanContext {
+export function eventCallContext(signal: AbortSignal, budgetMs: number, logger: Logger, monitorId: string, counter: { requests: number }, purpose: EventCallPurpose): ScanContext {
   return {
     signal,
+    afterFailure: afterEventFailure(purpose),
     deadline: new Date(Date.now() + budgetMs),
     logger,
     setDataAsOf: () => undefined,

@@ -184,6 +184,7 @@ export function auth0LogStream(authorization: Secret): PushedEventSource {
   return {
     kind: 'push',
     name: 'log-stream',
+    credential: { kind: 'token', header: 'Authorization', configKey: 'events.logStream.authorization' },
     receive(request: InboundRequest): InboundVerdict {
       if (!sameSecret(request.headers.authorization, authorization)) return { status: 'unauthorized' };
       if (!isJsonType(request.headers['content-type'])) return { status: 'unsupported_media_type' };

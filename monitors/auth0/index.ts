@@ -17,11 +17,11 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
-import { createHttpClient, waitForResetHeader, type ErrorDescription, type HttpClient, type HttpResponse } from '../../src/http/client.js';
+import { createHttpClient, waitForResetHeader, type DescribedRequest, type ErrorDescription, type HttpClient, type HttpResponse } from '../../src/http/client.js';
 import { clientCredentialsToken, invalidatingOnAuthFailure } from '../../src/http/client-credentials.js';
 import { createConcurrencyGate, type ConcurrencyGate } from '../../src/http/concurrency-gate.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
-import { eventCallContext } from '../types.js';
+import { eventCallContext, type EventCallPurpose } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { auth0ConfigSchema, type Auth0Config } from './config.js';
 import { auth0LogStream, LOG_TAKE, logEntryId, logPage, MAX_LOG_PAGES, translateAuth0Logs } from './events.js';
@@ -84,7 +84,7 @@ function auth0Body(body: unknown): { message: string; errorCode: string } {
 }
 
 /** Wording of a failed Management API answer ({statusCode, error, message, errorCode}). */
-export function describeAuth0Error(status: number, body: unknown): ErrorDescription {
+export function describeAuth0Error(status: number, body: unknown, req: DescribedRequest): ErrorDescription {
   const { message, errorCode } = auth0Body(body);
   const tag = errorCode ? ` (${errorCode})` : '';
   if (status === 401) return { message: `Auth0 returned 401${tag}: the Management API token was refused`, hint: `check "domain" and "audience" (${README})` };
@@ -94,13 +94,13 @@ export function describeAuth0Error(status: number, body: unknown): ErrorDescript
   if (status === 403) return { message: `Auth0 returned 403${tag}${message ? `: ${message}` : ''}`, hint: README };
   if (status === 404) return { message: `Auth0 returned 404${tag}${message ? `: ${message}` : ''}`, hint: 'check "domain" (the canonical tenant domain) and "baseUrl"' };
   if (status === 400 && errorCode === 'invalid_paging') return { message: 'Auth0 refused a page past its 1,000-user listing limit (the tenant grew during the scan)', hint: 'the next scan uses the users-export job', reason: 'server' };
-  if (status === 429) return { message: `Auth0 rate limit reached (429${errorCode ? ` ${errorCode}` : ''})`, hint: 'the scan will run again on schedule; lower "concurrency" or scan less often' };
-  if (status >= 500) return { message: `Auth0 returned ${status}${tag}`, hint: 'Auth0 is having trouble (https://status.auth0.com); the scan will run again on schedule' };
+  if (status === 429) return { message: `Auth0 rate limit reached (429${errorCode ? ` ${errorCode}` : ''})`, hint: `${req.afterFailure}; lower "concurrency" or scan less often` };
+  if (status >= 500) return { message: `Auth0 returned ${status}${tag}`, hint: `Auth0 is having trouble (https://status.auth0.com); ${req.afterFailure}` };
   return { message: `Auth0 returned ${status}${tag}${message ? `: ${message}` : ''}`, hint: README };
 }
 
 /** Wording of a failed token request ({error, error_description}). */
-export function describeAuth0TokenError(status: number, body: unknown): ErrorDescription {
+export function describeAuth0TokenError(status: number, body: unknown, req: DescribedRequest): ErrorDescription {
   const b = (body ?? {}) as { error?: unknown; error_description?: unknown };
   const error = typeof b.error === 'string' ? b.error : '';
   const description = typeof b.error_description === 'string' ? b.error_description.slice(0, 300) : '';
@@ -110,8 +110,17 @@ export function describeAuth0TokenError(status: number, body: unknown): ErrorDes
     return { message: `${label}: the application is not authorised for the Auth0 Management API`, hint: `authorise it under Applications → APIs → Auth0 Management API → Machine to Machine Applications (${README})`, reason: 'permission' };
   }
   if (status === 403 && /service not enabled|audience/i.test(description)) return { message: `${label}: the audience is not this tenant's Management API`, hint: 'check "domain" and "audience"', reason: 'auth' };
-  if (status === 429 || status >= 500) return { message: label, hint: 'the scan will run again on schedule' };
+  if (status === 429 || status >= 500) return { message: label, hint: req.afterFailure };
   return { message: `${label}${description ? `: ${description}` : ''}`, hint: README, reason: 'auth' };
+}
+
+/** The logs cursor of a tenant whose log was empty at the first poll: read the log from its start. */
+export const LOG_START = 'log-start';
+
+/** Orders Auth0 log ids (decimal strings of one length; a longer one is later). */
+function compareLogIds(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Creates the monitor for one tenant. */
@@ -139,7 +148,7 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
   function apiFor(ctx: ScanContext, gate: ConcurrencyGate): HttpClient {
     const common = {
       provider: PROVIDER, baseUrl, fetch: deps.fetch, timeoutMs: config.requestTimeout, retries: config.retries, deadline: ctx.deadline, sleep: deps.sleep, secrets,
-      onRequest: () => ctx.countRequest(),
+      onRequest: () => ctx.countRequest(), afterFailure: ctx.afterFailure,
       // Auth0 sends x-ratelimit-reset (epoch seconds) rather than Retry-After on a 429.
       retryAfterFromHeaders: waitForResetHeader('x-ratelimit-reset'),
       onResponse: (response: Response) => {
@@ -300,13 +309,13 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
   }
 
   /** A context for one poll or verification: its own deadline, requests counted. */
-  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
-    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter);
+  function eventContext(signal: AbortSignal, counter: { requests: number }, purpose: EventCallPurpose): ScanContext {
+    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter, purpose);
   }
 
-  function eventApi(signal: AbortSignal, counter: { requests: number }): HttpClient {
-    const ctx = eventContext(signal, counter);
-    return apiFor(ctx, createConcurrencyGate({ provider: PROVIDER, concurrency: 1, sleep: deps.sleep, deadline: ctx.deadline, signal }));
+  function eventApi(signal: AbortSignal, counter: { requests: number }, purpose: EventCallPurpose): HttpClient {
+    const ctx = eventContext(signal, counter, purpose);
+    return apiFor(ctx, createConcurrencyGate({ provider: PROVIDER, concurrency: 1, sleep: deps.sleep, deadline: ctx.deadline, signal, afterFailure: ctx.afterFailure }));
   }
 
   /** Drops a cached token Auth0 refused, so the next poll or read asks for a new one. */
@@ -328,7 +337,7 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
     if (!ref.accountId) {
       throw new ProviderError('Auth0: this hint names the user only by login; users are read by user_id', { reason: 'malformed', provider: PROVIDER, hint: 'the scheduled scan reconciles this account' });
     }
-    const api = eventApi(signal, { requests: 0 });
+    const api = eventApi(signal, { requests: 0 }, 'verify');
     return refreshingToken(async () => {
       const res = await api.request({ path: `/api/v2/users/${encodeURIComponent(ref.accountId ?? '')}`, query: { fields: 'user_id,email,username,nickname,name,blocked', include_fields: true }, signal, acceptStatus: [404] });
       if (res.status === 404) return { status: 'gone', account: ref } as const;
@@ -344,19 +353,38 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
   /**
    * One poll of the tenant logs with Auth0's checkpoint pagination: `from=<last log_id>&take=100`
    * while pages come back full. The first poll only finds the newest log_id (the scan covers what
-   * came before). https://auth0.com/docs/deploy-monitor/logs/retrieve-log-events-using-mgmt-api
+   * came before); when the log is still empty, the cursor is LOG_START and the next poll reads the
+   * log from its oldest entry (search by date, ascending), then by checkpoint from the newest log_id
+   * it read, so nothing logged between the two polls is skipped.
+   * https://auth0.com/docs/deploy-monitor/logs/retrieve-log-events-using-mgmt-api
    */
   async function pollLogs(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
     const counter = { requests: 0 };
-    const api = eventApi(signal, counter);
+    const api = eventApi(signal, counter, 'poll');
     return refreshingToken(async () => {
       if (!cursor) {
         const newest = await api.request({ path: '/api/v2/logs', query: { sort: 'date:-1', per_page: 1, page: 0 }, signal }, logPage);
         const first = logEntryId.safeParse(newest.data[0]);
-        return { events: [], ignored: [], ...(first.success ? { cursor: first.data.log_id } : {}), requests: counter.requests };
+        return { events: [], ignored: [], cursor: first.success ? first.data.log_id : LOG_START, requests: counter.requests };
       }
       const raw: unknown[] = [];
       let from = cursor;
+      if (cursor === LOG_START) {
+        // Everything in the log came after the first poll. Log ids are assigned in order (checkpoints
+        // rely on it), so the newest id read is where the checkpoints go on.
+        const oldest = await api.request({ path: '/api/v2/logs', query: { sort: 'date:1', per_page: LOG_TAKE, page: 0 }, signal }, logPage);
+        raw.push(...oldest.data);
+        const ids = oldest.data.flatMap((entry) => {
+          const id = logEntryId.safeParse(entry);
+          return id.success ? [id.data.log_id] : [];
+        });
+        if (ids.length === 0) {
+          if (oldest.data.length > 0) throw new ProviderError('Auth0 answered GET /api/v2/logs with entries without log_id', { reason: 'malformed', provider: PROVIDER, hint: 'the checkpoint was not set; the next poll retries' });
+          return { events: [], ignored: [], cursor: LOG_START, requests: counter.requests };
+        }
+        from = ids.reduce((a, b) => (compareLogIds(a, b) >= 0 ? a : b));
+        if (oldest.data.length < LOG_TAKE) return translateAuth0Logs(raw, from, counter.requests);
+      }
       for (let page = 0; page < MAX_LOG_PAGES; page++) {
         const res = await api.request({ path: '/api/v2/logs', query: { from, take: LOG_TAKE }, signal }, logPage);
         raw.push(...res.data);

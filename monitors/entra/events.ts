@@ -13,7 +13,7 @@
  * interactive single-factor sign-ins become `signin_without_mfa` facts.
  */
 import { z } from 'zod';
-import type { AccountRef, EventBatch, HintTopic, IgnoredEvent, ProviderEvent } from '../events.js';
+import { entryKey, type AccountRef, type EventBatch, type HintTopic, type IgnoredEvent, type ProviderEvent } from '../events.js';
 
 /** Activities used (activityDisplayName) → what to re-read. */
 export const ENTRA_ACTIVITIES: Readonly<Record<string, HintTopic>> = {
@@ -73,7 +73,7 @@ export function translateDirectoryAudits(raw: readonly unknown[], previous: Date
     const parsed = directoryAuditShape.safeParse(item);
     if (!parsed.success) {
       const id = typeof (item as { id?: unknown } | null)?.id === 'string' ? (item as { id: string }).id : undefined;
-      ignored.push({ reason: 'malformed', message: `a directory audit entry without the documented fields (id, activityDisplayName, activityDateTime)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : {}) });
+      ignored.push({ reason: 'malformed', message: `a directory audit entry without the documented fields (id, activityDisplayName, activityDateTime)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : { key: entryKey(item) }) });
       continue;
     }
     const a = parsed.data;
@@ -82,10 +82,10 @@ export function translateDirectoryAudits(raw: readonly unknown[], previous: Date
     const topic = ENTRA_ACTIVITIES[a.activityDisplayName];
     // The rest of the directory log (app, group, policy changes…) is not about MFA: not read further.
     if (!topic) continue;
-    // Set-aside entries are reported once: when first seen past the previous watermark (the overlap re-reads them).
-    const fresh = at.getTime() > previous.getTime();
+    // The overlap re-reads a set-aside entry on every poll; the core counts it once, by its id
+    // (an entry that arrives late, older than the watermark, is counted too).
     const ignore = (reason: IgnoredEvent['reason'], message: string) => {
-      if (fresh) ignored.push({ reason, message: `${a.activityDisplayName}: ${message} (id ${a.id})`, id: a.id });
+      ignored.push({ reason, message: `${a.activityDisplayName}: ${message} (id ${a.id})`, id: a.id });
     };
     if (a.result !== 'success') {
       ignore('irrelevant', `result "${a.result ?? 'none'}", nothing changed`);
@@ -152,8 +152,9 @@ function bounded(value: string | null | undefined, max: number): string | null {
  * interactive (`isInteractive`), succeeded (`status.errorCode` 0) and needed a single factor
  * (`authenticationRequirement`), of a user named by object id. Non-interactive, multi-factor and
  * failed sign-ins are not read further; guests are skipped when guests are not watched; a FIDO
- * (passwordless) sign-in, or one whose success cannot be told, is set aside once, when first seen
- * past the previous watermark. Returns the batch with the new watermark (the newest createdDateTime).
+ * (passwordless) sign-in, or one whose success cannot be told, is set aside with its id (the core
+ * counts it once, however often the overlap re-reads it). Returns the batch with the new watermark
+ * (the newest createdDateTime).
  * https://learn.microsoft.com/en-us/graph/api/resources/signin?view=graph-rest-beta
  * https://learn.microsoft.com/en-us/graph/api/resources/signinstatus
  */
@@ -165,7 +166,7 @@ export function translateSignIns(raw: readonly unknown[], previous: Date, reques
     const parsed = signInShape.safeParse(item);
     if (!parsed.success) {
       const id = typeof (item as { id?: unknown } | null)?.id === 'string' ? (item as { id: string }).id : undefined;
-      ignored.push({ reason: 'malformed', message: `a sign-in without the documented fields (id, createdDateTime)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : {}) });
+      ignored.push({ reason: 'malformed', message: `a sign-in without the documented fields (id, createdDateTime)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : { key: entryKey(item) }) });
       continue;
     }
     const s = parsed.data;
@@ -175,9 +176,8 @@ export function translateSignIns(raw: readonly unknown[], previous: Date, reques
     const errorCode = s.status?.errorCode;
     if (typeof errorCode === 'number' && errorCode !== 0) continue; // a failed sign-in is not a sign-in
     if (!options.includeGuests && (s.userType ?? '').toLowerCase() === 'guest') continue;
-    const fresh = at.getTime() > previous.getTime();
     const ignore = (reason: IgnoredEvent['reason'], message: string) => {
-      if (fresh) ignored.push({ reason, message: `sign-in ${s.id}: ${message}`, id: s.id });
+      ignored.push({ reason, message: `sign-in ${s.id}: ${message}`, id: s.id });
     };
     if (typeof errorCode !== 'number') {
       ignore('malformed', 'no status.errorCode, so whether it succeeded cannot be told');

@@ -13,10 +13,10 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
-import { createHttpClient, type ErrorDescription, type HttpResponse } from '../../src/http/client.js';
+import { createHttpClient, type DescribedRequest, type ErrorDescription, type HttpResponse } from '../../src/http/client.js';
 import { clientCredentialsToken, invalidatingOnAuthFailure } from '../../src/http/client-credentials.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource, SourceOff } from '../events.js';
-import { eventCallContext } from '../types.js';
+import { eventCallContext, type EventCallPurpose } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { entraConfigSchema, type EntraConfig } from './config.js';
 import { graphTime, parseEntraCursor, SINGLE_FACTOR, translateDirectoryAudits, translateSignIns } from './events.js';
@@ -122,33 +122,36 @@ function graphError(body: unknown): { code: string; message: string } {
   return { code: typeof e?.code === 'string' ? e.code : '', message: typeof e?.message === 'string' ? e.message : '' };
 }
 
-/** Wording of a failed Graph answer. https://learn.microsoft.com/en-us/graph/errors */
-export function describeGraphError(status: number, body: unknown): ErrorDescription {
+/**
+ * Wording of a failed Graph answer; `tenantId` is the configured tenant (a directory id or domain,
+ * not a secret). https://learn.microsoft.com/en-us/graph/errors
+ */
+export function describeGraphError(status: number, body: unknown, req: DescribedRequest, tenantId: string): ErrorDescription {
   const { code } = graphError(body);
   const tag = code ? ` (${code})` : '';
-  if (status === 401) return { message: `Microsoft Graph returned 401${tag}: the access token was refused`, hint: `check that the app registration belongs to tenant "tenantId" and its secret is current (${README})` };
+  if (status === 401) return { message: `Microsoft Graph returned 401${tag}: the access token was refused`, hint: `check that the app registration belongs to tenant ${JSON.stringify(tenantId)} (the config key tenantId) and that its client secret is current (${README})` };
   if (status === 403 && code === 'Authentication_RequestFromNonPremiumTenantOrB2CTenant') {
     return { message: `Microsoft Graph returned 403${tag}: the tenant has no Microsoft Entra ID P1 or P2 licence, which the authentication-methods registration report requires`, hint: README };
   }
   if (status === 403) return { message: `Microsoft Graph returned 403${tag}: the app lacks the AuditLog.Read.All application permission, or an administrator has not granted consent for it`, hint: README };
   if (status === 404) return { message: `Microsoft Graph returned 404${tag} for the registration report`, hint: 'check graphBaseUrl (the Graph root, e.g. https://graph.microsoft.com, without /v1.0)' };
-  if (status === 429) return { message: `Microsoft Graph throttled the scan (429${code ? ` ${code}` : ''})`, hint: 'the scan will run again on schedule' };
-  if (status >= 500) return { message: `Microsoft Graph returned ${status}${tag}`, hint: 'Microsoft Graph is having trouble (https://status.cloud.microsoft); the scan will run again on schedule' };
+  if (status === 429) return { message: `Microsoft Graph throttled mfawatch (429${code ? ` ${code}` : ''})`, hint: req.afterFailure };
+  if (status >= 500) return { message: `Microsoft Graph returned ${status}${tag}`, hint: `Microsoft Graph is having trouble (https://status.cloud.microsoft); ${req.afterFailure}` };
   return { message: `Microsoft Graph returned ${status}${tag}`, hint: README };
 }
 
-/** Wording of a failed token request. https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes */
-export function describeTokenError(status: number, body: unknown): ErrorDescription {
+/** Wording of a failed token request for tenant `tenantId`. https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes */
+export function describeTokenError(status: number, body: unknown, req: DescribedRequest, tenantId: string): ErrorDescription {
   const b = (body ?? {}) as { error?: unknown; error_description?: unknown };
   const error = typeof b.error === 'string' ? b.error : '';
   const aadsts = typeof b.error_description === 'string' ? (/AADSTS\d+/.exec(b.error_description)?.[0] ?? '') : '';
   const tag = [error, aadsts].filter(Boolean).join(' ');
   const label = `Microsoft Entra ID refused the client-credentials token request (${status}${tag ? ` ${tag}` : ''})`;
-  if (aadsts === 'AADSTS90002' || aadsts === 'AADSTS900023') return { message: `${label}: tenant "tenantId" was not found`, hint: 'check tenantId (the directory id or a verified domain)', reason: 'auth' };
+  if (aadsts === 'AADSTS90002' || aadsts === 'AADSTS900023') return { message: `${label}: tenant ${JSON.stringify(tenantId)} was not found`, hint: 'check the config key tenantId (the directory id or a verified domain)', reason: 'auth' };
   if (aadsts === 'AADSTS700016' || error === 'unauthorized_client') return { message: `${label}: no application with this clientId exists in the tenant`, hint: 'check clientId and tenantId', reason: 'auth' };
   if (aadsts === 'AADSTS7000222') return { message: `${label}: the client secret has expired`, hint: `create a new client secret and set it in the environment (${README})`, reason: 'auth' };
   if (error === 'invalid_client' || status === 401) return { message: `${label}: the client secret is wrong`, hint: `set the secret's value (not its id) in the environment (${README})`, reason: 'auth' };
-  if (status >= 500 || status === 429) return { message: label, hint: 'the scan will run again on schedule' };
+  if (status >= 500 || status === 429) return { message: label, hint: req.afterFailure };
   return { message: label, hint: README, reason: status === 400 ? 'auth' : reasonForStatus(status) };
 }
 
@@ -179,14 +182,14 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
   function graphClient(ctx: ScanContext) {
     const common = {
       provider: PROVIDER, fetch: deps.fetch, timeoutMs: config.requestTimeout, retries: config.retries, deadline: ctx.deadline,
-      sleep: deps.sleep, secrets, onRequest: () => ctx.countRequest(), ...(tuning.backoffMs !== undefined ? { backoffMs: tuning.backoffMs } : {}),
+      sleep: deps.sleep, secrets, onRequest: () => ctx.countRequest(), afterFailure: ctx.afterFailure, ...(tuning.backoffMs !== undefined ? { backoffMs: tuning.backoffMs } : {}),
     };
-    const login = createHttpClient({ ...common, baseUrl: config.loginBaseUrl, describeError: describeTokenError });
+    const login = createHttpClient({ ...common, baseUrl: config.loginBaseUrl, describeError: (status, body, req) => describeTokenError(status, body, req, config.tenantId) });
     return createHttpClient({
       ...common,
       baseUrl: graphBase,
       headers: async () => ({ authorization: `Bearer ${await token.get(login, ctx.signal)}`, prefer: 'include-unknown-enum-members' }),
-      describeError: describeGraphError,
+      describeError: (status, body, req) => describeGraphError(status, body, req, config.tenantId),
     });
   }
 
@@ -241,8 +244,8 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
   }
 
   /** A context for one poll or verification: its own deadline, requests counted. */
-  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
-    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter);
+  function eventContext(signal: AbortSignal, counter: { requests: number }, purpose: EventCallPurpose): ScanContext {
+    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter, purpose);
   }
 
   /** Drops a cached token Graph refused, so the next poll or read asks for a new one. */
@@ -265,7 +268,7 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
     if (!ref.accountId) {
       throw new ProviderError('Microsoft Entra ID: this hint names the user only by login; the registration report is read by object id', { reason: 'malformed', provider: PROVIDER, hint: 'the scheduled scan reconciles this account' });
     }
-    const graph = graphClient(eventContext(signal, { requests: 0 }));
+    const graph = graphClient(eventContext(signal, { requests: 0 }, 'verify'));
     const res = await refreshingToken(() => graph.request({ path: `${REPORT_PATH}/${encodeURIComponent(ref.accountId ?? '')}`, signal, acceptStatus: [404] }));
     if (res.status === 404) return { status: 'gone', account: ref };
     const row = registration.safeParse(res.data);
@@ -281,7 +284,7 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
     const events = config.events;
     if (!events) return { events: [], ignored: [] };
     const counter = { requests: 0 };
-    const graph = graphClient(eventContext(signal, counter));
+    const graph = graphClient(eventContext(signal, counter, 'poll'));
     const saved = parseEntraCursor(cursor);
     const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
     const since = new Date(watermark.getTime() - events.overlap);
@@ -313,7 +316,7 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
     if (!events?.signIns) return { events: [], ignored: [], requests: 0 };
     if (signInsUnlicensed) return { events: [], ignored: [], requests: 0, disabled: SIGNINS_OFF };
     const counter = { requests: 0 };
-    const graph = graphClient(eventContext(signal, counter));
+    const graph = graphClient(eventContext(signal, counter, 'poll'));
     const saved = parseEntraCursor(cursor);
     const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
     const since = new Date(watermark.getTime() - events.overlap);

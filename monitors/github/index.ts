@@ -14,12 +14,12 @@ import { Octokit } from '@octokit/rest';
 import { z } from 'zod';
 import { fetchWithTimeout } from '../../src/core/abort.js';
 import type { ModuleDeps } from '../../src/core/deps.js';
-import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
+import { AFTER_POLL_FAILURE, AFTER_VERIFY_FAILURE, ProviderError, reasonForStatus } from '../../src/core/errors.js';
 import { redactSecrets, type Secret } from '../../src/core/secret.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { parseLinkHeader } from '../../src/http/client.js';
 import type { AccountReading, AccountRef, EventSource } from '../events.js';
-import { eventCallContext } from '../types.js';
+import { eventCallContext, type EventCallPurpose } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { probeBatch, receiveGithubWebhook } from './events.js';
 import { installZeroDelayYields } from './bottleneck-yields.js';
@@ -503,8 +503,8 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
   }
 
   /** A context for one probe or verification: its own deadline, requests counted. */
-  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
-    return eventCallContext(signal, config.requestTimeout * 2, deps.logger, config.id, counter);
+  function eventContext(signal: AbortSignal, counter: { requests: number }, purpose: EventCallPurpose): ScanContext {
+    return eventCallContext(signal, config.requestTimeout * 2, deps.logger, config.id, counter, purpose);
   }
 
   const status = (err: unknown) => (err as HttpLikeError | undefined)?.status;
@@ -517,7 +517,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
    * GitHub's own 404s. https://docs.github.com/en/rest/orgs/members#get-organization-membership-for-a-user
    */
   async function readAccount(ref: AccountRef, signal: AbortSignal): Promise<AccountReading> {
-    const ctx = eventContext(signal, { requests: 0 });
+    const ctx = eventContext(signal, { requests: 0 }, 'verify');
     const octokit = client(ctx);
     let what = `the user ${ref.login ?? ref.accountId ?? ''}`;
     try {
@@ -571,13 +571,13 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
       const credentials = config.samlCredentials && kind === 'member' ? await samlCredentialIds(octokit, ctx, login) : null;
       return { status: 'present', observation: observation({ id, login, ...(htmlUrl ? { html_url: htmlUrl } : {}) }, kind, admin, sets, null, credentials) };
     } catch (err) {
-      throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? what, [config.token]), 'the verification is kept and retried with backoff; the scheduled scan still reconciles');
+      throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? what, [config.token]), AFTER_VERIFY_FAILURE);
     }
   }
 
   /** The ids (and logins) of every account without 2FA: members, and outside collaborators when watched. */
   async function withoutTwoFactor(signal: AbortSignal, counter: { requests: number }): Promise<Map<number, string>> {
-    const ctx = eventContext(signal, counter);
+    const ctx = eventContext(signal, counter, 'poll');
     const octokit = client(ctx);
     const found = new Map<number, string>();
     const kinds: Array<'members' | 'outside_collaborators'> = config.outsideCollaborators ? ['members', 'outside_collaborators'] : ['members'];
@@ -588,7 +588,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
         if (isFilterRefused(err)) {
           throw new ProviderError(`GitHub refused filter=2fa_disabled on /orgs/${config.org}/${kind}: only organisation owners can see members' 2FA state`, { reason: 'permission', provider: PROVIDER, status: status(err), hint: `use a token of an organisation owner (${README})`, cause: err });
         }
-        throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? describeListing(config.org, { kind, filter: '2fa_disabled' }), [config.token]), 'the probe is retried with backoff; the scheduled scan still runs');
+        throw forEvents(classifyGithubError(err, config.org, (err as { listing?: string } | undefined)?.listing ?? describeListing(config.org, { kind, filter: '2fa_disabled' }), [config.token]), AFTER_POLL_FAILURE);
       }
     }
     return found;
@@ -597,7 +597,7 @@ export function createGithubMonitor(config: GithubConfig, deps: ModuleDeps, tuni
   const sources: EventSource[] = [];
   const secret = config.events?.webhookSecret;
   if (secret) {
-    sources.push({ kind: 'push', name: 'webhook', receive: (request) => receiveGithubWebhook(config.org, secret, request, deps.clock.now()) });
+    sources.push({ kind: 'push', name: 'webhook', credential: { kind: 'signature', header: 'X-Hub-Signature-256', configKey: 'events.webhookSecret' }, receive: (request) => receiveGithubWebhook(config.org, secret, request, deps.clock.now()) });
   }
   const probe = config.events?.probe;
   if (config.events && probe !== false && probe !== undefined) {

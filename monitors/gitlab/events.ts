@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { sameSecret, type Secret } from '../../src/core/secret.js';
-import type { EventBatch, IgnoredEvent, InboundRequest, InboundVerdict, ProviderEvent, PushedEventSource } from '../events.js';
+import { entryKey, type EventBatch, type IgnoredEvent, type InboundRequest, type InboundVerdict, type ProviderEvent, type PushedEventSource } from '../events.js';
 
 export const TWO_FACTOR_DISABLED = 'user_disable_two_factor';
 
@@ -84,7 +84,7 @@ export function translateGitlabAudits(raw: readonly unknown[], previous: Date, r
     const parsed = auditEvent.safeParse(item);
     if (!parsed.success) {
       const id = typeof (item as { id?: unknown } | null)?.id === 'number' ? String((item as { id: number }).id) : undefined;
-      ignored.push({ reason: 'malformed', message: `a GitLab audit event without the documented fields (id, created_at)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : {}) });
+      ignored.push({ reason: 'malformed', message: `a GitLab audit event without the documented fields (id, created_at)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : { key: entryKey(item) }) });
       continue;
     }
     const at = new Date(parsed.data.created_at);
@@ -93,8 +93,8 @@ export function translateGitlabAudits(raw: readonly unknown[], previous: Date, r
     const translated = translateAudit(parsed.data);
     if (translated === 'other') continue;
     if ('reason' in translated) {
-      // Re-read in the overlap window: reported once, when first seen past the watermark.
-      if (at.getTime() > previous.getTime()) ignored.push(translated);
+      // Re-read in the overlap window on every poll: the core counts it once, by its id.
+      ignored.push(translated);
       continue;
     }
     events.push(translated);
@@ -124,6 +124,7 @@ export function gitlabStreamingDestination(verificationToken: Secret): PushedEve
   return {
     kind: 'push',
     name: 'audit-stream',
+    credential: { kind: 'token', header: 'X-Gitlab-Event-Streaming-Token', configKey: 'events.streaming.verificationToken' },
     receive(request: InboundRequest): InboundVerdict {
       if (!sameSecret(request.headers[STREAMING_TOKEN_HEADER], verificationToken)) return { status: 'unauthorized' };
       let json: unknown;

@@ -11,9 +11,9 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
-import { createHttpClient, parseLinkHeader, type ErrorDescription, type HttpClient, type HttpResponse, type QueryValue } from '../../src/http/client.js';
+import { createHttpClient, parseLinkHeader, type DescribedRequest, type ErrorDescription, type HttpClient, type HttpResponse, type QueryValue } from '../../src/http/client.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
-import { eventCallContext } from '../types.js';
+import { eventCallContext, type EventCallPurpose } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { gitlabConfigSchema, type GitlabConfig } from './config.js';
 import { auditPage, gitlabStreamingDestination, parseGitlabCursor, translateGitlabAudits } from './events.js';
@@ -48,7 +48,7 @@ function gitlabMessage(body: unknown): string {
 }
 
 /** Wording of a failed GitLab answer; `group` is set for the GitLab.com enterprise-users mode. */
-export function describeGitlabError(status: number, body: unknown, group: string | undefined): ErrorDescription {
+export function describeGitlabError(status: number, body: unknown, group: string | undefined, req: DescribedRequest): ErrorDescription {
   const said = gitlabMessage(body);
   const detail = said ? ` ("${said}")` : '';
   if (status === 401) return { message: `GitLab returned 401${detail}: the token is invalid, expired or revoked`, hint: `create a new token and set it in the environment (${README})` };
@@ -59,8 +59,8 @@ export function describeGitlabError(status: number, body: unknown, group: string
   if (status === 403) return { message: `GitLab returned 403${detail}: the token cannot list users`, hint: `use an administrator's token with read_api (and admin_mode when Admin Mode is on) (${README})` };
   if (status === 404 && group !== undefined) return { message: `GitLab returned 404${detail}: group "${group}" does not exist, is not a top-level group, or the token cannot see it`, hint: 'check "group" (a top-level group id or path)' };
   if (status === 404) return { message: `GitLab returned 404${detail}: the users API was not found`, hint: 'check baseUrl (the instance URL, e.g. https://gitlab.example.com)' };
-  if (status === 429) return { message: `GitLab rate limit reached (429)`, hint: 'the scan will run again on schedule; ask the instance administrator about the authenticated API rate limit' };
-  if (status >= 500) return { message: `GitLab returned ${status}`, hint: 'GitLab is having trouble (GitLab.com: https://status.gitlab.com); the scan will run again on schedule' };
+  if (status === 429) return { message: `GitLab rate limit reached (429)`, hint: `${req.afterFailure}; ask the instance administrator about the authenticated API rate limit` };
+  if (status >= 500) return { message: `GitLab returned ${status}`, hint: `GitLab is having trouble (GitLab.com: https://status.gitlab.com); ${req.afterFailure}` };
   return { message: `GitLab returned ${status}${detail}`, hint: README };
 }
 
@@ -83,12 +83,12 @@ export function createGitlabMonitor(config: GitlabConfig, deps: ModuleDeps, tuni
   function client(ctx: ScanContext): HttpClient {
     return createHttpClient({
       provider: PROVIDER, baseUrl: apiRoot, fetch: deps.fetch, timeoutMs: config.requestTimeout, retries: config.retries, deadline: ctx.deadline,
-      sleep: deps.sleep, secrets: [config.token], ...(tuning.backoffMs !== undefined ? { backoffMs: tuning.backoffMs } : {}),
+      sleep: deps.sleep, secrets: [config.token], afterFailure: ctx.afterFailure, ...(tuning.backoffMs !== undefined ? { backoffMs: tuning.backoffMs } : {}),
       headers: () => ({ 'private-token': config.token.reveal() }),
       describeError: (status, body, req) =>
         status === 403 && /\/audit_events(\?|$)/.test(req.path) && !/insufficient_scope/.test(gitlabMessage(body))
           ? { message: `GitLab returned 403 for the ${group === undefined ? 'instance' : `group "${group}"`} audit events: ${group === undefined ? 'only administrators can read instance audit events' : 'only group Owners can read group audit events'}, and GitLab offers this API on Premium and Ultimate only`, hint: `use the token the scan uses, on a Premium or Ultimate instance or group (${README}, "Events")` }
-          : describeGitlabError(status, body, group),
+          : describeGitlabError(status, body, group, req),
       onRequest: () => ctx.countRequest(),
       onResponse: (response) => {
         // https://docs.gitlab.com/administration/settings/user_and_ip_rate_limits/#response-headers
@@ -178,8 +178,8 @@ export function createGitlabMonitor(config: GitlabConfig, deps: ModuleDeps, tuni
   }
 
   /** A context for one poll or verification: its own deadline, requests counted. */
-  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
-    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter);
+  function eventContext(signal: AbortSignal, counter: { requests: number }, purpose: EventCallPurpose): ScanContext {
+    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter, purpose);
   }
 
   /**
@@ -192,7 +192,7 @@ export function createGitlabMonitor(config: GitlabConfig, deps: ModuleDeps, tuni
     if (!ref.accountId || !/^\d+$/.test(ref.accountId)) {
       throw new ProviderError('GitLab: this hint names the user only by username; users are read by numeric id', { reason: 'malformed', provider: PROVIDER, hint: 'the scheduled scan reconciles this account' });
     }
-    const http = client(eventContext(signal, { requests: 0 }));
+    const http = client(eventContext(signal, { requests: 0 }, 'verify'));
     const path = group === undefined ? `/users/${ref.accountId}` : `${listPath}/${ref.accountId}`;
     const res = await http.request({ path, signal, acceptStatus: [404] });
     if (res.status === 404) return { status: 'gone', account: ref };
@@ -210,7 +210,7 @@ export function createGitlabMonitor(config: GitlabConfig, deps: ModuleDeps, tuni
     const events = config.events;
     if (!events) return { events: [], ignored: [] };
     const counter = { requests: 0 };
-    const http = client(eventContext(signal, counter));
+    const http = client(eventContext(signal, counter, 'poll'));
     const saved = parseGitlabCursor(cursor);
     const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
     const auditsPath = group === undefined ? '/audit_events' : `/groups/${encodeURIComponent(group)}/audit_events`;

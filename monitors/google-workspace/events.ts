@@ -14,7 +14,7 @@
  * https://support.google.com/a/answer/7061566 (data retention and lag times)
  */
 import { z } from 'zod';
-import type { AccountRef, EventBatch, HintTopic, IgnoredEvent, ProviderEvent } from '../events.js';
+import { entryKey, type AccountRef, type EventBatch, type HintTopic, type IgnoredEvent, type ProviderEvent } from '../events.js';
 
 /** The Reports API applications mfawatch polls. */
 export type GoogleApplication = 'login' | 'admin';
@@ -108,8 +108,8 @@ function subjectOf(a: Activity, use: GoogleEventUse, parameters: readonly unknow
 
 /**
  * Translates the activities of one poll of one application (all its event names); returns the
- * batch with the new watermark. An activity that cannot be used is set aside only when it is newer
- * than the previous watermark, so the overlap does not report it again on every poll.
+ * batch with the new watermark. An activity that cannot be used is set aside with its id; the
+ * overlap re-reads it on every poll and the core counts it once, by that id.
  */
 export function translateActivities(raw: readonly unknown[], previous: Date, requests: number, application: GoogleApplication = 'login'): EventBatch {
   const events: ProviderEvent[] = [];
@@ -118,7 +118,7 @@ export function translateActivities(raw: readonly unknown[], previous: Date, req
   for (const item of raw) {
     const parsed = activity.safeParse(item);
     if (!parsed.success) {
-      ignored.push({ reason: 'malformed', message: 'a Reports API activity without the documented fields (id.time, id.uniqueQualifier)' });
+      ignored.push({ reason: 'malformed', message: 'a Reports API activity without the documented fields (id.time, id.uniqueQualifier)', key: entryKey(item) });
       continue;
     }
     const a = parsed.data;
@@ -130,7 +130,7 @@ export function translateActivities(raw: readonly unknown[], previous: Date, req
       const base = `${a.id.uniqueQualifier}:${a.id.time}:${e.name}`;
       const account = subjectOf(a, use, e.parameters);
       if (typeof account === 'string') {
-        if (at.getTime() > previous.getTime()) ignored.push({ reason: 'malformed', message: `${e.name}: ${account} (id ${base})`, id: base });
+        ignored.push({ reason: 'malformed', message: `${e.name}: ${account} (id ${base})`, id: base });
         continue;
       }
       // One admin activity could name several users; the login-audit id stays as it always was.

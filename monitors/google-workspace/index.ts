@@ -11,9 +11,9 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
-import { createHttpClient, type ErrorDescription, type HttpClient } from '../../src/http/client.js';
+import { createHttpClient, type DescribedRequest, type ErrorDescription, type HttpClient } from '../../src/http/client.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
-import { eventCallContext } from '../types.js';
+import { eventCallContext, type EventCallPurpose } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
 import { activitiesPage, eventNamesOf, parseGoogleCursor, translateActivities, type GoogleApplication } from './events.js';
@@ -58,14 +58,14 @@ export function googleMfaState(u: Pick<DirectoryUser, 'isEnrolledIn2Sv' | 'isEnf
 function describeDirectoryError(config: GoogleWorkspaceConfig, what = 'users.list', scopeUrl = DIRECTORY_SCOPE) {
   const scopeName = scopeUrl.replace(/^.*\/auth\//, '');
   const privilege = scopeUrl === REPORTS_SCOPE ? 'Reports' : 'Users → Read';
-  return (status: number, body: unknown): ErrorDescription | undefined => {
+  return (status: number, body: unknown, req: DescribedRequest): ErrorDescription | undefined => {
     const parsed = googleErrorBody.safeParse(body);
     const err = parsed.success ? parsed.data.error : undefined;
     const reasons = new Set([...(err?.errors ?? []).map((e) => e.reason ?? ''), err?.status ?? '']);
     const plain = plainGoogleText(err?.message);
     const gmsg = plain ? ` ("${plain}")` : '';
     if (['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'RESOURCE_EXHAUSTED'].some((r) => reasons.has(r)) || status === 429) {
-      return { message: `Google rate limit reached for ${what}${gmsg}`, reason: 'rate_limited', hint: 'mfawatch backs off and retries; the scan will run again on schedule otherwise' };
+      return { message: `Google rate limit reached for ${what}${gmsg}`, reason: 'rate_limited', hint: `mfawatch backs off and retries; ${req.afterFailure} otherwise` };
     }
     if (status === 401) return { message: `Google returned 401 for ${what}${gmsg}: the access token was refused`, hint: `check that the service account and its key are enabled (${README})` };
     if (status === 403) {
@@ -80,7 +80,7 @@ function describeDirectoryError(config: GoogleWorkspaceConfig, what = 'users.lis
     if (status === 400 || status === 404) {
       return { message: `Google returned ${status} for ${what}${gmsg}: customer "${config.customer}" is not known to Google or apiRoot is wrong`, hint: `use "my_customer" or the account's customer id, and apiRoot https://admin.googleapis.com (${README})` };
     }
-    if (status >= 500) return { message: `Google returned ${status} for ${what}${gmsg}`, hint: 'Google is having trouble (https://www.google.com/appsstatus); the scan will run again on schedule' };
+    if (status >= 500) return { message: `Google returned ${status} for ${what}${gmsg}`, hint: `Google is having trouble (https://www.google.com/appsstatus); ${req.afterFailure}` };
     return { message: `Google returned ${status} for ${what}${gmsg}`, hint: README };
   };
 }
@@ -98,7 +98,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
   async function clientFor(ctx: ScanContext, scopeUrl = DIRECTORY_SCOPE, what = 'users.list', reuseToken = true): Promise<HttpClient> {
     const auth = await serviceAccountAuth({
       key: config, subject: config.subject, tokenUri: config.tokenUri, scope: scopeUrl,
-      fetch: deps.fetch, timeoutMs: config.requestTimeout, signal: ctx.signal, countRequest: () => ctx.countRequest(), cache: reuseToken ? tokens : undefined,
+      fetch: deps.fetch, timeoutMs: config.requestTimeout, signal: ctx.signal, countRequest: () => ctx.countRequest(), cache: reuseToken ? tokens : undefined, afterFailure: ctx.afterFailure,
     });
     // A token Google no longer accepts (revoked, the key deleted) is dropped: the next call asks for a new one.
     const fetchForgettingRefusedTokens = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
@@ -116,6 +116,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
       deadline: ctx.deadline,
       sleep: deps.sleep,
       secrets: auth.secrets,
+      afterFailure: ctx.afterFailure,
       describeError: describeDirectoryError(config, what, scopeUrl),
       onRequest: () => ctx.countRequest(),
     });
@@ -178,8 +179,8 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
   }
 
   /** A context for one poll or verification: its own deadline, requests counted. */
-  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
-    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter);
+  function eventContext(signal: AbortSignal, counter: { requests: number }, purpose: EventCallPurpose): ScanContext {
+    return eventCallContext(signal, config.requestTimeout * (config.retries + 2), deps.logger, config.id, counter, purpose);
   }
 
   /**
@@ -190,7 +191,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
   async function readAccount(ref: AccountRef, signal: AbortSignal): Promise<AccountReading> {
     const key = ref.accountId ?? ref.login;
     if (!key) return { status: 'gone', account: ref };
-    const client = await clientFor(eventContext(signal, { requests: 0 }), DIRECTORY_SCOPE, 'users.get');
+    const client = await clientFor(eventContext(signal, { requests: 0 }, 'verify'), DIRECTORY_SCOPE, 'users.get');
     const res = await client.request({ path: `/admin/directory/v1/users/${encodeURIComponent(key)}`, query: { projection: 'basic' }, signal, acceptStatus: [404] });
     if (res.status === 404) return { status: 'gone', account: ref };
     const u = directoryUser.safeParse(res.data);
@@ -208,7 +209,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
     const events = config.events;
     if (!events) return { events: [], ignored: [] };
     const counter = { requests: 0 };
-    const client = await clientFor(eventContext(signal, counter), REPORTS_SCOPE, `activities.list (${application})`);
+    const client = await clientFor(eventContext(signal, counter, 'poll'), REPORTS_SCOPE, `activities.list (${application})`);
     const saved = parseGoogleCursor(cursor);
     const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
     const startTime = new Date(watermark.getTime() - events.overlap).toISOString();

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { JWT } from 'google-auth-library';
 import { z } from 'zod';
 import { fetchWithTimeout } from '../../src/core/abort.js';
-import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
+import { AFTER_SCAN_FAILURE, ProviderError, type ErrorReason } from '../../src/core/errors.js';
 import type { Secret } from '../../src/core/secret.js';
 
 const PROVIDER = 'Google Workspace';
@@ -84,6 +84,8 @@ export interface ServiceAccountTokenOptions {
   countRequest?: (() => void) | undefined;
   /** Tokens kept across calls; without one, each call requests its own token on first use. */
   cache?: ServiceAccountTokenCache | undefined;
+  /** What happens after a failure, for hints: the scan's or an event call's words (ScanContext.afterFailure). */
+  afterFailure?: string | undefined;
 }
 
 /** A token provider for createHttpClient (`headers`, `secrets`). */
@@ -153,7 +155,7 @@ interface GaxiosLikeError {
 }
 
 /** Turns a failed token exchange (google-auth-library / gaxios) into a ProviderError that says what to do. */
-function classifyTokenError(err: unknown, subject: string, key: ServiceAccountKey, scrub: (s: string) => string, scopeUrl: string): ProviderError {
+function classifyTokenError(err: unknown, subject: string, key: ServiceAccountKey, scrub: (s: string) => string, scopeUrl: string, afterFailure = AFTER_SCAN_FAILURE): ProviderError {
   if (err instanceof ProviderError) return err;
   const e = (err ?? {}) as GaxiosLikeError;
   const status = e.response?.status ?? e.status;
@@ -182,7 +184,7 @@ function classifyTokenError(err: unknown, subject: string, key: ServiceAccountKe
   } else if (code === 'invalid_grant' || code === 'invalid_client') {
     hint = `the key may have been deleted or the service account disabled; create a new key (${README})`;
   } else if (status >= 500) {
-    hint = 'Google is having trouble; the scan will run again on schedule';
+    hint = `Google is having trouble; ${afterFailure}`;
   }
   return new ProviderError(message, { ...base, reason, hint });
 }
@@ -251,7 +253,7 @@ export async function serviceAccountAuth(options: ServiceAccountTokenOptions): P
         try {
           kept = await untilAborted(pending, options.signal);
         } catch (err) {
-          throw classifyTokenError(err, options.subject, key, scrub, options.scope);
+          throw classifyTokenError(err, options.subject, key, scrub, options.scope, options.afterFailure);
         }
       }
       used = kept.token;

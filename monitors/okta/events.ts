@@ -223,6 +223,7 @@ export function oktaEventHook(authorization: Secret, options: { now: () => Date;
   return {
     kind: 'push',
     name: 'event-hook',
+    credential: { kind: 'token', header: 'Authorization', configKey: 'events.hook.authorization' },
     challenge(request: InboundRequest) {
       if (!sameSecret(request.headers.authorization, authorization)) return { status: 'unauthorized' };
       const value = request.headers['x-okta-verification-challenge'];

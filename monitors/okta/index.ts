@@ -14,10 +14,10 @@ import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
 import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
-import { createHttpClient, parseLinkHeader, waitForResetHeader, type ErrorDescription, type HttpClient } from '../../src/http/client.js';
+import { createHttpClient, parseLinkHeader, waitForResetHeader, type DescribedRequest, type ErrorDescription, type HttpClient } from '../../src/http/client.js';
 import { RateGate, budgetFromOktaHeaders } from '../../src/http/rate-gate.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource, IgnoredEvent } from '../events.js';
-import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
+import { afterEventFailure, type EventCallPurpose, type Monitor, type MonitorModule, type ScanContext, type ScopeInfo } from '../types.js';
 import { oktaConfigSchema, type OktaConfig } from './config.js';
 import { oktaBatch, oktaEventHook, parseOktaCursor, systemLogFilter, translateOktaLogs, type OktaCursor } from './events.js';
 
@@ -73,7 +73,7 @@ const SKIPPED_STATUSES = new Set(['DEPROVISIONED', 'SUSPENDED']);
 const oktaErrorBody = z.object({ errorCode: z.string(), errorSummary: z.string().optional() });
 
 /** Okta's wording of a failed answer, from its error body ({errorCode, errorSummary, errorLink, errorId, errorCauses}). */
-function describeOktaError(status: number, body: unknown, req: { method: string; path: string }): ErrorDescription | undefined {
+function describeOktaError(status: number, body: unknown, req: DescribedRequest): ErrorDescription | undefined {
   const parsed = oktaErrorBody.safeParse(body);
   const code = parsed.success ? parsed.data.errorCode : undefined;
   const what = `${req.method} ${req.path.replace(/\/users\/[^/]+\//, '/users/{id}/').replace(/\/logs\?.*$/, '/logs')}`;
@@ -85,8 +85,8 @@ function describeOktaError(status: number, body: unknown, req: { method: string;
   }
   if (status === 400 && /\/logs(\?|$)/.test(req.path)) return { message: `Okta refused${tag} the System Log query ${what}`, hint: `a saved next link that Okta refuses is dropped and polling starts again from now; the scheduled scan covers the gap (${README}, "Events")` };
   if (status === 404) return { message: `Okta returned 404${tag} for ${what}: baseUrl does not point at an Okta org`, hint: `set baseUrl to the org URL, e.g. https://acme.okta.com (${README})` };
-  if (status === 429) return { message: `Okta rate limit reached${tag} for ${what}`, hint: 'mfawatch waits for X-Rate-Limit-Reset and retries, else the scan will run again on schedule; lower concurrency if this repeats' };
-  if (status >= 500) return { message: `Okta returned ${status}${tag} for ${what}`, hint: 'Okta is having trouble (https://status.okta.com); the scan will run again on schedule' };
+  if (status === 429) return { message: `Okta rate limit reached${tag} for ${what}`, hint: `mfawatch waits for X-Rate-Limit-Reset and retries, else ${req.afterFailure}; lower concurrency if this repeats` };
+  if (status >= 500) return { message: `Okta returned ${status}${tag} for ${what}`, hint: `Okta is having trouble (https://status.okta.com); ${req.afterFailure}` };
   return { message: `Okta returned ${status}${tag} for ${what}`, hint: README };
 }
 
@@ -118,6 +118,7 @@ export function createOktaMonitor(config: OktaConfig, deps: ModuleDeps, tuning: 
       deadline: ctx.deadline,
       sleep: deps.sleep,
       secrets: [config.token],
+      afterFailure: ctx.afterFailure,
       describeError: describeOktaError,
       onRequest: () => ctx.countRequest(),
       onResponse: (response) => gate.observe(response.headers),
@@ -251,9 +252,10 @@ export function createOktaMonitor(config: OktaConfig, deps: ModuleDeps, tuning: 
   }
 
   /** A context for one poll or verification: its own deadline, requests counted. */
-  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
+  function eventContext(signal: AbortSignal, counter: { requests: number }, purpose: EventCallPurpose): ScanContext {
     return {
       signal,
+      afterFailure: afterEventFailure(purpose),
       deadline: new Date(Date.now() + config.requestTimeout * (config.retries + 2)),
       logger: deps.logger,
       setDataAsOf: () => undefined,
@@ -274,6 +276,7 @@ export function createOktaMonitor(config: OktaConfig, deps: ModuleDeps, tuning: 
       skewMs,
       concurrency: 1,
       reserve: (limit: number | undefined) => Math.max(2, Math.ceil((limit ?? 0) * config.rateLimitReserve)),
+      afterFailure: ctx.afterFailure,
     });
     return { client: clientFor(ctx, { observe: (h) => gate.observe(budgetFromOktaHeaders(h)) }), gate };
   }
@@ -287,7 +290,7 @@ export function createOktaMonitor(config: OktaConfig, deps: ModuleDeps, tuning: 
   async function readAccount(ref: AccountRef, signal: AbortSignal): Promise<AccountReading> {
     const key = ref.accountId ?? ref.login;
     if (!key) return { status: 'gone', account: ref };
-    const ctx = eventContext(signal, { requests: 0 });
+    const ctx = eventContext(signal, { requests: 0 }, 'verify');
     const { client, gate } = gatedClient(ctx);
     const answer = await gate.run(() => client.request({ path: `/api/v1/users/${encodeURIComponent(key)}`, signal, acceptStatus: [404] }));
     if (answer.status === 404) return { status: 'gone', account: ref };
@@ -305,7 +308,7 @@ export function createOktaMonitor(config: OktaConfig, deps: ModuleDeps, tuning: 
     const events = config.events;
     if (!events) return { events: [], ignored: [] };
     const counter = { requests: 0 };
-    const ctx = eventContext(signal, counter);
+    const ctx = eventContext(signal, counter, 'poll');
     const { client, gate } = gatedClient(ctx);
     const now = deps.clock.now();
     let state: OktaCursor | null = parseOktaCursor(cursor);

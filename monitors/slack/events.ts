@@ -16,7 +16,7 @@
  * https://docs.slack.dev/reference/audit-logs-api/methods-actions-reference
  */
 import { z } from 'zod';
-import type { EventBatch, IgnoredEvent, ProviderEvent } from '../events.js';
+import { entryKey, type EventBatch, type IgnoredEvent, type ProviderEvent } from '../events.js';
 
 const auditUser = z.object({ id: z.string().min(1), name: z.string().nullish(), email: z.string().nullish() });
 /** `context.location`: read only to name the place, so an odd one never makes the entry malformed. */
@@ -75,18 +75,18 @@ export function translateSlackAudit(raw: readonly unknown[], previous: number, r
     const parsed = entry.safeParse(item);
     if (!parsed.success) {
       const id = typeof (item as { id?: unknown } | null)?.id === 'string' ? (item as { id: string }).id : undefined;
-      ignored.push({ reason: 'malformed', message: `an audit log entry without the documented fields (id, date_create, action)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : {}) });
+      ignored.push({ reason: 'malformed', message: `an audit log entry without the documented fields (id, date_create, action)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : { key: entryKey(item) }) });
       continue;
     }
     const e = parsed.data;
     newest = Math.max(newest, e.date_create);
-    const fresh = e.date_create > previous;
+    // The overlap re-reads a set-aside entry on every poll; the core counts it once, by its id.
     const at = new Date(e.date_create * 1000);
     const base = { id: e.id, occurredAt: at, scope: '', name: e.action };
     if (e.action === 'role_change_to_admin' || e.action === 'role_change_to_owner') {
       const user = e.entity?.user;
       if (!user) {
-        if (fresh) ignored.push({ reason: 'malformed', message: `${e.action} names no user (id ${e.id})`, id: e.id });
+        ignored.push({ reason: 'malformed', message: `${e.action} names no user (id ${e.id})`, id: e.id });
         continue;
       }
       events.push({ ...base, hint: { account: { accountId: user.id, ...(user.name ? { login: user.name } : {}) }, topic: 'admin' } });
@@ -116,7 +116,7 @@ export function translateSlackAudit(raw: readonly unknown[], previous: number, r
             detail: { where, previousValue: before, newValue: now, ...(actor && !by ? { actor: actor.id } : {}) },
           },
         });
-      } else if (fresh && (now === null || !ON.has(now))) {
+      } else if (now === null || !ON.has(now)) {
         ignored.push({ reason: 'irrelevant', message: `pref.two_factor_auth_changed from "${before ?? '?'}" to "${now ?? '?'}": not recognised as the requirement being turned off (id ${e.id})`, id: e.id });
       }
       continue;

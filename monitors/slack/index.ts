@@ -12,11 +12,11 @@
  */
 import { z } from 'zod';
 import type { ModuleDeps } from '../../src/core/deps.js';
-import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
+import { AFTER_SCAN_FAILURE, ProviderError, type ErrorReason } from '../../src/core/errors.js';
 import { redactSecrets } from '../../src/core/secret.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, type HttpClient, type QueryValue } from '../../src/http/client.js';
-import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
+import { afterEventFailure, type EventCallPurpose, type Monitor, type MonitorModule, type ScanContext, type ScopeInfo } from '../types.js';
 import { slackConfigSchema, type SlackConfig } from './config.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
 import { auditLogsPage, parseSlackCursor, translateSlackAudit } from './events.js';
@@ -62,11 +62,17 @@ export function slackMfaState(m: Pick<Member, 'has_2fa' | 'two_factor_type'>): {
   return { mfa: 'enabled', factors: type ? [type] : [] };
 }
 
+/**
+ * The rate limit of the Web API methods the monitor calls, as each method's page states it.
+ * https://docs.slack.dev/apis/web-api/rate-limits  https://docs.slack.dev/reference/methods/auth.test
+ */
+const WEB_API_TIERS: Readonly<Record<string, string>> = { 'users.list': 'Tier 2', 'users.info': 'Tier 4', 'auth.test': 'special limit, hundreds per minute' };
+
 /** Slack's error codes and scope lists are lower_snake / scope:names; anything else is not shown (it could echo a request). */
 const safeCode = (v: string | undefined) => (v !== undefined && /^[a-z0-9_:.,]{1,100}$/.test(v) ? v : undefined);
 
 /** Slack error codes → reason and what to do. https://api.slack.com/methods/users.list#errors */
-function describeSlackError(method: string, rawError: string, rawNeeded?: string, rawProvided?: string): { message: string; reason: ErrorReason; hint: string } {
+function describeSlackError(method: string, rawError: string, rawNeeded?: string, rawProvided?: string, afterFailure = AFTER_SCAN_FAILURE): { message: string; reason: ErrorReason; hint: string } {
   const error = safeCode(rawError) ?? 'unrecognised_error';
   const needed = safeCode(rawNeeded);
   const provided = safeCode(rawProvided);
@@ -82,7 +88,7 @@ function describeSlackError(method: string, rawError: string, rawNeeded?: string
     case 'missing_scope':
       return { message: `Slack ${what}: the token lacks the ${needed ?? 'users:read'} scope${provided ? ` (it has ${provided})` : ''}`, reason: 'permission', hint: `add users:read and users:read.email to the app's user token scopes and reinstall it (${README})` };
     case 'ratelimited':
-      return { message: `Slack ${what}: rate limited`, reason: 'rate_limited', hint: 'the scan will run again on schedule' };
+      return { message: `Slack ${what}: rate limited`, reason: 'rate_limited', hint: afterFailure };
     case 'team_access_not_granted':
     case 'missing_argument':
     case 'invalid_team_id':
@@ -91,10 +97,32 @@ function describeSlackError(method: string, rawError: string, rawNeeded?: string
     case 'internal_error':
     case 'service_unavailable':
     case 'request_timeout':
-      return { message: `Slack ${what}`, reason: 'server', hint: 'Slack is having trouble (https://slack-status.com); the scan will run again on schedule' };
+      return { message: `Slack ${what}`, reason: 'server', hint: `Slack is having trouble (https://slack-status.com); ${afterFailure}` };
     default:
       return { message: `Slack ${what}`, reason: 'client', hint: README };
   }
+}
+
+/**
+ * A refused Audit Logs API call. Unlike the Web API, it answers with the HTTP status (401, 403)
+ * and a JSON body {"ok": false, "error"}; an `ok: false` with HTTP 200 is read the same way.
+ * The events need a user token of an Enterprise Grid Org Owner with the auditlogs:read scope.
+ * https://docs.slack.dev/reference/audit-logs-api/methods-actions-reference
+ */
+function describeAuditLogsError(status: number, rawError: string | undefined): { message: string; reason: ErrorReason; hint: string } | undefined {
+  const error = safeCode(rawError);
+  const said = `Slack audit/v1/logs answered ${status}${error ? ` "${error}"` : ''}`;
+  const install = `add the auditlogs:read user token scope to the app, install it on the Enterprise Grid organisation (not a workspace) as an Org Owner, and set that token (${README}, "Events")`;
+  if (error === 'feature_not_enabled' || error === 'team_not_authorized' || error === 'invalid_workspace') {
+    return { message: `${said}: the Audit Logs API is available on Enterprise Grid organisations only`, reason: 'permission', hint: `remove the events block of this monitor, or use an Org Owner's token of an Enterprise Grid organisation (${README}, "Events")` };
+  }
+  if (status === 401 || (error !== undefined && ['not_authed', 'invalid_auth', 'invalid_authentication', 'token_revoked', 'token_expired', 'account_inactive'].includes(error))) {
+    return { message: `${said}: the token is missing, invalid or revoked`, reason: 'auth', hint: install };
+  }
+  if (status === 403 || error === 'missing_scope' || error === 'no_permission' || error === 'not_allowed') {
+    return { message: `${said}: the token lacks the auditlogs:read scope, or is not an Org Owner's`, reason: 'permission', hint: install };
+  }
+  return undefined;
 }
 
 /** Creates the monitor for one workspace. */
@@ -114,12 +142,16 @@ export function createSlackMonitor(config: SlackConfig, deps: ModuleDeps): Monit
       sleep: deps.sleep,
       secrets: [config.token],
       onRequest: () => ctx.countRequest(),
+      afterFailure: ctx.afterFailure,
       describeError: (status, body, req) => {
         const method = req.path.replace(/^.*\//, '');
         const e = envelope.safeParse(body);
-        if (status === 429) return { message: `Slack rate limit (Tier 2) reached for ${method}`, hint: 'mfawatch waits Retry-After and retries; the scan will run again on schedule otherwise' };
-        if (e.success && e.data.error) return describeSlackError(method, e.data.error, e.data.needed, e.data.provided);
-        if (status >= 500) return { message: `Slack returned ${status} for ${method}`, hint: 'Slack is having trouble (https://slack-status.com); the scan will run again on schedule' };
+        const audit = root !== baseUrl;
+        if (status === 429) return { message: `Slack rate limit (${audit ? 'Audit Logs API, Tier 3, shared by the whole organisation' : (WEB_API_TIERS[method] ?? 'Web API')}) reached for ${method}`, hint: `mfawatch waits Retry-After and retries; ${req.afterFailure} otherwise` };
+        const refused = audit ? describeAuditLogsError(status, e.success ? e.data.error : undefined) : undefined;
+        if (refused) return refused;
+        if (e.success && e.data.error) return describeSlackError(method, e.data.error, e.data.needed, e.data.provided, req.afterFailure);
+        if (status >= 500) return { message: `Slack returned ${status} for ${method}`, hint: `Slack is having trouble (https://slack-status.com); ${req.afterFailure}` };
         if (status === 404) return { message: `Slack returned 404 for ${method}: baseUrl does not point at the Web API`, hint: `baseUrl is https://slack.com/api (${README})` };
         return undefined;
       },
@@ -134,7 +166,7 @@ export function createSlackMonitor(config: SlackConfig, deps: ModuleDeps): Monit
       throw new ProviderError(`Slack answered ${method} with a body that is not a Web API answer`, { reason: 'malformed', provider: PROVIDER, status: res.status, hint: 'check that baseUrl is https://slack.com/api; nothing was committed' });
     }
     if (!e.data.ok) {
-      const d = describeSlackError(method, e.data.error ?? 'unknown_error', e.data.needed, e.data.provided);
+      const d = describeSlackError(method, e.data.error ?? 'unknown_error', e.data.needed, e.data.provided, ctx.afterFailure);
       throw new ProviderError(redactSecrets(d.message, [config.token]), { reason: d.reason, provider: PROVIDER, status: res.status, hint: d.hint });
     }
     const parsed = schema.safeParse(res.data);
@@ -216,9 +248,10 @@ export function createSlackMonitor(config: SlackConfig, deps: ModuleDeps): Monit
   }
 
   /** A context for one poll or verification: its own deadline, requests counted. */
-  function eventContext(signal: AbortSignal, counter: { requests: number }): ScanContext {
+  function eventContext(signal: AbortSignal, counter: { requests: number }, purpose: EventCallPurpose): ScanContext {
     return {
       signal,
+      afterFailure: afterEventFailure(purpose),
       deadline: new Date(Date.now() + config.requestTimeout * (config.retries + 2)),
       logger: deps.logger,
       setDataAsOf: () => undefined,
@@ -238,7 +271,7 @@ export function createSlackMonitor(config: SlackConfig, deps: ModuleDeps): Monit
     if (!ref.accountId) {
       throw new ProviderError('Slack: this hint names the member only by name; members are read by user id', { reason: 'malformed', provider: PROVIDER, hint: 'the scheduled scan reconciles this account' });
     }
-    const ctx = eventContext(signal, { requests: 0 });
+    const ctx = eventContext(signal, { requests: 0 }, 'verify');
     const client = clientFor(ctx);
     const who = await call(client, 'auth.test', {}, authTest, ctx);
     let info: z.infer<typeof userInfo>;
@@ -258,7 +291,7 @@ export function createSlackMonitor(config: SlackConfig, deps: ModuleDeps): Monit
     const events = config.events;
     if (!events) return { events: [], ignored: [] };
     const counter = { requests: 0 };
-    const ctx = eventContext(signal, counter);
+    const ctx = eventContext(signal, counter, 'poll');
     const client = clientFor(ctx, events.auditBaseUrl.replace(/\/+$/, ''));
     const saved = parseSlackCursor(cursor);
     const watermark = saved ? saved.oldest : Math.floor(deps.clock.now().getTime() / 1000);
@@ -270,7 +303,7 @@ export function createSlackMonitor(config: SlackConfig, deps: ModuleDeps): Monit
       const res = await client.request({ path: '/logs', query: { oldest, limit: 200, cursor: next }, signal });
       const e = envelope.safeParse(res.data);
       if (e.success && e.data.ok === false) {
-        const d = describeSlackError('audit/v1/logs', e.data.error ?? 'unknown_error', e.data.needed, e.data.provided);
+        const d = describeAuditLogsError(res.status, e.data.error) ?? describeSlackError('audit/v1/logs', e.data.error ?? 'unknown_error', e.data.needed, e.data.provided, ctx.afterFailure);
         throw new ProviderError(redactSecrets(d.message, [config.token]), { reason: d.reason, provider: PROVIDER, status: res.status, hint: d.hint });
       }
       const page = auditLogsPage.safeParse(res.data);

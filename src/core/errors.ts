@@ -25,6 +25,25 @@ export function isTransient(reason: ErrorReason): boolean {
   return TRANSIENT.has(reason);
 }
 
+/** What happens after a failed scan, said in the hints of its errors. */
+export const AFTER_SCAN_FAILURE = 'the scan will run again on schedule';
+/**
+ * What happens after a failed event poll, said in the hints of its errors. The event runner,
+ * which knows the backoff, replaces it with when the next poll comes (afterPollFailureIn).
+ */
+export const AFTER_POLL_FAILURE = 'the poll is retried after its backoff; the scheduled scan still reconciles';
+/** What happens after a failed verification of an event's hint (a single-account read). */
+export const AFTER_VERIFY_FAILURE = 'the hint is kept and verified again after its backoff; the scheduled scan still reconciles';
+
+/**
+ * AFTER_POLL_FAILURE once the runner knows when the source is polled again: `wait` before the
+ * daemon's next poll ("40s": the backoff, or the longer wait the provider asked for), or, without
+ * it, at the next `mfawatch run`.
+ */
+export function afterPollFailureIn(wait: string | undefined): string {
+  return `${wait === undefined ? 'the next `mfawatch run` polls again' : `the poll is retried in ${wait}`}; the scheduled scan still reconciles`;
+}
+
 export interface ProviderErrorOptions {
   reason: ErrorReason;
   /** Provider or channel display name: "GitHub", "Slack". */

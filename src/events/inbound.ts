@@ -4,7 +4,8 @@
  *
  * - The body is taken raw (a Buffer, whatever the content type: the signature covers the exact
  *   bytes), at most `inbound.bodyLimit` bytes (413 beyond), within REQUEST_TIMEOUT_MS.
- * - The monitor's source checks the signature and translates (401 bad or missing signature, 415
+ * - The monitor's source checks the signature or static token and translates (401 bad or missing
+ *   signature or token, said in `status` as the source's PushedEventSource.credential names it; 415
  *   a content type it does not take, 400 a body it cannot read); then the runner commits the
  *   delivery (dedupe, facts, hints) in one transaction, and only then is 202 answered. A commit
  *   that fails answers 500, so the provider may redeliver.
@@ -18,6 +19,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../app.js';
 import { parseListen } from '../observability/listen.js';
+import type { PushCredential } from '../../monitors/events.js';
 import type { EventRunner } from './runner.js';
 
 /** A whole request (headers and body) must arrive within this time. */
@@ -48,6 +50,21 @@ function word(status: number): { error: string } {
   return { error: WORDS[status] ?? 'error' };
 }
 
+/**
+ * What a refused request lacked, for `status` and the log (never the HTTP answer): a signed
+ * source's "bad or missing signature", a static-token source's "bad or missing token in <header>".
+ */
+function lackingCredential(credential: PushCredential): string {
+  return credential.kind === 'signature' ? 'bad or missing signature' : `bad or missing token in ${credential.header}`;
+}
+
+/** What to check when requests are refused: the secret at the provider against the config key. */
+function credentialFix(credential: PushCredential): string {
+  return credential.kind === 'signature'
+    ? `check that the webhook's secret is the one in the config, ${credential.configKey}`
+    : `check that the value the provider sends in ${credential.header} is the one in the config, ${credential.configKey}`;
+}
+
 /** Builds the fastify app (not listening); exported for the server below only. */
 function buildInbound(app: App, runner: EventRunner, bodyLimit: number, extend?: (server: FastifyInstance) => void): FastifyInstance {
   const server = Fastify({ logger: false, bodyLimit, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, return503OnClosing: true });
@@ -73,10 +90,12 @@ function buildInbound(app: App, runner: EventRunner, bodyLimit: number, extend?:
     const verdict = await route.source.receive({ method: request.method, headers, rawBody });
     const refuse = (result: string, reason: string) => runner.refused(route.instance, route.source.name, result, reason);
     switch (verdict.status) {
-      case 'unauthorized':
-        refuse('unauthorized', '401: bad or missing signature (check that the webhook\'s secret is the one in the config)');
-        app.logger.warn({ monitor: monitorId, source: route.source.name, from: request.ip }, 'webhook refused: bad or missing signature');
+      case 'unauthorized': {
+        const lacking = lackingCredential(route.source.credential);
+        refuse('unauthorized', `401: ${lacking} (${credentialFix(route.source.credential)})`);
+        app.logger.warn({ monitor: monitorId, source: route.source.name, from: request.ip }, `webhook refused: ${lacking}`);
         return reply.code(401).send(word(401));
+      }
       case 'unsupported_media_type':
         refuse('unsupported_media_type', `415: content type ${(headers['content-type'] ?? 'none').slice(0, 80)} (set the webhook to application/json)`);
         return reply.code(415).send(word(415));
@@ -102,10 +121,12 @@ function buildInbound(app: App, runner: EventRunner, bodyLimit: number, extend?:
     const verdict = route.source.challenge({ method: request.method, headers, rawBody: Buffer.alloc(0) });
     const monitorId = route.instance.config.id;
     switch (verdict.status) {
-      case 'unauthorized':
-        runner.refused(route.instance, route.source.name, 'unauthorized', '401: verification request with a bad or missing secret (check that the hook\'s Authorization value is the one in the config)');
-        app.logger.warn({ monitor: monitorId, source: route.source.name, from: request.ip }, 'hook verification refused: bad or missing secret');
+      case 'unauthorized': {
+        const lacking = lackingCredential(route.source.credential);
+        runner.refused(route.instance, route.source.name, 'unauthorized', `401: verification request with a ${lacking} (${credentialFix(route.source.credential)})`);
+        app.logger.warn({ monitor: monitorId, source: route.source.name, from: request.ip }, `hook verification refused: ${lacking}`);
         return reply.code(401).send(word(401));
+      }
       case 'bad_request':
         runner.refused(route.instance, route.source.name, 'bad_request', `400: ${verdict.message}`);
         return reply.code(400).send(word(400));

@@ -3,7 +3,7 @@
  * event source of every monitor instance with an `events` block.
  *
  * - **Ingest** (one SQLite transaction per batch or webhook delivery): provider event ids are
- *   deduplicated, facts are committed as change events (outbox and auto-response included), hints
+ *   deduplicated (set-aside entries too: each is counted once), facts are committed as change events (outbox and auto-response included), hints
  *   are stored as pending verifications (one per account: many events about one account coalesce
  *   into one), and the source's cursor is saved. Only after the commit is the batch acknowledged
  *   (SQS DeleteMessage) or the webhook answered 2xx. A crash before the commit re-reads the same
@@ -19,13 +19,14 @@
  *   tenant lacks) is recorded as off with the reason, warned about once, and polled no more by this
  *   runner; the next process tries it once again.
  */
-import type { AccountReading, AccountRef, EventBatch, EventSource, ProviderEvent, PulledEventSource, PushedEventSource, SourceOff } from '../../monitors/events.js';
+import type { AccountReading, AccountRef, EventBatch, EventSource, IgnoredEvent, ProviderEvent, PulledEventSource, PushedEventSource, SourceOff } from '../../monitors/events.js';
 import type { ScopeInfo } from '../../monitors/types.js';
 import { EventStore, type HintRow } from '../../storage/events.js';
 import type { App, MonitorInstance } from '../app.js';
 import { timeoutSignal } from '../core/abort.js';
 import { sleep } from '../core/deps.js';
-import { toProviderError } from '../core/errors.js';
+import { AFTER_POLL_FAILURE, afterPollFailureIn, toProviderError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
 import { redactSecrets } from '../core/secret.js';
 import { CHANGE_EVENT_TYPES, type ChangeEvent, type ChangeEventType } from '../core/types.js';
 import { mapWithConcurrency, scanEnvironment } from '../cycle.js';
@@ -47,6 +48,11 @@ export const MAX_DRAIN_POLLS = 50;
 /** Backoff of failed polls and verifications: first delay, doubling, capped. */
 const BACKOFF_FIRST_MS = 2_000;
 const BACKOFF_MAX_MS = 5 * 60_000;
+/**
+ * The seen-id key of a set-aside entry: kept apart from the ids of events acted on, so an entry
+ * set aside never makes an event of the same id look like a replay.
+ */
+const SET_ASIDE_PREFIX = 'set-aside:';
 /** Prune seen ids and old hints at most this often. */
 const PRUNE_EVERY_MS = 3_600_000;
 
@@ -151,16 +157,28 @@ export class EventRunner {
     const app = this.#app;
     const monitorId = instance.config.id;
     const now = app.clock.now();
-    const tally: IngestTally = { received: 0, duplicates: 0, ignored: batch.ignored.length, hints: 0, coalesced: 0, facts: [] };
+    const tally: IngestTally = { received: 0, duplicates: 0, ignored: 0, hints: 0, coalesced: 0, facts: [] };
     const results: string[] = [];
     let lastIgnored: string | null = null;
-    for (const i of batch.ignored) {
-      lastIgnored = `${i.reason}: ${i.message}`;
-      results.push(`ignored_${i.reason}`);
-      app.logger.warn({ monitor: monitorId, source: sourceName, reason: i.reason, eventId: i.id }, `event set aside: ${i.message}`);
-    }
+    const setAside: IgnoredEvent[] = [];
     const env = scanEnvironment(app, instance, new AbortController().signal);
     app.store.transaction(() => {
+      for (const i of batch.ignored) {
+        // A source that re-reads an overlap window (Entra, Google, GitLab, Slack) returns the same
+        // set-aside entry on every poll: it is counted (and logged) once, by its provider id. Its
+        // re-reads are duplicates, like a re-read event. An entry without an id is told apart by
+        // its key (a digest of its body), when the source gives one.
+        const key = i.id ?? i.key;
+        if (key !== undefined && !this.#events.markSeen(monitorId, `${SET_ASIDE_PREFIX}${key}`, now)) {
+          tally.duplicates += 1;
+          results.push('duplicate');
+          continue;
+        }
+        tally.ignored += 1;
+        lastIgnored = `${i.reason}: ${i.message}`;
+        results.push(`ignored_${i.reason}`);
+        setAside.push(i);
+      }
       const facts = new Map<string, FactInput[]>();
       let lastEventAt: Date | null = null;
       for (const event of batch.events) {
@@ -195,6 +213,7 @@ export class EventRunner {
       });
       app.crashPoint?.('mid-event-commit');
     });
+    for (const i of setAside) app.logger.warn({ monitor: monitorId, source: sourceName, reason: i.reason, eventId: i.id }, `event set aside: ${i.message}`);
     if (batch.disabled && !this.isOff(monitorId, sourceName)) {
       this.#off.set(`${monitorId}\0${sourceName}`, batch.disabled);
       app.metrics.eventsReceived.inc({ monitor: monitorId, source: sourceName, result: 'source_off' });
@@ -242,8 +261,12 @@ export class EventRunner {
 
   // ── pull ─────────────────────────────────────────────────────────────────
 
-  /** Polls a pulled source once, commits what it brought, then acknowledges. */
-  async pollOnce(instance: MonitorInstance, source: PulledEventSource, signal: AbortSignal): Promise<{ ok: true; items: number; progressed: boolean; disabled?: SourceOff } | { ok: false; message: string }> {
+  /**
+   * Polls a pulled source once, commits what it brought, then acknowledges. `by` says who polls
+   * again after a failure, for the error's hint: the daemon's loop after the backoff, or the next
+   * `mfawatch run` (a drain).
+   */
+  async pollOnce(instance: MonitorInstance, source: PulledEventSource, signal: AbortSignal, by: 'daemon' | 'run' = 'daemon'): Promise<{ ok: true; items: number; progressed: boolean; disabled?: SourceOff } | { ok: false; message: string }> {
     const app = this.#app;
     const monitorId = instance.config.id;
     const row = this.#events.source(monitorId, source.name);
@@ -253,10 +276,11 @@ export class EventRunner {
     } catch (err) {
       if (signal.aborted) return { ok: false, message: 'stopped' };
       const error = toProviderError(err, instance.module.provider);
-      const message = redactSecrets(error.message, secretsIn(instance.config));
       const now = app.clock.now();
       const failures = (row?.consecutive_failures ?? 0) + 1;
       const retryIn = Math.max(error.retryAfterMs ?? 0, backoffDelay(failures));
+      // The module's hint says "after its backoff"; here it is known when.
+      const message = redactSecrets(error.message, secretsIn(instance.config)).replace(AFTER_POLL_FAILURE, afterPollFailureIn(by === 'daemon' ? formatDuration(retryIn) : undefined));
       this.#events.recordPollFailure(monitorId, source.name, now, `${error.reason}: ${message}`, new Date(now.getTime() + retryIn));
       app.metrics.eventsReceived.inc({ monitor: monitorId, source: source.name, result: 'poll_failed' });
       app.logger.error({ monitor: monitorId, source: source.name, reason: error.reason, failures, retryInMs: retryIn }, `event source ${source.name} failed: ${message}`);
@@ -397,7 +421,7 @@ export class EventRunner {
     await Promise.all(
       selected.map(async ({ instance, source }) => {
         for (let i = 0; i < MAX_DRAIN_POLLS && !signal.aborted; i++) {
-          const polled = await this.pollOnce(instance, source, signal);
+          const polled = await this.pollOnce(instance, source, signal, 'run');
           result.polls += 1;
           if (!polled.ok) {
             result.pollFailures.push({ monitorId: instance.config.id, source: source.name, message: polled.message });

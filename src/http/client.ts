@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import { fetchWithTimeout } from '../core/abort.js';
 import { sleep as defaultSleep } from '../core/deps.js';
-import { ProviderError, isTransient, reasonForStatus, type ErrorReason } from '../core/errors.js';
+import { AFTER_SCAN_FAILURE, ProviderError, isTransient, reasonForStatus, type ErrorReason } from '../core/errors.js';
 import { redactSecrets, type Secret } from '../core/secret.js';
 
 export type QueryValue = string | number | boolean | undefined | null;
@@ -35,6 +35,15 @@ export interface HttpResponse<T> {
   headers: Headers;
   data: T;
   url: string;
+}
+
+/** The failed request as `describeError` sees it. */
+export interface DescribedRequest {
+  method: string;
+  /** The path shown in messages ("(secret URL)" with hidePath). */
+  path: string;
+  /** What happens after a transient failure (the client's `afterFailure`), for the hint. */
+  afterFailure: string;
 }
 
 /** What a module says about a failed answer: the operator-facing message and what to do. */
@@ -68,15 +77,17 @@ export interface HttpClientOptions {
    */
   hidePath?: boolean | undefined;
   /**
-   * What happens after a transient failure, said in messages: "the scan will run again on
-   * schedule" (the default, for monitors), AFTER_KILL_FAILURE (responders),
-   * AFTER_DELIVERY_FAILURE (notifiers).
+   * What happens after a transient failure, said in messages: AFTER_SCAN_FAILURE (the default,
+   * for monitors' scans), AFTER_POLL_FAILURE / AFTER_VERIFY_FAILURE (an event poll or a
+   * verification: ScanContext.afterFailure), AFTER_KILL_FAILURE (responders),
+   * AFTER_DELIVERY_FAILURE (notifiers). Also handed to `describeError`, so a module's own wording
+   * says the same.
    */
   afterFailure?: string | undefined;
   /** Values to scrub from anything that reaches an error message. */
   secrets?: ReadonlyArray<Secret | string | undefined> | undefined;
   /** Module-specific wording of a failed answer (e.g. "the token lacks okta.users.read"). */
-  describeError?: ((status: number, body: unknown, request: { method: string; path: string }) => ErrorDescription | undefined) | undefined;
+  describeError?: ((status: number, body: unknown, request: DescribedRequest) => ErrorDescription | undefined) | undefined;
   /** Called with every answer's headers (rate-limit accounting). */
   onResponse?: ((response: Response) => void) | undefined;
   /** Called before each request is sent (request counting). */
@@ -195,13 +206,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const maxWait = options.maxWaitMs ?? 60_000;
   const wait = options.sleep ?? defaultSleep;
   const scrub = (text: string) => redactSecrets(text, options.secrets ?? []);
-  const again = options.afterFailure ?? 'the scan will run again on schedule';
+  const again = options.afterFailure ?? AFTER_SCAN_FAILURE;
 
   async function once<T>(req: HttpRequest, schema: z.ZodType<T> | undefined): Promise<HttpResponse<T>> {
     const method = req.method ?? (req.json !== undefined || req.body !== undefined ? 'POST' : 'GET');
     const url = buildUrl(options.baseUrl, req.path, req.query);
     const shownPath = options.hidePath ? '(secret URL)' : url.pathname;
-    const where = { method, path: shownPath };
+    const where: DescribedRequest = { method, path: shownPath, afterFailure: again };
     const label = `${method} ${shownPath}`;
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'mfawatch', ...(await options.headers?.()), ...req.headers };
     let body: string | URLSearchParams | undefined = req.body;

@@ -17,6 +17,8 @@ export interface ConcurrencyGateOptions {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   deadline?: Date | undefined;
   signal?: AbortSignal | undefined;
+  /** What happens after a failure of these calls, when not a scan's (RateGateOptions.afterFailure). */
+  afterFailure?: string | undefined;
 }
 
 export interface ConcurrencyGate {
@@ -36,6 +38,7 @@ export function createConcurrencyGate(options: ConcurrencyGateOptions): Concurre
     sleep: options.sleep,
     deadline: options.deadline,
     signal: options.signal,
+    afterFailure: options.afterFailure,
   });
   return {
     run: (task) => gate.run(task),

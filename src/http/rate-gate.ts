@@ -12,7 +12,7 @@
  * the budget is unknown until the next answer reports it.
  */
 import { sleep as defaultSleep } from '../core/deps.js';
-import { ProviderError } from '../core/errors.js';
+import { AFTER_SCAN_FAILURE, ProviderError } from '../core/errors.js';
 
 /** The budget one answer reported. */
 export interface RateBudget {
@@ -44,6 +44,11 @@ export interface RateGateOptions {
   now?: (() => number) | undefined;
   /** Told about each pause, for logs. */
   onWait?: ((ms: number, budget: RateBudget) => void) | undefined;
+  /**
+   * What happens after a wait too long for the deadline fails these calls (ScanContext.afterFailure
+   * of an event poll or verification); absent for a scan (AFTER_SCAN_FAILURE).
+   */
+  afterFailure?: string | undefined;
 }
 
 /** Parses Okta-style X-Rate-Limit-* headers (reset in epoch seconds). */
@@ -131,8 +136,10 @@ export class RateGate {
     const ms = Math.max(0, (b.resetAt ?? now + 60_000) - now) + (this.#o.skewMs ?? 1_000);
     const provider = this.#o.provider;
     if (this.#o.deadline && now + ms >= this.#o.deadline.getTime()) {
-      throw new ProviderError(`${provider} rate-limit budget is nearly spent (${b.remaining} requests left) and the window resets in ${Math.round(ms / 1000)}s, after the scan deadline`, {
-        reason: 'rate_limited', provider, retryAfterMs: ms, hint: 'the scan will run again on schedule; lower concurrency, raise scanDeadline or ask the provider for a higher limit',
+      const after = this.#o.afterFailure;
+      throw new ProviderError(`${provider} rate-limit budget is nearly spent (${b.remaining} requests left) and the window resets in ${Math.round(ms / 1000)}s, after the ${after === undefined ? 'scan deadline' : 'deadline of these requests'}`, {
+        reason: 'rate_limited', provider, retryAfterMs: ms,
+        hint: after === undefined ? `${AFTER_SCAN_FAILURE}; lower concurrency, raise scanDeadline or ask the provider for a higher limit` : `${after}; lower concurrency or ask the provider for a higher limit`,
       });
     }
     this.waits += 1;

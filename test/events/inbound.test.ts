@@ -98,7 +98,7 @@ describe('POST /hooks/<monitor-id>', () => {
     // Counted and shown in status, so a wrong secret in the config does not go unnoticed.
     const { buildEventsStatus, renderEventsStatus } = await import('../../src/cli/status-events.js');
     const text = renderEventsStatus(buildEventsStatus(app.config, app.store, clock.now(), (id) => app.monitors.find((m) => m.config.id === id)?.monitor.eventSources?.() ?? []), clock.now());
-    expect(text).toMatch(/refused {8}2 request\(s\); last 0ms ago: 401: bad or missing signature \(check that the webhook's secret is the one in the config\)/);
+    expect(text).toMatch(/refused {8}2 request\(s\); last 0ms ago: 401: bad or missing signature \(check that the webhook's secret is the one in the config, events\.webhookSecret\)/);
   });
 
   it('a 5 MB body is 413 before anything is read into the monitor', async () => {

@@ -95,6 +95,9 @@ describe('GET /hooks/<monitor-id>: Okta\'s one-time verification', () => {
     const metrics = await app.metrics.registry.metrics();
     expect(metrics).toContain('mfawatch_events_received_total{monitor="okta-acme",source="event-hook",result="unauthorized"} 3');
     expect(seen()).toBe(0);
+    // `status` names the header and the config key: the hook's secret is a static token, not a signature.
+    const last = app.store.db.prepare(`SELECT last_refused FROM event_sources WHERE monitor_id = 'okta-acme' AND source = 'event-hook'`).get() as { last_refused: string };
+    expect(last.last_refused).toBe('401: verification request with a bad or missing token in Authorization (check that the value the provider sends in Authorization is the one in the config, events.hook.authorization)');
   });
 
   it('400 without the challenge header; 404 for monitors whose push source has no verification, or none at all', async () => {

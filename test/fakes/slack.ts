@@ -13,9 +13,13 @@
  * Also `users.info` (user_not_found) and the Enterprise Grid Audit Logs API at /audit/v1/logs
  * (scope auditlogs:read; oldest/latest in epoch seconds, limit, cursor; {entries: [{id, date_create,
  * action, actor: {type, user}, entity: {type, user | workspace | enterprise}, context: {location,
- * ua, ip_address, session_id}, details}], response_metadata: {next_cursor}}, newest first).
+ * ua, ip_address, session_id}, details}], response_metadata: {next_cursor}}, newest first). Unlike
+ * the Web API, the Audit Logs API "returns standard HTTP status codes to indicate success or
+ * failure": a missing or refused token answers 401 and a token without auditlogs:read 403, each
+ * with the JSON body {"ok": false, "error"} (as its 429 carries {"ok": false, "error": "ratelimited"}).
  * https://api.slack.com/methods/users.info
  * https://api.slack.com/admins/audit-logs-call
+ * https://docs.slack.dev/reference/audit-logs-api/methods-actions-reference
  */
 import type { ServerResponse } from 'node:http';
 import { LoopbackServer, sendJson, type RecordedRequest } from './http.js';
@@ -142,8 +146,10 @@ export class FakeSlack extends LoopbackServer {
     const auth = req.headers.authorization ?? '';
     const token = this.tokens[auth.replace(/^Bearer\s+/, '')];
     const scopeHeaders = (t: FakeSlackToken | undefined, accepted: string) => ({ 'x-oauth-scopes': t?.scopes.join(',') ?? '', 'x-accepted-oauth-scopes': accepted });
-    if (!auth) return sendJson(res, 200, { ok: false, error: 'not_authed' });
-    if (!token) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
+    // The Web API answers every error with HTTP 200; the Audit Logs API with the HTTP status.
+    const audit = req.path.startsWith('/audit/');
+    if (!auth) return sendJson(res, audit ? 401 : 200, { ok: false, error: 'not_authed' });
+    if (!token) return sendJson(res, audit ? 401 : 200, { ok: false, error: 'invalid_auth' });
     const viewer = this.members.get(token.userId);
     const viewerIsAdmin = Boolean(viewer?.isAdmin || viewer?.isOwner || viewer?.isPrimaryOwner);
 
@@ -176,7 +182,7 @@ export class FakeSlack extends LoopbackServer {
       return sendJson(res, 200, { ok: true, user: this.#memberJson(m, token, viewerIsAdmin) }, scopeHeaders(token, 'users:read'));
     }
     if (req.path === '/audit/v1/logs') {
-      if (!token.scopes.includes('auditlogs:read')) return sendJson(res, 200, { ok: false, error: 'missing_scope', needed: 'auditlogs:read', provided: token.scopes.join(',') }, scopeHeaders(token, 'auditlogs:read'));
+      if (!token.scopes.includes('auditlogs:read')) return sendJson(res, 403, { ok: false, error: 'missing_scope' }, scopeHeaders(token, 'auditlogs:read'));
       const oldest = Number(req.query.get('oldest') ?? 0);
       const limit = Math.min(9999, Math.max(1, Number(req.query.get('limit') ?? 100) || 100));
       const all = this.audit.filter((a) => Number(a.date_create) >= oldest).sort((a, b) => Number(b.date_create) - Number(a.date_create));

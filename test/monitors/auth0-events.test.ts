@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PulledEventSource } from '../../monitors/events.js';
 import { auth0ConfigSchema } from '../../monitors/auth0/config.js';
-import { createAuth0Monitor } from '../../monitors/auth0/index.js';
+import { createAuth0Monitor, LOG_START } from '../../monitors/auth0/index.js';
 import { FakeAuth0 } from '../fakes/auth0.js';
 import { testDeps } from '../helpers.js';
 import { collectScan } from './scan-harness.js';
@@ -73,10 +73,36 @@ describe('checkpoint polling', () => {
     expect((await s.poll(b.cursor, never)).events).toEqual([]);
   });
 
-  it('follows full pages in one poll; entries without the documented fields are set aside', async () => {
+  it('an empty log at the first poll: the next poll reads the log from its start, so nothing logged in between is skipped', async () => {
     const s = logs();
     const first = await s.poll(undefined, never);
-    expect(first.cursor).toBeUndefined();
+    expect(first).toMatchObject({ events: [], cursor: LOG_START });
+    const unenroll = fake.addLog({ type: 'gd_unenroll', user_id: 'auth0|bob', user_name: 'bob@example.com' });
+    const enrolled = fake.addLog({ type: 'gd_enrollment_complete', user_id: 'auth0|alice' });
+    const second = await s.poll(first.cursor, never);
+    expect(second.events.map((e) => [e.id, e.name])).toEqual([[unenroll.log_id, 'gd_unenroll'], [enrolled.log_id, 'gd_enrollment_complete']]);
+    expect(second.cursor).toBe(enrolled.log_id);
+    const q = fake.logRequests().at(-1)!.query;
+    expect([q.get('sort'), q.get('per_page'), q.get('page')]).toEqual(['date:1', '100', '0']);
+    // Then checkpoints as usual.
+    const later = fake.addLog({ type: 'gd_unenroll', user_id: 'auth0|alice' });
+    const third = await s.poll(second.cursor, never);
+    expect(third.events.map((e) => e.id)).toEqual([later.log_id]);
+    expect(fake.logRequests().at(-1)!.query.get('from')).toBe(enrolled.log_id);
+  });
+
+  it('an empty log at the first poll, then more than a page: the first page by date, the rest by checkpoint, none skipped; still empty keeps LOG_START', async () => {
+    const s = logs();
+    const first = await s.poll(undefined, never);
+    expect((await s.poll(first.cursor, never)).cursor).toBe(LOG_START);
+    for (let i = 0; i < 230; i++) fake.addLog({ type: 'gd_unenroll', user_id: `auth0|u${i}` });
+    const b = await s.poll(first.cursor, never);
+    expect(new Set(b.events.map((e) => e.hint?.account.accountId)).size).toBe(230);
+    expect(b.cursor).toBe(fake.logs.at(-1)!.log_id);
+  });
+
+  it('follows full pages in one poll; entries without the documented fields are set aside', async () => {
+    const s = logs();
     fake.addLog({ type: 's' });
     const start = await s.poll(undefined, never);
     for (let i = 0; i < 150; i++) fake.addLog({ type: 'gd_unenroll', user_id: `auth0|u${i}` });

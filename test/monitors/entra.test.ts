@@ -120,17 +120,18 @@ describe('entra monitor: method → MFA state table', () => {
 
 describe('entra monitor: failures', () => {
   const cases: Array<[string, string, RegExp, () => void]> = [
-    ['401 from Graph', 'auth', /401 \(InvalidAuthenticationToken\).*token was refused/, () => fake.inject({ kind: 'status', status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Lifetime validation failed, the token is expired.' } } }, 1, (r) => r.method === 'GET')],
+    // The hint names the configured tenant's value (not secret) and the config key holding it.
+    ['401 from Graph', 'auth', /401 \(InvalidAuthenticationToken\): the access token was refused: check that the app registration belongs to tenant "contoso\.onmicrosoft\.com" \(the config key tenantId\)/, () => fake.inject({ kind: 'status', status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Lifetime validation failed, the token is expired.' } } }, 1, (r) => r.method === 'GET')],
     ['403 without AuditLog.Read.All', 'permission', /403 \(Authorization_RequestDenied\).*AuditLog\.Read\.All.*consent/, () => (fake.consented = false)],
     ['403 without a P1/P2 licence', 'permission', /P1 or P2 licence/, () => (fake.premium = false)],
     ['404 wrong graphBaseUrl', 'not_found', /404.*graphBaseUrl/, () => fake.inject({ kind: 'status', status: 404, body: { error: { code: 'Request_ResourceNotFound', message: 'nope' } } }, 1, (r) => r.method === 'GET')],
-    ['429 beyond the retries', 'rate_limited', /throttled.*429/, () => fake.inject({ kind: 'status', status: 429, body: { error: { code: 'TooManyRequests', message: 'Too many requests' } }, headers: { 'retry-after': '1' } }, 10, (r) => r.method === 'GET')],
+    ['429 beyond the retries', 'rate_limited', /^Microsoft Graph throttled mfawatch \(429 TooManyRequests\).*the scan will run again on schedule$/, () => fake.inject({ kind: 'status', status: 429, body: { error: { code: 'TooManyRequests', message: 'Too many requests' } }, headers: { 'retry-after': '1' } }, 10, (r) => r.method === 'GET')],
     ['5xx after retries', 'server', /503.*status\.cloud\.microsoft/, () => fake.inject({ kind: 'status', status: 503, body: { error: { code: 'serviceNotAvailable', message: 'down' } } }, 10, (r) => r.method === 'GET')],
     ['truncated body', 'malformed', /truncated or malformed JSON/, () => fake.inject({ kind: 'truncate', body: '{"value":[{"id":"a1","userPrincipalName":"al' }, 1, (r) => r.method === 'GET')],
     ['valid JSON of the wrong shape', 'malformed', /unexpected shape \(at value/, () => fake.inject({ kind: 'status', status: 200, body: { users: [] } }, 1, (r) => r.method === 'GET')],
     ['a row without its id', 'malformed', /unexpected shape \(at value\.0\.id/, () => fake.inject({ kind: 'status', status: 200, body: { value: [{ userPrincipalName: 'x@contoso.com' }] } }, 1, (r) => r.method === 'GET')],
     ['wrong client secret', 'auth', /invalid_client AADSTS7000215.*secret is wrong/, () => (fake.clientSecret = 'another')],
-    ['unknown tenant', 'auth', /AADSTS90002.*tenant "tenantId" was not found/, () => (fake.tenantId = 'elsewhere.onmicrosoft.com')],
+    ['unknown tenant', 'auth', /AADSTS90002\): tenant "contoso\.onmicrosoft\.com" was not found: check the config key tenantId/, () => (fake.tenantId = 'elsewhere.onmicrosoft.com')],
     ['unknown client id', 'auth', /AADSTS700016.*no application with this clientId/, () => (fake.clientId = 'other-app')],
   ];
   it.each(cases)('%s fails the scan (%s) and says what to do', async (_name, reason, message, arrange) => {

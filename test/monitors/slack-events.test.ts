@@ -134,6 +134,9 @@ describe('faults', () => {
     slack.inject({ kind: 'status', status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '30' } }, 1, (r) => r.path === '/audit/v1/logs');
     const limited = await auditLogs().poll(undefined, never).catch((e: unknown) => e);
     expect(limited).toMatchObject({ reason: 'rate_limited' });
+    // The Audit Logs API is Tier 3, counted across the organisation (not the Web API's per-app Tier 2).
+    // https://docs.slack.dev/reference/audit-logs-api/methods-actions-reference
+    expect((limited as Error).message).toMatch(/^Slack rate limit \(Audit Logs API, Tier 3, shared by the whole organisation\) reached for logs/);
     expect((limited as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThanOrEqual(30_000);
     slack.inject({ kind: 'status', status: 503, body: 'upstream' }, 1, (r) => r.path === '/audit/v1/logs');
     await expect(auditLogs().poll(undefined, never)).rejects.toMatchObject({ reason: 'server' });
@@ -141,10 +144,22 @@ describe('faults', () => {
     await expect(auditLogs().poll(undefined, never)).rejects.toMatchObject({ reason: 'malformed' });
     slack.inject({ kind: 'truncate', status: 200, body: '{"entries":[{"id":' }, 1, (r) => r.path === '/audit/v1/logs');
     await expect(auditLogs().poll(undefined, never)).rejects.toMatchObject({ reason: 'malformed' });
+    // The Audit Logs API answers a refused token with the HTTP status (401, 403) and {"ok": false, "error"},
+    // not the Web API's HTTP 200: the message names the status and the scope to grant.
     const scopeless = await auditLogs({ token: 'xoxp-no-audit' }).poll(undefined, never).catch((e: unknown) => e);
-    expect(scopeless).toMatchObject({ reason: 'permission' });
-    expect(String((scopeless as Error).message)).toMatch(/auditlogs:read/);
-    await expect(auditLogs({ token: 'xoxp-revoked' }).poll(undefined, never)).rejects.toMatchObject({ reason: 'auth' });
+    expect(scopeless).toMatchObject({ reason: 'permission', status: 403 });
+    expect((scopeless as Error).message).toBe('Slack audit/v1/logs answered 403 "missing_scope": the token lacks the auditlogs:read scope, or is not an Org Owner\'s: add the auditlogs:read user token scope to the app, install it on the Enterprise Grid organisation (not a workspace) as an Org Owner, and set that token (see monitors/slack/README.md, "Events")');
+    const revoked = await auditLogs({ token: 'xoxp-revoked' }).poll(undefined, never).catch((e: unknown) => e);
+    expect(revoked).toMatchObject({ reason: 'auth', status: 401 });
+    expect((revoked as Error).message).toMatch(/^Slack audit\/v1\/logs answered 401 "invalid_auth": the token is missing, invalid or revoked: add the auditlogs:read user token scope/);
+    // The same refusal as HTTP 200 with ok: false (the Web API's form) reads the same.
+    slack.inject({ kind: 'status', status: 200, body: { ok: false, error: 'missing_scope' } }, 1, (r) => r.path === '/audit/v1/logs');
+    await expect(auditLogs().poll(undefined, never)).rejects.toMatchObject({ reason: 'permission', message: expect.stringMatching(/lacks the auditlogs:read scope/) });
+    // An organisation not on Enterprise Grid.
+    slack.inject({ kind: 'status', status: 403, body: { ok: false, error: 'feature_not_enabled' } }, 1, (r) => r.path === '/audit/v1/logs');
+    await expect(auditLogs().poll(undefined, never)).rejects.toMatchObject({ reason: 'permission', message: expect.stringMatching(/available on Enterprise Grid organisations only/) });
+    // The fake answers the audit path as documented.
+    expect(slack.auditRequests().length).toBeGreaterThan(0);
   });
 });
 

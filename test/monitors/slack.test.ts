@@ -162,7 +162,8 @@ describe('slack monitor: failures', () => {
     const scan = await collectScan(monitor, deps.logger, { deadlineMs: 10_000 });
     const err = scan.error as ProviderError;
     expect(err.reason).toBe('rate_limited');
-    expect(err.message).toMatch(/Tier 2.*longer than mfawatch may wait/);
+    // The first call is auth.test (Slack: special rate limits, not Tier 2 like users.list).
+    expect(err.message).toMatch(/^Slack rate limit \(special limit, hundreds per minute\) reached for auth\.test.*longer than mfawatch may wait/);
   });
 
   it('a timeout fails the scan as timeout', async () => {

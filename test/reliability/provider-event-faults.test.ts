@@ -132,10 +132,10 @@ async function pulledRow(id: Exclude<EventFaultId, 'push_bad_secret' | 'push_rep
       const setAside = r.line(/events {9}/);
       expect(failed.pollFailures).toHaveLength(1);
       expect(error).toMatch(/malformed: /);
-      expect(status.ignored).toBeGreaterThanOrEqual(1);
+      // Counted once, though a source re-reading its overlap window reads it on every poll.
+      expect(status.ignored).toBe(1);
       expect(status.lastIgnored).toMatch(/^malformed: /);
-      const again = status.ignored > 1 ? `, counted again by the poll that re-read it in the overlap window` : '';
-      return { outcome: `not JSON: poll failed malformed, cursor kept, retried; the wrong-shaped entry set aside (${status.ignored}${again}); ${r.alerts().length} alert for the real change`, operatorSees: `${error} / ${setAside}`, ...r.count(expected) };
+      return { outcome: `not JSON: poll failed malformed, cursor kept, retried; the wrong-shaped entry set aside (${status.ignored}); ${r.alerts().length} alert for the real change`, operatorSees: `${error} / ${setAside}`, ...r.count(expected) };
     }
     case 'foreign': {
       const what = f.logForeign(r.recent());
