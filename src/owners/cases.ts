@@ -271,7 +271,7 @@ function raiseDeadlinePassed(app: App, settings: OwnersConfig, c: OwnerCaseRow, 
   const stored: ChangeEvent = { ...e, id: app.store.insertEvent(e, null) };
   // The escalation notifiers' matchers apply: the payments team hears of the payments accounts.
   const teams = teamNotifiers(app, settings, stored);
-  announce(app.store, teams, { id: `owner-deadline-${c.id}`, title: visible(stored.summary), text: c.unreachable ? `The owner was never told: ${c.unreachable}.` : `The owner (${c.identity ?? ''}) was told at ${c.opened_at}${c.reminded_at ? ` and reminded at ${c.reminded_at}` : ''}.`, severity: stored.severity, monitorId: c.monitor_id, events: [stored] }, now);
+  announce(app.store, teams, { id: `owner-deadline-${c.id}`, title: visible(stored.summary), text: (time) => c.unreachable ? `The owner was never told: ${c.unreachable}.` : `The owner (${c.identity ?? ''}) was told at ${time(c.opened_at)}${c.reminded_at ? ` and reminded at ${time(c.reminded_at)}` : ''}.`, severity: stored.severity, monitorId: c.monitor_id, events: [stored] }, now, app.deps.displayTimezone);
   app.store.audit({ at: now, actor: app.actor, action: 'owner.case.escalated', subject: `${c.monitor_id}:${c.account_id}`, detail: { case: c.id, event: stored.id, notifiers: teams.map((n) => n.config.id) } });
   decideAutoResponse(app, stored, `owner-${c.id}`, now);
   return stored;

@@ -60,7 +60,7 @@ const run = () => w.cli(['run'], { clock });
 const eventsOut = (stdout: string) => eventLines<{ batchId: string; type: string; severity: string; login: string; summary: string }>(stdout);
 const batches = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('{"schema":"mfawatch.batch/v1"')).map((l) => JSON.parse(l) as { id: string; kind: string; title: string; text?: string; events: Array<{ type: string; login: string; severity: string }> });
 
-function configure(extra: Record<string, unknown> = {}, lines: Line[] = [carol(), bob(), dave(), erin()]): void {
+function configure(extra: Record<string, unknown> = {}, lines: Line[] = [carol(), bob(), dave(), erin()], owners: Record<string, unknown> = {}): void {
   w.configure({
     delivery: { runDeadline: '2s', initialBackoff: '1s' },
     health: { massChange: { share: 0.5, minAccounts: 4 } },
@@ -75,6 +75,7 @@ function configure(extra: Record<string, unknown> = {}, lines: Line[] = [carol()
       email: { via: 'mail-sec' }, slack: { token: SLACK_TOKEN, apiUrl: `${slack.url}/api/` },
       sms: { accountSid: SID, authToken: TWILIO_TOKEN, from: '+15005550006', baseUrl: twilio.url },
       escalateTo: ['team'],
+      ...owners,
     },
     ...extra,
   });
@@ -281,6 +282,20 @@ describe('owner notices, deadline and escalation', () => {
     await run();
     expect(mailsTo('carol@example.com')).toHaveLength(1);
     expect(w.query<{ status: string; attempts: number }>("SELECT status, attempts FROM owner_notices WHERE channel = 'email'")).toEqual([{ status: 'sent', attempts: 2 }]);
+  });
+
+  it('the escalation tells people when the owner was told and reminded in displayTimezone (UTC ISO stays in the event)', async () => {
+    configure({ displayTimezone: 'Europe/Berlin' }, undefined, { escalateTo: ['mail-sec'] });
+    await run();
+    w.set('hr', [carol({ mfa: 'disabled', factors: [] }), bob(), dave(), erin()]);
+    await run();
+    clock.advance(12 * HOUR);
+    await run();
+    clock.advance(12 * HOUR + 60_000);
+    await run();
+    const escalation = mailsTo('security@example.com').map(text).find((t) => t.includes('has not re-enabled MFA'));
+    expect(escalation).toContain('The owner (carol@example.com) was told at 2026-11-22 11:00 GMT+1 and reminded at 2026-11-22 23:00 GMT+1.');
+    expect(w.query<{ detail: string }>("SELECT detail FROM events WHERE type = 'owner_deadline_passed'")[0]?.detail).toContain('"openedAt":"2026-11-22T10:00:00.000Z"');
   });
 
   it('a flood held by the mass-change guard e-mails nobody until it is accepted', async () => {
