@@ -15,7 +15,7 @@ import { OwnerStore, type OwnerCaseRow, type OwnerChannel } from '../../storage/
 import { formatDuration } from '../core/duration.js';
 import { visible } from '../core/text.js';
 import type { ChangeEvent, MfaState } from '../core/types.js';
-import { announce } from '../response/announce.js';
+import { announce, type Announcement } from '../response/announce.js';
 import { recordAutoResponses } from '../response/decide.js';
 import { identityOfAccount, normaliseIdentity } from '../response/identity.js';
 import { autoResponseContext, identityContext } from '../response/wiring.js';
@@ -109,8 +109,8 @@ function queueNotices(app: App, settings: OwnersConfig, c: OwnerCaseRow, event: 
 }
 
 /** Tells the team (owners.escalateTo, else every notifier; those whose matchers take `about`) one thing about an owner case. */
-export function tellTeam(app: App, settings: OwnersConfig, id: string, title: string, text: string, events: ChangeEvent[], monitorId: string, now: Date, about?: ChangeEvent): number {
-  return announce(app.store, teamNotifiers(app, settings, about), { id, title: visible(title), text, severity: 'high', monitorId, events }, now);
+export function tellTeam(app: App, settings: OwnersConfig, id: string, title: string, text: Announcement['text'], events: ChangeEvent[], monitorId: string, now: Date, about?: ChangeEvent): number {
+  return announce(app.store, teamNotifiers(app, settings, about), { id, title: visible(title), text, severity: 'high', monitorId, events }, now, app.deps.displayTimezone);
 }
 
 export interface OpenResult {

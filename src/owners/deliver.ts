@@ -89,7 +89,7 @@ export async function deliverOwnerNotices(app: App, signal?: AbortSignal): Promi
         app.store.audit({ at, actor: app.actor, action: 'owner.notice.failed', subject, detail: { case: row.case_id, kind: row.kind, channel: row.channel, reason: err.reason, error: message } });
         if (c) {
           tellTeam(app, settings, `owner-undeliverable-${row.id}`, `mfawatch could not reach the owner of ${c.login} at ${c.monitor_id} by ${row.channel}`,
-            `The ${row.kind} to ${row.recipient} by ${row.channel} failed: ${message}. The case stays open${c.status === 'open' ? ` (deadline ${c.deadline_at})` : ''}; reach the person another way.`,
+            (time) => `The ${row.kind} to ${row.recipient} by ${row.channel} failed: ${message}. The case stays open${c.status === 'open' ? ` (deadline ${time(c.deadline_at)})` : ''}; reach the person another way.`,
             [], c.monitor_id, at, caseEvent(app, c));
         }
       });

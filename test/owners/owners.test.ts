@@ -298,6 +298,23 @@ describe('owner notices, deadline and escalation', () => {
     expect(w.query<{ detail: string }>("SELECT detail FROM events WHERE type = 'owner_deadline_passed'")[0]?.detail).toContain('"openedAt":"2026-11-22T10:00:00.000Z"');
   });
 
+  it("the team's mail about an undeliverable notice gives the case's deadline in displayTimezone", async () => {
+    const smtpAt = { host: '127.0.0.1', port: smtpPort, starttls: 'never' };
+    configure({
+      displayTimezone: 'Europe/Berlin',
+      notifiers: [
+        { id: 'mail-sec', type: 'email', smtp: smtpAt, from: 'mfawatch@example.com', to: ['security@example.com'], minSeverity: 'critical' },
+        { id: 'mail-team', type: 'email', smtp: smtpAt, from: 'mfawatch@example.com', to: ['team@example.com'] },
+      ],
+    }, undefined, { escalateTo: ['mail-team'] });
+    await run();
+    refuse.add('carol@example.com');
+    w.set('hr', [carol({ mfa: 'disabled', factors: [] }), bob(), dave(), erin()]);
+    await run();
+    const told = mailsTo('team@example.com').map(text).find((t) => t.includes('could not reach the owner of carol'));
+    expect(told).toContain('The case stays open (deadline 2026-11-23 11:00 GMT+1)');
+  });
+
   it('a flood held by the mass-change guard e-mails nobody until it is accepted', async () => {
     configure({}, [carol(), bob(), ...filler(6)]);
     await run();
