@@ -478,7 +478,7 @@ function renderSection(figures: readonly ProviderFigures[], run: { startedAt: Da
     '',
     'Counted at the fakes while the events ran: poll requests (grouped into polls), and the verification requests (re-reads of one account), token requests and SQS deletes aside. A quiet source costs only its polls;',
     `each verified event adds its re-read (the middle column), from the same budget as the scheduled scans. "Per hour during this run" is the stress pace of the bench (${n} changes in a few minutes), not a steady state.`,
-    'Google\'s poll is one request per event name (`2sv_disable`, `2sv_enroll` and, with `roleGrants`, the default, `ASSIGN_ROLE`), and exchanges a service-account assertion at the token endpoint (not the Reports API quota). The monitors\' README files state the same quiet figures.',
+    'Google\'s poll is one request per event name (`2sv_disable`, `2sv_enroll` and, with `roleGrants`, the default, `ASSIGN_ROLE`), and shares one access token with the other polls of its scope: about one token request an hour at the token endpoint (not the Reports API quota). The monitors\' README files state the same quiet figures.',
     PROVIDER_EVENTS_SECTION.end,
   ];
   return lines.join('\n');

@@ -69,6 +69,17 @@ export interface IgnoredEvent {
   id?: string;
 }
 
+/**
+ * Why a pulled source is off: the provider refuses it for a reason that retrying cannot fix (a
+ * licence or plan the tenant does not have), not a failure to back off from and retry.
+ */
+export interface SourceOff {
+  /** What the provider said, in words: "the tenant has no Entra ID P1/P2 licence: …". */
+  reason: string;
+  /** What the operator can do: license the tenant and restart, or turn the source off in the config. */
+  hint: string;
+}
+
 /** What one poll of a pulled source returned. */
 export interface EventBatch {
   events: ProviderEvent[];
@@ -82,6 +93,14 @@ export interface EventBatch {
   acknowledge?(signal: AbortSignal): Promise<void>;
   /** Provider API requests this poll made (a probe's cost, shown in `status`); default 1. */
   requests?: number;
+  /**
+   * Pulled sources: set when the source is off from now on (SourceOff). The core records it with the
+   * batch, warns once in the log, shows it in `status`, the console, `mfawatch run`'s output and
+   * `/metrics` (mfawatch_event_source_disabled), and polls the source no more in this process; a
+   * later batch without it (after a restart, the licence bought) turns the source back on. Not a
+   * failure: `run` does not exit 1 over it. Put nothing else in such a batch.
+   */
+  disabled?: SourceOff;
 }
 
 /** A pulled source: an SQS queue, a log API polled with a cursor, a fast probe. */

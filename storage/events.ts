@@ -34,6 +34,10 @@ export interface EventSourceRow {
   refused: number;
   last_refused: string | null;
   last_refused_at: string | null;
+  /** Set while the provider refuses the source for good (monitors/events.ts SourceOff): off since disabled_at. */
+  disabled_reason: string | null;
+  disabled_hint: string | null;
+  disabled_at: string | null;
 }
 
 export interface HintRow {
@@ -101,8 +105,15 @@ export class EventStore {
     return this.#db.prepare(`SELECT * FROM event_sources ORDER BY monitor_id, source`).all() as EventSourceRow[];
   }
 
-  /** Records what one batch brought: counts, the newest event time, the cursor (when given). */
-  recordBatch(monitorId: string, source: string, b: { at: Date; cursor?: string | undefined; received: number; duplicates: number; ignored: number; lastIgnored: string | null; lastEventAt: Date | null; requests: number; poll: boolean }): void {
+  /**
+   * Records what one batch brought: counts, the newest event time, the cursor (when given), and
+   * whether the source is off (kept since its first refusal; a batch not refused clears it).
+   */
+  recordBatch(
+    monitorId: string,
+    source: string,
+    b: { at: Date; cursor?: string | undefined; received: number; duplicates: number; ignored: number; lastIgnored: string | null; lastEventAt: Date | null; requests: number; poll: boolean; disabled?: { reason: string; hint: string } | undefined },
+  ): void {
     this.#db
       .prepare(
         `UPDATE event_sources SET cursor = COALESCE(@cursor, cursor), received = received + @received, duplicates = duplicates + @duplicates,
@@ -110,12 +121,15 @@ export class EventStore {
            last_received_at = CASE WHEN @received + @duplicates + @ignored > 0 THEN @at ELSE last_received_at END,
            last_event_at = CASE WHEN @last_event_at IS NOT NULL AND (last_event_at IS NULL OR @last_event_at > last_event_at) THEN @last_event_at ELSE last_event_at END,
            polls = polls + @poll, last_poll_at = CASE WHEN @poll = 1 THEN @at ELSE last_poll_at END,
-           last_ok_at = @at, consecutive_failures = 0, last_error = NULL
+           last_ok_at = @at, consecutive_failures = 0, last_error = NULL,
+           disabled_reason = @disabled_reason, disabled_hint = @disabled_hint,
+           disabled_at = CASE WHEN @disabled_reason IS NULL THEN NULL ELSE COALESCE(disabled_at, @at) END
          WHERE monitor_id = @monitor_id AND source = @source`,
       )
       .run({
         monitor_id: monitorId, source, at: b.at.toISOString(), cursor: b.cursor ?? null, received: b.received, duplicates: b.duplicates, ignored: b.ignored,
         last_ignored: b.lastIgnored, last_event_at: b.lastEventAt?.toISOString() ?? null, requests: b.requests, poll: b.poll ? 1 : 0,
+        disabled_reason: b.disabled?.reason ?? null, disabled_hint: b.disabled?.hint ?? null,
       });
   }
 

@@ -436,4 +436,11 @@ export const MIGRATIONS: readonly string[] = [
     at          TEXT NOT NULL
   );
   `,
+  // s18: an event source the provider refuses for good (a licence the tenant lacks) is off, with
+  // the reason and what to do, since when; cleared by the next batch that is not refused.
+  `
+  ALTER TABLE event_sources ADD COLUMN disabled_reason TEXT;
+  ALTER TABLE event_sources ADD COLUMN disabled_hint TEXT;
+  ALTER TABLE event_sources ADD COLUMN disabled_at TEXT;
+  `,
 ];

@@ -15,7 +15,7 @@ import { ProviderError, reasonForStatus } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, type ErrorDescription, type HttpResponse } from '../../src/http/client.js';
 import { clientCredentialsToken, invalidatingOnAuthFailure } from '../../src/http/client-credentials.js';
-import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
+import type { AccountReading, AccountRef, EventBatch, EventSource, SourceOff } from '../events.js';
 import { eventCallContext } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { entraConfigSchema, type EntraConfig } from './config.js';
@@ -51,8 +51,13 @@ const SIGNINS_PATH = '/beta/auditLogs/signIns';
 const signInPage = z.object({ value: z.array(z.unknown()), '@odata.nextLink': z.string().optional() });
 /** Graph's error code when the tenant lacks the Entra ID P1/P2 licence the sign-in log needs. */
 const NO_PREMIUM_CODE = 'Authentication_RequestFromNonPremiumTenantOrB2CTenant';
-/** What `status` shows, once per run, when the tenant has no licence for the sign-in log. */
+/** Why the sign-ins source is off (`status`, `run`) when the tenant has no licence for the sign-in log. */
 export const NO_SIGNIN_LICENCE_WARNING = 'the tenant has no Entra ID P1/P2 licence: sign-ins without MFA cannot be read; directory audits keep working';
+/** The sign-ins source turned off by a licence refusal (monitors/events.ts SourceOff). */
+const SIGNINS_OFF: SourceOff = {
+  reason: `${NO_SIGNIN_LICENCE_WARNING} (Microsoft Graph answered 403 ${NO_PREMIUM_CODE})`,
+  hint: `license the tenant (Entra ID P1 or P2) and restart mfawatch, or set events.signIns to false; ${README}`,
+};
 
 const reportPage = z.object({
   value: z.array(registration),
@@ -299,13 +304,14 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
 
   /**
    * One poll of the sign-in log: every page of single-factor sign-ins since the watermark minus the
-   * overlap. A licence refusal turns this source off for the rest of the run with one warning (set
-   * aside, shown in `status`) instead of failing every poll; the directory audits are a separate
-   * source and keep working. Any other 403 is a missing permission and fails the poll.
+   * overlap. A licence refusal turns this source off (EventBatch.disabled: shown in `status` and
+   * `run`, no further requests until a restart) instead of failing every poll; the directory audits
+   * are a separate source and keep working. Any other 403 is a missing permission and fails the poll.
    */
   async function pollSignIns(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
     const events = config.events;
-    if (!events?.signIns || signInsUnlicensed) return { events: [], ignored: [], requests: 0 };
+    if (!events?.signIns) return { events: [], ignored: [], requests: 0 };
+    if (signInsUnlicensed) return { events: [], ignored: [], requests: 0, disabled: SIGNINS_OFF };
     const counter = { requests: 0 };
     const graph = graphClient(eventContext(signal, counter));
     const saved = parseEntraCursor(cursor);
@@ -319,7 +325,7 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
       if (res.status === 403) {
         if (isNoPremiumLicence(res.data)) {
           signInsUnlicensed = true;
-          return { events: [], ignored: [{ reason: 'irrelevant', message: `${NO_SIGNIN_LICENCE_WARNING} (Microsoft Graph answered 403 ${NO_PREMIUM_CODE}; license the tenant and restart mfawatch, or set events.signIns to false; ${README})` }], requests: counter.requests };
+          return { events: [], ignored: [], requests: counter.requests, disabled: SIGNINS_OFF };
         }
         // Provider text: shown only when it has the shape of a Graph error code and holds no secret.
         const { code } = graphError(res.data);

@@ -7,12 +7,9 @@
  * https://developers.google.com/admin-sdk/directory/reference/rest/v1/users/list
  * https://developers.google.com/identity/protocols/oauth2/service-account#delegatingauthority
  */
-import { readFile } from 'node:fs/promises';
-import { JWT } from 'google-auth-library';
 import { z } from 'zod';
-import { fetchWithTimeout } from '../../src/core/abort.js';
 import type { ModuleDeps } from '../../src/core/deps.js';
-import { ProviderError, type ErrorReason } from '../../src/core/errors.js';
+import { ProviderError } from '../../src/core/errors.js';
 import type { MfaState, Observation } from '../../src/core/types.js';
 import { createHttpClient, type ErrorDescription, type HttpClient } from '../../src/http/client.js';
 import type { AccountReading, AccountRef, EventBatch, EventSource } from '../events.js';
@@ -20,25 +17,14 @@ import { eventCallContext } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { googleWorkspaceConfigSchema, type GoogleWorkspaceConfig } from './config.js';
 import { activitiesPage, eventNamesOf, parseGoogleCursor, translateActivities, type GoogleApplication } from './events.js';
+import { plainGoogleText, serviceAccountAuth, serviceAccountTokenCache } from './service-account.js';
 
 const PROVIDER = 'Google Workspace';
 const README = 'see monitors/google-workspace/README.md';
-/** The only scope mfawatch asks for. */
+/** The scope of the scan and of readAccount (events add admin.reports.audit.readonly, routing by googleGroups admin.directory.group.member.readonly). */
 export const DIRECTORY_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user.readonly';
 /** The scope of the Reports API (events only). */
 export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
-/** The token endpoint google-auth-library posts to (and the JWT `aud` Google requires). */
-const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
-
-const serviceAccountKey = z.object({
-  type: z.literal('service_account'),
-  client_email: z.string().min(1),
-  client_id: z.string().optional(),
-  private_key: z.string().includes('PRIVATE KEY'),
-  private_key_id: z.string().optional(),
-  token_uri: z.string().optional(),
-});
-type ServiceAccountKey = z.infer<typeof serviceAccountKey>;
 
 const directoryUser = z.object({
   id: z.string().min(1),
@@ -57,15 +43,6 @@ const usersPage = z.object({ kind: z.literal('admin#directory#users'), users: z.
 const googleErrorBody = z.object({
   error: z.object({ code: z.number().optional(), message: z.string().optional(), status: z.string().optional(), errors: z.array(z.object({ reason: z.string().optional() })).optional() }),
 });
-
-/**
- * Google's own words, when they are short plain text: never a string that looks like a token or a
- * key fragment (a long run of base64 characters), whatever Google echoes back.
- */
-function plainGoogleText(text: string | undefined): string | undefined {
-  if (!text || text.length > 300 || /[A-Za-z0-9+/=_-]{24,}/.test(text)) return undefined;
-  return text;
-}
 
 /**
  * The MFA state from the Directory API's fields. Google does not say which 2SV method a user has, so
@@ -108,122 +85,37 @@ function describeDirectoryError(config: GoogleWorkspaceConfig, what = 'users.lis
   };
 }
 
-interface GaxiosLikeError {
-  name?: string;
-  code?: string | number;
-  message?: string;
-  status?: number;
-  response?: { status?: number; data?: unknown };
-  cause?: unknown;
-}
-
-/** Turns a failed token exchange (google-auth-library / gaxios) into a ProviderError that says what to do. */
-function classifyTokenError(err: unknown, config: GoogleWorkspaceConfig, key: ServiceAccountKey, scrub: (s: string) => string, scopeUrl = DIRECTORY_SCOPE): ProviderError {
-  if (err instanceof ProviderError) return err;
-  const e = (err ?? {}) as GaxiosLikeError;
-  const status = e.response?.status ?? e.status;
-  const data = (e.response?.data ?? {}) as { error?: unknown; error_description?: unknown };
-  const code = typeof data.error === 'string' && /^[a-z_]{1,60}$/.test(data.error) ? data.error : undefined;
-  const description = typeof data.error_description === 'string' ? (plainGoogleText(scrub(data.error_description)) ?? '') : '';
-  const clientId = key.client_id ? ` (client ID ${key.client_id})` : '';
-  // No `cause`: a gaxios error carries the request, whose body holds the signed assertion (a
-  // credential for an hour), and a logger serialising causes must never see it.
-  const base = { provider: PROVIDER, status };
-  if (status === undefined) {
-    const text = `${e.name ?? ''} ${e.message ?? ''} ${String((e.cause as { name?: string } | undefined)?.name ?? '')}`;
-    if (/abort|timeout|timed out/i.test(text)) return new ProviderError('Google did not answer the token request in time', { ...base, reason: 'timeout', hint: 'check connectivity to oauth2.googleapis.com' });
-    return new ProviderError(`could not reach Google's token endpoint (${scrub(String(e.code ?? e.message ?? 'network error'))})`, { ...base, reason: 'network', hint: 'check tokenUri, DNS, proxy and firewall' });
-  }
-  let reason: ErrorReason = status >= 500 ? 'server' : status === 429 ? 'rate_limited' : 'auth';
-  let message = `Google refused the service-account token${code ? ` (${code}${description ? `: ${description}` : ''})` : ` (HTTP ${status})`}`;
-  let hint = README;
-  if (code === 'unauthorized_client') {
-    reason = 'permission';
-    message = `Google refused the service-account token (unauthorized_client): domain-wide delegation is not set up for ${key.client_email}${clientId} with the scope ${scopeUrl}`;
-    hint = `in the Admin console → Security → API controls → Domain-wide delegation, add the client ID with that scope (${README})`;
-  } else if (code === 'invalid_grant' && /user|email|subject/i.test(description)) {
-    message = `Google refused the service-account token (invalid_grant: ${description}): "subject" ${config.subject} is not a user of this Workspace`;
-    hint = `set "subject" to an existing administrator's email (${README})`;
-  } else if (code === 'invalid_grant' || code === 'invalid_client') {
-    hint = `the key may have been deleted or the service account disabled; create a new key (${README})`;
-  } else if (status >= 500) {
-    hint = 'Google is having trouble; the scan will run again on schedule';
-  }
-  return new ProviderError(message, { ...base, reason, hint });
-}
-
 /** Creates the monitor for one Workspace account. */
 export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps: ModuleDeps): Monitor {
   const apiRoot = config.apiRoot.replace(/\/+$/, '');
   const scope: ScopeInfo = { id: '', label: config.subject.replace(/^.*@/, '') };
 
-  async function loadKey(): Promise<{ key: ServiceAccountKey; raw: string }> {
-    let raw: string;
-    if (config.serviceAccountKey) raw = config.serviceAccountKey.reveal();
-    else {
-      try {
-        raw = await readFile(config.serviceAccountKeyFile ?? '', 'utf8');
-      } catch (err) {
-        throw new ProviderError(`cannot read serviceAccountKeyFile ${config.serviceAccountKeyFile ?? ''} (${(err as { code?: string }).code ?? 'error'})`, { reason: 'auth', provider: PROVIDER, hint: `check the path and that mfawatch may read it (${README})` });
-      }
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      throw new ProviderError('the service account key is not valid JSON', { reason: 'auth', provider: PROVIDER, hint: `use the JSON key downloaded from the Google Cloud console (${README})` });
-    }
-    const parsed = serviceAccountKey.safeParse(json);
-    if (!parsed.success) {
-      throw new ProviderError(`the service account key is not a service-account JSON key (at ${parsed.error.issues[0]?.path.join('.') || '(root)'})`, { reason: 'auth', provider: PROVIDER, hint: `use the JSON key of a service account, with "type": "service_account" (${README})` });
-    }
-    return { key: parsed.data, raw };
-  }
+  // The polls and re-reads share one access token per scope until shortly before it expires,
+  // instead of a token request per poll. A scan asks for its own token: it checks the credential
+  // each time, so a deleted key or a removed delegation fails the next scan, not the token's expiry.
+  const tokens = serviceAccountTokenCache(() => deps.clock.now().getTime());
 
-  async function clientFor(ctx: ScanContext, scopeUrl = DIRECTORY_SCOPE, what = 'users.list'): Promise<HttpClient> {
-    const { key, raw } = await loadKey();
-    const tokenUri = config.tokenUri ?? key.token_uri ?? GOOGLE_TOKEN_URL;
-    const secrets: string[] = [raw, key.private_key];
-    const scrub = (s: string) => secrets.reduce((out, v) => (v.length >= 4 ? out.split(v).join('[redacted]') : out), s);
-    // google-auth-library always posts to https://oauth2.googleapis.com/token and signs that URL as
-    // the JWT `aud` (it has no public option for another token endpoint). Its transport takes a
-    // fetch implementation: ours sends that one URL to `tokenUri` (Google's own by default; a
-    // loopback fake in tests), and nothing else anywhere.
-    const tokenFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-      const url = new URL(input instanceof Request ? input.url : String(input));
-      if (url.href !== GOOGLE_TOKEN_URL) return Promise.reject(new TypeError(`unexpected token request to ${url.origin}`));
-      ctx.countRequest();
-      return fetchWithTimeout(deps.fetch, tokenUri, { ...init, redirect: 'error' }, config.requestTimeout, [ctx.signal, init?.signal]);
-    };
-    const jwt = new JWT({
-      email: key.client_email,
-      key: key.private_key,
-      ...(key.private_key_id ? { keyId: key.private_key_id } : {}),
-      scopes: [scopeUrl],
-      subject: config.subject,
-      // Retries are the shared HTTP client's (with the scan's deadline and sleep), not gaxios's own.
-      transporterOptions: { fetchImplementation: tokenFetch as typeof fetch, retryConfig: { retry: 0, noResponseRetries: 0 } },
+  async function clientFor(ctx: ScanContext, scopeUrl = DIRECTORY_SCOPE, what = 'users.list', reuseToken = true): Promise<HttpClient> {
+    const auth = await serviceAccountAuth({
+      key: config, subject: config.subject, tokenUri: config.tokenUri, scope: scopeUrl,
+      fetch: deps.fetch, timeoutMs: config.requestTimeout, signal: ctx.signal, countRequest: () => ctx.countRequest(), cache: reuseToken ? tokens : undefined,
     });
+    // A token Google no longer accepts (revoked, the key deleted) is dropped: the next call asks for a new one.
+    const fetchForgettingRefusedTokens = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const response = await deps.fetch(input, init);
+      if (response.status === 401) auth.forgetToken();
+      return response;
+    };
     return createHttpClient({
       provider: PROVIDER,
       baseUrl: apiRoot,
-      fetch: deps.fetch,
-      headers: async () => {
-        let token: string | null | undefined;
-        try {
-          token = (await jwt.getAccessToken()).token;
-        } catch (err) {
-          throw classifyTokenError(err, config, key, scrub, scopeUrl);
-        }
-        if (!token) throw new ProviderError('Google answered the token request without an access token', { reason: 'malformed', provider: PROVIDER, hint: 'check tokenUri' });
-        if (!secrets.includes(token)) secrets.push(token);
-        return { authorization: `Bearer ${token}` };
-      },
+      fetch: fetchForgettingRefusedTokens,
+      headers: auth.headers,
       timeoutMs: config.requestTimeout,
       retries: config.retries,
       deadline: ctx.deadline,
       sleep: deps.sleep,
-      secrets,
+      secrets: auth.secrets,
       describeError: describeDirectoryError(config, what, scopeUrl),
       onRequest: () => ctx.countRequest(),
     });
@@ -249,7 +141,7 @@ export function createGoogleWorkspaceMonitor(config: GoogleWorkspaceConfig, deps
   }
 
   async function* scanAccount(ctx: ScanContext): AsyncGenerator<Observation> {
-    const client = await clientFor(ctx);
+    const client = await clientFor(ctx, DIRECTORY_SCOPE, 'users.list', false);
     let pageToken: string | undefined;
     let pageNo = 0;
     const seenTokens = new Set<string>();

@@ -25,7 +25,7 @@ export function jsonText(value: unknown, compact = false): string {
   return JSON.stringify(value, (_key, v: unknown) => (v === undefined ? null : v), compact ? undefined : 2);
 }
 
-/** `run --json` (mfawatch.run/v1): each scan, each auto-response kill, the deliveries and the exit code. */
+/** `run --json` (mfawatch.run/v1): each scan, each auto-response kill, the deliveries, the event sources off and the exit code. */
 export function runJson(result: CycleResult): Record<string, unknown> {
   return {
     exitCode: result.exitCode,
@@ -36,5 +36,6 @@ export function runJson(result: CycleResult): Record<string, unknown> {
     })),
     responses: result.responses.map((r) => ({ responseId: r.responseId, identity: r.identity, dryRun: r.dryRun, ok: r.ok, results: r.results.map(serviceResultJson) })),
     delivery: { sent: result.delivery.sent, failed: result.delivery.failed, pending: result.delivery.pending },
+    eventSourcesOff: result.events.sourcesOff.map((o) => ({ monitorId: o.monitorId, source: o.source, reason: o.reason, hint: o.hint })),
   };
 }

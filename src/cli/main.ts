@@ -119,6 +119,8 @@ export async function main(argv: readonly string[], processIo: CliIo = defaultIo
         }
         const ev = result.events;
         for (const f of ev.pollFailures) write(io.stderr, `${visible(f.monitorId)}: event source ${f.source} failed: ${visible(f.message)}`);
+        // Off is not a failure (exit code unchanged), but said on every run while it lasts.
+        for (const o of ev.sourcesOff) write(io.stderr, `${visible(o.monitorId)}: event source ${o.source} is OFF: ${visible(o.reason)}; ${visible(o.hint)}`);
         if (ev.received || ev.verify.verified || ev.verify.failed) write(io.stderr, `events: ${ev.received} received, ${ev.verify.verified} account(s) verified, ${ev.verify.events.length} change(s)${ev.verify.failed ? `, ${ev.verify.failed} verification(s) failed (kept; see mfawatch status)` : ''}`);
         const o = result.owners;
         if (o && (o.opened.opened || o.deadlines.reminded || o.deadlines.escalated.length || o.deadlines.closed || o.delivery?.sent || o.delivery?.failed)) {

@@ -1,7 +1,8 @@
 /**
  * `mfawatch status`: the event sources of each monitor instance (issue 13): the last event and its
- * age, the cursor, failures with their error and the next try, events set aside, pending
- * verifications (with the last verification error), and what a probe costs per hour.
+ * age, the cursor, failures with their error and the next try, a source that is off (the provider
+ * refuses it for good: why, since when and what to do), events set aside, pending verifications
+ * (with the last verification error), and what a probe costs per hour.
  */
 import type { EventSource } from '../../monitors/events.js';
 import { EventStore, type HintRow } from '../../storage/events.js';
@@ -18,8 +19,13 @@ export interface EventSourceStatus {
   monitorId: string;
   source: string;
   kind: 'pull' | 'push';
-  /** ok: last poll succeeded (or a push source); failing: polls fail in a row; idle: never polled. */
-  health: 'ok' | 'failing' | 'idle';
+  /**
+   * ok: last poll succeeded (or a push source); failing: polls fail in a row; idle: never polled;
+   * off: the provider refuses the source for good (a licence the tenant lacks): see `disabled`.
+   */
+  health: 'ok' | 'failing' | 'idle' | 'off';
+  /** Set while the source is off: what the provider said, what to do, and since when (kept while a later poll fails). */
+  disabled: { reason: string; hint: string; since: string } | null;
   /** Provider time of the newest event received, and its age. */
   lastEventAt: string | null;
   lastEventAgeSeconds: number | null;
@@ -85,14 +91,16 @@ export function buildEventsStatus(config: ResolvedConfig, store: Store, now: Dat
     const interval = live.kind === 'pull' ? live.intervalMs : 0;
     eventSources.push({
       monitorId: row.monitor_id, source: row.source, kind: row.kind,
-      health: row.consecutive_failures > 0 ? 'failing' : row.kind === 'pull' && row.polls === 0 ? 'idle' : 'ok',
+      health: row.consecutive_failures > 0 ? 'failing' : row.disabled_reason !== null ? 'off' : row.kind === 'pull' && row.polls === 0 ? 'idle' : 'ok',
+      disabled: row.disabled_reason !== null ? { reason: row.disabled_reason, hint: row.disabled_hint ?? '', since: row.disabled_at ?? row.last_poll_at ?? now.toISOString() } : null,
       lastEventAt: row.last_event_at, lastEventAgeSeconds: row.last_event_at ? Math.round((now.getTime() - Date.parse(row.last_event_at)) / 1000) : null,
       lastReceivedAt: row.last_received_at,
       lagSeconds: row.last_received_at && row.last_event_at ? Math.max(0, Math.round((Date.parse(row.last_received_at) - Date.parse(row.last_event_at)) / 1000)) : null,
       cursor: shorten(row.cursor), received: row.received, duplicates: row.duplicates, ignored: row.ignored, lastIgnored: row.last_ignored,
       consecutiveFailures: row.consecutive_failures, lastError: row.last_error, refused: row.refused, lastRefused: row.last_refused, lastRefusedAt: row.last_refused_at, nextPollAt: row.consecutive_failures > 0 ? row.next_poll_at : null,
       requestsPerPoll: perPoll === null ? null : Math.round(perPoll * 10) / 10,
-      requestsPerHour: perPoll !== null && interval > 0 ? Math.round((perPoll * 3_600_000) / interval) : null,
+      // An off source is not polled at its interval (one try per process start).
+      requestsPerHour: perPoll !== null && interval > 0 && row.disabled_reason === null ? Math.round((perPoll * 3_600_000) / interval) : null,
     });
   }
   const hints = events.pendingHints().filter((h) => configured.has(h.monitor_id));
@@ -108,9 +116,14 @@ export function renderEventsStatus(s: EventsStatus, now: Date): string {
     const head = `  ${e.monitorId} ${e.source} (${e.kind === 'pull' ? 'pulled' : 'pushed'})`;
     // The next try is in the future (the backoff, or the wait a rate limit asked for): "in 31s", "now" once due.
     const nextTry = e.nextPollAt ? Date.parse(e.nextPollAt) - now.getTime() : null;
-    const state = e.health === 'failing' ? `FAILING (${e.consecutiveFailures} in a row; next try ${nextTry === null ? 'soon' : nextTry > 0 ? `in ${formatDuration(nextTry)}` : 'now'})` : e.health === 'idle' ? 'not polled yet' : 'ok';
+    const state = e.health === 'failing' ? `FAILING (${e.consecutiveFailures} in a row; next try ${nextTry === null ? 'soon' : nextTry > 0 ? `in ${formatDuration(nextTry)}` : 'now'})` : e.health === 'idle' ? 'not polled yet' : e.health === 'off' ? 'OFF' : 'ok';
     lines.push(`${head}: ${state}`);
     if (e.lastError && e.health === 'failing') lines.push(`      error          ${e.lastError}`);
+    // Every `status` says it while it lasts: nothing is read from this source (not a failure to retry).
+    if (e.disabled) {
+      lines.push(`      off since      ${ago(e.disabled.since)}: ${e.disabled.reason}`);
+      lines.push(`      what to do     ${e.disabled.hint}`);
+    }
     lines.push(`      last event     ${e.lastEventAt ? `${ago(e.lastEventAt)} (provider time)` : 'none yet'}${e.lastReceivedAt ? `, last received ${ago(e.lastReceivedAt)}` : ''}${e.lagSeconds !== null ? `, lag ${e.lagSeconds}s` : ''}`);
     lines.push(`      events         ${e.received} received, ${e.duplicates} duplicate(s) skipped, ${e.ignored} set aside${e.lastIgnored ? ` (last: ${e.lastIgnored})` : ''}`);
     if (e.refused > 0) lines.push(`      refused        ${e.refused} request(s); last ${e.lastRefusedAt ? ago(e.lastRefusedAt) : ''}: ${e.lastRefused ?? ''}`);

@@ -22,7 +22,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12.5px; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 0 .4rem; border-radius: 3px; font-size: 12px; border: 1px solid var(--line); }
 .badge.disabled, .badge.failed, .badge.failing, .badge.critical, .badge.high, .badge.interrupted { color: #fff; background: var(--bad); border-color: var(--bad); }
-.badge.weak, .badge.held, .badge.medium, .badge.retrying, .badge.blocked, .badge.scheduled { color: #fff; background: var(--warn); border-color: var(--warn); }
+.badge.weak, .badge.off, .badge.held, .badge.medium, .badge.retrying, .badge.blocked, .badge.scheduled { color: #fff; background: var(--warn); border-color: var(--warn); }
 .badge.enabled, .badge.ok, .badge.succeeded, .badge.sent { color: #fff; background: var(--ok); border-color: var(--ok); }
 .muted { color: var(--muted); }
 .notice { padding: .6rem .8rem; border: 1px solid var(--line); background: var(--panel); margin: .6rem 0; }

@@ -94,7 +94,7 @@ function eventSourcesSection(events: EventsStatus | undefined, now: Date, time: 
   if (sources.length === 0 && pendingTotal === 0) return html`<h2>Event sources</h2><p class="muted">no monitor has event sources configured (README "Events")</p>`;
   return html`<h2>Event sources</h2>
 <table id="event-sources"><thead><tr><th>monitor</th><th>source</th><th>kind</th><th>health</th><th>last event</th><th class="num">lag</th><th class="num">received / duplicates / ignored</th><th>failures</th><th>refused requests</th></tr></thead><tbody>
-${sources.map((e) => html`<tr><td>${e.monitorId}</td><td>${e.source}</td><td>${e.kind === 'pull' ? 'pulled' : 'pushed'}</td><td>${badge(e.health)}</td>
+${sources.map((e) => html`<tr><td>${e.monitorId}</td><td>${e.source}</td><td>${e.kind === 'pull' ? 'pulled' : 'pushed'}</td><td>${badge(e.health)}${e.disabled ? html`<div class="muted">off since ${time(e.disabled.since)}: ${e.disabled.reason}</div><div class="muted">what to do: ${e.disabled.hint}</div>` : ''}</td>
 <td>${e.lastEventAt ? html`${seconds(e.lastEventAgeSeconds)} ago <div class="muted">${time(e.lastEventAt)} (provider time)</div>` : html`<span class="muted">none yet</span>`}</td>
 <td class="num">${seconds(e.lagSeconds)}</td><td class="num">${e.received} / ${e.duplicates} / ${e.ignored}${e.lastIgnored ? html`<div class="muted">last set aside: ${e.lastIgnored}</div>` : ''}</td>
 <td>${e.consecutiveFailures > 0 ? html`${e.consecutiveFailures} in a row${e.nextPollAt ? html`, next try ${time(e.nextPollAt)}` : ''}` : html`<span class="muted">none</span>`}${e.lastError ? html`<div class="muted">last error: ${e.lastError}</div>` : ''}</td>

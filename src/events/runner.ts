@@ -15,8 +15,11 @@
  * - **Pull**: `mfawatch start` polls each pulled source at its interval (backoff after failures,
  *   the error shown in `status`); `mfawatch run` drains each once (until a poll brings nothing new,
  *   or MAX_DRAIN_POLLS) and verifies every pending hint.
+ * - **Off**: a source whose provider refuses it for good (EventBatch.disabled: a licence the
+ *   tenant lacks) is recorded as off with the reason, warned about once, and polled no more by this
+ *   runner; the next process tries it once again.
  */
-import type { AccountReading, AccountRef, EventBatch, EventSource, ProviderEvent, PulledEventSource, PushedEventSource } from '../../monitors/events.js';
+import type { AccountReading, AccountRef, EventBatch, EventSource, ProviderEvent, PulledEventSource, PushedEventSource, SourceOff } from '../../monitors/events.js';
 import type { ScopeInfo } from '../../monitors/types.js';
 import { EventStore, type HintRow } from '../../storage/events.js';
 import type { App, MonitorInstance } from '../app.js';
@@ -75,10 +78,18 @@ export interface VerifyTally {
   events: ChangeEvent[];
 }
 
+/** A source that is off (EventBatch.disabled), for `mfawatch run`'s output. */
+export interface SourceOffReport extends SourceOff {
+  monitorId: string;
+  source: string;
+}
+
 /** What `mfawatch run` drained. */
 export interface DrainResult {
   polls: number;
   pollFailures: Array<{ monitorId: string; source: string; message: string }>;
+  /** Sources the provider refused for good in this drain: off, not failed (no exit 1). */
+  sourcesOff: SourceOffReport[];
   received: number;
   verify: VerifyTally;
 }
@@ -94,6 +105,8 @@ export class EventRunner {
   readonly #onCommitted: () => void;
   #wake: (() => void) | null = null;
   #lastPrune = 0;
+  /** Sources that reported themselves off in this process (`monitorId\0source`): polled no more. */
+  readonly #off = new Map<string, SourceOff>();
 
   constructor(app: App, options: { onCommitted?: () => void } = {}) {
     this.#app = app;
@@ -115,7 +128,12 @@ export class EventRunner {
   }
 
   #pulled(): Array<{ instance: MonitorInstance; source: PulledEventSource }> {
-    return this.#bindings.flatMap((b) => (b.source.kind === 'pull' ? [{ instance: b.instance, source: b.source }] : []));
+    return this.#bindings.flatMap((b) => (b.source.kind === 'pull' && !this.isOff(b.instance.config.id, b.source.name) ? [{ instance: b.instance, source: b.source }] : []));
+  }
+
+  /** Whether a source reported itself off in this process (it is not polled again until a restart). */
+  isOff(monitorId: string, sourceName: string): boolean {
+    return this.#off.has(`${monitorId}\0${sourceName}`);
   }
 
   #scope(instance: MonitorInstance, id: string): ScopeInfo {
@@ -173,10 +191,15 @@ export class EventRunner {
       for (const [scope, list] of facts) tally.facts.push(...commitFacts(instance.config, instance.module.provider, this.#scope(instance, scope), env, list));
       this.#events.recordBatch(monitorId, sourceName, {
         at: now, cursor: batch.cursor, received: tally.received, duplicates: tally.duplicates, ignored: tally.ignored, lastIgnored, lastEventAt,
-        requests: options.poll ? (batch.requests ?? 1) : 0, poll: options.poll,
+        requests: options.poll ? (batch.requests ?? 1) : 0, poll: options.poll, disabled: batch.disabled,
       });
       app.crashPoint?.('mid-event-commit');
     });
+    if (batch.disabled && !this.isOff(monitorId, sourceName)) {
+      this.#off.set(`${monitorId}\0${sourceName}`, batch.disabled);
+      app.metrics.eventsReceived.inc({ monitor: monitorId, source: sourceName, result: 'source_off' });
+      app.logger.warn({ monitor: monitorId, source: sourceName }, `event source ${sourceName} is OFF until mfawatch restarts: ${batch.disabled.reason}; ${batch.disabled.hint}`);
+    }
     for (const result of results) app.metrics.eventsReceived.inc({ monitor: monitorId, source: sourceName, result });
     this.#observe(tally.facts, sourceName);
     if (tally.hints > 0) this.#wake?.();
@@ -220,7 +243,7 @@ export class EventRunner {
   // ── pull ─────────────────────────────────────────────────────────────────
 
   /** Polls a pulled source once, commits what it brought, then acknowledges. */
-  async pollOnce(instance: MonitorInstance, source: PulledEventSource, signal: AbortSignal): Promise<{ ok: true; items: number; progressed: boolean } | { ok: false; message: string }> {
+  async pollOnce(instance: MonitorInstance, source: PulledEventSource, signal: AbortSignal): Promise<{ ok: true; items: number; progressed: boolean; disabled?: SourceOff } | { ok: false; message: string }> {
     const app = this.#app;
     const monitorId = instance.config.id;
     const row = this.#events.source(monitorId, source.name);
@@ -252,7 +275,7 @@ export class EventRunner {
         app.logger.warn({ monitor: monitorId, source: source.name, err: (err as Error).message }, 'acknowledging a committed batch failed; it will be redelivered and skipped as a duplicate');
       }
     }
-    return { ok: true, items: batch.events.length + batch.ignored.length, progressed };
+    return { ok: true, items: batch.events.length + batch.ignored.length, progressed, ...(batch.disabled ? { disabled: batch.disabled } : {}) };
   }
 
   // ── verify ───────────────────────────────────────────────────────────────
@@ -369,7 +392,7 @@ export class EventRunner {
    * its cursor unchanged) or MAX_DRAIN_POLLS, then verifies every pending hint.
    */
   async drain(signal: AbortSignal, monitorIds?: readonly string[]): Promise<DrainResult> {
-    const result: DrainResult = { polls: 0, pollFailures: [], received: 0, verify: { verified: 0, failed: 0, events: [] } };
+    const result: DrainResult = { polls: 0, pollFailures: [], sourcesOff: [], received: 0, verify: { verified: 0, failed: 0, events: [] } };
     const selected = this.#pulled().filter((b) => !monitorIds?.length || monitorIds.includes(b.instance.config.id));
     await Promise.all(
       selected.map(async ({ instance, source }) => {
@@ -381,6 +404,10 @@ export class EventRunner {
             return;
           }
           result.received += polled.items;
+          if (polled.disabled) {
+            result.sourcesOff.push({ monitorId: instance.config.id, source: source.name, ...polled.disabled });
+            return;
+          }
           if (polled.items === 0 || !polled.progressed) return;
         }
       }),
@@ -407,6 +434,8 @@ export class EventRunner {
       let wait = source.intervalMs;
       try {
         const polled = await this.pollOnce(instance, source, signal);
+        // Off (a licence the tenant lacks): no more polls in this process; `status` says so.
+        if (polled.ok && polled.disabled) return;
         if (!polled.ok) {
           const row = this.#events.source(instance.config.id, source.name);
           wait = row?.next_poll_at ? Math.max(0, Date.parse(row.next_poll_at) - app.clock.now().getTime()) : backoffDelay(1);

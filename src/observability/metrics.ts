@@ -39,6 +39,7 @@ export class Metrics {
   readonly killsBlocked: Counter<'guard'>;
   readonly eventsReceived: Counter<'monitor' | 'source' | 'result'>;
   readonly detectionLag: Histogram<'monitor' | 'source'>;
+  readonly eventSourceOff: Gauge<'monitor' | 'source'>;
 
   constructor() {
     const registry = new Registry();
@@ -56,6 +57,7 @@ export class Metrics {
     this.killsBlocked = new Counter({ name: 'mfawatch_kills_blocked_total', help: 'Automatic kills a guard held back, by guard (exempt, no_identity, mass_change, cooldown, max_per_run, max_per_day).', labelNames: ['guard'], registers });
     this.eventsReceived = new Counter({ name: 'mfawatch_events_received_total', help: 'Provider events received by event sources, by result (accepted, duplicate, ignored_<reason>, poll_failed, verified, verify_failed).', labelNames: ['monitor', 'source', 'result'], registers });
     this.detectionLag = new Histogram({ name: 'mfawatch_detection_lag_seconds', help: "From the provider's time of an event to its change event being committed and its alert queued.", labelNames: ['monitor', 'source'], buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600], registers });
+    this.eventSourceOff = new Gauge({ name: 'mfawatch_event_source_disabled', help: 'Event sources of the configured monitors: 1 while the provider refuses the source for good (a licence the tenant lacks; `mfawatch status` says why), else 0.', labelNames: ['monitor', 'source'], registers });
     this.lastSuccess = new Gauge({ name: 'mfawatch_last_successful_scan_timestamp_seconds', help: 'When the scope last had a committed scan (Unix time).', labelNames: ['monitor', 'scope'], registers });
   }
 

@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../app.js';
+import { EventStore } from '../../storage/events.js';
 import { scanFreshness } from '../../storage/health-alerts.js';
 import { freshness } from './health.js';
 import { parseListen } from './listen.js';
@@ -19,7 +20,12 @@ export interface ObservabilityServer {
 
 /** Refreshes the gauges that are read from the database (they are right after a restart too). */
 function refreshGauges(app: App): void {
+  const sources = new EventStore(app.store);
   for (const m of app.monitors) {
+    for (const source of m.monitor.eventSources?.() ?? []) {
+      const row = sources.source(m.config.id, source.name);
+      app.metrics.eventSourceOff.set({ monitor: m.config.id, source: source.name }, row?.disabled_reason ? 1 : 0);
+    }
     for (const s of m.monitor.scopes()) {
       const counts = app.store.storedCounts(m.config.id, s.id);
       app.metrics.accounts.set({ monitor: m.config.id, scope: s.id }, counts.accounts);

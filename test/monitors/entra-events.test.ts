@@ -231,19 +231,20 @@ describe('sign-ins without MFA (beta auditLogs/signIns)', () => {
     expect((await watched.poll(first.cursor, never)).events.map((e) => e.id)).toEqual(['si-guest']);
   });
 
-  it('without the P1/P2 licence: one warning, then the sign-ins source is off for the run; the directory audits keep working', async () => {
+  it('without the P1/P2 licence: the sign-ins source says it is off, with what to do, and asks no more; the directory audits keep working', async () => {
     fake.premium = false;
     const { signIns: s, audits: a } = signIns();
     const off = await s.poll(undefined, never);
     expect(off.events).toEqual([]);
     expect(off.cursor).toBeUndefined();
-    expect(off.ignored).toHaveLength(1);
-    expect(off.ignored[0]!.message).toContain(NO_SIGNIN_LICENCE_WARNING);
-    expect(off.ignored[0]!.message).toMatch(/Authentication_RequestFromNonPremiumTenantOrB2CTenant/);
+    expect(off.ignored).toEqual([]);
+    expect(off.disabled?.reason).toContain(NO_SIGNIN_LICENCE_WARNING);
+    expect(off.disabled?.reason).toMatch(/Authentication_RequestFromNonPremiumTenantOrB2CTenant/);
+    expect(off.disabled?.hint).toMatch(/license the tenant .*restart mfawatch, or set events\.signIns to false/);
     const asked = fake.signInRequests().length;
     expect(asked).toBe(1);
-    // Off: no more requests to the sign-in log, no repeated warning, no failure.
-    expect(await s.poll(undefined, never)).toEqual({ events: [], ignored: [], requests: 0 });
+    // Off: no more requests to the sign-in log, no failure; still off when asked.
+    expect(await s.poll(undefined, never)).toEqual({ events: [], ignored: [], requests: 0, disabled: off.disabled });
     expect(fake.signInRequests()).toHaveLength(asked);
     fake.addAudit({ activityDisplayName: 'Admin deleted security info', activityDateTime: '2026-11-22T09:58:00Z', target: bob, id: 'Directory_1' });
     expect((await a.poll(undefined, never)).events.map((e) => e.id)).toEqual(['Directory_1']);

@@ -248,8 +248,10 @@ export function providerEventFigures(rows: readonly ProviderEventFaultRow[]): st
   if (rows.length === 0) return [];
   const tried = rows.filter((r) => r.notApplicable === undefined);
   const providers = [...new Set(rows.map((r) => r.provider))];
+  // A provider may have several sources (a second pulled source, a pushed one): each is counted.
+  const sources = [...new Set(tried.map((r) => `${r.provider} ${r.source}`))];
   return [
-    `| event-source faults tried per provider (providers × faults) | ${tried.length} (${providers.length} provider(s): ${providers.join(', ')}); ${rows.length - tried.length} not applicable |`,
+    `| event-source faults tried per provider (sources × faults) | ${tried.length} (${providers.length} provider(s), ${sources.length} source(s): ${sources.join(', ')}); ${rows.length - tried.length} not applicable |`,
     `| false, lost and duplicate alerts in the per-provider event faults | ${sum(tried.map((r) => r.falseAlerts))} false, ${sum(tried.map((r) => r.lostAlerts))} lost, ${sum(tried.map((r) => r.duplicateAlerts))} duplicate |`,
   ];
 }
@@ -259,15 +261,19 @@ export function renderProviderEventFaults(rows: readonly ProviderEventFaultRow[]
   const lines = [
     '## Event faults per provider',
     '',
-    "Each row, for each provider's event source: the provider's fake with a committed baseline scan; the real",
-    "monitor, its event source and the event runner (the drain and verification of `mfawatch run`), SQLite and a",
+    "Each row, for each provider's event source (a monitor's second pulled source, Entra ID `sign-ins` and Google",
+    "Workspace `admin-roles`, has rows of its own): the provider's fake with a committed baseline scan; the real",
+    "monitor, its event sources and the event runner (the drain and verification of `mfawatch run`), SQLite and a",
     'pinned clock; one real change at the fake and the event about it (`mfa_disabled`; at Slack, which has no',
-    'audit action for a member turning 2FA off, a promotion to admin: `privilege_changed`); the fault injected at',
-    "the event endpoint, at the single-account read that verifies the event, or at a pushed source's receiver",
-    '(over HTTP); then the fault cleared and the source polled again after its backoff. What the operator sees is',
-    'the line of `mfawatch status` or the HTTP answer; the alerts are counted against the one real change. "here:"',
-    'says how the shared fault shows at that provider; a fault that cannot occur there is marked not applicable',
-    'with the reason. The GitHub webhook and probe are the table above; the AWS SQS source the table below.',
+    'audit action for a member turning 2FA off, and for Google role grants, a promotion to admin:',
+    '`privilege_changed`; for Entra sign-ins the sign-in itself: `signin_without_mfa`, each sign-in its own alert,',
+    'counted by its id, and nothing to verify); the fault injected at the event endpoint, at the single-account read',
+    "that verifies the event, or at a pushed source's receiver (over HTTP); then the fault cleared and the source",
+    'polled again after its backoff. A fault on one of two pulled sources must leave the other polling on its own',
+    'cursor. What the operator sees is the line of `mfawatch status` or the HTTP answer; the alerts are counted',
+    'against the real change. "here:" says how the shared fault shows at that source; a fault that cannot occur',
+    'there is marked not applicable with the reason; rows only one source has follow its shared rows. The GitHub',
+    'webhook and probe are the table above; the AWS SQS source the table below.',
     '',
     '| provider | source | fault | outcome | false alerts | lost alerts | duplicate alerts | what the operator sees |',
     '|---|---|---|---|---|---|---|---|',

@@ -20,6 +20,7 @@ export const googleWorkspaceEventHarness: ProviderEventHarness = {
   provider: 'google-workspace',
   monitorId: 'gws-acme',
   source: 'reports',
+  sibling: 'admin-roles',
   clockStart: '2026-11-22T10:00:00.000Z',
   // Google sends no Retry-After: the runner's own backoff.
   throttleWaitMs: 2_000,

@@ -7,16 +7,9 @@
 import { expect } from 'vitest';
 import { startInboundServer } from '../../../src/events/inbound.js';
 import { never, type EventRig } from './rig.js';
-import type { EventFaultId, PushSpec } from './types.js';
+import type { EventFaultId, PushSpec, RowObservation } from './types.js';
 
-/** What a row observed (the row itself is assembled by the suite). */
-export interface RowObservation {
-  outcome: string;
-  operatorSees: string;
-  falseAlerts: number;
-  lostAlerts: number;
-  duplicateAlerts: number;
-}
+export type { RowObservation } from './types.js';
 
 const stored = (r: EventRig, table: 'seen_events' | 'event_hints') => (r.app.store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
 

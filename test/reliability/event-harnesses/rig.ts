@@ -30,8 +30,12 @@ export interface EventRig {
   line(pattern: RegExp, options?: { source?: string; anywhere?: boolean }): string;
   /** A time just before now, after the cursor: where the rows log their events. */
   recent(): Date;
-  /** False, lost and duplicate alerts against one expected change of the subject (or none). */
-  count(expected: ChangeEventType | null): { falseAlerts: number; lostAlerts: number; duplicateAlerts: number };
+  /**
+   * False, lost and duplicate alerts against one expected change of the subject (or none). With
+   * `events` (a fact source: each provider event its own alert), that many distinct events are
+   * expected, told apart by provider event id; `login` when the alert is about someone else.
+   */
+  count(expected: ChangeEventType | null, options?: { events?: number; login?: string }): { falseAlerts: number; lostAlerts: number; duplicateAlerts: number };
   close(): Promise<void>;
 }
 
@@ -52,6 +56,8 @@ export async function eventRig(harness: ProviderEventHarness): Promise<EventRig>
     const statusOf = () => buildEventsStatus(config, app.store, clock.now(), sources);
     const statusText = () => renderEventsStatus(statusOf(), clock.now());
     const alerts = () => app.store.db.prepare(`SELECT type, login FROM events WHERE type NOT IN ('baseline') ORDER BY id`).all() as Array<{ type: string; login: string }>;
+    const providerEventIds = () =>
+      (app.store.db.prepare(`SELECT json_extract(detail, '$.providerEventId') AS id FROM events WHERE type NOT IN ('baseline') ORDER BY id`).all() as Array<{ id: string | null }>).map((x) => x.id);
     return {
       harness, fake, app, runner, clock, alerts, statusText,
       sourceStatus(source = harness.source) {
@@ -66,10 +72,15 @@ export async function eventRig(harness: ProviderEventHarness): Promise<EventRig>
         return lines.slice(Math.max(0, start), end < 0 ? lines.length : end).find((l) => pattern.test(l))?.trim() ?? '';
       },
       recent: () => new Date(clock.now().getTime() - 10_000),
-      count(expected) {
+      count(expected, options = {}) {
         const all = alerts();
-        const real = all.filter((a) => expected !== null && a.type === expected && a.login === fake.subjectLogin);
-        return { falseAlerts: all.length - real.length, lostAlerts: expected !== null && real.length === 0 ? 1 : 0, duplicateAlerts: Math.max(0, real.length - 1) };
+        const ids = providerEventIds();
+        const login = options.login ?? fake.subjectLogin;
+        const real = all.flatMap((a, i) => (expected !== null && a.type === expected && a.login === login ? [ids[i] ?? `alert-${i}`] : []));
+        const wanted = expected === null ? 0 : (options.events ?? 1);
+        // A hint source's one verified change; a fact source's alerts, one per distinct provider event.
+        const distinct = options.events === undefined ? Math.min(real.length, 1) : new Set(real).size;
+        return { falseAlerts: all.length - real.length, lostAlerts: Math.max(0, wanted - distinct), duplicateAlerts: real.length - distinct };
       },
       async close() {
         app.close();

@@ -9,8 +9,13 @@
  * ./index.ts. ADDING A PUSHED SOURCE (a webhook on `inbound`): give the harness a `push` (./push.ts):
  * the hook's monitor id, a valid delivery about the subject, and the same delivery with a wrong
  * secret; the three push rows then run against it over real HTTP.
+ * A MONITOR'S SECOND SOURCE (Entra `sign-ins`, Google `admin-roles`) is a harness of its own with
+ * the same provider and its own `source`; `sibling` names the other source, which a fault on this
+ * one must leave polling. A source whose events are facts (a sign-in: nothing to re-read) sets
+ * `effect: 'fact'`. Rows only one source has go in its `extraRows`.
  */
 import type { ChangeEventType } from '../../../src/core/types.js';
+import type { EventRig } from './rig.js';
 
 /** Every row of the per-provider table. */
 export type EventFaultId =
@@ -81,6 +86,8 @@ export interface EventFake {
   logAboutSubject(at: Date, n?: number): void;
   /** Appends an event about a user the provider does not have (and mfawatch never stored). */
   logAboutUnknown(at: Date): void;
+  /** Fact sources: the login that event names (its alert is about that login). */
+  unknownLogin?: string;
   /** Appends events the source must set aside (counted) or not act on; returns them in words. */
   logForeign(at: Date): string;
   /** Appends an entry that is JSON but not the documented shape (set aside, counted). */
@@ -103,9 +110,36 @@ export interface EventFake {
   push?: PushSpec;
 }
 
+/** What a row observed (the row itself is assembled by the suite). */
+export interface RowObservation {
+  outcome: string;
+  operatorSees: string;
+  falseAlerts: number;
+  lostAlerts: number;
+  duplicateAlerts: number;
+}
+
+/** A row only one source has, with its own observable (asserted inside `run`). */
+export interface ExtraEventFault {
+  id: string;
+  title: string;
+  as?: string;
+  run(r: EventRig): Promise<RowObservation>;
+}
+
 export interface ProviderEventHarness {
   /** The monitor type (`okta`). */
   provider: string;
+  /**
+   * `hint` (default): an event makes the core re-read the account, and the verified change is the
+   * one alert. `fact`: each event is its own alert (a sign-in without MFA), nothing is re-read, so
+   * alerts are counted per provider event id.
+   */
+  effect?: 'hint' | 'fact';
+  /** The monitor's other pulled source: a fault on this one must leave it polling, on its own cursor. */
+  sibling?: string;
+  /** Rows only this source has, after the shared ones. */
+  extraRows?: readonly ExtraEventFault[];
   /** The config id of the monitor instance. */
   monitorId: string;
   /** The pulled source's name (`system-log`). */
