@@ -15,7 +15,7 @@ import { killComplete, nobodyKnows, type ServiceResult } from '../response/inval
 import { identityContext, responseRunnerFor } from '../response/wiring.js';
 import { ResponseStore } from '../../storage/responses.js';
 import { html, type Html } from './html.js';
-import { accountHref, badge, page, personHref, place, postForm, time, type Viewer } from './layout.js';
+import { accountHref, badge, page, personHref, place, postForm, timeIn, type Viewer } from './layout.js';
 import type { Params } from './pages.js';
 
 /** How long a kill preview may be confirmed. */
@@ -79,6 +79,7 @@ export async function killConfirmed(app: App, viewer: Viewer, params: Params, pr
 
 /** Cancels a kill in its grace period: the same code as `mfawatch cancel-kill`. */
 export function cancelKill(app: App, viewer: Viewer, params: Params): Html {
+  const time = timeIn(app.deps.displayTimezone);
   const identity = identityFromArgument(app.store, identityContext(app), params.identity ?? '');
   const cancelled = responseRunnerFor(app).cancel(identity, viewer.actor);
   const text = cancelled.length
@@ -89,6 +90,7 @@ export function cancelKill(app: App, viewer: Viewer, params: Params): Html {
 
 /** Acknowledges an account: the same code as `mfawatch ack`. */
 export function ack(app: App, viewer: Viewer, params: Params): Html {
+  const time = timeIn(app.deps.displayTimezone);
   const ms = ackDuration(params.for ?? '');
   const { matches, until } = acknowledgeAccount(app, viewer.actor, { account: params.account ?? '', monitor: params.monitor, ms, reason: params.reason ?? '' });
   const back = matches[0];

@@ -2,6 +2,7 @@
  * The frame of every console page and the small pieces pages share (badges, times, forms with
  * their CSRF token). Pages are plain HTML forms and links: everything works without JavaScript.
  */
+import { displayTimeFormatter } from '../core/display-time.js';
 import type { ConsoleRole } from '../../storage/console.js';
 import { html, query, type Html, type HtmlValue } from './html.js';
 
@@ -64,10 +65,13 @@ export function badge(word: string): Html {
   return html`<span class="badge ${word.replace(/[^a-z_]/g, '')}">${word}</span>`;
 }
 
-/** A timestamp as text with its machine-readable form. */
-export function time(iso: string | null | undefined): Html {
-  if (!iso) return html`<span class="muted">never</span>`;
-  return html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>`;
+/** A timestamp for people: a `<time>` element, its text in the display zone, its `datetime` UTC ISO. */
+export type TimeHtml = (iso: string | null | undefined) => Html;
+
+/** Timestamps as text in `zone` (config `displayTimezone`, zone named), with the UTC ISO form in `datetime` for machines. */
+export function timeIn(zone: string | undefined): TimeHtml {
+  const format = displayTimeFormatter(zone);
+  return (iso) => (iso ? html`<time datetime="${iso}">${format(iso)}</time>` : html`<span class="muted">never</span>`);
 }
 
 /** The console link to an account. */

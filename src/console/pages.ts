@@ -18,7 +18,7 @@ import { ResponseStore, type ResponseRow } from '../../storage/responses.js';
 import type { EventRow } from '../../storage/rows.js';
 import { coverageChart, coverageOverTime, pct, type CoverageHistory } from './chart.js';
 import { html, query, safeHref, type Html } from './html.js';
-import { accountHref, badge, page, personHref, place, postForm, time, type Viewer } from './layout.js';
+import { accountHref, badge, page, personHref, place, postForm, timeIn, type TimeHtml, type Viewer } from './layout.js';
 
 /** Query parameters as fastify parses them. */
 export type Params = Record<string, string | undefined>;
@@ -34,6 +34,7 @@ function canAct(viewer: Viewer): boolean {
 // ── Overview ─────────────────────────────────────────────────────────────────
 
 export function overviewPage(app: App, viewer: Viewer, params: Params, history: CoverageHistory): Html {
+  const time = timeIn(app.deps.displayTimezone);
   const now = app.clock.now();
   const days = CHART_DAYS.find((d) => String(d) === params.days) ?? 30;
   const monitorOf = (id: string) => app.monitors.find((m) => m.config.id === id)?.monitor;
@@ -67,7 +68,7 @@ ${status.monitors.map((m) => html`<tr><td><a href="/accounts${query({ monitor: m
 ${withoutMfa.length === 0 ? html`<p class="muted">none</p>` : html`<table id="without-mfa"><thead><tr><th>account</th><th>where</th><th>MFA</th><th>kind</th></tr></thead><tbody>
 ${withoutMfa.slice(0, 100).map((a) => html`<tr><td><a href="${accountHref(a.monitorId, a.scope, a.accountId)}">${a.login}</a>${a.admin ? html` ${badge('admin')}` : ''}</td><td>${place(a.monitorId, a.scope)}</td><td>${badge(a.mfa)}</td><td>${a.kind}</td></tr>`)}
 </tbody></table>${withoutTotal > withoutMfa.length ? html`<p><a href="/accounts${query({ sort: 'mfa' })}">all ${withoutTotal} on the Accounts page</a></p>` : ''}`}
-${eventSourcesSection(status.events, now)}
+${eventSourcesSection(status.events, now, time)}
 <h2>Held scans</h2>
 ${holds.length === 0 ? html`<p class="muted">none</p>` : html`<table><thead><tr><th>monitor</th><th>held</th><th>why</th><th></th></tr></thead><tbody>
 ${holds.map((h) => html`<tr><td>${place(h.monitor_id, h.scope)}</td><td>${time(h.held_at)}</td><td>${h.summary}</td><td>${canAct(viewer) ? postForm('/accept', { monitor: h.monitor_id, scope: h.scope }, viewer, html`<button type="submit">Accept (the change is real)</button>`, 'inline') : ''}</td></tr>`)}
@@ -87,7 +88,7 @@ function seconds(s: number | null): string {
 }
 
 /** The event sources of the configured monitors (the same rows as `mfawatch status`), with their lag. */
-function eventSourcesSection(events: EventsStatus | undefined, now: Date): Html {
+function eventSourcesSection(events: EventsStatus | undefined, now: Date, time: TimeHtml): Html {
   const sources = events?.eventSources ?? [];
   const pendingTotal = events?.pendingVerificationsTotal ?? 0;
   if (sources.length === 0 && pendingTotal === 0) return html`<h2>Event sources</h2><p class="muted">no monitor has event sources configured (README "Events")</p>`;
@@ -126,6 +127,7 @@ function accountQueryParams(q: AccountQuery): Record<string, string | undefined>
 }
 
 export function accountsPage(app: App, viewer: Viewer, params: Params): Html {
+  const time = timeIn(app.deps.displayTimezone);
   const q = accountQuery(params);
   const pageNo = Math.max(1, Number.parseInt(params.page ?? '1', 10) || 1);
   const now = app.clock.now();
@@ -177,7 +179,7 @@ export function* accountsCsv(app: App, params: Params): Generator<string> {
 
 // ── Account and person ───────────────────────────────────────────────────────
 
-function eventsTable(rows: readonly EventRow[]): Html {
+function eventsTable(rows: readonly EventRow[], time: TimeHtml): Html {
   if (rows.length === 0) return html`<p class="muted">none</p>`;
   return html`<table class="events"><thead><tr><th>when</th><th>severity</th><th>type</th><th>where</th><th>what</th></tr></thead><tbody>
 ${rows.map((e) => html`<tr><td>${time(e.at)}</td><td>${badge(e.severity)}</td><td>${e.type}</td><td>${place(e.monitor_id, e.scope)}</td><td>${e.account_id ? html`<a href="${accountHref(e.monitor_id, e.scope, e.account_id)}">${e.summary}</a>` : e.summary}</td></tr>`)}
@@ -199,19 +201,20 @@ export function killResults(row: ResponseRow): Html {
   return html`<ul class="results">${results.map((r) => html`<li>${r.responderId ?? '?'} (${r.service ?? ''}): ${badge(r.outcome ?? '?')} ${r.detail ?? ''}</li>`)}</ul>`;
 }
 
-function killsTable(rows: readonly ResponseRow[]): Html {
+function killsTable(rows: readonly ResponseRow[], time: TimeHtml): Html {
   if (rows.length === 0) return html`<p class="muted">none</p>`;
   return html`<table class="kills"><thead><tr><th>#</th><th>person</th><th>origin</th><th>state</th><th>when</th><th>by</th><th>per service</th></tr></thead><tbody>
 ${rows.map((k) => html`<tr id="kill-${k.id}"><td>${k.id}</td><td><a href="${personHref(k.identity)}">${k.identity}</a></td><td>${k.origin}</td><td>${badge(k.status === 'done' ? (k.ok ? 'succeeded' : 'failed') : k.status)}${k.dry_run ? ' (dry run)' : ''}</td><td>${time(k.created_at)}</td><td>${k.actor}</td><td>${killResults(k)}</td></tr>`)}
 </tbody></table>`;
 }
 
-function timeline(rows: ReadonlyArray<{ at: string; change: string; mfa: string; admin: number; login: string }>): Html {
+function timeline(rows: ReadonlyArray<{ at: string; change: string; mfa: string; admin: number; login: string }>, time: TimeHtml): Html {
   if (rows.length === 0) return html`<p class="muted">no history</p>`;
   return html`<ol class="timeline">${rows.map((r) => html`<li>${time(r.at)} ${r.change} ${badge(r.mfa)}${r.admin ? ' admin' : ''} <span class="muted">as ${r.login}</span></li>`)}</ol>`;
 }
 
 export function accountPage(app: App, viewer: Viewer, params: Params): Html | undefined {
+  const time = timeIn(app.deps.displayTimezone);
   const { monitor, scope = '', id } = params;
   if (!monitor || !id) return undefined;
   const row = app.store.db.prepare(`SELECT monitor_id, scope, account_id, login, email, display_name, kind, admin, mfa, factors, url, first_seen, changed_at FROM accounts WHERE monitor_id = ? AND scope = ? AND account_id = ?`).get(monitor, scope, id) as
@@ -235,9 +238,9 @@ ${row ? html`<tr><th>name</th><td>${row.display_name ?? ''}</td></tr><tr><th>ema
 <tr><th>person</th><td>${identity ? html`<a href="${personHref(identity)}">${identity}</a>` : html`<span class="muted">not linked to a person (add it to identities.map)</span>`}</td></tr>
 </tbody></table>
 <h2>MFA timeline</h2>
-${timeline(history)}
+${timeline(history, time)}
 <h2>Events</h2>
-${eventsTable(eventsOfAccount(app.store, monitor, scope, id, 100))}
+${eventsTable(eventsOfAccount(app.store, monitor, scope, id, 100), time)}
 <h2>Acknowledgements</h2>
 ${acks.length === 0 ? html`<p class="muted">none</p>` : html`<ul>${acks.map((a) => html`<li>${time(a.at)} by ${a.actor}, until ${time(a.until)}${a.until > now ? ' (in force)' : ''}: ${a.reason}</li>`)}</ul>`}
 ${canAct(viewer) && row ? html`
@@ -247,7 +250,7 @@ ${inForce.length ? postForm('/unack', { monitor, scope, account: id }, viewer, h
 }
 
 /** Owner cases (src/owners): what happened, the notices sent to the owner, the deadline, escalation and the owner's answer. */
-function ownerCasesTable(cases: readonly OwnerCaseRow[], owners: OwnerStore): Html {
+function ownerCasesTable(cases: readonly OwnerCaseRow[], owners: OwnerStore, time: TimeHtml): Html {
   if (cases.length === 0) return html`<p class="muted">none</p>`;
   return html`<table id="owner-cases"><thead><tr><th>event</th><th>account</th><th>opened</th><th>deadline</th><th>notices</th><th>escalated</th><th>answer</th></tr></thead><tbody>
 ${cases.map((c) => html`<tr><td>${c.event_type}${c.status === 'closed' ? html` <span class="muted">(closed${c.close_reason ? `: ${c.close_reason}` : ''})</span>` : ''}</td><td><a href="${accountHref(c.monitor_id, c.scope, c.account_id)}">${c.login}</a> <span class="muted">${place(c.monitor_id, c.scope)}</span></td><td>${time(c.opened_at)}</td><td>${time(c.deadline_at)}</td>
@@ -257,6 +260,7 @@ ${cases.map((c) => html`<tr><td>${c.event_type}${c.status === 'closed' ? html` <
 }
 
 export function personPage(app: App, viewer: Viewer, params: Params): Html | undefined {
+  const time = timeIn(app.deps.displayTimezone);
   const identity = params.identity?.trim().toLowerCase();
   if (!identity) return undefined;
   const accounts = linkedAccounts(app.store, identityContext(app), identity);
@@ -269,13 +273,13 @@ ${accounts.length === 0 ? html`<p class="muted">no account seen by the monitors 
 ${accounts.map((a) => {
   const now = stmt.get(a.monitorId, a.scope, a.accountId) as { mfa: string; admin: number; kind: string } | undefined;
   const history = app.store.history(a.accountId).filter((h) => h.monitor_id === a.monitorId && h.scope === a.scope && h.account_id === a.accountId);
-  return html`<tr><td><a href="${accountHref(a.monitorId, a.scope, a.accountId)}">${a.login}</a>${now?.admin ? ' (admin)' : ''}</td><td>${place(a.monitorId, a.scope)}</td><td>${badge(now?.mfa ?? 'unknown')}</td><td>${a.via}</td><td>${timeline(history.slice(-5))}</td></tr>`;
+  return html`<tr><td><a href="${accountHref(a.monitorId, a.scope, a.accountId)}">${a.login}</a>${now?.admin ? ' (admin)' : ''}</td><td>${place(a.monitorId, a.scope)}</td><td>${badge(now?.mfa ?? 'unknown')}</td><td>${a.via}</td><td>${timeline(history.slice(-5), time)}</td></tr>`;
 })}
 </tbody></table>`}
 <h2>Owner notices</h2>
-${ownerCasesTable(accounts.flatMap((a) => owners.casesOfAccount(a.monitorId, a.scope, a.accountId, 50)), owners)}
+${ownerCasesTable(accounts.flatMap((a) => owners.casesOfAccount(a.monitorId, a.scope, a.accountId, 50)), owners, time)}
 <h2>Session kills</h2>
-${killsTable(kills)}
+${killsTable(kills, time)}
 ${canAct(viewer) ? html`<h2>Sign ${identity} out everywhere</h2>
 <p>First a preview: the exact calls each service would get (a dry run, nothing is changed); then you confirm by typing the identity.</p>
 ${postForm('/kill/preview', { identity }, viewer, html`<button type="submit" id="kill-preview">Preview the kill</button>`)}
@@ -288,6 +292,7 @@ ${kills.some((k) => k.status === 'scheduled') ? postForm('/kill/cancel', { ident
 const SINCE_CHOICES = ['24h', '7d', '30d', '90d'];
 
 export function eventsPage(app: App, viewer: Viewer, params: Params): Html {
+  const time = timeIn(app.deps.displayTimezone);
   const since = SINCE_CHOICES.includes(params.since ?? '') ? (params.since as string) : '7d';
   const minSeverity = SEVERITIES.find((s) => s === params.severity);
   const type = CHANGE_EVENT_TYPES.find((t) => t === params.type);
@@ -304,20 +309,22 @@ export function eventsPage(app: App, viewer: Viewer, params: Params): Html {
 <button type="submit">Filter</button>
 </form>
 <p class="muted">${rows.length} event(s)${rows.length === 500 ? ' (the newest 500)' : ''}</p>
-${eventsTable(rows)}
+${eventsTable(rows, time)}
 `, '/events');
 }
 
 export function killsPage(app: App, viewer: Viewer): Html {
+  const time = timeIn(app.deps.displayTimezone);
   const now = app.clock.now();
   const attention = buildKillStatus(app.store, now);
   return page('Kills', viewer, html`
 ${attention.length ? html`<div class="notice bad">${attention.length} kill(s) need attention; see the Overview.</div>` : ''}
-${killsTable(recentResponses(app.store, 200))}
+${killsTable(recentResponses(app.store, 200), time)}
 `, '/kills');
 }
 
 export function deliveriesPage(app: App, viewer: Viewer): Html {
+  const time = timeIn(app.deps.displayTimezone);
   const now = app.clock.now();
   const { notifiers, acknowledgements } = buildDeliveryStatus(app.config, app.store, now);
   const failed = failedDeliveries(app.store, 200);
@@ -335,6 +342,7 @@ ${acknowledgements.length === 0 ? html`<p class="muted">none</p>` : html`<ul>${a
 }
 
 export function auditPage(app: App, viewer: Viewer, params: Params): Html {
+  const time = timeIn(app.deps.displayTimezone);
   const v = verifyAuditChain(app.store);
   const rows = recentAuditRows(app.store, 200, params.actor || undefined);
   return page('Audit', viewer, html`

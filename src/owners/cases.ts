@@ -15,7 +15,7 @@ import { OwnerStore, type OwnerCaseRow, type OwnerChannel } from '../../storage/
 import { formatDuration } from '../core/duration.js';
 import { visible } from '../core/text.js';
 import type { ChangeEvent, MfaState } from '../core/types.js';
-import { announce } from '../response/announce.js';
+import { announce, type Announcement } from '../response/announce.js';
 import { recordAutoResponses } from '../response/decide.js';
 import { identityOfAccount, normaliseIdentity } from '../response/identity.js';
 import { autoResponseContext, identityContext } from '../response/wiring.js';
@@ -109,8 +109,8 @@ function queueNotices(app: App, settings: OwnersConfig, c: OwnerCaseRow, event: 
 }
 
 /** Tells the team (owners.escalateTo, else every notifier; those whose matchers take `about`) one thing about an owner case. */
-export function tellTeam(app: App, settings: OwnersConfig, id: string, title: string, text: string, events: ChangeEvent[], monitorId: string, now: Date, about?: ChangeEvent): number {
-  return announce(app.store, teamNotifiers(app, settings, about), { id, title: visible(title), text, severity: 'high', monitorId, events }, now);
+export function tellTeam(app: App, settings: OwnersConfig, id: string, title: string, text: Announcement['text'], events: ChangeEvent[], monitorId: string, now: Date, about?: ChangeEvent): number {
+  return announce(app.store, teamNotifiers(app, settings, about), { id, title: visible(title), text, severity: 'high', monitorId, events }, now, app.deps.displayTimezone);
 }
 
 export interface OpenResult {
@@ -271,7 +271,7 @@ function raiseDeadlinePassed(app: App, settings: OwnersConfig, c: OwnerCaseRow, 
   const stored: ChangeEvent = { ...e, id: app.store.insertEvent(e, null) };
   // The escalation notifiers' matchers apply: the payments team hears of the payments accounts.
   const teams = teamNotifiers(app, settings, stored);
-  announce(app.store, teams, { id: `owner-deadline-${c.id}`, title: visible(stored.summary), text: c.unreachable ? `The owner was never told: ${c.unreachable}.` : `The owner (${c.identity ?? ''}) was told at ${c.opened_at}${c.reminded_at ? ` and reminded at ${c.reminded_at}` : ''}.`, severity: stored.severity, monitorId: c.monitor_id, events: [stored] }, now);
+  announce(app.store, teams, { id: `owner-deadline-${c.id}`, title: visible(stored.summary), text: (time) => c.unreachable ? `The owner was never told: ${c.unreachable}.` : `The owner (${c.identity ?? ''}) was told at ${time(c.opened_at)}${c.reminded_at ? ` and reminded at ${time(c.reminded_at)}` : ''}.`, severity: stored.severity, monitorId: c.monitor_id, events: [stored] }, now, app.deps.displayTimezone);
   app.store.audit({ at: now, actor: app.actor, action: 'owner.case.escalated', subject: `${c.monitor_id}:${c.account_id}`, detail: { case: c.id, event: stored.id, notifiers: teams.map((n) => n.config.id) } });
   decideAutoResponse(app, stored, `owner-${c.id}`, now);
   return stored;

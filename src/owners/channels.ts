@@ -3,8 +3,9 @@
  * message or throws a ProviderError whose reason decides retry (src/owners/deliver.ts retries):
  *
  * - e-mail over SMTP with the settings and `from` of the email notifier `owners.email.via`
- *   (notifiers/email/smtp.ts, the email notifier's own SMTP set-up); a 5xx reply (550 unknown
- *   user: a bounce) is permanent;
+ *   (notifiers/email/smtp.ts, the email notifier's own SMTP set-up); a permanent refusal of the
+ *   recipient (RCPT TO 550 unknown user: a bounce) fails the notice, while a refused login, TLS,
+ *   sender or server is the channel's failure (OwnerChannelError) and the notice stays queued;
  * - Slack: `users.lookupByEmail`, then `chat.postMessage` to the user id, which opens the DM
  *   (https://api.slack.com/methods/users.lookupByEmail, https://api.slack.com/methods/chat.postMessage);
  *   `users_not_found` and other platform errors are permanent, rate limits and 5xx transient;
@@ -30,9 +31,67 @@ export interface OwnerMail {
   id: string;
 }
 
+/**
+ * A failure of the channel itself (the `owners.email.via` notifier's SMTP login, TLS, sender or the
+ * server), not of the person's address: src/owners/deliver.ts keeps the notice queued and retries
+ * it like other delivery failures, until delivery.maxAge, instead of calling the owner unreachable.
+ */
+export class OwnerChannelError extends ProviderError {}
+
+interface SmtpFailure {
+  code?: string;
+  command?: string;
+  responseCode?: number;
+  response?: string;
+  message?: string;
+  rejectedErrors?: Array<{ recipient?: string; response?: string; responseCode?: number }>;
+}
+
+/**
+ * What an SMTP failure of an owner mail means. A permanent refusal of the recipient (RCPT TO
+ * 550/551/553, nodemailer's EENVELOPE naming it) is the owner's address; everything else (login,
+ * TLS, sender, message, connection) is the channel, and says which setting of which notifier to check.
+ */
+function ownerMailError(err: SmtpFailure, via: EmailConfig, to: string, secrets: ReturnType<typeof smtpSecrets>): ProviderError {
+  const refusal = err.rejectedErrors?.find((r) => r.recipient === to) ?? err.rejectedErrors?.[0];
+  const quoted = (s: string | undefined) => redactSecrets(s ?? '', secrets).trim().slice(0, 300);
+  const reply = quoted(refusal?.response ?? err.response ?? err.message) || 'no reply';
+  const code = refusal?.responseCode ?? err.responseCode;
+  const server = `${via.smtp.host}:${via.smtp.port}`;
+  const provider = 'email';
+  const check = (what: string) => `check ${what} of the email notifier "${via.id}" (owners.email.via); the notice stays queued and is retried`;
+  if (err.code === 'EENVELOPE' && err.command === 'RCPT TO' && code !== undefined && code >= 500) {
+    return new ProviderError(`the SMTP server ${server} refused the owner's address ${to} (${reply})`, { reason: 'client', provider, status: code, hint: "the owner's address was refused: check the identity's e-mail (identities.map) and reach the owner another way" });
+  }
+  if (code !== undefined && code >= 400 && code < 500) {
+    return new ProviderError(`the SMTP server ${server} did not take the owner mail for now (${reply})`, { reason: 'server', provider, status: code, hint: 'mfawatch will retry' });
+  }
+  switch (err.code) {
+    case 'EAUTH':
+    case 'ENOAUTH':
+      return new OwnerChannelError(`the owner mail could not be sent: the SMTP login was refused by ${server} (${reply})`, { reason: 'auth', provider, status: code, hint: check('smtp.auth.user and its password variable') });
+    case 'ETLS':
+    case 'EREQUIRETLS':
+      return new OwnerChannelError(`the owner mail could not be sent: TLS with ${server} failed (${reply})`, { reason: 'client', provider, status: code, hint: check('smtp.secure, smtp.starttls and smtp.rejectUnauthorized against what the server offers') });
+    case 'ETIMEDOUT':
+      return new ProviderError(`the owner mail could not be sent: ${server} did not answer in time`, { reason: 'timeout', provider, hint: check('smtp.host and smtp.port, and the firewall') });
+    case 'ECONNECTION':
+    case 'ESOCKET':
+    case 'EDNS':
+    case 'EPROXY':
+      return new ProviderError(`the owner mail could not be sent: could not talk to ${server} (${err.code}: ${reply})`, { reason: 'network', provider, hint: check('smtp.host and smtp.port, DNS and the firewall') });
+  }
+  if (err.command === 'MAIL FROM' && code === 530) {
+    return new OwnerChannelError(`the owner mail could not be sent: ${server} wants a login first (${reply})`, { reason: 'auth', provider, status: code, hint: check('smtp.auth') });
+  }
+  if (err.command === 'MAIL FROM') {
+    return new OwnerChannelError(`the owner mail could not be sent: ${server} refused the sender ${via.from} (${reply})`, { reason: 'client', provider, status: code, hint: check('`from`') });
+  }
+  return new OwnerChannelError(`the owner mail could not be sent: ${server} refused it (${reply})`, { reason: code !== undefined && code >= 500 ? 'client' : 'network', provider, status: code, hint: check('the smtp settings') });
+}
+
 /** Sends one owner mail with an email notifier's SMTP settings. */
 export async function sendOwnerMail(via: EmailConfig, mail: OwnerMail, signal: AbortSignal, now: Date): Promise<void> {
-  const secrets = smtpSecrets(via.smtp);
   try {
     await sendSmtpMail(via.smtp, {
       from: via.from,
@@ -45,14 +104,8 @@ export async function sendOwnerMail(via: EmailConfig, mail: OwnerMail, signal: A
       messageId: `<owner-${mail.id.replace(/[^A-Za-z0-9.-]/g, '-')}.${now.getTime()}@mfawatch>`,
     }, signal);
   } catch (thrown) {
-    const err = thrown as { responseCode?: number; response?: string; code?: string; message?: string };
-    const reply = redactSecrets(err.response ?? err.message ?? 'no reply', secrets).slice(0, 300);
     if (signal.aborted) throw new ProviderError('the SMTP server did not take the owner mail in time', { reason: 'timeout', provider: 'email', hint: 'mfawatch will retry' });
-    const code = err.responseCode;
-    if (code !== undefined && code >= 500) {
-      throw new ProviderError(`the SMTP server refused the owner mail to ${mail.to} (${reply})`, { reason: 'client', provider: 'email', status: code, hint: "the address bounced: check the identity's e-mail (identities.map) and reach the owner another way" });
-    }
-    throw new ProviderError(`the SMTP server did not take the owner mail (${reply})`, { reason: code !== undefined && code >= 400 ? 'server' : 'network', provider: 'email', status: code, hint: 'mfawatch will retry' });
+    throw ownerMailError(thrown as SmtpFailure, via, mail.to, smtpSecrets(via.smtp));
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * Delivering the owner outbox (owner_notices): each pending row once per pass, retried with the
  * dispatcher's backoff (backoffDelay) up to delivery.maxAge; a row is marked sent only after the
- * channel accepted it. A permanent failure (a bounce, an unknown Slack user, a refused number) or
- * giving up marks it failed and tells the team once; the case stays open and still escalates.
+ * channel accepted it. A failure of the mail channel itself (OwnerChannelError: the SMTP login,
+ * TLS) keeps it queued like a transient one. A permanent failure (a bounce, an unknown Slack user,
+ * a refused number) or giving up marks it failed and tells the team once; the case stays open and still escalates.
  */
 import type { App } from '../app.js';
 import { OwnerStore, type OwnerNoticeRow } from '../../storage/owners.js';
@@ -11,7 +12,7 @@ import { ProviderError, toProviderError } from '../core/errors.js';
 import { redactSecrets } from '../core/secret.js';
 import { backoffDelay } from '../delivery/dispatcher.js';
 import type { EmailConfig } from '../../notifiers/email/config.js';
-import { sendOwnerMail, sendOwnerSlack, sendOwnerSms } from './channels.js';
+import { OwnerChannelError, sendOwnerMail, sendOwnerSlack, sendOwnerSms } from './channels.js';
 import { caseEvent, ownersSettings, tellTeam } from './cases.js';
 import { noticeHtml, noticeSlack, noticeSms, noticeText, type OwnerNotice } from './notice.js';
 
@@ -75,7 +76,8 @@ export async function deliverOwnerNotices(app: App, signal?: AbortSignal): Promi
         continue;
       }
       const nextAt = at.getTime() + backoffDelay(row.attempts + 1, app.config.delivery, err.retryAfterMs);
-      const giveUp = !err.transient || nextAt - Date.parse(row.created_at) > app.config.delivery.maxAge;
+      // A broken channel (a refused SMTP login) is retried like a transient failure: the person is not unreachable.
+      const giveUp = !(err.transient || err instanceof OwnerChannelError) || nextAt - Date.parse(row.created_at) > app.config.delivery.maxAge;
       if (!giveUp) {
         owners.recordNoticeAttempt(row.id, at, { status: 'pending', nextAttemptAt: new Date(nextAt), error: message });
         app.logger.warn({ case: row.case_id, channel: row.channel, retryAt: new Date(nextAt).toISOString() }, `owner notice not delivered, will retry: ${message}`);
@@ -87,7 +89,7 @@ export async function deliverOwnerNotices(app: App, signal?: AbortSignal): Promi
         app.store.audit({ at, actor: app.actor, action: 'owner.notice.failed', subject, detail: { case: row.case_id, kind: row.kind, channel: row.channel, reason: err.reason, error: message } });
         if (c) {
           tellTeam(app, settings, `owner-undeliverable-${row.id}`, `mfawatch could not reach the owner of ${c.login} at ${c.monitor_id} by ${row.channel}`,
-            `The ${row.kind} to ${row.recipient} by ${row.channel} failed: ${message}. The case stays open${c.status === 'open' ? ` (deadline ${c.deadline_at})` : ''}; reach the person another way.`,
+            (time) => `The ${row.kind} to ${row.recipient} by ${row.channel} failed: ${message}. The case stays open${c.status === 'open' ? ` (deadline ${time(c.deadline_at)})` : ''}; reach the person another way.`,
             [], c.monitor_id, at, caseEvent(app, c));
         }
       });

@@ -145,6 +145,16 @@ describe('docs/json.md', () => {
     }
   });
 
+  it('a lookup that finds nothing exits 2 with or without --json, and --json prints no document', async () => {
+    for (const args of [['whois', 'nobody@example.com'], ['history', 'nobody']]) {
+      const text = await cli(...args);
+      const asJson = await cli(...args, '--json');
+      expect([text.code, asJson.code], args.join(' ')).toEqual([2, 2]);
+      expect(asJson.stdout).toBe('');
+      expect(asJson.stderr).toContain('nobody');
+    }
+  });
+
   it('the shape check catches a missing key, an undocumented key and a wrong type', () => {
     expect(shapeProblems({ a: 1, b: { c: 'x' } }, { a: 1 }, 's', false)).toEqual(['s.b: documented but missing (absent values must be null)']);
     expect(shapeProblems({ a: 1 }, { a: 1, snake_case: 2 }, 's', false)).toEqual(['s.snake_case: not documented', 's.snake_case: not camelCase']);

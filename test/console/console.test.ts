@@ -224,6 +224,28 @@ describe('pages', () => {
   });
 });
 
+describe('times for people', () => {
+  it('every page shows times in displayTimezone, zone named; the <time> datetime stays UTC ISO', async () => {
+    await h.close();
+    h = await startHarness({ displayTimezone: 'America/New_York' });
+    const cookie = await signIn(h, 'responder');
+    const pages = await Promise.all(['/', '/events', '/account?monitor=gh-acme&id=3', '/person?identity=carol%40example.com', '/audit', '/accounts'].map(async (url) => [url, (await get(h, url, cookie)).body] as const));
+    for (const [url, body] of pages) {
+      const times = [...body.matchAll(/<time datetime="([^"]*)">([^<]*)<\/time>/g)];
+      expect(times.length, url).toBeGreaterThan(0);
+      for (const [, datetime, shown] of times) {
+        expect(datetime, url).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        expect(shown, url).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d E[SD]T$/);
+      }
+    }
+    // carol's loss of 2FA, scanned at 09:00 UTC: 04:00 in New York.
+    expect(pages.find(([url]) => url === '/events')?.[1]).toContain('<time datetime="2026-11-22T09:00:00.000Z">2026-11-22 04:00 EST</time>');
+    const csrf = csrfOf((await get(h, '/account?monitor=gh-acme&id=3', cookie)).body);
+    const acked = await post(h, '/ack', cookie, { monitor: 'gh-acme', scope: '', account: '3', for: '7d', reason: 'on leave', _csrf: csrf });
+    expect(acked.body).toContain('until <time datetime="2026-11-29T10:00:00.000Z">2026-11-29 05:00 EST</time>.');
+  });
+});
+
 describe('actions', () => {
   it('a viewer cannot act (403), and nothing reaches the responder', async () => {
     const cookie = await signIn(h, 'viewer');
@@ -306,7 +328,7 @@ describe('actions', () => {
     expect(acked.statusCode).toBe(200);
     expect(acked.body).toContain('Acknowledged carol for 7d');
     // The console's own time element, as on every page (not a raw ISO string).
-    expect(acked.body).toMatch(/until <time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z">\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ<\/time>\./);
+    expect(acked.body).toMatch(/until <time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z">\d{4}-\d\d-\d\d \d\d:\d\d [A-Z+0-9]+<\/time>\./);
     expect((await get(h, '/accounts?acked=yes', cookie)).body).toMatch(/>carol<\/a>/);
     const page = (await get(h, '/account?monitor=gh-acme&id=3', cookie)).body;
     expect(page).toContain('on leave, &lt;b&gt;key&lt;/b&gt; ordered');

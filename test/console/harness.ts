@@ -31,6 +31,8 @@ export interface HarnessOptions extends ConsoleOptions {
   console?: Record<string, unknown>;
   /** Extra keys for the gh-acme monitor (e.g. its `events` block). */
   monitor?: Record<string, unknown>;
+  /** The config's `displayTimezone` (default: none, the system's zone). */
+  displayTimezone?: string;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const dir = tempDir('mfawatch-console-');
   const configPath = writeConfig(dir.path, {
     database: './state.db',
+    ...(options.displayTimezone ? { displayTimezone: options.displayTimezone } : {}),
     delivery: { runDeadline: '1s' },
     monitors: [{ id: 'gh-acme', type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: gh.url, retries: 0, ...options.monitor }],
     notifiers: [{ id: 'siem', type: 'stdout', format: 'batch' }],

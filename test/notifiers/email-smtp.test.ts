@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { emailNotifier } from '../../notifiers/email/index.js';
 import type { EmailConfig } from '../../notifiers/email/config.js';
 import { ProviderError } from '../../src/core/errors.js';
-import { sendOwnerMail } from '../../src/owners/channels.js';
+import { OwnerChannelError, sendOwnerMail } from '../../src/owners/channels.js';
 import { testDeps } from '../helpers.js';
 import { sampleBatch } from './sample.js';
 
@@ -85,14 +85,20 @@ describe('one SMTP set-up for alerts and owner mails', () => {
   it('both refuse to send when STARTTLS is required and the server does not offer it', async () => {
     const config = emailConfig(await startSmtp({ starttls: false }));
     expect((await failure(viaNotifier(config))).message).toMatch(/^TLS with the SMTP server failed/);
-    // Each caller keeps its own reading of a refusal (the owner path calls any 5xx a bounce).
-    expect((await failure(viaOwnerMail(config))).status).toBe(500);
+    // The owner path reads the refused STARTTLS as its channel's failure (kept queued), never as a bounce of alice's address.
+    const owner = await failure(viaOwnerMail(config));
+    expect(owner).toBeInstanceOf(OwnerChannelError);
+    expect(owner.message).toMatch(/^the owner mail could not be sent: TLS with 127\.0\.0\.1:\d+ failed \(5\d\d .*\): check smtp\.secure, smtp\.starttls and smtp\.rejectUnauthorized .* of the email notifier "mail-sec" \(owners\.email\.via\)/);
+    expect(owner.message).not.toMatch(/alice|identities\.map/);
     expect(sessions).toEqual([]);
   });
 
   it('neither quotes the password, nor its AUTH PLAIN base64, from a refusal that echoes it', async () => {
     const config = emailConfig(await startSmtp({ starttls: true, echoAuth: true }));
-    for (const err of [await failure(viaNotifier(config)), await failure(viaOwnerMail(config))]) {
+    const owner = await failure(viaOwnerMail(config));
+    expect(owner.message).toMatch(/^the owner mail could not be sent: the SMTP login was refused by 127\.0\.0\.1:\d+ \(535 /);
+    expect(owner.reason).toBe('auth');
+    for (const err of [await failure(viaNotifier(config)), owner]) {
       expect(err.message).toMatch(/535/);
       expect(err.message).not.toContain(AUTH_PLAIN);
       expect(err.message).not.toContain(PASSWORD);

@@ -38,6 +38,8 @@ let mails: Mail[] = [];
 let refuse = new Set<string>();
 /** Recipients answered 450 (mailbox busy, try later) on their next delivery attempts. */
 let busy = new Map<string, number>();
+/** The SMTP password the server accepts (AUTH is optional: without a login the server takes mail too). */
+const SMTP_PASSWORD = 'smtp-owner-pass';
 let slack: FakeSlackApi;
 let twilio: FakeTwilio;
 let okta: FakeOkta;
@@ -58,7 +60,7 @@ const run = () => w.cli(['run'], { clock });
 const eventsOut = (stdout: string) => eventLines<{ batchId: string; type: string; severity: string; login: string; summary: string }>(stdout);
 const batches = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('{"schema":"mfawatch.batch/v1"')).map((l) => JSON.parse(l) as { id: string; kind: string; title: string; text?: string; events: Array<{ type: string; login: string; severity: string }> });
 
-function configure(extra: Record<string, unknown> = {}, lines: Line[] = [carol(), bob(), dave(), erin()]): void {
+function configure(extra: Record<string, unknown> = {}, lines: Line[] = [carol(), bob(), dave(), erin()], owners: Record<string, unknown> = {}): void {
   w.configure({
     delivery: { runDeadline: '2s', initialBackoff: '1s' },
     health: { massChange: { share: 0.5, minAccounts: 4 } },
@@ -73,6 +75,7 @@ function configure(extra: Record<string, unknown> = {}, lines: Line[] = [carol()
       email: { via: 'mail-sec' }, slack: { token: SLACK_TOKEN, apiUrl: `${slack.url}/api/` },
       sms: { accountSid: SID, authToken: TWILIO_TOKEN, from: '+15005550006', baseUrl: twilio.url },
       escalateTo: ['team'],
+      ...owners,
     },
     ...extra,
   });
@@ -85,7 +88,11 @@ beforeEach(async () => {
   busy = new Map();
   clock = new PinnedClock('2026-11-22T10:00:00.000Z');
   smtp = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
+    disabledCommands: ['STARTTLS'], authOptional: true, allowInsecureAuth: true, logger: false,
+    onAuth(auth, _s, cb) {
+      if (auth.username === 'mfawatch' && auth.password === SMTP_PASSWORD) cb(null, { user: 'mfawatch' });
+      else cb(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
+    },
     onRcptTo(address, _s, cb) {
       const left = busy.get(address.address) ?? 0;
       if (refuse.has(address.address)) cb(Object.assign(new Error(`<${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
@@ -205,7 +212,7 @@ describe('owner notices, deadline and escalation', () => {
     const out = await run();
     const told = batches(out.stdout).filter((b) => b.id.startsWith('owner-undeliverable-'));
     expect(told.map((b) => b.title).sort()).toEqual(['mfawatch could not reach the owner of carol at hr by email', 'mfawatch could not reach the owner of carol at hr by slack']);
-    expect(told.map((b) => b.text).join('\n')).toMatch(/550.*User unknown.*address bounced/);
+    expect(told.map((b) => b.text).join('\n')).toMatch(/refused the owner's address carol@example\.com \(550 .*User unknown\): the owner's address was refused: check the identity's e-mail/);
     expect(told.map((b) => b.text).join('\n')).toMatch(/users\.lookupByEmail answered "users_not_found"/);
     expect(slack.messages).toEqual([]);
     expect(w.query<{ status: string }>("SELECT status FROM owner_cases WHERE login = 'carol'")).toEqual([{ status: 'open' }]);
@@ -247,6 +254,65 @@ describe('owner notices, deadline and escalation', () => {
     await run();
     expect(mailsTo('carol@example.com')).toHaveLength(1);
     expect(w.query<{ status: string; attempts: number }>("SELECT status, attempts FROM owner_notices WHERE channel = 'email'")).toEqual([{ status: 'sent', attempts: 2 }]);
+  });
+
+  it("a refused SMTP login is the channel's failure, not carol's address: the notice stays queued with what to check, the team is not told she is unreachable, and the next run after the fix delivers it", async () => {
+    const withPassword = (pass: string) => configure({
+      notifiers: [
+        { id: 'mail-sec', type: 'email', smtp: { host: '127.0.0.1', port: smtpPort, starttls: 'never', auth: { user: 'mfawatch', pass } }, from: 'mfawatch@example.com', to: ['security@example.com'], minSeverity: 'critical' },
+        { id: 'team', type: 'stdout' },
+      ],
+    });
+    withPassword('wrong-password');
+    await run();
+    w.set('hr', [carol({ mfa: 'disabled', factors: [] }), bob(), dave(), erin()]);
+    const out = await run();
+    expect(mailsTo('carol@example.com')).toEqual([]);
+    expect(batches(out.stdout).filter((b) => b.id.startsWith('owner-undeliverable-'))).toEqual([]);
+    const [notice] = w.query<{ status: string; last_error: string }>("SELECT status, last_error FROM owner_notices WHERE channel = 'email'");
+    expect(notice?.status).toBe('pending');
+    expect(notice?.last_error).toMatch(new RegExp(`^the owner mail could not be sent: the SMTP login was refused by 127\\.0\\.0\\.1:${smtpPort} \\(535 5\\.7\\.8 Authentication credentials invalid\\): check smtp\\.auth\\.user and its password variable of the email notifier "mail-sec" \\(owners\\.email\\.via\\); the notice stays queued and is retried$`));
+    expect(notice?.last_error).not.toMatch(/address|identities\.map/);
+    expect(out.stdout + out.stderr).not.toContain('wrong-password');
+    expect((await w.cli(['status'], { clock })).stdout).toMatch(/notice by email pending \(the owner mail could not be sent: the SMTP login was refused/);
+
+    withPassword(SMTP_PASSWORD);
+    w.set('hr', [carol({ mfa: 'disabled', factors: [] }), bob(), dave(), erin()]);
+    clock.advance(60_000);
+    await run();
+    expect(mailsTo('carol@example.com')).toHaveLength(1);
+    expect(w.query<{ status: string; attempts: number }>("SELECT status, attempts FROM owner_notices WHERE channel = 'email'")).toEqual([{ status: 'sent', attempts: 2 }]);
+  });
+
+  it('the escalation tells people when the owner was told and reminded in displayTimezone (UTC ISO stays in the event)', async () => {
+    configure({ displayTimezone: 'Europe/Berlin' }, undefined, { escalateTo: ['mail-sec'] });
+    await run();
+    w.set('hr', [carol({ mfa: 'disabled', factors: [] }), bob(), dave(), erin()]);
+    await run();
+    clock.advance(12 * HOUR);
+    await run();
+    clock.advance(12 * HOUR + 60_000);
+    await run();
+    const escalation = mailsTo('security@example.com').map(text).find((t) => t.includes('has not re-enabled MFA'));
+    expect(escalation).toContain('The owner (carol@example.com) was told at 2026-11-22 11:00 GMT+1 and reminded at 2026-11-22 23:00 GMT+1.');
+    expect(w.query<{ detail: string }>("SELECT detail FROM events WHERE type = 'owner_deadline_passed'")[0]?.detail).toContain('"openedAt":"2026-11-22T10:00:00.000Z"');
+  });
+
+  it("the team's mail about an undeliverable notice gives the case's deadline in displayTimezone", async () => {
+    const smtpAt = { host: '127.0.0.1', port: smtpPort, starttls: 'never' };
+    configure({
+      displayTimezone: 'Europe/Berlin',
+      notifiers: [
+        { id: 'mail-sec', type: 'email', smtp: smtpAt, from: 'mfawatch@example.com', to: ['security@example.com'], minSeverity: 'critical' },
+        { id: 'mail-team', type: 'email', smtp: smtpAt, from: 'mfawatch@example.com', to: ['team@example.com'] },
+      ],
+    }, undefined, { escalateTo: ['mail-team'] });
+    await run();
+    refuse.add('carol@example.com');
+    w.set('hr', [carol({ mfa: 'disabled', factors: [] }), bob(), dave(), erin()]);
+    await run();
+    const told = mailsTo('team@example.com').map(text).find((t) => t.includes('could not reach the owner of carol'));
+    expect(told).toContain('The case stays open (deadline 2026-11-23 11:00 GMT+1)');
   });
 
   it('a flood held by the mass-change guard e-mails nobody until it is accepted', async () => {
