@@ -98,7 +98,7 @@ function queueNotices(app: App, settings: OwnersConfig, c: OwnerCaseRow, event: 
   const notice = composeNotice({
     kind, event, monitorType: monitorOf(app, c.monitor_id)?.module.type ?? '', place: placeOf(app, c.monitor_id, c.scope),
     deadline: needsMfa(c.event_type) ? new Date(c.deadline_at) : null, deadlineMs: settings.deadline, contact: settings.contact, links,
-    accountUrl: event.after?.url ?? null,
+    accountUrl: event.after?.url ?? null, displayTimezone: app.deps.displayTimezone,
   });
   const queued: OwnerChannel[] = [];
   for (const { channel, recipient } of channelsFor(app, settings, c.identity, event.severity === 'critical')) {

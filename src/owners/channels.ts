@@ -8,10 +8,12 @@
  *   sender or server is the channel's failure (OwnerChannelError) and the notice stays queued;
  * - Slack: `users.lookupByEmail`, then `chat.postMessage` to the user id, which opens the DM
  *   (https://api.slack.com/methods/users.lookupByEmail, https://api.slack.com/methods/chat.postMessage);
- *   `users_not_found` and other platform errors are permanent, rate limits and 5xx transient;
+ *   `users_not_found` and other platform errors are permanent, rate limits and 5xx transient, and a
+ *   refused bot token or a missing scope is the channel's failure (OwnerChannelError, stays queued);
  * - SMS through Twilio's Messages API: POST /2010-04-01/Accounts/{AccountSid}/Messages.json,
  *   form-encoded To, From, Body, HTTP basic auth (AccountSid, AuthToken); 201 is accepted
- *   (https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource).
+ *   (https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource); a 401
+ *   or 403 is the channel's failure (OwnerChannelError, stays queued), other 4xx fail the notice.
  */
 import { ErrorCode, WebClient, LogLevel, type Logger as SlackLogger } from '@slack/web-api';
 import type { EmailConfig } from '../../notifiers/email/config.js';
@@ -132,12 +134,15 @@ function slackError(thrown: unknown, step: string): ProviderError {
       const hint =
         code === 'users_not_found'
           ? "no Slack user has this e-mail: the identity's address differs from the Slack profile's, or the person is not in the workspace"
-          : code === 'invalid_auth' || code === 'not_authed' || code === 'token_revoked'
+          : code === 'invalid_auth' || code === 'not_authed' || code === 'token_revoked' || code === 'account_inactive'
             ? 'check owners.slack.token (a bot token, xoxb-)'
             : code === 'missing_scope'
               ? 'the bot needs the scopes users:read.email and chat:write'
               : 'see https://api.slack.com/methods for the error';
-      return new ProviderError(`Slack ${step} answered "${code}"`, { reason: code === 'invalid_auth' || code === 'not_authed' || code === 'token_revoked' ? 'auth' : code === 'missing_scope' ? 'permission' : 'client', provider: 'slack', hint });
+      const tokenFailure = code === 'invalid_auth' || code === 'not_authed' || code === 'token_revoked' || code === 'account_inactive';
+      // The bot token or its scopes: the channel's failure, not the person's; the notice stays queued.
+      if (tokenFailure || code === 'missing_scope') return new OwnerChannelError(`the owner's Slack message could not be sent: Slack ${step} answered "${code}"`, { reason: tokenFailure ? 'auth' : 'permission', provider: 'slack', hint: `${hint}; the notice stays queued and is retried` });
+      return new ProviderError(`Slack ${step} answered "${code}"`, { reason: 'client', provider: 'slack', hint });
     }
     case ErrorCode.RateLimitedError:
       return new ProviderError(`Slack ${step} is rate-limited`, { reason: 'rate_limited', provider: 'slack', retryAfterMs: (err.retryAfter ?? 30) * 1000, hint: 'mfawatch will retry' });
@@ -198,8 +203,14 @@ export async function sendOwnerSms(settings: NonNullable<OwnersConfig['sms']>, t
     // Not Twilio's JSON error: the status says enough.
   }
   const reason = reasonForStatus(res.status);
+  if (reason === 'auth' || reason === 'permission') {
+    // The account SID or auth token: the channel's failure, not the person's; the notice stays queued.
+    throw new OwnerChannelError(`the owner's SMS could not be sent: Twilio refused the login with HTTP ${res.status}${redactSecrets(detail, [settings.authToken])}`, {
+      reason, provider: 'twilio', status: res.status, hint: 'check owners.sms.accountSid and the auth token; the notice stays queued and is retried',
+    });
+  }
   throw new ProviderError(`Twilio refused the SMS with HTTP ${res.status}${redactSecrets(detail, [settings.authToken])}`, {
     reason, provider: 'twilio', status: res.status,
-    hint: reason === 'auth' ? 'check owners.sms.accountSid and the auth token' : reason === 'client' ? "check the number in identities.phones and owners.sms.from" : 'mfawatch will retry',
+    hint: reason === 'client' || reason === 'not_found' ? "check the number in identities.phones and owners.sms.from" : 'mfawatch will retry',
   });
 }

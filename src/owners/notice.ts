@@ -6,6 +6,7 @@
  *
  * A notice names only the recipient's own account: it is built from that one account's event.
  */
+import { displayTimeFormatter } from '../core/display-time.js';
 import { htmlText, safeHttpUrl, slackLink, slackText, visible } from '../core/text.js';
 import type { ChangeEvent } from '../core/types.js';
 import { formatDuration } from '../core/duration.js';
@@ -54,6 +55,21 @@ const SUBJECT: Record<string, string> = {
   signin_without_mfa: 'someone signed in to your {where} account without two-factor authentication',
 };
 
+/**
+ * A time for the person: in the organisation's display zone, with UTC beside it when that zone is
+ * not UTC ("2026-11-23 11:00 GMT+1 (10:00 UTC)"), since the person may be anywhere.
+ */
+function personTime(zone: string | undefined): (iso: string) => string {
+  const local = displayTimeFormatter(zone);
+  const utc = displayTimeFormatter('UTC');
+  return (iso) => {
+    const here = local(iso);
+    const there = utc(iso);
+    if (here === there || here === iso) return here;
+    return `${here} (${there.slice(0, 10) === here.slice(0, 10) ? there.slice(11) : there})`;
+  };
+}
+
 /** True for the event types whose case closes when MFA is back (the others ask "was this you?"). */
 export function needsMfa(type: string): boolean {
   return type === 'mfa_disabled' || type === 'mfa_weakened' || type === 'account_added';
@@ -71,8 +87,11 @@ export function composeNotice(input: {
   contact: string;
   links: { yes: string; no: string } | null;
   accountUrl: string | null;
+  /** The display zone (config `displayTimezone`) for the times a person reads. */
+  displayTimezone?: string | undefined;
 }): OwnerNotice {
   const { event, place } = input;
+  const time = personTime(input.displayTimezone);
   const login = event.login ?? '';
   const where = `${place}, account ${login}`;
   const pages = SELF_SERVICE[input.monitorType];
@@ -81,7 +100,7 @@ export function composeNotice(input: {
   if (input.kind === 'thanks') {
     return {
       kind: 'thanks', subject: `Thank you: two-factor authentication is back on your ${place} account`, what: `Two-factor authentication is on again for ${login}. Nothing more is needed.`,
-      where, when: event.at, todo: 'Nothing to do.', todoUrl: null, deadline: null, contact: input.contact, links: null,
+      where, when: time(event.at), todo: 'Nothing to do.', todoUrl: null, deadline: null, contact: input.contact, links: null,
     };
   }
   const todo = fix
@@ -94,10 +113,10 @@ export function composeNotice(input: {
     subject: `${input.kind === 'reminder' ? 'Reminder: ' : fix ? 'Action needed: ' : 'Was this you? '}${base}`,
     what: event.summary,
     where,
-    when: event.at,
+    when: time(event.at),
     todo,
     todoUrl: (fix ? pages?.mfa : pages?.review) ?? safeHttpUrl(input.accountUrl),
-    deadline: input.deadline ? input.deadline.toISOString() : null,
+    deadline: input.deadline ? time(input.deadline.toISOString()) : null,
     contact: input.contact,
     links: input.links,
   };

@@ -92,6 +92,7 @@ beforeEach(async () => {
   dir = tempDir();
   configPath = writeConfig(dir.path, {
     database: './m.db',
+    displayTimezone: 'UTC',
     delivery: { runDeadline: '3s', initialBackoff: '1s' },
     monitors: [
       { id: 'gh', type: 'github', org: 'acme', token: '${GH_TOKEN}', baseUrl: gh.url, retries: 0, outsideCollaborators: false },
@@ -135,7 +136,7 @@ describe('issue 15, done when', () => {
     expect(changed.code, changed.stderr).toBe(0);
     const toCarol = mailsTo('carol@example.com');
     expect(toCarol).toHaveLength(1);
-    expect(text(toCarol[0] as Mail)).toContain('Deadline: 2026-11-23T10:00:00.000Z');
+    expect(text(toCarol[0] as Mail)).toContain('Deadline: 2026-11-23 10:00 UTC.');
     expect(mails.every((m) => m.to.every((t) => t === 'carol@example.com'))).toBe(true);
     expect(received(payments)).toEqual(['mfa_disabled:carol']);
     expect(received(infra)).toEqual([]);

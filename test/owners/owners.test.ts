@@ -62,6 +62,7 @@ const batches = (stdout: string) => stdout.split('\n').filter((l) => l.startsWit
 
 function configure(extra: Record<string, unknown> = {}, lines: Line[] = [carol(), bob(), dave(), erin()], owners: Record<string, unknown> = {}): void {
   w.configure({
+    displayTimezone: 'UTC',
     delivery: { runDeadline: '2s', initialBackoff: '1s' },
     health: { massChange: { share: 0.5, minAccounts: 4 } },
     monitors: [w.monitor('hr', lines)],
@@ -147,13 +148,14 @@ describe('owner notices, deadline and escalation', () => {
     const body = text(toCarol[0] as Mail);
     expect(subject(toCarol[0] as Mail)).toBe('Action needed: two-factor authentication was turned off on your Command hr account');
     expect(body).toContain('Where: Command hr, account carol');
-    expect(body).toContain('Deadline: 2026-11-23T10:00:00.000Z');
+    expect(body).toContain('Deadline: 2026-11-23 10:00 UTC.');
+    expect(body).toContain('When: 2026-11-22 10:00 UTC');
     expect(body).toContain('Questions, or if something looks wrong: security@example.com or #security');
     for (const other of ['bob', 'dave', 'erin']) expect(body).not.toContain(other);
     expect(mails.filter((m) => m.to.some((t) => /dave|erin|bob/.test(t)))).toEqual([]);
     // Slack: looked up by e-mail, DM to her user id; SMS: critical (she is an admin) and her number is known.
     expect(slack.messages.map((m) => m.channel)).toEqual(['U0CAROL']);
-    expect(slack.messages[0]?.text).toMatch(/\*Deadline:\* 2026-11-23T10:00:00.000Z/);
+    expect(slack.messages[0]?.text).toMatch(/\*Deadline:\* 2026-11-23 10:00 UTC/);
     expect(twilio.sent).toHaveLength(1);
     expect(twilio.sent[0]).toMatchObject({ to: '+15551230001', from: '+15005550006' });
     expect(twilio.sent[0]?.body).toMatch(/two-factor authentication was turned off on your Command hr account\. Fix within 1d\./);
@@ -222,20 +224,34 @@ describe('owner notices, deadline and escalation', () => {
     expect(out.stderr).not.toContain(SLACK_TOKEN);
   });
 
-  it('a refused Twilio login is told to the team with what to check, and no token reaches output or the database', async () => {
+  it("a refused Twilio login is the channel's failure: the SMS stays queued with what to check, the team is not told carol is unreachable, and no token reaches output or the database", async () => {
     configure();
     await run();
     twilio.authToken = 'the-real-token-differs';
     w.set('hr', [carol({ mfa: 'disabled', factors: [] }), bob(), dave(), erin()]);
     const out = await run();
-    const told = batches(out.stdout).filter((b) => b.id.startsWith('owner-undeliverable-'));
-    expect(told.map((b) => b.title)).toEqual(['mfawatch could not reach the owner of carol at hr by sms']);
-    expect(told[0]?.text).toMatch(/Twilio refused the SMS with HTTP 401 \(Twilio error 20003: Authenticate\): check owners.sms.accountSid and the auth token/);
+    expect(batches(out.stdout).filter((b) => b.id.startsWith('owner-undeliverable-'))).toEqual([]);
+    const [sms] = w.query<{ status: string; last_error: string }>("SELECT status, last_error FROM owner_notices WHERE channel = 'sms'");
+    expect(sms?.status).toBe('pending');
+    expect(sms?.last_error).toMatch(/^the owner's SMS could not be sent: Twilio refused the login with HTTP 401 \(Twilio error 20003: Authenticate\): check owners.sms.accountSid and the auth token; the notice stays queued and is retried$/);
     const dump = JSON.stringify(w.query('SELECT * FROM owner_notices')) + JSON.stringify(w.query('SELECT * FROM audit')) + JSON.stringify(w.query('SELECT * FROM outbox')) + JSON.stringify(w.query('SELECT * FROM owner_state'));
     for (const secret of [TWILIO_TOKEN, SLACK_TOKEN, Buffer.from(`${SID}:${TWILIO_TOKEN}`).toString('base64')]) {
       expect(dump).not.toContain(secret);
       expect(out.stdout + out.stderr).not.toContain(secret);
     }
+  });
+
+  it("a refused Slack bot token is the channel's failure: the DM stays queued with what to check, and the team is not told carol is unreachable", async () => {
+    configure({}, undefined, { slack: { token: 'xoxb-revoked-or-wrong', apiUrl: `${slack.url}/api/` } });
+    await run();
+    w.set('hr', [carol({ mfa: 'disabled', factors: [] }), bob(), dave(), erin()]);
+    const out = await run();
+    expect(batches(out.stdout).filter((b) => b.id.startsWith('owner-undeliverable-'))).toEqual([]);
+    expect(slack.messages).toEqual([]);
+    expect(w.query<{ status: string; last_error: string }>("SELECT status, last_error FROM owner_notices WHERE channel = 'slack'")).toEqual([{
+      status: 'pending', last_error: `the owner's Slack message could not be sent: Slack users.lookupByEmail answered "invalid_auth": check owners.slack.token (a bot token, xoxb-); the notice stays queued and is retried`,
+    }]);
+    expect(out.stdout + out.stderr).not.toContain('xoxb-revoked-or-wrong');
   });
 
   it('a temporary SMTP refusal keeps the notice queued: the next run delivers it, once, and the team is not bothered', async () => {
@@ -295,6 +311,8 @@ describe('owner notices, deadline and escalation', () => {
     await run();
     const escalation = mailsTo('security@example.com').map(text).find((t) => t.includes('has not re-enabled MFA'));
     expect(escalation).toContain('The owner (carol@example.com) was told at 2026-11-22 11:00 GMT+1 and reminded at 2026-11-22 23:00 GMT+1.');
+    // carol reads her deadline in the organisation's zone, with UTC beside it (she may be anywhere).
+    expect(text(mailsTo('carol@example.com')[0] as Mail)).toContain('Deadline: 2026-11-23 11:00 GMT+1 (10:00 UTC).');
     expect(w.query<{ detail: string }>("SELECT detail FROM events WHERE type = 'owner_deadline_passed'")[0]?.detail).toContain('"openedAt":"2026-11-22T10:00:00.000Z"');
   });
 
