@@ -65,7 +65,7 @@ function regionOfQueueUrl(url: string): string | undefined {
 
 /** Creates the `sqs` pulled source. */
 /** The pause after an empty short poll (`waitTimeSeconds: 0`). */
-export const SHORT_POLL_IDLE_MS = 1_000;
+const SHORT_POLL_IDLE_MS = 1_000;
 
 export function createSqsEventSource(options: SqsSourceOptions): PulledEventSource {
   const { sqs } = options;
