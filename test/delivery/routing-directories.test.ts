@@ -113,15 +113,39 @@ describe('oktaGroups', () => {
     expect(received(channels.infra)).toEqual([]);
   });
 
-  it("follows Okta's rate-limit headers: a page that leaves none waits for X-Rate-Limit-Reset instead of earning a 429", async () => {
-    okta.rateLimit = 2; // per bucket and window: the search and the first page spend it
-    const reader = oktaGroupReader({ monitorId: 'okta', baseUrl: okta.url, token: new Secret(TOKEN), authScheme: 'SSWS' }, 'okta/Payments', 'Payments', { fetch: globalThis.fetch, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
-    const members = await reader.read();
-    expect(members.has('00ucarol')).toBe(true);
-    expect(members.has('carol@example.com')).toBe(true);
-    expect(members.size).toBeGreaterThan(211 * 2 - 1);
-    expect(okta.requests.filter((r) => r.path === `/api/v1/groups/${PAYMENTS}/users`)).toHaveLength(2);
-    expect(okta.rateLimited).toBe(0);
+  const source = (over: { requestTimeout?: number; retries?: number } = {}) => ({ monitorId: 'okta', baseUrl: okta.url, token: new Secret(TOKEN), authScheme: 'SSWS' as const, requestTimeout: 30_000, retries: 3, rateLimitReserve: 0.1, ...over });
+
+  it("follows Okta's rate-limit headers through the monitor's RateGate: it leaves the reserve of a window to others and waits for X-Rate-Limit-Reset", async () => {
+    // The fake's windows follow Date.now(); only Date is faked, and the injected sleep moves it on
+    // (no wall-clock wait). With 4 requests per window and the reserve of 2, the search and the
+    // first page spend what the reader may use: it waits for the reset before the second page.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      okta.rateLimit = 4;
+      const slept: number[] = [];
+      const sleep = (ms: number) => {
+        slept.push(ms);
+        vi.setSystemTime(Date.now() + ms);
+        return Promise.resolve();
+      };
+      const reader = oktaGroupReader(source(), 'okta/Payments', 'Payments', { fetch: globalThis.fetch, sleep });
+      const members = await reader.read();
+      expect(members.has('00ucarol')).toBe(true);
+      expect(members.has('carol@example.com')).toBe(true);
+      expect(members.size).toBeGreaterThan(211 * 2 - 1);
+      expect(okta.requests.filter((r) => r.path === `/api/v1/groups/${PAYMENTS}/users`)).toHaveLength(2);
+      expect(okta.rateLimited).toBe(0);
+      expect(slept).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("uses the monitor's requestTimeout and retries: a group listing that never answers fails after 1 + retries tries", async () => {
+    okta.inject({ kind: 'hang' }, 10, (r) => r.path.startsWith('/api/v1/groups'));
+    const reader = oktaGroupReader(source({ requestTimeout: 50, retries: 1 }), 'okta/Payments', 'Payments', { fetch: globalThis.fetch, sleep: () => Promise.resolve() });
+    await expect(reader.read()).rejects.toThrow('Okta did not answer');
+    expect(okta.requests.filter((r) => r.path === '/api/v1/groups')).toHaveLength(2);
   });
 
   it('a token that may not read groups: every team hears, the warning names the permission', async () => {
