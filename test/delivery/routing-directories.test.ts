@@ -9,13 +9,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GROUP_MEMBER_SCOPE } from '../../src/delivery/directories/google-groups.js';
 import { oktaGroupReader } from '../../src/delivery/directories/okta-groups.js';
+import { RoutingDirectory } from '../../src/delivery/directory.js';
+import { eventMatcher } from '../../src/delivery/matchers.js';
+import type { ChangeEvent } from '../../src/core/types.js';
 import { Secret } from '../../src/core/secret.js';
 import { FakeAws } from '../fakes/aws-iam.js';
 import { FakeChannel } from '../fakes/channels.js';
 import { DIRECTORY_READONLY, FakeGoogle, makeServiceAccount } from '../fakes/google.js';
 import { FakeOkta } from '../fakes/okta.js';
 import { FakeOrganizations, ROOT_ID } from '../fakes/organizations.js';
-import { runCli, tempDir, writeConfig } from '../helpers.js';
+import { memoryLogger, runCli, tempDir, writeConfig } from '../helpers.js';
 
 let dir: ReturnType<typeof tempDir>;
 let channels: Record<string, FakeChannel>;
@@ -146,6 +149,27 @@ describe('oktaGroups', () => {
     const reader = oktaGroupReader(source({ requestTimeout: 50, retries: 1 }), 'okta/Payments', 'Payments', { fetch: globalThis.fetch, sleep: () => Promise.resolve() });
     await expect(reader.read()).rejects.toThrow('Okta did not answer');
     expect(okta.requests.filter((r) => r.path === '/api/v1/groups')).toHaveLength(2);
+  });
+
+  it('a group read that never answers does not hold routing up: refresh returns at its deadline, the unread groups match every account, a warning names them', async () => {
+    okta.inject({ kind: 'hang' }, 10, (r) => r.path.startsWith('/api/v1/groups'));
+    const logs = memoryLogger();
+    const deps = { fetch: globalThis.fetch, sleep: () => Promise.resolve() };
+    // The monitor's own timeout (30 s, 3 retries) would hold the refresh for minutes; the directory's deadline (injected short) does not wait for it.
+    const directory = new RoutingDirectory([oktaGroupReader(source(), 'okta/Payments', 'Payments', deps), oktaGroupReader(source(), `okta/${INFRA}`, INFRA, deps)], [], logs.logger, { deadlineMs: 100 });
+    await directory.refresh();
+    const carol = { accountId: '00ucarol', login: 'carol@example.com', email: 'carol@example.com', displayName: null, kind: 'user', admin: false, mfa: 'disabled' as const, factors: [], url: null };
+    const lost: ChangeEvent = { id: 1, type: 'mfa_disabled', severity: 'high', monitorId: 'okta', scope: '', provider: 'okta', at: '2026-11-22T10:00:00.000Z', accountId: carol.accountId, login: carol.login, before: carol, after: carol, summary: 's' };
+    const identities = { map: {}, monitorTypes: new Map([['okta', 'okta']]) };
+    expect(eventMatcher([{ oktaGroups: ['okta/Payments'] }], identities, directory)?.(lost)).toBe(true);
+    expect(eventMatcher([{ oktaGroups: [`okta/${INFRA}`] }], identities, directory)?.(lost)).toBe(true);
+    expect(directory.inGroup('oktaGroups', 'okta/Payments', { monitorId: 'okta', accountId: '00ucarol', login: 'carol@example.com', email: null })).toBeUndefined();
+    const warning = logs.lines().find((l) => String(l.msg).includes('took longer than 100ms'));
+    expect(warning?.msg).toContain('Okta group "Payments" at okta');
+    expect(warning?.msg).toContain(`Okta group "${INFRA}" at okta`);
+    expect(warning?.msg).toContain('take every account of okta');
+    // The second group was never asked for: the deadline had passed.
+    expect(okta.requests.filter((r) => r.path.startsWith('/api/v1/groups'))).toHaveLength(1);
   });
 
   it('a token that may not read groups: every team hears, the warning names the permission', async () => {
