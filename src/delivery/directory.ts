@@ -29,6 +29,15 @@ export const REFRESH_DEADLINE_MS = 30_000;
 /** The kinds of group a matcher can name (its config key). */
 export type GroupKind = 'githubTeams' | 'oktaGroups' | 'googleGroups';
 
+/**
+ * What a group read returns when the group holds every account of its monitor: a Google group
+ * with the whole customer (the domain, member type CUSTOMER) as a member.
+ */
+export const EVERY_ACCOUNT = 'every-account';
+
+/** A group's members: ids, logins and e-mail addresses, lower-cased; or every account of its monitor. */
+export type GroupMembers = ReadonlySet<string> | typeof EVERY_ACCOUNT;
+
 /** An account as routing sees it: ids and names at its monitor. */
 export interface RoutedAccount {
   monitorId: string;
@@ -48,8 +57,8 @@ export interface GroupReader {
   label: string;
   /** What the operator should check when the read fails (scopes, permissions). */
   fix: string;
-  /** Every member: ids, logins and e-mail addresses, lower-cased. */
-  read(signal?: AbortSignal): Promise<Set<string>>;
+  /** Every member: ids, logins and e-mail addresses, lower-cased (or EVERY_ACCOUNT). */
+  read(signal?: AbortSignal): Promise<GroupMembers>;
 }
 
 /** Where an AWS account sits: its parents up to the root, and the tags those carry. */
@@ -79,7 +88,7 @@ export class RoutingDirectory {
   readonly #placements: readonly PlacementReader[];
   readonly #logger: Logger;
   /** `${kind}:${name}` → monitor id → members. */
-  readonly #members = new Map<string, Map<string, Set<string>>>();
+  readonly #members = new Map<string, Map<string, GroupMembers>>();
   /** monitor id → account id → placement. */
   readonly #placed = new Map<string, Map<string, AccountPlacement>>();
 
@@ -128,7 +137,7 @@ export class RoutingDirectory {
           continue;
         }
         const key = groupKey(g.kind, g.name);
-        const byMonitor = this.#members.get(key) ?? new Map<string, Set<string>>();
+        const byMonitor = this.#members.get(key) ?? new Map<string, GroupMembers>();
         byMonitor.set(g.monitorId, read.value);
         this.#members.set(key, byMonitor);
       } catch (err) {
@@ -188,6 +197,7 @@ export class RoutingDirectory {
     if (readers.length === 0) return false;
     const members = this.#members.get(groupKey(kind, name))?.get(account.monitorId);
     if (!members) return undefined;
+    if (members === EVERY_ACCOUNT) return true;
     return [account.accountId, account.login, account.email].some((k) => !!k && members.has(k.toLowerCase()));
   }
 

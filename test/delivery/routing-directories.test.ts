@@ -132,7 +132,9 @@ describe('oktaGroups', () => {
         return Promise.resolve();
       };
       const reader = oktaGroupReader(source(), 'okta/Payments', 'Payments', { fetch: globalThis.fetch, sleep });
-      const members = await reader.read();
+      const read = await reader.read();
+      expect(read).toBeInstanceOf(Set);
+      const members = read as ReadonlySet<string>;
       expect(members.has('00ucarol')).toBe(true);
       expect(members.has('carol@example.com')).toBe(true);
       expect(members.size).toBeGreaterThan(211 * 2 - 1);
@@ -235,6 +237,36 @@ describe('googleGroups', () => {
     expect(received(channels.all)).toEqual(['mfa_disabled:carol@acme.example']);
     expect(google.groupMemberRequests().every((r) => r.query.get('includeDerivedMembership') === 'true')).toBe(true);
     expect(google.assertions.some((a) => a.scope === GROUP_MEMBER_SCOPE && a.sub === ADMIN)).toBe(true);
+  });
+
+  it('a group with the whole domain as a member (type CUSTOMER) holds every account of its monitor', async () => {
+    google.delegations.set(sa.email, { publicKey: sa.publicKey, scopes: [DIRECTORY_READONLY, GROUP_MEMBER_SCOPE] });
+    google.addGroup('staff@acme.example', ['dave@acme.example']);
+    // members.list names the customer as a member without an e-mail, its id the customer id
+    // (https://developers.google.com/admin-sdk/directory/reference/rest/v1/members#Member, `type`).
+    const customer = { kind: 'admin#directory#member', etag: '"etag-member-customer"', id: google.customerId, role: 'MEMBER', type: 'CUSTOMER', status: 'ACTIVE' };
+    google.inject({
+      kind: 'rewrite',
+      rewrite: (a) => {
+        const body = JSON.parse(a.body) as { members?: unknown[] };
+        return { ...a, body: JSON.stringify({ ...body, members: [...(body.members ?? []), customer] }) };
+      },
+    }, 100, (r) => r.path === '/admin/directory/v1/groups/staff%40acme.example/members');
+    const configPath = writeConfig(dir.path, {
+      database: './m.db',
+      delivery: { runDeadline: '2s' },
+      monitors: [{ id: 'gws', type: 'google-workspace', subject: ADMIN, serviceAccountKey: '${GOOGLE_SA_KEY}', apiRoot: google.url, tokenUri: `${google.url}/token`, retries: 0 }],
+      notifiers: [notifier('payments', [{ googleGroups: ['staff@acme.example'] }]), notifier('infra', [{ googleGroups: ['infra@acme.example'] }])],
+    });
+    expect((await run(configPath)).code).toBe(0);
+    clear();
+    const carol = google.users.get('100000000000000000002');
+    if (carol) carol.isEnrolledIn2Sv = false;
+    const out = await run(configPath);
+    expect(out.code, out.stderr).toBe(0);
+    expect(received(channels.payments)).toEqual(['mfa_disabled:carol@acme.example']);
+    expect(received(channels.infra)).toEqual([]);
+    expect(out.stderr).not.toContain('cannot read the members');
   });
 
   it('without the group-member scope in the delegation: every team hears, the warning names the scope', async () => {
