@@ -416,4 +416,28 @@ describe('matcher config errors name their JSON path', () => {
     expect(out.stderr).toContain('notifiers[1].match[2].oktaGroups[0]: must be "<okta monitor id or org host>/<group name or id>"');
     expect(out.stderr).toContain('notifiers[1].match[3].awsOuTags: name at least one tag');
   });
+
+  it('a matcher naming groups of two kinds of monitor, which no account can match, is refused with its path and the split to write', async () => {
+    await startChannels();
+    const configPath = writeConfig(dir.path, {
+      monitors: [
+        { id: 'gh', type: 'github', org: 'acme', token: 'ghp_' + 'x'.repeat(36) },
+        { id: 'okta', type: 'okta', baseUrl: 'https://acme.okta.com', token: 'x'.repeat(20) },
+        { id: 'gws', type: 'google-workspace', subject: 'a@a.example', serviceAccountKeyFile: '/k.json' },
+        { id: 'aws', type: 'aws-iam', organization: { roleName: 'MfawatchAudit' } },
+      ],
+      notifiers: [
+        { id: 'x', type: 'stdout', match: [{ scopes: ['1'], githubTeams: ['acme/payments'] }, { githubTeams: ['acme/payments'], oktaGroups: ['okta/Payments'] }] },
+        { id: 'y', type: 'stdout', match: [{ awsOrganizationalUnits: ['r-ab12'], awsOuTags: { team: 'payments' } }, { googleGroups: ['payments@acme.example'], awsOuTags: { team: 'payments' } }] },
+      ],
+    });
+    const out = await runCli(['config', 'check', '--config', configPath]);
+    expect(out.code, out.stderr).toBe(2);
+    expect(out.stderr).toContain('notifiers[0].match[1]: "githubTeams" and "oktaGroups" name what github and okta monitors hold; every key of a matcher must match and an account belongs to one monitor, so this matcher can never match');
+    expect(out.stderr).toContain('Write one matcher per kind instead, [{ "githubTeams": … }, { "oktaGroups": … }] (any matcher of the list matching is enough)');
+    expect(out.stderr).toContain('notifiers[1].match[1]: "googleGroups" and "awsOuTags" name what google-workspace and aws-iam monitors hold');
+    // One kind with other keys, and both OU keys (one aws-iam monitor), are fine.
+    expect(out.stderr).not.toContain('notifiers[0].match[0]');
+    expect(out.stderr).not.toContain('notifiers[1].match[0]');
+  });
 });
