@@ -93,6 +93,8 @@ export class RoutingDirectory {
   readonly #placed = new Map<string, Map<string, AccountPlacement>>();
 
   readonly #deadlineMs: number;
+  /** Readers the last refresh's deadline cut off: a `missingOnly` pass does not wait for them again. */
+  readonly #cutOff = new Set<GroupReader | PlacementReader>();
 
   /** `deadlineMs`: the overall deadline of one refresh (default REFRESH_DEADLINE_MS). */
   constructor(groups: readonly GroupReader[], placements: readonly PlacementReader[], logger: Logger, options: { deadlineMs?: number | undefined } = {}) {
@@ -106,7 +108,8 @@ export class RoutingDirectory {
    * Reads what the matchers name at these monitors (all when omitted): a scan of a monitor needs
    * only its own groups, since a group matches only accounts of the monitor it was read at.
    * `missingOnly`: only what was never read (groups never read, accounts never placed), for a
-   * second pass in the same cycle once new scopes are known.
+   * second pass in the same cycle once new scopes are known; it skips what the deadline of the
+   * pass before cut off (that would hold the scans for another deadline).
    */
   async refresh(signal?: AbortSignal, monitorIds?: readonly string[], options: { missingOnly?: boolean } = {}): Promise<void> {
     const wanted = (id: string) => !monitorIds || monitorIds.includes(id);
@@ -123,17 +126,28 @@ export class RoutingDirectory {
     };
     /** What the deadline left unread: labels, by monitor. */
     const unread: Array<{ monitorId: string; label: string }> = [];
+    /** Whether to leave this reader out: cut off before, in a missingOnly pass. Else it is tried afresh. */
+    const skip = (r: GroupReader | PlacementReader) => {
+      if (options.missingOnly && this.#cutOff.has(r)) return true;
+      this.#cutOff.delete(r);
+      return false;
+    };
+    const cut = (r: GroupReader | PlacementReader, u: { monitorId: string; label: string }) => {
+      this.#cutOff.add(r);
+      unread.push(u);
+    };
     for (const g of this.#groups) {
       if (!wanted(g.monitorId) || signal?.aborted) continue;
       if (options.missingOnly && this.#members.get(groupKey(g.kind, g.name))?.has(g.monitorId)) continue;
+      if (skip(g)) continue;
       if (deadline.aborted) {
-        unread.push({ monitorId: g.monitorId, label: g.label });
+        cut(g, { monitorId: g.monitorId, label: g.label });
         continue;
       }
       try {
         const read = await untilDeadline(g.read(readSignal));
         if (read === 'expired') {
-          unread.push({ monitorId: g.monitorId, label: g.label });
+          cut(g, { monitorId: g.monitorId, label: g.label });
           continue;
         }
         const key = groupKey(g.kind, g.name);
@@ -142,7 +156,7 @@ export class RoutingDirectory {
         this.#members.set(key, byMonitor);
       } catch (err) {
         if (deadline.aborted && !signal?.aborted) {
-          unread.push({ monitorId: g.monitorId, label: g.label });
+          cut(g, { monitorId: g.monitorId, label: g.label });
           continue;
         }
         this.#logger.warn({ group: g.name, kind: g.kind, monitor: g.monitorId }, `cannot read the members of ${g.label} for notifier routing (${(err as Error).message}); until it can, its matchers take every account of ${g.monitorId}. Check ${g.fix}`);
@@ -151,16 +165,16 @@ export class RoutingDirectory {
     for (const p of this.#placements) {
       if (!wanted(p.monitorId) || signal?.aborted) continue;
       const accounts = options.missingOnly ? p.accounts().filter((id) => !this.#placed.get(p.monitorId)?.has(id)) : p.accounts();
-      if (accounts.length === 0) continue;
+      if (accounts.length === 0 || skip(p)) continue;
       const label = `the AWS organization OUs of ${accounts.length} account(s) at ${p.monitorId}`;
       if (deadline.aborted) {
-        unread.push({ monitorId: p.monitorId, label });
+        cut(p, { monitorId: p.monitorId, label });
         continue;
       }
       try {
         const read = await untilDeadline(p.read(accounts, readSignal));
         if (read === 'expired') {
-          unread.push({ monitorId: p.monitorId, label });
+          cut(p, { monitorId: p.monitorId, label });
           continue;
         }
         const { placed, failed } = read.value;
@@ -173,7 +187,7 @@ export class RoutingDirectory {
         }
       } catch (err) {
         if (deadline.aborted && !signal?.aborted) {
-          unread.push({ monitorId: p.monitorId, label });
+          cut(p, { monitorId: p.monitorId, label });
           continue;
         }
         this.#logger.warn({ monitor: p.monitorId }, `cannot read the AWS organization's OUs for notifier routing (${(err as Error).message}); until it can, OU matchers take every account of ${p.monitorId}. Check ${p.fix}`);

@@ -172,6 +172,12 @@ describe('oktaGroups', () => {
     expect(warning?.msg).toContain('take every account of okta');
     // The second group was never asked for: the deadline had passed.
     expect(okta.requests.filter((r) => r.path.startsWith('/api/v1/groups'))).toHaveLength(1);
+    // The cycle's second pass (before the scans, only what was never read) does not wait for them again.
+    await directory.refresh(undefined, undefined, { missingOnly: true });
+    expect(okta.requests.filter((r) => r.path.startsWith('/api/v1/groups'))).toHaveLength(1);
+    // A full refresh (the next cycle) asks again.
+    await directory.refresh();
+    expect(okta.requests.filter((r) => r.path.startsWith('/api/v1/groups'))).toHaveLength(2);
   });
 
   it('a token that may not read groups: every team hears, the warning names the permission', async () => {
