@@ -61,9 +61,23 @@ export function googleGroupTarget(entry: string, monitors: readonly MatcherMonit
 }
 
 /**
+ * The keys of a matcher that name what one kind of monitor holds: every key of one matcher must
+ * match, and an account (or an event's scope) belongs to one monitor, so a matcher with keys of
+ * two of these can never match.
+ */
+const MONITOR_KEYS: ReadonlyArray<{ key: 'githubTeams' | 'oktaGroups' | 'googleGroups' | 'awsOrganizationalUnits' | 'awsOuTags'; monitorType: string }> = [
+  { key: 'githubTeams', monitorType: 'github' },
+  { key: 'oktaGroups', monitorType: 'okta' },
+  { key: 'googleGroups', monitorType: 'google-workspace' },
+  { key: 'awsOrganizationalUnits', monitorType: 'aws-iam' },
+  { key: 'awsOuTags', monitorType: 'aws-iam' },
+];
+
+/**
  * The dangling references of every notifier's `match` list, each as "path: what is wrong": a team
  * of an org no github monitor watches, a group of no okta/google-workspace monitor, an OU matcher
- * without an aws-iam monitor with `organization`.
+ * without an aws-iam monitor with `organization`, and one matcher naming groups (or OUs) of
+ * different kinds of monitor, which no account can match.
  */
 export function matcherReferenceIssues(monitors: readonly MatcherMonitor[], notifiers: ReadonlyArray<{ index: number; match: readonly NotifierMatcher[] | undefined }>, formatPath: (path: Array<string | number>) => string): string[] {
   const issues: string[] = [];
@@ -72,6 +86,13 @@ export function matcherReferenceIssues(monitors: readonly MatcherMonitor[], noti
   for (const n of notifiers) {
     (n.match ?? []).forEach((m, j) => {
       const at = (...rest: Array<string | number>) => formatPath(['notifiers', n.index, 'match', j, ...rest]);
+      const named = MONITOR_KEYS.filter((k) => m[k.key] !== undefined);
+      const types = [...new Set(named.map((k) => k.monitorType))];
+      if (types.length > 1) {
+        const keys = named.map((k) => `"${k.key}"`).join(' and ');
+        const split = types.map((t) => `{ ${named.filter((k) => k.monitorType === t).map((k) => `"${k.key}": …`).join(', ')} }`).join(', ');
+        issues.push(`${at()}: ${keys} name what ${types.join(' and ')} monitors hold; every key of a matcher must match and an account belongs to one monitor, so this matcher can never match. Write one matcher per kind instead, [${split}] (any matcher of the list matching is enough)`);
+      }
       (m.githubTeams ?? []).forEach((team, k) => {
         const org = team.split('/')[0] ?? '';
         if (!githubOrgs.has(org.toLowerCase())) issues.push(`${at('githubTeams', k)}: no github monitor watches the org "${org}"; team members are read with that monitor's token`);

@@ -23,6 +23,10 @@
  * yet matches every account of its monitor (an alert twice is better than none), and the failure
  * is logged with what to fix.
  *
+ * One matcher names what one kind of monitor holds (githubTeams, oktaGroups, googleGroups, or the
+ * AWS OU keys): an account belongs to one monitor, so a matcher mixing them could never match and
+ * is refused at config load (matcherReferenceIssues in ./matcher-schema.ts).
+ *
  * An event without an account (scan_failed, stale_data, baseline) matches on `scopes`,
  * `awsOrganizationalUnits` and `awsOuTags` (they are about the scope), never on account keys.
  */

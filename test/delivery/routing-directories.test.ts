@@ -9,13 +9,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GROUP_MEMBER_SCOPE } from '../../src/delivery/directories/google-groups.js';
 import { oktaGroupReader } from '../../src/delivery/directories/okta-groups.js';
+import { RoutingDirectory } from '../../src/delivery/directory.js';
+import { eventMatcher } from '../../src/delivery/matchers.js';
+import type { ChangeEvent } from '../../src/core/types.js';
 import { Secret } from '../../src/core/secret.js';
 import { FakeAws } from '../fakes/aws-iam.js';
 import { FakeChannel } from '../fakes/channels.js';
 import { DIRECTORY_READONLY, FakeGoogle, makeServiceAccount } from '../fakes/google.js';
 import { FakeOkta } from '../fakes/okta.js';
 import { FakeOrganizations, ROOT_ID } from '../fakes/organizations.js';
-import { runCli, tempDir, writeConfig } from '../helpers.js';
+import { memoryLogger, runCli, tempDir, writeConfig } from '../helpers.js';
 
 let dir: ReturnType<typeof tempDir>;
 let channels: Record<string, FakeChannel>;
@@ -113,15 +116,68 @@ describe('oktaGroups', () => {
     expect(received(channels.infra)).toEqual([]);
   });
 
-  it("follows Okta's rate-limit headers: a page that leaves none waits for X-Rate-Limit-Reset instead of earning a 429", async () => {
-    okta.rateLimit = 2; // per bucket and window: the search and the first page spend it
-    const reader = oktaGroupReader({ monitorId: 'okta', baseUrl: okta.url, token: new Secret(TOKEN), authScheme: 'SSWS' }, 'okta/Payments', 'Payments', { fetch: globalThis.fetch, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
-    const members = await reader.read();
-    expect(members.has('00ucarol')).toBe(true);
-    expect(members.has('carol@example.com')).toBe(true);
-    expect(members.size).toBeGreaterThan(211 * 2 - 1);
-    expect(okta.requests.filter((r) => r.path === `/api/v1/groups/${PAYMENTS}/users`)).toHaveLength(2);
-    expect(okta.rateLimited).toBe(0);
+  const source = (over: { requestTimeout?: number; retries?: number } = {}) => ({ monitorId: 'okta', baseUrl: okta.url, token: new Secret(TOKEN), authScheme: 'SSWS' as const, requestTimeout: 30_000, retries: 3, rateLimitReserve: 0.1, ...over });
+
+  it("follows Okta's rate-limit headers through the monitor's RateGate: it leaves the reserve of a window to others and waits for X-Rate-Limit-Reset", async () => {
+    // The fake's windows follow Date.now(); only Date is faked, and the injected sleep moves it on
+    // (no wall-clock wait). With 4 requests per window and the reserve of 2, the search and the
+    // first page spend what the reader may use: it waits for the reset before the second page.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      okta.rateLimit = 4;
+      const slept: number[] = [];
+      const sleep = (ms: number) => {
+        slept.push(ms);
+        vi.setSystemTime(Date.now() + ms);
+        return Promise.resolve();
+      };
+      const reader = oktaGroupReader(source(), 'okta/Payments', 'Payments', { fetch: globalThis.fetch, sleep });
+      const read = await reader.read();
+      expect(read).toBeInstanceOf(Set);
+      const members = read as ReadonlySet<string>;
+      expect(members.has('00ucarol')).toBe(true);
+      expect(members.has('carol@example.com')).toBe(true);
+      expect(members.size).toBeGreaterThan(211 * 2 - 1);
+      expect(okta.requests.filter((r) => r.path === `/api/v1/groups/${PAYMENTS}/users`)).toHaveLength(2);
+      expect(okta.rateLimited).toBe(0);
+      expect(slept).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("uses the monitor's requestTimeout and retries: a group listing that never answers fails after 1 + retries tries", async () => {
+    okta.inject({ kind: 'hang' }, 10, (r) => r.path.startsWith('/api/v1/groups'));
+    const reader = oktaGroupReader(source({ requestTimeout: 50, retries: 1 }), 'okta/Payments', 'Payments', { fetch: globalThis.fetch, sleep: () => Promise.resolve() });
+    await expect(reader.read()).rejects.toThrow('Okta did not answer');
+    expect(okta.requests.filter((r) => r.path === '/api/v1/groups')).toHaveLength(2);
+  });
+
+  it('a group read that never answers does not hold routing up: refresh returns at its deadline, the unread groups match every account, a warning names them', async () => {
+    okta.inject({ kind: 'hang' }, 10, (r) => r.path.startsWith('/api/v1/groups'));
+    const logs = memoryLogger();
+    const deps = { fetch: globalThis.fetch, sleep: () => Promise.resolve() };
+    // The monitor's own timeout (30 s, 3 retries) would hold the refresh for minutes; the directory's deadline (injected short) does not wait for it.
+    const directory = new RoutingDirectory([oktaGroupReader(source(), 'okta/Payments', 'Payments', deps), oktaGroupReader(source(), `okta/${INFRA}`, INFRA, deps)], [], logs.logger, { deadlineMs: 100 });
+    await directory.refresh();
+    const carol = { accountId: '00ucarol', login: 'carol@example.com', email: 'carol@example.com', displayName: null, kind: 'user', admin: false, mfa: 'disabled' as const, factors: [], url: null };
+    const lost: ChangeEvent = { id: 1, type: 'mfa_disabled', severity: 'high', monitorId: 'okta', scope: '', provider: 'okta', at: '2026-11-22T10:00:00.000Z', accountId: carol.accountId, login: carol.login, before: carol, after: carol, summary: 's' };
+    const identities = { map: {}, monitorTypes: new Map([['okta', 'okta']]) };
+    expect(eventMatcher([{ oktaGroups: ['okta/Payments'] }], identities, directory)?.(lost)).toBe(true);
+    expect(eventMatcher([{ oktaGroups: [`okta/${INFRA}`] }], identities, directory)?.(lost)).toBe(true);
+    expect(directory.inGroup('oktaGroups', 'okta/Payments', { monitorId: 'okta', accountId: '00ucarol', login: 'carol@example.com', email: null })).toBeUndefined();
+    const warning = logs.lines().find((l) => String(l.msg).includes('took longer than 100ms'));
+    expect(warning?.msg).toContain('Okta group "Payments" at okta');
+    expect(warning?.msg).toContain(`Okta group "${INFRA}" at okta`);
+    expect(warning?.msg).toContain('take every account of okta');
+    // The second group was never asked for: the deadline had passed.
+    expect(okta.requests.filter((r) => r.path.startsWith('/api/v1/groups'))).toHaveLength(1);
+    // The cycle's second pass (before the scans, only what was never read) does not wait for them again.
+    await directory.refresh(undefined, undefined, { missingOnly: true });
+    expect(okta.requests.filter((r) => r.path.startsWith('/api/v1/groups'))).toHaveLength(1);
+    // A full refresh (the next cycle) asks again.
+    await directory.refresh();
+    expect(okta.requests.filter((r) => r.path.startsWith('/api/v1/groups'))).toHaveLength(2);
   });
 
   it('a token that may not read groups: every team hears, the warning names the permission', async () => {
@@ -187,6 +243,36 @@ describe('googleGroups', () => {
     expect(received(channels.all)).toEqual(['mfa_disabled:carol@acme.example']);
     expect(google.groupMemberRequests().every((r) => r.query.get('includeDerivedMembership') === 'true')).toBe(true);
     expect(google.assertions.some((a) => a.scope === GROUP_MEMBER_SCOPE && a.sub === ADMIN)).toBe(true);
+  });
+
+  it('a group with the whole domain as a member (type CUSTOMER) holds every account of its monitor', async () => {
+    google.delegations.set(sa.email, { publicKey: sa.publicKey, scopes: [DIRECTORY_READONLY, GROUP_MEMBER_SCOPE] });
+    google.addGroup('staff@acme.example', ['dave@acme.example']);
+    // members.list names the customer as a member without an e-mail, its id the customer id
+    // (https://developers.google.com/admin-sdk/directory/reference/rest/v1/members#Member, `type`).
+    const customer = { kind: 'admin#directory#member', etag: '"etag-member-customer"', id: google.customerId, role: 'MEMBER', type: 'CUSTOMER', status: 'ACTIVE' };
+    google.inject({
+      kind: 'rewrite',
+      rewrite: (a) => {
+        const body = JSON.parse(a.body) as { members?: unknown[] };
+        return { ...a, body: JSON.stringify({ ...body, members: [...(body.members ?? []), customer] }) };
+      },
+    }, 100, (r) => r.path === '/admin/directory/v1/groups/staff%40acme.example/members');
+    const configPath = writeConfig(dir.path, {
+      database: './m.db',
+      delivery: { runDeadline: '2s' },
+      monitors: [{ id: 'gws', type: 'google-workspace', subject: ADMIN, serviceAccountKey: '${GOOGLE_SA_KEY}', apiRoot: google.url, tokenUri: `${google.url}/token`, retries: 0 }],
+      notifiers: [notifier('payments', [{ googleGroups: ['staff@acme.example'] }]), notifier('infra', [{ googleGroups: ['infra@acme.example'] }])],
+    });
+    expect((await run(configPath)).code).toBe(0);
+    clear();
+    const carol = google.users.get('100000000000000000002');
+    if (carol) carol.isEnrolledIn2Sv = false;
+    const out = await run(configPath);
+    expect(out.code, out.stderr).toBe(0);
+    expect(received(channels.payments)).toEqual(['mfa_disabled:carol@acme.example']);
+    expect(received(channels.infra)).toEqual([]);
+    expect(out.stderr).not.toContain('cannot read the members');
   });
 
   it('without the group-member scope in the delegation: every team hears, the warning names the scope', async () => {
@@ -335,5 +421,29 @@ describe('matcher config errors name their JSON path', () => {
     expect(out.stderr).toContain('notifiers[1].match[1].awsOrganizationalUnits[0]: must be an organizational unit id');
     expect(out.stderr).toContain('notifiers[1].match[2].oktaGroups[0]: must be "<okta monitor id or org host>/<group name or id>"');
     expect(out.stderr).toContain('notifiers[1].match[3].awsOuTags: name at least one tag');
+  });
+
+  it('a matcher naming groups of two kinds of monitor, which no account can match, is refused with its path and the split to write', async () => {
+    await startChannels();
+    const configPath = writeConfig(dir.path, {
+      monitors: [
+        { id: 'gh', type: 'github', org: 'acme', token: 'ghp_' + 'x'.repeat(36) },
+        { id: 'okta', type: 'okta', baseUrl: 'https://acme.okta.com', token: 'x'.repeat(20) },
+        { id: 'gws', type: 'google-workspace', subject: 'a@a.example', serviceAccountKeyFile: '/k.json' },
+        { id: 'aws', type: 'aws-iam', organization: { roleName: 'MfawatchAudit' } },
+      ],
+      notifiers: [
+        { id: 'x', type: 'stdout', match: [{ scopes: ['1'], githubTeams: ['acme/payments'] }, { githubTeams: ['acme/payments'], oktaGroups: ['okta/Payments'] }] },
+        { id: 'y', type: 'stdout', match: [{ awsOrganizationalUnits: ['r-ab12'], awsOuTags: { team: 'payments' } }, { googleGroups: ['payments@acme.example'], awsOuTags: { team: 'payments' } }] },
+      ],
+    });
+    const out = await runCli(['config', 'check', '--config', configPath]);
+    expect(out.code, out.stderr).toBe(2);
+    expect(out.stderr).toContain('notifiers[0].match[1]: "githubTeams" and "oktaGroups" name what github and okta monitors hold; every key of a matcher must match and an account belongs to one monitor, so this matcher can never match');
+    expect(out.stderr).toContain('Write one matcher per kind instead, [{ "githubTeams": … }, { "oktaGroups": … }] (any matcher of the list matching is enough)');
+    expect(out.stderr).toContain('notifiers[1].match[1]: "googleGroups" and "awsOuTags" name what google-workspace and aws-iam monitors hold');
+    // One kind with other keys, and both OU keys (one aws-iam monitor), are fine.
+    expect(out.stderr).not.toContain('notifiers[0].match[0]');
+    expect(out.stderr).not.toContain('notifiers[1].match[0]');
   });
 });

@@ -8,6 +8,8 @@
  * be added to the client's domain-wide delegation next to the monitor's own scopes.
  * Members are matched on the member id (the user id, the monitor's account id) and e-mail (the
  * primary e-mail, the monitor's login); nested groups count through includeDerivedMembership.
+ * A member of type CUSTOMER is the whole customer (every user of the domain; it has no e-mail and
+ * its id is the customer id): the group then holds every account of the monitor (EVERY_ACCOUNT).
  * https://developers.google.com/admin-sdk/directory/reference/rest/v1/members/list
  * https://developers.google.com/admin-sdk/directory/reference/rest/v1/members#Member
  */
@@ -16,7 +18,7 @@ import { serviceAccountAuth } from '../../../monitors/google-workspace/service-a
 import { ProviderError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
 import { createHttpClient } from '../../http/client.js';
-import type { GroupReader } from '../directory.js';
+import { EVERY_ACCOUNT, type GroupReader } from '../directory.js';
 
 /** The scope members.list needs (the narrowest of those its reference lists). */
 export const GROUP_MEMBER_SCOPE = 'https://www.googleapis.com/auth/admin.directory.group.member.readonly';
@@ -63,7 +65,11 @@ export function googleGroupReader(source: GoogleGroupSource, name: string, group
       const seen = new Set<string>();
       for (let page = 0; page < MAX_PAGES; page++) {
         const res = await client.request({ path: `/admin/directory/v1/groups/${encodeURIComponent(groupKey)}/members`, query: { includeDerivedMembership: 'true', maxResults: PAGE, ...(pageToken ? { pageToken } : {}) }, ...(signal ? { signal } : {}) }, membersPage);
-        for (const m of res.data.members ?? []) for (const k of [m.id, m.email]) if (k) out.add(k.toLowerCase());
+        for (const m of res.data.members ?? []) {
+          // "CUSTOMER: The member represents all users in a domain" (members resource, `type`).
+          if (m.type === 'CUSTOMER') return EVERY_ACCOUNT;
+          for (const k of [m.id, m.email]) if (k) out.add(k.toLowerCase());
+        }
         pageToken = res.data.nextPageToken;
         if (!pageToken) return out;
         if (seen.has(pageToken)) throw new ProviderError("Google's members.list repeated a page token", { reason: 'malformed', provider: 'Google Workspace' });

@@ -17,7 +17,7 @@ import { oktaGroupReader } from './okta-groups.js';
 
 /** The monitor settings the readers use, by type (the monitors' own schemas hold them). */
 interface GithubSettings { id: string; org: string; token: Secret; baseUrl: string }
-interface OktaSettings { id: string; baseUrl: string; token: Secret; authScheme: 'SSWS' | 'Bearer' }
+interface OktaSettings { id: string; baseUrl: string; token: Secret; authScheme: 'SSWS' | 'Bearer'; requestTimeout: number; retries: number; rateLimitReserve: number }
 interface GoogleSettings { id: string; subject: string; serviceAccountKey?: Secret; serviceAccountKeyFile?: string; apiRoot: string; tokenUri?: string; requestTimeout: number }
 interface AwsSettings { id: string; region: string; profile?: string; endpoint?: AwsEndpointOption; maxAttempts: number; requestTimeout: number; organization?: unknown }
 
@@ -56,7 +56,7 @@ export function createRoutingDirectory(
     const target = oktaGroupTarget(entry, described);
     if (typeof target === 'string') continue; // a config error, reported by the config check
     const c = settings<OktaSettings>(target.monitor.id);
-    add(`oktaGroups:${entry.toLowerCase()}`, () => oktaGroupReader({ monitorId: c.id, baseUrl: c.baseUrl, token: c.token, authScheme: c.authScheme }, entry, target.group, deps));
+    add(`oktaGroups:${entry.toLowerCase()}`, () => oktaGroupReader({ monitorId: c.id, baseUrl: c.baseUrl, token: c.token, authScheme: c.authScheme, requestTimeout: c.requestTimeout, retries: c.retries, rateLimitReserve: c.rateLimitReserve }, entry, target.group, deps));
   }
   for (const entry of matchers.flatMap((m) => m.googleGroups ?? [])) {
     const target = googleGroupTarget(entry, described);

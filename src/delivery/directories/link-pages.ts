@@ -10,10 +10,7 @@ import { parseLinkHeader, type HttpClient } from '../../http/client.js';
 /** Pages at most this many times (a next link that never ends is an error, not a loop). */
 const MAX_PAGES = 1_000;
 
-/**
- * Reads `path` and every next page; `onPage` sees each page's items and headers (rate-limit
- * accounting). `baseUrl` is the origin allowed for next links.
- */
+/** Reads `path` and every next page. `baseUrl` is the origin allowed for next links. */
 export async function readLinkPaged<T>(
   client: HttpClient,
   provider: string,
@@ -21,7 +18,6 @@ export async function readLinkPaged<T>(
   first: { path: string; query?: Record<string, string | number> },
   schema: z.ZodType<T[]>,
   signal: AbortSignal | undefined,
-  onPage?: (headers: Headers) => Promise<void>,
 ): Promise<T[]> {
   const origin = new URL(baseUrl).origin;
   const out: T[] = [];
@@ -44,7 +40,6 @@ export async function readLinkPaged<T>(
     if (url.origin !== origin) throw new ProviderError(`${provider}'s next-page link points at ${url.origin}, not at ${origin}; mfawatch will not send the token there`, { reason: 'malformed', provider, hint: 'set the monitor\'s base URL to the one the provider itself uses' });
     if (seen.has(url.href)) throw new ProviderError(`${provider} repeated a next-page link`, { reason: 'malformed', provider, hint: 'a proxy may be rewriting answers' });
     seen.add(url.href);
-    await onPage?.(res.headers);
     path = url.href;
   }
   return out;
