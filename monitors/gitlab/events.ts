@@ -147,7 +147,7 @@ export function gitlabStreamingDestination(verificationToken: Secret): PushedEve
           : 'reason' in translated
             ? { events: [], ignored: [translated] }
             : { events: [translated], ignored: [] };
-      return { status: 'accepted', deliveryId: id, batch };
+      return { status: 'accepted', batch };
     },
   };
 }
