@@ -151,6 +151,9 @@ describe('faults', () => {
     fake.inject({ kind: 'status', status: 429, body: tooMany, headers: { 'x-ratelimit-limit': '50', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Number(reset) + 30) } }, 3, (r) => r.path === '/api/v2/logs');
     const err = await logs().poll(undefined, never).catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'rate_limited' });
+    // An event poll runs one call at a time: the remedy is the poll interval, not "concurrency".
+    expect((err as { hint?: string }).hint).toMatch(/raise "events\.logs"/);
+    expect((err as { hint?: string }).hint).not.toMatch(/concurrency/);
   });
 
   it('5xx, malformed bodies, a missing read:logs scope and a wrong secret fail the poll with what to do', async () => {
