@@ -132,7 +132,7 @@ describe('faults', () => {
   it('429 with Retry-After is retried; a persistent one fails as rate_limited with the wait', async () => {
     const s = audits({ retries: 2 });
     fake.inject({ kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: {} } } }, 1, (r) => r.path.endsWith('/directoryAudits'));
-    expect((await s.poll(undefined, never)).cursor).toBeDefined();
+    expect((await s.poll(undefined, never)).cursor).toBe(JSON.stringify({ v: 1, watermark: '2026-11-22T10:00:00.000Z' }));
     const strict = audits();
     fake.inject({ kind: 'status', status: 429, headers: { 'retry-after': '40' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: {} } } }, 3, (r) => r.path.endsWith('/directoryAudits'));
     const err = await strict.poll(undefined, never).catch((e: unknown) => e);
@@ -302,7 +302,7 @@ describe('sign-ins without MFA (beta auditLogs/signIns)', () => {
   it('a missing permission, 429 with Retry-After, 5xx and malformed pages fail the poll with what to do', async () => {
     const { signIns: s } = signIns({ retries: 2 });
     fake.inject({ kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: {} } } }, 1, (r) => r.path.endsWith('/signIns'));
-    expect((await s.poll(undefined, never)).cursor).toBeDefined();
+    expect((await s.poll(undefined, never)).cursor).toBe(JSON.stringify({ v: 1, watermark: '2026-11-22T10:00:00.000Z' }));
     const strict = signIns().signIns;
     fake.inject({ kind: 'status', status: 429, headers: { 'retry-after': '40' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: {} } } }, 1, (r) => r.path.endsWith('/signIns'));
     const limited = await strict.poll(undefined, never).catch((e: unknown) => e);
@@ -322,6 +322,6 @@ describe('sign-ins without MFA (beta auditLogs/signIns)', () => {
     expect(String((denied as Error).message)).toMatch(/Authorization_RequestDenied.*AuditLog\.Read\.All and Directory\.Read\.All/);
     // A permission refusal is a failure to fix, not a licence gap: the source stays on.
     fake.consented = true;
-    expect((await strict.poll(undefined, never)).cursor).toBeDefined();
+    expect((await strict.poll(undefined, never)).cursor).toBe(JSON.stringify({ v: 1, watermark: '2026-11-22T10:00:00.000Z' }));
   });
 });
