@@ -46,19 +46,20 @@ export const directoryAuditShape = z.object({
 });
 
 /**
- * The cursor: the newest activityDateTime (createdDateTime) read, ISO 8601. `more`: the poll
- * stopped at its page cap with entries left; the next one continues from `watermark` itself.
+ * The cursor: the newest activityDateTime (createdDateTime) read, ISO 8601. `resumeFrom`: the poll
+ * stopped at its page cap with entries left; the next one continues from this time (the newest
+ * entry it read) instead of re-reading the overlap.
  */
 export interface EntraCursor {
   v: 1;
   watermark: string;
-  more?: true;
+  resumeFrom?: string;
 }
 
-/** The cursor of a poll that stopped at its page cap: the same watermark, `more` set. */
-export function withMoreToRead(cursor: string): string {
+/** The cursor of a poll that stopped at its page cap: the same watermark, resuming from `at`. */
+export function resumingAt(cursor: string, at: Date): string {
   const c = parseEntraCursor(cursor);
-  return c ? JSON.stringify({ ...c, more: true } satisfies EntraCursor) : cursor;
+  return c ? JSON.stringify({ v: 1, watermark: c.watermark, resumeFrom: at.toISOString() } satisfies EntraCursor) : cursor;
 }
 
 export function parseEntraCursor(cursor: string | undefined): EntraCursor | null {
@@ -66,7 +67,8 @@ export function parseEntraCursor(cursor: string | undefined): EntraCursor | null
   try {
     const c = JSON.parse(cursor) as Partial<EntraCursor>;
     if (c.v !== 1 || typeof c.watermark !== 'string' || !Number.isFinite(Date.parse(c.watermark))) return null;
-    return { v: 1, watermark: c.watermark, ...(c.more === true ? { more: true as const } : {}) };
+    const resume = typeof c.resumeFrom === 'string' && Number.isFinite(Date.parse(c.resumeFrom)) ? { resumeFrom: c.resumeFrom } : {};
+    return { v: 1, watermark: c.watermark, ...resume };
   } catch {
     return null;
   }

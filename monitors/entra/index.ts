@@ -19,7 +19,7 @@ import type { AccountReading, AccountRef, EventBatch, EventSource, SourceOff } f
 import { eventCallContext, type EventCallPurpose } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { entraConfigSchema, type EntraConfig } from './config.js';
-import { graphTime, parseEntraCursor, SINGLE_FACTOR, translateDirectoryAudits, translateSignIns, withMoreToRead } from './events.js';
+import { graphTime, parseEntraCursor, SINGLE_FACTOR, translateDirectoryAudits, resumingAt, translateSignIns } from './events.js';
 
 const PROVIDER = 'Microsoft Entra ID';
 const README = 'see monitors/entra/README.md';
@@ -79,6 +79,16 @@ interface GraphLog {
   translate(raw: readonly unknown[], watermark: Date, requests: number): EventBatch;
   /** The set-aside message when the saved cursor cannot be read. */
   unreadableCursor: string;
+}
+
+/** The newest `field` time among the entries of a poll (malformed ones skipped); null when none has one. */
+function newestEntry(raw: readonly unknown[], field: GraphLog['timeField']): Date | null {
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const item of raw) {
+    const at = item !== null && typeof item === 'object' ? Date.parse(String((item as Record<string, unknown>)[field])) : Number.NaN;
+    if (Number.isFinite(at) && at > newest) newest = at;
+  }
+  return Number.isFinite(newest) ? new Date(newest) : null;
 }
 
 const reportPage = z.object({
@@ -305,11 +315,12 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
    * One poll of a Graph log (the directory audits or the sign-ins), oldest first
    * (`$orderby=<time> asc`, documented for directoryAudit.activityDateTime and
    * signIn.createdDateTime), at most LOG_PAGES_PER_POLL pages. A poll that stops at the cap commits
-   * what it read (the watermark is the newest entry read) and marks the cursor `more`: the next poll
-   * continues from that watermark itself, without re-reading the overlap, so a backlog after
-   * downtime is read over several polls instead of never finishing within one poll's deadline under
-   * Graph's reporting limit. Once a poll reads to the end, the overlap applies again. Entries at
-   * the watermark's second are re-read (`ge`, whole seconds); the core skips them by id.
+   * what it read (the watermark is the newest entry read) and sets the cursor's `resumeFrom` to the
+   * newest entry it read: the next poll continues from there instead of re-reading the overlap, so
+   * a backlog after downtime is read over several polls instead of never finishing within one
+   * poll's deadline under Graph's reporting limit (and an overlap window longer than the cap is
+   * still read through). Once a poll reads to the end, the overlap applies again. Entries in the
+   * resume time's second are re-read (`ge`, whole seconds); the core skips them by id.
    */
   async function pollGraphLog(log: GraphLog, cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
     const overlap = config.events?.overlap ?? 0;
@@ -317,7 +328,7 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
     const graph = graphClient(eventContext(signal, counter, 'poll'));
     const saved = parseEntraCursor(cursor);
     const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
-    const since = saved?.more ? watermark : new Date(watermark.getTime() - overlap);
+    const since = saved?.resumeFrom ? new Date(saved.resumeFrom) : new Date(watermark.getTime() - overlap);
     const raw: unknown[] = [];
     let path: string | undefined = log.path;
     let query: Record<string, string> | undefined = { $filter: log.filter(graphTime(since)), $orderby: `${log.timeField} asc` };
@@ -331,7 +342,7 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
       query = undefined;
     }
     const batch = log.translate(raw, watermark, counter.requests);
-    if (path && batch.cursor) batch.cursor = withMoreToRead(batch.cursor);
+    if (path && batch.cursor) batch.cursor = resumingAt(batch.cursor, newestEntry(raw, log.timeField) ?? since);
     if (cursor && !saved) batch.ignored.unshift({ reason: 'malformed', message: log.unreadableCursor });
     return batch;
   }

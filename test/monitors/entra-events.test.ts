@@ -226,8 +226,8 @@ describe('sign-ins without MFA (beta auditLogs/signIns)', () => {
     expect(fake.signInRequests()).toHaveLength(20);
     expect(fake.signInRequests()[0]!.query.get('$orderby')).toBe('createdDateTime asc');
     expect(first.events.map((e) => e.id)).toEqual(Array.from({ length: 40 }, (_, i) => `si-${i + 1}`));
-    // The watermark is the newest sign-in read; `more`: the next poll continues from it, not from the overlap.
-    expect(parseEntraCursor(first.cursor)).toEqual({ v: 1, watermark: '2026-11-22T10:00:40.000Z', more: true });
+    // The watermark is the newest sign-in read; the next poll resumes from it, not from the overlap.
+    expect(parseEntraCursor(first.cursor)).toEqual({ v: 1, watermark: '2026-11-22T10:00:40.000Z', resumeFrom: '2026-11-22T10:00:40.000Z' });
 
     const second = await s.poll(first.cursor, never);
     expect(fake.signInRequests().at(-second.requests!)!.query.get('$filter')).toBe("createdDateTime ge 2026-11-22T10:00:40Z and authenticationRequirement eq 'singleFactorAuthentication'");
@@ -242,6 +242,20 @@ describe('sign-ins without MFA (beta auditLogs/signIns)', () => {
     expect(fake.signInRequests().at(-1)!.query.get('$filter')).toBe("createdDateTime ge 2026-11-22T09:45:45Z and authenticationRequirement eq 'singleFactorAuthentication'");
   });
 
+  it('an overlap window longer than the page cap is read through: the next poll resumes from the newest entry read, not from the watermark', async () => {
+    fake.auditPageSize = 1;
+    const s = audits();
+    // 25 entries that arrived late, all older than the watermark (10:30) and inside the overlap (15m).
+    for (let i = 0; i < 25; i++) fake.addAudit({ activityDisplayName: 'Admin deleted security info', activityDateTime: `2026-11-22T10:${String(15 + Math.floor(i / 2)).padStart(2, '0')}:${i % 2 ? '30' : '00'}Z`, target: bob, id: `Late_${i}` });
+    const first = await s.poll(JSON.stringify({ v: 1, watermark: '2026-11-22T10:30:00.000Z' }), never);
+    expect(first.events).toHaveLength(20);
+    // The watermark stays; the next poll resumes at Late_19 (10:24:30).
+    expect(parseEntraCursor(first.cursor)).toEqual({ v: 1, watermark: '2026-11-22T10:30:00.000Z', resumeFrom: '2026-11-22T10:24:30.000Z' });
+    const second = await s.poll(first.cursor, never);
+    expect(second.events.map((e) => e.id)).toEqual(['Late_19', 'Late_20', 'Late_21', 'Late_22', 'Late_23', 'Late_24']);
+    expect(parseEntraCursor(second.cursor)).toEqual({ v: 1, watermark: '2026-11-22T10:30:00.000Z' });
+  });
+
   it('the directory audits share the page cap: a long backlog is read over two polls, oldest first', async () => {
     fake.auditPageSize = 1;
     const s = audits();
@@ -249,7 +263,7 @@ describe('sign-ins without MFA (beta auditLogs/signIns)', () => {
     const first = await s.poll(JSON.stringify({ v: 1, watermark: '2026-11-22T10:00:00.000Z' }), never);
     expect(fake.auditRequests()).toHaveLength(20);
     expect(fake.auditRequests()[0]!.query.get('$orderby')).toBe('activityDateTime asc');
-    expect(parseEntraCursor(first.cursor)).toEqual({ v: 1, watermark: '2026-11-22T10:01:20.000Z', more: true });
+    expect(parseEntraCursor(first.cursor)).toEqual({ v: 1, watermark: '2026-11-22T10:01:20.000Z', resumeFrom: '2026-11-22T10:01:20.000Z' });
     const second = await s.poll(first.cursor, never);
     expect(fake.auditRequests().at(-second.requests!)!.query.get('$filter')).toBe('activityDateTime ge 2026-11-22T10:01:20Z');
     expect(second.events.map((e) => e.id)).toEqual(['Directory_20', 'Directory_21', 'Directory_22']);
