@@ -146,7 +146,7 @@ export interface InboundRequest {
 /** What a pushed source made of one request. */
 export type InboundVerdict =
   /** `noContent`: answered 204 with no body (providers that document 200/204 only, such as Okta) instead of 202. */
-  | { status: 'accepted'; deliveryId: string; batch: EventBatch; noContent?: boolean }
+  | { status: 'accepted'; batch: EventBatch; noContent?: boolean }
   /** Answered at once (a provider's verification challenge); nothing to commit. */
   | { status: 'challenge'; body: unknown }
   /** Bad or missing signature or token (see PushedEventSource.credential): 401, nothing stored. */

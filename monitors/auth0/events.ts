@@ -193,7 +193,7 @@ export function auth0LogStream(authorization: Secret): PushedEventSource {
       // The item's log_id is the dedupe key (the same as the Management API's for that entry).
       const entries = parsed.items.map((item) => ({ ...item.data, log_id: item.log_id }));
       const translated = translateAuth0Entries(entries, { reportOthers: true });
-      return { status: 'accepted', deliveryId: parsed.items[0]?.log_id ?? '', batch: translated };
+      return { status: 'accepted', batch: translated };
     },
   };
 }

@@ -83,8 +83,12 @@ function auth0Body(body: unknown): { message: string; errorCode: string } {
   return { message: typeof b.message === 'string' ? b.message.slice(0, 300) : '', errorCode: typeof b.errorCode === 'string' ? b.errorCode : '' };
 }
 
-/** Wording of a failed Management API answer ({statusCode, error, message, errorCode}). */
-export function describeAuth0Error(status: number, body: unknown, req: DescribedRequest): ErrorDescription {
+/**
+ * Wording of a failed Management API answer ({statusCode, error, message, errorCode}). `purpose`:
+ * a scan's call, or an event poll's or verification's (monitors/types.ts EventCallPurpose), whose
+ * rate-limit remedy is the poll interval rather than the scan's concurrency.
+ */
+export function describeAuth0Error(status: number, body: unknown, req: DescribedRequest, purpose: 'scan' | EventCallPurpose = 'scan'): ErrorDescription {
   const { message, errorCode } = auth0Body(body);
   const tag = errorCode ? ` (${errorCode})` : '';
   if (status === 401) return { message: `Auth0 returned 401${tag}: the Management API token was refused`, hint: `check "domain" and "audience" (${README})` };
@@ -94,7 +98,12 @@ export function describeAuth0Error(status: number, body: unknown, req: Described
   if (status === 403) return { message: `Auth0 returned 403${tag}${message ? `: ${message}` : ''}`, hint: README };
   if (status === 404) return { message: `Auth0 returned 404${tag}${message ? `: ${message}` : ''}`, hint: 'check "domain" (the canonical tenant domain) and "baseUrl"' };
   if (status === 400 && errorCode === 'invalid_paging') return { message: 'Auth0 refused a page past its 1,000-user listing limit (the tenant grew during the scan)', hint: 'the next scan uses the users-export job', reason: 'server' };
-  if (status === 429) return { message: `Auth0 rate limit reached (429${errorCode ? ` ${errorCode}` : ''})`, hint: `${req.afterFailure}; lower "concurrency" or scan less often` };
+  if (status === 429) {
+    // Event calls run one at a time ("concurrency" does not apply); they share the tenant's
+    // Management API limit with the scans, and the log poll is the part that repeats.
+    const remedy = purpose === 'scan' ? 'lower "concurrency" or scan less often' : 'poll the tenant logs less often (raise "events.logs") or scan less often';
+    return { message: `Auth0 rate limit reached (429${errorCode ? ` ${errorCode}` : ''})`, hint: `${req.afterFailure}; ${remedy}` };
+  }
   if (status >= 500) return { message: `Auth0 returned ${status}${tag}`, hint: `Auth0 is having trouble (https://status.auth0.com); ${req.afterFailure}` };
   return { message: `Auth0 returned ${status}${tag}${message ? `: ${message}` : ''}`, hint: README };
 }
@@ -145,7 +154,7 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
   };
 
   /** The Management API client of one scan, poll or read; its answers feed `gate` (Auth0's x-ratelimit-* headers). */
-  function apiFor(ctx: ScanContext, gate: ConcurrencyGate): HttpClient {
+  function apiFor(ctx: ScanContext, gate: ConcurrencyGate, purpose: 'scan' | EventCallPurpose = 'scan'): HttpClient {
     const common = {
       provider: PROVIDER, baseUrl, fetch: deps.fetch, timeoutMs: config.requestTimeout, retries: config.retries, deadline: ctx.deadline, sleep: deps.sleep, secrets,
       onRequest: () => ctx.countRequest(), afterFailure: ctx.afterFailure,
@@ -161,7 +170,7 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
       ...(tuning.backoffMs !== undefined ? { backoffMs: tuning.backoffMs } : {}),
     };
     const tokenHttp = createHttpClient({ ...common, describeError: describeAuth0TokenError });
-    return createHttpClient({ ...common, headers: async () => ({ authorization: `Bearer ${await token.get(tokenHttp, ctx.signal)}` }), describeError: describeAuth0Error });
+    return createHttpClient({ ...common, headers: async () => ({ authorization: `Bearer ${await token.get(tokenHttp, ctx.signal)}` }), describeError: (status, body, req) => describeAuth0Error(status, body, req, purpose) });
   }
 
   /** One user as the scan reports them. */
@@ -315,7 +324,7 @@ export function createAuth0Monitor(config: Auth0Config, deps: ModuleDeps, tuning
 
   function eventApi(signal: AbortSignal, counter: { requests: number }, purpose: EventCallPurpose): HttpClient {
     const ctx = eventContext(signal, counter, purpose);
-    return apiFor(ctx, createConcurrencyGate({ provider: PROVIDER, concurrency: 1, sleep: deps.sleep, deadline: ctx.deadline, signal, afterFailure: ctx.afterFailure }));
+    return apiFor(ctx, createConcurrencyGate({ provider: PROVIDER, concurrency: 1, sleep: deps.sleep, deadline: ctx.deadline, signal, afterFailure: ctx.afterFailure }), purpose);
   }
 
   /** Drops a cached token Auth0 refused, so the next poll or read asks for a new one. */

@@ -1,10 +1,12 @@
 /**
  * Microsoft Entra ID's directory audit log, translated for the core (monitors/events.ts).
  *
- * Polled as `GET /v1.0/auditLogs/directoryAudits?$filter=activityDateTime ge <watermark − overlap>`,
- * following every `@odata.nextLink`. Entra makes audit entries queryable minutes after they
- * happen and not strictly in order, so each poll re-reads an overlap window and the core
- * deduplicates by the entry's `id`. The cursor is the newest `activityDateTime` seen.
+ * Polled as `GET /v1.0/auditLogs/directoryAudits?$filter=activityDateTime ge <watermark − overlap>
+ * &$orderby=activityDateTime asc`, following `@odata.nextLink` up to a page cap per poll (Graph's
+ * reporting APIs allow 5 requests per 10 seconds: a long backlog is read over several polls, each
+ * committing what it read). Entra makes audit entries queryable minutes after they happen and not
+ * strictly in order, so each poll re-reads an overlap window and the core deduplicates by the
+ * entry's `id`. The cursor is the newest `activityDateTime` read.
  * https://learn.microsoft.com/en-us/graph/api/directoryaudit-list
  * https://learn.microsoft.com/en-us/graph/api/resources/directoryaudit
  * Activity names: https://learn.microsoft.com/en-us/entra/identity/monitoring-health/reference-audit-activities
@@ -43,17 +45,30 @@ export const directoryAuditShape = z.object({
   targetResources: z.array(z.object({ id: z.string().nullish(), type: z.string().nullish(), userPrincipalName: z.string().nullish() })).nullish(),
 });
 
-/** The cursor: the newest activityDateTime seen (ISO 8601). */
+/**
+ * The cursor: the newest activityDateTime (createdDateTime) read, ISO 8601. `resumeFrom`: the poll
+ * stopped at its page cap with entries left; the next one continues from this time (the newest
+ * entry it read) instead of re-reading the overlap.
+ */
 export interface EntraCursor {
   v: 1;
   watermark: string;
+  resumeFrom?: string;
+}
+
+/** The cursor of a poll that stopped at its page cap: the same watermark, resuming from `at`. */
+export function resumingAt(cursor: string, at: Date): string {
+  const c = parseEntraCursor(cursor);
+  return c ? JSON.stringify({ v: 1, watermark: c.watermark, resumeFrom: at.toISOString() } satisfies EntraCursor) : cursor;
 }
 
 export function parseEntraCursor(cursor: string | undefined): EntraCursor | null {
   if (!cursor) return null;
   try {
     const c = JSON.parse(cursor) as Partial<EntraCursor>;
-    return c.v === 1 && typeof c.watermark === 'string' && Number.isFinite(Date.parse(c.watermark)) ? { v: 1, watermark: c.watermark } : null;
+    if (c.v !== 1 || typeof c.watermark !== 'string' || !Number.isFinite(Date.parse(c.watermark))) return null;
+    const resume = typeof c.resumeFrom === 'string' && Number.isFinite(Date.parse(c.resumeFrom)) ? { resumeFrom: c.resumeFrom } : {};
+    return { v: 1, watermark: c.watermark, ...resume };
   } catch {
     return null;
   }

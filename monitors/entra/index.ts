@@ -19,7 +19,7 @@ import type { AccountReading, AccountRef, EventBatch, EventSource, SourceOff } f
 import { eventCallContext, type EventCallPurpose } from '../types.js';
 import type { Monitor, MonitorModule, ScanContext, ScopeInfo } from '../types.js';
 import { entraConfigSchema, type EntraConfig } from './config.js';
-import { graphTime, parseEntraCursor, SINGLE_FACTOR, translateDirectoryAudits, translateSignIns } from './events.js';
+import { graphTime, parseEntraCursor, SINGLE_FACTOR, translateDirectoryAudits, resumingAt, translateSignIns } from './events.js';
 
 const PROVIDER = 'Microsoft Entra ID';
 const README = 'see monitors/entra/README.md';
@@ -58,6 +58,38 @@ const SIGNINS_OFF: SourceOff = {
   reason: `${NO_SIGNIN_LICENCE_WARNING} (Microsoft Graph answered 403 ${NO_PREMIUM_CODE})`,
   hint: `license the tenant (Entra ID P1 or P2) and restart mfawatch, or set events.signIns to false; ${README}`,
 };
+
+/**
+ * Pages one poll of a Graph log reads at most. Graph's reporting APIs allow 5 requests per 10
+ * seconds per app and tenant (https://learn.microsoft.com/en-us/graph/throttling-limits#identity-and-access-reports-service-limits):
+ * 20 pages fit well within one poll's deadline even when throttled; a longer backlog takes more polls.
+ */
+export const LOG_PAGES_PER_POLL = 20;
+
+/** A page of a Graph log, or the source turned off (the sign-in log without a licence). */
+type GraphLogPage = { value: readonly unknown[]; next: string | undefined } | { disabled: SourceOff };
+
+/** One of the Graph logs polled for events (directory audits, sign-ins): what differs between them. */
+interface GraphLog {
+  path: string;
+  /** The time property filtered and ordered on. */
+  timeField: 'activityDateTime' | 'createdDateTime';
+  filter(since: string): string;
+  readPage(graph: ReturnType<typeof createHttpClient>, path: string, query: Record<string, string> | undefined, signal: AbortSignal): Promise<GraphLogPage>;
+  translate(raw: readonly unknown[], watermark: Date, requests: number): EventBatch;
+  /** The set-aside message when the saved cursor cannot be read. */
+  unreadableCursor: string;
+}
+
+/** The newest `field` time among the entries of a poll (malformed ones skipped); null when none has one. */
+function newestEntry(raw: readonly unknown[], field: GraphLog['timeField']): Date | null {
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const item of raw) {
+    const at = item !== null && typeof item === 'object' ? Date.parse(String((item as Record<string, unknown>)[field])) : Number.NaN;
+    if (Number.isFinite(at) && at > newest) newest = at;
+  }
+  return Number.isFinite(newest) ? new Date(newest) : null;
+}
 
 const reportPage = z.object({
   value: z.array(registration),
@@ -279,56 +311,73 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
     return o ? { status: 'present', observation: o.observation } : { status: 'gone', account: ref };
   }
 
-  /** One poll of the directory audit log: every page since the watermark minus the overlap. */
-  async function pollAudits(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
-    const events = config.events;
-    if (!events) return { events: [], ignored: [] };
+  /**
+   * One poll of a Graph log (the directory audits or the sign-ins), oldest first
+   * (`$orderby=<time> asc`, documented for directoryAudit.activityDateTime and
+   * signIn.createdDateTime), at most LOG_PAGES_PER_POLL pages. A poll that stops at the cap commits
+   * what it read (the watermark is the newest entry read) and sets the cursor's `resumeFrom` to the
+   * newest entry it read: the next poll continues from there instead of re-reading the overlap, so
+   * a backlog after downtime is read over several polls instead of never finishing within one
+   * poll's deadline under Graph's reporting limit (and an overlap window longer than the cap is
+   * still read through). Once a poll reads to the end, the overlap applies again. Entries in the
+   * resume time's second are re-read (`ge`, whole seconds); the core skips them by id.
+   */
+  async function pollGraphLog(log: GraphLog, cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
+    const overlap = config.events?.overlap ?? 0;
     const counter = { requests: 0 };
     const graph = graphClient(eventContext(signal, counter, 'poll'));
     const saved = parseEntraCursor(cursor);
     const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
-    const since = new Date(watermark.getTime() - events.overlap);
+    const since = saved?.resumeFrom ? new Date(saved.resumeFrom) : new Date(watermark.getTime() - overlap);
     const raw: unknown[] = [];
-    let path: string | undefined = AUDITS_PATH;
-    let query: Record<string, string> | undefined = { $filter: `activityDateTime ge ${graphTime(since)}` };
-    while (path) {
-      const res: HttpResponse<z.infer<typeof auditPage>> = await refreshingToken(() => graph.request({ path: path ?? AUDITS_PATH, query, signal }, auditPage));
-      raw.push(...res.data.value);
-      path = checkedNext(res.data['@odata.nextLink']);
+    let path: string | undefined = log.path;
+    let query: Record<string, string> | undefined = { $filter: log.filter(graphTime(since)), $orderby: `${log.timeField} asc` };
+    for (let pages = 0; path && pages < LOG_PAGES_PER_POLL; pages += 1) {
+      const requestPath: string = path;
+      const requestQuery = query;
+      const page = await refreshingToken(() => log.readPage(graph, requestPath, requestQuery, signal));
+      if ('disabled' in page) return { events: [], ignored: [], requests: counter.requests, disabled: page.disabled };
+      raw.push(...page.value);
+      path = checkedNext(page.next);
       query = undefined;
     }
-    const batch = translateDirectoryAudits(raw, watermark, counter.requests);
-    if (cursor && !saved) batch.ignored.unshift({ reason: 'malformed', message: 'the saved directory-audit cursor could not be read; polling starts again from now (the scheduled scan covers the gap)' });
+    const batch = log.translate(raw, watermark, counter.requests);
+    if (path && batch.cursor) batch.cursor = resumingAt(batch.cursor, newestEntry(raw, log.timeField) ?? since);
+    if (cursor && !saved) batch.ignored.unshift({ reason: 'malformed', message: log.unreadableCursor });
     return batch;
   }
+
+  const auditLog: GraphLog = {
+    path: AUDITS_PATH,
+    timeField: 'activityDateTime',
+    filter: (since) => `activityDateTime ge ${since}`,
+    async readPage(graph, path, query, signal) {
+      const res = await graph.request({ path, query, signal }, auditPage);
+      return { value: res.data.value, next: res.data['@odata.nextLink'] };
+    },
+    translate: (raw, watermark, requests) => translateDirectoryAudits(raw, watermark, requests),
+    unreadableCursor: 'the saved directory-audit cursor could not be read; polling starts again from now (the scheduled scan covers the gap)',
+  };
 
   /** Set when Graph said the tenant has no licence for the sign-in log: that source is off until restart. */
   let signInsUnlicensed = false;
 
   /**
-   * One poll of the sign-in log: every page of single-factor sign-ins since the watermark minus the
-   * overlap. A licence refusal turns this source off (EventBatch.disabled: shown in `status` and
-   * `run`, no further requests until a restart) instead of failing every poll; the directory audits
-   * are a separate source and keep working. Any other 403 is a missing permission and fails the poll.
+   * The sign-in log: single-factor sign-ins only. A licence refusal turns this source off
+   * (EventBatch.disabled: shown in `status` and `run`, no further requests until a restart) instead
+   * of failing every poll; the directory audits are a separate source and keep working. Any other
+   * 403 is a missing permission and fails the poll.
    */
-  async function pollSignIns(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
-    const events = config.events;
-    if (!events?.signIns) return { events: [], ignored: [], requests: 0 };
-    if (signInsUnlicensed) return { events: [], ignored: [], requests: 0, disabled: SIGNINS_OFF };
-    const counter = { requests: 0 };
-    const graph = graphClient(eventContext(signal, counter, 'poll'));
-    const saved = parseEntraCursor(cursor);
-    const watermark = saved ? new Date(saved.watermark) : deps.clock.now();
-    const since = new Date(watermark.getTime() - events.overlap);
-    const raw: unknown[] = [];
-    let path: string | undefined = SIGNINS_PATH;
-    let query: Record<string, string> | undefined = { $filter: `createdDateTime ge ${graphTime(since)} and authenticationRequirement eq '${SINGLE_FACTOR}'` };
-    while (path) {
-      const res: HttpResponse<unknown> = await refreshingToken(() => graph.request({ path: path ?? SIGNINS_PATH, query, signal, acceptStatus: [403] }));
+  const signInLog: GraphLog = {
+    path: SIGNINS_PATH,
+    timeField: 'createdDateTime',
+    filter: (since) => `createdDateTime ge ${since} and authenticationRequirement eq '${SINGLE_FACTOR}'`,
+    async readPage(graph, path, query, signal) {
+      const res: HttpResponse<unknown> = await graph.request({ path, query, signal, acceptStatus: [403] });
       if (res.status === 403) {
         if (isNoPremiumLicence(res.data)) {
           signInsUnlicensed = true;
-          return { events: [], ignored: [], requests: counter.requests, disabled: SIGNINS_OFF };
+          return { disabled: SIGNINS_OFF };
         }
         // Provider text: shown only when it has the shape of a Graph error code and holds no secret.
         const { code } = graphError(res.data);
@@ -339,13 +388,21 @@ export function createEntraMonitor(config: EntraConfig, deps: ModuleDeps, tuning
       if (!page.success) {
         throw new ProviderError('Microsoft Graph answered auditLogs/signIns with a body that is not a page of sign-ins', { reason: 'malformed', provider: PROVIDER, status: res.status, hint: 'check graphBaseUrl and any proxy in between; nothing was committed' });
       }
-      raw.push(...page.data.value);
-      path = checkedNext(page.data['@odata.nextLink']);
-      query = undefined;
-    }
-    const batch = translateSignIns(raw, watermark, counter.requests, { includeGuests: config.includeGuests });
-    if (cursor && !saved) batch.ignored.unshift({ reason: 'malformed', message: 'the saved sign-in cursor could not be read; polling starts again from now (sign-ins before that are not read)' });
-    return batch;
+      return { value: page.data.value, next: page.data['@odata.nextLink'] };
+    },
+    translate: (raw, watermark, requests) => translateSignIns(raw, watermark, requests, { includeGuests: config.includeGuests }),
+    unreadableCursor: 'the saved sign-in cursor could not be read; polling starts again from now (sign-ins before that are not read)',
+  };
+
+  async function pollSignIns(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
+    if (!config.events?.signIns) return { events: [], ignored: [], requests: 0 };
+    if (signInsUnlicensed) return { events: [], ignored: [], requests: 0, disabled: SIGNINS_OFF };
+    return pollGraphLog(signInLog, cursor, signal);
+  }
+
+  async function pollAudits(cursor: string | undefined, signal: AbortSignal): Promise<EventBatch> {
+    if (!config.events) return { events: [], ignored: [] };
+    return pollGraphLog(auditLog, cursor, signal);
   }
 
   const sources: EventSource[] = [];

@@ -56,7 +56,7 @@ export async function receiveGithubWebhook(org: string, secret: Secret, request:
   } catch {
     return { status: 'bad_request', message: 'the body is not JSON' };
   }
-  return { status: 'accepted', deliveryId: delivery, batch: translate(org, name, delivery, payload, now) };
+  return { status: 'accepted', batch: translate(org, name, delivery, payload, now) };
 }
 
 function batch(events: ProviderEvent[], ignored: IgnoredEvent[]): EventBatch {

@@ -83,7 +83,9 @@ export function translateGitlabAudits(raw: readonly unknown[], previous: Date, r
   for (const item of raw) {
     const parsed = auditEvent.safeParse(item);
     if (!parsed.success) {
-      const id = typeof (item as { id?: unknown } | null)?.id === 'number' ? String((item as { id: number }).id) : undefined;
+      // The id as the schema accepts it: an integer, or a numeric string (streamed events).
+      const rawId = (item as { id?: unknown } | null)?.id;
+      const id = (typeof rawId === 'number' && Number.isInteger(rawId)) || (typeof rawId === 'string' && /^\d+$/.test(rawId)) ? String(rawId) : undefined;
       ignored.push({ reason: 'malformed', message: `a GitLab audit event without the documented fields (id, created_at)${id ? ` (id ${id})` : ''}`, ...(id ? { id } : { key: entryKey(item) }) });
       continue;
     }
@@ -145,7 +147,7 @@ export function gitlabStreamingDestination(verificationToken: Secret): PushedEve
           : 'reason' in translated
             ? { events: [], ignored: [translated] }
             : { events: [translated], ignored: [] };
-      return { status: 'accepted', deliveryId: id, batch };
+      return { status: 'accepted', batch };
     },
   };
 }

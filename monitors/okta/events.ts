@@ -254,7 +254,7 @@ export function oktaEventHook(authorization: Secret, options: { now: () => Date;
       // No sign-in reaches the translation, so its pairing state stays empty and is not kept.
       const state: OktaCursor = { v: 1, next: '', pending: [], mfa: {} };
       const translated = translateOktaLogs(raw, state, { now: options.now(), graceMs: 0, adminGroups: options.adminGroups });
-      return { status: 'accepted', deliveryId: parsed.data.eventId, noContent: true, batch: { events: translated.events, ignored: [...ignored, ...translated.ignored] } };
+      return { status: 'accepted', noContent: true, batch: { events: translated.events, ignored: [...ignored, ...translated.ignored] } };
     },
   };
 }

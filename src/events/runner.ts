@@ -213,7 +213,12 @@ export class EventRunner {
       });
       app.crashPoint?.('mid-event-commit');
     });
-    for (const i of setAside) app.logger.warn({ monitor: monitorId, source: sourceName, reason: i.reason, eventId: i.id }, `event set aside: ${i.message}`);
+    for (const i of setAside) {
+      // A code the source does not act on is routine (every ordinary login at Auth0 or GitLab):
+      // counted in `status`, logged at debug. A malformed entry or an uncovered scope needs a look.
+      const level = i.reason === 'irrelevant' ? 'debug' : 'warn';
+      app.logger[level]({ monitor: monitorId, source: sourceName, reason: i.reason, eventId: i.id }, `event set aside: ${i.message}`);
+    }
     if (batch.disabled && !this.isOff(monitorId, sourceName)) {
       this.#off.set(`${monitorId}\0${sourceName}`, batch.disabled);
       app.metrics.eventsReceived.inc({ monitor: monitorId, source: sourceName, result: 'source_off' });

@@ -10,6 +10,7 @@ import { buildEventsStatus, renderEventsStatus } from '../../src/cli/status-even
 import { resolveConfig, type ResolvedConfig } from '../../src/config/load.js';
 import { scanMonitors } from '../../src/cycle.js';
 import { EventRunner } from '../../src/events/runner.js';
+import type { PulledEventSource } from '../../monitors/events.js';
 import { NO_SIGNIN_LICENCE_WARNING } from '../../monitors/entra/index.js';
 import { FakeEntra } from '../fakes/entra.js';
 import { PinnedClock, memoryLogger } from '../helpers.js';
@@ -62,6 +63,27 @@ describe('sign-ins without MFA through the runner', () => {
     await scanMonitors(app, app.monitors, never);
     expect(changes()).toHaveLength(1);
     expect(statusText()).toMatch(/entra sign-ins \(pulled\): ok/);
+  });
+
+  it('after downtime, a backlog longer than one poll\'s page cap is read over successive polls: every sign-in alerted once, none twice', async () => {
+    await scanMonitors(app, app.monitors, never);
+    const runner = new EventRunner(app);
+    await runner.drain(never);
+    fake.signInPageSize = 1;
+    // 22 single-factor sign-ins at 1 a page: more pages than one poll reads (20).
+    for (let i = 1; i <= 22; i++) fake.addSignIn({ id: `si-${i}`, createdDateTime: `2026-11-22T10:01:${String(i).padStart(2, '0')}Z`, userId: 'a1', userPrincipalName: 'alice@contoso.com', errorCode: 0 });
+    clock.advance(30 * 60_000);
+    const bound = runner.bindings.find((b) => b.instance.config.id === 'entra' && b.source.name === 'sign-ins');
+    const poll = () => runner.pollOnce(bound!.instance, bound!.source as PulledEventSource, never);
+    const alerted = () => (app.store.db.prepare(`SELECT detail FROM events WHERE type = 'signin_without_mfa' ORDER BY id`).all() as Array<{ detail: string }>).map((e) => (JSON.parse(e.detail) as { providerEventId: string }).providerEventId);
+    await poll();
+    expect(alerted()).toEqual(Array.from({ length: 20 }, (_, i) => `si-${i + 1}`));
+    await poll();
+    expect(alerted()).toEqual(Array.from({ length: 22 }, (_, i) => `si-${i + 1}`));
+    // Caught up: the next poll re-reads the overlap; nothing is alerted twice.
+    clock.advance(60_000);
+    await poll();
+    expect(changes()).toHaveLength(22);
   });
 
   it('no P1/P2 licence: the source OFF in status with what to do, no further sign-in requests, directory audits still read', async () => {

@@ -11,7 +11,7 @@ import type { Observation } from '../../src/core/types.js';
 import { githubConfigSchema } from '../../monitors/github/config.js';
 import { resolveConfig } from '../../src/config/load.js';
 import { createApp, type App } from '../../src/app.js';
-import type { Clock } from '../../src/core/deps.js';
+import type { Clock, Logger } from '../../src/core/deps.js';
 import { memoryLogger } from '../helpers.js';
 import type { Store } from '../../storage/store.js';
 
@@ -94,7 +94,7 @@ export function hintEvent(id: string, accountId: string, occurredAt = new Date('
 }
 
 /** An App whose one monitor (`fake`) is `directory`'s monitor. */
-export function fakeApp(directory: FakeDirectory, clock: Clock, store: Store | undefined, raw: Record<string, unknown> = {}): App {
+export function fakeApp(directory: FakeDirectory, clock: Clock, store: Store | undefined, raw: Record<string, unknown> = {}, logger: Logger = memoryLogger().logger): App {
   const config = resolveConfig({ database: ':memory:', monitors: [{ id: 'fake', type: 'github', org: 'acme', token: 'x' }], notifiers: [{ id: 'siem', type: 'stdout' }], ...raw }, {});
   const module: MonitorModule<MonitorCommonConfig> = {
     type: 'fake',
@@ -104,5 +104,5 @@ export function fakeApp(directory: FakeDirectory, clock: Clock, store: Store | u
     create: () => directory.scanningMonitor(),
   };
   config.monitors = [{ config: { ...config.monitors[0]!.config, type: 'fake' }, module }];
-  return createApp(config, { clock, logger: memoryLogger().logger, ...(store ? { store } : {}) });
+  return createApp(config, { clock, logger, ...(store ? { store } : {}) });
 }

@@ -9,7 +9,7 @@ import type { App } from '../../src/app.js';
 import { scanMonitors } from '../../src/cycle.js';
 import { EventRunner } from '../../src/events/runner.js';
 import type { Observation } from '../../src/core/types.js';
-import { PinnedClock } from '../helpers.js';
+import { PinnedClock, memoryLogger } from '../helpers.js';
 import { FakeDirectory, fakeApp, hintEvent } from './fake-monitor.js';
 
 let dir: FakeDirectory;
@@ -142,6 +142,28 @@ describe('ingest and verification', () => {
     await new EventRunner(app).drain(never);
     expect(source()).toMatchObject({ ignored: 1, last_ignored: 'foreign: not an EventBridge envelope', cursor: 'c1' });
     expect(changeEvents()).toEqual([]);
+  });
+
+  it('a set-aside code the source does not act on is logged at debug, a malformed or uncovered one at WARN; all are counted', async () => {
+    const logs = memoryLogger();
+    app.close();
+    app = fakeApp(dir, clock, undefined, {}, logs.logger);
+    await baseline();
+    dir.queue.push({
+      events: [],
+      ignored: [
+        { reason: 'irrelevant', message: 'gd_auth_succeed: not a log code mfawatch acts on', id: 'l-1' },
+        { reason: 'irrelevant', message: 'gd_send_pn: not a log code mfawatch acts on', id: 'l-2' },
+        { reason: 'malformed', message: 'an entry without the documented fields', id: 'l-3' },
+        { reason: 'unknown_scope', message: 'an event for an account no scope covers', id: 'l-4' },
+      ],
+      cursor: 'c1',
+    });
+    await new EventRunner(app).drain(never);
+    expect(source()).toMatchObject({ ignored: 4 });
+    const setAside = logs.lines().filter((l) => String(l.msg).startsWith('event set aside'));
+    // pino levels: 20 debug, 40 warn.
+    expect(setAside.map((l) => [l.reason, l.level])).toEqual([['irrelevant', 20], ['irrelevant', 20], ['malformed', 40], ['unknown_scope', 40]]);
   });
 
   it('a failing poll is recorded with its error and a backoff; nothing is acknowledged', async () => {

@@ -12,14 +12,16 @@
  *
  * Also GET /v1.0/reports/authenticationMethods/userRegistrationDetails/{id} (one row, 404 when
  * absent) and the directory audit log GET /v1.0/auditLogs/directoryAudits with
- * `$filter=activityDateTime ge <ISO 8601>` (other filters are 400 BadRequest), newest first, paged
- * with @odata.nextLink; throttling is 429 with Retry-After (seconds).
+ * `$filter=activityDateTime ge <ISO 8601>` (other filters are 400 BadRequest), newest first unless
+ * `$orderby=activityDateTime asc` (the property supports $orderby; an order on another property is
+ * 400), paged with @odata.nextLink (which keeps the filter and order); throttling is 429 with
+ * Retry-After (seconds).
  * https://learn.microsoft.com/en-us/graph/api/directoryaudit-list
  * https://learn.microsoft.com/en-us/graph/api/resources/directoryaudit
  *
  * And the beta sign-in log GET /beta/auditLogs/signIns with `$filter=createdDateTime ge <ISO 8601>`,
  * optionally `and authenticationRequirement eq '<value>'` (other filters are 400 BadRequest), newest
- * first, paged with @odata.nextLink; 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant
+ * first unless `$orderby=createdDateTime asc`, paged with @odata.nextLink; 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant
  * without the P1/P2 licence, 403 Authorization_RequestDenied without consent.
  * https://learn.microsoft.com/en-us/graph/api/signin-list?view=graph-rest-beta
  * https://learn.microsoft.com/en-us/graph/api/resources/signin?view=graph-rest-beta
@@ -259,16 +261,32 @@ export class FakeEntra extends LoopbackServer {
       if (!m) return this.#graphError(res, 400, 'BadRequest', `Invalid filter clause: ${filter}`);
       since = Date.parse(m[1] ?? '');
     }
-    const all = this.audits.filter((a) => Date.parse(String(a.activityDateTime)) >= since).sort((a, b) => Date.parse(String(b.activityDateTime)) - Date.parse(String(a.activityDateTime)));
+    const order = this.#order(req, 'activityDateTime');
+    if (order === null) return this.#graphError(res, 400, 'BadRequest', `Invalid $orderby: ${req.query.get('$orderby') ?? ''}`);
+    const all = this.audits.filter((a) => Date.parse(String(a.activityDateTime)) >= since).sort((a, b) => order * (Date.parse(String(a.activityDateTime)) - Date.parse(String(b.activityDateTime))));
     const skip = Number(Buffer.from(req.query.get('$skiptoken') ?? '', 'base64url').toString('utf8').replace(/^skip:/, '')) || 0;
     const body: Record<string, unknown> = { '@odata.context': `${this.url}/v1.0/$metadata#auditLogs/directoryAudits`, value: all.slice(skip, skip + this.auditPageSize) };
     if (skip + this.auditPageSize < all.length) {
       const q = new URLSearchParams();
       if (filter !== null) q.set('$filter', filter);
+      const orderby = req.query.get('$orderby');
+      if (orderby !== null) q.set('$orderby', orderby);
       q.set('$skiptoken', Buffer.from(`skip:${skip + this.auditPageSize}`).toString('base64url'));
       body['@odata.nextLink'] = `${this.url}/v1.0/auditLogs/directoryAudits?${q.toString()}`;
     }
     sendJson(res, 200, body, { 'request-id': randomUUID() });
+  }
+
+  /**
+   * The sort of a log listing: `$orderby=<time> asc` oldest first, `<time> desc` or none newest
+   * first (Graph's default); 1 or -1, null for an order on anything else (Graph answers 400).
+   */
+  #order(req: RecordedRequest, field: string): 1 | -1 | null {
+    const orderby = req.query.get('$orderby');
+    if (orderby === null) return -1;
+    const m = new RegExp(`^${field}(?: (asc|desc))?$`).exec(orderby.trim());
+    if (!m) return null;
+    return m[1] === 'desc' ? -1 : 1;
   }
 
   #signInLog(req: RecordedRequest, res: ServerResponse): void {
@@ -283,14 +301,18 @@ export class FakeEntra extends LoopbackServer {
       since = Date.parse(m[1] ?? '');
       requirement = m[2] ?? null;
     }
+    const order = this.#order(req, 'createdDateTime');
+    if (order === null) return this.#graphError(res, 400, 'BadRequest', `Invalid $orderby: ${req.query.get('$orderby') ?? ''}`);
     const all = this.signIns
       .filter((s) => Date.parse(String(s.createdDateTime)) >= since && (requirement === null || s.authenticationRequirement === requirement))
-      .sort((a, b) => Date.parse(String(b.createdDateTime)) - Date.parse(String(a.createdDateTime)));
+      .sort((a, b) => order * (Date.parse(String(a.createdDateTime)) - Date.parse(String(b.createdDateTime))));
     const skip = Number(Buffer.from(req.query.get('$skiptoken') ?? '', 'base64url').toString('utf8').replace(/^skip:/, '')) || 0;
     const body: Record<string, unknown> = { '@odata.context': `${this.url}/beta/$metadata#auditLogs/signIns`, value: all.slice(skip, skip + this.signInPageSize) };
     if (skip + this.signInPageSize < all.length) {
       const q = new URLSearchParams();
       if (filter !== null) q.set('$filter', filter);
+      const orderby = req.query.get('$orderby');
+      if (orderby !== null) q.set('$orderby', orderby);
       q.set('$skiptoken', Buffer.from(`skip:${skip + this.signInPageSize}`).toString('base64url'));
       body['@odata.nextLink'] = `${this.url}/beta/auditLogs/signIns?${q.toString()}`;
     }

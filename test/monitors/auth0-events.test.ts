@@ -147,10 +147,13 @@ describe('faults', () => {
     const reset = String(Math.floor(Date.now() / 1000));
     const tooMany = { statusCode: 429, error: 'Too Many Requests', message: 'Global limit has been reached', errorCode: 'too_many_requests' };
     fake.inject({ kind: 'status', status: 429, body: tooMany, headers: { 'x-ratelimit-limit': '50', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } }, 1, (r) => r.path === '/api/v2/logs');
-    expect((await logs({ retries: 2 }).poll(undefined, never)).cursor).toBeDefined();
+    expect((await logs({ retries: 2 }).poll(undefined, never)).cursor).toBe(fake.logs.at(-1)!.log_id);
     fake.inject({ kind: 'status', status: 429, body: tooMany, headers: { 'x-ratelimit-limit': '50', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Number(reset) + 30) } }, 3, (r) => r.path === '/api/v2/logs');
     const err = await logs().poll(undefined, never).catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'rate_limited' });
+    // An event poll runs one call at a time: the remedy is the poll interval, not "concurrency".
+    expect((err as { hint?: string }).hint).toMatch(/raise "events\.logs"/);
+    expect((err as { hint?: string }).hint).not.toMatch(/concurrency/);
   });
 
   it('5xx, malformed bodies, a missing read:logs scope and a wrong secret fail the poll with what to do', async () => {

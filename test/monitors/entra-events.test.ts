@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PulledEventSource } from '../../monitors/events.js';
 import { entraConfigSchema } from '../../monitors/entra/config.js';
 import { parseEntraCursor } from '../../monitors/entra/events.js';
-import { createEntraMonitor, NO_SIGNIN_LICENCE_WARNING } from '../../monitors/entra/index.js';
+import { createEntraMonitor, LOG_PAGES_PER_POLL, NO_SIGNIN_LICENCE_WARNING } from '../../monitors/entra/index.js';
 import { FakeEntra } from '../fakes/entra.js';
 import { PinnedClock, testDeps } from '../helpers.js';
 import { collectScan } from './scan-harness.js';
@@ -132,7 +132,7 @@ describe('faults', () => {
   it('429 with Retry-After is retried; a persistent one fails as rate_limited with the wait', async () => {
     const s = audits({ retries: 2 });
     fake.inject({ kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: {} } } }, 1, (r) => r.path.endsWith('/directoryAudits'));
-    expect((await s.poll(undefined, never)).cursor).toBeDefined();
+    expect((await s.poll(undefined, never)).cursor).toBe(JSON.stringify({ v: 1, watermark: '2026-11-22T10:00:00.000Z' }));
     const strict = audits();
     fake.inject({ kind: 'status', status: 429, headers: { 'retry-after': '40' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: {} } } }, 3, (r) => r.path.endsWith('/directoryAudits'));
     const err = await strict.poll(undefined, never).catch((e: unknown) => e);
@@ -214,6 +214,63 @@ describe('sign-ins without MFA (beta auditLogs/signIns)', () => {
     expect(c.events.map((e) => e.id).sort()).toEqual(['si-alice', 'si-bob', 'si-late']);
   });
 
+  it('a backlog longer than the page cap is read oldest first over two polls: the first commits what it read, the second continues from there; nothing lost', async () => {
+    fake.signInPageSize = 2;
+    const { signIns: s } = signIns();
+    const at = (i: number) => `2026-11-22T10:00:${String(i).padStart(2, '0')}Z`;
+    // 45 sign-ins at 2 a page: 23 pages, more than LOG_PAGES_PER_POLL (20).
+    for (let i = 1; i <= 45; i++) fake.addSignIn({ id: `si-${i}`, createdDateTime: at(i), userId: i % 2 ? 'a1' : 'b2', errorCode: 0 });
+    expect(LOG_PAGES_PER_POLL).toBe(20);
+    const first = await s.poll(undefined, never);
+    // 20 pages (and the first token, counted too).
+    expect(fake.signInRequests()).toHaveLength(20);
+    expect(fake.signInRequests()[0]!.query.get('$orderby')).toBe('createdDateTime asc');
+    expect(first.events.map((e) => e.id)).toEqual(Array.from({ length: 40 }, (_, i) => `si-${i + 1}`));
+    // The watermark is the newest sign-in read; the next poll resumes from it, not from the overlap.
+    expect(parseEntraCursor(first.cursor)).toEqual({ v: 1, watermark: '2026-11-22T10:00:40.000Z', resumeFrom: '2026-11-22T10:00:40.000Z' });
+
+    const second = await s.poll(first.cursor, never);
+    expect(fake.signInRequests().at(-second.requests!)!.query.get('$filter')).toBe("createdDateTime ge 2026-11-22T10:00:40Z and authenticationRequirement eq 'singleFactorAuthentication'");
+    // si-40 is re-read (same second; the core skips it by id), the rest is new.
+    expect(second.events.map((e) => e.id)).toEqual(['si-40', 'si-41', 'si-42', 'si-43', 'si-44', 'si-45']);
+    expect(second.requests).toBe(3);
+    expect(parseEntraCursor(second.cursor)).toEqual({ v: 1, watermark: '2026-11-22T10:00:45.000Z' });
+    expect(new Set([...first.events, ...second.events].map((e) => e.id)).size).toBe(45);
+
+    // Caught up: the overlap applies again.
+    await s.poll(second.cursor, never);
+    expect(fake.signInRequests().at(-1)!.query.get('$filter')).toBe("createdDateTime ge 2026-11-22T09:45:45Z and authenticationRequirement eq 'singleFactorAuthentication'");
+  });
+
+  it('an overlap window longer than the page cap is read through: the next poll resumes from the newest entry read, not from the watermark', async () => {
+    fake.auditPageSize = 1;
+    const s = audits();
+    // 25 entries that arrived late, all older than the watermark (10:30) and inside the overlap (15m).
+    for (let i = 0; i < 25; i++) fake.addAudit({ activityDisplayName: 'Admin deleted security info', activityDateTime: `2026-11-22T10:${String(15 + Math.floor(i / 2)).padStart(2, '0')}:${i % 2 ? '30' : '00'}Z`, target: bob, id: `Late_${i}` });
+    const first = await s.poll(JSON.stringify({ v: 1, watermark: '2026-11-22T10:30:00.000Z' }), never);
+    expect(first.events).toHaveLength(20);
+    // The watermark stays; the next poll resumes at Late_19 (10:24:30).
+    expect(parseEntraCursor(first.cursor)).toEqual({ v: 1, watermark: '2026-11-22T10:30:00.000Z', resumeFrom: '2026-11-22T10:24:30.000Z' });
+    const second = await s.poll(first.cursor, never);
+    expect(second.events.map((e) => e.id)).toEqual(['Late_19', 'Late_20', 'Late_21', 'Late_22', 'Late_23', 'Late_24']);
+    expect(parseEntraCursor(second.cursor)).toEqual({ v: 1, watermark: '2026-11-22T10:30:00.000Z' });
+  });
+
+  it('the directory audits share the page cap: a long backlog is read over two polls, oldest first', async () => {
+    fake.auditPageSize = 1;
+    const s = audits();
+    for (let i = 1; i <= 22; i++) fake.addAudit({ activityDisplayName: 'Admin deleted security info', activityDateTime: `2026-11-22T10:01:${String(i).padStart(2, '0')}Z`, target: bob, id: `Directory_${i}` });
+    const first = await s.poll(JSON.stringify({ v: 1, watermark: '2026-11-22T10:00:00.000Z' }), never);
+    expect(fake.auditRequests()).toHaveLength(20);
+    expect(fake.auditRequests()[0]!.query.get('$orderby')).toBe('activityDateTime asc');
+    expect(parseEntraCursor(first.cursor)).toEqual({ v: 1, watermark: '2026-11-22T10:01:20.000Z', resumeFrom: '2026-11-22T10:01:20.000Z' });
+    const second = await s.poll(first.cursor, never);
+    expect(fake.auditRequests().at(-second.requests!)!.query.get('$filter')).toBe('activityDateTime ge 2026-11-22T10:01:20Z');
+    expect(second.events.map((e) => e.id)).toEqual(['Directory_20', 'Directory_21', 'Directory_22']);
+    expect(parseEntraCursor(second.cursor)).toEqual({ v: 1, watermark: '2026-11-22T10:01:22.000Z' });
+    expect(new Set([...first.events, ...second.events].map((e) => e.id)).size).toBe(22);
+  });
+
   it('sets aside a passwordless FIDO sign-in, one without status.errorCode and one without a user id, each with what tells it apart on a re-read; guests follow includeGuests', async () => {
     const { signIns: s } = signIns({ includeGuests: false });
     const first = await s.poll(undefined, never);
@@ -259,7 +316,7 @@ describe('sign-ins without MFA (beta auditLogs/signIns)', () => {
   it('a missing permission, 429 with Retry-After, 5xx and malformed pages fail the poll with what to do', async () => {
     const { signIns: s } = signIns({ retries: 2 });
     fake.inject({ kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: {} } } }, 1, (r) => r.path.endsWith('/signIns'));
-    expect((await s.poll(undefined, never)).cursor).toBeDefined();
+    expect((await s.poll(undefined, never)).cursor).toBe(JSON.stringify({ v: 1, watermark: '2026-11-22T10:00:00.000Z' }));
     const strict = signIns().signIns;
     fake.inject({ kind: 'status', status: 429, headers: { 'retry-after': '40' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: {} } } }, 1, (r) => r.path.endsWith('/signIns'));
     const limited = await strict.poll(undefined, never).catch((e: unknown) => e);
@@ -279,6 +336,6 @@ describe('sign-ins without MFA (beta auditLogs/signIns)', () => {
     expect(String((denied as Error).message)).toMatch(/Authorization_RequestDenied.*AuditLog\.Read\.All and Directory\.Read\.All/);
     // A permission refusal is a failure to fix, not a licence gap: the source stays on.
     fake.consented = true;
-    expect((await strict.poll(undefined, never)).cursor).toBeDefined();
+    expect((await strict.poll(undefined, never)).cursor).toBe(JSON.stringify({ v: 1, watermark: '2026-11-22T10:00:00.000Z' }));
   });
 });

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PulledEventSource } from '../../monitors/events.js';
 import { gitlabConfigSchema } from '../../monitors/gitlab/config.js';
-import { parseGitlabCursor } from '../../monitors/gitlab/events.js';
+import { parseGitlabCursor, translateGitlabAudits } from '../../monitors/gitlab/events.js';
 import { createGitlabMonitor } from '../../monitors/gitlab/index.js';
 import { FakeGitlab } from '../fakes/gitlab.js';
 import { PinnedClock, testDeps } from '../helpers.js';
@@ -80,6 +80,17 @@ describe('polling', () => {
     expect(b.events[0]!.hint?.account.accountId).toBe('2');
     expect(b.ignored.map((i) => [i.reason, i.id])).toEqual([['malformed', '2000']]);
     expect(b.requests).toBe(2);
+  });
+});
+
+describe('malformed entries keep their id', () => {
+  it('a malformed entry with a numeric-string id (as streamed events carry it) is set aside by that id, like a numeric one', () => {
+    const batch = translateGitlabAudits([
+      { id: '2001', event_name: 'user_disable_two_factor', created_at: 'not a time' },
+      { id: 2002, event_name: 'user_disable_two_factor', created_at: 'not a time' },
+    ], new Date('2026-11-22T10:00:00Z'), 1);
+    expect(batch.ignored.map((i) => [i.reason, i.id])).toEqual([['malformed', '2001'], ['malformed', '2002']]);
+    expect(batch.ignored[0]!.message).toContain('(id 2001)');
   });
 });
 

@@ -117,7 +117,7 @@ describe('faults', () => {
   const quota = { error: { code: 429, message: 'Quota exceeded for quota metric', errors: [{ message: 'Quota exceeded', domain: 'usageLimits', reason: 'rateLimitExceeded' }], status: 'RESOURCE_EXHAUSTED' } };
   it('429 rateLimitExceeded is retried; a persistent one fails as rate_limited', async () => {
     google.inject({ kind: 'status', status: 429, body: quota }, 1, (r) => r.path.includes('/reports/'));
-    expect((await reports({ retries: 2 }).poll(undefined, never)).cursor).toBeDefined();
+    expect((await reports({ retries: 2 }).poll(undefined, never)).cursor).toBe(JSON.stringify({ v: 1, watermark: '2026-11-22T10:00:00.000Z' }));
     google.inject({ kind: 'status', status: 429, body: quota }, 5, (r) => r.path.includes('/reports/'));
     await expect(reports().poll(undefined, never)).rejects.toMatchObject({ reason: 'rate_limited', message: expect.stringMatching(/Google rate limit reached for activities\.list/) });
   });
