@@ -222,15 +222,9 @@ export class FakeGoogle extends LoopbackServer {
       .filter((i) => Date.parse(String((i.id as { time: string }).time)) >= since)
       .filter((i) => eventName === null || (i.events as Array<{ name: string }>).some((e) => e.name === eventName))
       .sort((a, b) => Date.parse(String((b.id as { time: string }).time)) - Date.parse(String((a.id as { time: string }).time)));
-    let start = 0;
-    const pageToken = req.query.get('pageToken');
-    if (pageToken) {
-      const decoded = /^offset:(\d+)$/.exec(Buffer.from(pageToken, 'base64url').toString('utf8'));
-      if (!decoded) return this.#googleError(res, 400, 'Invalid Input: pageToken', 'invalid', 'INVALID_ARGUMENT');
-      start = Number(decoded[1]);
-    }
-    const slice = all.slice(start, start + maxResults);
-    const next = start + maxResults < all.length ? Buffer.from(`offset:${start + maxResults}`).toString('base64url') : undefined;
+    const page = this.#offsetPage(req, res, all, maxResults);
+    if (!page) return;
+    const { slice, next } = page;
     sendJson(res, 200, { kind: 'admin#reports#activities', etag: '"etag-activities"', ...(slice.length ? { items: slice } : {}), ...(next ? { nextPageToken: next } : {}) });
   }
 
@@ -265,15 +259,9 @@ export class FakeGoogle extends LoopbackServer {
     const maxResults = Number(req.query.get('maxResults') ?? 100);
     if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 500) return this.#googleError(res, 400, 'Invalid Input: maxResults', 'invalid', 'INVALID_ARGUMENT');
     const all = [...this.users.values()].sort((a, b) => a.primaryEmail.localeCompare(b.primaryEmail));
-    let start = 0;
-    const pageToken = req.query.get('pageToken');
-    if (pageToken) {
-      const decoded = /^offset:(\d+)$/.exec(Buffer.from(pageToken, 'base64url').toString('utf8'));
-      if (!decoded) return this.#googleError(res, 400, 'Invalid Input: pageToken', 'invalid', 'INVALID_ARGUMENT');
-      start = Number(decoded[1]);
-    }
-    const slice = all.slice(start, start + maxResults);
-    const next = start + maxResults < all.length ? Buffer.from(`offset:${start + maxResults}`).toString('base64url') : undefined;
+    const page = this.#offsetPage(req, res, all, maxResults);
+    if (!page) return;
+    const { slice, next } = page;
     sendJson(res, 200, { kind: 'admin#directory#users', etag: '"etag-users"', ...(slice.length ? { users: slice.map((u) => this.#userJson(u)) } : {}), ...(next ? { nextPageToken: next } : {}) });
   }
 
@@ -320,15 +308,25 @@ export class FakeGoogle extends LoopbackServer {
       const user = [...this.users.values()].find((u) => u.primaryEmail.toLowerCase() === email.toLowerCase());
       return { kind: 'admin#directory#member', etag: `"etag-member-${email}"`, id: nested?.id ?? user?.id ?? `ext-${email}`, email, role: 'MEMBER', type: nested ? 'GROUP' : user ? 'USER' : 'EXTERNAL', status: 'ACTIVE' };
     });
+    const page = this.#offsetPage(req, res, members, maxResults);
+    if (!page) return;
+    const { slice, next } = page;
+    sendJson(res, 200, { kind: 'admin#directory#members', etag: '"etag-members"', ...(slice.length ? { members: slice } : {}), ...(next ? { nextPageToken: next } : {}) });
+  }
+
+  /** One page of `list` after the opaque `pageToken` (an offset, as the fake encodes it); undefined once a 400 was sent for a bad token. */
+  #offsetPage<T>(req: { query: URLSearchParams }, res: Parameters<typeof sendJson>[0], list: readonly T[], maxResults: number): { slice: T[]; next: string | undefined } | undefined {
     let start = 0;
     const pageToken = req.query.get('pageToken');
     if (pageToken) {
       const decoded = /^offset:(\d+)$/.exec(Buffer.from(pageToken, 'base64url').toString('utf8'));
-      if (!decoded) return this.#googleError(res, 400, 'Invalid Input: pageToken', 'invalid', 'INVALID_ARGUMENT');
+      if (!decoded) {
+        this.#googleError(res, 400, 'Invalid Input: pageToken', 'invalid', 'INVALID_ARGUMENT');
+        return undefined;
+      }
       start = Number(decoded[1]);
     }
-    const slice = members.slice(start, start + maxResults);
-    const next = start + maxResults < members.length ? Buffer.from(`offset:${start + maxResults}`).toString('base64url') : undefined;
-    sendJson(res, 200, { kind: 'admin#directory#members', etag: '"etag-members"', ...(slice.length ? { members: slice } : {}), ...(next ? { nextPageToken: next } : {}) });
+    const next = start + maxResults < list.length ? Buffer.from(`offset:${start + maxResults}`).toString('base64url') : undefined;
+    return { slice: list.slice(start, start + maxResults), next };
   }
 }
